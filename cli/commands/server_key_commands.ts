@@ -1,0 +1,39 @@
+/**
+ * `tunnel generate-server-key` and `tunnel show-server-id`.
+ * @module
+ */
+import { Command } from "commander";
+import { readSecretKeyFile, SecretKey, writeSecretKeyFile } from "../../core/identity/mod.ts";
+
+/** Defines `generate-server-key`. */
+export function generateServerKeyCommand(): Command {
+  return new Command("generate-server-key")
+    .description("create a persistent server identity (file mode 0600) and print its EndpointId")
+    .requiredOption("-o, --output <file>", "where to write the secret key")
+    .option("--force", "overwrite an existing file")
+    .action(async (flags: { output: string; force?: boolean }) => {
+      const key = SecretKey.generate();
+      try {
+        await writeSecretKeyFile(flags.output, key, { force: flags.force });
+      } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) {
+          throw new Error(
+            `Cannot write '${flags.output}': it already exists (use --force to overwrite)`,
+          );
+        }
+        throw new Error(`Cannot write '${flags.output}': ${(error as Error).message}`);
+      }
+      console.log(`EndpointId: ${key.endpointId}`);
+    });
+}
+
+/** Defines `show-server-id`. */
+export function showServerIdCommand(): Command {
+  return new Command("show-server-id")
+    .description("print the EndpointId of a secret key file")
+    .requiredOption("--secret-file <file>", "the secret key file")
+    .action(async (flags: { secretFile: string }) => {
+      const key = await readSecretKeyFile(flags.secretFile);
+      console.log(`EndpointId: ${key.endpointId}`);
+    });
+}

@@ -1,0 +1,181 @@
+/**
+ * TOML config files: `role`, `mode`, and one section per mode, checked strictly
+ * so a typo is an error naming the key rather than a silently ignored setting.
+ * @module
+ */
+import { parse as parseToml } from "smol-toml";
+import { configDir, expandHome } from "./env.ts";
+
+/** Which side a config file is for. */
+export type Role = "server" | "client";
+/** The modes this build can run. */
+export const MODES = ["iroh", "manual"] as const;
+/** One of {@linkcode MODES}. */
+export type Mode = typeof MODES[number];
+
+type FieldType = "string" | "string[]" | "integer" | "boolean" | "path" | "path?" | {
+  [key: string]: FieldType;
+};
+
+// "path" values are resolved against the config file's folder, so a config and
+// the key next to it work from any working directory.
+const SCHEMAS: Record<`${Role}.${Mode}`, Record<string, FieldType>> = {
+  "server.iroh": {
+    secret: "string",
+    secret_file: "path",
+    bind: "string",
+    max_sessions: "integer",
+    auth_tokens: "string[]",
+    auth_tokens_file: "path",
+    allowed_sources: { tcp: "string[]", udp: "string[]" },
+  },
+  "client.iroh": {
+    server_node_id: "string",
+    server_addrs: "string[]",
+    request_source: "string",
+    target: "string",
+    auth_token: "string",
+    auth_token_file: "path",
+  },
+  "server.manual": {
+    stun_servers: "string[]",
+    allowed_sources: { tcp: "string[]", udp: "string[]" },
+  },
+  "client.manual": {
+    stun_servers: "string[]",
+    request_source: "string",
+    target: "string",
+  },
+};
+
+/** A loaded, checked config file. */
+export interface Config {
+  path: string;
+  role: Role;
+  mode: Mode;
+  /** The values of the mode's section, paths already resolved. */
+  values: Record<string, unknown>;
+}
+
+/** Reading or checking a config file failed. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The default config path for a role. */
+export function defaultConfigPath(role: Role): string {
+  return `${configDir()}/${role}.toml`;
+}
+
+/**
+ * Reads and checks a config file for `role` (and `mode`, when the command names one).
+ * @throws {ConfigError} naming the file and the offending key or value.
+ */
+export async function loadConfig(path: string, role: Role, mode?: Mode): Promise<Config> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(`Cannot read config '${path}': ${(error as Error).message}`);
+  }
+  return parseConfig(text, path, role, mode);
+}
+
+/**
+ * Checks config text; see {@linkcode loadConfig}.
+ * @throws {ConfigError}
+ */
+export function parseConfig(text: string, path: string, role: Role, mode?: Mode): Config {
+  const fail = (why: string) => new ConfigError(`Invalid config '${path}': ${why}`);
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const first = (error as Error).message.split("\n")[0];
+    throw fail(`not valid TOML (${first})`);
+  }
+  if (doc.role === undefined) throw fail(`missing 'role' (add role = "${role}")`);
+  if (doc.role !== role) {
+    throw fail(`role is '${String(doc.role)}' but this is the '${role}' command`);
+  }
+  const fileMode = doc.mode ?? "iroh";
+  if (typeof fileMode !== "string" || !(MODES as readonly string[]).includes(fileMode)) {
+    throw fail(`unknown mode '${String(fileMode)}' (expected one of: ${MODES.join(", ")})`);
+  }
+  if (mode && fileMode !== mode) {
+    throw fail(`mode is '${fileMode}' but the command asks for '${mode}'`);
+  }
+  for (const key of Object.keys(doc)) {
+    if (key !== "role" && key !== "mode" && !(MODES as readonly string[]).includes(key)) {
+      throw fail(`unknown key '${key}'`);
+    }
+  }
+  for (const section of MODES) {
+    if (doc[section] === undefined) continue;
+    if (!isTable(doc[section])) throw fail(`'${section}' must be a table ([${section}])`);
+    checkTable(
+      doc[section] as Record<string, unknown>,
+      SCHEMAS[`${role}.${section}`],
+      section,
+      fail,
+    );
+  }
+  const base = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "./";
+  const values = resolvePaths(
+    (doc[fileMode] ?? {}) as Record<string, unknown>,
+    SCHEMAS[`${role}.${fileMode as Mode}`],
+    base,
+  );
+  return { path, role, mode: fileMode as Mode, values };
+}
+
+function isTable(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Date);
+}
+
+function checkTable(
+  table: Record<string, unknown>,
+  schema: Record<string, FieldType>,
+  prefix: string,
+  fail: (why: string) => ConfigError,
+): void {
+  for (const [key, value] of Object.entries(table)) {
+    const name = `${prefix}.${key}`;
+    const type = schema[key];
+    if (type === undefined) throw fail(`unknown key '${name}'`);
+    if (typeof type === "object") {
+      if (!isTable(value)) throw fail(`'${name}' must be a table`);
+      checkTable(value as Record<string, unknown>, type, name, fail);
+    } else if (type === "string[]") {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        throw fail(`'${name}' must be a list of strings`);
+      }
+    } else if (type === "integer") {
+      if (typeof value !== "number" || !Number.isInteger(value)) {
+        throw fail(`'${name}' must be an integer`);
+      }
+    } else if (type === "boolean") {
+      if (typeof value !== "boolean") throw fail(`'${name}' must be true or false`);
+    } else if (typeof value !== "string") {
+      throw fail(`'${name}' must be a string`);
+    }
+  }
+}
+
+function resolvePaths(
+  table: Record<string, unknown>,
+  schema: Record<string, FieldType>,
+  base: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(table)) {
+    if (schema[key] === "path") {
+      const expanded = expandHome(value as string);
+      out[key] = expanded.startsWith("/") ? expanded : base + expanded.replace(/^\.\//, "");
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}

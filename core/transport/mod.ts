@@ -1,0 +1,31 @@
+/**
+ * Transports: the {@linkcode PeerConnection} interface that session logic uses,
+ * and its QUIC implementation pinned to an EndpointId.
+ *
+ * ```ts
+ * import { dialQuic, listenQuic } from "./mod.ts";
+ * import { SecretKey } from "../identity/mod.ts";
+ * const key = SecretKey.generate();
+ * const listener = listenQuic({ hostname: "127.0.0.1", secretKey: key, alpn: "demo/1" });
+ * const conn = await dialQuic({ addrs: [listener.addr], endpointId: key.endpointId, alpn: "demo/1" });
+ * ```
+ * @module
+ */
+export {
+  CloseCode,
+  type CloseInfo,
+  type DuplexStream,
+  type PeerConnection,
+  type PeerListener,
+} from "./connection.ts";
+export {
+  CONNECT_TIMEOUT_MS,
+  ConnectError,
+  describeQuicError,
+  dialQuic,
+  type DialQuicOptions,
+  IDLE_TIMEOUT_MS,
+  KEEP_ALIVE_MS,
+  listenQuic,
+  type ListenQuicOptions,
+} from "./quic.ts";

@@ -1,0 +1,147 @@
+/**
+ * The client's side of a session: authenticate, ask for a source, then forward
+ * a local TCP listener or UDP socket through the connection.
+ * @module
+ */
+import { CloseCode, type PeerConnection } from "../transport/mod.ts";
+import { deadline, FramedStream } from "./framed_stream.ts";
+import { formatBytes, type TunnelLog } from "./log.ts";
+import { AuthStatus } from "./messages.ts";
+import { formatSource, type Source } from "./source.ts";
+import { pipeTcpToStream } from "./tcp_pipe.ts";
+import { relayLocalUdp } from "./udp_client_relay.ts";
+
+/** How long the client waits for each of the server's answers. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
+/** The server refused the client; `message` is the server's reason. */
+export class SessionRefusedError extends Error {
+  override name = "SessionRefusedError";
+}
+
+/** An authenticated session whose source the server accepted. */
+export interface ClientSession {
+  readonly conn: PeerConnection;
+  readonly source: Source;
+  /** The control stream (carries oversized UDP packets). */
+  readonly control: FramedStream;
+}
+
+/**
+ * Authenticates with `credential` and requests `source`.
+ * @throws {SessionRefusedError} when the server refuses either.
+ */
+export async function openClientSession(
+  conn: PeerConnection,
+  credential: Uint8Array,
+  source: Source,
+): Promise<ClientSession> {
+  const auth = new FramedStream(await conn.openStream());
+  await auth.write({ type: "auth-request", credential });
+  await auth.closeWrite();
+  const authAnswer = await answer(auth, conn);
+  if (authAnswer?.type !== "auth-response") throw await refusal(conn, "no authentication answer");
+  if (authAnswer.status !== AuthStatus.Ok) {
+    const prefix = authAnswer.status === AuthStatus.ServerFull
+      ? "server refused the session"
+      : "server refused authentication";
+    throw new SessionRefusedError(`${prefix}: ${authAnswer.reason}`);
+  }
+
+  const control = new FramedStream(await conn.openStream());
+  await control.write({ type: "source-request", source: formatSource(source) });
+  const sourceAnswer = await answer(control, conn);
+  if (sourceAnswer?.type !== "source-response") throw await refusal(conn, "no source answer");
+  if (!sourceAnswer.accepted) {
+    conn.close({ code: CloseCode.Done, reason: "source refused" });
+    throw new SessionRefusedError(
+      `server refused source ${formatSource(source)}: ${sourceAnswer.reason}`,
+    );
+  }
+  return { conn, source, control };
+}
+
+async function answer(stream: FramedStream, conn: PeerConnection) {
+  try {
+    return await deadline(stream.read(), ANSWER_TIMEOUT_MS, "server did not answer in time");
+  } catch (error) {
+    throw await refusal(conn, (error as Error).message);
+  }
+}
+
+/** Builds the error for a connection the server dropped, with its stated reason. */
+async function refusal(conn: PeerConnection, fallback: string): Promise<Error> {
+  const info = await Promise.race([
+    conn.closed,
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
+  ]);
+  const reason = info?.reason || fallback;
+  return new SessionRefusedError(`server closed the connection: ${reason}`);
+}
+
+/**
+ * Forwards every connection accepted on `listener` as one stream, until the
+ * connection ends. Closes `listener` when done.
+ */
+export async function forwardTcp(
+  session: ClientSession,
+  listener: Deno.TcpListener,
+  log: TunnelLog,
+): Promise<void> {
+  const { conn } = session;
+  const active = new Set<Promise<void>>();
+  conn.closed.then(() => {
+    try {
+      listener.close();
+    } catch { /* closed */ }
+  });
+  try {
+    for await (const tcp of listener) {
+      const remote = tcp.remoteAddr;
+      const job = (async () => {
+        let stream;
+        try {
+          stream = await conn.openStream();
+        } catch (error) {
+          log.warn(
+            `cannot open a stream for ${remote.hostname}:${remote.port}: ${
+              (error as Error).message
+            }`,
+          );
+          tcp.close();
+          return;
+        }
+        const framed = new FramedStream(stream);
+        try {
+          await framed.write({ type: "tcp-open" });
+        } catch {
+          tcp.close();
+          framed.abort();
+          return;
+        }
+        const { stream: raw } = framed.release();
+        log.debug(`connection from ${remote.hostname}:${remote.port} opened`);
+        const moved = await pipeTcpToStream(tcp, raw);
+        log.info(
+          `connection from ${remote.hostname}:${remote.port} closed (${
+            formatBytes(moved.sent)
+          } sent, ${formatBytes(moved.received)} received)`,
+        );
+      })();
+      active.add(job);
+      job.finally(() => active.delete(job));
+    }
+  } catch {
+    // The listener was closed because the connection ended.
+  }
+  await Promise.all(active);
+}
+
+/** Forwards local UDP peers of `socket` until the connection ends. */
+export async function forwardUdp(
+  session: ClientSession,
+  socket: Deno.DatagramConn,
+  log: TunnelLog,
+): Promise<{ sent: number; received: number }> {
+  return await relayLocalUdp(session.conn, session.control, socket, log);
+}

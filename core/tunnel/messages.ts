@@ -1,0 +1,246 @@
+/**
+ * The tunnel protocol's messages and their framing on QUIC streams (sans-IO).
+ *
+ * Every message on a stream is a frame: type (u8), payload length (u16, big-endian),
+ * payload. Each type has its own size limit, checked before any payload is buffered,
+ * so a hostile peer cannot make a reader hold more than one frame's limit.
+ * See docs/PROTOCOL.md.
+ * @module
+ */
+
+/** ALPN of this protocol version; a peer speaking another version fails the handshake. */
+export const ALPN = "tunnel/1";
+
+/** Outcome of authentication, as carried in an AuthResponse. */
+export const AuthStatus = {
+  Ok: 0,
+  InvalidCredential: 1,
+  ServerFull: 2,
+} as const;
+/** One of {@linkcode AuthStatus}. */
+export type AuthStatus = typeof AuthStatus[keyof typeof AuthStatus];
+
+/** A decoded message. */
+export type Message =
+  | { type: "auth-request"; credential: Uint8Array }
+  | { type: "auth-response"; status: AuthStatus; reason: string }
+  | { type: "source-request"; source: string }
+  | { type: "source-response"; accepted: boolean; reason: string }
+  | { type: "tcp-open" }
+  | { type: "udp-packet"; flowId: number; payload: Uint8Array };
+
+/** Largest UDP payload carried (the IPv4 UDP maximum). */
+export const MAX_UDP_PAYLOAD = 65_507;
+
+// One registry of frame types, so two messages can never share an id.
+const TYPE_IDS = {
+  "auth-request": 0x01,
+  "auth-response": 0x02,
+  "source-request": 0x03,
+  "source-response": 0x04,
+  "tcp-open": 0x05,
+  "udp-packet": 0x06,
+} as const satisfies Record<Message["type"], number>;
+
+// Limits: a token is 18 bytes and a manual-mode secret 32, 256 leaves room for both;
+// a source URL is at most 300; reasons are short sentences; a UDP packet carries a
+// 4-byte flow id.
+const MAX_PAYLOAD: Record<number, number> = {
+  0x01: 256,
+  0x02: 1 + 1024,
+  0x03: 300,
+  0x04: 1 + 1024,
+  0x05: 0,
+  0x06: 4 + MAX_UDP_PAYLOAD,
+};
+
+const HEADER = 3;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A peer sent something this protocol does not allow. */
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+function payloadOf(message: Message): Uint8Array {
+  switch (message.type) {
+    case "auth-request":
+      return message.credential;
+    case "auth-response":
+      return Uint8Array.of(message.status, ...encoder.encode(message.reason.slice(0, 512)));
+    case "source-request":
+      return encoder.encode(message.source);
+    case "source-response":
+      return Uint8Array.of(
+        message.accepted ? 1 : 0,
+        ...encoder.encode(message.reason.slice(0, 512)),
+      );
+    case "tcp-open":
+      return new Uint8Array(0);
+    case "udp-packet": {
+      const out = new Uint8Array(4 + message.payload.length);
+      new DataView(out.buffer).setUint32(0, message.flowId);
+      out.set(message.payload, 4);
+      return out;
+    }
+  }
+}
+
+/**
+ * Encodes one message as a frame.
+ * @throws {RangeError} when the message exceeds its type's limit.
+ */
+export function encodeMessage(message: Message): Uint8Array {
+  const id = TYPE_IDS[message.type];
+  const payload = payloadOf(message);
+  if (payload.length > MAX_PAYLOAD[id]) {
+    throw new RangeError(
+      `Cannot encode ${message.type}: ${payload.length} bytes exceeds the limit of ${
+        MAX_PAYLOAD[id]
+      }`,
+    );
+  }
+  const frame = new Uint8Array(HEADER + payload.length);
+  frame[0] = id;
+  frame[1] = payload.length >> 8;
+  frame[2] = payload.length & 0xff;
+  frame.set(payload, HEADER);
+  return frame;
+}
+
+function decodePayload(id: number, payload: Uint8Array): Message {
+  const text = (bytes: Uint8Array) => {
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new ProtocolError("text is not valid UTF-8");
+    }
+  };
+  switch (id) {
+    case 0x01:
+      return { type: "auth-request", credential: payload.slice() };
+    case 0x02: {
+      if (payload.length < 1) throw new ProtocolError("auth-response without status");
+      const status = payload[0];
+      if (status > AuthStatus.ServerFull) throw new ProtocolError(`unknown auth status ${status}`);
+      return {
+        type: "auth-response",
+        status: status as AuthStatus,
+        reason: text(payload.subarray(1)),
+      };
+    }
+    case 0x03:
+      return { type: "source-request", source: text(payload) };
+    case 0x04:
+      if (payload.length < 1 || payload[0] > 1) {
+        throw new ProtocolError("source-response without a valid status");
+      }
+      return {
+        type: "source-response",
+        accepted: payload[0] === 1,
+        reason: text(payload.subarray(1)),
+      };
+    case 0x05:
+      return { type: "tcp-open" };
+    case 0x06: {
+      if (payload.length < 4) throw new ProtocolError("udp-packet shorter than its flow id");
+      const flowId = new DataView(payload.buffer, payload.byteOffset).getUint32(0);
+      return { type: "udp-packet", flowId, payload: payload.slice(4) };
+    }
+  }
+  throw new ProtocolError(`unknown frame type 0x${id.toString(16)}`);
+}
+
+/**
+ * Splits a byte stream into messages. Feed it chunks as they arrive; it returns
+ * the complete messages and keeps the rest.
+ */
+export class FrameDecoder {
+  #buffer: Uint8Array = new Uint8Array(0);
+
+  /**
+   * Adds received bytes and returns every message now complete.
+   * @throws {ProtocolError} on an unknown type or a length over the type's limit.
+   */
+  push(chunk: Uint8Array): Message[] {
+    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
+    const messages: Message[] = [];
+    for (;;) {
+      const message = this.#next();
+      if (!message) return messages;
+      messages.push(message);
+    }
+  }
+
+  /**
+   * Decodes at most one message from the bytes added so far; with a message, what
+   * follows it stays buffered for {@linkcode takeRemainder}.
+   */
+  pushOne(chunk: Uint8Array): Message | undefined {
+    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
+    return this.#next();
+  }
+
+  /** Returns and clears the bytes buffered after the last decoded message. */
+  takeRemainder(): Uint8Array {
+    const rest = this.#buffer;
+    this.#buffer = new Uint8Array(0);
+    return rest;
+  }
+
+  /** Whether a partial frame is buffered (a stream ending now was cut mid-frame). */
+  get hasPartialFrame(): boolean {
+    return this.#buffer.length > 0;
+  }
+
+  #next(): Message | undefined {
+    const buffer = this.#buffer;
+    if (buffer.length < 1) return undefined;
+    const limit = MAX_PAYLOAD[buffer[0]];
+    if (limit === undefined) {
+      throw new ProtocolError(`unknown frame type 0x${buffer[0].toString(16)}`);
+    }
+    if (buffer.length < HEADER) return undefined;
+    const length = (buffer[1] << 8) | buffer[2];
+    if (length > limit) {
+      throw new ProtocolError(
+        `frame of ${length} bytes exceeds the limit of ${limit} for its type`,
+      );
+    }
+    if (buffer.length < HEADER + length) return undefined;
+    const message = decodePayload(buffer[0], buffer.subarray(HEADER, HEADER + length));
+    this.#buffer = buffer.subarray(HEADER + length);
+    return message;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Size of the flow id that prefixes every UDP payload sent as a QUIC datagram. */
+export const DATAGRAM_HEADER = 4;
+
+/** Encodes a UDP payload of flow `flowId` as a QUIC datagram. */
+export function encodeDatagram(flowId: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DATAGRAM_HEADER + payload.length);
+  new DataView(out.buffer).setUint32(0, flowId);
+  out.set(payload, DATAGRAM_HEADER);
+  return out;
+}
+
+/**
+ * Decodes a QUIC datagram into flow id and UDP payload (a view, not a copy).
+ * @throws {ProtocolError} when it is shorter than the flow id.
+ */
+export function decodeDatagram(datagram: Uint8Array): { flowId: number; payload: Uint8Array } {
+  if (datagram.length < DATAGRAM_HEADER) {
+    throw new ProtocolError("datagram shorter than its flow id");
+  }
+  const flowId = new DataView(datagram.buffer, datagram.byteOffset).getUint32(0);
+  return { flowId, payload: datagram.subarray(DATAGRAM_HEADER) };
+}

@@ -1,0 +1,44 @@
+/**
+ * The tunnel protocol: messages and their framing, the allowlist, and the client
+ * and server session logic that runs over any {@linkcode PeerConnection}.
+ *
+ * ```ts
+ * import { AllowList, parseSource } from "./mod.ts";
+ * const allowed = new AllowList(["127.0.0.0/8"]);
+ * const source = parseSource("tcp://127.0.0.1:22");
+ * ```
+ * @module
+ */
+export type { PeerConnection } from "../transport/mod.ts";
+export { AllowList, Cidr, formatIp, parseIp } from "./allow_list.ts";
+export {
+  ALPN,
+  AuthStatus,
+  decodeDatagram,
+  encodeDatagram,
+  encodeMessage,
+  FrameDecoder,
+  MAX_UDP_PAYLOAD,
+  type Message,
+  ProtocolError,
+} from "./messages.ts";
+export { formatBytes, silentLog, type TunnelLog } from "./log.ts";
+export { resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
+export { SessionLimiter } from "./session_limiter.ts";
+export {
+  formatHostPort,
+  formatSource,
+  parseHostPort,
+  parseSource,
+  type Source,
+  type SourceProtocol,
+} from "./source.ts";
+export {
+  type ClientSession,
+  forwardTcp,
+  forwardUdp,
+  openClientSession,
+  SessionRefusedError,
+} from "./client_session.ts";
+export { AUTH_TIMEOUT_MS, serveConnection, type ServerSessionOptions } from "./server_session.ts";
+export { UDP_FLOW_IDLE_MS, UdpFlowTable } from "./udp_flows.ts";

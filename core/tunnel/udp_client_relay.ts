@@ -1,0 +1,67 @@
+/**
+ * The client's UDP side of a session: a local socket whose peers each become a
+ * flow through the tunnel.
+ * @module
+ */
+import type { PeerConnection } from "../transport/mod.ts";
+import type { FramedStream } from "./framed_stream.ts";
+import type { TunnelLog } from "./log.ts";
+import { UdpFlowTable } from "./udp_flows.ts";
+import { receiveUdpPayloads } from "./udp_receiver.ts";
+import { UdpSender } from "./udp_sender.ts";
+
+const RECEIVE_BUFFER = 65_536;
+const SWEEP_INTERVAL_MS = 10_000;
+
+/**
+ * Relays between local UDP peers of `socket` and the tunnel until the
+ * connection ends. Closes `socket` when done.
+ */
+export async function relayLocalUdp(
+  conn: PeerConnection,
+  control: FramedStream,
+  socket: Deno.DatagramConn,
+  log: TunnelLog,
+): Promise<{ sent: number; received: number }> {
+  const totals = { sent: 0, received: 0 };
+  const flows = new UdpFlowTable();
+  const sender = new UdpSender(conn, control);
+  const sweeper = setInterval(() => flows.expire(Date.now()), SWEEP_INTERVAL_MS);
+
+  const outbound = (async () => {
+    const buffer = new Uint8Array(RECEIVE_BUFFER);
+    try {
+      for (;;) {
+        const [data, from] = await socket.receive(buffer);
+        const addr = from as Deno.NetAddr;
+        const flow = flows.flowFor(addr.hostname, addr.port, Date.now());
+        totals.sent += data.length;
+        await sender.send(flow.id, data);
+      }
+    } catch (error) {
+      log.debug(`local UDP socket ended: ${(error as Error).message}`);
+    }
+  })();
+
+  try {
+    await receiveUdpPayloads(conn, control, async (flowId, payload) => {
+      const flow = flows.byId(flowId, Date.now());
+      if (!flow) return;
+      totals.received += payload.length;
+      try {
+        await socket.send(payload, { transport: "udp", hostname: flow.hostname, port: flow.port });
+      } catch (error) {
+        log.debug(`UDP send to ${flow.hostname}:${flow.port} failed: ${(error as Error).message}`);
+      }
+    });
+  } catch (error) {
+    log.debug(`UDP session ended: ${(error as Error).message}`);
+  } finally {
+    clearInterval(sweeper);
+    try {
+      socket.close();
+    } catch { /* closed */ }
+    await outbound;
+  }
+  return totals;
+}
