@@ -180,13 +180,14 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
   const failures: string[] = [];
   for (const addr of options.addrs) {
     options.signal?.throwIfAborted();
-    const attempt = Deno.connectQuic({
+    const attempt: Promise<Deno.QuicConn> = Deno.connectQuic<false>({
       hostname: addr.hostname,
       port: addr.port,
       serverName: serverNameFor(options.endpointId),
       caCerts: [trustAnchorFor(options.endpointId)],
       alpnProtocols: [options.alpn],
       endpoint: options.endpoint,
+      zeroRtt: false,
       ...TRANSPORT_OPTIONS,
     });
     let timer: ReturnType<typeof setTimeout> | undefined;

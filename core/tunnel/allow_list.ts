@@ -89,7 +89,8 @@ export class Cidr {
     if (rest.length > 0) throw fail("more than one '/'");
     const network = parseIp(addressText);
     if (!network) throw fail(`'${addressText}' is not an IP address`);
-    const bits = network.length * 8;
+    const mappedV4 = network.length === 4 && addressText.includes(":");
+    const bits = mappedV4 ? 128 : network.length * 8;
     let prefix = bits;
     if (prefixText !== undefined) {
       if (!/^[0-9]{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
@@ -97,7 +98,7 @@ export class Cidr {
       }
       prefix = Number(prefixText);
       // A mapped IPv6 rule (::ffff:0:0/96 and longer) narrows onto IPv4 bits.
-      if (network.length === 4 && addressText.includes(":")) {
+      if (mappedV4) {
         if (prefix < 96) throw fail("an IPv4-mapped network needs a prefix of 96 or more");
         prefix -= 96;
       }

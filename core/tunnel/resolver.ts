@@ -4,7 +4,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { AllowList, formatIp, type IpBytes, parseIp } from "./allow_list.ts";
+import { type AllowList, formatIp, type IpBytes, parseIp } from "./allow_list.ts";
 
 /** Resolves a host name to IP literals. Injected so tests need no DNS. */
 export type Resolver = (host: string) => Promise<string[]>;

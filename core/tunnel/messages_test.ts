@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import {
+  AuthStatus,
+  decodeDatagram,
+  encodeDatagram,
+  encodeMessage,
+  FrameDecoder,
+  MAX_UDP_PAYLOAD,
+  type Message,
+  ProtocolError,
+} from "./messages.ts";
+
+const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const text = (s: string) => new TextEncoder().encode(s);
+
+const SAMPLES: Message[] = [
+  { type: "auth-request", credential: text("iAbcdefghijklmnopq") },
+  { type: "auth-response", status: AuthStatus.Ok, reason: "" },
+  { type: "auth-response", status: AuthStatus.ServerFull, reason: "full" },
+  { type: "source-request", source: "tcp://127.0.0.1:22" },
+  { type: "source-response", accepted: false, reason: "not allowed" },
+  { type: "tcp-open" },
+  { type: "udp-packet", flowId: 0xdeadbeef, payload: Uint8Array.of(1, 2, 3) },
+];
+
+Deno.test("encodeMessage() matches golden bytes", () => {
+  assert.equal(toHex(encodeMessage(SAMPLES[3])), "030012" + toHex(text("tcp://127.0.0.1:22")));
+  assert.equal(toHex(encodeMessage(SAMPLES[2])), "020005" + "02" + toHex(text("full")));
+  assert.equal(toHex(encodeMessage(SAMPLES[5])), "050000");
+  assert.equal(toHex(encodeMessage(SAMPLES[6])), "060007deadbeef010203");
+});
+
+Deno.test("FrameDecoder round-trips every message, fed one byte at a time", () => {
+  const stream = new Uint8Array(SAMPLES.flatMap((m) => [...encodeMessage(m)]));
+  const decoder = new FrameDecoder();
+  const out: Message[] = [];
+  for (const byte of stream) out.push(...decoder.push(Uint8Array.of(byte)));
+  assert.deepEqual(out, SAMPLES);
+  assert.equal(decoder.hasPartialFrame, false);
+});
+
+Deno.test("FrameDecoder.pushOne() leaves the bytes after a header for the caller", () => {
+  const decoder = new FrameDecoder();
+  const bytes = new Uint8Array([...encodeMessage({ type: "tcp-open" }), 9, 8, 7]);
+  assert.deepEqual(decoder.pushOne(bytes), { type: "tcp-open" });
+  assert.deepEqual(decoder.takeRemainder(), Uint8Array.of(9, 8, 7));
+});
+
+Deno.test("FrameDecoder rejects unknown types and oversized lengths before buffering", () => {
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x7f)), ProtocolError);
+  // An auth request claiming 60,000 bytes is refused from its header alone.
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x01, 0xea, 0x60)), /exceeds the limit/);
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x05, 0x00, 0x01, 0x00)), /exceeds/);
+});
+
+Deno.test("FrameDecoder rejects malformed payloads with its own error", () => {
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x02, 0, 0)), /without status/);
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x02, 0, 1, 9)), /unknown auth status/);
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x04, 0, 1, 5)), /valid status/);
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x03, 0, 1, 0xff)), /UTF-8/);
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x06, 0, 3, 1, 2, 3)), /flow id/);
+});
+
+Deno.test("FrameDecoder survives random, truncated and bit-flipped input", () => {
+  const valid = new Uint8Array(SAMPLES.flatMap((m) => [...encodeMessage(m)]));
+  for (let i = 0; i < 5_000; i++) {
+    let input: Uint8Array;
+    if (i % 3 === 0) input = crypto.getRandomValues(new Uint8Array(1 + (i % 300)));
+    else if (i % 3 === 1) input = valid.slice(0, i % valid.length);
+    else {
+      input = valid.slice();
+      input[i % input.length] ^= 1 << (i % 8);
+    }
+    try {
+      new FrameDecoder().push(input);
+    } catch (error) {
+      assert.ok(error instanceof ProtocolError, `unexpected ${error}`);
+    }
+  }
+});
+
+Deno.test("encodeMessage() refuses payloads over a type's limit", () => {
+  assert.throws(
+    () => encodeMessage({ type: "udp-packet", flowId: 1, payload: new Uint8Array(MAX_UDP_PAYLOAD + 1) }),
+    RangeError,
+  );
+  assert.throws(() => encodeMessage({ type: "source-request", source: "x".repeat(301) }), RangeError);
+  const largest = encodeMessage({ type: "udp-packet", flowId: 1, payload: new Uint8Array(MAX_UDP_PAYLOAD) });
+  assert.equal(new FrameDecoder().push(largest).length, 1);
+});
+
+Deno.test("datagram codec round-trips and rejects runts", () => {
+  const datagram = encodeDatagram(42, Uint8Array.of(5, 6));
+  assert.equal(toHex(datagram), "0000002a0506");
+  const { flowId, payload } = decodeDatagram(datagram);
+  assert.equal(flowId, 42);
+  assert.deepEqual(payload, Uint8Array.of(5, 6));
+  assert.throws(() => decodeDatagram(Uint8Array.of(1, 2, 3)), ProtocolError);
+});
