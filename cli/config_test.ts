@@ -27,11 +27,20 @@ Deno.test("parseConfig() reads the iroh section and resolves paths against the f
 
 Deno.test("parseConfig() names a wrong role, mode, unknown key or bad value", () => {
   const cases: [string, RegExp][] = [
-    [SERVER.replace('role = "server"', 'role = "client"'), /role is 'client' but this is the 'server' command/],
+    [
+      SERVER.replace('role = "server"', 'role = "client"'),
+      /role is 'client' but this is the 'server' command/,
+    ],
     [SERVER.replace('mode = "iroh"', 'mode = "carrier-pigeon"'), /unknown mode 'carrier-pigeon'/],
     [SERVER.replace("max_sessions = 7", "max_session = 7"), /unknown key 'iroh.max_session'/],
-    [SERVER.replace("max_sessions = 7", 'max_sessions = "7"'), /'iroh.max_sessions' must be an integer/],
-    [SERVER.replace('udp = ["10.0.0.0/8"]', "udp = 5"), /'iroh.allowed_sources.udp' must be a list of strings/],
+    [
+      SERVER.replace("max_sessions = 7", 'max_sessions = "7"'),
+      /'iroh.max_sessions' must be an integer/,
+    ],
+    [
+      SERVER.replace('udp = ["10.0.0.0/8"]', "udp = 5"),
+      /'iroh.allowed_sources.udp' must be a list of strings/,
+    ],
     [SERVER + "\n[extra]\n", /unknown key 'extra'/],
     ["role = ", /not valid TOML/],
     ['mode = "iroh"', /missing 'role'/],
@@ -39,12 +48,19 @@ Deno.test("parseConfig() names a wrong role, mode, unknown key or bad value", ()
   for (const [text, error] of cases) {
     assert.throws(() => parseConfig(text, "s.toml", "server"), error);
   }
-  assert.throws(() => parseConfig(SERVER, "s.toml", "server", "manual"), /mode is 'iroh' but the command asks for 'manual'/);
+  assert.throws(
+    () => parseConfig(SERVER, "s.toml", "server", "manual"),
+    /mode is 'iroh' but the command asks for 'manual'/,
+  );
 });
 
 Deno.test("CLI flags override config values; the rest comes from the file", async () => {
   const key = SecretKey.generate();
-  const config = parseConfig(SERVER.replace(/secret_file.*/, `secret = "${key.toBase64()}"`), "s.toml", "server");
+  const config = parseConfig(
+    SERVER.replace(/secret_file.*/, `secret = "${key.toBase64()}"`),
+    "s.toml",
+    "server",
+  );
   const fromFile = await resolveServerIrohSettings({}, config);
   assert.equal(fromFile.maxSessions, 7);
   assert.ok(fromFile.secretKey.endpointId.equals(key.endpointId));
@@ -61,8 +77,14 @@ Deno.test("CLI flags override config values; the rest comes from the file", asyn
 });
 
 Deno.test("server settings refuse a missing token list or allowlist", async () => {
-  await assert.rejects(() => resolveServerIrohSettings({ allowedTcp: ["127.0.0.0/8"] }), /No auth tokens configured/);
-  await assert.rejects(() => resolveServerIrohSettings({ authTokens: [token] }), /No allowed networks/);
+  await assert.rejects(
+    () => resolveServerIrohSettings({ allowedTcp: ["127.0.0.0/8"] }),
+    /No auth tokens configured/,
+  );
+  await assert.rejects(
+    () => resolveServerIrohSettings({ authTokens: [token] }),
+    /No allowed networks/,
+  );
   await assert.rejects(
     () => resolveServerIrohSettings({ authTokens: [token], allowedTcp: ["127.0.0.0/33"] }),
     /Invalid CIDR/,
@@ -80,6 +102,9 @@ Deno.test("client settings take the config file and let flags override it", asyn
   assert.equal(settings.serverId.toString(), id);
   assert.deepEqual(settings.target, { host: "127.0.0.1", port: 3333 });
   assert.equal(settings.source.port, 22);
-  await assert.rejects(() => resolveClientIrohSettings({ authToken: "ibad" }, config), /Invalid auth token/);
+  await assert.rejects(
+    () => resolveClientIrohSettings({ authToken: "ibad" }, config),
+    /Invalid auth token/,
+  );
   await assert.rejects(() => resolveClientIrohSettings({}), /Missing --server-node-id/);
 });

@@ -64,5 +64,8 @@ Deno.test("TokenSet.has() accepts configured tokens only", () => {
 Deno.test("parseTokensFile() skips comments and blanks and reports the bad line", () => {
   const [a, b] = [generateToken(), generateToken()];
   assert.deepEqual(parseTokensFile(`# alice\n${a}\n\n  ${b}  # bob\n`, "t.txt"), [a, b]);
-  assert.throws(() => parseTokensFile(`${a}\n# x\nibroken\n`, "t.txt"), /^TypeError: t\.txt:3: Invalid auth token/);
+  assert.throws(
+    () => parseTokensFile(`${a}\n# x\nibroken\n`, "t.txt"),
+    /^TypeError: t\.txt:3: Invalid auth token/,
+  );
 });

@@ -22,7 +22,15 @@ Deno.test("EndpointId.parse() accepts base32 (either case) and hex", () => {
 });
 
 Deno.test("EndpointId.parse() rejects wrong lengths, characters and trailing bits", () => {
-  for (const bad of ["", "abc", PUBLIC_BASE32.slice(1), PUBLIC_BASE32 + "a", "1" + PUBLIC_BASE32.slice(1)]) {
+  for (
+    const bad of [
+      "",
+      "abc",
+      PUBLIC_BASE32.slice(1),
+      PUBLIC_BASE32 + "a",
+      "1" + PUBLIC_BASE32.slice(1),
+    ]
+  ) {
     assert.throws(() => EndpointId.parse(bad), /Invalid EndpointId/);
   }
   // The last character carries 4 padding bits; "b" sets one of them.

@@ -9,7 +9,10 @@ Deno.test("writeSecretKeyFile() writes mode 0600 and refuses to overwrite withou
     await writeSecretKeyFile(path, key);
     if (Deno.build.os !== "windows") assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.ok((await readSecretKeyFile(path)).endpointId.equals(key.endpointId));
-    await assert.rejects(() => writeSecretKeyFile(path, SecretKey.generate()), Deno.errors.AlreadyExists);
+    await assert.rejects(
+      () => writeSecretKeyFile(path, SecretKey.generate()),
+      Deno.errors.AlreadyExists,
+    );
     await Deno.chmod(path, 0o644);
     const second = SecretKey.generate();
     await writeSecretKeyFile(path, second, { force: true });
@@ -23,7 +26,10 @@ Deno.test("writeSecretKeyFile() writes mode 0600 and refuses to overwrite withou
 Deno.test("readSecretKeyFile() names the file when it is missing or invalid", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await assert.rejects(() => readSecretKeyFile(`${dir}/none`), /Cannot read secret key file '.*none'/);
+    await assert.rejects(
+      () => readSecretKeyFile(`${dir}/none`),
+      /Cannot read secret key file '.*none'/,
+    );
     await Deno.writeTextFile(`${dir}/bad`, "garbage");
     await assert.rejects(() => readSecretKeyFile(`${dir}/bad`), /Invalid secret key file '.*bad'/);
   } finally {

@@ -59,6 +59,9 @@ Deno.test("resolveAllowed() keeps only allowed resolved addresses", async () => 
     reason: "svc (10.0.0.1, 192.168.1.1) is not in the server's allowed networks",
   });
   const failing = () => Promise.reject(new Error("NXDOMAIN"));
-  assert.match((await resolveAllowed("nope", list, failing) as { reason: string }).reason, /cannot resolve/);
+  assert.match(
+    (await resolveAllowed("nope", list, failing) as { reason: string }).reason,
+    /cannot resolve/,
+  );
   assert.equal((await resolveAllowed("::ffff:127.0.0.1", list, failing)).allowed, true);
 });

@@ -49,7 +49,10 @@ Deno.test("FrameDecoder.pushOne() leaves the bytes after a header for the caller
 Deno.test("FrameDecoder rejects unknown types and oversized lengths before buffering", () => {
   assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x7f)), ProtocolError);
   // An auth request claiming 60,000 bytes is refused from its header alone.
-  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x01, 0xea, 0x60)), /exceeds the limit/);
+  assert.throws(
+    () => new FrameDecoder().push(Uint8Array.of(0x01, 0xea, 0x60)),
+    /exceeds the limit/,
+  );
   assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x05, 0x00, 0x01, 0x00)), /exceeds/);
 });
 
@@ -81,11 +84,23 @@ Deno.test("FrameDecoder survives random, truncated and bit-flipped input", () =>
 
 Deno.test("encodeMessage() refuses payloads over a type's limit", () => {
   assert.throws(
-    () => encodeMessage({ type: "udp-packet", flowId: 1, payload: new Uint8Array(MAX_UDP_PAYLOAD + 1) }),
+    () =>
+      encodeMessage({
+        type: "udp-packet",
+        flowId: 1,
+        payload: new Uint8Array(MAX_UDP_PAYLOAD + 1),
+      }),
     RangeError,
   );
-  assert.throws(() => encodeMessage({ type: "source-request", source: "x".repeat(301) }), RangeError);
-  const largest = encodeMessage({ type: "udp-packet", flowId: 1, payload: new Uint8Array(MAX_UDP_PAYLOAD) });
+  assert.throws(
+    () => encodeMessage({ type: "source-request", source: "x".repeat(301) }),
+    RangeError,
+  );
+  const largest = encodeMessage({
+    type: "udp-packet",
+    flowId: 1,
+    payload: new Uint8Array(MAX_UDP_PAYLOAD),
+  });
   assert.equal(new FrameDecoder().push(largest).length, 1);
 });
 
