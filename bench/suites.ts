@@ -1,0 +1,16 @@
+import type { BenchSuite } from "./bench_suite.ts";
+import { tcpRtt } from "./tcp_rtt.ts";
+import { tcpThroughput } from "./tcp_throughput.ts";
+import { tunnelStartup } from "./tunnel_startup.ts";
+import { udpThroughput } from "./udp_throughput.ts";
+
+/**
+ * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
+ * `BenchSuite` in its own file (e.g. a manual-mode setup time) and append it here.
+ */
+export const SUITES: readonly BenchSuite[] = [
+  tcpThroughput,
+  tcpRtt,
+  udpThroughput,
+  tunnelStartup,
+];

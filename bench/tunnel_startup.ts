@@ -1,0 +1,92 @@
+import { startClient } from "../tests/harness/mod.ts";
+import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
+import { median } from "./stats.ts";
+
+// Fresh clients started only for this measurement (each costs a Deno start-up).
+const CLIENTS = 3;
+
+/**
+ * Set-up cost of the tunnel: a fresh `tunnel client` from spawn to its ready line, and
+ * from the first local connection to the first echoed byte (the QUIC stream and the
+ * server's connection to the source). Also an example of a suite added through the
+ * `SUITES` hook; a "manual-mode setup time" row would follow the same shape.
+ */
+export const tunnelStartup: BenchSuite = {
+  name: "tunnel-startup",
+  description: "tunnel client spawn-to-ready and first-byte times (median of 3 fresh clients)",
+  async run(env) {
+    const table = `Tunnel set-up (median of ${CLIENTS} fresh clients)`;
+    const values = (ready: number | null, firstByte: number | null) => ({
+      "ready ms": ready,
+      "first byte ms": firstByte,
+    });
+    let tunnel;
+    try {
+      tunnel = await env.tunnel();
+    } catch (error) {
+      return [{
+        table,
+        path: "tunnel client",
+        values: values(null, null),
+        note: `unavailable: ${reasonOf(error)}`,
+      }];
+    }
+    const echoPort = env.echoPort();
+    const ready: number[] = [];
+    const firstByte: number[] = [];
+    const failures: string[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      try {
+        await using client = await startClient({
+          serverNodeId: tunnel.server.endpointId,
+          serverAddr: tunnel.server.addr,
+          source: `tcp://127.0.0.1:${echoPort}`,
+          authToken: tunnel.token,
+          mainModule: env.mainModule,
+        });
+        ready.push(client.readyMs);
+        firstByte.push(await firstEcho(client.localPort));
+      } catch (error) {
+        failures.push(reasonOf(error));
+      }
+    }
+    const server = env.tunnelTimings.find((timing) => timing.what === "server ready");
+    const rows: BenchRow[] = [
+      {
+        table,
+        path: "tunnel server",
+        values: values(server?.ms ?? null, null),
+        note: "spawn to ready, once",
+      },
+      {
+        table,
+        path: "tunnel client",
+        values: values(
+          ready.length ? median(ready) : null,
+          firstByte.length ? median(firstByte) : null,
+        ),
+        note: failures.length ? `${failures.length} failed: ${failures[0]}` : "",
+      },
+    ];
+    return rows;
+  },
+};
+
+// Milliseconds from connect() to the first echoed byte, bounded at 10 s.
+async function firstEcho(port: number): Promise<number> {
+  const started = performance.now();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), 10_000);
+  try {
+    await conn.write(new Uint8Array([1]));
+    if ((await conn.read(new Uint8Array(1))) === null) throw new Error("the echo closed");
+    return performance.now() - started;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // Closed by the timer.
+    }
+  }
+}

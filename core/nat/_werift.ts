@@ -1,0 +1,123 @@
+/**
+ * The only file that knows werift-ice's internals. werift 0.2.3 is pinned in
+ * deno.json; everything reached here beyond its typed surface is listed so an
+ * upgrade knows what to re-check:
+ * - `Connection.protocols` (private): one `StunProtocol` per host address,
+ *   each owning one node:dgram socket bound to the wildcard address.
+ * - `Connection.stunServer` (public field): the constructor replaces a missing
+ *   STUN server with stun.l.google.com:19302, so it must be cleared afterwards.
+ * - `UdpTransport.onData` (public field): wrapped to see our own datagrams
+ *   together with their source address before werift consumes them.
+ *
+ * werift-ice is imported lazily: its `debug` dependency enumerates all
+ * environment variables at load time, which needs `--allow-env` (or
+ * `--ignore-env`); a lazy import confines that to commands that use ICE.
+ *
+ * @module
+ */
+
+import type { Candidate, Connection, StunProtocol } from "werift-ice";
+
+/** The werift-ice module namespace. */
+export type _Werift = typeof import("werift-ice");
+
+/** A `[host, port]` address as werift passes them around. */
+export type _Address = readonly [string, number];
+
+let loading: Promise<_Werift> | undefined;
+
+/** Loads werift-ice once. */
+export function _loadWerift(): Promise<_Werift> {
+  loading ??= import("werift-ice").catch((error) => {
+    loading = undefined;
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Deno.errors.NotCapable(
+        "Cannot load the ICE library: it reads the environment at load time; " +
+          "run with --allow-env, or --ignore-env (add --allow-env=DEBUG to keep DEBUG logging)",
+        { cause: error },
+      );
+    }
+    throw error;
+  });
+  return loading;
+}
+
+/**
+ * Creates a werift agent that uses exactly `hostAddresses` as host candidates
+ * and gathers nothing else: no interface enumeration, no STUN, no TURN, no TCP.
+ * Pairs between a loopback and a non-loopback address are never formed: the
+ * check would leave with a loopback source and only produce a stray
+ * peer-reflexive candidate.
+ */
+export function _createConnection(
+  werift: _Werift,
+  controlling: boolean,
+  hostAddresses: string[],
+  isLoopback: (address: string) => boolean,
+): Connection {
+  const connection = new werift.Connection(controlling, {
+    useIpv4: false,
+    useIpv6: false,
+    useTcp: false,
+    additionalHostAddresses: hostAddresses,
+    filterCandidatePair: (pair) =>
+      isLoopback(pair.localCandidate.host) === isLoopback(pair.remoteCandidate.host),
+  });
+  connection.stunServer = undefined;
+  return connection;
+}
+
+/** The per-address protocols (and sockets) of a werift agent. */
+export function _protocolsOf(connection: Connection): StunProtocol[] {
+  return (connection as unknown as { protocols: StunProtocol[] }).protocols;
+}
+
+/** The local address and port a protocol's socket is bound to, e.g. `["0.0.0.0", 50000]`. */
+export function _boundAddress(protocol: StunProtocol): _Address {
+  const { address, port } = protocol.transport.address;
+  return [address, port];
+}
+
+/**
+ * Routes datagrams accepted by `claim` to `handler` (with their source) and
+ * everything else to werift as before.
+ */
+export function _interceptDatagrams(
+  protocol: StunProtocol,
+  claim: (data: Uint8Array) => boolean,
+  handler: (data: Uint8Array, from: _Address) => void,
+): void {
+  const transport = protocol.transport;
+  const original = transport.onData;
+  transport.onData = (data, from) => {
+    if (claim(data)) handler(data, from);
+    else original(data, from);
+  };
+}
+
+/** Builds a werift remote candidate from plain fields. */
+export function _toWeriftCandidate(
+  werift: _Werift,
+  c: {
+    foundation: string;
+    component: number;
+    priority: number;
+    address: string;
+    port: number;
+    type: string;
+    relatedAddress?: string;
+    relatedPort?: number;
+  },
+): Candidate {
+  return new werift.Candidate(
+    c.foundation,
+    c.component,
+    "udp",
+    c.priority,
+    c.address,
+    c.port,
+    c.type,
+    c.relatedAddress,
+    c.relatedPort,
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * The one ICE failure callers are expected to handle: no candidate pair worked.
+ *
+ * @module
+ */
+
+/** What to tell a user whose peers could not reach each other. */
+const ADVICE = "This usually means both sides are behind symmetric NATs (or a carrier-grade NAT), " +
+  "or a firewall blocks UDP between them. Check that UDP is allowed outbound on both sides, " +
+  "that STUN is enabled on both sides (not --no-stun) and its server is reachable, " +
+  "or use a mode with relay fallback (iroh).";
+
+/**
+ * Thrown by `IceAgent.connect()` when no candidate pair could be confirmed by
+ * both sides within the timeout, or when the candidates cannot form any pair.
+ * The message is meant for users and carries no stack-worthy detail; `detail`
+ * keeps the specific reason for logs.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await agent.connect(remote, { timeoutMs: 30_000 });
+ * } catch (error) {
+ *   if (error instanceof IceFailedError) console.error(error.message);
+ *   else throw error;
+ * }
+ * ```
+ */
+export class IceFailedError extends Error {
+  /** The specific reason, e.g. "no candidate pair answered within 30000 ms". */
+  readonly detail: string;
+
+  /**
+   * @param detail The specific reason; it starts the message, the general advice follows.
+   * @param options Standard `ErrorOptions` (`cause`).
+   */
+  constructor(detail: string, options?: ErrorOptions) {
+    super(`ICE found no working path to the peer (${detail}). ${ADVICE}`, options);
+    this.name = "IceFailedError";
+    this.detail = detail;
+  }
+}
