@@ -9,6 +9,8 @@ import { clientIrohCommand } from "./commands/client_iroh.ts";
 import { generateTokenCommand } from "./commands/generate_token.ts";
 import { generateServerKeyCommand, showServerIdCommand } from "./commands/server_key_commands.ts";
 import { serverIrohCommand } from "./commands/server_iroh.ts";
+import { clientManualCommand } from "./commands/client_manual.ts";
+import { serverManualCommand } from "./commands/server_manual.ts";
 import { resolveConfigPath } from "./commands/config_options.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -18,8 +20,10 @@ function buildProgram(): Command {
     .version(denoJson.version);
   const server = program.command("server").description("share services with authenticated clients");
   server.addCommand(serverIrohCommand());
+  server.addCommand(serverManualCommand());
   const client = program.command("client").description("reach a service a server shares");
   client.addCommand(clientIrohCommand());
+  client.addCommand(clientManualCommand());
   program.addCommand(generateTokenCommand());
   program.addCommand(generateServerKeyCommand());
   program.addCommand(showServerIdCommand());

@@ -24,6 +24,9 @@ export type _Werift = typeof import("werift-ice");
 /** A `[host, port]` address as werift passes them around. */
 export type _Address = readonly [string, number];
 
+/** A send callback arrives within a millisecond on a live socket; this only bounds a dead one. */
+const SEND_CALLBACK_CAP_MS = 100;
+
 let loading: Promise<_Werift> | undefined;
 
 /** Loads werift-ice once. */
@@ -93,6 +96,32 @@ export function _interceptDatagrams(
     if (claim(data)) handler(data, from);
     else original(data, from);
   };
+}
+
+/**
+ * Sends one datagram from a protocol's socket and resolves once the socket has
+ * handed it to the kernel. werift's own `sendData` resolves before that, so a
+ * datagram sent right before `close()` could be dropped; the last READY of the
+ * handshake is exactly such a datagram.
+ */
+export function _sendDatagram(
+  protocol: StunProtocol,
+  data: Uint8Array,
+  to: _Address,
+): Promise<void> {
+  return new Promise((resolve) => {
+    // Should a socket closed meanwhile never call back, do not hang the caller.
+    const cap = setTimeout(resolve, SEND_CALLBACK_CAP_MS);
+    const done = () => {
+      clearTimeout(cap);
+      resolve();
+    };
+    try {
+      protocol.transport.socket.send(data, to[1], to[0], done);
+    } catch {
+      done(); // socket already closed: nothing to wait for
+    }
+  });
 }
 
 /** Builds a werift remote candidate from plain fields. */

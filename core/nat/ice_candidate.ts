@@ -79,7 +79,9 @@ export function formatCandidate(candidate: IceCandidate): string {
 export function parseCandidate(text: string): IceCandidate {
   const fields = text.trim().replace(/^a=/, "").replace(/^candidate:/, "").split(/\s+/);
   if (fields.length < 8 || fields[6] !== "typ") {
-    throw new TypeError(`Cannot parse ICE candidate: expected "<foundation> <component> udp <priority> <address> <port> typ <type>", got "${text}"`);
+    throw new TypeError(
+      `Cannot parse ICE candidate: expected "<foundation> <component> udp <priority> <address> <port> typ <type>", got "${text}"`,
+    );
   }
   const [foundation, component, transport, priority, address, port, , type] = fields;
   const candidate: IceCandidate = {
@@ -111,7 +113,9 @@ export function validateCandidate(candidate: IceCandidate): IceCandidate {
   const fail = (why: string): never => {
     throw new TypeError(`Cannot use ICE candidate: ${why}`);
   };
-  if (typeof c.foundation !== "string" || c.foundation.length > 32 || !ICE_CHARS.test(c.foundation)) {
+  if (
+    typeof c.foundation !== "string" || c.foundation.length > 32 || !ICE_CHARS.test(c.foundation)
+  ) {
     fail(`foundation must be 1 to 32 ICE characters, got "${c.foundation}"`);
   }
   if (c.component !== 1) fail(`only component 1 is supported, got ${c.component}`);
@@ -139,7 +143,9 @@ export function validateCandidate(candidate: IceCandidate): IceCandidate {
 export function validateCredentials(credentials: IceCredentials): IceCredentials {
   const { ufrag, pwd } = credentials;
   // RFC 8445 §5.3: ufrag at least 24 bits (4 chars), pwd at least 128 bits (22 chars).
-  if (typeof ufrag !== "string" || ufrag.length < 4 || ufrag.length > 256 || !ICE_CHARS.test(ufrag)) {
+  if (
+    typeof ufrag !== "string" || ufrag.length < 4 || ufrag.length > 256 || !ICE_CHARS.test(ufrag)
+  ) {
     throw new TypeError("Cannot use ICE credentials: ufrag must be 4 to 256 ICE characters");
   }
   if (typeof pwd !== "string" || pwd.length < 22 || pwd.length > 256 || !ICE_CHARS.test(pwd)) {
@@ -150,7 +156,9 @@ export function validateCredentials(credentials: IceCredentials): IceCredentials
 
 function _parseInteger(text: string, field: string): number {
   if (!/^\d{1,10}$/.test(text)) {
-    throw new TypeError(`Cannot parse ICE candidate: ${field} must be a decimal integer, got "${text}"`);
+    throw new TypeError(
+      `Cannot parse ICE candidate: ${field} must be a decimal integer, got "${text}"`,
+    );
   }
   return Number(text);
 }

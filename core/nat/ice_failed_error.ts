@@ -5,7 +5,8 @@
  */
 
 /** What to tell a user whose peers could not reach each other. */
-const ADVICE = "This usually means both sides are behind symmetric NATs (or a carrier-grade NAT), " +
+const ADVICE =
+  "This usually means both sides are behind symmetric NATs (or a carrier-grade NAT), " +
   "or a firewall blocks UDP between them. Check that UDP is allowed outbound on both sides, " +
   "that STUN is enabled on both sides (not --no-stun) and its server is reachable, " +
   "or use a mode with relay fallback (iroh).";

@@ -40,5 +40,11 @@ export {
   openClientSession,
   SessionRefusedError,
 } from "./client_session.ts";
-export { AUTH_TIMEOUT_MS, serveConnection, type ServerSessionOptions } from "./server_session.ts";
+export {
+  AUTH_TIMEOUT_MS,
+  checkSourceRequest,
+  serveConnection,
+  type ServerSessionOptions,
+  type SourceDecision,
+} from "./server_session.ts";
 export { UDP_FLOW_IDLE_MS, UdpFlowTable } from "./udp_flows.ts";

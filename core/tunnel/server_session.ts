@@ -62,7 +62,7 @@ export async function serveConnection(
     const control = new FramedStream(await nextStream(conn, "source request"));
     const request = await deadline(control.read(), AUTH_TIMEOUT_MS, "no source request in time");
     if (request?.type !== "source-request") throw new Error("expected a source request");
-    const decision = await decideSource(request.source, options);
+    const decision = await checkSourceRequest(request.source, options);
     if (!decision.accepted) {
       log.info(`[${label}] refused source ${request.source}: ${decision.reason}`);
       await control.write({ type: "source-response", accepted: false, reason: decision.reason });
@@ -132,11 +132,19 @@ async function authenticate(
   return "ok";
 }
 
-type SourceDecision =
+/** Outcome of {@linkcode checkSourceRequest}. */
+export type SourceDecision =
   | { accepted: true; source: Source; addresses: string[] }
   | { accepted: false; reason: string };
 
-async function decideSource(text: string, options: ServerSessionOptions): Promise<SourceDecision> {
+/**
+ * Parses a requested source, resolves it and checks it against the allowlist
+ * of its protocol. Never throws: a refusal carries the reason for the client.
+ */
+export async function checkSourceRequest(
+  text: string,
+  options: Pick<ServerSessionOptions, "allowedTcp" | "allowedUdp" | "resolve">,
+): Promise<SourceDecision> {
   let source: Source;
   try {
     source = parseSource(text);

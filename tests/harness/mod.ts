@@ -32,3 +32,4 @@ export * from "./sshd.ts";
 export * from "./tcp_payload.ts";
 export * from "./tunnel_process.ts";
 export * from "./wait_for_listener.ts";
+export * from "./manual_pair.ts";

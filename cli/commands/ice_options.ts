@@ -1,0 +1,82 @@
+/**
+ * ICE options shared by `server manual` and `client manual`, and the lines both
+ * print once a path is found.
+ * @module
+ */
+import type { Command } from "commander";
+import type { NominatedPath } from "../../core/nat/mod.ts";
+import { formatHostPort, parseIp } from "../../core/tunnel/mod.ts";
+import { repeatable } from "../options.ts";
+import type { Output } from "../output.ts";
+
+/**
+ * Used when neither `--stun-server` nor `--no-stun` is given (public servers that
+ * answer plain STUN binding requests on UDP).
+ */
+export const DEFAULT_STUN_SERVERS = [
+  "stun.l.google.com:19302",
+  "stun1.l.google.com:19302",
+  "stun.cloudflare.com:3478",
+];
+
+/**
+ * ICE gives up after this long: well past the few hundred milliseconds a working
+ * pair needs even through NATs, and within the 30 s a user waits before deciding
+ * something is wrong.
+ */
+export const ICE_TIMEOUT_MS = 30_000;
+
+/** Flags of the ICE options. */
+export interface IceFlags {
+  stunServer?: string[];
+  noStun?: boolean;
+  hostCandidate?: string[];
+}
+
+/** Adds the ICE options to a manual-mode command. */
+export function iceOptions(command: Command): Command {
+  return command
+    .addOption(
+      repeatable("--stun-server <host:port>", "STUN server (repeatable; default: public servers)"),
+    )
+    .option("--no-stun", "no STUN: host candidates only, nothing is sent anywhere but to the peer")
+    .addOption(
+      repeatable(
+        "--host-candidate <ip>",
+        "offer only this local address as a host candidate (repeatable; default: every interface)",
+      ),
+    );
+}
+
+/**
+ * The STUN servers and host addresses to gather with.
+ * @throws {Error} when the flags contradict each other or an address is not an IP.
+ */
+export function iceSettings(
+  flags: IceFlags,
+  configStun: string[] | undefined,
+): { stunServers: string[]; hostAddresses?: string[] } {
+  // commander turns --no-stun into stun: false; keep our name for it.
+  const noStun = flags.noStun ?? (flags as { stun?: boolean }).stun === false;
+  if (noStun && flags.stunServer !== undefined) {
+    throw new Error("Use either --no-stun or --stun-server, not both");
+  }
+  for (const address of flags.hostCandidate ?? []) {
+    if (!parseIp(address)) {
+      throw new Error(`Invalid --host-candidate '${address}': not an IP address`);
+    }
+  }
+  const stunServers = noStun ? [] : flags.stunServer ?? configStun ?? DEFAULT_STUN_SERVERS;
+  return { stunServers, hostAddresses: flags.hostCandidate };
+}
+
+/** Prints the established path the way the specification shows it. */
+export function printPath(out: Output, path: NominatedPath): void {
+  out.info("ICE connection established!");
+  out.info(`   Connection: ${path.connectionType}`);
+  out.info(
+    `   Local: ${formatHostPort(path.local.address, path.local.port)} -> Remote: ${
+      formatHostPort(path.remote.address, path.remote.port)
+    }`,
+  );
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import {
+  formatCandidate,
+  type IceCandidate,
+  parseCandidate,
+  validateCredentials,
+} from "./ice_candidate.ts";
+
+const HOST: IceCandidate = {
+  foundation: "a1b2",
+  component: 1,
+  transport: "udp",
+  priority: 2130706431,
+  address: "192.0.2.7",
+  port: 50000,
+  type: "host",
+};
+const SRFLX: IceCandidate = {
+  ...HOST,
+  priority: 1694498815,
+  address: "203.0.113.9",
+  port: 40000,
+  type: "srflx",
+  relatedAddress: "192.0.2.7",
+  relatedPort: 50000,
+};
+
+Deno.test("formatCandidate() writes the SDP candidate attribute value", () => {
+  assert.equal(formatCandidate(HOST), "a1b2 1 udp 2130706431 192.0.2.7 50000 typ host");
+  assert.equal(
+    formatCandidate(SRFLX),
+    "a1b2 1 udp 1694498815 203.0.113.9 40000 typ srflx raddr 192.0.2.7 rport 50000",
+  );
+});
+
+Deno.test("parseCandidate() round-trips and accepts the SDP prefix and unknown extensions", () => {
+  for (const candidate of [HOST, SRFLX, { ...HOST, address: "2001:db8::7" }]) {
+    assert.deepEqual(parseCandidate(formatCandidate(candidate)), candidate);
+  }
+  assert.deepEqual(
+    parseCandidate(
+      "a=candidate:a1b2 1 UDP 2130706431 192.0.2.7 50000 typ host generation 0 ufrag ab12",
+    ),
+    HOST,
+  );
+});
+
+Deno.test("parseCandidate() rejects what werift must never see", () => {
+  for (
+    const text of [
+      "a1b2 1 udp 2130706431 peer.local 50000 typ host", // mDNS name: would trigger multicast
+      "a1b2 1 tcp 2130706431 192.0.2.7 50000 typ host tcptype passive",
+      "a1b2 2 udp 2130706431 192.0.2.7 50000 typ host",
+      "a1b2 1 udp 2130706431 192.0.2.7 0 typ host",
+      "a1b2 1 udp 2130706431 192.0.2.7 70000 typ host",
+      "a1b2 1 udp 2130706431 192.0.2.7 50000 typ bogus",
+      "a1b2 1 udp -5 192.0.2.7 50000 typ host",
+      "a1b2 1 udp 2130706431 192.0.2.7 50000 host",
+      "",
+    ]
+  ) {
+    assert.throws(() => parseCandidate(text), TypeError, text);
+  }
+});
+
+Deno.test("validateCredentials() enforces RFC 8445 lengths and ICE characters", () => {
+  validateCredentials({ ufrag: "ab12", pwd: "0123456789abcdef012345" });
+  assert.throws(
+    () => validateCredentials({ ufrag: "ab1", pwd: "0123456789abcdef012345" }),
+    TypeError,
+  );
+  assert.throws(() => validateCredentials({ ufrag: "ab12", pwd: "short" }), TypeError);
+  assert.throws(
+    () => validateCredentials({ ufrag: "ab:12", pwd: "0123456789abcdef012345" }),
+    TypeError,
+  );
+});
