@@ -20,11 +20,11 @@ export const DEFAULT_STUN_SERVERS = [
 ];
 
 /**
- * ICE gives up after this long: well past the few hundred milliseconds a working
- * pair needs even through NATs, and within the 30 s a user waits before deciding
- * something is wrong.
+ * ICE gives up after this long: far past the few hundred milliseconds a working
+ * pair needs even through NATs (see docs/NAT_MATRIX.md), and short enough that
+ * both sides stop within 30 s of the offer being printed, pasting included.
  */
-export const ICE_TIMEOUT_MS = 30_000;
+export const ICE_TIMEOUT_MS = 25_000;
 
 /** Flags of the ICE options. */
 export interface IceFlags {

@@ -110,7 +110,7 @@ export async function runServerManual(
   try {
     const key = SecretKey.generate();
     const answerSecret = newAnswerSecret();
-    console.error(`Source ${offer.source} allowed. Paste this answer into the client now:`);
+    console.error(`Source ${offer.source} allowed. Paste this answer into the client within 25 s:`);
     out.info(
       await encodeAnswer({
         accepted: true,

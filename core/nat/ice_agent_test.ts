@@ -428,3 +428,27 @@ Deno.test("IceAgent.gather() drops a server-reflexive address equal to a host ca
     await stun.close();
   }
 });
+
+Deno.test("a process that connects, fails and aborts exits by itself: werift leaves no timers or sockets", async () => {
+  const child = new Deno.Command("deno", {
+    args: [
+      "run",
+      "--no-lock",
+      "--unstable-net",
+      "--config",
+      new URL("../../deno.json", import.meta.url).pathname,
+      "--allow-net",
+      "--ignore-env",
+      new URL("./_clean_exit_fixture.ts", import.meta.url).href,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Startup plus ~0.6 s of work; a leaked werift timer would hold it 5 to 30 s.
+  const killer = setTimeout(() => child.kill(), 4_000);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(killer);
+  const decoder = new TextDecoder();
+  assert.equal(decoder.decode(stdout).trim(), "done", decoder.decode(stderr));
+  assert.equal(code, 0, "the child did not exit by itself");
+});

@@ -10,6 +10,8 @@ export interface SshdOptions {
   timeoutMs?: number;
   /** More `sshd_config` lines, appended last. */
   extraConfig?: string[];
+  /** Command prefix to run sshd under, e.g. `["ip", "netns", "exec", "ns1"]`. */
+  wrap?: string[];
 }
 
 /** A throwaway OpenSSH server on 127.0.0.1 that admits root with one generated key. */
@@ -67,8 +69,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       const port = freePort();
       const config = `${dir}/sshd_config`;
       await Deno.writeTextFile(config, sshdConfig(dir, port, hostKey, options.extraConfig));
-      const proc = ManagedProcess.spawn(options.sshdPath ?? "/usr/sbin/sshd", {
-        args: ["-D", "-e", "-f", config],
+      const command = [
+        ...(options.wrap ?? []),
+        options.sshdPath ?? "/usr/sbin/sshd",
+        "-D",
+        "-e",
+        "-f",
+        config,
+      ];
+      const proc = ManagedProcess.spawn(command[0], {
+        args: command.slice(1),
         stopSignal: "SIGTERM",
       });
       try {
