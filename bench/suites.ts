@@ -3,6 +3,7 @@ import { tcpRtt } from "./tcp_rtt.ts";
 import { tcpThroughput } from "./tcp_throughput.ts";
 import { tunnelStartup } from "./tunnel_startup.ts";
 import { udpThroughput } from "./udp_throughput.ts";
+import { manualSetup } from "./manual_setup.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -13,4 +14,5 @@ export const SUITES: readonly BenchSuite[] = [
   tcpRtt,
   udpThroughput,
   tunnelStartup,
+  manualSetup,
 ];

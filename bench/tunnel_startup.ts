@@ -72,8 +72,8 @@ export const tunnelStartup: BenchSuite = {
   },
 };
 
-// Milliseconds from connect() to the first echoed byte, bounded at 10 s.
-async function firstEcho(port: number): Promise<number> {
+/** Milliseconds from connect() to the first echoed byte, bounded at 10 s. */
+export async function firstEcho(port: number): Promise<number> {
   const started = performance.now();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const timer = setTimeout(() => conn.close(), 10_000);
