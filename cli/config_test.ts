@@ -108,3 +108,18 @@ Deno.test("client settings take the config file and let flags override it", asyn
   );
   await assert.rejects(() => resolveClientIrohSettings({}), /Missing --server-node-id/);
 });
+
+Deno.test("a [manual] config reads its section and infers the mode", () => {
+  const server = parseConfig(
+    'role = "server"\nmode = "manual"\n[manual]\nstun_servers = ["198.51.100.1:3478"]\n[manual.allowed_sources]\ntcp = ["127.0.0.0/8"]\n',
+    "s.toml",
+    "server",
+  );
+  assert.equal(server.mode, "manual");
+  assert.deepEqual(server.values.stun_servers, ["198.51.100.1:3478"]);
+  assert.throws(
+    () =>
+      parseConfig('role = "client"\nmode = "manual"\n[manual]\nsecret = "x"\n', "c.toml", "client"),
+    /unknown key 'manual.secret'/,
+  );
+});

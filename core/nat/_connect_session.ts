@@ -31,6 +31,12 @@ import { type _Address, _sendDatagram } from "./_werift.ts";
  * READY interval and costs one property read.
  */
 const POLL_INTERVAL_MS = 10;
+/**
+ * Pause before checking a failed pair again (werift has already spent ~1.5 s
+ * on it): about two checks per second per pair keeps NAT pinholes open and
+ * rides out loss without flooding when there are many pairs.
+ */
+const RECHECK_INTERVAL_MS = 1_000;
 
 /** The path both agents confirmed. */
 export interface _ConfirmedPath {
@@ -49,6 +55,8 @@ export interface _SessionContext {
   remoteUfrag: string;
   /** Number of remote candidates, for the failure message. */
   remoteCandidateCount: number;
+  /** Restarts checks on failed pairs (see `_recheckFailedPairs`). */
+  recheckFailedPairs(): void;
 }
 
 /** Options of one attempt. */
@@ -70,6 +78,7 @@ export class _ConnectSession {
   #resolve!: (path: _ConfirmedPath) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
+  #lastRecheck = performance.now();
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
   readonly #onAbort = () => this.cancel(this.#signal?.reason);
@@ -118,6 +127,10 @@ export class _ConnectSession {
   #tick(): void {
     const now = performance.now();
     const { connection } = this.#context;
+    if (!connection.nominated && now - this.#lastRecheck >= RECHECK_INTERVAL_MS) {
+      this.#lastRecheck = now;
+      this.#context.recheckFailedPairs();
+    }
     if (connection.nominated && connection.iceControlling && this.#path === undefined) {
       const pair = connection.nominated;
       this.#path = { protocol: pair.protocol as StunProtocol, remote: pair.remoteAddr };

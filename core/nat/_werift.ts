@@ -124,6 +124,21 @@ export function _sendDatagram(
   });
 }
 
+/**
+ * Starts a new check on every pair whose checks all went unanswered.
+ *
+ * werift gives a pair 5 sends over ~1.5 s, then leaves it failed for good
+ * (RFC 8445 behaviour): under heavy loss, or when the peer starts checking
+ * late (manual mode: a human pastes the answer), nothing is ever sent again
+ * from this side, and a NAT in front of us never opens for the peer's checks.
+ * str0m, which tunnel-rs uses, keeps checking until its own timeout; so do we.
+ */
+export function _recheckFailedPairs(werift: _Werift, connection: Connection): void {
+  for (const pair of connection.checkList) {
+    if (pair.state === werift.CandidatePairState.FAILED) pair.handle = connection.checkStart(pair);
+  }
+}
+
 /** Builds a werift remote candidate from plain fields. */
 export function _toWeriftCandidate(
   werift: _Werift,

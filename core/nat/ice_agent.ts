@@ -45,6 +45,7 @@ import {
   _interceptDatagrams,
   _loadWerift,
   _protocolsOf,
+  _recheckFailedPairs,
   _toWeriftCandidate,
   type _Werift,
 } from "./_werift.ts";
@@ -232,6 +233,7 @@ export class IceAgent {
         localUfrag: this.localCredentials.ufrag,
         remoteUfrag: credentials.ufrag,
         remoteCandidateCount: candidates.length,
+        recheckFailedPairs: () => _recheckFailedPairs(this.#werift, connection),
       },
       { timeoutMs: options.timeoutMs, signal: options.signal, handshake: options._handshake },
     );

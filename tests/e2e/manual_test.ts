@@ -105,3 +105,27 @@ Deno.test("a mangled or missing offer is refused with one line", async () => {
     /^Error: Standard input ended before a complete/,
   );
 });
+
+Deno.test("`tunnel server -c file.toml` takes manual mode from the file", async () => {
+  const { runCli } = await import("../harness/mod.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/server.toml`,
+      'role = "server"\nmode = "manual"\n[manual]\n[manual.allowed_sources]\ntcp = ["127.0.0.0/8"]\n',
+    );
+    const result = await runCli(["server", "-c", `${dir}/server.toml`, "--no-stun"], {
+      stdin: "",
+      readPaths: [dir],
+      denoFlags: ["--ignore-env", "--allow-sys=networkInterfaces"],
+    });
+    // It waited for an offer, which only manual mode does.
+    assert.match(result.stderr, /Paste the client's offer/);
+    assert.match(
+      result.stderr.trim().split("\n").at(-1)!,
+      /^Error: Standard input ended before a complete TUNNEL MANUAL OFFER block/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
