@@ -249,3 +249,23 @@ Deno.test("a config file round trip, with CLI flags overriding it", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Ctrl-C shuts client and server down cleanly with exit 0", async () => {
+  await using echo = startTcpEchoServer();
+  const token = generateToken();
+  const server = await startServer({ authTokens: token, bind: "127.0.0.1:0" });
+  const client = await startClient({
+    serverNodeId: server.endpointId,
+    serverAddr: server.addr,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+  });
+  const { sent, received } = await transferPayload(client.localPort, 100_000);
+  assert.equal(received.sha256, sent.sha256);
+  const clientStatus = await client.stop();
+  const serverStatus = await server.stop();
+  assert.equal(clientStatus.code, 0);
+  assert.equal(serverStatus.code, 0);
+  assert.ok(client.lines().includes("Shutting down"));
+  assert.ok(server.lines().includes("Shutting down"));
+});
