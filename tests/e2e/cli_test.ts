@@ -146,33 +146,9 @@ Deno.test("bad input ends with one Error line and a non-zero exit, never a stack
   }
 });
 
-Deno.test("a port in use and an unreachable server are one clear line each", async () => {
-  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    const port = busy.addr.port;
-    const token = generateToken();
-    const client = await runCli([
-      "client",
-      "-n",
-      "a".repeat(52),
-      "--server-addr",
-      "127.0.0.1:9",
-      "-s",
-      "tcp://127.0.0.1:22",
-      "-t",
-      `127.0.0.1:${port}`,
-      "--auth-token",
-      token,
-    ]);
-    assert.notEqual(client.code, 0);
-    assert.match(
-      client.stderr.trim(),
-      /^Error: Cannot listen on 127\.0\.0\.1:\d+ \(tcp\): address already in use/,
-    );
-  } finally {
-    busy.close();
-  }
-  const unreachable = await runCli([
+/** A client pointed at a port where no server listens. */
+function clientOfNoServer(target: string) {
+  return runCli([
     "client",
     "-n",
     "a".repeat(52),
@@ -181,10 +157,26 @@ Deno.test("a port in use and an unreachable server are one clear line each", asy
     "-s",
     "tcp://127.0.0.1:22",
     "-t",
-    "127.0.0.1:0",
+    target,
     "--auth-token",
     generateToken(),
   ]);
+}
+
+Deno.test("a port in use and an unreachable server are one clear line each", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = busy.addr.port;
+    const client = await clientOfNoServer(`127.0.0.1:${port}`);
+    assert.notEqual(client.code, 0);
+    assert.match(
+      client.stderr.trim(),
+      /^Error: Cannot listen on 127\.0\.0\.1:\d+ \(tcp\): address already in use/,
+    );
+  } finally {
+    busy.close();
+  }
+  const unreachable = await clientOfNoServer("127.0.0.1:0");
   assert.match(
     unreachable.stderr.trim(),
     /^Error: Cannot reach the server \(127\.0\.0\.1:9: no answer \(timed out\)\)/,
