@@ -13,6 +13,8 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { StunProtocol } from "werift-ice";
+import type { IceCandidate } from "./ice_candidate.ts";
+import { _isLoopback } from "./_host_addresses.ts";
 import type { _Address, _Werift } from "./_werift.ts";
 
 /** The IANA STUN port, used when a server is given without one. */
@@ -93,4 +95,45 @@ export async function _queryServerReflexive(
   } catch {
     return undefined;
   }
+}
+
+/** Queries every STUN server address from every host socket of the same family and scope. */
+export async function _gatherServerReflexive(
+  werift: _Werift,
+  protocols: StunProtocol[],
+  servers: _Address[],
+  known: IceCandidate[],
+  signal?: AbortSignal,
+): Promise<IceCandidate[]> {
+  if (servers.length === 0) return [];
+  const addresses = (await Promise.all(servers.map(_resolveStunServer))).flat();
+  const queries = protocols.flatMap((protocol) => {
+    const base = protocol.localCandidate!;
+    return addresses
+      .filter(([host]) =>
+        isIP(host) === isIP(base.host) && _isLoopback(host) === _isLoopback(base.host)
+      )
+      .map(async (server) => ({
+        base,
+        mapped: await _queryServerReflexive(werift, protocol, server, signal),
+      }));
+  });
+  const found: IceCandidate[] = [];
+  const seen = new Set(known.map((c) => `${c.address} ${c.port}`));
+  for (const { base, mapped } of await Promise.all(queries)) {
+    if (!mapped || seen.has(`${mapped[0]} ${mapped[1]}`)) continue;
+    seen.add(`${mapped[0]} ${mapped[1]}`);
+    found.push({
+      foundation: werift.candidateFoundation("srflx", "udp", base.host),
+      component: 1,
+      transport: "udp",
+      priority: werift.candidatePriority("srflx", { transport: "udp" }),
+      address: mapped[0],
+      port: mapped[1],
+      type: "srflx",
+      relatedAddress: base.host,
+      relatedPort: base.port,
+    });
+  }
+  return found;
 }

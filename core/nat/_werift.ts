@@ -8,6 +8,9 @@
  *   STUN server with stun.l.google.com:19302, so it must be cleared afterwards.
  * - `UdpTransport.onData` (public field): wrapped to see our own datagrams
  *   together with their source address before werift consumes them.
+ * - `UdpTransport.socket` (the node:dgram socket): its address gives the bind
+ *   address/port, its `send` callback tells when a datagram has left.
+ * - `Connection.checkStart` and `CandidatePair.state`: to check failed pairs again.
  *
  * werift-ice is imported lazily: its `debug` dependency enumerates all
  * environment variables at load time, which needs `--allow-env` (or
@@ -16,7 +19,9 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import type { Candidate, Connection, StunProtocol } from "werift-ice";
+import type { IceCandidate } from "./ice_candidate.ts";
 
 /** The werift-ice module namespace. */
 export type _Werift = typeof import("werift-ice");
@@ -164,4 +169,36 @@ export function _toWeriftCandidate(
     c.relatedAddress,
     c.relatedPort,
   );
+}
+
+/** Net permission to bind the wildcard address of each family in use; asked up front because
+ * node:dgram reports a denied bind as an uncaught error that would end the process. */
+export async function _checkBindPermission(hostAddresses: string[]): Promise<void> {
+  const wildcards = new Set(
+    hostAddresses.map((address) => (isIP(address) === 6 ? "[::]:0" : "0.0.0.0:0")),
+  );
+  for (const host of wildcards) {
+    const descriptor = { name: "net", host } as const;
+    let { state } = await Deno.permissions.query(descriptor);
+    if (state === "prompt") ({ state } = await Deno.permissions.request(descriptor));
+    if (state !== "granted") {
+      throw new Deno.errors.NotCapable(
+        `Cannot open ICE sockets: run with --allow-net (binds UDP on ${host})`,
+      );
+    }
+  }
+}
+
+/** The host candidate of a protocol, as plain data. */
+export function _hostCandidateOf(protocol: StunProtocol): IceCandidate {
+  const c = protocol.localCandidate!;
+  return {
+    foundation: c.foundation,
+    component: 1,
+    transport: "udp",
+    priority: c.priority,
+    address: c.host,
+    port: c.port,
+    type: "host",
+  };
 }

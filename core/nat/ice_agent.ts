@@ -32,16 +32,13 @@ import { connectionTypeOf, type NominatedPath } from "./nominated_path.ts";
 import { type _ConfirmedPath, _ConnectSession } from "./_connect_session.ts";
 import { _hostAddresses, _isLoopback } from "./_host_addresses.ts";
 import { _decodeReady, _isReadyDatagram, type _ReadyMessage } from "./_ready_message.ts";
-import type { _ReadyHandshakeOptions } from "./_ready_handshake.ts";
-import {
-  _parseStunServer,
-  _queryServerReflexive,
-  _resolveStunServer,
-} from "./_server_reflexive.ts";
+import { _gatherServerReflexive, _parseStunServer } from "./_server_reflexive.ts";
 import {
   type _Address,
   _boundAddress,
+  _checkBindPermission,
   _createConnection,
+  _hostCandidateOf,
   _interceptDatagrams,
   _loadWerift,
   _protocolsOf,
@@ -82,8 +79,6 @@ export interface IceConnectOptions {
   timeoutMs: number;
   /** Aborts the attempt; connect rejects with the signal's reason and all sockets are closed. */
   signal?: AbortSignal;
-  /** Internal: READY timing, shortened by tests. */
-  _handshake?: _ReadyHandshakeOptions;
 }
 
 /** Holds READYs that arrive before `connect()` (the peer may nominate first). */
@@ -182,7 +177,7 @@ export class IceAgent {
         );
       }
       signal?.throwIfAborted();
-      const candidates = protocols.map((protocol) => _hostCandidate(protocol));
+      const candidates = protocols.map(_hostCandidateOf);
       candidates.push(
         ...await _gatherServerReflexive(werift, protocols, stunServers, candidates, signal),
       );
@@ -235,7 +230,7 @@ export class IceAgent {
         remoteCandidateCount: candidates.length,
         recheckFailedPairs: () => _recheckFailedPairs(this.#werift, connection),
       },
-      { timeoutMs: options.timeoutMs, signal: options.signal, handshake: options._handshake },
+      { timeoutMs: options.timeoutMs, signal: options.signal },
     );
     this.#session = session;
     if (connection.checkList.length === 0) {
@@ -295,78 +290,6 @@ export class IceAgent {
       release: () => this.close(),
     };
   }
-}
-
-/** Net permission to bind the wildcard address of each family in use; asked up front because
- * node:dgram reports a denied bind as an uncaught error that would end the process. */
-async function _checkBindPermission(hostAddresses: string[]): Promise<void> {
-  const wildcards = new Set(
-    hostAddresses.map((address) => (isIP(address) === 6 ? "[::]:0" : "0.0.0.0:0")),
-  );
-  for (const host of wildcards) {
-    const descriptor = { name: "net", host } as const;
-    let { state } = await Deno.permissions.query(descriptor);
-    if (state === "prompt") ({ state } = await Deno.permissions.request(descriptor));
-    if (state !== "granted") {
-      throw new Deno.errors.NotCapable(
-        `Cannot open ICE sockets: run with --allow-net (binds UDP on ${host})`,
-      );
-    }
-  }
-}
-
-function _hostCandidate(protocol: StunProtocol): IceCandidate {
-  const c = protocol.localCandidate!;
-  return {
-    foundation: c.foundation,
-    component: 1,
-    transport: "udp",
-    priority: c.priority,
-    address: c.host,
-    port: c.port,
-    type: "host",
-  };
-}
-
-/** Queries every STUN server address from every host socket of the same family and scope. */
-async function _gatherServerReflexive(
-  werift: _Werift,
-  protocols: StunProtocol[],
-  servers: _Address[],
-  known: IceCandidate[],
-  signal?: AbortSignal,
-): Promise<IceCandidate[]> {
-  if (servers.length === 0) return [];
-  const addresses = (await Promise.all(servers.map(_resolveStunServer))).flat();
-  const queries = protocols.flatMap((protocol) => {
-    const base = protocol.localCandidate!;
-    return addresses
-      .filter(([host]) =>
-        isIP(host) === isIP(base.host) && _isLoopback(host) === _isLoopback(base.host)
-      )
-      .map(async (server) => ({
-        base,
-        mapped: await _queryServerReflexive(werift, protocol, server, signal),
-      }));
-  });
-  const found: IceCandidate[] = [];
-  const seen = new Set(known.map((c) => `${c.address} ${c.port}`));
-  for (const { base, mapped } of await Promise.all(queries)) {
-    if (!mapped || seen.has(`${mapped[0]} ${mapped[1]}`)) continue;
-    seen.add(`${mapped[0]} ${mapped[1]}`);
-    found.push({
-      foundation: werift.candidateFoundation("srflx", "udp", base.host),
-      component: 1,
-      transport: "udp",
-      priority: werift.candidatePriority("srflx", { transport: "udp" }),
-      address: mapped[0],
-      port: mapped[1],
-      type: "srflx",
-      relatedAddress: base.host,
-      relatedPort: base.port,
-    });
-  }
-  return found;
 }
 
 /** werift accepts host, srflx and relay remote candidates with literal addresses. */

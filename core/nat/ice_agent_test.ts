@@ -202,14 +202,16 @@ Deno.test({
   },
 });
 
-Deno.test("IceAgent.gather() with includeLoopback lists interfaces and still connects directly", async () => {
+Deno.test("IceAgent.gather() with includeLoopback lists interfaces, loopback included", async () => {
+  // Listing only: connecting would send checks to this machine's other interface
+  // addresses, and tests keep their traffic on loopback.
   const [a, b] = await gatherPair({ hostAddresses: undefined, includeLoopback: true });
-  assert.ok(a.localCandidates.some((c) => c.address === "127.0.0.1"), "loopback candidate missing");
-  assert.ok(a.localCandidates.every((c) => c.type === "host"), "only host candidates without STUN");
-  const [pathA, pathB] = await connectPair(a, b);
-  await Promise.all([pathA.release(), pathB.release()]);
-  assert.deepEqual(pathA.connectionType, "Direct (Host)");
-  assert.deepEqual(pathB.connectionType, "Direct (Host)");
+  try {
+    assert.ok(a.localCandidates.some((c) => c.address === "127.0.0.1"), "loopback candidate missing");
+    assert.ok(a.localCandidates.every((c) => c.type === "host"), "only host candidates without STUN");
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
 });
 
 for (const late of ["controlled", "controlling"] as const) {

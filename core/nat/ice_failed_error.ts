@@ -32,6 +32,8 @@ export class IceFailedError extends Error {
   readonly detail: string;
 
   /**
+   * Builds the user-facing message from the specific reason and general advice.
+   *
    * @param detail The specific reason; it starts the message, the general advice follows.
    * @param options Standard `ErrorOptions` (`cause`).
    */
