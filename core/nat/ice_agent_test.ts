@@ -207,8 +207,14 @@ Deno.test("IceAgent.gather() with includeLoopback lists interfaces, loopback inc
   // addresses, and tests keep their traffic on loopback.
   const [a, b] = await gatherPair({ hostAddresses: undefined, includeLoopback: true });
   try {
-    assert.ok(a.localCandidates.some((c) => c.address === "127.0.0.1"), "loopback candidate missing");
-    assert.ok(a.localCandidates.every((c) => c.type === "host"), "only host candidates without STUN");
+    assert.ok(
+      a.localCandidates.some((c) => c.address === "127.0.0.1"),
+      "loopback candidate missing",
+    );
+    assert.ok(
+      a.localCandidates.every((c) => c.type === "host"),
+      "only host candidates without STUN",
+    );
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
