@@ -1,5 +1,6 @@
 // Two agents in one process, on loopback only. Run with:
-// deno test --unstable-net --allow-net --allow-sys=networkInterfaces --allow-env --allow-run=openssl core/nat/
+// deno test --unstable-net --allow-net --allow-sys=networkInterfaces --ignore-env --allow-run=openssl,deno core/nat/
+// (openssl makes the QUIC test certificate; deno runs the clean-exit child process)
 
 import assert from "node:assert/strict";
 import { IceAgent, type IceGatherOptions } from "./ice_agent.ts";
