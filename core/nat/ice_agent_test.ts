@@ -1,8 +1,9 @@
 // Two agents in one process, on loopback only. Run with:
-// deno test --unstable-net --allow-net --allow-sys=networkInterfaces --ignore-env --allow-run=openssl,deno core/nat/
-// (openssl makes the QUIC test certificate; deno runs the clean-exit child process)
+// deno test --unstable-net --allow-net --allow-sys=networkInterfaces --ignore-env --allow-run=deno core/nat/
+// (deno runs the clean-exit child process)
 
 import assert from "node:assert/strict";
+import { SecretKey, serverCredentials, serverNameFor, trustAnchorFor } from "../identity/mod.ts";
 import { IceAgent, type IceGatherOptions } from "./ice_agent.ts";
 import { IceFailedError } from "./ice_failed_error.ts";
 import type { NominatedPath } from "./nominated_path.ts";
@@ -107,53 +108,13 @@ Deno.test("NominatedPath.release() frees the port: plain UDP flows on the nomina
   }
 });
 
-const OPENSSL = (() => {
-  try {
-    return new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-/** A self-signed Ed25519 certificate for "tunnel" (not a CA: rustls rejects CA end-entities). */
-async function selfSignedCertificate(): Promise<{ cert: string; key: string }> {
-  const { stdout, success } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ed25519",
-      "-nodes",
-      "-keyout",
-      "-",
-      "-out",
-      "-",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=tunnel",
-      "-addext",
-      "subjectAltName=DNS:tunnel",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(success, "openssl failed");
-  const pem = new TextDecoder().decode(stdout);
-  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(pem)?.[0];
-  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  assert.ok(key && cert, "openssl printed no key/certificate");
-  return { cert: cert + "\n", key: key + "\n" };
-}
-
 Deno.test({
   name: "NominatedPath hands over to QUIC: endpoints bind the ICE ports and a stream crosses",
-  ignore: !OPENSSL || typeof Deno.QuicEndpoint !== "function",
+  ignore: typeof Deno.QuicEndpoint !== "function",
   async fn() {
-    const { cert, key } = await selfSignedCertificate();
+    // The project's own pinned certificate, as manual mode uses it.
+    const identity = SecretKey.generate();
+    const { cert, key } = serverCredentials(identity);
     const [a, b] = await gatherPair();
     const [client, server] = await connectPair(a, b);
     await Promise.all([client.release(), server.release()]);
@@ -174,8 +135,8 @@ Deno.test({
             endpoint: clientEndpoint,
             hostname: client.remote.address,
             port: client.remote.port,
-            caCerts: [cert],
-            serverName: "tunnel",
+            caCerts: [trustAnchorFor(identity.endpointId)],
+            serverName: serverNameFor(identity.endpointId),
             alpnProtocols: ["tunnel-test"],
           }),
         ]),
