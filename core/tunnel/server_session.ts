@@ -16,6 +16,8 @@ import { serveUdpFlows } from "./udp_server_relay.ts";
 
 /** A client that sends no valid credential within this time is disconnected. */
 export const AUTH_TIMEOUT_MS = 10_000;
+/** How long a refused connection stays open so the refusal reaches the client. */
+const REFUSAL_LINGER_MS = 1_000;
 /** Dialing the requested service gives up after this long per address. */
 const SOURCE_CONNECT_TIMEOUT_MS = 5_000;
 
@@ -67,7 +69,9 @@ export async function serveConnection(
       log.info(`[${label}] refused source ${request.source}: ${decision.reason}`);
       await control.write({ type: "source-response", accepted: false, reason: decision.reason });
       await control.closeWrite();
-      await conn.closed;
+      // Give the answer time to arrive, but never let a refused client keep its
+      // session slot by staying connected (keep-alives would hold it forever).
+      await Promise.race([conn.closed, new Promise((r) => setTimeout(r, REFUSAL_LINGER_MS))]);
       return;
     }
     const { source, addresses } = decision;
@@ -113,7 +117,7 @@ async function authenticate(
     await stream.write({ type: "auth-response", status, reason });
     await stream.closeWrite();
     // Let the response reach the client before the connection is closed.
-    await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 1_000))]);
+    await Promise.race([conn.closed, new Promise((r) => setTimeout(r, REFUSAL_LINGER_MS))]);
     return reason;
   };
   if (!options.authenticate(message.credential)) {

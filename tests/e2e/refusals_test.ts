@@ -155,3 +155,30 @@ Deno.test("a client that never authenticates is disconnected after 10 s; others 
   const result = await client(s, ["--source", "tcp://10.0.0.1:1", "--auth-token", generateToken()]);
   assertOneLineError(result, /invalid authentication token/);
 });
+
+Deno.test("a refused client that stays connected does not keep its session slot", async () => {
+  const { s, token } = await server({ maxSessions: 1 });
+  await using _ = s;
+  const [host, port] = [
+    s.addr.slice(0, s.addr.lastIndexOf(":")),
+    Number(s.addr.slice(s.addr.lastIndexOf(":") + 1)),
+  ];
+  const conn = await dialQuic({
+    addrs: [{ hostname: host, port }],
+    endpointId: EndpointId.parse(s.endpointId),
+    alpn: ALPN,
+  });
+  // A hostile client: authenticates, asks for a refused source, then stays.
+  const { FramedStream } = await import("../../core/tunnel/framed_stream.ts");
+  const auth = new FramedStream(await conn.openStream());
+  await auth.write({ type: "auth-request", credential: new TextEncoder().encode(token) });
+  assert.equal((await auth.read())?.type, "auth-response");
+  const control = new FramedStream(await conn.openStream());
+  await control.write({ type: "source-request", source: "tcp://10.0.0.1:22" });
+  const answer = await control.read();
+  assert.ok(answer?.type === "source-response" && !answer.accepted);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const result = await client(s, ["--source", "tcp://10.0.0.2:22", "--auth-token", token]);
+  assertOneLineError(result, /refused source tcp:\/\/10\.0\.0\.2:22/);
+  conn.close();
+});
