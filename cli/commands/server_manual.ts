@@ -20,11 +20,11 @@ import {
   AllowList,
   ALPN,
   checkSourceRequest,
+  deadline,
   serveConnection,
   SessionLimiter,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
-import { deadline } from "../../core/tunnel/framed_stream.ts";
 import { readBlock } from "../block_input.ts";
 import { loadConfig } from "../config.ts";
 import { pick, repeatable, shutdownSignal } from "../options.ts";

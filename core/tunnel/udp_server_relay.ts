@@ -40,6 +40,7 @@ export async function serveUdpFlows(
     port: target.port,
   };
   const bindHost = target.address.includes(":") ? "::" : "0.0.0.0";
+  const targetHost = canonicalHost(target.address);
 
   const closeFlow = (id: number) => {
     const flow = flows.get(id);
@@ -66,7 +67,7 @@ export async function serveUdpFlows(
           const addr = from as Deno.NetAddr;
           // Only the service answers through this flow; anything else that found
           // the ephemeral port is dropped.
-          if (addr.port !== target.port || !sameHost(addr.hostname, target.address)) continue;
+          if (addr.port !== target.port || canonicalHost(addr.hostname) !== targetHost) continue;
           flow.lastActive = Date.now();
           totals.sent += data.length;
           await sender.send(id, data);
@@ -105,7 +106,8 @@ export async function serveUdpFlows(
   return totals;
 }
 
-function sameHost(a: string, b: string): boolean {
-  const strip = (h: string) => h.replace(/^::ffff:/i, "").toLowerCase();
-  return strip(a) === strip(b);
+/** The host as compared: IPv4-mapped IPv6 as IPv4, lowercase. */
+function canonicalHost(host: string): string {
+  // Most replies come as plain IPv4: skip the string work for them.
+  return host.includes(":") ? host.replace(/^::ffff:/i, "").toLowerCase() : host;
 }
