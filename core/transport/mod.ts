@@ -18,14 +18,19 @@ export {
   type PeerConnection,
   type PeerListener,
 } from "./connection.ts";
+export { AdmissionLimit, type AdmissionLimits, type AdmissionRefusal } from "./admission.ts";
+export { AsyncQueue } from "./async_queue.ts";
 export {
   CONNECT_TIMEOUT_MS,
   ConnectError,
   describeQuicError,
   dialQuic,
   type DialQuicOptions,
+  HANDSHAKE_TIMEOUT_MS,
   IDLE_TIMEOUT_MS,
   KEEP_ALIVE_MS,
   listenQuic,
   type ListenQuicOptions,
+  MAX_PENDING_HANDSHAKES,
+  MAX_PENDING_HANDSHAKES_PER_ADDRESS,
 } from "./quic.ts";

@@ -10,15 +10,23 @@ import {
   serverNameFor,
   trustAnchorFor,
 } from "../identity/mod.ts";
+import { AdmissionLimit, type AdmissionLimits } from "./admission.ts";
+import { AsyncQueue } from "./async_queue.ts";
 import type { CloseInfo, DuplexStream, PeerConnection, PeerListener } from "./connection.ts";
 
 /**
- * NAT mappings for UDP commonly expire after 30 s of silence (RFC 4787 asks for at
- * least 2 minutes, many home routers use less), so an idle tunnel pings every 10 s.
+ * How often an idle connection sends a keep-alive. Two seconds keeps NAT
+ * mappings alive (most expire after 30 s or more) and, above all, gives the
+ * idle timeout below several chances to hear from a live peer. The cost is one
+ * small packet each way every two seconds on an idle tunnel.
  */
-export const KEEP_ALIVE_MS = 10_000;
-/** A peer silent for this long (three missed keep-alives) is considered gone. */
-export const IDLE_TIMEOUT_MS = 30_000;
+export const KEEP_ALIVE_MS = 2_000;
+/**
+ * A peer silent for this long (four keep-alive intervals, so a few lost
+ * packets are not mistaken for death) is considered gone: each side notices a
+ * dead peer within 8 s, and a server frees a vanished client's slot as soon.
+ */
+export const IDLE_TIMEOUT_MS = 8_000;
 /** How long a dial may take before it is given up. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -99,6 +107,22 @@ class QuicPeerConnection implements PeerConnection {
   }
 }
 
+/**
+ * A handshake that has not finished after this long is abandoned. A real one
+ * takes one or two round trips (well under a second even across continents);
+ * a replayed or stalled Initial would otherwise hold its slot until the idle
+ * timeout.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 5_000;
+/**
+ * Handshakes in progress at once. Each costs a little memory in quinn; the cap
+ * keeps a flood of Initials (whose source addresses can be forged) from
+ * growing that without bound, while 256 is far above any honest burst.
+ */
+export const MAX_PENDING_HANDSHAKES = 256;
+/** Handshakes in progress at once from one IP address (a NAT shares one). */
+export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
+
 /** Options for {@linkcode listenQuic}. */
 export interface ListenQuicOptions {
   /** Address to bind; `::` (dual-stack) when absent. */
@@ -111,10 +135,18 @@ export interface ListenQuicOptions {
   alpn: string;
   /** An endpoint to listen on instead of binding a new one (ICE hand-over). */
   endpoint?: Deno.QuicEndpoint;
+  /** Give up on a handshake after this long. Default {@linkcode HANDSHAKE_TIMEOUT_MS}. */
+  handshakeTimeoutMs?: number;
+  /** Caps on handshakes in progress. Default 256 in total, 16 per address. */
+  handshakeLimits?: AdmissionLimits;
+  /** Told about each connection attempt that did not become a connection. */
+  onHandshakeFailed?: (address: string, reason: string) => void;
 }
 
 /**
  * Listens for QUIC connections, presenting a certificate for `secretKey`.
+ * Handshakes run concurrently, each under a deadline, so a peer that starts one
+ * and never finishes it delays nobody else.
  * @throws {Deno.errors.AddrInUse} and friends when the address cannot be bound.
  */
 export function listenQuic(options: ListenQuicOptions): PeerListener {
@@ -125,36 +157,98 @@ export function listenQuic(options: ListenQuicOptions): PeerListener {
     alpnProtocols: [options.alpn],
     ...TRANSPORT_OPTIONS,
   });
-  const incoming = listener[Symbol.asyncIterator]();
-  return {
-    addr: { hostname: endpoint.addr.hostname, port: endpoint.addr.port },
-    async accept() {
-      for (;;) {
-        let next: IteratorResult<Deno.QuicIncoming>;
-        try {
-          next = await incoming.next();
-        } catch {
-          return null;
-        }
-        if (next.done) return null;
-        try {
-          const conn = await next.value.accept();
-          await conn.handshake;
-          return new QuicPeerConnection(conn);
-        } catch {
-          // A failed handshake (wrong pin, wrong protocol version) concerns only
-          // that peer; keep serving the others.
+  const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  const pending = new AdmissionLimit(
+    options.handshakeLimits ??
+      { total: MAX_PENDING_HANDSHAKES, perAddress: MAX_PENDING_HANDSHAKES_PER_ADDRESS },
+  );
+  const failed = options.onHandshakeFailed ?? (() => {});
+  const ready = new AsyncQueue<PeerConnection>();
+
+  const handshake = async (conn: Deno.QuicConn, address: string) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const outcome = await Promise.race([
+        conn.handshake.then(() => "done" as const),
+        // The handshake promise also settles when the attempt dies; `closed` says which.
+        conn.closed.then(
+          (info) => `closed by the peer (${info.reason || info.closeCode})`,
+          (error) => describeQuicError(error),
+        ),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve("handshake timed out"), timeoutMs);
+        }),
+      ]);
+      if (outcome !== "done") {
+        closeQuietly(conn, outcome);
+        failed(address, outcome);
+        return;
+      }
+      if (!ready.push(new QuicPeerConnection(conn))) closeQuietly(conn, "server shutting down");
+    } finally {
+      clearTimeout(timer);
+      pending.release(address);
+    }
+  };
+
+  const pump = (async () => {
+    try {
+      for await (const incoming of listener) {
+        if (pending.total >= pending.limits.total) {
+          // Refusing (not ignoring) tells an honest client at once to retry later.
+          incoming.refuse();
+          failed("", `too many handshakes in progress (${pending.limits.total})`);
           continue;
         }
+        // Accepting in 0.5-RTT mode hands over the connection before its handshake
+        // completes, so a stalled one can be closed at the deadline. (Deno 2.9's
+        // QuicIncoming.remoteAddr consumes the incoming, so the address is read
+        // from the connection instead.) Nothing is read from a connection before
+        // its handshake has completed, so early data is never acted upon.
+        let conn: Deno.QuicConn;
+        try {
+          conn = incoming.accept({ zeroRtt: true });
+        } catch (error) {
+          failed("", describeQuicError(error));
+          continue;
+        }
+        const address = conn.remoteAddr.hostname;
+        const refusal = pending.tryAdmit(address);
+        if (refusal) {
+          const reason = refusal === "total"
+            ? `too many handshakes in progress (${pending.limits.total})`
+            : `too many handshakes in progress from one address (${pending.limits.perAddress})`;
+          closeQuietly(conn, reason);
+          failed(address, reason);
+          continue;
+        }
+        handshake(conn, address);
       }
-    },
+    } catch {
+      // The endpoint was closed.
+    } finally {
+      ready.end();
+    }
+  })();
+
+  return {
+    addr: { hostname: endpoint.addr.hostname, port: endpoint.addr.port },
+    accept: () => ready.shift(),
     close() {
       try {
         listener.stop();
       } catch { /* already stopped */ }
       endpoint.close();
+      ready.end();
+      void pump;
     },
   };
+}
+
+function closeQuietly(conn: Deno.QuicConn, reason: string): void {
+  try {
+    conn.close({ closeCode: 0, reason });
+  } catch { /* already closed */ }
 }
 
 /** Options for {@linkcode dialQuic}. */

@@ -6,13 +6,22 @@
 import { CloseCode, type PeerConnection } from "../transport/mod.ts";
 import { deadline, FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
-import { AuthStatus } from "./messages.ts";
-import { formatSource, type Source } from "./source.ts";
+import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
+import { RepeatedLines } from "./repeated_lines.ts";
+import { formatHostPort, formatSource, type Source } from "./source.ts";
 import { pipeTcpToStream } from "./tcp_pipe.ts";
 import { relayLocalUdp } from "./udp_client_relay.ts";
 
 /** How long the client waits for each of the server's answers. */
 const ANSWER_TIMEOUT_MS = 10_000;
+/**
+ * How long a local connection waits for the server to say whether it reached
+ * the source. The server gives up on each source address after 5 s; a source
+ * with several addresses takes longer.
+ */
+const TCP_RESULT_TIMEOUT_MS = 20_000;
+/** How long opening a stream may wait for the server's stream credit. */
+const OPEN_STREAM_TIMEOUT_MS = 10_000;
 
 /** The server refused the client; `message` is the server's reason. */
 export class SessionRefusedError extends Error {
@@ -79,9 +88,59 @@ async function refusal(conn: PeerConnection, fallback: string): Promise<Error> {
   return new SessionRefusedError(`server closed the connection: ${reason}`);
 }
 
+/** The server did not open the connection to the source; `message` says why. */
+export class ConnectionRefusedByServerError extends Error {
+  override name = "ConnectionRefusedByServerError";
+}
+
+/**
+ * Reads the server's answer to a tcp-open: resolves with any data that came
+ * after it, or rejects with the server's reason. Releases `readable` on success
+ * and cancels it otherwise.
+ */
+async function readTcpResult(
+  readable: ReadableStream<Uint8Array>,
+  timeoutMs: number,
+): Promise<Uint8Array> {
+  const reader = readable.getReader();
+  const decoder = new FrameDecoder();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, timeoutMs);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        throw new ConnectionRefusedByServerError(
+          timedOut
+            ? `the server did not answer within ${timeoutMs / 1000} s`
+            : "the server closed the stream without an answer",
+        );
+      }
+      const message = decoder.pushOne(value);
+      if (!message) continue;
+      if (message.type !== "tcp-result") {
+        throw new ProtocolError(`expected tcp-result, got ${message.type}`);
+      }
+      if (!message.connected) throw new ConnectionRefusedByServerError(message.reason);
+      const remainder = decoder.takeRemainder();
+      reader.releaseLock();
+      return remainder;
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Forwards every connection accepted on `listener` as one stream, until the
- * connection ends. Closes `listener` when done.
+ * connection ends. Closes `listener` when done. A connection the server could
+ * not open is closed with a warning saying why (alike warnings summarised).
  */
 export async function forwardTcp(
   session: ClientSession,
@@ -90,6 +149,7 @@ export async function forwardTcp(
 ): Promise<void> {
   const { conn } = session;
   const active = new Set<Promise<void>>();
+  const warnings = new RepeatedLines((line) => log.warn(line));
   conn.closed.then(() => {
     try {
       listener.close();
@@ -98,16 +158,17 @@ export async function forwardTcp(
   try {
     for await (const tcp of listener) {
       const remote = tcp.remoteAddr;
+      const from = formatHostPort(remote.hostname, remote.port);
       const job = (async () => {
         let stream;
         try {
-          stream = await conn.openStream();
-        } catch (error) {
-          log.warn(
-            `cannot open a stream for ${remote.hostname}:${remote.port}: ${
-              (error as Error).message
-            }`,
+          stream = await deadline(
+            conn.openStream(),
+            OPEN_STREAM_TIMEOUT_MS,
+            `the server gave no stream credit within ${OPEN_STREAM_TIMEOUT_MS / 1000} s`,
           );
+        } catch (error) {
+          warnings.report("open-stream", `cannot forward ${from}: ${(error as Error).message}`);
           tcp.close();
           return;
         }
@@ -120,12 +181,20 @@ export async function forwardTcp(
           return;
         }
         const { stream: raw } = framed.release();
-        log.debug(`connection from ${remote.hostname}:${remote.port} opened`);
-        const moved = await pipeTcpToStream(tcp, raw);
-        log.info(
-          `connection from ${remote.hostname}:${remote.port} closed (${
-            formatBytes(moved.sent)
-          } sent, ${formatBytes(moved.received)} received)`,
+        log.debug(`connection from ${from} opened`);
+        const opened = readTcpResult(raw.readable, TCP_RESULT_TIMEOUT_MS);
+        opened.catch((error) => {
+          const reason = (error as Error).message;
+          warnings.report(
+            `refused: ${reason}`,
+            `connection from ${from} closed: the server could not open it: ${reason}`,
+          );
+        });
+        const moved = await pipeTcpToStream(tcp, raw, { opened });
+        log.debug(
+          `connection from ${from} closed (${formatBytes(moved.sent)} sent, ${
+            formatBytes(moved.received)
+          } received)`,
         );
       })();
       active.add(job);
@@ -135,6 +204,7 @@ export async function forwardTcp(
     // The listener was closed because the connection ended.
   }
   await Promise.all(active);
+  warnings.close();
 }
 
 /** Forwards local UDP peers of `socket` until the connection ends. */

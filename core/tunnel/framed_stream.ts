@@ -57,6 +57,11 @@ export class FramedStream {
     await this.#writer.write(encodeMessage(message));
   }
 
+  /** Writes frames already encoded (several may be joined into one write). */
+  async writeEncoded(frames: Uint8Array): Promise<void> {
+    await this.#writer.write(frames);
+  }
+
   /** Ends our half of the stream after what was written. */
   async closeWrite(): Promise<void> {
     await this.#writer.close().catch(() => {});

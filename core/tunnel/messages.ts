@@ -9,7 +9,7 @@
  */
 
 /** ALPN of this protocol version; a peer speaking another version fails the handshake. */
-export const ALPN = "tunnel/1";
+export const ALPN = "tunnel/2";
 
 /** Outcome of authentication, as carried in an AuthResponse. */
 export const AuthStatus = {
@@ -27,6 +27,7 @@ export type Message =
   | { type: "source-request"; source: string }
   | { type: "source-response"; accepted: boolean; reason: string }
   | { type: "tcp-open" }
+  | { type: "tcp-result"; connected: boolean; reason: string }
   | { type: "udp-packet"; flowId: number; payload: Uint8Array };
 
 /** Largest UDP payload carried (the IPv4 UDP maximum). */
@@ -40,6 +41,7 @@ const TYPE_IDS = {
   "source-response": 0x04,
   "tcp-open": 0x05,
   "udp-packet": 0x06,
+  "tcp-result": 0x07,
 } as const satisfies Record<Message["type"], number>;
 
 // Limits: a token is 18 bytes and a manual-mode secret 32, 256 leaves room for both;
@@ -52,6 +54,7 @@ const MAX_PAYLOAD: Record<number, number> = {
   0x04: 1 + 1024,
   0x05: 0,
   0x06: 4 + MAX_UDP_PAYLOAD,
+  0x07: 1 + 1024,
 };
 
 const HEADER = 3;
@@ -74,6 +77,11 @@ function payloadOf(message: Message): Uint8Array {
     case "source-response":
       return Uint8Array.of(
         message.accepted ? 1 : 0,
+        ...encoder.encode(message.reason.slice(0, 512)),
+      );
+    case "tcp-result":
+      return Uint8Array.of(
+        message.connected ? 1 : 0,
         ...encoder.encode(message.reason.slice(0, 512)),
       );
     case "tcp-open":
@@ -106,6 +114,27 @@ export function encodeMessage(message: Message): Uint8Array {
   frame[1] = payload.length >> 8;
   frame[2] = payload.length & 0xff;
   frame.set(payload, HEADER);
+  return frame;
+}
+
+/**
+ * Encodes a UDP payload of flow `flowId` as a udp-packet frame in one
+ * allocation (the hot path of UDP forwarding over a stream).
+ * @throws {RangeError} when the payload exceeds {@linkcode MAX_UDP_PAYLOAD}.
+ */
+export function encodeUdpPacketFrame(flowId: number, payload: Uint8Array): Uint8Array {
+  if (payload.length > MAX_UDP_PAYLOAD) {
+    throw new RangeError(
+      `Cannot encode udp-packet: ${payload.length} bytes exceeds the limit of ${MAX_UDP_PAYLOAD}`,
+    );
+  }
+  const length = 4 + payload.length;
+  const frame = new Uint8Array(HEADER + length);
+  frame[0] = TYPE_IDS["udp-packet"];
+  frame[1] = length >> 8;
+  frame[2] = length & 0xff;
+  new DataView(frame.buffer).setUint32(HEADER, flowId);
+  frame.set(payload, HEADER + 4);
   return frame;
 }
 
@@ -143,6 +172,15 @@ function decodePayload(id: number, payload: Uint8Array): Message {
       };
     case 0x05:
       return { type: "tcp-open" };
+    case 0x07:
+      if (payload.length < 1 || payload[0] > 1) {
+        throw new ProtocolError("tcp-result without a valid status");
+      }
+      return {
+        type: "tcp-result",
+        connected: payload[0] === 1,
+        reason: text(payload.subarray(1)),
+      };
     case 0x06: {
       if (payload.length < 4) throw new ProtocolError("udp-packet shorter than its flow id");
       const flowId = new DataView(payload.buffer, payload.byteOffset).getUint32(0);

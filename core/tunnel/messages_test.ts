@@ -4,6 +4,7 @@ import {
   decodeDatagram,
   encodeDatagram,
   encodeMessage,
+  encodeUdpPacketFrame,
   FrameDecoder,
   MAX_UDP_PAYLOAD,
   type Message,
@@ -21,6 +22,8 @@ const SAMPLES: Message[] = [
   { type: "source-response", accepted: false, reason: "not allowed" },
   { type: "tcp-open" },
   { type: "udp-packet", flowId: 0xdeadbeef, payload: Uint8Array.of(1, 2, 3) },
+  { type: "tcp-result", connected: false, reason: "refused" },
+  { type: "tcp-result", connected: true, reason: "" },
 ];
 
 Deno.test("encodeMessage() matches golden bytes", () => {
@@ -28,6 +31,16 @@ Deno.test("encodeMessage() matches golden bytes", () => {
   assert.equal(toHex(encodeMessage(SAMPLES[2])), "020005" + "02" + toHex(text("full")));
   assert.equal(toHex(encodeMessage(SAMPLES[5])), "050000");
   assert.equal(toHex(encodeMessage(SAMPLES[6])), "060007deadbeef010203");
+  assert.equal(toHex(encodeMessage(SAMPLES[7])), "070008" + "00" + toHex(text("refused")));
+  assert.equal(toHex(encodeMessage(SAMPLES[8])), "07000101");
+});
+
+Deno.test("FrameDecoder rejects a tcp-result with an unknown status", () => {
+  assert.throws(
+    () => new FrameDecoder().push(Uint8Array.of(0x07, 0x00, 0x01, 0x02)),
+    ProtocolError,
+  );
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x07, 0x00, 0x00)), ProtocolError);
 });
 
 Deno.test("FrameDecoder round-trips every message, fed one byte at a time", () => {
@@ -111,4 +124,13 @@ Deno.test("datagram codec round-trips and rejects runts", () => {
   assert.equal(flowId, 42);
   assert.deepEqual(payload, Uint8Array.of(5, 6));
   assert.throws(() => decodeDatagram(Uint8Array.of(1, 2, 3)), ProtocolError);
+});
+
+Deno.test("encodeUdpPacketFrame() matches encodeMessage() for udp-packet", () => {
+  const payload = crypto.getRandomValues(new Uint8Array(1_200));
+  assert.deepEqual(
+    encodeUdpPacketFrame(7, payload),
+    encodeMessage({ type: "udp-packet", flowId: 7, payload }),
+  );
+  assert.throws(() => encodeUdpPacketFrame(1, new Uint8Array(MAX_UDP_PAYLOAD + 1)), RangeError);
 });

@@ -36,6 +36,7 @@ export {
 } from "./source.ts";
 export {
   type ClientSession,
+  ConnectionRefusedByServerError,
   forwardTcp,
   forwardUdp,
   openClientSession,
@@ -44,8 +45,17 @@ export {
 export {
   AUTH_TIMEOUT_MS,
   checkSourceRequest,
+  MAX_PROCESS_TCP_STREAMS,
+  MAX_PROCESS_UDP_FLOWS,
+  MAX_TCP_STREAMS_PER_SESSION,
+  MAX_UNAUTHENTICATED,
+  MAX_UNAUTHENTICATED_PER_ADDRESS,
+  REQUEST_TIMEOUT_MS,
   serveConnection,
+  type ServerLimits,
+  serverLimits,
   type ServerSessionOptions,
   type SourceDecision,
 } from "./server_session.ts";
+export { RepeatedLines, SUMMARY_INTERVAL_MS } from "./repeated_lines.ts";
 export { UDP_FLOW_IDLE_MS, UdpFlowTable } from "./udp_flows.ts";

@@ -20,26 +20,38 @@ export interface PipeTotals {
   received: number;
 }
 
+/** Options of {@linkcode pipeTcpToStream}. */
+export interface PipeOptions {
+  /** Stream data already read past a header, delivered to `tcp` first. */
+  initial?: Uint8Array;
+  /**
+   * Settles once the stream's readable side may be read: with the data read
+   * past a header that came first (delivered to `tcp` first), or rejected when
+   * the peer refused the connection, which tears both sides down. Data from
+   * `tcp` flows into the stream meanwhile, so a header costs no round trip.
+   */
+  opened?: Promise<Uint8Array>;
+}
+
 /**
  * Copies `tcp` ⇄ `stream` until both directions have ended. EOF on one side
  * becomes a half-close on the other (TCP FIN ⇄ QUIC FIN); an error on either
- * side tears both down. `initial` is stream data already read past a header.
- * Closes `tcp` when done; never throws.
+ * side tears both down. Closes `tcp` when done; never throws.
  */
 export async function pipeTcpToStream(
   tcp: Deno.TcpConn,
   stream: DuplexStream,
-  initial?: Uint8Array,
+  options: PipeOptions = {},
 ): Promise<PipeTotals> {
   const totals: PipeTotals = { sent: 0, received: 0 };
   const writer = stream.writable.getWriter();
-  const reader = byobReader(stream.readable);
+  let reader: ReturnType<typeof byobReader> | undefined;
   let failed = false;
   const abortBoth = () => {
     if (failed) return;
     failed = true;
     writer.abort().catch(() => {});
-    reader.cancel().catch(() => {});
+    reader?.cancel().catch(() => {});
     try {
       tcp.close();
     } catch { /* already closed */ }
@@ -65,6 +77,9 @@ export async function pipeTcpToStream(
 
   const downstream = (async () => {
     try {
+      const initial = options.opened ? await options.opened : options.initial;
+      if (failed) return;
+      reader = byobReader(stream.readable);
       if (initial && initial.length > 0) {
         totals.received += initial.length;
         await writeAll(tcp, initial);

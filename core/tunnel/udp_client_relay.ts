@@ -10,6 +10,7 @@ import { UdpFlowTable } from "./udp_flows.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { UdpSender } from "./udp_sender.ts";
 
+/** One buffer for the socket: the largest datagram plus one. */
 const RECEIVE_BUFFER = 65_536;
 const SWEEP_INTERVAL_MS = 10_000;
 
@@ -32,11 +33,14 @@ export async function relayLocalUdp(
     const buffer = new Uint8Array(RECEIVE_BUFFER);
     try {
       for (;;) {
+        // Nothing is awaited between receives but the receive itself: the
+        // kernel's socket buffer is small, and a burst is lost there when the
+        // loop lingers (the sender copies and queues).
         const [data, from] = await socket.receive(buffer);
         const addr = from as Deno.NetAddr;
         const flow = flows.flowFor(addr.hostname, addr.port, Date.now());
         totals.sent += data.length;
-        await sender.send(flow.id, data);
+        sender.send(flow.id, data);
       }
     } catch (error) {
       log.debug(`local UDP socket ended: ${(error as Error).message}`);
@@ -62,6 +66,12 @@ export async function relayLocalUdp(
       socket.close();
     } catch { /* closed */ }
     await outbound;
+    const { oversized, "queue-full": queueFull } = sender.dropped;
+    if (oversized + queueFull > 0) {
+      log.warn(
+        `${queueFull} UDP datagrams dropped because the tunnel did not keep up, ${oversized} too large for UDP`,
+      );
+    }
   }
   return totals;
 }

@@ -6,18 +6,40 @@
 import type { PeerConnection } from "../transport/mod.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
+import type { RepeatedLines } from "./repeated_lines.ts";
+import type { SessionLimiter } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { MAX_UDP_FLOWS, UDP_FLOW_IDLE_MS } from "./udp_flows.ts";
 import { UdpSender } from "./udp_sender.ts";
 
-/** Largest UDP datagram plus one, so an oversized one is seen as such. */
-const RECEIVE_BUFFER = 65_536;
+/**
+ * A flow's first receive buffer: room for any datagram that fits an Ethernet
+ * MTU and for DNS replies up to EDNS's common 4,096 bytes, which is nearly all
+ * UDP traffic (DNS, QUIC, WireGuard, games). Holding 64 KiB per idle flow cost
+ * 64 MiB per 1,000 flows.
+ */
+const INITIAL_RECEIVE_BUFFER = 4_097;
+/** Largest UDP datagram plus one, so a full-size one is never mistaken for a truncated one. */
+const MAX_RECEIVE_BUFFER = 65_536;
 /** How often idle flows are looked for. */
 const SWEEP_INTERVAL_MS = 10_000;
 
 interface ServerFlow {
   socket: Deno.DatagramConn;
   lastActive: number;
+  /** Size of the buffer the next receive uses; grows, never shrinks. */
+  bufferSize: number;
+}
+
+/** What {@linkcode serveUdpFlows} needs besides the connection. */
+export interface UdpServeOptions {
+  log: TunnelLog;
+  label: string;
+  /** Summarises alike warnings across sessions. */
+  warnings: RepeatedLines;
+  /** Flows of every session of the process; a new flow needs a slot. */
+  processFlows: SessionLimiter;
+  idleMs?: number;
 }
 
 /**
@@ -28,7 +50,7 @@ export async function serveUdpFlows(
   conn: PeerConnection,
   control: FramedStream,
   target: { address: string; port: number },
-  options: { log: TunnelLog; label: string; idleMs?: number },
+  options: UdpServeOptions,
 ): Promise<{ sent: number; received: number }> {
   const totals = { sent: 0, received: 0 };
   const flows = new Map<number, ServerFlow>();
@@ -46,31 +68,67 @@ export async function serveUdpFlows(
     const flow = flows.get(id);
     if (!flow) return;
     flows.delete(id);
+    options.processFlows.release();
     try {
       flow.socket.close();
     } catch { /* already closed */ }
   };
 
+  const closeLeastRecentlyActive = () => {
+    let oldest: [number, ServerFlow] | undefined;
+    for (const entry of flows) {
+      if (!oldest || entry[1].lastActive < oldest[1].lastActive) oldest = entry;
+    }
+    if (oldest) closeFlow(oldest[0]);
+  };
+
   const openFlow = (id: number): ServerFlow | undefined => {
-    if (flows.size >= MAX_UDP_FLOWS) {
-      options.log.warn(`[${options.label}] UDP flow limit (${MAX_UDP_FLOWS}) reached; dropping`);
+    // One policy on both sides: at the session's limit the least recently
+    // active flow makes room (as the client's flow table does).
+    if (flows.size >= MAX_UDP_FLOWS) closeLeastRecentlyActive();
+    if (!options.processFlows.tryAcquire()) {
+      options.warnings.report(
+        "udp-process-flows",
+        `[${options.label}] UDP flow limit of the server (${options.processFlows.max}) reached; dropping new flows`,
+      );
       return undefined;
     }
-    const socket = Deno.listenDatagram({ transport: "udp", hostname: bindHost, port: 0 });
-    const flow = { socket, lastActive: Date.now() };
+    let socket: Deno.DatagramConn;
+    try {
+      socket = Deno.listenDatagram({ transport: "udp", hostname: bindHost, port: 0 });
+    } catch (error) {
+      options.processFlows.release();
+      options.warnings.report(
+        "udp-socket",
+        `[${options.label}] cannot open a UDP socket for a new flow: ${(error as Error).message}`,
+      );
+      return undefined;
+    }
+    const flow: ServerFlow = { socket, lastActive: Date.now(), bufferSize: INITIAL_RECEIVE_BUFFER };
     flows.set(id, flow);
     (async () => {
-      const buffer = new Uint8Array(RECEIVE_BUFFER);
+      let buffer = new Uint8Array(flow.bufferSize);
       try {
         for (;;) {
+          if (buffer.length < flow.bufferSize) buffer = new Uint8Array(flow.bufferSize);
           const [data, from] = await socket.receive(buffer);
           const addr = from as Deno.NetAddr;
           // Only the service answers through this flow; anything else that found
           // the ephemeral port is dropped.
           if (addr.port !== target.port || canonicalHost(addr.hostname) !== targetHost) continue;
           flow.lastActive = Date.now();
+          if (data.length === buffer.length && buffer.length < MAX_RECEIVE_BUFFER) {
+            // A datagram that fills the buffer may have been cut short: never
+            // forward a truncated one. Later replies get room for any size.
+            flow.bufferSize = MAX_RECEIVE_BUFFER;
+            options.warnings.report(
+              "udp-truncated",
+              `[${options.label}] dropped a UDP reply larger than ${buffer.length} bytes; this flow now takes up to 64 KiB`,
+            );
+            continue;
+          }
           totals.sent += data.length;
-          await sender.send(id, data);
+          sender.send(id, data);
         }
       } catch {
         closeFlow(id);
@@ -89,6 +147,8 @@ export async function serveUdpFlows(
       const flow = flows.get(flowId) ?? openFlow(flowId);
       if (!flow) return;
       flow.lastActive = Date.now();
+      // A request this large usually gets a reply as large: make room first.
+      if (payload.length >= flow.bufferSize) flow.bufferSize = MAX_RECEIVE_BUFFER;
       totals.received += payload.length;
       try {
         await flow.socket.send(payload, targetAddr);
@@ -101,6 +161,13 @@ export async function serveUdpFlows(
   } finally {
     clearInterval(sweeper);
     for (const id of [...flows.keys()]) closeFlow(id);
+    if (sender.dropped["queue-full"] > 0) {
+      options.log.debug(
+        `[${options.label}] ${
+          sender.dropped["queue-full"]
+        } UDP replies dropped: the tunnel did not keep up`,
+      );
+    }
     conn.close();
   }
   return totals;

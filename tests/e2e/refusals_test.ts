@@ -125,7 +125,7 @@ Deno.test("many clients with different sources are served at once", async () => 
   assert.equal(b.handled, 1);
 });
 
-Deno.test("a client that never authenticates is disconnected after 10 s; others are unaffected", async () => {
+Deno.test("a client that never authenticates is disconnected after 5 s; others are unaffected", async () => {
   const { s } = await server();
   await using _ = s;
   const [host, port] = [
@@ -141,7 +141,7 @@ Deno.test("a client that never authenticates is disconnected after 10 s; others 
   const writer = stream.writable.getWriter();
   await writer.write(Uint8Array.of(0x7f, 0xff, 0xff, 1, 2, 3));
   const hostileClosed = await hostile.closed;
-  assert.ok(performance.now() - started < 5_000, "garbage should be dropped at once");
+  assert.ok(performance.now() - started < 3_000, "garbage should be dropped at once");
   assert.notEqual(hostileClosed.code, 0);
   // A stream that is not authentication is refused at once, not forwarded.
   const early = await dialQuic({ addrs: [{ hostname: host, port }], endpointId: id, alpn: ALPN });
@@ -150,7 +150,7 @@ Deno.test("a client that never authenticates is disconnected after 10 s; others 
   assert.match((await early.closed).reason, /first message was not authentication/);
   const closed = await silent.closed;
   const elapsed = performance.now() - started;
-  assert.ok(elapsed > 9_000 && elapsed < 13_000, `closed after ${elapsed} ms`);
+  assert.ok(elapsed > 4_500 && elapsed < 8_000, `closed after ${elapsed} ms`);
   assert.match(closed.reason, /no valid authentication in time/);
   const result = await client(s, ["--source", "tcp://10.0.0.1:1", "--auth-token", generateToken()]);
   assertOneLineError(result, /invalid authentication token/);

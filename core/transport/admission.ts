@@ -1,0 +1,75 @@
+/**
+ * Caps on work a peer can make a listener do before it has proved anything: a
+ * total and a per-address count of connections in some early stage (handshake,
+ * authentication). Sans-IO: the caller says when a stage starts and ends.
+ * @module
+ */
+
+/** Why {@linkcode AdmissionLimit.tryAdmit} said no. */
+export type AdmissionRefusal = "total" | "per-address";
+
+/** Limits for one {@linkcode AdmissionLimit}. */
+export interface AdmissionLimits {
+  /** Connections in the stage at once, from everywhere. */
+  total: number;
+  /** Connections in the stage at once from one IP address. */
+  perAddress: number;
+}
+
+/** Counts connections in one stage, in total and per source address. */
+export class AdmissionLimit {
+  readonly limits: AdmissionLimits;
+  readonly #byAddress = new Map<string, number>();
+  #total = 0;
+
+  /** @throws {RangeError} unless both limits are positive integers. */
+  constructor(limits: AdmissionLimits) {
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(
+          `Invalid admission limit ${name}=${value}: must be a positive integer`,
+        );
+      }
+    }
+    this.limits = { ...limits };
+  }
+
+  /** Connections now in the stage. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** Connections now in the stage from `address`. */
+  countFor(address: string): number {
+    return this.#byAddress.get(canonicalAddress(address)) ?? 0;
+  }
+
+  /**
+   * Admits one connection from `address` into the stage, or says which limit
+   * refuses it. Every admission must be paired with one {@linkcode release}.
+   */
+  tryAdmit(address: string): AdmissionRefusal | undefined {
+    const key = canonicalAddress(address);
+    const count = this.#byAddress.get(key) ?? 0;
+    if (this.#total >= this.limits.total) return "total";
+    if (count >= this.limits.perAddress) return "per-address";
+    this.#total++;
+    this.#byAddress.set(key, count + 1);
+    return undefined;
+  }
+
+  /** Ends the stage for one connection from `address`. */
+  release(address: string): void {
+    const key = canonicalAddress(address);
+    const count = this.#byAddress.get(key);
+    if (count === undefined) return;
+    this.#total--;
+    if (count <= 1) this.#byAddress.delete(key);
+    else this.#byAddress.set(key, count - 1);
+  }
+}
+
+/** One key per host: IPv4-mapped IPv6 counts as the IPv4 address it carries. */
+function canonicalAddress(address: string): string {
+  return address.includes(":") ? address.toLowerCase().replace(/^::ffff:(?=\d)/, "") : address;
+}

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { SecretKey } from "../identity/mod.ts";
+import { dialQuic, listenQuic } from "./quic.ts";
+
+const ALPN = "quic-test/1";
+const LOOPBACK = "127.0.0.1";
+
+/** The first datagram a QUIC client sends (its Initial), caught by a plain UDP socket. */
+async function captureInitial(): Promise<Uint8Array> {
+  const trap = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
+  try {
+    const dial = dialQuic({
+      addrs: [{ hostname: LOOPBACK, port: (trap.addr as Deno.NetAddr).port }],
+      endpointId: SecretKey.generate().endpointId,
+      alpn: ALPN,
+      timeoutMs: 1_000,
+    }).catch(() => undefined);
+    const [data] = await trap.receive();
+    await dial;
+    return data.slice();
+  } finally {
+    trap.close();
+  }
+}
+
+Deno.test("listenQuic() serves new clients at once while a replayed Initial stalls", async () => {
+  const key = SecretKey.generate();
+  const failures: string[] = [];
+  const listener = listenQuic({
+    hostname: LOOPBACK,
+    secretKey: key,
+    alpn: ALPN,
+    handshakeTimeoutMs: 1_500,
+    onHandshakeFailed: (_address, reason) => failures.push(reason),
+  });
+  const replayer = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
+  try {
+    const initial = await captureInitial();
+    const to: Deno.NetAddr = { transport: "udp", hostname: LOOPBACK, port: listener.addr.port };
+    await replayer.send(initial, to);
+    await new Promise((r) => setTimeout(r, 100));
+
+    const started = performance.now();
+    const accepted = listener.accept();
+    const conn = await dialQuic({
+      addrs: [{ hostname: LOOPBACK, port: listener.addr.port }],
+      endpointId: key.endpointId,
+      alpn: ALPN,
+      timeoutMs: 3_000,
+    });
+    const server = await accepted;
+    const elapsed = performance.now() - started;
+    assert.ok(server, "the listener accepted the real client");
+    assert.ok(elapsed < 1_000, `the real client waited ${elapsed.toFixed(0)} ms`);
+    conn.close();
+    server.close();
+
+    // The replayed handshake is given up within its deadline.
+    const deadline = Date.now() + 4_000;
+    while (!failures.includes("handshake timed out") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(failures.includes("handshake timed out"), `failures: ${failures.join("; ")}`);
+  } finally {
+    replayer.close();
+    listener.close();
+  }
+});
+
+Deno.test("listenQuic() refuses handshakes past its per-address cap and recovers", async () => {
+  const key = SecretKey.generate();
+  const failures: string[] = [];
+  const listener = listenQuic({
+    hostname: LOOPBACK,
+    secretKey: key,
+    alpn: ALPN,
+    handshakeTimeoutMs: 1_000,
+    handshakeLimits: { total: 8, perAddress: 2 },
+    onHandshakeFailed: (_address, reason) => failures.push(reason),
+  });
+  const replayers = Array.from(
+    { length: 3 },
+    () => Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 }),
+  );
+  try {
+    const to: Deno.NetAddr = { transport: "udp", hostname: LOOPBACK, port: listener.addr.port };
+    const initials: Uint8Array[] = [];
+    for (const _ of replayers) initials.push(await captureInitial());
+    await Promise.all(replayers.map((replayer, i) => replayer.send(initials[i], to)));
+    const deadline = Date.now() + 3_000;
+    while (failures.length < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(
+      failures.some((f) => /from one address \(2\)/.test(f)),
+      `failures: ${failures.join("; ")}`,
+    );
+    assert.equal(failures.filter((f) => f === "handshake timed out").length, 2);
+
+    // Once the stalled ones are gone, a real client from the same address gets in.
+    const accepted = listener.accept();
+    const conn = await dialQuic({
+      addrs: [{ hostname: LOOPBACK, port: listener.addr.port }],
+      endpointId: key.endpointId,
+      alpn: ALPN,
+      timeoutMs: 3_000,
+    });
+    assert.ok(await accepted);
+    conn.close();
+  } finally {
+    replayers.forEach((r) => r.close());
+    listener.close();
+  }
+});
+
+Deno.test("a dialer pinned to another key fails the handshake and the listener carries on", async () => {
+  const key = SecretKey.generate();
+  const listener = listenQuic({ hostname: LOOPBACK, secretKey: key, alpn: ALPN });
+  try {
+    const addrs = [{ hostname: LOOPBACK, port: listener.addr.port }];
+    await assert.rejects(
+      dialQuic({ addrs, endpointId: SecretKey.generate().endpointId, alpn: ALPN }),
+      /identity did not match/,
+    );
+    const accepted = listener.accept();
+    const conn = await dialQuic({ addrs, endpointId: key.endpointId, alpn: ALPN });
+    assert.ok(await accepted);
+    conn.close();
+  } finally {
+    listener.close();
+  }
+});
