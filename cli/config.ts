@@ -5,6 +5,8 @@
  */
 import { parse as parseToml } from "smol-toml";
 import { configDir, expandHome } from "./env.ts";
+import { UsageError } from "./usage_error.ts";
+import { MAX_LIST_FILE_BYTES, readUserFile } from "./user_file.ts";
 
 /** Which side a config file is for. */
 export type Role = "server" | "client";
@@ -57,8 +59,8 @@ export interface Config {
   values: Record<string, unknown>;
 }
 
-/** Reading or checking a config file failed. */
-export class ConfigError extends Error {
+/** A config file holds something wrong: the user's to fix, like a bad flag. */
+export class ConfigError extends UsageError {
   override name = "ConfigError";
 }
 
@@ -69,15 +71,11 @@ export function defaultConfigPath(role: Role): string {
 
 /**
  * Reads and checks a config file for `role` (and `mode`, when the command names one).
+ * @throws {Error} naming the file when it cannot be read or is larger than 1 MiB.
  * @throws {ConfigError} naming the file and the offending key or value.
  */
 export async function loadConfig(path: string, role: Role, mode?: Mode): Promise<Config> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new ConfigError(`Cannot read config '${path}': ${(error as Error).message}`);
-  }
+  const text = await readUserFile(path, "config", MAX_LIST_FILE_BYTES);
   return parseConfig(text, path, role, mode);
 }
 

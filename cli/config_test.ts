@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "./config.ts";
+import { ConfigError, loadConfig, parseConfig } from "./config.ts";
 import { resolveServerIrohSettings } from "./commands/server_iroh.ts";
 import { resolveClientIrohSettings } from "./commands/client_iroh.ts";
 import { generateToken } from "../core/auth/mod.ts";
 import { SecretKey } from "../core/identity/mod.ts";
+import { UsageError } from "./usage_error.ts";
 
 const token = generateToken();
 const SERVER = `
@@ -122,4 +123,142 @@ Deno.test("a [manual] config reads its section and infers the mode", () => {
       parseConfig('role = "client"\nmode = "manual"\n[manual]\nsecret = "x"\n', "c.toml", "client"),
     /unknown key 'manual.secret'/,
   );
+});
+
+Deno.test("server tokens come from the flags, else TUNNEL_AUTH_TOKENS, else the config file", async () => {
+  const [flagToken, envA, envB] = [generateToken(), generateToken(), generateToken()];
+  const config = parseConfig(SERVER.replace(/secret_file.*/, ""), "s.toml", "server");
+  const has = (set: { has(t: Uint8Array): boolean }, t: string) =>
+    set.has(new TextEncoder().encode(t));
+  const env = {
+    authTokens: {
+      name: "TUNNEL_AUTH_TOKENS" as const,
+      value: `${envA}, ${envB}\n`,
+      readable: true,
+    },
+  };
+
+  const fromFlag = await resolveServerIrohSettings({ authTokens: [flagToken] }, config, env);
+  assert.ok(has(fromFlag.tokens, flagToken) && !has(fromFlag.tokens, envA));
+  const fromEnv = await resolveServerIrohSettings({}, config, env);
+  assert.equal(fromEnv.tokens.size, 2);
+  assert.ok(has(fromEnv.tokens, envA) && has(fromEnv.tokens, envB) && !has(fromEnv.tokens, token));
+  const fromFile = await resolveServerIrohSettings({}, config, {
+    authTokens: { ...env.authTokens, value: undefined },
+  });
+  assert.ok(has(fromFile.tokens, token) && fromFile.tokens.size === 1);
+
+  await assert.rejects(
+    () =>
+      resolveServerIrohSettings({}, config, { authTokens: { ...env.authTokens, value: "inope" } }),
+    (error: Error) =>
+      error instanceof UsageError && /Invalid auth token in TUNNEL_AUTH_TOKENS/.test(error.message),
+  );
+  await assert.rejects(
+    () =>
+      resolveServerIrohSettings({ allowedTcp: ["127.0.0.0/8"] }, undefined, {
+        authTokens: { name: "TUNNEL_AUTH_TOKENS", value: undefined, readable: false },
+      }),
+    /No auth tokens configured: .*TUNNEL_AUTH_TOKENS \(TUNNEL_AUTH_TOKENS was not read: add it to Deno's --allow-env\)$/,
+  );
+});
+
+Deno.test("the client token comes from the flags, else TUNNEL_AUTH_TOKEN, else the config file", async () => {
+  const id = SecretKey.generate().endpointId.toString();
+  const [fileToken, envToken, flagToken] = [generateToken(), generateToken(), generateToken()];
+  const config = parseConfig(
+    `role = "client"\n[iroh]\nserver_node_id = "${id}"\nserver_addrs = ["127.0.0.1:1"]\nrequest_source = "tcp://127.0.0.1:22"\ntarget = "127.0.0.1:2222"\nauth_token = "${fileToken}"\n`,
+    "c.toml",
+    "client",
+  );
+  const env = (value: string | undefined, readable = true) => ({
+    authToken: { name: "TUNNEL_AUTH_TOKEN" as const, value, readable },
+  });
+  assert.equal(
+    (await resolveClientIrohSettings({ authToken: flagToken }, config, env(envToken))).token,
+    flagToken,
+  );
+  assert.equal((await resolveClientIrohSettings({}, config, env(envToken))).token, envToken);
+  assert.equal((await resolveClientIrohSettings({}, config, env(undefined))).token, fileToken);
+  // Only the server's operator can issue a token: the messages send the user there.
+  for (const [flags, e] of [[{ authToken: "ibad" }, env(undefined)], [{}, env("ibad")]] as const) {
+    await assert.rejects(
+      () => resolveClientIrohSettings(flags, config, e),
+      (error: Error) =>
+        error instanceof UsageError &&
+        /^Invalid auth token in (--auth-token|TUNNEL_AUTH_TOKEN): /.test(error.message) &&
+        /ask the server's operator for a valid token$/.test(error.message) &&
+        !/generate-token/.test(error.message),
+    );
+  }
+  await assert.rejects(
+    () =>
+      resolveClientIrohSettings(
+        {
+          serverNodeId: id,
+          serverAddr: ["127.0.0.1:1"],
+          source: "tcp://127.0.0.1:22",
+          target: "127.0.0.1:0",
+        },
+        undefined,
+        env(undefined, false),
+      ),
+    /^UsageError: Missing --auth-token .*ask the server's operator for one \(TUNNEL_AUTH_TOKEN was not read/,
+  );
+});
+
+Deno.test("settings problems are usage errors; unreadable files are not", async () => {
+  const usage = (error: unknown): boolean => error instanceof UsageError;
+  await assert.rejects(() => resolveClientIrohSettings({}), usage);
+  await assert.rejects(
+    () => resolveServerIrohSettings({ authTokens: [token], allowedTcp: ["x"] }),
+    usage,
+  );
+  await assert.rejects(
+    () =>
+      resolveServerIrohSettings({ authTokens: [token], allowedTcp: ["127.0.0.0/8"], bind: "7000" }),
+    usage,
+  );
+  assert.throws(
+    () => parseConfig("role = 1", "s.toml", "server"),
+    (e) => e instanceof ConfigError && usage(e),
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.key`, "not a key\n");
+    await assert.rejects(
+      () =>
+        resolveServerIrohSettings({
+          authTokens: [token],
+          allowedTcp: ["127.0.0.0/8"],
+          secretFile: `${dir}/bad.key`,
+        }),
+      (error: Error) => usage(error) && /Invalid secret key file/.test(error.message),
+    );
+    await assert.rejects(
+      () =>
+        resolveServerIrohSettings({
+          authTokens: [token],
+          allowedTcp: ["127.0.0.0/8"],
+          secretFile: `${dir}/none.key`,
+        }),
+      (error: Error) =>
+        !usage(error) &&
+        /Cannot read secret key file '.*none\.key': no such file/.test(error.message),
+    );
+    await assert.rejects(
+      () =>
+        resolveServerIrohSettings({
+          authTokensFile: `${dir}/none.txt`,
+          allowedTcp: ["127.0.0.0/8"],
+        }),
+      (error: Error) => !usage(error) && /Cannot read tokens file/.test(error.message),
+    );
+    await assert.rejects(
+      () => loadConfig(`${dir}/none.toml`, "server"),
+      (error: Error) => !usage(error),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

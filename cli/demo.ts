@@ -6,12 +6,14 @@
  * @module
  */
 
+import { ENV_VARS } from "./env.ts";
+
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const FORWARDING = [
   "--unstable-net",
   "--allow-net",
-  "--allow-env=HOME,XDG_CONFIG_HOME,TUNNEL_LOG",
+  `--allow-env=${ENV_VARS.join(",")}`,
 ];
 /** Bound on every wait, so the demo can never hang. */
 const STEP_TIMEOUT_MS = 20_000;

@@ -1,10 +1,18 @@
 /**
  * The `tunnel` command line: parses arguments, runs one command, prints any
- * error as one line and exits non-zero. Only this file exits the process.
+ * error as one line and exits with 0 (done), 1 (failed while running) or 2
+ * (usage: see {@linkcode UsageError}). Only this file exits the process.
  * @module
  */
 import { Command, CommanderError } from "commander";
-import { loadConfig, MODES, type Role } from "./config.ts";
+import { loadConfig, type Role } from "./config.ts";
+import {
+  commandPath,
+  helpCommand,
+  routeArgs,
+  unexpectedArgumentMessage,
+  wantsHelp,
+} from "./command_line.ts";
 import { clientIrohCommand } from "./commands/client_iroh.ts";
 import { generateTokenCommand } from "./commands/generate_token.ts";
 import { generateServerKeyCommand, showServerIdCommand } from "./commands/server_key_commands.ts";
@@ -12,18 +20,36 @@ import { serverIrohCommand } from "./commands/server_iroh.ts";
 import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
 import { resolveConfigPath } from "./commands/config_options.ts";
+import { requireUnstableNet } from "./unstable_net.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage_error.ts";
 import denoJson from "../deno.json" with { type: "json" };
+
+const EXIT_STATUS_HELP = `
+Run 'tunnel <command> --help' for a command's options.
+Exit status: 0 done (or stopped with Ctrl-C); 1 failed while running (network,
+files, refused by the peer); 2 usage error (unknown command, mode or option,
+missing or malformed setting). A command given nothing to work with prints its
+help and exits 2.`;
 
 function buildProgram(): Command {
   const program = new Command("tunnel")
     .description("Forward TCP and UDP ports between machines behind NAT, end-to-end encrypted")
-    .version(denoJson.version);
-  const server = program.command("server").description("share services with authenticated clients");
+    .version(denoJson.version)
+    .addHelpText("after", EXIT_STATUS_HELP);
+  const server = program.command("server")
+    .description("share services with authenticated clients (modes: iroh, manual)")
+    .helpCommand(false);
   server.addCommand(serverIrohCommand());
   server.addCommand(serverManualCommand());
-  const client = program.command("client").description("reach a service a server shares");
+  const client = program.command("client")
+    .description("reach a service a server shares (modes: iroh, manual)")
+    .helpCommand(false);
   client.addCommand(clientIrohCommand());
   client.addCommand(clientManualCommand());
+  // Before any setting is read: without QUIC nothing else matters.
+  for (const mode of [...server.commands, ...client.commands]) {
+    mode.hook("preAction", requireUnstableNet);
+  }
   program.addCommand(generateTokenCommand());
   program.addCommand(generateServerKeyCommand());
   program.addCommand(showServerIdCommand());
@@ -33,57 +59,83 @@ function buildProgram(): Command {
 
 /**
  * Errors come back to {@linkcode main} (which prints one line) instead of
- * exiting; colour is off so help never needs to read the environment.
- * `addCommand` does not pass settings down, hence the walk.
+ * exiting; help still prints; colour is off so help never needs to read the
+ * environment. `addCommand` does not pass settings down, hence the walk.
  */
 function configureAll(command: Command): void {
   command.exitOverride().configureOutput({
-    writeErr: () => {},
+    outputError: () => {},
     getOutHasColors: () => false,
     getErrHasColors: () => false,
   });
   command.commands.forEach(configureAll);
 }
 
-/**
- * `tunnel server -c file.toml` names no mode: take it from the file (default
- * iroh), so the mode subcommand can check everything else.
- */
-async function withMode(args: string[]): Promise<string[]> {
-  const [role, maybeMode] = args;
-  if (role !== "server" && role !== "client") return args;
-  if ((MODES as readonly string[]).includes(maybeMode)) return args;
-  const tail = args.slice(1);
-  // `tunnel server --help` lists the modes.
-  if (tail.length === 0 || tail.includes("-h") || tail.includes("--help")) return args;
-  let mode = "iroh";
-  const configIndex = tail.findIndex((a) => a === "-c" || a === "--config");
-  const inline = tail.find((a) => a.startsWith("--config="));
+/** `tunnel server -c file.toml` names no mode: the file's (default iroh). */
+async function modeFromConfig(options: string[], role: Role) {
+  const index = options.findIndex((a) => a === "-c" || a === "--config");
+  const inline = options.find((a) => a.startsWith("--config="));
   const path = resolveConfigPath({
-    config: inline?.slice("--config=".length) ??
-      (configIndex >= 0 ? tail[configIndex + 1] : undefined),
-    defaultConfig: tail.includes("--default-config"),
-  }, role as Role);
-  if (path) mode = (await loadConfig(path, role as Role)).mode;
-  return [role, mode, ...tail];
+    config: inline?.slice("--config=".length) ?? (index >= 0 ? options[index + 1] : undefined),
+    defaultConfig: options.includes("--default-config"),
+  }, role);
+  return path ? (await loadConfig(path, role)).mode : "iroh";
+}
+
+function findCommand(program: Command, path: string[]): Command {
+  let command = program;
+  for (const name of path) command = command.commands.find((c) => c.name() === name) ?? command;
+  return command;
 }
 
 async function main(args: string[]): Promise<number> {
   const program = buildProgram();
+  const names = program.commands.map((c) => c.name());
+  let routed = args;
   try {
-    await program.parseAsync(await withMode(args), { from: "user" });
-    return 0;
+    routed = await routeArgs(args, modeFromConfig);
+    if (wantsHelp(routed)) {
+      findCommand(program, commandPath(routed, names)).outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync(routed, { from: "user" });
+    return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return 0;
-      const message = error.message.replace(/^error: /, "");
-      console.error(`Error: ${message.charAt(0).toUpperCase()}${message.slice(1)} (see --help)`);
-      return 2;
+      if (error.exitCode === 0) return EXIT_OK;
+      // Help was written to stderr already.
+      if (error.code === "commander.help") return EXIT_USAGE;
+      const path = commandPath(routed, names);
+      const command = findCommand(program, path);
+      const message = error.code === "commander.excessArguments"
+        ? unexpectedArgumentMessage(
+          routed.slice(path.length),
+          (flag) =>
+            command.options.some((o) =>
+              (o.long === flag || o.short === flag) && (o.required || o.optional)
+            ),
+        )
+        : error.message.replace(/^error: /, "");
+      printError(capitalize(message), routed, names);
+      return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      printError(error.message, routed, names);
+      return EXIT_USAGE;
     }
     console.error(`Error: ${(error as Error).message ?? String(error)}`);
     if (isDebug()) console.error((error as Error).stack);
-    return 1;
+    return EXIT_FAILURE;
   }
+}
+
+/** One line, ending with where the help is. */
+function printError(message: string, routed: string[], names: string[]): void {
+  console.error(`Error: ${message} (see '${helpCommand(routed, names)}')`);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function isDebug(): boolean {

@@ -3,6 +3,7 @@
  * @module
  */
 import { Option } from "commander";
+import { UsageError } from "./usage_error.ts";
 
 /** Collects a repeatable option into a list (undefined when never given). */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -14,11 +15,14 @@ export function repeatable(flags: string, description: string): Option {
   return new Option(flags, description).argParser(collect);
 }
 
-/** Parses a positive integer option value. */
+/**
+ * Parses a positive integer option value.
+ * @throws {UsageError} naming the option and the value.
+ */
 export function positiveInteger(name: string) {
   return (value: string): number => {
     if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new Error(`Invalid ${name} '${value}': must be a positive integer`);
+      throw new UsageError(`Invalid ${name} '${value}': must be a positive integer`);
     }
     return Number(value);
   };
@@ -42,16 +46,4 @@ export function shutdownSignal(): Promise<string> {
       return handler;
     });
   });
-}
-
-/** Reads a text file the user named, with an error that names it. */
-export async function readUserFile(path: string, what: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new Error(`Cannot read ${what} '${path}': ${reason}`);
-  }
 }

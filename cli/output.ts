@@ -4,13 +4,26 @@
  * @module
  */
 import type { TunnelLog } from "../core/tunnel/mod.ts";
-import { readEnv } from "./env.ts";
+import { envReadable, readEnv } from "./env.ts";
+
+let warnedUnreadableLog = false;
 
 /** A {@linkcode TunnelLog} that writes to the terminal. */
 export class Output implements TunnelLog {
   readonly verbose: boolean;
 
+  /**
+   * With `verbose` unset, reads `TUNNEL_LOG`; when Deno may not read it, says
+   * so once (a `TUNNEL_LOG=debug` would otherwise be ignored without a word).
+   */
   constructor(verbose = false) {
+    if (!verbose && !envReadable("TUNNEL_LOG") && !warnedUnreadableLog) {
+      warnedUnreadableLog = true;
+      this.warn(
+        "TUNNEL_LOG is not readable, so TUNNEL_LOG=debug has no effect " +
+          "(run with --allow-env=...,TUNNEL_LOG, or use -v)",
+      );
+    }
     this.verbose = verbose || readEnv("TUNNEL_LOG")?.toLowerCase() === "debug";
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "commander";
-import { parseToken } from "../../core/auth/mod.ts";
+import { tokenFormatError } from "../../core/auth/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import { dialQuic } from "../../core/transport/mod.ts";
 import {
@@ -15,12 +15,18 @@ import {
   openClientSession,
   parseHostPort,
   parseSource,
+  SessionRefusedError,
   type Source,
 } from "../../core/tunnel/mod.ts";
 import { type Config, loadConfig } from "../config.ts";
-import { pick, readUserFile, repeatable } from "../options.ts";
+import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
+import { pick, repeatable } from "../options.ts";
 import { Output } from "../output.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
+import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
+import { resolveServerAddrs } from "./server_addrs.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
+import { modeHelp } from "./mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
 
 interface ClientIrohFlags {
@@ -46,7 +52,7 @@ export interface ClientIrohSettings {
 
 /** Defines the command. */
 export function clientIrohCommand(): Command {
-  return configOptions(new Command("iroh"))
+  return modeHelp(configOptions(new Command("iroh")), "client", "iroh")
     .description("connect to a server by EndpointId and forward a source locally (default mode)")
     .option("-n, --server-node-id <id>", "EndpointId of the server")
     .addOption(
@@ -61,69 +67,118 @@ export function clientIrohCommand(): Command {
       const path = resolveConfigPath(flags, "client");
       const config = path ? await loadConfig(path, "client", "iroh") : undefined;
       await runClientIroh(
-        await resolveClientIrohSettings(flags, config),
+        await resolveClientIrohSettings(flags, config, {
+          authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
+        }),
         new Output(flags.verbose),
       );
     });
 }
 
+/** The environment's part in the settings: `TUNNEL_AUTH_TOKEN`. */
+export interface ClientIrohEnv {
+  authToken?: EnvSetting;
+}
+
 /**
- * Merges CLI flags over config values and checks them.
- * @throws {Error} naming the first bad or missing setting.
+ * Merges CLI flags over the environment over config values and checks them.
+ * @throws {UsageError} naming the first bad or missing setting.
+ * @throws {Error} when a file it names cannot be read.
  */
 export async function resolveClientIrohSettings(
   flags: ClientIrohFlags,
   config?: Config,
+  env: ClientIrohEnv = {},
 ): Promise<ClientIrohSettings> {
   const file = (config?.values ?? {}) as Record<string, any>;
   const required = <T>(value: T | undefined, flag: string, key: string): T => {
-    if (value === undefined) throw new Error(`Missing ${flag} (or '${key}' in the config file)`);
+    if (value === undefined) {
+      throw new UsageError(`Missing ${flag} (or '${key}' in the config file)`);
+    }
     return value;
   };
-  const serverId = EndpointId.parse(
-    required(
-      pick<string>(flags.serverNodeId, file.server_node_id),
-      "--server-node-id",
-      "server_node_id",
-    ),
+  const serverId = asUsageError(() =>
+    EndpointId.parse(
+      required(
+        pick<string>(flags.serverNodeId, file.server_node_id),
+        "--server-node-id",
+        "server_node_id",
+      ),
+    )
   );
   const addrs = pick<string[]>(flags.serverAddr, file.server_addrs) ?? [];
   if (addrs.length === 0) {
-    throw new Error(
+    throw new UsageError(
       "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints)",
     );
   }
-  const source = parseSource(
-    required(pick<string>(flags.source, file.request_source), "--source", "request_source"),
+  const sourceText = required(
+    pick<string>(flags.source, file.request_source),
+    "--source",
+    "request_source",
   );
-  const target = parseHostPort(
-    required(pick<string>(flags.target, file.target), "--target", "target"),
-    "--target address",
-  );
-  let tokenText: string | undefined;
-  if (flags.authToken !== undefined && flags.authTokenFile !== undefined) {
-    throw new Error("Use either --auth-token or --auth-token-file, not both");
-  }
-  if (flags.authToken !== undefined) tokenText = flags.authToken;
-  else if (flags.authTokenFile !== undefined) {
-    tokenText = await readUserFile(flags.authTokenFile, "token file");
-  } else if (file.auth_token !== undefined) tokenText = file.auth_token;
-  else if (file.auth_token_file !== undefined) {
-    tokenText = await readUserFile(file.auth_token_file, "token file");
-  }
-  if (tokenText === undefined) {
-    throw new Error("Missing --auth-token (ask the server's admin for one)");
-  }
+  const source = asUsageError(() => parseSource(sourceText));
+  const targetText = required(pick<string>(flags.target, file.target), "--target", "target");
+  const target = asUsageError(() => parseHostPort(targetText, "--target address"));
   return {
     serverId,
     serverAddrs: addrs.map((a) => {
-      const { host, port } = parseHostPort(a, "--server-addr");
+      const { host, port } = asUsageError(() => parseHostPort(a, "--server-addr"));
       return { hostname: host, port };
     }),
     source,
     target,
-    token: parseToken(tokenText),
+    token: await resolveToken(flags, env, file, config?.path),
   };
+}
+
+/**
+ * The token, from the first of: the command line (`--auth-token`,
+ * `--auth-token-file`), `TUNNEL_AUTH_TOKEN`, the config file. Only the
+ * server's operator can issue one, so that is where the messages send the user.
+ */
+async function resolveToken(
+  flags: ClientIrohFlags,
+  env: ClientIrohEnv,
+  file: Record<string, any>,
+  configPath: string | undefined,
+): Promise<string> {
+  if (flags.authToken !== undefined && flags.authTokenFile !== undefined) {
+    throw new UsageError("Use either --auth-token or --auth-token-file, not both");
+  }
+  const readTokenFile = (path: string) => readUserFile(path, "token file", MAX_TOKEN_FILE_BYTES);
+  let text: string | undefined;
+  let where = "";
+  if (flags.authToken !== undefined) {
+    [text, where] = [flags.authToken, "--auth-token"];
+  } else if (flags.authTokenFile !== undefined) {
+    [text, where] = [
+      await readTokenFile(flags.authTokenFile),
+      `token file '${flags.authTokenFile}'`,
+    ];
+  } else if (env.authToken?.value !== undefined) {
+    [text, where] = [env.authToken.value, "TUNNEL_AUTH_TOKEN"];
+  } else if (file.auth_token !== undefined) {
+    [text, where] = [file.auth_token, `'auth_token' of config '${configPath}'`];
+  } else if (file.auth_token_file !== undefined) {
+    [text, where] = [
+      await readTokenFile(file.auth_token_file),
+      `token file '${file.auth_token_file}'`,
+    ];
+  }
+  if (text === undefined) {
+    throw new UsageError(
+      "Missing --auth-token (or --auth-token-file, TUNNEL_AUTH_TOKEN, or 'auth_token' in the " +
+        "config file): ask the server's operator for one" + unreadableHint(env.authToken),
+    );
+  }
+  const problem = tokenFormatError(text.trim());
+  if (problem) {
+    throw new UsageError(
+      `Invalid auth token in ${where}: ${problem}; ask the server's operator for a valid token`,
+    );
+  }
+  return text.trim();
 }
 
 /** Runs the client until Ctrl-C or until the server goes away. */
@@ -133,7 +188,7 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
   let session: ClientSession;
   try {
     const conn = await dialQuic({
-      addrs: settings.serverAddrs,
+      addrs: await resolveServerAddrs(settings.serverAddrs, out),
       endpointId: settings.serverId,
       alpn: ALPN,
     });
@@ -149,6 +204,11 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
     );
   } catch (error) {
     local.close();
+    if (error instanceof SessionRefusedError && /refused authentication/.test(error.message)) {
+      throw new Error(`${error.message} (ask the server's operator for a valid token)`, {
+        cause: error,
+      });
+    }
     throw error;
   }
   out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);

@@ -25,7 +25,9 @@ import { readBlock } from "../block_input.ts";
 import { loadConfig } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
+import { modeHelp } from "./mode_help.ts";
 import {
   ICE_TIMEOUT_MS,
   type IceFlags,
@@ -46,7 +48,7 @@ interface ClientManualFlags extends IceFlags {
 
 /** Defines the command. */
 export function clientManualCommand(): Command {
-  return iceOptions(configOptions(new Command("manual")))
+  return iceOptions(modeHelp(configOptions(new Command("manual")), "client", "manual"))
     .description("ICE with copy-paste signaling: print an offer, paste the server's answer")
     .option("-s, --source <url>", "source to request: tcp://host:port or udp://host:port")
     .option("-t, --target <host:port>", "local address to listen on")
@@ -64,14 +66,14 @@ export function clientManualCommand(): Command {
       const sourceText = pick<string>(flags.source, file.request_source);
       const targetText = pick<string>(flags.target, file.target);
       if (sourceText === undefined) {
-        throw new Error("Missing --source (or 'request_source' in the config file)");
+        throw new UsageError("Missing --source (or 'request_source' in the config file)");
       }
       if (targetText === undefined) {
-        throw new Error("Missing --target (or 'target' in the config file)");
+        throw new UsageError("Missing --target (or 'target' in the config file)");
       }
       await runClientManual({
-        source: parseSource(sourceText),
-        target: parseHostPort(targetText, "--target address"),
+        source: asUsageError(() => parseSource(sourceText)),
+        target: asUsageError(() => parseHostPort(targetText, "--target address")),
         ice: iceSettings(flags, file.stun_servers),
         answerFile: flags.answerFile,
       }, new Output(flags.verbose));

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { defaultConfigPath, type Role } from "../config.ts";
+import { UsageError } from "../usage_error.ts";
 
 /** Adds the config options to a mode command. */
 export function configOptions(command: Command): Command {
@@ -14,14 +15,14 @@ export function configOptions(command: Command): Command {
 
 /**
  * The config path the flags ask for, if any.
- * @throws {Error} when both are given.
+ * @throws {UsageError} when both are given.
  */
 export function resolveConfigPath(
   flags: { config?: string; defaultConfig?: boolean },
   role: Role = "server",
 ): string | undefined {
   if (flags.config !== undefined && flags.defaultConfig) {
-    throw new Error("Use either --config or --default-config, not both");
+    throw new UsageError("Use either --config or --default-config, not both");
   }
   if (flags.defaultConfig) return defaultConfigPath(role);
   return flags.config;

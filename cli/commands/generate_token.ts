@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { generateToken } from "../../core/auth/mod.ts";
 import { positiveInteger } from "../options.ts";
+import { UsageError } from "../usage_error.ts";
 
 /** At most this many tokens at once: a typo like `-c 10000000` should not flood a terminal. */
 const MAX_COUNT = 10_000;
@@ -18,7 +19,9 @@ export function generateTokenCommand(): Command {
         .default(1),
     )
     .action((flags: { count: number }) => {
-      if (flags.count > MAX_COUNT) throw new Error(`Invalid --count: at most ${MAX_COUNT}`);
+      if (flags.count > MAX_COUNT) {
+        throw new UsageError(`Invalid --count ${flags.count}: at most ${MAX_COUNT}`);
+      }
       for (let i = 0; i < flags.count; i++) console.log(generateToken());
     });
 }

@@ -8,6 +8,7 @@ import type { NominatedPath } from "../../core/nat/mod.ts";
 import { formatHostPort, parseIp } from "../../core/tunnel/mod.ts";
 import { repeatable } from "../options.ts";
 import type { Output } from "../output.ts";
+import { UsageError } from "../usage_error.ts";
 
 /**
  * Used when neither `--stun-server` nor `--no-stun` is given (public servers that
@@ -50,7 +51,7 @@ export function iceOptions(command: Command): Command {
 
 /**
  * The STUN servers and host addresses to gather with.
- * @throws {Error} when the flags contradict each other or an address is not an IP.
+ * @throws {UsageError} when the flags contradict each other or an address is not an IP.
  */
 export function iceSettings(
   flags: IceFlags,
@@ -59,11 +60,11 @@ export function iceSettings(
   // commander turns --no-stun into stun: false; keep our name for it.
   const noStun = flags.noStun ?? (flags as { stun?: boolean }).stun === false;
   if (noStun && flags.stunServer !== undefined) {
-    throw new Error("Use either --no-stun or --stun-server, not both");
+    throw new UsageError("Use either --no-stun or --stun-server, not both");
   }
   for (const address of flags.hostCandidate ?? []) {
     if (!parseIp(address)) {
-      throw new Error(`Invalid --host-candidate '${address}': not an IP address`);
+      throw new UsageError(`Invalid --host-candidate '${address}': not an IP address`);
     }
   }
   const stunServers = noStun ? [] : flags.stunServer ?? configStun ?? DEFAULT_STUN_SERVERS;

@@ -4,8 +4,8 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { parseTokensFile, TokenSet } from "../../core/auth/mod.ts";
-import { readSecretKeyFile, SecretKey } from "../../core/identity/mod.ts";
+import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
+import { SecretKey } from "../../core/identity/mod.ts";
 import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
   AllowList,
@@ -17,9 +17,14 @@ import {
 } from "../../core/tunnel/mod.ts";
 import { type Config, loadConfig } from "../config.ts";
 import { dialableAddresses } from "../listen_addresses.ts";
-import { pick, positiveInteger, readUserFile, repeatable, shutdownSignal } from "../options.ts";
+import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
+import { pick, positiveInteger, repeatable, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
+import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
+import { modeHelp } from "./mode_help.ts";
+import { loadSecretKey } from "./server_key_commands.ts";
 
 /** Default `--max-sessions`. */
 export const DEFAULT_MAX_SESSIONS = 100;
@@ -51,7 +56,7 @@ export interface ServerIrohSettings {
 
 /** Defines the command. */
 export function serverIrohCommand(): Command {
-  return configOptions(new Command("iroh"))
+  return modeHelp(configOptions(new Command("iroh")), "server", "iroh")
     .description("accept clients by EndpointId and forward them to allowed sources (default mode)")
     .addOption(
       repeatable("--allowed-tcp <cidr>", "allowed TCP networks in CIDR notation (repeatable)"),
@@ -76,67 +81,112 @@ export function serverIrohCommand(): Command {
       const path = resolveConfigPath(flags);
       const config = path ? await loadConfig(path, "server", "iroh") : undefined;
       await runServerIroh(
-        await resolveServerIrohSettings(flags, config),
+        await resolveServerIrohSettings(flags, config, {
+          authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
+        }),
         new Output(flags.verbose),
       );
     });
 }
 
+/** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`. */
+export interface ServerIrohEnv {
+  authTokens?: EnvSetting;
+}
+
 /**
- * Merges CLI flags over config values and checks them.
- * @throws {Error} naming the first bad or missing setting.
+ * Merges CLI flags over the environment over config values and checks them.
+ * @throws {UsageError} naming the first bad or missing setting.
+ * @throws {Error} when a file it names cannot be read.
  */
 export async function resolveServerIrohSettings(
   flags: ServerIrohFlags,
   config?: Config,
+  env: ServerIrohEnv = {},
 ): Promise<ServerIrohSettings> {
   const file = (config?.values ?? {}) as Record<string, any>;
   const sources = (file.allowed_sources ?? {}) as { tcp?: string[]; udp?: string[] };
 
   let secretKey: SecretKey | undefined;
   if (flags.secret !== undefined && flags.secretFile !== undefined) {
-    throw new Error("Use either --secret or --secret-file, not both");
+    throw new UsageError("Use either --secret or --secret-file, not both");
   }
-  if (flags.secret !== undefined) secretKey = SecretKey.parse(flags.secret);
-  else if (flags.secretFile !== undefined) secretKey = await readSecretKeyFile(flags.secretFile);
-  else if (file.secret !== undefined) secretKey = SecretKey.parse(file.secret);
-  else if (file.secret_file !== undefined) secretKey = await readSecretKeyFile(file.secret_file);
+  if (flags.secret !== undefined) secretKey = asUsageError(() => SecretKey.parse(flags.secret!));
+  else if (flags.secretFile !== undefined) secretKey = await loadSecretKey(flags.secretFile);
+  else if (file.secret !== undefined) secretKey = asUsageError(() => SecretKey.parse(file.secret));
+  else if (file.secret_file !== undefined) secretKey = await loadSecretKey(file.secret_file);
 
-  // Tokens given on the command line replace the file's, like every other setting.
-  const cliTokens = flags.authTokens !== undefined || flags.authTokensFile !== undefined;
-  const tokenList = [...((cliTokens ? flags.authTokens : file.auth_tokens) ?? [])];
-  const tokensFile = cliTokens ? flags.authTokensFile : file.auth_tokens_file;
-  if (tokensFile !== undefined) {
-    tokenList.push(...parseTokensFile(await readUserFile(tokensFile, "tokens file"), tokensFile));
-  }
-  if (tokenList.length === 0) {
-    throw new Error(
-      "No auth tokens configured: generate one with 'tunnel generate-token' and pass --auth-tokens TOKEN (or --auth-tokens-file FILE)",
-    );
-  }
-  const allowedTcp = new AllowList(pick(flags.allowedTcp, sources.tcp) ?? []);
-  const allowedUdp = new AllowList(pick(flags.allowedUdp, sources.udp) ?? []);
+  const tokens = await resolveTokens(flags, env, file, config?.path);
+  const allowedTcp = asUsageError(() => new AllowList(pick(flags.allowedTcp, sources.tcp) ?? []));
+  const allowedUdp = asUsageError(() => new AllowList(pick(flags.allowedUdp, sources.udp) ?? []));
   if (allowedTcp.networks.length === 0 && allowedUdp.networks.length === 0) {
-    throw new Error(
+    throw new UsageError(
       "No allowed networks: pass --allowed-tcp and/or --allowed-udp (e.g. --allowed-tcp 127.0.0.0/8)",
     );
   }
   const maxSessions = pick<number>(flags.maxSessions, file.max_sessions) ?? DEFAULT_MAX_SESSIONS;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) {
-    throw new Error(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
+    throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
   }
   const bindText = pick<string>(flags.bind, file.bind);
   return {
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
-    tokens: new TokenSet(tokenList),
+    tokens,
     allowedTcp,
     allowedUdp,
     maxSessions,
     bind: bindText === undefined
       ? { host: "::", port: 0 }
-      : parseHostPort(bindText, "--bind address"),
+      : asUsageError(() => parseHostPort(bindText, "--bind address")),
   };
+}
+
+/**
+ * The accepted tokens, from the first of: the command line (`--auth-tokens`,
+ * `--auth-tokens-file`), `TUNNEL_AUTH_TOKENS`, the config file. A source
+ * replaces the ones after it, like every other setting.
+ */
+async function resolveTokens(
+  flags: ServerIrohFlags,
+  env: ServerIrohEnv,
+  file: Record<string, any>,
+  configPath: string | undefined,
+): Promise<TokenSet> {
+  const tokens: string[] = [];
+  const fromList = (list: string[], where: string) => {
+    for (const token of list) {
+      const problem = tokenFormatError(token.trim());
+      if (problem) {
+        throw new UsageError(
+          `Invalid auth token in ${where}: ${problem}; generate one with 'tunnel generate-token'`,
+        );
+      }
+      tokens.push(token.trim());
+    }
+  };
+  const fromFile = async (path: string) => {
+    const text = await readUserFile(path, "tokens file", MAX_LIST_FILE_BYTES);
+    tokens.push(...asUsageError(() => parseTokensFile(text, path)));
+  };
+  const envTokens = (env.authTokens?.value ?? "").split(/[\s,]+/).filter(Boolean);
+  if (flags.authTokens !== undefined || flags.authTokensFile !== undefined) {
+    fromList(flags.authTokens ?? [], "--auth-tokens");
+    if (flags.authTokensFile !== undefined) await fromFile(flags.authTokensFile);
+  } else if (envTokens.length > 0) {
+    fromList(envTokens, "TUNNEL_AUTH_TOKENS");
+  } else {
+    fromList(file.auth_tokens ?? [], `'auth_tokens' of config '${configPath}'`);
+    if (file.auth_tokens_file !== undefined) await fromFile(file.auth_tokens_file);
+  }
+  if (tokens.length === 0) {
+    throw new UsageError(
+      "No auth tokens configured: generate one with 'tunnel generate-token' and pass " +
+        "--auth-tokens TOKEN, --auth-tokens-file FILE or TUNNEL_AUTH_TOKENS" +
+        unreadableHint(env.authTokens),
+    );
+  }
+  return new TokenSet(tokens);
 }
 
 /** Runs the server until Ctrl-C. */

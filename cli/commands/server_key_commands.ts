@@ -1,9 +1,26 @@
 /**
- * `tunnel generate-server-key` and `tunnel show-server-id`.
+ * `tunnel generate-server-key` and `tunnel show-server-id`, and reading the
+ * key files they make.
  * @module
  */
 import { Command } from "commander";
 import { readSecretKeyFile, SecretKey, writeSecretKeyFile } from "../../core/identity/mod.ts";
+import { UsageError } from "../usage_error.ts";
+
+/**
+ * Reads a secret key file.
+ * @throws {UsageError} when it holds no valid key (the user named the wrong file).
+ * @throws {Error} when it cannot be read or is too large.
+ */
+export async function loadSecretKey(path: string): Promise<SecretKey> {
+  try {
+    return await readSecretKeyFile(path);
+  } catch (error) {
+    // readSecretKeyFile throws TypeError for the content, Error for reading.
+    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
 
 /** Defines `generate-server-key`. */
 export function generateServerKeyCommand(): Command {
@@ -33,7 +50,7 @@ export function showServerIdCommand(): Command {
     .description("print the EndpointId of a secret key file")
     .requiredOption("--secret-file <file>", "the secret key file")
     .action(async (flags: { secretFile: string }) => {
-      const key = await readSecretKeyFile(flags.secretFile);
+      const key = await loadSecretKey(flags.secretFile);
       console.log(`EndpointId: ${key.endpointId}`);
     });
 }

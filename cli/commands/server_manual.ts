@@ -29,7 +29,9 @@ import { readBlock } from "../block_input.ts";
 import { loadConfig } from "../config.ts";
 import { pick, repeatable, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
+import { modeHelp } from "./mode_help.ts";
 import {
   ICE_TIMEOUT_MS,
   type IceFlags,
@@ -49,7 +51,7 @@ interface ServerManualFlags extends IceFlags {
 
 /** Defines the command. */
 export function serverManualCommand(): Command {
-  return iceOptions(configOptions(new Command("manual")))
+  return iceOptions(modeHelp(configOptions(new Command("manual")), "server", "manual"))
     .description(
       "ICE with copy-paste signaling: paste the client's offer, print an answer (one session)",
     )
@@ -68,10 +70,14 @@ export function serverManualCommand(): Command {
         any
       >;
       const sources = (file.allowed_sources ?? {}) as { tcp?: string[]; udp?: string[] };
-      const allowedTcp = new AllowList(pick(flags.allowedTcp, sources.tcp) ?? []);
-      const allowedUdp = new AllowList(pick(flags.allowedUdp, sources.udp) ?? []);
+      const allowedTcp = asUsageError(() =>
+        new AllowList(pick(flags.allowedTcp, sources.tcp) ?? [])
+      );
+      const allowedUdp = asUsageError(() =>
+        new AllowList(pick(flags.allowedUdp, sources.udp) ?? [])
+      );
       if (allowedTcp.networks.length === 0 && allowedUdp.networks.length === 0) {
-        throw new Error(
+        throw new UsageError(
           "No allowed networks: pass --allowed-tcp and/or --allowed-udp (e.g. --allowed-tcp 127.0.0.0/8)",
         );
       }

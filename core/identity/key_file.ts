@@ -5,24 +5,57 @@
 import { SecretKey } from "./secret_key.ts";
 
 /**
+ * Largest key file read: a key file is 45 bytes (44 of base64 and a newline),
+ * so anything much larger is the wrong file, refused before it is read whole.
+ */
+export const MAX_KEY_FILE_BYTES = 4096;
+
+/**
  * Reads a key file written by {@linkcode writeSecretKeyFile}.
- * @throws {Error} naming the file when it cannot be read or holds no valid key.
+ * @throws {Error} naming the file when it cannot be read or is larger than
+ * {@linkcode MAX_KEY_FILE_BYTES}.
+ * @throws {TypeError} naming the file when it holds no valid key.
  */
 export async function readSecretKeyFile(path: string): Promise<SecretKey> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new Error(`Cannot read secret key file '${path}': ${(error as Error).message}`);
-  }
+  const text = await readCapped(path);
   try {
     return SecretKey.parse(text);
   } catch (error) {
-    throw new Error(
+    throw new TypeError(
       `Invalid secret key file '${path}': ${
         (error as Error).message
       } (create one with 'tunnel generate-server-key --output ${path}')`,
     );
+  }
+}
+
+async function readCapped(path: string): Promise<string> {
+  const fail = (why: string) => new Error(`Cannot read secret key file '${path}': ${why}`);
+  const io = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation();
+    } catch (error) {
+      throw fail(error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message);
+    }
+  };
+  const tooLarge = () => fail(`larger than the limit of ${MAX_KEY_FILE_BYTES} bytes`);
+  const file = await io(() => Deno.open(path));
+  try {
+    const info = await io(() => file.stat());
+    if (info.isDirectory) throw fail("it is a directory");
+    if (info.size > MAX_KEY_FILE_BYTES) throw tooLarge();
+    // Read with a cap too: a device or pipe reports no size.
+    const buffer = new Uint8Array(MAX_KEY_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const read = await io(() => file.read(buffer.subarray(length)));
+      if (read === null) break;
+      length += read;
+      if (length > MAX_KEY_FILE_BYTES) throw tooLarge();
+    }
+    return new TextDecoder().decode(buffer.subarray(0, length));
+  } finally {
+    file.close();
   }
 }
 

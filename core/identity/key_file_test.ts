@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readSecretKeyFile, SecretKey, writeSecretKeyFile } from "./mod.ts";
+import { MAX_KEY_FILE_BYTES } from "./key_file.ts";
 
 Deno.test("writeSecretKeyFile() writes mode 0600 and refuses to overwrite without force", async () => {
   const dir = await Deno.makeTempDir();
@@ -32,6 +33,47 @@ Deno.test("readSecretKeyFile() names the file when it is missing or invalid", as
     );
     await Deno.writeTextFile(`${dir}/bad`, "garbage");
     await assert.rejects(() => readSecretKeyFile(`${dir}/bad`), /Invalid secret key file '.*bad'/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readSecretKeyFile() refuses a file larger than 4 KiB without reading it whole", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/huge.key`;
+    // A valid key followed by padding: it must be refused for its size, not parsed.
+    await Deno.writeTextFile(
+      path,
+      SecretKey.generate().toBase64() + "\n" + " ".repeat(MAX_KEY_FILE_BYTES),
+    );
+    await assert.rejects(
+      () => readSecretKeyFile(path),
+      (error: Error) =>
+        !(error instanceof TypeError) &&
+        error.message ===
+          `Cannot read secret key file '${path}': larger than the limit of 4096 bytes`,
+    );
+    if (Deno.build.os !== "windows") {
+      await assert.rejects(
+        () => readSecretKeyFile("/dev/zero"),
+        /larger than the limit of 4096 bytes/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readSecretKeyFile() throws TypeError for content and Error for reading", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad`, "garbage");
+    await assert.rejects(() => readSecretKeyFile(`${dir}/bad`), TypeError);
+    await assert.rejects(
+      () => readSecretKeyFile(`${dir}/none`),
+      (error: Error) => !(error instanceof TypeError) && /: no such file$/.test(error.message),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,12 +5,13 @@
  * inside network namespaces.
  * @module
  */
+import { ENV_VARS } from "../../cli/env.ts";
 
 /** Deno flags of a manual-mode process: forwarding plus ICE's needs. */
 export const MANUAL_PERMISSION_FLAGS: readonly string[] = Object.freeze([
   "--unstable-net",
   "--allow-net",
-  "--allow-env=HOME,XDG_CONFIG_HOME,TUNNEL_LOG",
+  `--allow-env=${ENV_VARS.join(",")}`,
   // werift-ice's logger enumerates the environment when it loads: hide the rest.
   "--ignore-env",
   "--allow-sys=networkInterfaces",
@@ -130,8 +131,22 @@ export function startManualPair(
   const args = (
     cli: string[],
   ) => ["run", "--no-prompt", "--config", config, ...MANUAL_PERMISSION_FLAGS, mainModule, ...cli];
-  const client = watch(spawnClient(args(["client", "manual", ...clientArgs])));
-  const server = watch(spawnServer(args(["server", "manual", ...serverArgs])));
+  return pairManualProcesses(
+    spawnClient(args(["client", "manual", ...clientArgs])),
+    spawnServer(args(["server", "manual", ...serverArgs])),
+  );
+}
+
+/**
+ * Pastes the blocks of a manual-mode client and server that are already
+ * running (with piped stdin, stdout and stderr) into each other.
+ */
+export function pairManualProcesses(
+  clientProcess: Deno.ChildProcess,
+  serverProcess: Deno.ChildProcess,
+): ManualPair {
+  const client = watch(clientProcess);
+  const server = watch(serverProcess);
   let offerPrinted: (t: number) => void;
   const offerPrintedAt = new Promise<number>((r) => offerPrinted = r);
   paste(client, server.process, "TUNNEL MANUAL OFFER", () => offerPrinted(performance.now()));

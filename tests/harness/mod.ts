@@ -33,3 +33,4 @@ export * from "./tcp_payload.ts";
 export * from "./tunnel_process.ts";
 export * from "./wait_for_listener.ts";
 export * from "./manual_pair.ts";
+export * from "./readme_blocks.ts";

@@ -1,3 +1,4 @@
+import { ENV_VARS } from "../../cli/env.ts";
 import { ManagedProcess } from "./managed_process.ts";
 import { type CommandResult, runCommand } from "./run_command.ts";
 
@@ -17,7 +18,7 @@ export const PROJECT_CONFIG: string = `${PROJECT_ROOT}deno.json`;
 export const FORWARDING_PERMISSION_FLAGS: readonly string[] = Object.freeze([
   "--unstable-net",
   "--allow-net",
-  "--allow-env=HOME,XDG_CONFIG_HOME,TUNNEL_LOG",
+  `--allow-env=${ENV_VARS.join(",")}`,
 ]);
 
 /**

@@ -1,0 +1,418 @@
+// The README's commands, run as written: the Quick start alias and every command
+// after it, manual mode's pair, the permission table's flag sets, the config
+// files, and each option it names. Only documented placeholders are replaced
+// (the repository path, host names, LAN addresses, the EndpointId and ports), and
+// everything stays on loopback: no STUN server or other host is ever contacted.
+import assert from "node:assert/strict";
+import { loadConfig } from "../../cli/config.ts";
+import { ENV_VARS } from "../../cli/env.ts";
+import { resolveClientIrohSettings } from "../../cli/commands/client_iroh.ts";
+import { resolveServerIrohSettings } from "../../cli/commands/server_iroh.ts";
+import { SecretKey, writeSecretKeyFile } from "../../core/identity/mod.ts";
+import {
+  codeSpans,
+  fencedBlocks,
+  FORWARDING_PERMISSION_FLAGS,
+  freePort,
+  ManagedProcess,
+  MANUAL_PERMISSION_FLAGS,
+  pairManualProcesses,
+  PROJECT_CONFIG,
+  readmeSection,
+  runCli,
+  runCommand,
+  type ShellStep,
+  shellSteps,
+  shellWords,
+  startSshd,
+  startTcpEchoServer,
+  tableRows,
+  transferPayload,
+  TUNNEL_MAIN,
+} from "../harness/mod.ts";
+import { haveProgram } from "./_fixtures.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
+const README = await Deno.readTextFile(`${ROOT}/README.md`);
+const ELIDED_ID = "2xnb…kpga";
+
+const isRoot =
+  new TextDecoder().decode(new Deno.Command("id", { args: ["-u"] }).outputSync().stdout).trim() ===
+    "0";
+const canRunSshd = isRoot && haveProgram("sshd") && haveProgram("ssh");
+
+/** The Quick start alias as an argument list, with this repository and this Deno. */
+function aliasArgs(): string[] {
+  const [alias] = shellSteps(fencedBlocks(readmeSection(README, "Quick start"), "sh")[0]);
+  const words = shellWords(alias.command);
+  assert.equal(words[0], "alias");
+  assert.ok(words[1].startsWith("tunnel="), alias.command);
+  const argv = shellWords(words[1].slice("tunnel=".length));
+  assert.deepEqual(argv.slice(0, 2), ["deno", "run"]);
+  assert.equal(argv.at(-1), "/path/to/tunnel/cli/main.ts");
+  return [...argv.slice(1, -1), `${ROOT}/cli/main.ts`];
+}
+
+/** Replaces the README's placeholders, and fails if one of them is no longer used. */
+class Placeholders {
+  readonly #used = new Set<string>();
+  constructor(readonly pairs: [string, string][]) {}
+
+  apply(command: string): string {
+    for (const [from, to] of this.pairs) {
+      if (command.includes(from)) this.#used.add(from);
+      command = command.replaceAll(from, to);
+    }
+    return command;
+  }
+
+  assertAllUsed(): void {
+    const unused = this.pairs.map(([from]) => from).filter((from) => !this.#used.has(from));
+    assert.deepEqual(unused, [], "README placeholders the test replaces but the README lost");
+  }
+}
+
+/** What a step is, from its first words; anything the test does not know fails it. */
+function kind(step: ShellStep): string {
+  const words = step.command.split(" ");
+  if (words[0] === "alias") return "alias";
+  if (words[0] === "ssh") return "ssh";
+  if (words[0] !== "tunnel") {
+    throw new Error(`README runs a command this test does not know: ${step.command}`);
+  }
+  return ["server", "client"].includes(words[1]) && words[2] === "manual"
+    ? `${words[1]} manual`
+    : words[1];
+}
+
+/** `tunnel ...` (after placeholders) as a `deno` argument list through the alias. */
+function throughAlias(alias: string[], command: string): string[] {
+  const [first, ...rest] = shellWords(command);
+  assert.equal(first, "tunnel", command);
+  return [...alias, ...rest];
+}
+
+/** A service behind the tunnel: sshd when this machine can run one, else a TCP echo server. */
+async function startService() {
+  if (canRunSshd) {
+    const sshd = await startSshd();
+    return {
+      port: sshd.port,
+      /** Runs the README's `ssh -p PORT user@127.0.0.1` with the fixture's key and user. */
+      async use(port: number) {
+        const result = await runCommand("ssh", {
+          args: [...sshd.sshArgs(port), "echo", "through-the-readme-tunnel"],
+          timeoutMs: 30_000,
+        });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stdout.trim(), "through-the-readme-tunnel");
+      },
+      [Symbol.asyncDispose]: () => sshd.stop(),
+    };
+  }
+  console.log("readme: no sshd (needs root and openssh-server): checking ssh's port with an echo");
+  const echo = startTcpEchoServer();
+  return {
+    port: echo.port,
+    async use(port: number) {
+      const { sent, received } = await transferPayload(port, 1_000_000);
+      assert.equal(received.sha256, sent.sha256);
+    },
+    [Symbol.asyncDispose]: () => echo[Symbol.asyncDispose](),
+  };
+}
+
+function assertSsh(command: string, targetPort: number): void {
+  assert.match(command, new RegExp(`^ssh -p ${targetPort} \\S+@127\\.0\\.0\\.1$`), command);
+}
+
+Deno.test("README Quick start runs as written: alias, key, token, server, client, ssh", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tunnel-readme-" });
+  try {
+    await using service = await startService();
+    const alias = aliasArgs();
+    const [serverPort, targetPort] = [freePort({ transport: "udp" }), freePort()];
+    const steps = shellSteps(fencedBlocks(readmeSection(README, "Quick start"), "sh")[0]);
+    assert.deepEqual(steps.map(kind), [
+      "alias",
+      "generate-server-key",
+      "generate-token",
+      "server",
+      "client",
+      "ssh",
+    ]);
+    let id = "";
+    const placeholders = new Placeholders([
+      ["0.0.0.0:7000", `127.0.0.1:${serverPort}`],
+      ["127.0.0.1:7000", `127.0.0.1:${serverPort}`],
+      ["server.example:7000", `127.0.0.1:${serverPort}`],
+      [ELIDED_ID, "ENDPOINT_ID"],
+      ["tcp://127.0.0.1:22", `tcp://127.0.0.1:${service.port}`],
+      ["127.0.0.1:2222", `127.0.0.1:${targetPort}`],
+      ["-p 2222", `-p ${targetPort}`],
+    ]);
+    const run = (step: ShellStep) => placeholders.apply(step.command).replaceAll("ENDPOINT_ID", id);
+    const spawn = (step: ShellStep) =>
+      ManagedProcess.spawn(Deno.execPath(), { args: throughAlias(alias, run(step)), cwd: dir });
+
+    // generate-server-key, as promised: "EndpointId: 2xnb…kpga (file mode 0600)".
+    const made = await runCommand(Deno.execPath(), {
+      args: throughAlias(alias, run(steps[1])),
+      cwd: dir,
+    });
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(steps[1].comments[0], /^EndpointId: \S+ \(file mode 0600\)$/);
+    id = /^EndpointId: ([a-z2-7]{52})$/.exec(made.stdout.trim())?.[1] ?? "";
+    assert.ok(id, made.stdout);
+    assert.equal((await Deno.stat(`${dir}/server.key`)).mode! & 0o777, 0o600);
+
+    // generate-token prints a token like the one the README shows (and then uses).
+    const token = await runCommand(Deno.execPath(), {
+      args: throughAlias(alias, run(steps[2])),
+      cwd: dir,
+    });
+    assert.equal(token.code, 0, token.stderr);
+    assert.match(token.stdout.trim(), /^i[A-Za-z0-9_-]{16}[A-Za-z0-9_.-]$/);
+    assert.match(steps[2].comments[0], /^i[A-Za-z0-9_-]{16}[A-Za-z0-9_.-]$/);
+
+    await using server = spawn(steps[3]);
+    await server.waitForLine("Waiting for clients to connect...", { stream: "stdout" });
+    const printed = server.lines("stdout");
+    for (const promised of steps[3].comments.map((line) => placeholders.apply(line))) {
+      if (/one line per interface address/.test(promised) && !promised.includes("127.0.0.1")) {
+        continue; // This machine's other addresses: the server is bound to loopback here.
+      }
+      assert.ok(
+        printed.includes(promised.replace("ENDPOINT_ID", id)),
+        `${promised}\n${printed.join("\n")}`,
+      );
+    }
+
+    await using client = spawn(steps[4]);
+    const ready = placeholders.apply(steps[4].comments.at(-1)!);
+    assert.equal(ready, `Tunnel ready: 127.0.0.1:${targetPort} -> tcp://127.0.0.1:${service.port}`);
+    await client.waitForLine(ready, { stream: "stdout" });
+    assert.match(
+      client.lines("stdout")[0],
+      new RegExp(`^Connected to server ${id} at 127\\.0\\.0\\.1:${serverPort}$`),
+    );
+
+    assertSsh(run(steps[5]), targetPort);
+    await service.use(targetPort);
+    placeholders.assertAllUsed();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("README manual mode runs as written with the alias: offer and answer pasted, Direct (Host)", async () => {
+  await using service = await startService();
+  const alias = aliasArgs();
+  const targetPort = freePort();
+  const block = fencedBlocks(readmeSection(README, "manual mode"), "sh")[0];
+  const steps = shellSteps(block);
+  assert.deepEqual(steps.map(kind), ["client manual", "server manual", "ssh"]);
+  // The README's LAN addresses become loopback: ICE offers nothing else, and with
+  // --no-stun (which the README shows) nothing is sent to a STUN server.
+  const placeholders = new Placeholders([
+    ["192.168.1.10", "127.0.0.1"],
+    ["192.168.1.20", "127.0.0.1"],
+    ["tcp://127.0.0.1:22", `tcp://127.0.0.1:${service.port}`],
+    ["127.0.0.1:2222", `127.0.0.1:${targetPort}`],
+    ["-p 2222", `-p ${targetPort}`],
+  ]);
+  for (const step of steps.slice(0, 2)) assert.match(step.command, / --no-stun /);
+  const spawn = (step: ShellStep) =>
+    new Deno.Command(Deno.execPath(), {
+      args: throughAlias(alias, placeholders.apply(step.command)),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  const client = spawn(steps[0]);
+  await using pair = pairManualProcesses(client, spawn(steps[1]));
+  // What the README promises both sides print once the answer is pasted.
+  assert.match(block, /^# {4}Connection: Direct \(Host\)$/m);
+  assert.match(
+    block,
+    /^# and the client: Tunnel ready: 127\.0\.0\.1:2222 -> tcp:\/\/127\.0\.0\.1:22$/m,
+  );
+  await pair.client.waitFor(
+    new RegExp(
+      `^Tunnel ready: 127\\.0\\.0\\.1:${targetPort} -> tcp://127\\.0\\.0\\.1:${service.port}$`,
+    ),
+    30_000,
+  );
+  assert.ok(
+    pair.client.stdout.includes("   Connection: Direct (Host)"),
+    pair.client.stdout.join("\n"),
+  );
+  assert.ok(
+    pair.client.stdout.some((line) =>
+      /^ {3}Local: 127\.0\.0\.1:\d+ -> Remote: 127\.0\.0\.1:\d+$/.test(line)
+    ),
+  );
+  assertSsh(placeholders.apply(steps[2].command), targetPort);
+  await service.use(targetPort);
+  placeholders.assertAllUsed();
+});
+
+/** The Deno flags of each row of the permission table, by the row's commands. */
+function permissionRows(): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const [commands, flags] of tableRows(readmeSection(README, "Permissions"))) {
+    rows.set(
+      codeSpans(commands).join(", "),
+      flags === "none" ? [] : shellWords(codeSpans(flags)[0]),
+    );
+  }
+  return rows;
+}
+
+function runDeno(flags: string[], args: string[], stdin?: string) {
+  return runCommand(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--config", PROJECT_CONFIG, ...flags, TUNNEL_MAIN, ...args],
+    stdin,
+    timeoutMs: 20_000,
+  });
+}
+
+Deno.test("README permission table: each row is exactly what its commands run with", async () => {
+  const rows = permissionRows();
+  assert.deepEqual([...rows.keys()], [
+    "server, client",
+    "server manual, client manual",
+    "generate-server-key, --force",
+    "show-server-id",
+    "generate-token",
+  ]);
+  // The end-to-end tests run iroh and manual mode with the harness's sets.
+  assert.deepEqual(rows.get("server, client"), [...FORWARDING_PERMISSION_FLAGS]);
+  assert.deepEqual(rows.get("server manual, client manual"), [...MANUAL_PERMISSION_FLAGS]);
+  assert.ok(rows.get("server, client")!.includes(`--allow-env=${ENV_VARS.join(",")}`));
+
+  const dir = await Deno.makeTempDir();
+  try {
+    const key = `${dir}/server.key`;
+    const withFile = (flags: string[]) => flags.map((flag) => flag.replace("=FILE", `=${key}`));
+    const made = await runDeno(withFile(rows.get("generate-server-key, --force")!), [
+      "generate-server-key",
+      "--output",
+      key,
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const forced = await runDeno(withFile(rows.get("generate-server-key, --force")!), [
+      "generate-server-key",
+      "--output",
+      key,
+      "--force",
+    ]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const shown = await runDeno(withFile(rows.get("show-server-id")!), [
+      "show-server-id",
+      "--secret-file",
+      key,
+    ]);
+    assert.equal(shown.stdout, forced.stdout, shown.stderr);
+    const token = await runDeno(rows.get("generate-token")!, ["generate-token"]);
+    assert.equal(token.code, 0, token.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+
+  // Manual mode without --allow-sys works when --host-candidate names the addresses...
+  const manual = rows.get("server manual, client manual")!;
+  const withoutSys = manual.filter((flag) => !flag.startsWith("--allow-sys"));
+  const offer = ["client", "manual", "-s", "tcp://127.0.0.1:22", "-t", "127.0.0.1:0", "--no-stun"];
+  const named = await runDeno(withoutSys, [...offer, "--host-candidate", "127.0.0.1"], "");
+  assert.match(named.stdout, /-----BEGIN TUNNEL MANUAL OFFER-----/, named.stderr);
+  // ...and says what it needs when it has to list them itself.
+  const listed = await runDeno(withoutSys, offer, "");
+  assert.match(listed.stderr, /--allow-sys=networkInterfaces/);
+  assert.doesNotMatch(listed.stdout, /BEGIN TUNNEL MANUAL OFFER/);
+
+  // `deno task tunnel` and the alias grant the union of the rows (files: any).
+  const task = shellWords(denoJson.tasks.tunnel);
+  const union = new Set([...rows.values()].flat().map((flag) => flag.replace(/=FILE$/, "")));
+  for (const flag of union) assert.ok(task.includes(flag), `deno task tunnel lacks ${flag}`);
+  assert.deepEqual(
+    aliasArgs().slice(0, -1),
+    task.slice(1, -1),
+    "the alias and deno task tunnel differ",
+  );
+});
+
+Deno.test("README config files load as shown, with the Quick start's token", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const blocks = fencedBlocks(readmeSection(README, "Config files"), "toml");
+    assert.equal(blocks.length, 2);
+    await Deno.writeTextFile(`${dir}/server.toml`, blocks[0]);
+    await Deno.writeTextFile(`${dir}/client.toml`, blocks[1]);
+    await writeSecretKeyFile(`${dir}/server.key`, SecretKey.generate());
+    const server = await resolveServerIrohSettings(
+      {},
+      await loadConfig(`${dir}/server.toml`, "server"),
+    );
+    const client = await resolveClientIrohSettings(
+      {},
+      await loadConfig(`${dir}/client.toml`, "client"),
+    );
+    assert.ok(server.tokens.has(new TextEncoder().encode(client.token)));
+    const quickStart = fencedBlocks(readmeSection(README, "Quick start"), "sh")[0];
+    assert.ok(
+      quickStart.includes(`--auth-tokens ${client.token} `),
+      "Quick start uses another token",
+    );
+    assert.deepEqual(client.serverAddrs, [{ hostname: "server.example", port: 7000 }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every option the README names exists, and every --target it shows is loopback", async () => {
+  const helps = await Promise.all(
+    [
+      ["--help"],
+      ["server", "--help"],
+      ["server", "manual", "--help"],
+      ["client", "--help"],
+      ["client", "manual", "--help"],
+      ["generate-token", "--help"],
+      ["generate-server-key", "--help"],
+      ["show-server-id", "--help"],
+    ].map((args) => runCli(args)),
+  );
+  const tunnelHelp = helps.map((result) => result.stdout).join("\n");
+  const named = new Set(README.match(/(?<![\w-])--[a-z][a-z0-9-]*/g));
+  for (const flag of named) {
+    if (new RegExp(`${flag}(?![a-z0-9-])`).test(tunnelHelp)) continue;
+    // Not tunnel's: then Deno's (`deno run` refuses a flag it does not know).
+    const deno = await runCommand(Deno.execPath(), { args: ["run", flag, "--help"] });
+    assert.equal(deno.code, 0, `README names ${flag}, which neither tunnel nor deno has`);
+  }
+  // The paragraph on `ps` points at ways to keep secrets off the command line that exist.
+  const paragraph = README.split("\n\n").find((text) => text.includes("`ps`"));
+  assert.ok(paragraph, "README no longer says that flags show in ps");
+  const spans = codeSpans(paragraph);
+  for (const name of spans.filter((span) => span.startsWith("TUNNEL_"))) {
+    assert.ok((ENV_VARS as readonly string[]).includes(name), `${name} is not read`);
+  }
+  for (
+    const needed of [
+      "--secret-file",
+      "--auth-token-file",
+      "--auth-tokens-file",
+      "TUNNEL_AUTH_TOKEN",
+      "TUNNEL_AUTH_TOKENS",
+    ]
+  ) {
+    assert.ok(spans.includes(needed), `the ps paragraph does not offer ${needed}`);
+  }
+  // A --target on all interfaces opens the tunnel to the client's network: never shown.
+  for (const [, target] of README.matchAll(/(?:--target |target = ")([^\s"`]+)/g)) {
+    if (target === "HOST:PORT") continue; // the option's description
+    assert.match(target, /^(127\.0\.0\.1|\[::1\]):\d+$/, `README shows --target ${target}`);
+  }
+});
