@@ -204,7 +204,7 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
     );
   } catch (error) {
     local.close();
-    if (error instanceof SessionRefusedError && /refused authentication/.test(error.message)) {
+    if (error instanceof SessionRefusedError && error.kind === "auth") {
       throw new Error(`${error.message} (ask the server's operator for a valid token)`, {
         cause: error,
       });

@@ -12,6 +12,7 @@ import {
   ALPN,
   parseHostPort,
   serveConnection,
+  serverLimits,
   SessionLimiter,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
@@ -191,6 +192,7 @@ async function resolveTokens(
 
 /** Runs the server until Ctrl-C. */
 export async function runServerIroh(settings: ServerIrohSettings, out: Output): Promise<void> {
+  const limits = serverLimits(out);
   let listener: PeerListener;
   try {
     listener = listenQuic({
@@ -198,6 +200,11 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       port: settings.bind.port,
       secretKey: settings.secretKey,
       alpn: ALPN,
+      onHandshakeFailed: (address, reason) =>
+        limits.warnings.report(
+          `handshake: ${reason}`,
+          `connection attempt${address ? ` from ${address}` : ""} failed: ${reason}`,
+        ),
     });
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
@@ -233,6 +240,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
         sessions,
         log: out,
         label: `session ${++counter}`,
+        ...limits,
       });
       active.add(session);
       session.finally(() => active.delete(session));
@@ -242,4 +250,5 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   out.info("Shutting down");
   listener.close();
   await serving;
+  limits.warnings.close();
 }

@@ -22,6 +22,7 @@ import {
   checkSourceRequest,
   deadline,
   serveConnection,
+  serverLimits,
   SessionLimiter,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
@@ -141,6 +142,7 @@ export async function runServerManual(
       );
       if (!conn) throw new Error("the listener closed before the client connected");
       const expected = manualCredential(offer, answerSecret);
+      const limits = serverLimits(out);
       const session = serveConnection(conn, {
         authenticate: (credential) => constantTimeEqual(expected, credential),
         allowedTcp: settings.allowedTcp,
@@ -149,7 +151,9 @@ export async function runServerManual(
         sessions: new SessionLimiter(1),
         log: out,
         label: "session",
+        ...limits,
       });
+      session.finally(() => limits.warnings.close());
       const outcome = await Promise.race([session.then(() => "done"), shutdownSignal()]);
       if (outcome !== "done") {
         out.info("Shutting down");

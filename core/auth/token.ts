@@ -67,7 +67,7 @@ export function parseToken(text: string): string {
   const problem = tokenFormatError(token);
   if (problem) {
     throw new TypeError(
-      `Invalid auth token: ${problem}; generate one with 'tunnel generate-token'`,
+      `Invalid auth token: ${problem}; check it was copied whole (tokens come from 'tunnel generate-token')`,
     );
   }
   return token;

@@ -274,16 +274,23 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
   const failures: string[] = [];
   for (const addr of options.addrs) {
     options.signal?.throwIfAborted();
-    const attempt: Promise<Deno.QuicConn> = Deno.connectQuic<false>({
-      hostname: addr.hostname,
-      port: addr.port,
-      serverName: serverNameFor(options.endpointId),
-      caCerts: [trustAnchorFor(options.endpointId)],
-      alpnProtocols: [options.alpn],
-      endpoint: options.endpoint,
-      zeroRtt: false,
-      ...TRANSPORT_OPTIONS,
-    });
+    let attempt: Promise<Deno.QuicConn>;
+    try {
+      attempt = Deno.connectQuic<false>({
+        hostname: addr.hostname,
+        port: addr.port,
+        serverName: serverNameFor(options.endpointId),
+        caCerts: [trustAnchorFor(options.endpointId)],
+        alpnProtocols: [options.alpn],
+        endpoint: options.endpoint,
+        zeroRtt: false,
+        ...TRANSPORT_OPTIONS,
+      });
+    } catch (error) {
+      // Name resolution fails synchronously, before there is anything to await.
+      failures.push(`${addr.hostname}:${addr.port}: ${describeQuicError(error)}`);
+      continue;
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -321,5 +328,8 @@ export function describeQuicError(error: unknown): string {
   }
   if (/timed out/.test(text)) return "no answer (timed out)";
   if (/refused/i.test(text)) return "connection refused";
+  if (/failed to lookup address|Name or service not known|nodename nor servname/i.test(text)) {
+    return "cannot resolve the host name";
+  }
   return text;
 }

@@ -23,9 +23,20 @@ const TCP_RESULT_TIMEOUT_MS = 20_000;
 /** How long opening a stream may wait for the server's stream credit. */
 const OPEN_STREAM_TIMEOUT_MS = 10_000;
 
+/** Which step the server refused, for callers that add advice of their own. */
+export type RefusalKind = "auth" | "full" | "source" | "closed";
+
 /** The server refused the client; `message` is the server's reason. */
 export class SessionRefusedError extends Error {
   override name = "SessionRefusedError";
+  /** Which step was refused. */
+  readonly kind: RefusalKind;
+
+  /** @param kind which step was refused; @param message the reason, for users. */
+  constructor(kind: RefusalKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 /** An authenticated session whose source the server accepted. */
@@ -54,7 +65,10 @@ export async function openClientSession(
     const prefix = authAnswer.status === AuthStatus.ServerFull
       ? "server refused the session"
       : "server refused authentication";
-    throw new SessionRefusedError(`${prefix}: ${authAnswer.reason}`);
+    throw new SessionRefusedError(
+      authAnswer.status === AuthStatus.ServerFull ? "full" : "auth",
+      `${prefix}: ${authAnswer.reason}`,
+    );
   }
 
   const control = new FramedStream(await conn.openStream());
@@ -64,6 +78,7 @@ export async function openClientSession(
   if (!sourceAnswer.accepted) {
     conn.close({ code: CloseCode.Done, reason: "source refused" });
     throw new SessionRefusedError(
+      "source",
       `server refused source ${formatSource(source)}: ${sourceAnswer.reason}`,
     );
   }
@@ -85,7 +100,7 @@ async function refusal(conn: PeerConnection, fallback: string): Promise<Error> {
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
   ]);
   const reason = info?.reason || fallback;
-  return new SessionRefusedError(`server closed the connection: ${reason}`);
+  return new SessionRefusedError("closed", `server closed the connection: ${reason}`);
 }
 
 /** The server did not open the connection to the source; `message` says why. */

@@ -40,6 +40,7 @@ export {
   forwardTcp,
   forwardUdp,
   openClientSession,
+  type RefusalKind,
   SessionRefusedError,
 } from "./client_session.ts";
 export {
