@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
-import { dialQuic, listenQuic } from "./quic.ts";
+import type { PeerListener } from "./connection.ts";
+import { dialQuic, listenQuic, type ListenQuicOptions } from "./quic.ts";
 
 const ALPN = "quic-test/1";
 const LOOPBACK = "127.0.0.1";
@@ -23,16 +24,32 @@ async function captureInitial(): Promise<Uint8Array> {
   }
 }
 
-Deno.test("listenQuic() serves new clients at once while a replayed Initial stalls", async () => {
-  const key = SecretKey.generate();
+/** A loopback listener that records why handshakes failed. */
+function recordingListener(key: SecretKey, options: Partial<ListenQuicOptions> = {}) {
   const failures: string[] = [];
   const listener = listenQuic({
     hostname: LOOPBACK,
     secretKey: key,
     alpn: ALPN,
-    handshakeTimeoutMs: 1_500,
     onHandshakeFailed: (_address, reason) => failures.push(reason),
+    ...options,
   });
+  return { listener, failures };
+}
+
+/** Dials `listener` as an honest client pinned to `key`. */
+function dialListener(listener: PeerListener, key: SecretKey) {
+  return dialQuic({
+    addrs: [{ hostname: LOOPBACK, port: listener.addr.port }],
+    endpointId: key.endpointId,
+    alpn: ALPN,
+    timeoutMs: 3_000,
+  });
+}
+
+Deno.test("listenQuic() serves new clients at once while a replayed Initial stalls", async () => {
+  const key = SecretKey.generate();
+  const { listener, failures } = recordingListener(key, { handshakeTimeoutMs: 1_500 });
   const replayer = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
   try {
     const initial = await captureInitial();
@@ -42,12 +59,7 @@ Deno.test("listenQuic() serves new clients at once while a replayed Initial stal
 
     const started = performance.now();
     const accepted = listener.accept();
-    const conn = await dialQuic({
-      addrs: [{ hostname: LOOPBACK, port: listener.addr.port }],
-      endpointId: key.endpointId,
-      alpn: ALPN,
-      timeoutMs: 3_000,
-    });
+    const conn = await dialListener(listener, key);
     const server = await accepted;
     const elapsed = performance.now() - started;
     assert.ok(server, "the listener accepted the real client");
@@ -69,14 +81,9 @@ Deno.test("listenQuic() serves new clients at once while a replayed Initial stal
 
 Deno.test("listenQuic() refuses handshakes past its per-address cap and recovers", async () => {
   const key = SecretKey.generate();
-  const failures: string[] = [];
-  const listener = listenQuic({
-    hostname: LOOPBACK,
-    secretKey: key,
-    alpn: ALPN,
+  const { listener, failures } = recordingListener(key, {
     handshakeTimeoutMs: 1_000,
     handshakeLimits: { total: 8, perAddress: 2 },
-    onHandshakeFailed: (_address, reason) => failures.push(reason),
   });
   const replayers = Array.from(
     { length: 3 },
@@ -99,12 +106,7 @@ Deno.test("listenQuic() refuses handshakes past its per-address cap and recovers
 
     // Once the stalled ones are gone, a real client from the same address gets in.
     const accepted = listener.accept();
-    const conn = await dialQuic({
-      addrs: [{ hostname: LOOPBACK, port: listener.addr.port }],
-      endpointId: key.endpointId,
-      alpn: ALPN,
-      timeoutMs: 3_000,
-    });
+    const conn = await dialListener(listener, key);
     assert.ok(await accepted);
     conn.close();
   } finally {
