@@ -18,11 +18,15 @@ export interface AdmissionLimits {
 
 /** Counts connections in one stage, in total and per source address. */
 export class AdmissionLimit {
+  /** The limits this instance enforces. */
   readonly limits: AdmissionLimits;
   readonly #byAddress = new Map<string, number>();
   #total = 0;
 
-  /** @throws {RangeError} unless both limits are positive integers. */
+  /**
+   * Starts with nothing admitted.
+   * @throws {RangeError} unless both limits are positive integers.
+   */
   constructor(limits: AdmissionLimits) {
     for (const [name, value] of Object.entries(limits)) {
       if (!Number.isInteger(value) || value < 1) {

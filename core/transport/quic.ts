@@ -44,6 +44,7 @@ const TRANSPORT_OPTIONS = {
 
 /** Dialing a peer failed; the message says why in user terms. */
 export class ConnectError extends Error {
+  /** Always "ConnectError". */
   override name = "ConnectError";
 }
 
@@ -263,6 +264,7 @@ export interface DialQuicOptions {
   endpoint?: Deno.QuicEndpoint;
   /** Give up after this long per address. */
   timeoutMs?: number;
+  /** Gives up between addresses once aborted. */
   signal?: AbortSignal;
 }
 

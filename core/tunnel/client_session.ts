@@ -28,11 +28,16 @@ export type RefusalKind = "auth" | "full" | "source" | "closed";
 
 /** The server refused the client; `message` is the server's reason. */
 export class SessionRefusedError extends Error {
+  /** Always "SessionRefusedError". */
   override name = "SessionRefusedError";
   /** Which step was refused. */
   readonly kind: RefusalKind;
 
-  /** @param kind which step was refused; @param message the reason, for users. */
+  /**
+   * Builds the error.
+   * @param kind which step was refused
+   * @param message the reason, for users
+   */
   constructor(kind: RefusalKind, message: string) {
     super(message);
     this.kind = kind;
@@ -41,7 +46,9 @@ export class SessionRefusedError extends Error {
 
 /** An authenticated session whose source the server accepted. */
 export interface ClientSession {
+  /** The connection the session runs on. */
   readonly conn: PeerConnection;
+  /** The source the server accepted. */
   readonly source: Source;
   /** The control stream (carries oversized UDP packets). */
   readonly control: FramedStream;
@@ -105,6 +112,7 @@ async function refusal(conn: PeerConnection, fallback: string): Promise<Error> {
 
 /** The server did not open the connection to the source; `message` says why. */
 export class ConnectionRefusedByServerError extends Error {
+  /** Always "ConnectionRefusedByServerError". */
   override name = "ConnectionRefusedByServerError";
 }
 

@@ -33,7 +33,11 @@ export class RepeatedLines {
   readonly #kinds = new Map<string, KindState>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** @param emit where lines go; @param intervalMs how often held lines are summarised. */
+  /**
+   * Starts with nothing held.
+   * @param emit where lines go
+   * @param intervalMs how often held lines are summarised
+   */
   constructor(emit: (line: string) => void, intervalMs = SUMMARY_INTERVAL_MS) {
     this.#emit = emit;
     this.#intervalMs = intervalMs;

@@ -45,8 +45,11 @@ export const MAX_PROCESS_TCP_STREAMS = 4_096;
 
 /** Limits shared by every session of one server process. */
 export interface ServerLimits {
+  /** Connections not yet authenticated, in total and per address. */
   unauthenticated: AdmissionLimit;
+  /** UDP flows of all sessions. */
   processUdpFlows: SessionLimiter;
+  /** Forwarded TCP connections of all sessions. */
   processTcpStreams: SessionLimiter;
   /** Summarises alike lines of all sessions; close it when the server stops. */
   warnings: RepeatedLines;
@@ -76,13 +79,19 @@ const SOURCE_CONNECT_TIMEOUT_MS = 5_000;
 export interface ServerSessionOptions {
   /** Checks a client's credential (in constant time). */
   authenticate(credential: Uint8Array): boolean;
+  /** Networks TCP sources may be in. */
   allowedTcp: AllowList;
+  /** Networks UDP sources may be in. */
   allowedUdp: AllowList;
+  /** Resolves a requested host name (injected so tests need no DNS). */
   resolve: Resolver;
+  /** Authenticated sessions of the process (`--max-sessions`). */
   sessions: SessionLimiter;
+  /** Where status lines go. */
   log: TunnelLog;
   /** Label for log lines (e.g. a session number). */
   label: string;
+  /** Time to authenticate; default {@linkcode AUTH_TIMEOUT_MS}. */
   authTimeoutMs?: number;
   /**
    * Connections not yet authenticated, across the process (in total and per
