@@ -2,6 +2,7 @@
  * Secret key files: base64 of the 32-byte seed and a newline, mode 0600.
  * @module
  */
+import { readCappedTextFile } from "../files/mod.ts";
 import { SecretKey } from "./secret_key.ts";
 
 /**
@@ -17,7 +18,10 @@ export const MAX_KEY_FILE_BYTES = 4096;
  * @throws {TypeError} naming the file when it holds no valid key.
  */
 export async function readSecretKeyFile(path: string): Promise<SecretKey> {
-  const text = await readCapped(path);
+  const text = await readCappedTextFile(path, {
+    what: "secret key file",
+    maxBytes: MAX_KEY_FILE_BYTES,
+  });
   try {
     return SecretKey.parse(text);
   } catch (error) {
@@ -26,36 +30,6 @@ export async function readSecretKeyFile(path: string): Promise<SecretKey> {
         (error as Error).message
       } (create one with 'tunnel generate-server-key --output ${path}')`,
     );
-  }
-}
-
-async function readCapped(path: string): Promise<string> {
-  const fail = (why: string) => new Error(`Cannot read secret key file '${path}': ${why}`);
-  const io = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (error) {
-      throw fail(error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message);
-    }
-  };
-  const tooLarge = () => fail(`larger than the limit of ${MAX_KEY_FILE_BYTES} bytes`);
-  const file = await io(() => Deno.open(path));
-  try {
-    const info = await io(() => file.stat());
-    if (info.isDirectory) throw fail("it is a directory");
-    if (info.size > MAX_KEY_FILE_BYTES) throw tooLarge();
-    // Read with a cap too: a device or pipe reports no size.
-    const buffer = new Uint8Array(MAX_KEY_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const read = await io(() => file.read(buffer.subarray(length)));
-      if (read === null) break;
-      length += read;
-      if (length > MAX_KEY_FILE_BYTES) throw tooLarge();
-    }
-    return new TextDecoder().decode(buffer.subarray(0, length));
-  } finally {
-    file.close();
   }
 }
 

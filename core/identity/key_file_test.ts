@@ -52,12 +52,12 @@ Deno.test("readSecretKeyFile() refuses a file larger than 4 KiB without reading 
       (error: Error) =>
         !(error instanceof TypeError) &&
         error.message ===
-          `Cannot read secret key file '${path}': larger than the limit of 4096 bytes`,
+          `Cannot read secret key file '${path}': larger than the limit of 4 KiB`,
     );
     if (Deno.build.os !== "windows") {
       await assert.rejects(
         () => readSecretKeyFile("/dev/zero"),
-        /larger than the limit of 4096 bytes/,
+        /larger than the limit of 4 KiB/,
       );
     }
   } finally {

@@ -193,7 +193,7 @@ export function listenQuic(options: ListenQuicOptions): PeerListener {
     }
   };
 
-  const pump = (async () => {
+  (async () => {
     try {
       for await (const incoming of listener) {
         if (pending.total >= pending.limits.total) {
@@ -242,7 +242,6 @@ export function listenQuic(options: ListenQuicOptions): PeerListener {
       } catch { /* already stopped */ }
       endpoint.close();
       ready.end();
-      void pump;
     },
   };
 }

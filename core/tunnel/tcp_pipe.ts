@@ -78,7 +78,11 @@ export async function pipeTcpToStream(
   const downstream = (async () => {
     try {
       const initial = options.opened ? await options.opened : options.initial;
-      if (failed) return;
+      if (failed) {
+        // Torn down while waiting for the header: nobody will read the stream.
+        stream.readable.cancel().catch(() => {});
+        return;
+      }
       reader = byobReader(stream.readable);
       if (initial && initial.length > 0) {
         totals.received += initial.length;

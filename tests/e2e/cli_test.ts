@@ -506,11 +506,11 @@ Deno.test("config, tokens, token and key files over their size limit are refused
       ],
       [
         [...server, "--auth-tokens", token, "--secret-file", key],
-        /^Error: Cannot read secret key file '.*server\.key': larger than the limit of 4096 bytes$/,
+        /^Error: Cannot read secret key file '.*server\.key': larger than the limit of 4 KiB$/,
       ],
       [
         ["show-server-id", "--secret-file", key],
-        /^Error: Cannot read secret key file '.*server\.key': larger than the limit of 4096 bytes$/,
+        /^Error: Cannot read secret key file '.*server\.key': larger than the limit of 4 KiB$/,
       ],
       [
         [

@@ -12,7 +12,7 @@ import {
   startUdpEchoServer,
   transferPayload,
 } from "../harness/mod.ts";
-import { openTunnel, rssBytes } from "./_fixtures.ts";
+import { openTunnel, rssBytes, type Tunnel } from "./_fixtures.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,6 +31,22 @@ async function openFds(pid: number): Promise<number> {
   const { stdout } = await new Deno.Command("ls", { args: [`/proc/${pid}/fd`], stderr: "null" })
     .output();
   return new TextDecoder().decode(stdout).trim().split("\n").length;
+}
+
+/** Another client of `tunnel`'s server, for `source`. */
+function anotherClient(tunnel: Tunnel, source: string) {
+  return startClient({
+    serverNodeId: tunnel.server.endpointId,
+    serverAddr: tunnel.server.addr,
+    source,
+    authToken: tunnel.token,
+  });
+}
+
+/** A 64 KiB transfer through `client` comes back intact. */
+async function assertCarries(client: { localPort: number }) {
+  const { sent, received } = await transferPayload(client.localPort, 1 << 16);
+  assert.equal(received.sha256, sent.sha256);
 }
 
 function addrOf(text: string) {
@@ -57,14 +73,8 @@ Deno.test("an authenticated peer that never asks for a source loses its slot wit
   assert.match(closed.reason, /no source request in time/);
   assert.ok(elapsed < 6_500, `closed after ${elapsed.toFixed(0)} ms`);
   // The slot is free again: a second client gets in.
-  await using second = await startClient({
-    serverNodeId: tunnel.server.endpointId,
-    serverAddr: tunnel.server.addr,
-    source: `tcp://127.0.0.1:${echo.port}`,
-    authToken: tunnel.token,
-  });
-  const { sent, received } = await transferPayload(second.localPort, 1 << 16);
-  assert.equal(received.sha256, sent.sha256);
+  await using second = await anotherClient(tunnel, `tcp://127.0.0.1:${echo.port}`);
+  await assertCarries(second);
 });
 
 Deno.test("kill -9 of the server: the client says so and exits within 10 s", async () => {
@@ -94,14 +104,8 @@ Deno.test("kill -9 of a client: the server frees its slot within 15 s", async ()
     () => tunnel.server.lines().some((line) => /session closed|timed out|lost/.test(line)),
   );
   assert.ok(elapsed < 10_000, `server noticed after ${elapsed.toFixed(0)} ms`);
-  await using next = await startClient({
-    serverNodeId: tunnel.server.endpointId,
-    serverAddr: tunnel.server.addr,
-    source: `tcp://127.0.0.1:${echo.port}`,
-    authToken: tunnel.token,
-  });
-  const { sent, received } = await transferPayload(next.localPort, 1 << 16);
-  assert.equal(received.sha256, sent.sha256);
+  await using next = await anotherClient(tunnel, `tcp://127.0.0.1:${echo.port}`);
+  await assertCarries(next);
 });
 
 Deno.test("the client prints why the server could not reach the source, once for many", async () => {
@@ -161,14 +165,7 @@ Deno.test("UDP flows across sessions stay bounded and memory comes back after th
   await using tunnel = await openTunnel(`udp://127.0.0.1:${echo.port}`);
   const serverPid = tunnel.server.process.pid;
   const extra = await Promise.all(
-    [0, 1].map(() =>
-      startClient({
-        serverNodeId: tunnel.server.endpointId,
-        serverAddr: tunnel.server.addr,
-        source: `udp://127.0.0.1:${echo.port}`,
-        authToken: tunnel.token,
-      })
-    ),
+    [0, 1].map(() => anotherClient(tunnel, `udp://127.0.0.1:${echo.port}`)),
   );
   const clients = [tunnel.client, ...extra];
   const rssBefore = (await rssBytes(serverPid))!;
