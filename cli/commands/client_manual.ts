@@ -4,16 +4,7 @@
  * @module
  */
 import { Command } from "commander";
-import { EndpointId } from "../../core/identity/mod.ts";
-import { IceAgent } from "../../core/nat/mod.ts";
-import {
-  ANSWER_LABEL,
-  decodeAnswer,
-  encodeOffer,
-  manualCredential,
-  newOfferSecrets,
-} from "../../core/signaling/mod.ts";
-import { dialQuic } from "../../core/transport/mod.ts";
+import { dialOverIce } from "../../core/connect/mod.ts";
 import {
   ALPN,
   formatSource,
@@ -21,20 +12,14 @@ import {
   parseHostPort,
   parseSource,
 } from "../../core/tunnel/mod.ts";
-import { readBlock } from "../block_input.ts";
+import { ManualClientChannel } from "../manual_channel.ts";
 import { loadConfig } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
-import {
-  ICE_TIMEOUT_MS,
-  type IceFlags,
-  iceOptions,
-  iceSettings,
-  printPath,
-} from "./ice_options.ts";
+import { type IceFlags, iceOptions, iceSettings, printPath } from "./ice_options.ts";
 import { bindTarget, forwardUntilDone } from "./local_target.ts";
 
 interface ClientManualFlags extends IceFlags {
@@ -91,42 +76,22 @@ export async function runClientManual(
   out: Output,
 ): Promise<void> {
   const local = bindTarget(settings.source.protocol, settings.target);
-  let agent: IceAgent | undefined;
   try {
-    agent = await IceAgent.gather({ role: "controlling", ...settings.ice });
-    const secrets = newOfferSecrets();
-    const offer = await encodeOffer({
-      ...secrets,
-      source: formatSource(settings.source),
-      credentials: agent.localCredentials,
-      candidates: agent.localCandidates,
-    });
-    console.error("Send this offer to the server, then paste its answer here:");
-    out.info(offer);
-    const answer = await decodeAnswer(await readBlock(ANSWER_LABEL, settings.answerFile), secrets);
-    if (!answer.accepted) {
-      throw new Error(`server refused source ${formatSource(settings.source)}: ${answer.reason}`);
-    }
-    const path = await agent.connect(answer, { timeoutMs: ICE_TIMEOUT_MS });
-    printPath(out, path);
-    await path.release();
-    agent = undefined;
-    const endpoint = new Deno.QuicEndpoint({ hostname: path.bindAddress, port: path.bindPort });
-    const conn = await dialQuic({
-      addrs: [{ hostname: path.remote.address, port: path.remote.port }],
-      endpointId: new EndpointId(answer.serverKey),
-      alpn: ALPN,
-      endpoint,
-    });
-    const session = await openClientSession(
-      conn,
-      manualCredential(secrets, answer.answerSecret),
-      settings.source,
+    const channel = new ManualClientChannel(
+      formatSource(settings.source),
+      out,
+      settings.answerFile,
     );
+    const conn = await dialOverIce({
+      channel,
+      ...settings.ice,
+      alpn: ALPN,
+      onPath: (path) => printPath(out, path),
+    });
+    const session = await openClientSession(conn, channel.credential(), settings.source);
     out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
     await forwardUntilDone(session, local, out);
   } finally {
     local.close();
-    await agent?.close();
   }
 }

@@ -20,13 +20,6 @@ export const DEFAULT_STUN_SERVERS = [
   "stun.cloudflare.com:3478",
 ];
 
-/**
- * ICE gives up after this long: far past the few hundred milliseconds a working
- * pair needs even through NATs (see docs/NAT_MATRIX.md), and short enough that
- * both sides stop within 30 s of the offer being printed, pasting included.
- */
-export const ICE_TIMEOUT_MS = 25_000;
-
 /** Flags of the ICE options. */
 export interface IceFlags {
   stunServer?: string[];

@@ -20,6 +20,7 @@ export {
 } from "./connection.ts";
 export { AdmissionLimit, type AdmissionLimits, type AdmissionRefusal } from "./admission.ts";
 export { AsyncQueue } from "./async_queue.ts";
+export { deadline, DeadlineError } from "./deadline.ts";
 export {
   CONNECT_TIMEOUT_MS,
   ConnectError,

@@ -3,8 +3,8 @@
  * a local TCP listener or UDP socket through the connection.
  * @module
  */
-import { CloseCode, type PeerConnection } from "../transport/mod.ts";
-import { deadline, FramedStream } from "./framed_stream.ts";
+import { CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
+import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
 import { RepeatedLines } from "./repeated_lines.ts";

@@ -83,25 +83,3 @@ export class FramedStream {
     return { stream: this.stream, remainder: this.#decoder.takeRemainder() };
   }
 }
-
-/**
- * Resolves with `promise`, or rejects with `new Error(message)` after `ms`.
- */
-export async function deadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineError(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A {@linkcode deadline} passed. */
-export class DeadlineError extends Error {
-  override name = "DeadlineError";
-}

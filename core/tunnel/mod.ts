@@ -23,7 +23,8 @@ export {
   ProtocolError,
 } from "./messages.ts";
 export { formatBytes, silentLog, type TunnelLog } from "./log.ts";
-export { deadline, DeadlineError, FramedStream } from "./framed_stream.ts";
+export { FramedStream } from "./framed_stream.ts";
+export { deadline, DeadlineError } from "../transport/mod.ts";
 export { resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
 export { SessionLimiter } from "./session_limiter.ts";
 export {

@@ -3,9 +3,9 @@
  * request, then forwarding. Independent of how the connection was made.
  * @module
  */
-import { AdmissionLimit, CloseCode, type PeerConnection } from "../transport/mod.ts";
+import { AdmissionLimit, CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import type { AllowList } from "./allow_list.ts";
-import { deadline, FramedStream } from "./framed_stream.ts";
+import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus } from "./messages.ts";
 import { RepeatedLines } from "./repeated_lines.ts";

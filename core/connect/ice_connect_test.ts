@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { SecretKey } from "../identity/mod.ts";
+import { IceFailedError } from "../nat/mod.ts";
+import { acceptOverIce, dialOverIce } from "./ice_connect.ts";
+import { memoryChannelPair } from "./memory_channel.ts";
+import type { IceAnswer, IceOffer } from "./signaling_channel.ts";
+
+const LOOPBACK_ONLY = { stunServers: [], hostAddresses: ["127.0.0.1"] };
+const ALPN = "connect-test/1";
+
+Deno.test("dialOverIce() and acceptOverIce() meet through a channel and carry a stream", async () => {
+  const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
+  const key = SecretKey.generate();
+  const paths: string[] = [];
+  const [dialed, accepted] = await Promise.all([
+    dialOverIce({
+      channel: client,
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      onPath: (p) => paths.push(p.connectionType),
+    }),
+    acceptOverIce({ channel: server, ...LOOPBACK_ONLY, alpn: ALPN, secretKey: key }),
+  ]);
+  try {
+    assert.equal(paths.length, 1);
+    const stream = await dialed.openStream();
+    const writer = stream.writable.getWriter();
+    await writer.write(new TextEncoder().encode("hello"));
+    await writer.close();
+    const incoming = await accepted.acceptStream();
+    assert.ok(incoming);
+    const text = await new Response(incoming.readable).text();
+    assert.equal(text, "hello");
+  } finally {
+    dialed.close();
+    accepted.close();
+    await Promise.all([dialed.closed, accepted.closed]);
+  }
+});
+
+Deno.test("dialOverIce() passes on the channel's refusal and leaves nothing open", async () => {
+  const refusing = {
+    send: async (_: IceOffer) => {},
+    receive: (): Promise<IceAnswer> => Promise.reject(new Error("server refused source")),
+  };
+  await assert.rejects(
+    dialOverIce({ channel: refusing, ...LOOPBACK_ONLY, alpn: ALPN }),
+    /server refused source/,
+  );
+});
+
+Deno.test("dialOverIce() fails with IceFailedError when the peer's candidates never answer", async () => {
+  const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
+  // A peer that answers with a candidate nobody listens on.
+  const fake = (async () => {
+    const offer = await server.receive();
+    await server.send({
+      ice: {
+        credentials: offer.ice.credentials,
+        candidates: [{ ...offer.ice.candidates[0], port: 9 }],
+      },
+      serverId: SecretKey.generate().endpointId,
+    });
+  })();
+  await assert.rejects(
+    dialOverIce({ channel: client, ...LOOPBACK_ONLY, alpn: ALPN, timeoutMs: 1_500 }),
+    IceFailedError,
+  );
+  await fake;
+});

@@ -1,0 +1,25 @@
+/**
+ * Connection establishment: how two peers that cannot reach each other
+ * directly end up with a key-pinned {@linkcode PeerConnection}. Today: ICE
+ * with parameters exchanged through a {@linkcode SignalingChannel} (manual
+ * mode's copy-paste; later Nostr and the relay path).
+ *
+ * ```ts
+ * import { dialOverIce, type IceAnswer, type IceOffer, type SignalingChannel } from "./mod.ts";
+ *
+ * declare const channel: SignalingChannel<IceOffer, IceAnswer>; // e.g. copy-paste
+ * const conn = await dialOverIce({ channel, stunServers: [], alpn: "tunnel/2" });
+ * ```
+ * @module
+ */
+export type { PeerConnection } from "../transport/mod.ts";
+export {
+  acceptOverIce,
+  type AcceptOverIceOptions,
+  dialOverIce,
+  type DialOverIceOptions,
+  ICE_TIMEOUT_MS,
+  type IceConnectCommonOptions,
+} from "./ice_connect.ts";
+export type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
+export { memoryChannelPair } from "./memory_channel.ts";
