@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { tokenFormatError } from "../../core/auth/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
-import { dialQuic } from "../../core/transport/mod.ts";
+import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
 import {
   ALPN,
   type ClientSession,
@@ -208,6 +208,9 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
       throw new Error(`${error.message} (ask the server's operator for a valid token)`, {
         cause: error,
       });
+    }
+    if (error instanceof ConnectError && error.kind === "identity") {
+      throw new Error(`${error.message}; check --server-node-id`, { cause: error });
     }
     throw error;
   }

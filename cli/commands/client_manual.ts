@@ -19,7 +19,7 @@ import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
-import { type IceFlags, iceOptions, iceSettings, printPath } from "./ice_options.ts";
+import { type IceFlags, iceOptions, iceSettings, printPath, withIceAdvice } from "./ice_options.ts";
 import { bindTarget, forwardUntilDone } from "./local_target.ts";
 
 interface ClientManualFlags extends IceFlags {
@@ -87,6 +87,8 @@ export async function runClientManual(
       ...settings.ice,
       alpn: ALPN,
       onPath: (path) => printPath(out, path),
+    }).catch((error) => {
+      throw withIceAdvice(error);
     });
     const session = await openClientSession(conn, channel.credential(), settings.source);
     out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);

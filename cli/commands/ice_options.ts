@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from "commander";
-import type { NominatedPath } from "../../core/nat/mod.ts";
+import { IceFailedError, type NominatedPath } from "../../core/nat/mod.ts";
 import { formatHostPort, parseIp } from "../../core/tunnel/mod.ts";
 import { repeatable } from "../options.ts";
 import type { Output } from "../output.ts";
@@ -62,6 +62,21 @@ export function iceSettings(
   }
   const stunServers = noStun ? [] : flags.stunServer ?? configStun ?? DEFAULT_STUN_SERVERS;
   return { stunServers, hostAddresses: flags.hostCandidate };
+}
+
+/**
+ * What a user can do when ICE finds no path, in this CLI's terms. Only ways out
+ * that exist today: there is no relay to fall back to yet.
+ */
+export const ICE_FAILURE_ADVICE =
+  "Check that UDP is allowed outbound on both sides and that both use a reachable STUN server " +
+  "(not --no-stun, unless both are on one LAN); otherwise open a UDP port to the server " +
+  "(port forwarding on its router) and use iroh mode with that address as --server-addr.";
+
+/** Adds {@linkcode ICE_FAILURE_ADVICE} to an ICE failure; other errors pass unchanged. */
+export function withIceAdvice(error: unknown): unknown {
+  if (!(error instanceof IceFailedError)) return error;
+  return new Error(`${error.message} ${ICE_FAILURE_ADVICE}`, { cause: error });
 }
 
 /** Prints the established path the way the specification shows it. */

@@ -24,7 +24,7 @@ import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
-import { type IceFlags, iceOptions, iceSettings, printPath } from "./ice_options.ts";
+import { type IceFlags, iceOptions, iceSettings, printPath, withIceAdvice } from "./ice_options.ts";
 
 interface ServerManualFlags extends IceFlags {
   config?: string;
@@ -97,6 +97,8 @@ export async function runServerManual(
     alpn: ALPN,
     secretKey: SecretKey.generate(),
     onPath: (path) => printPath(out, path),
+  }).catch((error) => {
+    throw withIceAdvice(error);
   });
   const expected = channel.credential();
   const limits = serverLimits(out);

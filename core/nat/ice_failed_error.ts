@@ -4,14 +4,10 @@
  * @module
  */
 
-/** What to tell a user whose peers could not reach each other. */
-// Only ways out that exist today: there is no relay to fall back to yet.
+/** What to tell a user whose peers could not reach each other (the CLI adds its flags). */
 const ADVICE =
   "This usually means both sides are behind symmetric NATs (or a carrier-grade NAT), " +
-  "or a firewall blocks UDP between them. Check that UDP is allowed outbound on both sides " +
-  "and that both use a reachable STUN server (not --no-stun, unless both are on one LAN); " +
-  "otherwise open a UDP port to the server (port forwarding on its router) and use iroh mode " +
-  "with that address as --server-addr.";
+  "or a firewall blocks UDP between them.";
 
 /**
  * Thrown by `IceAgent.connect()` when no candidate pair could be confirmed by

@@ -24,6 +24,7 @@ export { deadline, DeadlineError } from "./deadline.ts";
 export {
   CONNECT_TIMEOUT_MS,
   ConnectError,
+  type ConnectFailure,
   describeQuicError,
   dialQuic,
   type DialQuicOptions,

@@ -43,10 +43,25 @@ const TRANSPORT_OPTIONS = {
   maxConcurrentUnidirectionalStreams: 0,
 } as const;
 
+/** Why dialing failed, for callers that add advice of their own. */
+export type ConnectFailure = "identity" | "version" | "unreachable";
+
 /** Dialing a peer failed; the message says why in user terms. */
 export class ConnectError extends Error {
   /** Always "ConnectError". */
   override name = "ConnectError";
+  /** What failed: the peer's key, the protocol version, or reaching it at all. */
+  readonly kind: ConnectFailure;
+
+  /**
+   * Builds the error.
+   * @param kind what failed
+   * @param message why, for users
+   */
+  constructor(kind: ConnectFailure, message: string) {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 class QuicPeerConnection implements PeerConnection {
@@ -306,27 +321,33 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
     } catch (error) {
       attempt.then((late) => late.close(), () => {});
       const why = describeQuicError(error);
-      if (/identity/.test(why) || /protocol version/.test(why)) throw new ConnectError(why);
+      if (why === IDENTITY_MISMATCH) throw new ConnectError("identity", why);
+      if (why === VERSION_MISMATCH) throw new ConnectError("version", why);
       failures.push(`${addr.hostname}:${addr.port}: ${why}`);
     } finally {
       clearTimeout(timer);
     }
   }
   throw new ConnectError(
+    "unreachable",
     `Cannot reach the server (${
       failures.join("; ")
     }); check the address and that the server is running`,
   );
 }
 
+const IDENTITY_MISMATCH =
+  "the server's identity did not match the EndpointId (the wrong EndpointId, or another server at that address)";
+const VERSION_MISMATCH = "the server speaks another protocol version; upgrade the older side";
+
 /** Turns rustls/quinn error text into a sentence a user can act on. */
 export function describeQuicError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   if (/invalid peer certificate|UnknownIssuer|BadSignature|NotValidForName/.test(text)) {
-    return "the server's identity did not match the EndpointId (wrong --server-node-id, or another server at that address)";
+    return IDENTITY_MISMATCH;
   }
   if (/no application protocol|doesn't support any known protocol|error 120/.test(text)) {
-    return "the server speaks another protocol version; upgrade the older side";
+    return VERSION_MISMATCH;
   }
   if (/timed out/.test(text)) return "no answer (timed out)";
   if (/refused/i.test(text)) return "connection refused";

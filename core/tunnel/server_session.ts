@@ -268,8 +268,7 @@ export async function checkSourceRequest(
   if (allowList.networks.length === 0) {
     return {
       accepted: false,
-      reason:
-        `server allows no ${source.protocol.toUpperCase()} sources (--allowed-${source.protocol})`,
+      reason: `server allows no ${source.protocol.toUpperCase()} sources`,
     };
   }
   const check = await resolveAllowed(source.host, allowList, options.resolve);
