@@ -10,6 +10,7 @@ import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
   AllowList,
   ALPN,
+  forwardingServices,
   parseHostPort,
   serveConnection,
   serverLimits,
@@ -226,6 +227,13 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   out.info("Waiting for clients to connect...");
 
   const sessions = new SessionLimiter(settings.maxSessions);
+  const services = forwardingServices({
+    allowedTcp: settings.allowedTcp,
+    allowedUdp: settings.allowedUdp,
+    resolve: systemResolver,
+    processTcpStreams: limits.processTcpStreams,
+    processUdpFlows: limits.processUdpFlows,
+  });
   const active = new Set<Promise<void>>();
   let counter = 0;
   const serving = (async () => {
@@ -234,13 +242,12 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       if (!conn) return;
       const session = serveConnection(conn, {
         authenticate: (credential) => settings.tokens.has(credential),
-        allowedTcp: settings.allowedTcp,
-        allowedUdp: settings.allowedUdp,
-        resolve: systemResolver,
+        services,
         sessions,
         log: out,
         label: `session ${++counter}`,
-        ...limits,
+        unauthenticated: limits.unauthenticated,
+        warnings: limits.warnings,
       });
       active.add(session);
       session.finally(() => active.delete(session));

@@ -11,7 +11,8 @@ import { acceptOverIce } from "../../core/connect/mod.ts";
 import {
   AllowList,
   ALPN,
-  checkSourceRequest,
+  checkRequest,
+  forwardingServices,
   serveConnection,
   serverLimits,
   SessionLimiter,
@@ -86,9 +87,16 @@ export async function runServerManual(
   },
   out: Output,
 ): Promise<void> {
-  const check = { ...settings, resolve: systemResolver };
+  const limits = serverLimits(out);
+  const services = forwardingServices({
+    allowedTcp: settings.allowedTcp,
+    allowedUdp: settings.allowedUdp,
+    resolve: systemResolver,
+    processTcpStreams: limits.processTcpStreams,
+    processUdpFlows: limits.processUdpFlows,
+  });
   const channel = new ManualServerChannel(out, async (source) => {
-    const decision = await checkSourceRequest(source, check);
+    const { decision } = await checkRequest(services, source);
     return decision.accepted ? undefined : decision.reason;
   }, settings.offerFile);
   const conn = await acceptOverIce({
@@ -101,16 +109,13 @@ export async function runServerManual(
     throw withIceAdvice(error);
   });
   const expected = channel.credential();
-  const limits = serverLimits(out);
   const session = serveConnection(conn, {
     authenticate: (credential) => constantTimeEqual(expected, credential),
-    allowedTcp: settings.allowedTcp,
-    allowedUdp: settings.allowedUdp,
-    resolve: systemResolver,
+    services,
     sessions: new SessionLimiter(1),
     log: out,
     label: "session",
-    ...limits,
+    warnings: limits.warnings,
   });
   const outcome = await Promise.race([session.then(() => "done"), shutdownSignal()]);
   if (outcome !== "done") {

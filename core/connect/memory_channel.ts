@@ -16,7 +16,7 @@ export function memoryChannelPair<A, B>(): [SignalingChannel<A, B>, SignalingCha
     return message;
   };
   return [
-    { send: async (m) => void toSecond.push(m), receive: () => receiveFrom(toFirst) },
-    { send: async (m) => void toFirst.push(m), receive: () => receiveFrom(toSecond) },
+    { send: (m) => Promise.resolve(void toSecond.push(m)), receive: () => receiveFrom(toFirst) },
+    { send: (m) => Promise.resolve(void toFirst.push(m)), receive: () => receiveFrom(toSecond) },
   ];
 }

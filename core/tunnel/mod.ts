@@ -46,10 +46,9 @@ export {
 } from "./client_session.ts";
 export {
   AUTH_TIMEOUT_MS,
-  checkSourceRequest,
-  MAX_PROCESS_TCP_STREAMS,
-  MAX_PROCESS_UDP_FLOWS,
-  MAX_TCP_STREAMS_PER_SESSION,
+  checkRequest,
+  type ForwardingOptions,
+  forwardingServices,
   MAX_UNAUTHENTICATED,
   MAX_UNAUTHENTICATED_PER_ADDRESS,
   REQUEST_TIMEOUT_MS,
@@ -57,7 +56,29 @@ export {
   type ServerLimits,
   serverLimits,
   type ServerSessionOptions,
-  type SourceDecision,
 } from "./server_session.ts";
+export {
+  type ServerService,
+  type ServerServices,
+  type ServiceDecision,
+  serviceKindOf,
+  type ServiceSession,
+  type ServiceTotals,
+} from "./service.ts";
+export { checkSource, type SourceGrant } from "./source_check.ts";
+export {
+  MAX_PROCESS_TCP_STREAMS,
+  MAX_TCP_STREAMS_PER_SESSION,
+  tcpService,
+  type TcpServiceOptions,
+} from "./tcp_service.ts";
+export { MAX_PROCESS_UDP_FLOWS, udpService, type UdpServiceOptions } from "./udp_service.ts";
+export {
+  type ByteConn,
+  type DatagramAddr,
+  type DatagramSocket,
+  type Dialer,
+  systemDialer,
+} from "./dialer.ts";
 export { RepeatedLines, SUMMARY_INTERVAL_MS } from "./repeated_lines.ts";
 export { UDP_FLOW_IDLE_MS, UdpFlowTable } from "./udp_flows.ts";

@@ -1,32 +1,36 @@
 /**
- * The server's side of one client connection: authentication, the source
- * request, then forwarding. Independent of how the connection was made.
+ * The server's side of one client connection: authentication, the request,
+ * then the service of the request's kind. Independent of how the connection
+ * was made and of what the service is.
  * @module
  */
 import { AdmissionLimit, CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import type { AllowList } from "./allow_list.ts";
+import { type Dialer, systemDialer } from "./dialer.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus } from "./messages.ts";
 import { RepeatedLines } from "./repeated_lines.ts";
-import { resolveAllowed, type Resolver } from "./resolver.ts";
+import { type Resolver, systemResolver } from "./resolver.ts";
+import {
+  type ServerService,
+  type ServerServices,
+  type ServiceDecision,
+  serviceKindOf,
+} from "./service.ts";
 import { SessionLimiter } from "./session_limiter.ts";
-import { formatHostPort, formatSource, parseSource, type Source } from "./source.ts";
-import { pipeTcpToStream } from "./tcp_pipe.ts";
-import { serveUdpFlows } from "./udp_server_relay.ts";
+import { parseSource } from "./source.ts";
+import { formatHostPort } from "./source.ts";
+import { MAX_PROCESS_TCP_STREAMS, tcpService } from "./tcp_service.ts";
+import { MAX_PROCESS_UDP_FLOWS, udpService } from "./udp_service.ts";
 
 /**
  * A client that sends no valid credential within this time is disconnected. An
  * honest client sends it right after the handshake: one round trip.
  */
 export const AUTH_TIMEOUT_MS = 5_000;
-/** How long an authenticated client has to open its control stream and ask for a source. */
+/** How long an authenticated client has to open its control stream and send its request. */
 export const REQUEST_TIMEOUT_MS = 5_000;
-/**
- * Forwarded TCP connections open at once in one session. 256 covers a browser
- * or a build tool through one tunnel; each holds a socket and up to ~128 KiB.
- */
-export const MAX_TCP_STREAMS_PER_SESSION = 256;
 /**
  * Connections not yet authenticated, at once: each lives at most
  * {@linkcode AUTH_TIMEOUT_MS}, so 128 lets a crowd of honest clients in while a
@@ -35,13 +39,8 @@ export const MAX_TCP_STREAMS_PER_SESSION = 256;
 export const MAX_UNAUTHENTICATED = 128;
 /** Connections not yet authenticated from one IP address (a NAT shares one). */
 export const MAX_UNAUTHENTICATED_PER_ADDRESS = 16;
-/**
- * UDP flows of all sessions together: each holds a socket (a file descriptor)
- * and a receive buffer of 4 KiB (64 KiB once it has carried a larger datagram).
- */
-export const MAX_PROCESS_UDP_FLOWS = 4_096;
-/** Forwarded TCP connections of all sessions together (each holds a socket). */
-export const MAX_PROCESS_TCP_STREAMS = 4_096;
+/** How long a refused connection stays open so the refusal reaches the client. */
+const REFUSAL_LINGER_MS = 1_000;
 
 /** Limits shared by every session of one server process. */
 export interface ServerLimits {
@@ -68,23 +67,48 @@ export function serverLimits(log: TunnelLog): ServerLimits {
   };
 }
 
-/** A stream that does not say what it is for within this time is reset. */
-const STREAM_HEADER_TIMEOUT_MS = 10_000;
-/** How long a refused connection stays open so the refusal reaches the client. */
-const REFUSAL_LINGER_MS = 1_000;
-/** Dialing the requested service gives up after this long per address. */
-const SOURCE_CONNECT_TIMEOUT_MS = 5_000;
+/** What {@linkcode forwardingServices} needs. */
+export interface ForwardingOptions {
+  /** Networks TCP sources may be in (none: TCP refused). */
+  allowedTcp: AllowList;
+  /** Networks UDP sources may be in (none: UDP refused). */
+  allowedUdp: AllowList;
+  /** Resolves requested host names. Default: the system resolver. */
+  resolve?: Resolver;
+  /** How the server reaches sources. Default: the real network. */
+  dialer?: Dialer;
+  /** TCP connections of the whole process. Default: 4,096. */
+  processTcpStreams?: SessionLimiter;
+  /** UDP flows of the whole process. Default: 4,096. */
+  processUdpFlows?: SessionLimiter;
+}
+
+/** The port-forwarding services, `tcp` and `udp`, for {@linkcode ServerSessionOptions.services}. */
+export function forwardingServices(options: ForwardingOptions): ServerServices {
+  const resolve = options.resolve ?? systemResolver;
+  const dialer = options.dialer ?? systemDialer;
+  return {
+    tcp: tcpService({
+      allowed: options.allowedTcp,
+      resolve,
+      dialer,
+      processStreams: options.processTcpStreams ?? new SessionLimiter(MAX_PROCESS_TCP_STREAMS),
+    }),
+    udp: udpService({
+      allowed: options.allowedUdp,
+      resolve,
+      dialer,
+      processFlows: options.processUdpFlows ?? new SessionLimiter(MAX_PROCESS_UDP_FLOWS),
+    }),
+  };
+}
 
 /** What a server session needs to decide and to act. */
 export interface ServerSessionOptions {
   /** Checks a client's credential (in constant time). */
   authenticate(credential: Uint8Array): boolean;
-  /** Networks TCP sources may be in. */
-  allowedTcp: AllowList;
-  /** Networks UDP sources may be in. */
-  allowedUdp: AllowList;
-  /** Resolves a requested host name (injected so tests need no DNS). */
-  resolve: Resolver;
+  /** Handlers by request kind; a request of another kind is refused. */
+  services: ServerServices;
   /** Authenticated sessions of the process (`--max-sessions`). */
   sessions: SessionLimiter;
   /** Where status lines go. */
@@ -100,10 +124,6 @@ export interface ServerSessionOptions {
   unauthenticated?: AdmissionLimit;
   /** Summarises alike lines across sessions (refusals, limits). One per session when absent. */
   warnings?: RepeatedLines;
-  /** UDP flows of the whole process. Unbounded across sessions when absent. */
-  processUdpFlows?: SessionLimiter;
-  /** Forwarded TCP connections of the whole process. Unbounded across sessions when absent. */
-  processTcpStreams?: SessionLimiter;
 }
 
 /**
@@ -165,7 +185,7 @@ export async function serveConnection(
       "no source request in time",
     );
     if (request?.type !== "source-request") throw new Error("expected a source request");
-    const decision = await checkSourceRequest(request.source, options);
+    const { decision, service } = await checkRequest(options.services, request.source);
     if (!decision.accepted) {
       log.info(`[${label}] refused source ${request.source}: ${decision.reason}`);
       await control.write({ type: "source-response", accepted: false, reason: decision.reason });
@@ -175,18 +195,9 @@ export async function serveConnection(
       await Promise.race([conn.closed, new Promise((r) => setTimeout(r, REFUSAL_LINGER_MS))]);
       return;
     }
-    const { source, addresses } = decision;
     await control.write({ type: "source-response", accepted: true, reason: "" });
-    log.info(`[${label}] forwarding to ${formatSource(source)} (${addresses.join(", ")})`);
-
-    const totals = source.protocol === "tcp"
-      ? await serveTcpStreams(conn, addresses, source.port, { ...options, warnings })
-      : await serveUdpFlows(conn, control, { address: addresses[0], port: source.port }, {
-        log,
-        label,
-        warnings,
-        processFlows: options.processUdpFlows ?? new SessionLimiter(Number.MAX_SAFE_INTEGER),
-      });
+    log.info(`[${label}] forwarding to ${decision.description}`);
+    const totals = await service!.serve(decision.grant, { conn, control, log, label, warnings });
     log.info(
       `[${label}] session closed (${formatBytes(totals.sent)} to client, ${
         formatBytes(totals.received)
@@ -245,128 +256,30 @@ async function authenticate(
   return "ok";
 }
 
-/** Outcome of {@linkcode checkSourceRequest}. */
-export type SourceDecision =
-  | { accepted: true; source: Source; addresses: string[] }
-  | { accepted: false; reason: string };
-
 /**
- * Parses a requested source, resolves it and checks it against the allowlist
- * of its protocol. Never throws: a refusal carries the reason for the client.
+ * Checks a request with the handler of its kind, as a session does. Never
+ * throws: a request no handler serves is refused with the reason.
  */
-export async function checkSourceRequest(
-  text: string,
-  options: Pick<ServerSessionOptions, "allowedTcp" | "allowedUdp" | "resolve">,
-): Promise<SourceDecision> {
-  let source: Source;
+export async function checkRequest(
+  services: ServerServices,
+  request: string,
+  // deno-lint-ignore no-explicit-any
+): Promise<{ decision: ServiceDecision<any>; service?: ServerService<any> }> {
+  const kind = serviceKindOf(request);
+  const service = kind === undefined ? undefined : services[kind];
+  if (!service) {
+    return { decision: { accepted: false, reason: unknownKindReason(request, kind) } };
+  }
+  return { decision: await service.check(request), service };
+}
+
+/** Why a request of a kind no handler serves is refused. */
+function unknownKindReason(request: string, kind: string | undefined): string {
   try {
-    source = parseSource(text);
+    // For forwarding requests, the parser's own message says what is wrong.
+    parseSource(request);
   } catch (error) {
-    return { accepted: false, reason: (error as Error).message };
+    return (error as Error).message;
   }
-  const allowList = source.protocol === "tcp" ? options.allowedTcp : options.allowedUdp;
-  if (allowList.networks.length === 0) {
-    return {
-      accepted: false,
-      reason: `server allows no ${source.protocol.toUpperCase()} sources`,
-    };
-  }
-  const check = await resolveAllowed(source.host, allowList, options.resolve);
-  if (!check.allowed) return { accepted: false, reason: check.reason };
-  return { accepted: true, source, addresses: check.addresses };
-}
-
-async function serveTcpStreams(
-  conn: PeerConnection,
-  addresses: string[],
-  port: number,
-  options: ServerSessionOptions & { warnings: RepeatedLines },
-) {
-  const totals = { sent: 0, received: 0 };
-  const pipes = new Set<Promise<void>>();
-  const processStreams = options.processTcpStreams;
-  for (;;) {
-    const raw = await conn.acceptStream();
-    if (!raw) break;
-    const pipe = (async () => {
-      const framed = new FramedStream(raw);
-      let counted = false;
-      try {
-        const header = await deadline(
-          framed.readHeader(),
-          STREAM_HEADER_TIMEOUT_MS,
-          "no stream header",
-        );
-        if (header?.type !== "tcp-open") throw new Error("stream did not start with tcp-open");
-        // pipes includes this one.
-        const refusal = pipes.size > MAX_TCP_STREAMS_PER_SESSION
-          ? `too many connections in this session (limit ${MAX_TCP_STREAMS_PER_SESSION})`
-          : processStreams && !processStreams.tryAcquire()
-          ? `the server is at its connection limit (${processStreams.max})`
-          : undefined;
-        if (refusal) {
-          options.warnings.report(
-            `tcp-limit`,
-            `[${options.label}] refused a connection: ${refusal}`,
-          );
-          await refuseStream(framed, refusal);
-          return;
-        }
-        counted = processStreams !== undefined;
-        let tcp: Deno.TcpConn;
-        try {
-          tcp = await dialFirst(addresses, port);
-        } catch (error) {
-          const reason = (error as Error).message;
-          options.warnings.report(`tcp-dial`, `[${options.label}] ${reason}`);
-          await refuseStream(framed, reason);
-          return;
-        }
-        await framed.write({ type: "tcp-result", connected: true, reason: "" });
-        const { stream, remainder } = framed.release();
-        const moved = await pipeTcpToStream(tcp, stream, { initial: remainder });
-        totals.sent += moved.sent;
-        totals.received += moved.received;
-        options.log.debug(
-          `[${options.label}] tcp stream closed (${moved.sent} B out, ${moved.received} B in)`,
-        );
-      } catch (error) {
-        options.log.debug(`[${options.label}] tcp stream failed: ${(error as Error).message}`);
-        framed.abort();
-      } finally {
-        if (counted) processStreams!.release();
-      }
-    })();
-    pipes.add(pipe);
-    pipe.finally(() => pipes.delete(pipe));
-  }
-  await Promise.all(pipes);
-  return totals;
-}
-
-/** Tells the client why its connection was not opened, then ends the stream. */
-async function refuseStream(framed: FramedStream, reason: string): Promise<void> {
-  await framed.write({ type: "tcp-result", connected: false, reason });
-  await framed.closeWrite();
-  // What the client already sent is of no use; stop it from sending more.
-  framed.abort();
-}
-
-async function dialFirst(addresses: string[], port: number): Promise<Deno.TcpConn> {
-  let last: unknown;
-  for (const hostname of addresses) {
-    try {
-      return await deadline(
-        Deno.connect({ hostname, port }),
-        SOURCE_CONNECT_TIMEOUT_MS,
-        "timed out",
-      );
-    } catch (error) {
-      last = error;
-    }
-  }
-  const why = last instanceof Deno.errors.ConnectionRefused
-    ? "connection refused"
-    : (last as Error)?.message;
-  throw new Error(`cannot connect to the source ${formatHostPort(addresses[0], port)}: ${why}`);
+  return `server does not offer ${kind} services`;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { DuplexStream } from "../transport/mod.ts";
+import type { ByteConn } from "./dialer.ts";
 
 /**
  * Bytes read per TCP read. 64 KiB matches QUIC's typical stream write size; with
@@ -39,7 +40,7 @@ export interface PipeOptions {
  * side tears both down. Closes `tcp` when done; never throws.
  */
 export async function pipeTcpToStream(
-  tcp: Deno.TcpConn,
+  tcp: ByteConn,
   stream: DuplexStream,
   options: PipeOptions = {},
 ): Promise<PipeTotals> {
@@ -139,6 +140,6 @@ function byobReader(readable: ReadableStream<Uint8Array>) {
   };
 }
 
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
   for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PeerConnection } from "../transport/mod.ts";
+import type { DatagramAddr, DatagramSocket, Dialer } from "./dialer.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
 import type { RepeatedLines } from "./repeated_lines.ts";
@@ -25,7 +26,7 @@ const MAX_RECEIVE_BUFFER = 65_536;
 const SWEEP_INTERVAL_MS = 10_000;
 
 interface ServerFlow {
-  socket: Deno.DatagramConn;
+  socket: DatagramSocket;
   lastActive: number;
   /** Size of the buffer the next receive uses; grows, never shrinks. */
   bufferSize: number;
@@ -39,6 +40,8 @@ export interface UdpServeOptions {
   warnings: RepeatedLines;
   /** Flows of every session of the process; a new flow needs a slot. */
   processFlows: SessionLimiter;
+  /** Opens the socket of each flow. */
+  dialer: Dialer;
   idleMs?: number;
 }
 
@@ -56,12 +59,7 @@ export async function serveUdpFlows(
   const flows = new Map<number, ServerFlow>();
   const sender = new UdpSender(conn, control);
   const idleMs = options.idleMs ?? UDP_FLOW_IDLE_MS;
-  const targetAddr: Deno.NetAddr = {
-    transport: "udp",
-    hostname: target.address,
-    port: target.port,
-  };
-  const bindHost = target.address.includes(":") ? "::" : "0.0.0.0";
+  const targetAddr: DatagramAddr = { hostname: target.address, port: target.port };
   const targetHost = canonicalHost(target.address);
 
   const closeFlow = (id: number) => {
@@ -93,9 +91,9 @@ export async function serveUdpFlows(
       );
       return undefined;
     }
-    let socket: Deno.DatagramConn;
+    let socket: DatagramSocket;
     try {
-      socket = Deno.listenDatagram({ transport: "udp", hostname: bindHost, port: 0 });
+      socket = options.dialer.bindUdp(target.address);
     } catch (error) {
       options.processFlows.release();
       options.warnings.report(
@@ -111,8 +109,7 @@ export async function serveUdpFlows(
       try {
         for (;;) {
           if (buffer.length < flow.bufferSize) buffer = new Uint8Array(flow.bufferSize);
-          const [data, from] = await socket.receive(buffer);
-          const addr = from as Deno.NetAddr;
+          const [data, addr] = await socket.receive(buffer);
           // Only the service answers through this flow; anything else that found
           // the ephemeral port is dropped.
           if (addr.port !== target.port || canonicalHost(addr.hostname) !== targetHost) continue;

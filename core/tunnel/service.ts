@@ -1,0 +1,57 @@
+/**
+ * What a session carries, as handlers registered per kind of service: the
+ * session's handshake (auth, request, answer) picks the handler by the
+ * request's scheme (`tcp://`, `udp://`; a VPN's `ip://` later) and hands it the
+ * connection. A new kind adds a handler, not a branch in the session.
+ * @module
+ */
+import type { PeerConnection } from "../transport/mod.ts";
+import type { FramedStream } from "./framed_stream.ts";
+import type { TunnelLog } from "./log.ts";
+import type { RepeatedLines } from "./repeated_lines.ts";
+
+/** A handler's answer to a request: what it grants, or why not. */
+export type ServiceDecision<Grant> =
+  | { accepted: true; grant: Grant; description: string }
+  | { accepted: false; reason: string };
+
+/** What a handler gets to serve an accepted session. */
+export interface ServiceSession {
+  /** The authenticated connection. */
+  conn: PeerConnection;
+  /** The control stream the request came on (still open both ways). */
+  control: FramedStream;
+  /** Where status lines go. */
+  log: TunnelLog;
+  /** Label of the session for log lines. */
+  label: string;
+  /** Summarises alike lines across sessions. */
+  warnings: RepeatedLines;
+}
+
+/** Bytes a served session moved. */
+export interface ServiceTotals {
+  /** To the client. */
+  sent: number;
+  /** From the client. */
+  received: number;
+}
+
+/** The server's handler of one kind of service. */
+export interface ServerService<Grant = unknown> {
+  /** Checks a request of this kind (the whole text, scheme included). Never throws. */
+  check(request: string): Promise<ServiceDecision<Grant>>;
+  /** Serves the session until the connection ends; never throws. */
+  serve(grant: Grant, session: ServiceSession): Promise<ServiceTotals>;
+}
+
+/** Handlers by kind (the request's scheme). */
+// Each handler has its own grant type; the session only passes it back.
+// deno-lint-ignore no-explicit-any
+export type ServerServices = Readonly<Record<string, ServerService<any>>>;
+
+/** The kind of a request: its scheme (`tcp` of `tcp://host:22`), or undefined. */
+export function serviceKindOf(request: string): string | undefined {
+  const end = request.indexOf("://");
+  return end > 0 ? request.slice(0, end).toLowerCase() : undefined;
+}

@@ -1,0 +1,136 @@
+/**
+ * The `tcp` service: each stream the client opens is one connection to the
+ * checked source, answered with a TcpResult and then piped both ways.
+ * @module
+ */
+import { deadline } from "../transport/mod.ts";
+import type { AllowList } from "./allow_list.ts";
+import type { ByteConn, Dialer } from "./dialer.ts";
+import { FramedStream } from "./framed_stream.ts";
+import type { Resolver } from "./resolver.ts";
+import type { ServerService, ServiceSession, ServiceTotals } from "./service.ts";
+import type { SessionLimiter } from "./session_limiter.ts";
+import { checkSource, type SourceGrant } from "./source_check.ts";
+import { formatHostPort } from "./source.ts";
+import { pipeTcpToStream } from "./tcp_pipe.ts";
+
+/**
+ * Forwarded TCP connections open at once in one session. 256 covers a browser
+ * or a build tool through one tunnel; each holds a socket and up to ~128 KiB.
+ */
+export const MAX_TCP_STREAMS_PER_SESSION = 256;
+/** Forwarded TCP connections of all sessions together (each holds a socket). */
+export const MAX_PROCESS_TCP_STREAMS = 4_096;
+/** A stream that does not say what it is for within this time is reset. */
+const STREAM_HEADER_TIMEOUT_MS = 10_000;
+/** Dialing the requested service gives up after this long per address. */
+const SOURCE_CONNECT_TIMEOUT_MS = 5_000;
+
+/** What the `tcp` service needs. */
+export interface TcpServiceOptions {
+  /** Networks sources may be in. */
+  allowed: AllowList;
+  /** Resolves requested host names. */
+  resolve: Resolver;
+  /** How the server reaches sources. */
+  dialer: Dialer;
+  /** Connections of all sessions of the process. */
+  processStreams: SessionLimiter;
+}
+
+/** The `tcp` service handler. */
+export function tcpService(options: TcpServiceOptions): ServerService<SourceGrant> {
+  return {
+    check: (request) => checkSource(request, "tcp", options.allowed, options.resolve),
+    serve: (grant, session) => serveTcpStreams(session, grant, options),
+  };
+}
+
+async function serveTcpStreams(
+  session: ServiceSession,
+  grant: SourceGrant,
+  options: TcpServiceOptions,
+): Promise<ServiceTotals> {
+  const { conn, label, log, warnings } = session;
+  const totals = { sent: 0, received: 0 };
+  const pipes = new Set<Promise<void>>();
+  for (;;) {
+    const raw = await conn.acceptStream();
+    if (!raw) break;
+    const pipe = (async () => {
+      const framed = new FramedStream(raw);
+      let counted = false;
+      try {
+        const header = await deadline(
+          framed.readHeader(),
+          STREAM_HEADER_TIMEOUT_MS,
+          "no stream header",
+        );
+        if (header?.type !== "tcp-open") throw new Error("stream did not start with tcp-open");
+        // pipes includes this one.
+        const refusal = pipes.size > MAX_TCP_STREAMS_PER_SESSION
+          ? `too many connections in this session (limit ${MAX_TCP_STREAMS_PER_SESSION})`
+          : !options.processStreams.tryAcquire()
+          ? `the server is at its connection limit (${options.processStreams.max})`
+          : undefined;
+        if (refusal) {
+          warnings.report("tcp-limit", `[${label}] refused a connection: ${refusal}`);
+          await refuseStream(framed, refusal);
+          return;
+        }
+        counted = true;
+        let tcp: ByteConn;
+        try {
+          tcp = await dialFirst(options.dialer, grant.addresses, grant.source.port);
+        } catch (error) {
+          const reason = (error as Error).message;
+          warnings.report("tcp-dial", `[${label}] ${reason}`);
+          await refuseStream(framed, reason);
+          return;
+        }
+        await framed.write({ type: "tcp-result", connected: true, reason: "" });
+        const { stream, remainder } = framed.release();
+        const moved = await pipeTcpToStream(tcp, stream, { initial: remainder });
+        totals.sent += moved.sent;
+        totals.received += moved.received;
+        log.debug(`[${label}] tcp stream closed (${moved.sent} B out, ${moved.received} B in)`);
+      } catch (error) {
+        log.debug(`[${label}] tcp stream failed: ${(error as Error).message}`);
+        framed.abort();
+      } finally {
+        if (counted) options.processStreams.release();
+      }
+    })();
+    pipes.add(pipe);
+    pipe.finally(() => pipes.delete(pipe));
+  }
+  await Promise.all(pipes);
+  return totals;
+}
+
+/** Tells the client why its connection was not opened, then ends the stream. */
+async function refuseStream(framed: FramedStream, reason: string): Promise<void> {
+  await framed.write({ type: "tcp-result", connected: false, reason });
+  await framed.closeWrite();
+  // What the client already sent is of no use; stop it from sending more.
+  framed.abort();
+}
+
+async function dialFirst(dialer: Dialer, addresses: string[], port: number): Promise<ByteConn> {
+  let last: unknown;
+  for (const hostname of addresses) {
+    try {
+      return await deadline(
+        dialer.connectTcp(hostname, port),
+        SOURCE_CONNECT_TIMEOUT_MS,
+        "timed out",
+      );
+    } catch (error) {
+      last = error;
+    }
+  }
+  const why = last instanceof Deno.errors.ConnectionRefused
+    ? "connection refused"
+    : (last as Error)?.message;
+  throw new Error(`cannot connect to the source ${formatHostPort(addresses[0], port)}: ${why}`);
+}
