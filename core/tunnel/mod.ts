@@ -81,4 +81,11 @@ export {
   systemDialer,
 } from "./dialer.ts";
 export { RepeatedLines, SUMMARY_INTERVAL_MS } from "./repeated_lines.ts";
-export { UDP_FLOW_IDLE_MS, UdpFlowTable } from "./udp_flows.ts";
+export {
+  LocalPeerFlows,
+  MAX_UDP_FLOWS,
+  UDP_FLOW_IDLE_MS,
+  type UdpFlow,
+  UdpFlowTable,
+  type UdpFlowTableOptions,
+} from "./udp_flows.ts";

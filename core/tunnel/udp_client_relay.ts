@@ -6,7 +6,7 @@
 import type { PeerConnection } from "../transport/mod.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
-import { UdpFlowTable } from "./udp_flows.ts";
+import { LocalPeerFlows } from "./udp_flows.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { UdpSender } from "./udp_sender.ts";
 
@@ -25,7 +25,7 @@ export async function relayLocalUdp(
   log: TunnelLog,
 ): Promise<{ sent: number; received: number }> {
   const totals = { sent: 0, received: 0 };
-  const flows = new UdpFlowTable();
+  const flows = new LocalPeerFlows();
   const sender = new UdpSender(conn, control);
   const sweeper = setInterval(() => flows.expire(Date.now()), SWEEP_INTERVAL_MS);
 
@@ -53,9 +53,13 @@ export async function relayLocalUdp(
       if (!flow) return;
       totals.received += payload.length;
       try {
-        await socket.send(payload, { transport: "udp", hostname: flow.hostname, port: flow.port });
+        await socket.send(payload, { transport: "udp", ...flow.value });
       } catch (error) {
-        log.debug(`UDP send to ${flow.hostname}:${flow.port} failed: ${(error as Error).message}`);
+        log.debug(
+          `UDP send to ${flow.value.hostname}:${flow.value.port} failed: ${
+            (error as Error).message
+          }`,
+        );
       }
     });
   } catch (error) {

@@ -10,7 +10,7 @@ import type { TunnelLog } from "./log.ts";
 import type { RepeatedLines } from "./repeated_lines.ts";
 import type { SessionLimiter } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
-import { MAX_UDP_FLOWS, UDP_FLOW_IDLE_MS } from "./udp_flows.ts";
+import { UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
 import { UdpSender } from "./udp_sender.ts";
 
 /**
@@ -27,7 +27,6 @@ const SWEEP_INTERVAL_MS = 10_000;
 
 interface ServerFlow {
   socket: DatagramSocket;
-  lastActive: number;
   /** Size of the buffer the next receive uses; grows, never shrinks. */
   bufferSize: number;
 }
@@ -56,34 +55,23 @@ export async function serveUdpFlows(
   options: UdpServeOptions,
 ): Promise<{ sent: number; received: number }> {
   const totals = { sent: 0, received: 0 };
-  const flows = new Map<number, ServerFlow>();
   const sender = new UdpSender(conn, control);
   const idleMs = options.idleMs ?? UDP_FLOW_IDLE_MS;
   const targetAddr: DatagramAddr = { hostname: target.address, port: target.port };
   const targetHost = canonicalHost(target.address);
 
-  const closeFlow = (id: number) => {
-    const flow = flows.get(id);
-    if (!flow) return;
-    flows.delete(id);
-    options.processFlows.release();
-    try {
-      flow.socket.close();
-    } catch { /* already closed */ }
-  };
-
-  const closeLeastRecentlyActive = () => {
-    let oldest: [number, ServerFlow] | undefined;
-    for (const entry of flows) {
-      if (!oldest || entry[1].lastActive < oldest[1].lastActive) oldest = entry;
-    }
-    if (oldest) closeFlow(oldest[0]);
-  };
-
-  const openFlow = (id: number): ServerFlow | undefined => {
+  const flows = new UdpFlowTable<ServerFlow>({
     // One policy on both sides: at the session's limit the least recently
-    // active flow makes room (as the client's flow table does).
-    if (flows.size >= MAX_UDP_FLOWS) closeLeastRecentlyActive();
+    // active flow makes room.
+    onClose: ({ value }) => {
+      options.processFlows.release();
+      try {
+        value.socket.close();
+      } catch { /* already closed */ }
+    },
+  });
+
+  const openFlow = (id: number): UdpFlow<ServerFlow> | undefined => {
     if (!options.processFlows.tryAcquire()) {
       options.warnings.report(
         "udp-process-flows",
@@ -102,13 +90,13 @@ export async function serveUdpFlows(
       );
       return undefined;
     }
-    const flow: ServerFlow = { socket, lastActive: Date.now(), bufferSize: INITIAL_RECEIVE_BUFFER };
-    flows.set(id, flow);
+    const state: ServerFlow = { socket, bufferSize: INITIAL_RECEIVE_BUFFER };
+    const flow = flows.add(id, state, Date.now());
     (async () => {
-      let buffer = new Uint8Array(flow.bufferSize);
+      let buffer = new Uint8Array(state.bufferSize);
       try {
         for (;;) {
-          if (buffer.length < flow.bufferSize) buffer = new Uint8Array(flow.bufferSize);
+          if (buffer.length < state.bufferSize) buffer = new Uint8Array(state.bufferSize);
           const [data, addr] = await socket.receive(buffer);
           // Only the service answers through this flow; anything else that found
           // the ephemeral port is dropped.
@@ -117,7 +105,7 @@ export async function serveUdpFlows(
           if (data.length === buffer.length && buffer.length < MAX_RECEIVE_BUFFER) {
             // A datagram that fills the buffer may have been cut short: never
             // forward a truncated one. Later replies get room for any size.
-            flow.bufferSize = MAX_RECEIVE_BUFFER;
+            state.bufferSize = MAX_RECEIVE_BUFFER;
             options.warnings.report(
               "udp-truncated",
               `[${options.label}] dropped a UDP reply larger than ${buffer.length} bytes; this flow now takes up to 64 KiB`,
@@ -128,27 +116,26 @@ export async function serveUdpFlows(
           sender.send(id, data);
         }
       } catch {
-        closeFlow(id);
+        flows.remove(flow);
       }
     })();
     return flow;
   };
 
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const [id, flow] of flows) if (now - flow.lastActive > idleMs) closeFlow(id);
-  }, Math.min(SWEEP_INTERVAL_MS, idleMs));
+  const sweeper = setInterval(
+    () => flows.expire(Date.now(), idleMs),
+    Math.min(SWEEP_INTERVAL_MS, idleMs),
+  );
 
   try {
     await receiveUdpPayloads(conn, control, async (flowId, payload) => {
-      const flow = flows.get(flowId) ?? openFlow(flowId);
+      const flow = flows.get(flowId, Date.now()) ?? openFlow(flowId);
       if (!flow) return;
-      flow.lastActive = Date.now();
       // A request this large usually gets a reply as large: make room first.
-      if (payload.length >= flow.bufferSize) flow.bufferSize = MAX_RECEIVE_BUFFER;
+      if (payload.length >= flow.value.bufferSize) flow.value.bufferSize = MAX_RECEIVE_BUFFER;
       totals.received += payload.length;
       try {
-        await flow.socket.send(payload, targetAddr);
+        await flow.value.socket.send(payload, targetAddr);
       } catch (error) {
         options.log.debug(`[${options.label}] UDP send failed: ${(error as Error).message}`);
       }
@@ -157,7 +144,7 @@ export async function serveUdpFlows(
     options.log.debug(`[${options.label}] UDP session ended: ${(error as Error).message}`);
   } finally {
     clearInterval(sweeper);
-    for (const id of [...flows.keys()]) closeFlow(id);
+    flows.clear();
     if (sender.dropped["queue-full"] > 0) {
       options.log.debug(
         `[${options.label}] ${
