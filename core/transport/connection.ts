@@ -7,13 +7,17 @@
 
 /** One bidirectional byte stream, ordered and reliable, with independent halves. */
 export interface DuplexStream {
+  /** Bytes from the peer; ends when the peer finishes its half. */
   readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer; closing it finishes our half. */
   readonly writable: WritableStream<Uint8Array>;
 }
 
 /** Why a connection ended, as the closing side said it. */
 export interface CloseInfo {
+  /** Application close code ({@linkcode CloseCode}). */
   code: number;
+  /** Why, in words. */
   reason: string;
 }
 

@@ -11,8 +11,10 @@ export class FramedStream {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #decoder = new FrameDecoder();
   readonly #pending: Message[] = [];
+  /** The stream being framed. */
   readonly stream: DuplexStream;
 
+  /** Frames `stream`, taking both of its halves' locks. */
   constructor(stream: DuplexStream) {
     this.stream = stream;
     this.#reader = stream.readable.getReader();

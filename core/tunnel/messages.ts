@@ -63,6 +63,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** A peer sent something this protocol does not allow. */
 export class ProtocolError extends Error {
+  /** Always "ProtocolError". */
   override name = "ProtocolError";
 }
 

@@ -25,7 +25,7 @@ export {
 export { formatBytes, silentLog, type TunnelLog } from "./log.ts";
 export { FramedStream } from "./framed_stream.ts";
 export { deadline, DeadlineError } from "../transport/mod.ts";
-export { resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
+export { type AddressCheck, resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
 export { SessionLimiter } from "./session_limiter.ts";
 export {
   formatHostPort,

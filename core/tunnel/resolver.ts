@@ -13,7 +13,7 @@ export type Resolver = (host: string) => Promise<string[]>;
  * The system resolver (getaddrinfo, so /etc/hosts counts as it does for every
  * other program on the machine). Needs `--allow-net`.
  */
-export const systemResolver: Resolver = async (host) => {
+export const systemResolver: Resolver = async (host): Promise<string[]> => {
   const answers = await lookup(host, { all: true, verbatim: true });
   return answers.map((answer) => answer.address);
 };

@@ -5,10 +5,14 @@
 
 /** A counting semaphore that refuses instead of waiting. */
 export class SessionLimiter {
+  /** Slots in all. */
   readonly max: number;
   #active = 0;
 
-  /** @throws {RangeError} unless `max` is a positive integer. */
+  /**
+   * Starts with every slot free.
+   * @throws {RangeError} unless `max` is a positive integer.
+   */
   constructor(max: number) {
     if (!Number.isInteger(max) || max < 1) {
       throw new RangeError(`Invalid max sessions ${max}: must be a positive integer`);

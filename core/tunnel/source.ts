@@ -8,8 +8,11 @@ export type SourceProtocol = "tcp" | "udp";
 
 /** A parsed source URL. `host` has no brackets. */
 export interface Source {
+  /** Which service carries it. */
   protocol: SourceProtocol;
+  /** A host name or an IP literal. */
   host: string;
+  /** The port, 1 to 65535. */
   port: number;
 }
 
