@@ -5,7 +5,8 @@
  */
 import type { Command } from "commander";
 import type { NominatedPath } from "../../core/nat/mod.ts";
-import { formatHostPort, parseIp } from "../../core/tunnel/mod.ts";
+import { parseIp } from "../../core/net/mod.ts";
+import { formatHostPort } from "../../core/tunnel/mod.ts";
 import { repeatable } from "../options.ts";
 import type { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
