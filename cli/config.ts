@@ -15,13 +15,13 @@ export const MODES = ["iroh", "manual"] as const;
 /** One of {@linkcode MODES}. */
 export type Mode = typeof MODES[number];
 
-type FieldType = "string" | "string[]" | "integer" | "boolean" | "path" | "path?" | {
-  [key: string]: FieldType;
-};
+/** How a key's value is checked: a scalar type, or a nested table's own schema. */
+type FieldType = "string" | "string[]" | "integer" | "boolean" | "path" | Schema;
+type Schema = { readonly [key: string]: FieldType };
 
 // "path" values are resolved against the config file's folder, so a config and
 // the key next to it work from any working directory.
-const SCHEMAS: Record<`${Role}.${Mode}`, Record<string, FieldType>> = {
+const SCHEMAS = {
   "server.iroh": {
     secret: "string",
     secret_file: "path",
@@ -48,16 +48,44 @@ const SCHEMAS: Record<`${Role}.${Mode}`, Record<string, FieldType>> = {
     request_source: "string",
     target: "string",
   },
-};
+} as const satisfies Record<`${Role}.${Mode}`, Schema>;
 
-/** A loaded, checked config file. */
-export interface Config {
-  path: string;
-  role: Role;
-  mode: Mode;
-  /** The values of the mode's section, paths already resolved. */
-  values: Record<string, unknown>;
-}
+/** The TypeScript type of a value the schema type `T` accepts. */
+type FieldValue<T> = T extends "string" | "path" ? string
+  : T extends "string[]" ? string[]
+  : T extends "integer" ? number
+  : T extends "boolean" ? boolean
+  : T extends Schema ? TableValues<T>
+  : never;
+/** A checked table: every key optional, since a file may leave any out. */
+type TableValues<S extends Schema> = { -readonly [K in keyof S]?: FieldValue<S[K]> };
+
+/**
+ * The values of the `[mode]` section of a `role` config file, typed by its
+ * schema, so a command reads `max_sessions` as a number and cannot read a key
+ * its section does not have.
+ *
+ * @example
+ * ```ts
+ * const values: ModeConfig<"server", "iroh"> = { max_sessions: 7, allowed_sources: { tcp: [] } };
+ * ```
+ */
+export type ModeConfig<R extends Role, M extends Mode> = TableValues<typeof SCHEMAS[`${R}.${M}`]>;
+
+/**
+ * A loaded, checked config file for `R` and `M`. With a union for either (no
+ * mode asked for), a union of the possible files, told apart by `mode`.
+ */
+export type Config<R extends Role = Role, M extends Mode = Mode> = R extends Role
+  ? M extends Mode ? {
+      path: string;
+      role: R;
+      mode: M;
+      /** The values of the mode's section, paths already resolved. */
+      values: ModeConfig<R, M>;
+    }
+  : never
+  : never;
 
 /** A config file holds something wrong: the user's to fix, like a bad flag. */
 export class ConfigError extends UsageError {
@@ -70,10 +98,18 @@ export function defaultConfigPath(role: Role): string {
 }
 
 /**
- * Reads and checks a config file for `role` (and `mode`, when the command names one).
+ * Reads and checks a config file for `role` and, when the command names one,
+ * `mode` (then a file for another mode is refused).
  * @throws {Error} naming the file when it cannot be read or is larger than 1 MiB.
  * @throws {ConfigError} naming the file and the offending key or value.
  */
+export async function loadConfig<R extends Role, M extends Mode>(
+  path: string,
+  role: R,
+  mode: M,
+): Promise<Config<R, M>>;
+/** Reads and checks a config file for `role`, whichever mode it names. */
+export async function loadConfig<R extends Role>(path: string, role: R): Promise<Config<R>>;
 export async function loadConfig(path: string, role: Role, mode?: Mode): Promise<Config> {
   const text = await readUserFile(path, "config", MAX_LIST_FILE_BYTES);
   return parseConfig(text, path, role, mode);
@@ -83,6 +119,16 @@ export async function loadConfig(path: string, role: Role, mode?: Mode): Promise
  * Checks config text; see {@linkcode loadConfig}.
  * @throws {ConfigError}
  */
+export function parseConfig<R extends Role, M extends Mode>(
+  text: string,
+  path: string,
+  role: R,
+  mode: M,
+): Config<R, M>;
+/** Checks config text for `role`, whichever mode it names. */
+export function parseConfig<R extends Role>(text: string, path: string, role: R): Config<R>;
+/** Checks config text; `mode` may be undefined. */
+export function parseConfig(text: string, path: string, role: Role, mode?: Mode): Config;
 export function parseConfig(text: string, path: string, role: Role, mode?: Mode): Config {
   const fail = (why: string) => new ConfigError(`Invalid config '${path}': ${why}`);
   let doc: Record<string, unknown>;
@@ -124,7 +170,8 @@ export function parseConfig(text: string, path: string, role: Role, mode?: Mode)
     SCHEMAS[`${role}.${fileMode as Mode}`],
     base,
   );
-  return { path, role, mode: fileMode as Mode, values };
+  // checkTable has just checked the section against SCHEMAS, which ModeConfig is built from.
+  return { path, role, mode: fileMode, values } as Config;
 }
 
 function isTable(value: unknown): boolean {
@@ -134,7 +181,7 @@ function isTable(value: unknown): boolean {
 
 function checkTable(
   table: Record<string, unknown>,
-  schema: Record<string, FieldType>,
+  schema: Schema,
   prefix: string,
   fail: (why: string) => ConfigError,
 ): void {
@@ -163,7 +210,7 @@ function checkTable(
 
 function resolvePaths(
   table: Record<string, unknown>,
-  schema: Record<string, FieldType>,
+  schema: Schema,
   base: string,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -19,7 +19,7 @@ import { generateServerKeyCommand, showServerIdCommand } from "./commands/server
 import { serverIrohCommand } from "./commands/server_iroh.ts";
 import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
-import { resolveConfigPath } from "./commands/config_options.ts";
+import { resolveConfigPath } from "./commands/shared_flags.ts";
 import { requireUnstableNet } from "./unstable_net.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage_error.ts";
 import denoJson from "../deno.json" with { type: "json" };

@@ -14,31 +14,37 @@ import {
   formatSource,
   openClientSession,
   parseHostPort,
-  parseSource,
   SessionRefusedError,
   type Source,
 } from "../../core/tunnel/mod.ts";
-import { type Config, loadConfig } from "../config.ts";
+import type { Config, ModeConfig } from "../config.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
 import { pick, repeatable } from "../options.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { resolveServerAddrs } from "./server_addrs.ts";
-import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
+import {
+  type ConfigFlags,
+  configOptions,
+  type ForwardFlags,
+  forwardOptions,
+  loadModeConfig,
+  parseSourceSetting,
+  parseTargetSetting,
+  requireSetting,
+  type VerboseFlag,
+  verboseOption,
+} from "./shared_flags.ts";
 
-interface ClientIrohFlags {
-  config?: string;
-  defaultConfig?: boolean;
+/** The command line of `tunnel client [iroh]`, as commander parses it. */
+export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, VerboseFlag {
   serverNodeId?: string;
   serverAddr?: string[];
-  source?: string;
-  target?: string;
   authToken?: string;
   authTokenFile?: string;
-  verbose?: boolean;
 }
 
 /** Everything the client needs, checked. */
@@ -52,27 +58,24 @@ export interface ClientIrohSettings {
 
 /** Defines the command. */
 export function clientIrohCommand(): Command {
-  return modeHelp(configOptions(new Command("iroh")), "client", "iroh")
+  const command = modeHelp(configOptions(new Command("iroh")), "client", "iroh")
     .description("connect to a server by EndpointId and forward a source locally (default mode)")
     .option("-n, --server-node-id <id>", "EndpointId of the server")
     .addOption(
       repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
-    )
-    .option("-s, --source <url>", "source to request: tcp://host:port or udp://host:port")
-    .option("-t, --target <host:port>", "local address to listen on")
+    );
+  forwardOptions(command)
     .option("--auth-token <token>", "authentication token")
-    .option("--auth-token-file <file>", "file holding the authentication token")
-    .option("-v, --verbose", "show more detail")
-    .action(async (flags: ClientIrohFlags) => {
-      const path = resolveConfigPath(flags, "client");
-      const config = path ? await loadConfig(path, "client", "iroh") : undefined;
-      await runClientIroh(
-        await resolveClientIrohSettings(flags, config, {
-          authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
-        }),
-        new Output(flags.verbose),
-      );
-    });
+    .option("--auth-token-file <file>", "file holding the authentication token");
+  return verboseOption(command).action(async (flags: ClientIrohFlags) => {
+    const config = await loadModeConfig(flags, "client", "iroh");
+    await runClientIroh(
+      await resolveClientIrohSettings(flags, config, {
+        authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
+      }),
+      new Output(flags.verbose),
+    );
+  });
 }
 
 /** The environment's part in the settings: `TUNNEL_AUTH_TOKEN`. */
@@ -87,39 +90,31 @@ export interface ClientIrohEnv {
  */
 export async function resolveClientIrohSettings(
   flags: ClientIrohFlags,
-  config?: Config,
+  config?: Config<"client", "iroh">,
   env: ClientIrohEnv = {},
 ): Promise<ClientIrohSettings> {
-  const file = (config?.values ?? {}) as Record<string, any>;
-  const required = <T>(value: T | undefined, flag: string, key: string): T => {
-    if (value === undefined) {
-      throw new UsageError(`Missing ${flag} (or '${key}' in the config file)`);
-    }
-    return value;
-  };
+  const file = config?.values ?? {};
   const serverId = asUsageError(() =>
     EndpointId.parse(
-      required(
-        pick<string>(flags.serverNodeId, file.server_node_id),
+      requireSetting(
+        pick(flags.serverNodeId, file.server_node_id),
         "--server-node-id",
         "server_node_id",
       ),
     )
   );
-  const addrs = pick<string[]>(flags.serverAddr, file.server_addrs) ?? [];
+  const addrs = pick(flags.serverAddr, file.server_addrs) ?? [];
   if (addrs.length === 0) {
     throw new UsageError(
       "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints)",
     );
   }
-  const sourceText = required(
-    pick<string>(flags.source, file.request_source),
-    "--source",
-    "request_source",
+  const source = parseSourceSetting(
+    requireSetting(pick(flags.source, file.request_source), "--source", "request_source"),
   );
-  const source = asUsageError(() => parseSource(sourceText));
-  const targetText = required(pick<string>(flags.target, file.target), "--target", "target");
-  const target = asUsageError(() => parseHostPort(targetText, "--target address"));
+  const target = parseTargetSetting(
+    requireSetting(pick(flags.target, file.target), "--target", "target"),
+  );
   return {
     serverId,
     serverAddrs: addrs.map((a) => {
@@ -140,7 +135,7 @@ export async function resolveClientIrohSettings(
 async function resolveToken(
   flags: ClientIrohFlags,
   env: ClientIrohEnv,
-  file: Record<string, any>,
+  file: ModeConfig<"client", "iroh">,
   configPath: string | undefined,
 ): Promise<string> {
   if (flags.authToken !== undefined && flags.authTokenFile !== undefined) {

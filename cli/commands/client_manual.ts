@@ -9,70 +9,92 @@ import {
   ALPN,
   formatSource,
   openClientSession,
-  parseHostPort,
-  parseSource,
+  type parseSource,
+  type Source,
 } from "../../core/tunnel/mod.ts";
 import { ManualClientChannel } from "../manual_channel.ts";
-import { loadConfig } from "../config.ts";
+import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
-import { asUsageError, UsageError } from "../usage_error.ts";
-import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
-import { type IceFlags, iceOptions, iceSettings, printPath, withIceAdvice } from "./ice_options.ts";
+import {
+  type IceFlags,
+  iceOptions,
+  type IceSettings,
+  iceSettings,
+  printPath,
+  withIceAdvice,
+} from "./ice_options.ts";
 import { bindTarget, forwardUntilDone } from "./local_target.ts";
+import {
+  type ConfigFlags,
+  configOptions,
+  type ForwardFlags,
+  forwardOptions,
+  loadModeConfig,
+  parseSourceSetting,
+  parseTargetSetting,
+  requireSetting,
+  type VerboseFlag,
+  verboseOption,
+} from "./shared_flags.ts";
 
-interface ClientManualFlags extends IceFlags {
-  config?: string;
-  defaultConfig?: boolean;
-  source?: string;
-  target?: string;
+/** The command line of `tunnel client manual`, as commander parses it. */
+export interface ClientManualFlags extends ConfigFlags, IceFlags, ForwardFlags, VerboseFlag {
   answerFile?: string;
-  verbose?: boolean;
+}
+
+/** Everything `client manual` needs, checked. */
+export interface ClientManualSettings {
+  source: Source;
+  target: { host: string; port: number };
+  ice: IceSettings;
+  /** Where to read the answer; standard input when undefined. */
+  answerFile?: string;
 }
 
 /** Defines the command. */
 export function clientManualCommand(): Command {
-  return iceOptions(modeHelp(configOptions(new Command("manual")), "client", "manual"))
-    .description("ICE with copy-paste signaling: print an offer, paste the server's answer")
-    .option("-s, --source <url>", "source to request: tcp://host:port or udp://host:port")
-    .option("-t, --target <host:port>", "local address to listen on")
+  const command = iceOptions(modeHelp(configOptions(new Command("manual")), "client", "manual"))
+    .description("ICE with copy-paste signaling: print an offer, paste the server's answer");
+  forwardOptions(command)
     .option(
       "--answer-file <file>",
       "read the answer from this file (waits for it) instead of stdin",
-    )
-    .option("-v, --verbose", "show more detail")
-    .action(async (flags: ClientManualFlags) => {
-      const path = resolveConfigPath(flags, "client");
-      const file = (path ? (await loadConfig(path, "client", "manual")).values : {}) as Record<
-        string,
-        any
-      >;
-      const sourceText = pick<string>(flags.source, file.request_source);
-      const targetText = pick<string>(flags.target, file.target);
-      if (sourceText === undefined) {
-        throw new UsageError("Missing --source (or 'request_source' in the config file)");
-      }
-      if (targetText === undefined) {
-        throw new UsageError("Missing --target (or 'target' in the config file)");
-      }
-      await runClientManual({
-        source: asUsageError(() => parseSource(sourceText)),
-        target: asUsageError(() => parseHostPort(targetText, "--target address")),
-        ice: iceSettings(flags, file.stun_servers),
-        answerFile: flags.answerFile,
-      }, new Output(flags.verbose));
-    });
+    );
+  return verboseOption(command).action(async (flags: ClientManualFlags) => {
+    const config = await loadModeConfig(flags, "client", "manual");
+    await runClientManual(resolveClientManualSettings(flags, config), new Output(flags.verbose));
+  });
+}
+
+/**
+ * Merges CLI flags over config values and checks them.
+ * @throws {UsageError} naming the first bad or missing setting.
+ */
+export function resolveClientManualSettings(
+  flags: ClientManualFlags,
+  config?: Config<"client", "manual">,
+): ClientManualSettings {
+  const file = config?.values ?? {};
+  // Both missing settings are named before either value is parsed.
+  const sourceText = requireSetting(
+    pick(flags.source, file.request_source),
+    "--source",
+    "request_source",
+  );
+  const targetText = requireSetting(pick(flags.target, file.target), "--target", "target");
+  return {
+    source: parseSourceSetting(sourceText),
+    target: parseTargetSetting(targetText),
+    ice: iceSettings(flags, file.stun_servers),
+    answerFile: flags.answerFile,
+  };
 }
 
 /** Runs one manual-mode client session. */
 export async function runClientManual(
-  settings: {
-    source: ReturnType<typeof parseSource>;
-    target: { host: string; port: number };
-    ice: { stunServers: string[]; hostAddresses?: string[] };
-    answerFile?: string;
-  },
+  settings: ClientManualSettings,
   out: Output,
 ): Promise<void> {
   const local = bindTarget(settings.source.protocol, settings.target);

@@ -5,7 +5,8 @@
  */
 import type { Command } from "commander";
 import { IceFailedError, type NominatedPath } from "../../core/nat/mod.ts";
-import { formatHostPort, parseIp } from "../../core/tunnel/mod.ts";
+import { parseIp } from "../../core/net/mod.ts";
+import { formatHostPort } from "../../core/tunnel/mod.ts";
 import { repeatable } from "../options.ts";
 import type { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
@@ -23,8 +24,17 @@ export const DEFAULT_STUN_SERVERS = [
 /** Flags of the ICE options. */
 export interface IceFlags {
   stunServer?: string[];
-  noStun?: boolean;
+  /** False with `--no-stun` (commander names a negated flag after what it negates). */
+  stun?: boolean;
   hostCandidate?: string[];
+}
+
+/** What ICE gathers with. */
+export interface IceSettings {
+  /** Empty with `--no-stun`. */
+  stunServers: string[];
+  /** The only host candidates to offer; every interface's address when undefined. */
+  hostAddresses?: string[];
 }
 
 /** Adds the ICE options to a manual-mode command. */
@@ -46,12 +56,8 @@ export function iceOptions(command: Command): Command {
  * The STUN servers and host addresses to gather with.
  * @throws {UsageError} when the flags contradict each other or an address is not an IP.
  */
-export function iceSettings(
-  flags: IceFlags,
-  configStun: string[] | undefined,
-): { stunServers: string[]; hostAddresses?: string[] } {
-  // commander turns --no-stun into stun: false; keep our name for it.
-  const noStun = flags.noStun ?? (flags as { stun?: boolean }).stun === false;
+export function iceSettings(flags: IceFlags, configStun: string[] | undefined): IceSettings {
+  const noStun = flags.stun === false;
   if (noStun && flags.stunServer !== undefined) {
     throw new UsageError("Use either --no-stun or --stun-server, not both");
   }

@@ -5,7 +5,8 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { formatHostPort, parseIp } from "../../core/tunnel/mod.ts";
+import { parseIp } from "../../core/net/mod.ts";
+import { formatHostPort } from "../../core/tunnel/mod.ts";
 import type { Output } from "../output.ts";
 
 /** A `--server-addr` value, parsed. */

@@ -8,7 +8,7 @@ import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod
 import { SecretKey } from "../../core/identity/mod.ts";
 import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
-  AllowList,
+  type AllowList,
   ALPN,
   forwardingServices,
   parseHostPort,
@@ -17,32 +17,37 @@ import {
   SessionLimiter,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
-import { type Config, loadConfig } from "../config.ts";
+import type { Config, ModeConfig } from "../config.ts";
 import { dialableAddresses } from "../listen_addresses.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
 import { pick, positiveInteger, repeatable, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
-import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
 import { loadSecretKey } from "./server_key_commands.ts";
+import {
+  type AllowedNetworkFlags,
+  allowedNetworkOptions,
+  type ConfigFlags,
+  configOptions,
+  loadModeConfig,
+  resolveAllowedNetworks,
+  type VerboseFlag,
+  verboseOption,
+} from "./shared_flags.ts";
 
 /** Default `--max-sessions`. */
 export const DEFAULT_MAX_SESSIONS = 100;
 
-interface ServerIrohFlags {
-  config?: string;
-  defaultConfig?: boolean;
-  allowedTcp?: string[];
-  allowedUdp?: string[];
+/** The command line of `tunnel server [iroh]`, as commander parses it. */
+export interface ServerIrohFlags extends ConfigFlags, AllowedNetworkFlags, VerboseFlag {
   authTokens?: string[];
   authTokensFile?: string;
   maxSessions?: number;
   secret?: string;
   secretFile?: string;
   bind?: string;
-  verbose?: boolean;
 }
 
 /** Everything the server needs, checked. */
@@ -58,14 +63,9 @@ export interface ServerIrohSettings {
 
 /** Defines the command. */
 export function serverIrohCommand(): Command {
-  return modeHelp(configOptions(new Command("iroh")), "server", "iroh")
-    .description("accept clients by EndpointId and forward them to allowed sources (default mode)")
-    .addOption(
-      repeatable("--allowed-tcp <cidr>", "allowed TCP networks in CIDR notation (repeatable)"),
-    )
-    .addOption(
-      repeatable("--allowed-udp <cidr>", "allowed UDP networks in CIDR notation (repeatable)"),
-    )
+  const command = modeHelp(configOptions(new Command("iroh")), "server", "iroh")
+    .description("accept clients by EndpointId and forward them to allowed sources (default mode)");
+  allowedNetworkOptions(command)
     .addOption(repeatable("--auth-tokens <token>", "accepted authentication token (repeatable)"))
     .option("--auth-tokens-file <file>", "file of accepted tokens, one per line, # comments")
     .addOption(
@@ -77,18 +77,16 @@ export function serverIrohCommand(): Command {
     )
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
-    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
-    .option("-v, --verbose", "show more detail")
-    .action(async (flags: ServerIrohFlags) => {
-      const path = resolveConfigPath(flags);
-      const config = path ? await loadConfig(path, "server", "iroh") : undefined;
-      await runServerIroh(
-        await resolveServerIrohSettings(flags, config, {
-          authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
-        }),
-        new Output(flags.verbose),
-      );
-    });
+    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)");
+  return verboseOption(command).action(async (flags: ServerIrohFlags) => {
+    const config = await loadModeConfig(flags, "server", "iroh");
+    await runServerIroh(
+      await resolveServerIrohSettings(flags, config, {
+        authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
+      }),
+      new Output(flags.verbose),
+    );
+  });
 }
 
 /** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`. */
@@ -103,11 +101,10 @@ export interface ServerIrohEnv {
  */
 export async function resolveServerIrohSettings(
   flags: ServerIrohFlags,
-  config?: Config,
+  config?: Config<"server", "iroh">,
   env: ServerIrohEnv = {},
 ): Promise<ServerIrohSettings> {
-  const file = (config?.values ?? {}) as Record<string, any>;
-  const sources = (file.allowed_sources ?? {}) as { tcp?: string[]; udp?: string[] };
+  const file = config?.values ?? {};
 
   let secretKey: SecretKey | undefined;
   if (flags.secret !== undefined && flags.secretFile !== undefined) {
@@ -115,22 +112,16 @@ export async function resolveServerIrohSettings(
   }
   if (flags.secret !== undefined) secretKey = asUsageError(() => SecretKey.parse(flags.secret!));
   else if (flags.secretFile !== undefined) secretKey = await loadSecretKey(flags.secretFile);
-  else if (file.secret !== undefined) secretKey = asUsageError(() => SecretKey.parse(file.secret));
+  else if (file.secret !== undefined) secretKey = asUsageError(() => SecretKey.parse(file.secret!));
   else if (file.secret_file !== undefined) secretKey = await loadSecretKey(file.secret_file);
 
   const tokens = await resolveTokens(flags, env, file, config?.path);
-  const allowedTcp = asUsageError(() => new AllowList(pick(flags.allowedTcp, sources.tcp) ?? []));
-  const allowedUdp = asUsageError(() => new AllowList(pick(flags.allowedUdp, sources.udp) ?? []));
-  if (allowedTcp.networks.length === 0 && allowedUdp.networks.length === 0) {
-    throw new UsageError(
-      "No allowed networks: pass --allowed-tcp and/or --allowed-udp (e.g. --allowed-tcp 127.0.0.0/8)",
-    );
-  }
-  const maxSessions = pick<number>(flags.maxSessions, file.max_sessions) ?? DEFAULT_MAX_SESSIONS;
+  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, file.allowed_sources);
+  const maxSessions = pick(flags.maxSessions, file.max_sessions) ?? DEFAULT_MAX_SESSIONS;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) {
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
   }
-  const bindText = pick<string>(flags.bind, file.bind);
+  const bindText = pick(flags.bind, file.bind);
   return {
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
@@ -152,7 +143,7 @@ export async function resolveServerIrohSettings(
 async function resolveTokens(
   flags: ServerIrohFlags,
   env: ServerIrohEnv,
-  file: Record<string, any>,
+  file: ModeConfig<"server", "iroh">,
   configPath: string | undefined,
 ): Promise<TokenSet> {
   const tokens: string[] = [];

@@ -9,7 +9,7 @@ import { constantTimeEqual } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { acceptOverIce } from "../../core/connect/mod.ts";
 import {
-  AllowList,
+  type AllowList,
   ALPN,
   checkRequest,
   forwardingServices,
@@ -19,72 +19,78 @@ import {
   systemResolver,
 } from "../../core/tunnel/mod.ts";
 import { ManualServerChannel } from "../manual_channel.ts";
-import { loadConfig } from "../config.ts";
-import { pick, repeatable, shutdownSignal } from "../options.ts";
+import type { Config } from "../config.ts";
+import { shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
-import { asUsageError, UsageError } from "../usage_error.ts";
-import { configOptions, resolveConfigPath } from "./config_options.ts";
 import { modeHelp } from "./mode_help.ts";
-import { type IceFlags, iceOptions, iceSettings, printPath, withIceAdvice } from "./ice_options.ts";
+import {
+  type IceFlags,
+  iceOptions,
+  type IceSettings,
+  iceSettings,
+  printPath,
+  withIceAdvice,
+} from "./ice_options.ts";
+import {
+  type AllowedNetworkFlags,
+  allowedNetworkOptions,
+  type ConfigFlags,
+  configOptions,
+  loadModeConfig,
+  resolveAllowedNetworks,
+  type VerboseFlag,
+  verboseOption,
+} from "./shared_flags.ts";
 
-interface ServerManualFlags extends IceFlags {
-  config?: string;
-  defaultConfig?: boolean;
-  allowedTcp?: string[];
-  allowedUdp?: string[];
+/** The command line of `tunnel server manual`, as commander parses it. */
+export interface ServerManualFlags extends ConfigFlags, IceFlags, AllowedNetworkFlags, VerboseFlag {
   offerFile?: string;
-  verbose?: boolean;
+}
+
+/** Everything `server manual` needs, checked. */
+export interface ServerManualSettings {
+  allowedTcp: AllowList;
+  allowedUdp: AllowList;
+  ice: IceSettings;
+  /** Where to read the offer; standard input when undefined. */
+  offerFile?: string;
 }
 
 /** Defines the command. */
 export function serverManualCommand(): Command {
-  return iceOptions(modeHelp(configOptions(new Command("manual")), "server", "manual"))
+  const command = iceOptions(modeHelp(configOptions(new Command("manual")), "server", "manual"))
     .description(
       "ICE with copy-paste signaling: paste the client's offer, print an answer (one session)",
-    )
-    .addOption(
-      repeatable("--allowed-tcp <cidr>", "allowed TCP networks in CIDR notation (repeatable)"),
-    )
-    .addOption(
-      repeatable("--allowed-udp <cidr>", "allowed UDP networks in CIDR notation (repeatable)"),
-    )
-    .option("--offer-file <file>", "read the offer from this file (waits for it) instead of stdin")
-    .option("-v, --verbose", "show more detail")
-    .action(async (flags: ServerManualFlags) => {
-      const path = resolveConfigPath(flags, "server");
-      const file = (path ? (await loadConfig(path, "server", "manual")).values : {}) as Record<
-        string,
-        any
-      >;
-      const sources = (file.allowed_sources ?? {}) as { tcp?: string[]; udp?: string[] };
-      const allowedTcp = asUsageError(() =>
-        new AllowList(pick(flags.allowedTcp, sources.tcp) ?? [])
-      );
-      const allowedUdp = asUsageError(() =>
-        new AllowList(pick(flags.allowedUdp, sources.udp) ?? [])
-      );
-      if (allowedTcp.networks.length === 0 && allowedUdp.networks.length === 0) {
-        throw new UsageError(
-          "No allowed networks: pass --allowed-tcp and/or --allowed-udp (e.g. --allowed-tcp 127.0.0.0/8)",
-        );
-      }
-      await runServerManual({
-        allowedTcp,
-        allowedUdp,
-        ice: iceSettings(flags, file.stun_servers),
-        offerFile: flags.offerFile,
-      }, new Output(flags.verbose));
-    });
+    );
+  allowedNetworkOptions(command)
+    .option("--offer-file <file>", "read the offer from this file (waits for it) instead of stdin");
+  return verboseOption(command).action(async (flags: ServerManualFlags) => {
+    const config = await loadModeConfig(flags, "server", "manual");
+    await runServerManual(resolveServerManualSettings(flags, config), new Output(flags.verbose));
+  });
+}
+
+/**
+ * Merges CLI flags over config values and checks them.
+ * @throws {UsageError} naming the first bad or missing setting.
+ */
+export function resolveServerManualSettings(
+  flags: ServerManualFlags,
+  config?: Config<"server", "manual">,
+): ServerManualSettings {
+  const file = config?.values ?? {};
+  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, file.allowed_sources);
+  return {
+    allowedTcp,
+    allowedUdp,
+    ice: iceSettings(flags, file.stun_servers),
+    offerFile: flags.offerFile,
+  };
 }
 
 /** Serves one manual-mode session. */
 export async function runServerManual(
-  settings: {
-    allowedTcp: AllowList;
-    allowedUdp: AllowList;
-    ice: { stunServers: string[]; hostAddresses?: string[] };
-    offerFile?: string;
-  },
+  settings: ServerManualSettings,
   out: Output,
 ): Promise<void> {
   const limits = serverLimits(out);

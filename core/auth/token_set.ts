@@ -20,7 +20,10 @@ export function constantTimeEqual(expected: Uint8Array, candidate: Uint8Array): 
 export class TokenSet {
   readonly #tokens: Uint8Array[];
 
-  /** @throws {TypeError} if any token is malformed. */
+  /**
+   * Holds `tokens`, each checked for format and checksum; duplicates count once.
+   * @throws {TypeError} if any token is malformed.
+   */
   constructor(tokens: Iterable<string>) {
     this.#tokens = [...new Set([...tokens].map(parseToken))].map((t) => encoder.encode(t));
   }

@@ -56,7 +56,9 @@ function tbsCertificate(id: EndpointId): Uint8Array {
 
 /** PEM certificate and PKCS#8 key for a QUIC server holding `key`. */
 export interface ServerCredentials {
+  /** The self-signed X.509 certificate, PEM ("CERTIFICATE"). */
   cert: string;
+  /** The Ed25519 private key, PKCS#8 PEM ("PRIVATE KEY"). */
   key: string;
 }
 

@@ -9,9 +9,13 @@ export const ENDPOINT_ID_BASE32_LENGTH = 52;
 
 /** An Ed25519 public key that names a peer. */
 export class EndpointId {
+  /** The 32 bytes of the public key (a copy of what the constructor got). */
   readonly bytes: Uint8Array;
 
-  /** @throws {TypeError} unless `bytes` is 32 bytes long. */
+  /**
+   * Wraps a raw Ed25519 public key.
+   * @throws {TypeError} unless `bytes` is 32 bytes long.
+   */
   constructor(bytes: Uint8Array) {
     if (bytes.length !== 32) {
       throw new TypeError(`Cannot create EndpointId: expected 32 bytes, got ${bytes.length}`);

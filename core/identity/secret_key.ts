@@ -11,7 +11,10 @@ export class SecretKey {
   /** The public half, which names this peer. */
   readonly endpointId: EndpointId;
 
-  /** @throws {TypeError} unless `seed` is 32 bytes long. */
+  /**
+   * Wraps a 32-byte Ed25519 seed (kept as a private copy) and derives its EndpointId.
+   * @throws {TypeError} unless `seed` is 32 bytes long.
+   */
   constructor(seed: Uint8Array) {
     if (seed.length !== 32) {
       throw new TypeError(`Cannot create secret key: expected 32 bytes, got ${seed.length}`);

@@ -1,5 +1,5 @@
 // Length-prefixed binary fields for signaling bodies.
-import { formatIp, parseIp } from "../tunnel/mod.ts";
+import { formatIp, parseIp } from "../net/mod.ts";
 import { BlockError } from "./armor.ts";
 
 const encoder = new TextEncoder();

@@ -22,6 +22,7 @@ const CHECKSUM_LENGTH = 4;
 
 /** A block could not be read; the message says what to do. */
 export class BlockError extends Error {
+  /** Always "BlockError". */
   override name = "BlockError";
 }
 

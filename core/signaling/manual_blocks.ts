@@ -30,14 +30,19 @@ const KIND_ANSWER = 2;
 
 /** The ICE half of a block. */
 export interface IceParameters {
+  /** The sender's ICE username fragment and password. */
   credentials: IceCredentials;
+  /** The sender's candidates (at most 32). */
   candidates: IceCandidate[];
 }
 
 /** What the client pastes to the server. */
 export interface ManualOffer extends IceParameters {
+  /** 16 random bytes the answer echoes, so an answer to another offer is refused. */
   sessionId: Uint8Array;
+  /** 32 random bytes; with the answer secret, the client's proof on the QUIC connection. */
   offerSecret: Uint8Array;
+  /** The source the client asks for, `tcp://host:port` or `udp://host:port`. */
   source: string;
 }
 

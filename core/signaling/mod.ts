@@ -25,3 +25,5 @@ export {
   newOfferSecrets,
   OFFER_LABEL,
 } from "./manual_blocks.ts";
+// Types of IceParameters' fields, defined by core/nat.
+export type { CandidateType, IceCandidate, IceCredentials } from "../nat/mod.ts";

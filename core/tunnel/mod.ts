@@ -10,7 +10,9 @@
  * @module
  */
 export type { PeerConnection } from "../transport/mod.ts";
-export { AllowList, Cidr, formatIp, parseIp } from "./allow_list.ts";
+export { AllowList } from "./allow_list.ts";
+// AllowList's public types; parse and format IPs with core/net itself.
+export type { Cidr, IpBytes } from "../net/mod.ts";
 export {
   ALPN,
   AuthStatus,

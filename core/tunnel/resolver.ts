@@ -4,7 +4,8 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { type AllowList, formatIp, type IpBytes, parseIp } from "./allow_list.ts";
+import { formatIp, type IpBytes, parseIp } from "../net/mod.ts";
+import type { AllowList } from "./allow_list.ts";
 
 /** Resolves a host name to IP literals. Injected so tests need no DNS. */
 export type Resolver = (host: string) => Promise<string[]>;

@@ -353,11 +353,11 @@ Deno.test("README config files load as shown, with the Quick start's token", asy
     await writeSecretKeyFile(`${dir}/server.key`, SecretKey.generate());
     const server = await resolveServerIrohSettings(
       {},
-      await loadConfig(`${dir}/server.toml`, "server"),
+      await loadConfig(`${dir}/server.toml`, "server", "iroh"),
     );
     const client = await resolveClientIrohSettings(
       {},
-      await loadConfig(`${dir}/client.toml`, "client"),
+      await loadConfig(`${dir}/client.toml`, "client", "iroh"),
     );
     assert.ok(server.tokens.has(new TextEncoder().encode(client.token)));
     const quickStart = fencedBlocks(readmeSection(README, "Quick start"), "sh")[0];

@@ -1,0 +1,88 @@
+/**
+ * Networks in CIDR notation, IPv4 and IPv6.
+ * @module
+ */
+import { type IpBytes, parseIp } from "./ip.ts";
+
+/** One network: address bytes and prefix length. */
+export class Cidr {
+  readonly #network: IpBytes;
+  /** Leading bits that name the network (for an IPv4-mapped rule, of the IPv4 address). */
+  readonly prefix: number;
+  /** The network as written, trimmed. */
+  readonly text: string;
+
+  private constructor(network: IpBytes, prefix: number, text: string) {
+    this.#network = network;
+    this.prefix = prefix;
+    this.text = text;
+  }
+
+  /**
+   * Parses `a.b.c.d/n` or `v6::/n`; a bare address means a single host.
+   *
+   * @throws {TypeError} naming the bad value.
+   * @example
+   * ```ts
+   * Cidr.parse("10.0.0.0/8").prefix; // 8
+   * Cidr.parse("10.0.0.1/8"); // throws: host bits are set
+   * ```
+   */
+  static parse(text: string): Cidr {
+    const trimmed = text.trim();
+    const [addressText, prefixText, ...rest] = trimmed.split("/");
+    const fail = (why: string) =>
+      new TypeError(`Invalid CIDR '${text}': ${why} (example: 127.0.0.0/8 or ::1/128)`);
+    if (rest.length > 0) throw fail("more than one '/'");
+    const network = parseIp(addressText);
+    if (!network) throw fail(`'${addressText}' is not an IP address`);
+    const mappedV4 = network.length === 4 && addressText.includes(":");
+    const bits = mappedV4 ? 128 : network.length * 8;
+    let prefix = bits;
+    if (prefixText !== undefined) {
+      if (!/^[0-9]{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
+        throw fail(`prefix must be 0 to ${bits}`);
+      }
+      prefix = Number(prefixText);
+      // A mapped IPv6 rule (::ffff:0:0/96 and longer) narrows onto IPv4 bits.
+      if (mappedV4) {
+        if (prefix < 96) throw fail("an IPv4-mapped network needs a prefix of 96 or more");
+        prefix -= 96;
+      }
+    }
+    if (!matchesPrefix(network, network, prefix, true)) {
+      throw fail("host bits are set; did you mean the network address?");
+    }
+    return new Cidr(network, prefix, trimmed);
+  }
+
+  /**
+   * Whether `ip` lies in this network (IPv4-mapped IPv6 counts as IPv4).
+   *
+   * @example
+   * ```ts
+   * Cidr.parse("127.0.0.0/8").contains(parseIp("::ffff:127.0.0.1")!); // true
+   * ```
+   */
+  contains(ip: IpBytes): boolean {
+    return ip.length === this.#network.length && matchesPrefix(this.#network, ip, this.prefix);
+  }
+}
+
+function matchesPrefix(
+  network: IpBytes,
+  ip: IpBytes,
+  prefix: number,
+  hostBitsZero = false,
+): boolean {
+  for (let bit = 0; bit < network.length * 8; bit++) {
+    const mask = 0x80 >> (bit % 8);
+    const byte = bit >> 3;
+    if (bit < prefix) {
+      if ((network[byte] & mask) !== (ip[byte] & mask)) return false;
+    } else if (hostBitsZero && (network[byte] & mask) !== 0) {
+      return false;
+    }
+  }
+  return true;
+}
