@@ -72,6 +72,11 @@ export async function dearmor(text: string, label: string): Promise<Uint8Array> 
     );
   }
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  // The last character before padding has bits base64 ignores: a changed one
+  // decodes to the same bytes, so only the canonical spelling is accepted.
+  if (btoa(String.fromCharCode(...bytes)) !== base64) {
+    throw new BlockError(`The ${label} block is damaged: its base64 was altered`);
+  }
   if (
     bytes.length < MAGIC.length + 1 + CHECKSUM_LENGTH || bytes[0] !== MAGIC[0] ||
     bytes[1] !== MAGIC[1]
