@@ -12,7 +12,16 @@
  * ```
  * @module
  */
-export type { PeerConnection } from "../transport/mod.ts";
+export type { CloseInfo, DuplexStream, PeerConnection } from "../transport/mod.ts";
+export type { EndpointId, SecretKey } from "../identity/mod.ts";
+export type {
+  CandidateType,
+  IceCandidate,
+  IceCredentials,
+  NominatedPath,
+  PathEnd,
+  RemoteIceParameters,
+} from "../nat/mod.ts";
 export {
   acceptOverIce,
   type AcceptOverIceOptions,

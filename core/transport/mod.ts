@@ -36,3 +36,4 @@ export {
   MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS,
 } from "./quic.ts";
+export type { EndpointId, SecretKey } from "../identity/mod.ts";

@@ -6,9 +6,13 @@ import { Cidr, type IpBytes } from "../net/mod.ts";
 
 /** The networks a server allows for one protocol. Empty means nothing is allowed. */
 export class AllowList {
+  /** The allowed networks, as parsed. */
   readonly networks: readonly Cidr[];
 
-  /** @throws {TypeError} naming the first invalid CIDR. */
+  /**
+   * Parses each CIDR.
+   * @throws {TypeError} naming the first invalid CIDR.
+   */
   constructor(cidrs: Iterable<string>) {
     this.networks = [...cidrs].map((c) => Cidr.parse(c));
   }

@@ -9,7 +9,14 @@
  * ```
  * @module
  */
-export type { PeerConnection } from "../transport/mod.ts";
+export type {
+  AdmissionLimit,
+  AdmissionLimits,
+  AdmissionRefusal,
+  CloseInfo,
+  DuplexStream,
+  PeerConnection,
+} from "../transport/mod.ts";
 export { AllowList } from "./allow_list.ts";
 // AllowList's public types; parse and format IPs with core/net itself.
 export type { Cidr, IpBytes } from "../net/mod.ts";
