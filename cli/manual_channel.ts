@@ -44,7 +44,7 @@ export class ManualClientChannel implements SignalingChannel<IceOffer, IceAnswer
   /** Prints the offer block. */
   async send(offer: IceOffer): Promise<void> {
     const text = await encodeOffer({ ...this.#secrets, source: this.#source, ...offer.ice });
-    console.error("Send this offer to the server, then paste its answer here:");
+    this.#out.prompt("Send this offer to the server, then paste its answer here:");
     this.#out.info(text);
   }
 
@@ -104,7 +104,7 @@ export class ManualServerChannel implements SignalingChannel<IceAnswer, IceOffer
    * @throws {Error} after printing a refusal block when the source is not allowed.
    */
   async receive(): Promise<IceOffer> {
-    console.error("Paste the client's offer:");
+    this.#out.prompt("Paste the client's offer:");
     const offer = await decodeOffer(await readBlock(OFFER_LABEL, this.#offerFile));
     const refusal = await this.#check(offer.source);
     if (refusal !== undefined) {
@@ -122,7 +122,9 @@ export class ManualServerChannel implements SignalingChannel<IceAnswer, IceOffer
   /** Prints the answer block. */
   async send(answer: IceAnswer): Promise<void> {
     const offer = this.#offer!;
-    console.error(`Source ${offer.source} allowed. Paste this answer into the client within 25 s:`);
+    this.#out.prompt(
+      `Source ${offer.source} allowed. Paste this answer into the client within 25 s:`,
+    );
     this.#out.info(
       await encodeAnswer({
         accepted: true,

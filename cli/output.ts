@@ -35,6 +35,11 @@ export class Output implements TunnelLog {
     if (this.verbose) console.error(`debug: ${message}`);
   }
 
+  /** An instruction to the person at the terminal (stderr, so stdout stays the blocks). */
+  prompt(message: string): void {
+    console.error(message);
+  }
+
   warn(message: string): void {
     console.error(`warning: ${message}`);
   }
