@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
+import { describeTransportCompliance } from "./compliance.ts";
 import type { DuplexStream, PeerConnection } from "./connection.ts";
 import { memoryConnectionPair } from "./memory.ts";
+
+describeTransportCompliance("memoryConnectionPair()", () => {
+  const [a, b] = memoryConnectionPair();
+  return Promise.resolve({ a, b, close: () => Promise.resolve(a.close()) });
+});
 
 /** Whether `promise` settles within `ms`, leaving no timer behind. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
