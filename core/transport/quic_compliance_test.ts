@@ -28,8 +28,6 @@ describeTransportCompliance("QUIC on loopback", async () => {
   }
 }, {
   expectedFailures: {
-    "closed settles on both sides with the closer's code and reason":
-      "Deno reports quinn's LocallyClosed as code 0 with an empty reason on the closing side",
     "writer.abort() makes the peer's reads fail (reset)":
       "Deno 2.9's abort() closes the send stream's resource, and quinn finishes a dropped " +
       "SendStream: the peer sees a clean end (FIN), not a reset",
