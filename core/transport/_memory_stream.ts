@@ -87,6 +87,11 @@ class Pipe {
       if (!used) onFirstUse();
       used = true;
     };
+    // Reset: the reader's next read fails and unread data is dropped.
+    const reset = () => {
+      use();
+      this.fail(new Error("Cannot read: the peer reset the stream"));
+    };
     this.readable = new ReadableStream({
       type: "bytes",
       start: (controller) => {
@@ -99,6 +104,9 @@ class Pipe {
     this.writable = new WritableStream({
       start: (controller) => {
         this.#writeController = controller;
+        // abort() waits for a write in progress, which may be waiting for room the
+        // reader will never make; the signal fires at once, so the reset does too.
+        controller.signal.addEventListener("abort", reset, { once: true });
       },
       write: (chunk) => {
         // Like QUIC, an empty write sends nothing, so the peer does not see the stream yet.
@@ -111,11 +119,7 @@ class Pipe {
         this.#wake();
         this.#onChange();
       },
-      // Reset: the reader's next read fails and unread data is dropped.
-      abort: () => {
-        use();
-        this.fail(new Error("Cannot read: the peer reset the stream"));
-      },
+      abort: reset,
     });
   }
 

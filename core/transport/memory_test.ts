@@ -53,6 +53,21 @@ Deno.test("memoryConnectionPair() stalls a writer once the peer holds streamBuff
   }
 });
 
+Deno.test("memoryConnectionPair() resets at once when a writer aborts while waiting for room", async () => {
+  const [a, b] = memoryConnectionPair({ streamBufferBytes: 1024 });
+  try {
+    const { writer, reader } = await connectedStream(a, b);
+    const waiting = writer.write(new Uint8Array(4096));
+    assert.equal(await settlesWithin(waiting, 50), false, "the write did not wait for room");
+    const aborted = writer.abort(new Error("give up"));
+    await assert.rejects(reader.read(), /reset/);
+    assert.ok(await settlesWithin(aborted, 1_000), "abort() did not finish");
+    await assert.rejects(waiting);
+  } finally {
+    a.close();
+  }
+});
+
 Deno.test("memoryConnectionPair() copies written chunks, so writers may reuse their buffer", async () => {
   const [a, b] = memoryConnectionPair();
   try {
