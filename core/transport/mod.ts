@@ -1,6 +1,8 @@
 /**
  * Transports: the {@linkcode PeerConnection} interface that session logic uses,
- * and its QUIC implementation pinned to an EndpointId.
+ * its QUIC implementation pinned to an EndpointId, and an in-memory pair for
+ * tests ({@linkcode memoryConnectionPair}). The compliance suite that holds both
+ * to the same contract is test-only and imported from `./compliance.ts`.
  *
  * ```ts
  * import { dialQuic, listenQuic } from "./mod.ts";
@@ -21,6 +23,7 @@ export {
 export { AdmissionLimit, type AdmissionLimits, type AdmissionRefusal } from "./admission.ts";
 export { AsyncQueue } from "./async_queue.ts";
 export { deadline, DeadlineError } from "./deadline.ts";
+export { type MemoryConnectionOptions, memoryConnectionPair } from "./memory.ts";
 export {
   CONNECT_TIMEOUT_MS,
   ConnectError,

@@ -70,13 +70,19 @@ class QuicPeerConnection implements PeerConnection {
   readonly closed: Promise<CloseInfo>;
   readonly remoteAddr: { hostname: string; port: number };
   #isClosed = false;
+  #closedWith: CloseInfo | undefined;
 
   constructor(conn: Deno.QuicConn) {
     this.#conn = conn;
     this.#streams = conn.incomingBidirectionalStreams.getReader();
     this.remoteAddr = { hostname: conn.remoteAddr.hostname, port: conn.remoteAddr.port };
     this.closed = conn.closed.then(
-      (info) => ({ code: info.closeCode, reason: info.reason }),
+      // Deno reports a connection we closed (quinn's LocallyClosed) as code 0 with
+      // no reason; the interface promises the closer's own code and reason.
+      (info) =>
+        info.closeCode === 0 && info.reason === "" && this.#closedWith
+          ? this.#closedWith
+          : { code: info.closeCode, reason: info.reason },
       (error) => ({ code: -1, reason: describeQuicError(error) }),
     ).finally(() => {
       this.#isClosed = true;
@@ -116,6 +122,7 @@ class QuicPeerConnection implements PeerConnection {
   close(info: CloseInfo = { code: 0, reason: "" }): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
+    this.#closedWith = { code: info.code, reason: info.reason };
     try {
       this.#conn.close({ closeCode: info.code, reason: info.reason });
     } catch {
