@@ -6,7 +6,7 @@
  * @module
  */
 import type { SecretKey } from "../identity/mod.ts";
-import { IceAgent, type NominatedPath } from "../nat/mod.ts";
+import { IceAgent, type NominatedPath, type RemoteIceParameters } from "../nat/mod.ts";
 import { deadline, dialQuic, listenQuic, type PeerConnection } from "../transport/mod.ts";
 import type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
 
@@ -44,36 +44,26 @@ export interface DialOverIceOptions extends IceConnectCommonOptions {
  * (refusal, input ended); {@linkcode ConnectError} when QUIC fails on the path.
  */
 export async function dialOverIce(options: DialOverIceOptions): Promise<PeerConnection> {
-  let agent: IceAgent | undefined = await IceAgent.gather({
-    role: "controlling",
-    stunServers: options.stunServers,
-    hostAddresses: options.hostAddresses,
-  });
+  const session = await IceSession.gather("controlling", options);
+  let answer: IceAnswer;
   try {
-    await options.channel.send({
-      ice: { credentials: agent.localCredentials, candidates: agent.localCandidates },
+    await options.channel.send({ ice: session.parameters });
+    answer = await options.channel.receive();
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  const { path, endpoint } = await session.takeOver(answer.ice);
+  try {
+    return await dialQuic({
+      addrs: [{ hostname: path.remote.address, port: path.remote.port }],
+      endpointId: answer.serverId,
+      alpn: options.alpn,
+      endpoint,
     });
-    const answer = await options.channel.receive();
-    const path = await agent.connect(answer.ice, {
-      timeoutMs: options.timeoutMs ?? ICE_TIMEOUT_MS,
-    });
-    options.onPath?.(path);
-    await path.release();
-    agent = undefined;
-    const endpoint = new Deno.QuicEndpoint({ hostname: path.bindAddress, port: path.bindPort });
-    try {
-      return await dialQuic({
-        addrs: [{ hostname: path.remote.address, port: path.remote.port }],
-        endpointId: answer.serverId,
-        alpn: options.alpn,
-        endpoint,
-      });
-    } catch (error) {
-      endpoint.close();
-      throw error;
-    }
-  } finally {
-    await agent?.close();
+  } catch (error) {
+    endpoint.close();
+    throw error;
   }
 }
 
@@ -94,37 +84,82 @@ export interface AcceptOverIceOptions extends IceConnectCommonOptions {
  */
 export async function acceptOverIce(options: AcceptOverIceOptions): Promise<PeerConnection> {
   const offer = await options.channel.receive();
-  const timeoutMs = options.timeoutMs ?? ICE_TIMEOUT_MS;
-  let agent: IceAgent | undefined = await IceAgent.gather({
-    role: "controlled",
-    stunServers: options.stunServers,
-    hostAddresses: options.hostAddresses,
-  });
+  const session = await IceSession.gather("controlled", options);
   try {
     await options.channel.send({
-      ice: { credentials: agent.localCredentials, candidates: agent.localCandidates },
+      ice: session.parameters,
       serverId: options.secretKey.endpointId,
     });
-    const path = await agent.connect(offer.ice, { timeoutMs });
-    options.onPath?.(path);
-    await path.release();
-    agent = undefined;
-    const endpoint = new Deno.QuicEndpoint({ hostname: path.bindAddress, port: path.bindPort });
-    const listener = listenQuic({ endpoint, secretKey: options.secretKey, alpn: options.alpn });
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  const { endpoint } = await session.takeOver(offer.ice);
+  const listener = listenQuic({ endpoint, secretKey: options.secretKey, alpn: options.alpn });
+  try {
+    const conn = await deadline(
+      listener.accept(),
+      session.timeoutMs,
+      "the peer did not connect over QUIC in time",
+    );
+    if (!conn) throw new Error("the listener closed before the peer connected");
+    conn.closed.finally(() => listener.close());
+    return conn;
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+}
+
+/** One side's ICE from gathering to the QUIC endpoint that takes the path over. */
+class IceSession {
+  readonly #agent: IceAgent;
+  readonly #options: IceConnectCommonOptions;
+
+  private constructor(agent: IceAgent, options: IceConnectCommonOptions) {
+    this.#agent = agent;
+    this.#options = options;
+  }
+
+  static async gather(
+    role: "controlling" | "controlled",
+    options: IceConnectCommonOptions,
+  ): Promise<IceSession> {
+    const agent = await IceAgent.gather({
+      role,
+      stunServers: options.stunServers,
+      hostAddresses: options.hostAddresses,
+    });
+    return new IceSession(agent, options);
+  }
+
+  get timeoutMs(): number {
+    return this.#options.timeoutMs ?? ICE_TIMEOUT_MS;
+  }
+
+  /** What the peer needs from us. */
+  get parameters(): RemoteIceParameters {
+    return { credentials: this.#agent.localCredentials, candidates: this.#agent.localCandidates };
+  }
+
+  /**
+   * Runs the checks against `remote`, releases the nominated path and binds a
+   * QUIC endpoint on its local port. Closes the agent either way.
+   */
+  async takeOver(remote: RemoteIceParameters) {
     try {
-      const conn = await deadline(
-        listener.accept(),
-        timeoutMs,
-        "the peer did not connect over QUIC in time",
-      );
-      if (!conn) throw new Error("the listener closed before the peer connected");
-      conn.closed.finally(() => listener.close());
-      return conn;
+      const path = await this.#agent.connect(remote, { timeoutMs: this.timeoutMs });
+      this.#options.onPath?.(path);
+      await path.release();
+      const endpoint = new Deno.QuicEndpoint({ hostname: path.bindAddress, port: path.bindPort });
+      return { path, endpoint };
     } catch (error) {
-      listener.close();
+      await this.#agent.close();
       throw error;
     }
-  } finally {
-    await agent?.close();
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
   }
 }
