@@ -24,18 +24,22 @@ export const RELAY_SUBPROTOCOLS: Readonly<Record<RelayProtocolVersion, string>> 
 });
 
 /**
- * The version a `Sec-WebSocket-Protocol` value names, or undefined for any other value.
+ * The highest version named in a `Sec-WebSocket-Protocol` value: one name, or a
+ * comma-separated list as a client offers it (iroh's relay picks the same way).
+ *
+ * @param subprotocols The header value.
+ * @returns The version, or undefined when no name is known.
  *
  * @example
  * ```ts
  * import { relayProtocolVersion } from "./frames.ts";
- * relayProtocolVersion("iroh-relay-v2"); // 2
+ * relayProtocolVersion("iroh-relay-v2, iroh-relay-v1"); // 2
  * ```
  */
-export function relayProtocolVersion(subprotocol: string): RelayProtocolVersion | undefined {
-  const trimmed = subprotocol.trim();
-  if (trimmed === RELAY_SUBPROTOCOLS[2]) return 2;
-  if (trimmed === RELAY_SUBPROTOCOLS[1]) return 1;
+export function relayProtocolVersion(subprotocols: string): RelayProtocolVersion | undefined {
+  const names = subprotocols.split(",").map((name) => name.trim());
+  if (names.includes(RELAY_SUBPROTOCOLS[2])) return 2;
+  if (names.includes(RELAY_SUBPROTOCOLS[1])) return 1;
   return undefined;
 }
 

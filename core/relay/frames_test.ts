@@ -179,12 +179,14 @@ Deno.test("statusFrameFor() sends status in v2 and health (or nothing) in v1, as
   }
 });
 
-Deno.test("subprotocol names map to versions", () => {
+Deno.test("relayProtocolVersion() picks the highest known subprotocol", () => {
   assert.deepEqual(RELAY_SUBPROTOCOLS, { 1: "iroh-relay-v1", 2: "iroh-relay-v2" });
   assert.equal(relayProtocolVersion("iroh-relay-v1"), 1);
   assert.equal(relayProtocolVersion(" iroh-relay-v2"), 2);
   assert.equal(relayProtocolVersion("iroh-relay-v3"), undefined);
-  assert.equal(relayProtocolVersion("iroh-relay-v2, iroh-relay-v1"), undefined);
+  assert.equal(relayProtocolVersion("iroh-relay-v1, iroh-relay-v2"), 2);
+  assert.equal(relayProtocolVersion("iroh-relay-v3,iroh-relay-v1"), 1);
+  assert.equal(relayProtocolVersion(""), undefined);
 });
 
 Deno.test("RELAY_FRAME_SENDER names a sender for every frame type", () => {
