@@ -1,0 +1,54 @@
+/**
+ * iroh's relay protocol, sans-IO: the frames carried one per binary WebSocket
+ * message on `GET /relay` (subprotocol `iroh-relay-v1` or `iroh-relay-v2`), and the
+ * crypto of the challenge handshake. Byte-compatible with iroh, so iroh's relays can
+ * carry our packets and our relay can serve iroh endpoints.
+ *
+ * ```ts
+ * import { SecretKey } from "../identity/mod.ts";
+ * import {
+ *   decodeRelayFrame,
+ *   encodeRelayFrame,
+ *   newChallenge,
+ *   signChallenge,
+ *   verifyClientAuth,
+ * } from "./mod.ts";
+ *
+ * // Relay: send a challenge. Client: answer it. Relay: check the answer.
+ * const challenge = newChallenge();
+ * const sent = encodeRelayFrame({ type: "server-challenge", challenge }, 2);
+ * const received = decodeRelayFrame(sent, 2);
+ * if (received.type !== "server-challenge") throw new Error("unexpected frame");
+ * const auth = encodeRelayFrame(signChallenge(SecretKey.generate(), received.challenge), 2);
+ * const answer = decodeRelayFrame(auth, 2);
+ * if (answer.type === "client-auth" && verifyClientAuth(answer, challenge)) {
+ *   encodeRelayFrame({ type: "server-confirms-auth" }, 2);
+ * }
+ * ```
+ * @module
+ */
+export {
+  decodeRelayFrame,
+  encodeRelayFrame,
+  MAX_BATCH_PAYLOAD,
+  MAX_DATAGRAM_PAYLOAD,
+  MAX_FRAME_SIZE,
+  MAX_PACKET_SIZE,
+  RELAY_FRAME_SENDER,
+  RELAY_SUBPROTOCOLS,
+  type RelayFrame,
+  RelayFrameError,
+  type RelayProtocolVersion,
+  relayProtocolVersion,
+  type RelayStatus,
+  statusFrameFor,
+} from "./frames.ts";
+export {
+  CHALLENGE_LENGTH,
+  challengeMessage,
+  type ClientAuthFrame,
+  newChallenge,
+  signChallenge,
+  verifyClientAuth,
+} from "./handshake.ts";
+export type { EndpointId, SecretKey } from "../identity/mod.ts";
