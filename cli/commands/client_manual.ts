@@ -5,13 +5,7 @@
  */
 import { Command } from "commander";
 import { dialOverIce } from "../../core/connect/mod.ts";
-import {
-  ALPN,
-  formatSource,
-  openClientSession,
-  type parseSource,
-  type Source,
-} from "../../core/tunnel/mod.ts";
+import { ALPN, formatSource, openClientSession, type Source } from "../../core/tunnel/mod.ts";
 import { ManualClientChannel } from "../manual_channel.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";

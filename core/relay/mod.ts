@@ -1,8 +1,10 @@
 /**
- * iroh's relay protocol, sans-IO: the frames carried one per binary WebSocket
- * message on `GET /relay` (subprotocol `iroh-relay-v1` or `iroh-relay-v2`), and the
- * crypto of the challenge handshake. Byte-compatible with iroh, so iroh's relays can
- * carry our packets and our relay can serve iroh endpoints.
+ * iroh's relay protocol: the frames carried one per binary WebSocket message on
+ * `GET /relay` (subprotocol `iroh-relay-v1` or `iroh-relay-v2`) and the crypto of
+ * the challenge handshake (both sans-IO); the relay server and client; and QUIC
+ * over a relay through a loopback shim (`dialViaRelay`, `serveViaRelay`), which
+ * passes the transport compliance suite. Byte-compatible with iroh, so iroh's
+ * relays can carry our packets and our relay can serve iroh endpoints.
  *
  * ```ts
  * import { SecretKey } from "../identity/mod.ts";
@@ -52,3 +54,26 @@ export {
   verifyClientAuth,
 } from "./handshake.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
+export {
+  RelayClient,
+  type RelayClientLog,
+  type RelayClientOptions,
+  RelayRefusedError,
+  relayWebSocketUrl,
+} from "./client.ts";
+export {
+  createRelayServer,
+  DEFAULT_MAX_CLIENTS,
+  type RelayLog,
+  type RelayServer,
+  type RelayServerOptions,
+} from "./server.ts";
+export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
+export {
+  dialViaRelay,
+  type DialViaRelayOptions,
+  type RelayPresence,
+  serveViaRelay,
+  type ServeViaRelayOptions,
+} from "./relay_path.ts";
+export type { CloseInfo, DuplexStream, PeerConnection } from "../transport/mod.ts";

@@ -1,0 +1,314 @@
+/**
+ * A relay client: keeps one authenticated WebSocket to a relay, sends and
+ * receives datagrams by endpoint key, answers and sends pings, and reconnects
+ * by itself with backoff and jitter (1 s up to 30 s). While it is away, what is
+ * sent waits in a bounded queue or is dropped (the QUIC above retransmits).
+ * @module
+ */
+import type { SecretKey } from "../identity/mod.ts";
+import {
+  decodeRelayFrame,
+  encodeRelayFrame,
+  MAX_PACKET_SIZE,
+  RELAY_SUBPROTOCOLS,
+  type RelayFrame,
+  RelayFrameError,
+  type RelayProtocolVersion,
+} from "./frames.ts";
+import { signChallenge } from "./handshake.ts";
+
+/** First reconnect delay; doubles up to {@linkcode MAX_BACKOFF_MS}. */
+const MIN_BACKOFF_MS = 1_000;
+/** Longest wait between reconnect attempts. */
+const MAX_BACKOFF_MS = 30_000;
+/** The client pings a quiet relay this often (iroh's clients: 15 s). */
+const PING_INTERVAL_MS = 15_000;
+/** A ping unanswered this long means the connection is dead: reconnect. */
+const PONG_TIMEOUT_MS = 5_000;
+/** A connection that is not authenticated after this long is given up. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Datagrams kept while disconnected: a few hundred QUIC packets (a congestion
+ * window's worth); older ones are dropped, QUIC resends what matters.
+ */
+const MAX_QUEUED = 256;
+/** Bytes waiting in the WebSocket send buffer beyond which datagrams are dropped. */
+const MAX_SEND_BUFFER_BYTES = 2 << 20;
+
+/** Where a relay client reports its state changes. */
+export interface RelayClientLog {
+  /** Connects, disconnects, refusals. */
+  debug(message: string): void;
+}
+
+/** Options of {@linkcode RelayClient.connect}. */
+export interface RelayClientOptions {
+  /** `http(s)://host[:port]` (the `/relay` path is added) or `ws(s)://host[:port]/relay`. */
+  url: string;
+  /** The key this client authenticates with. */
+  secretKey: SecretKey;
+  /** Sent as `?token=` when the relay requires one. */
+  accessToken?: string;
+  /** Each datagram received, by source key. The payload is the caller's to keep. */
+  onDatagram(source: Uint8Array, payload: Uint8Array): void;
+  /** A peer this client sent to left the relay. */
+  onEndpointGone?(endpoint: Uint8Array): void;
+  /** Called each time the client becomes connected or loses the connection. */
+  onStateChange?(connected: boolean): void;
+  /** Where state changes are reported. */
+  log?: RelayClientLog;
+}
+
+/** Why the relay refused this client (it will not retry). */
+export class RelayRefusedError extends Error {
+  /** Always "RelayRefusedError". */
+  override name = "RelayRefusedError";
+}
+
+/** One client's connection to one relay, reconnecting until closed. */
+export class RelayClient {
+  readonly #options: RelayClientOptions;
+  readonly #url: string;
+  #socket: WebSocket | undefined;
+  #version: RelayProtocolVersion = 2;
+  #connected = false;
+  #closed = false;
+  #queue: RelayFrame[] = [];
+  #backoffMs = MIN_BACKOFF_MS;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #pendingPing: Uint8Array | undefined;
+  #firstConnect: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Datagrams dropped because the relay was away or slow. */
+  dropped = 0;
+
+  private constructor(options: RelayClientOptions) {
+    this.#options = options;
+    this.#url = relayWebSocketUrl(options.url, options.accessToken);
+    this.#firstConnect.promise.catch(() => {});
+  }
+
+  /**
+   * Starts connecting (and reconnecting) to the relay.
+   * @throws {TypeError} when the URL is not an http(s) or ws(s) URL.
+   */
+  static connect(options: RelayClientOptions): RelayClient {
+    const client = new RelayClient(options);
+    client.#open();
+    return client;
+  }
+
+  /** Whether the client is authenticated to the relay now. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * Resolves once the client is first authenticated.
+   * @throws {RelayRefusedError} when the relay refused it; {@linkcode Error} after `timeoutMs`.
+   */
+  async ready(timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.#firstConnect.promise,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `Cannot reach the relay ${this.#options.url} within ${timeoutMs / 1000} s`,
+                ),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `payload` to `destination` now, or queues it while reconnecting. */
+  send(destination: Uint8Array, payload: Uint8Array): void {
+    if (this.#closed || payload.length > MAX_PACKET_SIZE) {
+      this.dropped++;
+      return;
+    }
+    const frame: RelayFrame = { type: "client-to-relay-datagram", destination, ecn: 0, payload };
+    if (!this.#connected) {
+      if (this.#queue.length >= MAX_QUEUED) {
+        this.#queue.shift();
+        this.dropped++;
+      }
+      // The caller may reuse its buffer: keep a copy.
+      this.#queue.push({ ...frame, payload: payload.slice() });
+      return;
+    }
+    if (this.#socket!.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.#send(frame);
+  }
+
+  /** Disconnects for good. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#retryTimer);
+    this.#queue = [];
+    this.#firstConnect.reject(new Error("the relay client was closed"));
+    try {
+      this.#socket?.close(1000, "closing");
+    } catch { /* closed */ }
+    this.#setConnected(false);
+  }
+
+  #open(): void {
+    if (this.#closed) return;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.#url, [RELAY_SUBPROTOCOLS[2], RELAY_SUBPROTOCOLS[1]]);
+    } catch (error) {
+      this.#options.log?.debug(`relay ${this.#options.url}: ${(error as Error).message}`);
+      return this.#retry();
+    }
+    this.#socket = socket;
+    socket.binaryType = "arraybuffer";
+    let challenged = false;
+    this.#arm(CONNECT_TIMEOUT_MS, () => socket.close(1000, "handshake timed out"));
+    socket.onopen = () => {
+      this.#version = socket.protocol === RELAY_SUBPROTOCOLS[1] ? 1 : 2;
+    };
+    socket.onmessage = (event) => {
+      if (!(event.data instanceof ArrayBuffer)) return socket.close(4002, "text message");
+      let frame: RelayFrame;
+      try {
+        frame = decodeRelayFrame(new Uint8Array(event.data), this.#version);
+      } catch (error) {
+        if (!(error instanceof RelayFrameError)) throw error;
+        this.#options.log?.debug(`relay ${this.#options.url}: ${error.message}`);
+        return socket.close(4002, "protocol error");
+      }
+      if (!this.#connected) {
+        if (frame.type === "server-challenge" && !challenged) {
+          challenged = true;
+          this.#send(signChallenge(this.#options.secretKey, frame.challenge));
+          return;
+        }
+        if (frame.type === "server-confirms-auth") return this.#authenticated();
+        if (frame.type === "server-denies-auth") {
+          this.#options.log?.debug(`relay ${this.#options.url} refused us: ${frame.reason}`);
+          this.#firstConnect.reject(
+            new RelayRefusedError(
+              `The relay ${this.#options.url} refused this client: ${frame.reason}`,
+            ),
+          );
+          this.#closed = true;
+          return socket.close(1000, "refused");
+        }
+        return socket.close(4002, `unexpected ${frame.type} before authentication`);
+      }
+      this.#armPing();
+      switch (frame.type) {
+        case "relay-to-client-datagram":
+          this.#options.onDatagram(frame.source, frame.payload);
+          return;
+        case "ping":
+          this.#send({ type: "pong", data: frame.data });
+          return;
+        case "pong":
+          if (this.#pendingPing && frame.data.every((b, i) => b === this.#pendingPing![i])) {
+            this.#pendingPing = undefined;
+          }
+          return;
+        case "endpoint-gone":
+          this.#options.onEndpointGone?.(frame.endpoint);
+          return;
+        case "restarting":
+          // The relay said when to come back: honour it instead of backing off.
+          this.#backoffMs = Math.max(MIN_BACKOFF_MS, Math.min(frame.reconnectInMs, MAX_BACKOFF_MS));
+          return;
+        default:
+          // Health and Status are informational.
+          this.#options.log?.debug(`relay ${this.#options.url}: ${JSON.stringify(frame.type)}`);
+      }
+    };
+    socket.onclose = () => this.#lost();
+    socket.onerror = () => {};
+  }
+
+  #authenticated(): void {
+    this.#backoffMs = MIN_BACKOFF_MS;
+    this.#setConnected(true);
+    this.#firstConnect.resolve();
+    this.#options.log?.debug(`relay ${this.#options.url}: connected`);
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const frame of queued) this.#send(frame);
+    this.#armPing();
+  }
+
+  #armPing(): void {
+    this.#arm(PING_INTERVAL_MS, () => {
+      this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
+      this.#send({ type: "ping", data: this.#pendingPing });
+      this.#arm(PONG_TIMEOUT_MS, () => this.#socket?.close(1000, "no pong in time"));
+    });
+  }
+
+  #lost(): void {
+    clearTimeout(this.#timer);
+    this.#socket = undefined;
+    this.#setConnected(false);
+    if (!this.#closed) this.#retry();
+  }
+
+  #retry(): void {
+    // Full jitter: many clients of a restarted relay do not come back at once.
+    const wait = this.#backoffMs / 2 + Math.random() * this.#backoffMs / 2;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+    this.#options.log?.debug(`relay ${this.#options.url}: reconnecting in ${Math.round(wait)} ms`);
+    this.#retryTimer = setTimeout(() => this.#open(), wait);
+  }
+
+  #setConnected(connected: boolean): void {
+    if (this.#connected === connected) return;
+    this.#connected = connected;
+    this.#options.onStateChange?.(connected);
+  }
+
+  #arm(ms: number, action: () => void): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(action, ms);
+  }
+
+  #send(frame: RelayFrame): void {
+    try {
+      this.#socket?.send(encodeRelayFrame(frame, this.#version));
+    } catch {
+      // Closing; the close handler reconnects.
+    }
+  }
+}
+
+/**
+ * The WebSocket URL of a relay given as iroh writes it (`https://relay.example/`).
+ * @throws {TypeError} for anything but http(s) and ws(s) URLs.
+ */
+export function relayWebSocketUrl(url: string, accessToken?: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`Invalid relay URL '${url}': not a URL`);
+  }
+  const scheme =
+    { "http:": "ws:", "https:": "wss:", "ws:": "ws:", "wss:": "wss:" }[parsed.protocol];
+  if (!scheme) throw new TypeError(`Invalid relay URL '${url}': use http(s):// or ws(s)://`);
+  parsed.protocol = scheme;
+  if (parsed.pathname === "/" || parsed.pathname === "") parsed.pathname = "/relay";
+  if (accessToken) parsed.searchParams.set("token", accessToken);
+  return parsed.toString();
+}

@@ -1,0 +1,217 @@
+/**
+ * QUIC over a relay. Deno's QUIC endpoint owns its UDP socket, so the relay
+ * path is a loopback shim under it: a local UDP socket that QUIC talks to,
+ * whose datagrams travel as relay frames to the peer's key, and the other way
+ * round. The relay sees only QUIC's ciphertext and the two keys.
+ *
+ * - Dialing: QUIC dials the shim's socket; the shim forwards to the server's key.
+ * - Serving: for each client key the relay delivers from, a shim socket sends
+ *   to the server's QUIC listener, which sees it as one more client address.
+ * @module
+ */
+import { type EndpointId, SecretKey } from "../identity/mod.ts";
+import { dialQuic, type PeerConnection } from "../transport/mod.ts";
+import { RelayClient, type RelayClientLog } from "./client.ts";
+import { keyString } from "./registry.ts";
+
+/** One buffer per shim socket: the largest UDP datagram plus one. */
+const RECEIVE_BUFFER = 65_536;
+/**
+ * A served peer's shim closes after this long without packets: past the QUIC
+ * idle timeout, so only dead connections lose theirs.
+ */
+const SHIM_IDLE_MS = 30_000;
+/**
+ * How long the shim outlives its connection, so QUIC's CONNECTION_CLOSE (sent
+ * as the connection closes) still crosses the relay to the peer.
+ */
+const CLOSE_LINGER_MS = 1_000;
+/** Peers served through the relay at once (each holds a local socket). */
+const MAX_SHIMS = 1_024;
+
+/** Options of {@linkcode dialViaRelay}. */
+export interface DialViaRelayOptions {
+  /** The relay the server is reachable at (its home relay). */
+  relayUrl: string;
+  /** The server's EndpointId: the relay address and the key QUIC pins. */
+  serverId: EndpointId;
+  /** ALPN of the protocol QUIC carries. */
+  alpn: string;
+  /** Our key at the relay. Default: a fresh one (clients need no lasting identity). */
+  secretKey?: SecretKey;
+  /** Sent to relays that require one. */
+  accessToken?: string;
+  /** Give up on reaching the relay after this long. */
+  timeoutMs?: number;
+  /** Relay state changes. */
+  log?: RelayClientLog;
+}
+
+/**
+ * Dials the server through a relay and returns a QUIC connection pinned to its
+ * key. Closing the connection closes the relay client and the shim.
+ * @throws {RelayRefusedError} or {@linkcode Error} when the relay cannot be
+ * reached; {@linkcode ConnectError} when QUIC fails through it.
+ */
+export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerConnection> {
+  const shim = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const serverKey = options.serverId.bytes;
+  const serverKeyString = keyString(serverKey);
+  let quicAddr: Deno.NetAddr | undefined;
+  const relay = RelayClient.connect({
+    url: options.relayUrl,
+    secretKey: options.secretKey ?? SecretKey.generate(),
+    accessToken: options.accessToken,
+    log: options.log,
+    onDatagram(source, payload) {
+      if (!quicAddr || keyString(source) !== serverKeyString) return;
+      shim.send(payload, quicAddr).catch(() => {});
+    },
+  });
+  const cleanup = () => {
+    relay.close();
+    try {
+      shim.close();
+    } catch { /* closed */ }
+  };
+  (async () => {
+    const buffer = new Uint8Array(RECEIVE_BUFFER);
+    try {
+      for (;;) {
+        const [data, from] = await shim.receive(buffer);
+        quicAddr ??= from as Deno.NetAddr;
+        relay.send(serverKey, data);
+      }
+    } catch { /* closed */ }
+  })();
+  try {
+    await relay.ready(options.timeoutMs);
+    const addr = shim.addr as Deno.NetAddr;
+    const conn = await dialQuic({
+      addrs: [{ hostname: addr.hostname, port: addr.port }],
+      endpointId: options.serverId,
+      alpn: options.alpn,
+      timeoutMs: options.timeoutMs,
+    });
+    conn.closed.finally(() => {
+      const timer = setTimeout(cleanup, CLOSE_LINGER_MS);
+      Deno.unrefTimer(timer);
+    });
+    return conn;
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}
+
+/** Options of {@linkcode serveViaRelay}. */
+export interface ServeViaRelayOptions {
+  /** The relay to be reachable at. */
+  relayUrl: string;
+  /** The server's key (its relay address; the same one QUIC presents). */
+  secretKey: SecretKey;
+  /** The port of the server's QUIC listener on this machine. */
+  listenerPort: number;
+  /** Sent to relays that require one. */
+  accessToken?: string;
+  /** Relay state changes. */
+  log?: RelayClientLog;
+  /** Told when the relay connection comes and goes. */
+  onStateChange?(connected: boolean): void;
+}
+
+/** A server's presence at a relay. */
+export interface RelayPresence {
+  /** The relay client (connected state, `ready()`). */
+  readonly relay: RelayClient;
+  /** Peers with a shim now. */
+  readonly peers: number;
+  /** Leaves the relay and closes every shim. */
+  close(): void;
+}
+
+interface Shim {
+  socket: Deno.DatagramConn;
+  lastActive: number;
+}
+
+/**
+ * Makes a QUIC listener reachable through a relay: each client key the relay
+ * delivers from gets a local socket that talks to the listener for it.
+ */
+export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
+  const shims = new Map<string, Shim>();
+  const listener: Deno.NetAddr = {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: options.listenerPort,
+  };
+  const closeShim = (key: string) => {
+    const shim = shims.get(key);
+    if (!shim) return;
+    shims.delete(key);
+    try {
+      shim.socket.close();
+    } catch { /* closed */ }
+  };
+  const openShim = (key: string, source: Uint8Array): Shim | undefined => {
+    if (shims.size >= MAX_SHIMS) {
+      // The least recently active peer makes room, as UDP flows do.
+      let oldest: [string, Shim] | undefined;
+      for (const entry of shims) {
+        if (!oldest || entry[1].lastActive < oldest[1].lastActive) oldest = entry;
+      }
+      if (oldest) closeShim(oldest[0]);
+    }
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const shim = { socket, lastActive: Date.now() };
+    shims.set(key, shim);
+    const peer = source.slice();
+    (async () => {
+      const buffer = new Uint8Array(RECEIVE_BUFFER);
+      try {
+        for (;;) {
+          const [data] = await socket.receive(buffer);
+          shim.lastActive = Date.now();
+          relay.send(peer, data);
+        }
+      } catch {
+        if (shims.get(key) === shim) shims.delete(key);
+      }
+    })();
+    return shim;
+  };
+  const relay = RelayClient.connect({
+    url: options.relayUrl,
+    secretKey: options.secretKey,
+    accessToken: options.accessToken,
+    log: options.log,
+    onStateChange: options.onStateChange,
+    onDatagram(source, payload) {
+      const key = keyString(source);
+      const shim = shims.get(key) ?? openShim(key, source);
+      if (!shim) return;
+      shim.lastActive = Date.now();
+      shim.socket.send(payload, listener).catch(() => {});
+    },
+    onEndpointGone(endpoint) {
+      closeShim(keyString(endpoint));
+    },
+  });
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const [key, shim] of shims) if (now - shim.lastActive > SHIM_IDLE_MS) closeShim(key);
+  }, SHIM_IDLE_MS / 3);
+  Deno.unrefTimer(sweeper);
+  return {
+    relay,
+    get peers() {
+      return shims.size;
+    },
+    close() {
+      clearInterval(sweeper);
+      relay.close();
+      for (const key of [...shims.keys()]) closeShim(key);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The relay server and client together over real WebSockets on loopback.
+import assert from "node:assert/strict";
+import { SecretKey } from "../identity/mod.ts";
+import { RelayClient, RelayRefusedError, relayWebSocketUrl } from "./client.ts";
+import { encodeRelayFrame } from "./frames.ts";
+import { createRelayServer, type RelayServerOptions } from "./server.ts";
+
+function startRelay(options: RelayServerOptions = {}) {
+  const relay = createRelayServer(options);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => relay.handle(request),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    relay,
+    url,
+    async [Symbol.asyncDispose]() {
+      relay.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** A connected client that collects what it receives. */
+function client(url: string, key = SecretKey.generate(), accessToken?: string) {
+  const received: { source: Uint8Array; payload: Uint8Array }[] = [];
+  const gone: Uint8Array[] = [];
+  const c = RelayClient.connect({
+    url,
+    secretKey: key,
+    accessToken,
+    onDatagram: (source, payload) => received.push({ source, payload }),
+    onEndpointGone: (endpoint) => gone.push(endpoint),
+  });
+  return { c, key, received, gone };
+}
+
+async function until(check: () => boolean, ms = 3_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("not in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("relay: two clients exchange datagrams by key, and a leaver is announced", async () => {
+  await using r = await startRelay();
+  const a = await client(r.url);
+  const b = await client(r.url);
+  try {
+    await Promise.all([a.c.ready(), b.c.ready()]);
+    a.c.send(b.key.endpointId.bytes, new TextEncoder().encode("to b"));
+    await until(() => b.received.length === 1);
+    assert.deepEqual(b.received[0].source, a.key.endpointId.bytes);
+    assert.equal(new TextDecoder().decode(b.received[0].payload), "to b");
+    b.c.send(a.key.endpointId.bytes, new Uint8Array(60_000).fill(1));
+    await until(() => a.received.length === 1);
+    assert.equal(a.received[0].payload.length, 60_000);
+    assert.equal(r.relay.metrics.datagramsForwarded, 2);
+    b.c.close();
+    await until(() => a.gone.length === 1);
+    assert.deepEqual(a.gone[0], b.key.endpointId.bytes);
+  } finally {
+    a.c.close();
+    b.c.close();
+  }
+});
+
+Deno.test("relay: access tokens admit their holders only", async () => {
+  await using r = await startRelay({ accessTokens: ["s3cret"] });
+  const ok = await client(r.url, SecretKey.generate(), "s3cret");
+  const bad = await client(r.url, SecretKey.generate(), "wrong");
+  try {
+    await ok.c.ready();
+    await assert.rejects(bad.c.ready(), RelayRefusedError);
+    assert.equal(r.relay.metrics.refusals.access, 1);
+  } finally {
+    ok.c.close();
+    bad.c.close();
+  }
+});
+
+Deno.test("relay: garbage and a client that never authenticates do not disturb others", async () => {
+  await using r = await startRelay({ timing: { handshakeMs: 300 } });
+  const a = await client(r.url);
+  const b = await client(r.url);
+  const ws = relayWebSocketUrl(r.url);
+  const idle = new WebSocket(ws, ["iroh-relay-v2"]);
+  const hostile = new WebSocket(ws, ["iroh-relay-v2"]);
+  const hostileOpen = new Promise((resolve) => hostile.onopen = resolve);
+  try {
+    await Promise.all([a.c.ready(), b.c.ready()]);
+    await hostileOpen;
+    hostile.send(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1, 2, 3));
+    hostile.send("text is not a frame");
+    await until(() => r.relay.metrics.refusals.protocol >= 1);
+    await until(() => r.relay.metrics.refusals.timeout >= 1);
+    a.c.send(b.key.endpointId.bytes, Uint8Array.of(7));
+    await until(() => b.received.length === 1);
+  } finally {
+    idle.close();
+    hostile.close();
+    a.c.close();
+    b.c.close();
+  }
+});
+
+Deno.test("relay: a client reconnects by itself after the relay restarts", async () => {
+  const relay = createRelayServer();
+  let server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (q) => relay.handle(q),
+  );
+  const port = server.addr.port;
+  const url = `http://127.0.0.1:${port}`;
+  const a = await client(url);
+  const b = await client(url);
+  try {
+    await Promise.all([a.c.ready(), b.c.ready()]);
+    relay.close();
+    await server.shutdown();
+    await until(() => !a.c.connected && !b.c.connected);
+    server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (q) => relay.handle(q));
+    await until(() => a.c.connected && b.c.connected, 10_000);
+    a.c.send(b.key.endpointId.bytes, Uint8Array.of(9));
+    await until(() => b.received.length === 1);
+  } finally {
+    a.c.close();
+    b.c.close();
+    relay.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("relay HTTP routes: /ping, /generate_204, /metrics, and /relay without a subprotocol", async () => {
+  await using r = await startRelay();
+  assert.equal(
+    await fetch(`${r.url}/ping`).then(async (res) => (await res.body?.cancel(), res.status)),
+    200,
+  );
+  const generate = await fetch(`${r.url}/generate_204`, { headers: { "x-iroh-challenge": "abc" } });
+  assert.equal(generate.status, 204);
+  assert.equal(generate.headers.get("x-iroh-response"), "response abc");
+  const metrics = await (await fetch(`${r.url}/metrics`)).text();
+  assert.match(metrics, /^tunnel_relay_clients 0$/m);
+  const plain = await fetch(`${r.url}/relay`);
+  assert.equal(plain.status, 400);
+  await plain.body?.cancel();
+  // A frame encoded for v2 exists for every type the server sends.
+  assert.ok(encodeRelayFrame({ type: "server-confirms-auth" }, 2).length >= 1);
+});

@@ -1,0 +1,445 @@
+/**
+ * The relay server: iroh's relay protocol over WebSocket (`/relay`), plus the
+ * plain HTTP routes a relay answers. One function from request to response, so
+ * it runs under `Deno.serve` (HTTP or HTTPS) and in tests alike. Each client is
+ * its own state machine; a misbehaving one is closed without touching others.
+ * @module
+ */
+import { constantTimeEqual } from "../auth/mod.ts";
+import type { EndpointId } from "../identity/mod.ts";
+import {
+  decodeRelayFrame,
+  encodeRelayFrame,
+  MAX_FRAME_SIZE,
+  RELAY_SUBPROTOCOLS,
+  type RelayFrame,
+  RelayFrameError,
+  type RelayProtocolVersion,
+  relayProtocolVersion,
+} from "./frames.ts";
+import { newChallenge, verifyClientAuth } from "./handshake.ts";
+import { RelayMetrics } from "./metrics.ts";
+import { keyString, RelayRegistry } from "./registry.ts";
+import { TokenBucket } from "./token_bucket.ts";
+
+/**
+ * WebSocket close codes the relay uses (browsers' and Deno's WebSockets accept
+ * only 1000 and 3000-4999 from applications).
+ */
+const CLOSE_PROTOCOL_ERROR = 4002;
+/** Closed for policy: refused, not admitted, or the server going away. */
+const CLOSE_POLICY = 4008;
+
+/** Clients at once by default; each holds a WebSocket and its send buffer. */
+export const DEFAULT_MAX_CLIENTS = 10_000;
+/** A client that has not completed the handshake after this long is closed. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The server pings an idle client this often (iroh: 15 s plus jitter). */
+const PING_INTERVAL_MS = 15_000;
+/** Random extra wait before each ping, so a crowd of clients is not pinged at once. */
+const PING_JITTER_MS = 5_000;
+/** A ping not answered within this long means the client is gone. */
+const PONG_TIMEOUT_MS = 5_000;
+/**
+ * Bytes waiting in a client's WebSocket send buffer beyond which datagrams to
+ * it are dropped (iroh keeps 512 frames; this is about as many full ones, and
+ * a few hundred QUIC packets are as much as any congestion window needs).
+ */
+const MAX_SEND_BUFFER_BYTES = 2 << 20;
+
+/** Where the relay reports connects, disconnects and refusals. */
+export interface RelayLog {
+  /** Status lines shown by default. */
+  info(message: string): void;
+  /** Detail for `-v` (one line per client connect and disconnect). */
+  debug(message: string): void;
+}
+
+/** What a relay server needs. */
+export interface RelayServerOptions {
+  /** Admit only clients presenting one of these (`Authorization: Bearer` or `?token=`). */
+  accessTokens?: string[];
+  /** Admit only these endpoints. */
+  allowedEndpoints?: EndpointId[];
+  /** Clients at once. Default {@linkcode DEFAULT_MAX_CLIENTS}. */
+  maxClients?: number;
+  /** Per-client receive rate in bytes per second; datagrams over it are dropped. */
+  rateLimitBytesPerSecond?: number;
+  /** Serves `/pkarr/*` (discovery records), when given. */
+  pkarr?: (request: Request) => Promise<Response>;
+  /** Where status lines go. */
+  log?: RelayLog;
+  /** Timings, for tests. */
+  timing?: {
+    handshakeMs?: number;
+    pingIntervalMs?: number;
+    pingJitterMs?: number;
+    pongTimeoutMs?: number;
+  };
+}
+
+/** A relay server, not yet bound to a socket. */
+export interface RelayServer {
+  /** Answers one HTTP request (WebSocket upgrades included). */
+  handle(request: Request): Response | Promise<Response>;
+  /** Its counters. */
+  readonly metrics: RelayMetrics;
+  /** Disconnects every client. */
+  close(): void;
+}
+
+const quietLog: RelayLog = { info() {}, debug() {} };
+
+/**
+ * Creates a relay server.
+ *
+ * @example
+ * ```ts
+ * const relay = createRelayServer({});
+ * Deno.serve({ hostname: "127.0.0.1", port: 3340 }, (request) => relay.handle(request));
+ * ```
+ */
+export function createRelayServer(options: RelayServerOptions = {}): RelayServer {
+  const metrics = new RelayMetrics();
+  const registry = new RelayRegistry<RelayClient>();
+  const clients = new Set<RelayClient>();
+  const log = options.log ?? quietLog;
+  const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
+  const tokens = (options.accessTokens ?? []).map((t) => new TextEncoder().encode(t));
+  const allowed = options.allowedEndpoints
+    ? new Set(options.allowedEndpoints.map((id) => keyString(id.bytes)))
+    : undefined;
+  const timing = {
+    handshakeMs: options.timing?.handshakeMs ?? HANDSHAKE_TIMEOUT_MS,
+    pingIntervalMs: options.timing?.pingIntervalMs ?? PING_INTERVAL_MS,
+    pingJitterMs: options.timing?.pingJitterMs ?? PING_JITTER_MS,
+    pongTimeoutMs: options.timing?.pongTimeoutMs ?? PONG_TIMEOUT_MS,
+  };
+  const shared: RelayShared = {
+    registry,
+    metrics,
+    log,
+    timing,
+    rateLimit: options.rateLimitBytesPerSecond,
+    admits: (key) => !allowed || allowed.has(key),
+    clients,
+  };
+
+  const upgrade = (request: Request): Response => {
+    const version = relayProtocolVersion(request.headers.get("sec-websocket-protocol") ?? "");
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return text(400, "Cannot relay: /relay needs a WebSocket upgrade");
+    }
+    if (!version) {
+      return text(
+        400,
+        "Cannot relay: Sec-WebSocket-Protocol must offer iroh-relay-v2 or iroh-relay-v1",
+      );
+    }
+    // Decided before the upgrade: the request's headers are gone after it.
+    const refusal = clients.size >= maxClients
+      ? "the relay is at its client limit; try another relay"
+      : tokens.length > 0 && !presentsToken(request, tokens)
+      ? "a valid access token is required (Authorization: Bearer TOKEN)"
+      : undefined;
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      protocol: RELAY_SUBPROTOCOLS[version],
+      // Our own pings (relay frames) find dead clients; WebSocket pings are iroh's too.
+      idleTimeout: 0,
+    });
+    metrics.accepted++;
+    const client = new RelayClient(socket, version, shared, refusal);
+    clients.add(client);
+    return response;
+  };
+
+  return {
+    metrics,
+    handle(request) {
+      const url = new URL(request.url);
+      switch (url.pathname) {
+        case "/relay":
+          return upgrade(request);
+        case "/ping":
+          return new Response(null, {
+            status: 200,
+            headers: { "access-control-allow-origin": "*" },
+          });
+        case "/healthz":
+          return Response.json({ status: "ok", clients: metrics.clients });
+        case "/generate_204": {
+          const challenge = request.headers.get("x-iroh-challenge");
+          const headers = new Headers();
+          // iroh echoes a short challenge so captive portals cannot fake the answer.
+          if (challenge && /^[A-Za-z0-9._-]{1,64}$/.test(challenge)) {
+            headers.set("x-iroh-response", `response ${challenge}`);
+          }
+          return new Response(null, { status: 204, headers });
+        }
+        case "/metrics":
+          return new Response(metrics.toPrometheus(), {
+            headers: { "content-type": "text/plain; version=0.0.4" },
+          });
+        case "/":
+          return text(200, "tunnel relay: iroh relay protocol on /relay\n");
+      }
+      if (url.pathname.startsWith("/pkarr/") && options.pkarr) return options.pkarr(request);
+      return text(404, "Not found");
+    },
+    close() {
+      for (const client of [...clients]) client.close(CLOSE_POLICY, "relay shutting down");
+    },
+  };
+}
+
+/** What every client of one server shares. */
+interface RelayShared {
+  registry: RelayRegistry<RelayClient>;
+  metrics: RelayMetrics;
+  log: RelayLog;
+  timing: {
+    handshakeMs: number;
+    pingIntervalMs: number;
+    pingJitterMs: number;
+    pongTimeoutMs: number;
+  };
+  rateLimit?: number;
+  admits(key: string): boolean;
+  clients: Set<RelayClient>;
+}
+
+/** One WebSocket client: handshake, then forwarding, pings both ways. */
+class RelayClient {
+  key = "";
+  #keyBytes = new Uint8Array(0);
+  readonly #socket: WebSocket;
+  readonly #version: RelayProtocolVersion;
+  readonly #shared: RelayShared;
+  readonly #challenge = newChallenge();
+  #state: "handshake" | "active" | "closed" = "handshake";
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pendingPing: Uint8Array | undefined;
+  #bucket: TokenBucket | undefined;
+  #rateLimitReported = false;
+
+  constructor(
+    socket: WebSocket,
+    version: RelayProtocolVersion,
+    shared: RelayShared,
+    refusal: string | undefined,
+  ) {
+    this.#socket = socket;
+    this.#version = version;
+    this.#shared = shared;
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      if (refusal) {
+        shared.metrics.refusals[refusal.includes("token") ? "access" : "capacity"]++;
+        this.#send({ type: "server-denies-auth", reason: refusal });
+        this.close(CLOSE_POLICY, refusal);
+        return;
+      }
+      this.#send({ type: "server-challenge", challenge: this.#challenge });
+      this.#arm(shared.timing.handshakeMs, () => {
+        shared.metrics.refusals.timeout++;
+        this.close(CLOSE_POLICY, "no authentication in time");
+      });
+    };
+    socket.onmessage = (event) => this.#receive(event.data);
+    socket.onclose = () => this.#closed();
+    socket.onerror = () => this.#closed();
+  }
+
+  /** Sends `frame` unless the client is too far behind; `false` when dropped. */
+  deliver(frame: RelayFrame): boolean {
+    if (this.#state === "closed") return false;
+    if (this.#socket.bufferedAmount > MAX_SEND_BUFFER_BYTES) return false;
+    this.#send(frame);
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#state === "closed") return;
+    try {
+      this.#socket.close(code, reason.slice(0, 120));
+    } catch { /* already closing */ }
+    this.#closed();
+  }
+
+  #receive(data: unknown): void {
+    if (this.#state === "closed") return;
+    if (!(data instanceof ArrayBuffer)) return this.#violation("text message");
+    if (data.byteLength > MAX_FRAME_SIZE) return this.#violation("message over 1 MiB");
+    let frame: RelayFrame;
+    try {
+      frame = decodeRelayFrame(new Uint8Array(data), this.#version);
+    } catch (error) {
+      if (error instanceof RelayFrameError) return this.#violation(error.message);
+      throw error;
+    }
+    if (this.#state === "handshake") return this.#authenticate(frame);
+    // Any frame shows the client is alive: the next ping can wait.
+    this.#schedulePing();
+    switch (frame.type) {
+      case "client-to-relay-datagram":
+        return this.#forward(frame);
+      case "ping":
+        this.#send({ type: "pong", data: frame.data });
+        return;
+      case "pong":
+        if (this.#pendingPing && equalBytes(frame.data, this.#pendingPing)) {
+          this.#pendingPing = undefined;
+        }
+        return;
+      default:
+        return this.#violation(`unexpected ${frame.type} frame from a client`);
+    }
+  }
+
+  #authenticate(frame: RelayFrame): void {
+    const { metrics, registry, log } = this.#shared;
+    if (frame.type !== "client-auth") {
+      return this.#violation(`expected client-auth, got ${frame.type}`);
+    }
+    if (!verifyClientAuth(frame, this.#challenge)) {
+      metrics.refusals.auth++;
+      this.#send({ type: "server-denies-auth", reason: "the challenge signature is not valid" });
+      return this.close(CLOSE_POLICY, "authentication failed");
+    }
+    const key = keyString(frame.publicKey);
+    if (!this.#shared.admits(key)) {
+      metrics.refusals.access++;
+      this.#send({
+        type: "server-denies-auth",
+        reason: "this endpoint is not admitted to the relay",
+      });
+      return this.close(CLOSE_POLICY, "endpoint not admitted");
+    }
+    this.key = key;
+    this.#keyBytes = frame.publicKey.slice();
+    this.#state = "active";
+    if (this.#shared.rateLimit) {
+      this.#bucket = new TokenBucket(
+        this.#shared.rateLimit,
+        Math.max(this.#shared.rateLimit, 2 * 65_536),
+        performance.now(),
+      );
+    }
+    metrics.clients++;
+    this.#send({ type: "server-confirms-auth" });
+    const displaced = registry.add(this);
+    if (displaced && displaced.#version === 2) {
+      displaced.deliver({ type: "status", status: "same-endpoint-elsewhere" });
+    }
+    log.debug(`relay: client ${shortKey(key)} connected (v${this.#version})`);
+    this.#schedulePing();
+  }
+
+  #forward(frame: Extract<RelayFrame, { type: "client-to-relay-datagram" }>): void {
+    const { metrics, registry } = this.#shared;
+    if (this.#bucket && !this.#bucket.take(frame.payload.length, performance.now())) {
+      metrics.dropped["rate-limit"]++;
+      if (!this.#rateLimitReported) {
+        this.#rateLimitReported = true;
+        metrics.rateLimitEvents++;
+        if (this.#version === 2) this.#send({ type: "status", status: "rate-limited" });
+      }
+      return;
+    }
+    const destinationKey = keyString(frame.destination);
+    const destination = registry.active(destinationKey);
+    if (!destination) {
+      metrics.dropped["no-peer"]++;
+      return;
+    }
+    const sent = destination.deliver({
+      type: "relay-to-client-datagram",
+      source: this.#keyBytes,
+      ecn: frame.ecn,
+      payload: frame.payload,
+      segmentSize: frame.segmentSize,
+    });
+    if (!sent) {
+      metrics.dropped["queue-full"]++;
+      return;
+    }
+    metrics.datagramsForwarded++;
+    metrics.bytesForwarded += frame.payload.length;
+    registry.noteSent(this, destinationKey);
+  }
+
+  #schedulePing(): void {
+    const { pingIntervalMs, pingJitterMs, pongTimeoutMs } = this.#shared.timing;
+    this.#arm(pingIntervalMs + Math.random() * pingJitterMs, () => {
+      this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
+      this.#send({ type: "ping", data: this.#pendingPing });
+      this.#arm(pongTimeoutMs, () => {
+        this.#shared.metrics.refusals.timeout++;
+        this.close(1000, "no pong in time");
+      });
+    });
+  }
+
+  #arm(ms: number, action: () => void): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(action, ms);
+  }
+
+  #violation(what: string): void {
+    this.#shared.metrics.refusals.protocol++;
+    this.#shared.log.debug(`relay: closing ${shortKey(this.key) || "a client"}: ${what}`);
+    this.close(CLOSE_PROTOCOL_ERROR, `protocol error: ${what}`);
+  }
+
+  #send(frame: RelayFrame): void {
+    try {
+      this.#socket.send(encodeRelayFrame(frame, this.#version));
+    } catch {
+      // The socket is closing; its close handler cleans up.
+    }
+  }
+
+  #closed(): void {
+    if (this.#state === "closed") return;
+    const wasActive = this.#state === "active";
+    this.#state = "closed";
+    clearTimeout(this.#timer);
+    const { registry, metrics, log, clients } = this.#shared;
+    clients.delete(this);
+    if (!wasActive) return;
+    metrics.clients--;
+    const { gone, peers, reactivated } = registry.remove(this);
+    if (reactivated && reactivated.#version === 2) {
+      reactivated.deliver({ type: "status", status: "healthy" });
+    }
+    if (gone) {
+      const endpoint = this.#keyBytes;
+      for (const peer of peers) registry.active(peer)?.deliver({ type: "endpoint-gone", endpoint });
+    }
+    log.debug(`relay: client ${shortKey(this.key)} disconnected`);
+  }
+}
+
+function presentsToken(request: Request, tokens: Uint8Array[]): boolean {
+  const header = request.headers.get("authorization");
+  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ??
+    new URL(request.url).searchParams.get("token");
+  if (!bearer) return false;
+  const candidate = new TextEncoder().encode(bearer);
+  // Every token is compared in full, so timing says nothing about which matched.
+  let found = false;
+  for (const token of tokens) found = constantTimeEqual(token, candidate) || found;
+  return found;
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function shortKey(key: string): string {
+  return Array.from(key.slice(0, 4), (c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+}
