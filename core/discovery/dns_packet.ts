@@ -90,7 +90,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * ]);
  * ```
  */
-export function encodeDnsResponse(answers: readonly DnsRecord[]): Uint8Array {
+export function encodeDnsResponse(answers: readonly DnsRecord[]): Uint8Array<ArrayBuffer> {
   const out: number[] = [];
   const u16 = (value: number, what: string) => {
     if (!Number.isInteger(value) || value < 0 || value > 0xffff) {

@@ -45,4 +45,12 @@ export {
   type SocketAddress,
   verifySignedPacket,
 } from "./signed_packet.ts";
+export {
+  createPkarrHandler,
+  DEFAULT_MAX_RECORDS,
+  MAX_RECORD_LIFETIME_SECONDS,
+  MIN_RECORD_LIFETIME_SECONDS,
+  PKARR_CONTENT_TYPE,
+  type PkarrStoreOptions,
+} from "./pkarr_store.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";

@@ -86,7 +86,7 @@ export class SignedPacketError extends Error {
  * });
  * ```
  */
-export function signRecord(secretKey: SecretKey, record: PkarrRecord): Uint8Array {
+export function signRecord(secretKey: SecretKey, record: PkarrRecord): Uint8Array<ArrayBuffer> {
   const { timestampMicros } = record;
   if (timestampMicros < 0n || timestampMicros >= 1n << 64n) {
     throw new RangeError(`Cannot sign record: timestamp ${timestampMicros} is not a u64`);
