@@ -225,8 +225,10 @@ function characterStrings(data: Uint8Array): Uint8Array[] {
  *   never another error.
  * @example
  * ```ts
- * const message = decodeDnsPacket(packet);
- * for (const record of message.answers) console.log(record.name, record.ttl);
+ * const packet = encodeDnsResponse([
+ *   { name: "_iroh.example", type: DNS_TYPE_TXT, class: DNS_CLASS_IN, ttl: 30, data: encodeTxtData(["a=b"]) },
+ * ]);
+ * for (const record of decodeDnsPacket(packet).answers) console.log(record.name, record.ttl); // _iroh.example 30
  * ```
  */
 export function decodeDnsPacket(bytes: Uint8Array): DnsMessage {

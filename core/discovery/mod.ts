@@ -2,22 +2,33 @@
  * Discovery through pkarr, in iroh's format: an endpoint signs its relay URLs
  * and direct addresses as DNS TXT records under `_iroh.<z32 key>` and puts
  * them on a pkarr relay; anyone who knows its EndpointId can fetch and check
- * them. Pure codecs; no I/O.
+ * them. Codecs and the relay's store are pure; only the client sends requests,
+ * through a `fetch` that tests replace with the store's handler.
  *
  * ```ts
  * import { SecretKey } from "../identity/mod.ts";
- * import { endpointIdToZ32, signRecord, verifySignedPacket } from "./mod.ts";
+ * import {
+ *   createPkarrHandler,
+ *   publishRecord,
+ *   resolveRecord,
+ *   signRecord,
+ *   verifySignedPacket,
+ * } from "./mod.ts";
  *
  * const key = SecretKey.generate();
- * const body = signRecord(key, {
+ * const store = createPkarrHandler(); // or Deno.serve(createPkarrHandler())
+ * const relay = { relayUrl: "http://relay.test/pkarr", fetch: store };
+ * await publishRecord(key, {
  *   relayUrls: ["https://relay.example/"],
  *   addrs: [{ hostname: "192.0.2.1", port: 4433 }],
  *   timestampMicros: BigInt(Date.now()) * 1000n,
- * });
- * // PUT body to https://dns.example/pkarr/<z32>; later, GET it back and check it:
- * const url = `https://dns.example/pkarr/${endpointIdToZ32(key.endpointId)}`;
- * const record = verifySignedPacket(key.endpointId, body);
- * console.log(url, record.relayUrls); // [ "https://relay.example/" ]
+ * }, relay); // PUT http://relay.test/pkarr/<z32 key>
+ * const record = await resolveRecord(key.endpointId, relay);
+ * console.log(record?.relayUrls); // [ "https://relay.example/" ]
+ *
+ * // The codec alone: the body a relay stores, checked against the key.
+ * const body = signRecord(key, { relayUrls: [], addrs: [], timestampMicros: 1n });
+ * verifySignedPacket(key.endpointId, body).timestampMicros; // 1n
  * ```
  * @module
  */
@@ -53,4 +64,10 @@ export {
   PKARR_CONTENT_TYPE,
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
+export {
+  PkarrRelayError,
+  type PkarrRelayOptions,
+  publishRecord,
+  resolveRecord,
+} from "./pkarr_client.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
