@@ -127,7 +127,7 @@ export async function resolveRecord(
   try {
     body = await _readCappedBody(response.body, MAX_SIGNED_PACKET_BODY);
   } catch (error) {
-    throw rethrowAbort(options, error) ?? fail((error as Error).message, 200, error);
+    throw rethrowAbort(options) ?? fail((error as Error).message, 200, error);
   }
   if (!body) throw fail(`answer exceeds the limit of ${MAX_SIGNED_PACKET_BODY} bytes`, 200);
   try {
@@ -153,12 +153,12 @@ async function send(
   try {
     return await (options.fetch ?? fetch)(request);
   } catch (error) {
-    throw rethrowAbort(options, error) ?? fail((error as Error).message, undefined, error);
+    throw rethrowAbort(options) ?? fail((error as Error).message, undefined, error);
   }
 }
 
 /** The abort reason when `signal` ended the request: the caller asked for it, so it is not wrapped. */
-function rethrowAbort(options: PkarrRelayOptions, _error: unknown): unknown {
+function rethrowAbort(options: PkarrRelayOptions): unknown {
   return options.signal?.aborted ? options.signal.reason : undefined;
 }
 
