@@ -7,6 +7,7 @@ import { SecretKey, serverCredentials, serverNameFor, trustAnchorFor } from "../
 import { IceAgent, type IceGatherOptions } from "./ice_agent.ts";
 import { IceFailedError } from "./ice_failed_error.ts";
 import type { NominatedPath } from "./nominated_path.ts";
+import { stunResponse } from "../stun/mod.ts";
 
 const LOOPBACK = { stunServers: [], hostAddresses: ["127.0.0.1"] };
 /** Generous for loopback (measured ~30 ms) yet bounds a hung test. */
@@ -310,29 +311,19 @@ for (const first of ["controlling", "controlled"] as const) {
   });
 }
 
-/** A STUN Binding responder on 127.0.0.1 that reports `mapped` (or the true source). */
+/**
+ * A STUN Binding responder on 127.0.0.1 (core/stun's) that reports `mapped`
+ * instead of the true source when given.
+ */
 function stunResponder(mapped?: [string, number]) {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const served = (async () => {
     try {
       for await (const [request, from] of socket) {
         const source = from as Deno.NetAddr;
-        const [host, port] = mapped ?? [source.hostname, source.port];
-        const response = new Uint8Array(32);
-        const view = new DataView(response.buffer);
-        view.setUint16(0, 0x0101); // Binding success response
-        view.setUint16(2, 12); // one 12-byte attribute
-        response.set(request.subarray(4, 20), 4); // magic cookie + transaction id
-        view.setUint16(20, 0x0020); // XOR-MAPPED-ADDRESS
-        view.setUint16(22, 8);
-        view.setUint16(24, 0x0001); // IPv4
-        view.setUint16(26, port ^ 0x2112);
-        const octets = host.split(".").map(Number);
-        view.setUint32(
-          28,
-          ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) ^ 0x2112a442,
-        );
-        await socket.send(response, source);
+        const reported = mapped ? { hostname: mapped[0], port: mapped[1] } : source;
+        const response = stunResponse(request, reported);
+        if (response) await socket.send(response, source);
       }
     } catch {
       // closed

@@ -1,0 +1,73 @@
+/**
+ * Discovery through pkarr, in iroh's format: an endpoint signs its relay URLs
+ * and direct addresses as DNS TXT records under `_iroh.<z32 key>` and puts
+ * them on a pkarr relay; anyone who knows its EndpointId can fetch and check
+ * them. Codecs and the relay's store are pure; only the client sends requests,
+ * through a `fetch` that tests replace with the store's handler.
+ *
+ * ```ts
+ * import { SecretKey } from "../identity/mod.ts";
+ * import {
+ *   createPkarrHandler,
+ *   publishRecord,
+ *   resolveRecord,
+ *   signRecord,
+ *   verifySignedPacket,
+ * } from "./mod.ts";
+ *
+ * const key = SecretKey.generate();
+ * const store = createPkarrHandler(); // or Deno.serve(createPkarrHandler())
+ * const relay = { relayUrl: "http://relay.test/pkarr", fetch: store };
+ * await publishRecord(key, {
+ *   relayUrls: ["https://relay.example/"],
+ *   addrs: [{ hostname: "192.0.2.1", port: 4433 }],
+ *   timestampMicros: BigInt(Date.now()) * 1000n,
+ * }, relay); // PUT http://relay.test/pkarr/<z32 key>
+ * const record = await resolveRecord(key.endpointId, relay);
+ * console.log(record?.relayUrls); // [ "https://relay.example/" ]
+ *
+ * // The codec alone: the body a relay stores, checked against the key.
+ * const body = signRecord(key, { relayUrls: [], addrs: [], timestampMicros: 1n });
+ * verifySignedPacket(key.endpointId, body).timestampMicros; // 1n
+ * ```
+ * @module
+ */
+export { decodeZ32, encodeZ32, endpointIdFromZ32, endpointIdToZ32, Z32_KEY_LENGTH } from "./z32.ts";
+export {
+  decodeDnsPacket,
+  decodeTxtData,
+  DNS_CLASS_IN,
+  DNS_TYPE_TXT,
+  type DnsMessage,
+  DnsPacketError,
+  type DnsQuestion,
+  type DnsRecord,
+  encodeDnsResponse,
+  encodeTxtData,
+  MAX_DNS_PACKET_SIZE,
+} from "./dns_packet.ts";
+export {
+  MAX_SIGNED_PACKET_BODY,
+  MAX_USER_DATA_LENGTH,
+  PKARR_TTL_SECONDS,
+  type PkarrRecord,
+  SignedPacketError,
+  signRecord,
+  type SocketAddress,
+  verifySignedPacket,
+} from "./signed_packet.ts";
+export {
+  createPkarrHandler,
+  DEFAULT_MAX_RECORDS,
+  MAX_RECORD_LIFETIME_SECONDS,
+  MIN_RECORD_LIFETIME_SECONDS,
+  PKARR_CONTENT_TYPE,
+  type PkarrStoreOptions,
+} from "./pkarr_store.ts";
+export {
+  PkarrRelayError,
+  type PkarrRelayOptions,
+  publishRecord,
+  resolveRecord,
+} from "./pkarr_client.ts";
+export type { EndpointId, SecretKey } from "../identity/mod.ts";
