@@ -19,6 +19,7 @@ import { generateServerKeyCommand, showServerIdCommand } from "./commands/server
 import { serverIrohCommand } from "./commands/server_iroh.ts";
 import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
+import { relayCommand } from "./commands/relay.ts";
 import { resolveConfigPath } from "./commands/shared_flags.ts";
 import { requireUnstableNet } from "./unstable_net.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage_error.ts";
@@ -50,6 +51,8 @@ function buildProgram(): Command {
   for (const mode of [...server.commands, ...client.commands]) {
     mode.hook("preAction", requireUnstableNet);
   }
+  // The relay's STUN socket is behind the same flag.
+  program.addCommand(relayCommand().hook("preAction", requireUnstableNet));
   program.addCommand(generateTokenCommand());
   program.addCommand(generateServerKeyCommand());
   program.addCommand(showServerIdCommand());

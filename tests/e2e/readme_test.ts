@@ -281,16 +281,17 @@ function runDeno(flags: string[], args: string[], stdin?: string) {
 Deno.test("README permission table: each row is exactly what its commands run with", async () => {
   const rows = permissionRows();
   assert.deepEqual([...rows.keys()], [
-    "server, client",
+    "server, client, relay",
     "server manual, client manual",
     "generate-server-key, --force",
     "show-server-id",
     "generate-token",
   ]);
   // The end-to-end tests run iroh and manual mode with the harness's sets.
-  assert.deepEqual(rows.get("server, client"), [...FORWARDING_PERMISSION_FLAGS]);
+  // relay_command_test.ts runs `tunnel relay` with the same set.
+  assert.deepEqual(rows.get("server, client, relay"), [...FORWARDING_PERMISSION_FLAGS]);
   assert.deepEqual(rows.get("server manual, client manual"), [...MANUAL_PERMISSION_FLAGS]);
-  assert.ok(rows.get("server, client")!.includes(`--allow-env=${ENV_VARS.join(",")}`));
+  assert.ok(rows.get("server, client, relay")!.includes(`--allow-env=${ENV_VARS.join(",")}`));
 
   const dir = await Deno.makeTempDir();
   try {
@@ -382,6 +383,7 @@ Deno.test("every option the README names exists, and every --target it shows is 
       ["generate-token", "--help"],
       ["generate-server-key", "--help"],
       ["show-server-id", "--help"],
+      ["relay", "--help"],
     ].map((args) => runCli(args)),
   );
   const tunnelHelp = helps.map((result) => result.stdout).join("\n");

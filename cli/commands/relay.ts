@@ -1,0 +1,217 @@
+/**
+ * `tunnel relay`: a self-hosted relay (iroh's relay protocol on `/relay`), a
+ * pkarr relay for discovery records (`/pkarr/<z32>`), and a STUN responder, in
+ * one process.
+ * @module
+ */
+import { Command, Option } from "commander";
+import { createPkarrHandler } from "../../core/discovery/mod.ts";
+import { EndpointId } from "../../core/identity/mod.ts";
+import { createRelayServer, DEFAULT_MAX_CLIENTS } from "../../core/relay/mod.ts";
+import { stunResponse } from "../../core/stun/mod.ts";
+import { formatHostPort, parseHostPort } from "../../core/tunnel/mod.ts";
+import { positiveInteger, repeatable, shutdownSignal } from "../options.ts";
+import { Output } from "../output.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
+import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
+
+/** iroh's relay port in development (plain HTTP). */
+export const DEFAULT_RELAY_BIND = "[::]:3340";
+/** The STUN port (RFC 5389). */
+export const DEFAULT_STUN_BIND = "[::]:3478";
+
+/** The command line of `tunnel relay`, as commander parses it. */
+export interface RelayFlags {
+  bind?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  stunBind?: string;
+  stun?: boolean;
+  accessToken?: string[];
+  accessTokensFile?: string;
+  allowedEndpoint?: string[];
+  maxClients?: number;
+  rateLimit?: number;
+  verbose?: boolean;
+}
+
+/** Everything `tunnel relay` needs, checked. */
+export interface RelaySettings {
+  bind: { host: string; port: number };
+  tls?: { certFile: string; keyFile: string };
+  stunBind?: { host: string; port: number };
+  accessTokens: string[];
+  allowedEndpoints?: EndpointId[];
+  maxClients: number;
+  rateLimitBytesPerSecond?: number;
+}
+
+/** Defines the command. */
+export function relayCommand(): Command {
+  return new Command("relay")
+    .description("run a relay for iroh mode: relay protocol, pkarr discovery records and STUN")
+    .option("--bind <host:port>", `address of the HTTP(S) server (default ${DEFAULT_RELAY_BIND})`)
+    .option("--tls-cert <file>", "serve HTTPS with this certificate chain (PEM)")
+    .option("--tls-key <file>", "the private key of --tls-cert (PEM)")
+    .option(
+      "--stun-bind <host:port>",
+      `UDP address of the STUN responder (default ${DEFAULT_STUN_BIND})`,
+    )
+    .option("--no-stun", "do not answer STUN")
+    .addOption(
+      repeatable("--access-token <token>", "admit only clients presenting this token (repeatable)"),
+    )
+    .option("--access-tokens-file <file>", "file of admitted tokens, one per line, # comments")
+    .addOption(
+      repeatable("--allowed-endpoint <id>", "admit only this EndpointId (repeatable)"),
+    )
+    .addOption(
+      new Option("--max-clients <n>", `clients at once (default ${DEFAULT_MAX_CLIENTS})`)
+        .argParser(positiveInteger("--max-clients")),
+    )
+    .addOption(
+      new Option(
+        "--rate-limit <bytes-per-second>",
+        "per-client receive rate; beyond it datagrams are dropped",
+      )
+        .argParser(positiveInteger("--rate-limit")),
+    )
+    .option("-v, --verbose", "a line per client connect and disconnect")
+    .action(async (flags: RelayFlags) => {
+      await runRelay(await resolveRelaySettings(flags), new Output(flags.verbose));
+    });
+}
+
+/**
+ * Checks the flags.
+ * @throws {UsageError} naming the first bad or contradictory flag.
+ */
+export async function resolveRelaySettings(flags: RelayFlags): Promise<RelaySettings> {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    throw new UsageError("Use --tls-cert and --tls-key together");
+  }
+  if (flags.stun === false && flags.stunBind !== undefined) {
+    throw new UsageError("Use either --no-stun or --stun-bind, not both");
+  }
+  const accessTokens = [...(flags.accessToken ?? [])];
+  if (flags.accessTokensFile !== undefined) {
+    const text = await readUserFile(
+      flags.accessTokensFile,
+      "access tokens file",
+      MAX_LIST_FILE_BYTES,
+    );
+    // Relay tokens are any text the operator chose (iroh's are), not tunnel tokens.
+    accessTokens.push(
+      ...text.split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean),
+    );
+  }
+  return {
+    bind: asUsageError(() => parseHostPort(flags.bind ?? DEFAULT_RELAY_BIND, "--bind address")),
+    tls: flags.tlsCert && flags.tlsKey
+      ? { certFile: flags.tlsCert, keyFile: flags.tlsKey }
+      : undefined,
+    stunBind: flags.stun === false
+      ? undefined
+      : asUsageError(() =>
+        parseHostPort(flags.stunBind ?? DEFAULT_STUN_BIND, "--stun-bind address")
+      ),
+    accessTokens,
+    allowedEndpoints: flags.allowedEndpoint?.map((id) => asUsageError(() => EndpointId.parse(id))),
+    maxClients: flags.maxClients ?? DEFAULT_MAX_CLIENTS,
+    rateLimitBytesPerSecond: flags.rateLimit,
+  };
+}
+
+/** Runs the relay until Ctrl-C. */
+export async function runRelay(settings: RelaySettings, out: Output): Promise<void> {
+  const relay = createRelayServer({
+    accessTokens: settings.accessTokens,
+    allowedEndpoints: settings.allowedEndpoints,
+    maxClients: settings.maxClients,
+    rateLimitBytesPerSecond: settings.rateLimitBytesPerSecond,
+    pkarr: createPkarrHandler(),
+    log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
+  });
+  const tls = settings.tls
+    ? {
+      cert: await readUserFile(settings.tls.certFile, "TLS certificate", MAX_LIST_FILE_BYTES),
+      key: await readUserFile(settings.tls.keyFile, "TLS key", MAX_LIST_FILE_BYTES),
+    }
+    : undefined;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: settings.bind.host,
+      port: settings.bind.port,
+      ...tls,
+      onListen() {},
+      // A failing handler must never take the relay down for everyone.
+      onError: () => new Response("Internal error", { status: 500 }),
+    }, (request) => relay.handle(request));
+  } catch (error) {
+    throw new Error(
+      `Cannot listen on ${formatHostPort(settings.bind.host, settings.bind.port)}: ${
+        describeBindError(error)
+      }`,
+    );
+  }
+  const scheme = tls ? "https" : "http";
+  out.info(
+    `Relay listening on ${scheme}://${formatHostPort(server.addr.hostname, server.addr.port)}/`,
+  );
+  if (settings.accessTokens.length > 0) {
+    out.info(`Access: ${settings.accessTokens.length} token(s)`);
+  }
+  if (settings.allowedEndpoints) {
+    out.info(`Access: ${settings.allowedEndpoints.length} endpoint(s)`);
+  }
+
+  let stun: Deno.DatagramConn | undefined;
+  if (settings.stunBind) {
+    try {
+      stun = Deno.listenDatagram({
+        transport: "udp",
+        hostname: settings.stunBind.host,
+        port: settings.stunBind.port,
+      });
+    } catch (error) {
+      await server.shutdown();
+      throw new Error(
+        `Cannot listen for STUN on ${
+          formatHostPort(settings.stunBind.host, settings.stunBind.port)
+        }: ${describeBindError(error)} (or pass --no-stun)`,
+      );
+    }
+    const addr = stun.addr as Deno.NetAddr;
+    out.info(`STUN on udp ${formatHostPort(addr.hostname, addr.port)}`);
+  }
+  const answering = stun ? answerStun(stun) : Promise.resolve();
+  out.info("Relay ready");
+
+  await shutdownSignal();
+  out.info("Shutting down");
+  relay.close();
+  stun?.close();
+  await answering;
+  await server.shutdown();
+}
+
+async function answerStun(socket: Deno.DatagramConn): Promise<void> {
+  const buffer = new Uint8Array(2_048);
+  for (;;) {
+    let datagram: Uint8Array, from: Deno.Addr;
+    try {
+      [datagram, from] = await socket.receive(buffer);
+    } catch {
+      return;
+    }
+    const answer = stunResponse(datagram, from as Deno.NetAddr);
+    if (answer) await socket.send(answer, from).catch(() => {});
+  }
+}
+
+function describeBindError(error: unknown): string {
+  return error instanceof Deno.errors.AddrInUse
+    ? "address already in use"
+    : (error as Error).message;
+}
