@@ -9,6 +9,7 @@ import type { SecretKey } from "../identity/mod.ts";
 import {
   decodeRelayFrame,
   encodeRelayFrame,
+  MAX_FRAME_SIZE,
   MAX_PACKET_SIZE,
   RELAY_SUBPROTOCOLS,
   type RelayFrame,
@@ -16,6 +17,7 @@ import {
   type RelayProtocolVersion,
 } from "./frames.ts";
 import { signChallenge } from "./handshake.ts";
+import { connectWebSocket, type WebSocketConnection } from "./websocket_client.ts";
 
 /** First reconnect delay; doubles up to {@linkcode MAX_BACKOFF_MS}. */
 const MIN_BACKOFF_MS = 1_000;
@@ -69,7 +71,7 @@ export class RelayRefusedError extends Error {
 export class RelayClient {
   readonly #options: RelayClientOptions;
   readonly #url: string;
-  #socket: WebSocket | undefined;
+  #socket: WebSocketConnection | undefined;
   #version: RelayProtocolVersion = 2;
   #connected = false;
   #closed = false;
@@ -160,36 +162,23 @@ export class RelayClient {
     this.#queue = [];
     this.#firstConnect.reject(new Error("the relay client was closed"));
     try {
-      this.#socket?.close(1000, "closing");
+      this.#socket?.close();
     } catch { /* closed */ }
     this.#setConnected(false);
   }
 
-  #open(): void {
+  async #open(): Promise<void> {
     if (this.#closed) return;
-    let socket: WebSocket;
-    try {
-      socket = new WebSocket(this.#url, [RELAY_SUBPROTOCOLS[2], RELAY_SUBPROTOCOLS[1]]);
-    } catch (error) {
-      this.#options.log?.debug(`relay ${this.#options.url}: ${(error as Error).message}`);
-      return this.#retry();
-    }
-    this.#socket = socket;
-    socket.binaryType = "arraybuffer";
     let challenged = false;
-    this.#arm(CONNECT_TIMEOUT_MS, () => socket.close(1000, "handshake timed out"));
-    socket.onopen = () => {
-      this.#version = socket.protocol === RELAY_SUBPROTOCOLS[1] ? 1 : 2;
-    };
-    socket.onmessage = (event) => {
-      if (!(event.data instanceof ArrayBuffer)) return socket.close(4002, "text message");
+    let socket: WebSocketConnection;
+    const handle = (message: Uint8Array) => {
       let frame: RelayFrame;
       try {
-        frame = decodeRelayFrame(new Uint8Array(event.data), this.#version);
+        frame = decodeRelayFrame(message, this.#version);
       } catch (error) {
         if (!(error instanceof RelayFrameError)) throw error;
         this.#options.log?.debug(`relay ${this.#options.url}: ${error.message}`);
-        return socket.close(4002, "protocol error");
+        return socket.close();
       }
       if (!this.#connected) {
         if (frame.type === "server-challenge" && !challenged) {
@@ -206,9 +195,9 @@ export class RelayClient {
             ),
           );
           this.#closed = true;
-          return socket.close(1000, "refused");
+          return socket.close();
         }
-        return socket.close(4002, `unexpected ${frame.type} before authentication`);
+        return socket.close();
       }
       this.#armPing();
       switch (frame.type) {
@@ -232,11 +221,28 @@ export class RelayClient {
           return;
         default:
           // Health and Status are informational.
-          this.#options.log?.debug(`relay ${this.#options.url}: ${JSON.stringify(frame.type)}`);
+          this.#options.log?.debug(`relay ${this.#options.url}: ${frame.type}`);
       }
     };
-    socket.onclose = () => this.#lost();
-    socket.onerror = () => {};
+    try {
+      socket = await connectWebSocket(this.#url, {
+        protocols: [RELAY_SUBPROTOCOLS[2], RELAY_SUBPROTOCOLS[1]],
+        maxMessage: MAX_FRAME_SIZE,
+        onMessage: handle,
+        onClose: (reason) => {
+          this.#options.log?.debug(`relay ${this.#options.url}: ${reason}`);
+          this.#lost();
+        },
+      });
+    } catch (error) {
+      this.#options.log?.debug((error as Error).message);
+      return this.#retry();
+    }
+    if (this.#closed) return socket.close();
+    this.#socket = socket;
+    this.#version = socket.protocol === RELAY_SUBPROTOCOLS[1] ? 1 : 2;
+    this.#arm(CONNECT_TIMEOUT_MS, () => socket.close());
+    socket.start();
   }
 
   #authenticated(): void {
@@ -254,7 +260,7 @@ export class RelayClient {
     this.#arm(PING_INTERVAL_MS, () => {
       this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
       this.#send({ type: "ping", data: this.#pendingPing });
-      this.#arm(PONG_TIMEOUT_MS, () => this.#socket?.close(1000, "no pong in time"));
+      this.#arm(PONG_TIMEOUT_MS, () => this.#socket?.close());
     });
   }
 

@@ -1,0 +1,276 @@
+/**
+ * A WebSocket client (RFC 6455) on a TCP connection with Nagle's algorithm off.
+ * Deno's built-in WebSocket offers no TCP_NODELAY, and a relay carries small
+ * QUIC packets back to back: with Nagle on, the second of two waited for the
+ * peer's delayed ACK (~25 ms a round trip, measured through the relay).
+ * @module
+ */
+import {
+  encodeClientFrame,
+  FrameParser,
+  Opcode,
+  WebSocketProtocolError,
+} from "./_websocket_frames.ts";
+
+/** Largest response head accepted during the upgrade. */
+const MAX_HEAD_BYTES = 16 * 1024;
+const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/** Options of {@linkcode connectWebSocket}. */
+export interface WebSocketOptions {
+  /** Subprotocols offered, most preferred first. */
+  protocols: string[];
+  /** Largest message accepted from the server. */
+  maxMessage: number;
+  /** Each binary message (a fresh buffer the caller may keep). */
+  onMessage(message: Uint8Array): void;
+  /** Once, when the connection has ended for any reason. */
+  onClose(reason: string): void;
+}
+
+/** An open WebSocket connection. */
+export interface WebSocketConnection {
+  /** The subprotocol the server chose. */
+  readonly protocol: string;
+  /** Bytes handed to `send` and not yet written to the socket. */
+  readonly bufferedAmount: number;
+  /**
+   * Starts delivering messages to `onMessage` (once). Separate from opening so
+   * the caller holds the connection before the first message asks for a reply.
+   */
+  start(): void;
+  /** Sends one binary message. */
+  send(message: Uint8Array): void;
+  /** Ends the connection (a close frame, then the socket). */
+  close(): void;
+}
+
+/**
+ * Opens a WebSocket to a `ws://` or `wss://` URL.
+ * @throws {Error} naming the URL when the connection or the upgrade fails.
+ */
+export async function connectWebSocket(
+  url: string,
+  options: WebSocketOptions,
+): Promise<WebSocketConnection> {
+  const target = new URL(url);
+  const secure = target.protocol === "wss:";
+  const port = Number(target.port) || (secure ? 443 : 80);
+  const hostname = target.hostname.replace(/^\[|\]$/g, "");
+  let conn: Deno.Conn;
+  const tcp = await Deno.connect({ hostname, port });
+  tcp.setNoDelay(true);
+  try {
+    conn = secure ? await Deno.startTls(tcp, { hostname }) : tcp;
+  } catch (error) {
+    tcp.close();
+    throw error;
+  }
+  try {
+    const key = encodeBase64(crypto.getRandomValues(new Uint8Array(16)));
+    const request = [
+      `GET ${target.pathname}${target.search} HTTP/1.1`,
+      `Host: ${target.host}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      `Sec-WebSocket-Key: ${key}`,
+      "Sec-WebSocket-Version: 13",
+      `Sec-WebSocket-Protocol: ${options.protocols.join(", ")}`,
+      "",
+      "",
+    ].join("\r\n");
+    await writeAll(conn, new TextEncoder().encode(request));
+    const { head, rest } = await readHead(conn);
+    const [status, ...lines] = head.split("\r\n");
+    if (!/^HTTP\/1\.1 101\b/.test(status)) throw new Error(`the server answered '${status}'`);
+    const headers = new Map(
+      lines.map((line) => {
+        const i = line.indexOf(":");
+        return [line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim()] as const;
+      }),
+    );
+    const expected = encodeBase64(
+      new Uint8Array(
+        await crypto.subtle.digest("SHA-1", new TextEncoder().encode(key + ACCEPT_GUID)),
+      ),
+    );
+    if (headers.get("sec-websocket-accept") !== expected) {
+      throw new Error("the server's Sec-WebSocket-Accept does not match");
+    }
+    const protocol = headers.get("sec-websocket-protocol") ?? "";
+    if (!options.protocols.includes(protocol)) {
+      throw new Error(`the server chose no offered subprotocol ('${protocol}')`);
+    }
+    return new Connection(conn, protocol, options, rest);
+  } catch (error) {
+    conn.close();
+    throw new Error(`Cannot open a WebSocket to ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+class Connection implements WebSocketConnection {
+  readonly protocol: string;
+  readonly #conn: Deno.Conn;
+  readonly #options: WebSocketOptions;
+  #queue: Uint8Array[] = [];
+  #buffered = 0;
+  #writing = false;
+  #closed = false;
+  #early: Uint8Array | undefined;
+
+  constructor(conn: Deno.Conn, protocol: string, options: WebSocketOptions, early: Uint8Array) {
+    this.#conn = conn;
+    this.protocol = protocol;
+    this.#options = options;
+    this.#early = early;
+  }
+
+  start(): void {
+    const early = this.#early;
+    if (!early) return;
+    this.#early = undefined;
+    this.#read(early);
+  }
+
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  send(message: Uint8Array): void {
+    this.#enqueue(Opcode.Binary, message);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#enqueue(Opcode.Close, Uint8Array.of(0x03, 0xe8)); // 1000: normal closure
+    this.#end("closed by us");
+  }
+
+  #enqueue(opcode: number, payload: Uint8Array): void {
+    if (this.#closed) return;
+    const frame = encodeClientFrame(opcode, payload, crypto.getRandomValues(new Uint8Array(4)));
+    this.#queue.push(frame);
+    this.#buffered += frame.length;
+    if (!this.#writing) this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0) {
+        // Everything queued goes out in one write: with Nagle off, fewer segments.
+        const frames = this.#queue;
+        this.#queue = [];
+        const bytes = frames.length === 1 ? frames[0] : joinAll(frames);
+        await writeAll(this.#conn, bytes);
+        this.#buffered -= bytes.length;
+      }
+    } catch (error) {
+      this.#end(`write failed: ${(error as Error).message}`);
+    } finally {
+      this.#writing = false;
+      if (this.#closed) this.#closeSocket();
+    }
+  }
+
+  async #read(early: Uint8Array): Promise<void> {
+    const parser = new FrameParser(this.#options.maxMessage);
+    let fragments: Uint8Array[] = [];
+    let reason = "the server closed the connection";
+    try {
+      let chunk = early;
+      for (;;) {
+        for (const frame of parser.push(chunk)) {
+          switch (frame.opcode) {
+            case Opcode.Binary:
+            case Opcode.Continuation:
+              fragments.push(frame.payload);
+              if (frame.fin) {
+                this.#options.onMessage(fragments.length === 1 ? fragments[0] : joinAll(fragments));
+                fragments = [];
+              }
+              break;
+            case Opcode.Ping:
+              this.#enqueue(Opcode.Pong, frame.payload);
+              break;
+            case Opcode.Pong:
+              break;
+            case Opcode.Close:
+              this.#enqueue(Opcode.Close, frame.payload.subarray(0, 2));
+              throw new ClosedByServer();
+            default:
+              throw new WebSocketProtocolError(`unexpected opcode ${frame.opcode}`);
+          }
+        }
+        if (this.#closed) return;
+        // A fresh buffer per read: frames handed on are views into it.
+        const buffer = new Uint8Array(64 * 1024);
+        const n = await this.#conn.read(buffer);
+        if (n === null) break;
+        chunk = buffer.subarray(0, n);
+      }
+    } catch (error) {
+      if (!(error instanceof ClosedByServer)) reason = (error as Error).message;
+    }
+    this.#end(reason);
+  }
+
+  #end(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#writing) this.#closeSocket();
+    this.#options.onClose(reason);
+  }
+
+  #closeSocket(): void {
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+class ClosedByServer extends Error {}
+
+function encodeBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array }> {
+  let received: Uint8Array = new Uint8Array(0);
+  const buffer = new Uint8Array(4096);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("the connection ended during the upgrade");
+    received = joinAll([received, buffer.subarray(0, n)]);
+    for (let i = 3; i < received.length; i++) {
+      if (
+        received[i - 3] === 13 && received[i - 2] === 10 && received[i - 1] === 13 &&
+        received[i] === 10
+      ) {
+        return {
+          head: new TextDecoder().decode(received.subarray(0, i - 3)),
+          rest: received.slice(i + 1),
+        };
+      }
+    }
+    if (received.length > MAX_HEAD_BYTES) throw new Error("the upgrade response is too large");
+  }
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
+}
+
+function joinAll(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
