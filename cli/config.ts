@@ -23,6 +23,7 @@ type Schema = { readonly [key: string]: FieldType };
 // the key next to it work from any working directory.
 const SCHEMAS = {
   "server.iroh": {
+    relay_urls: "string[]",
     secret: "string",
     secret_file: "path",
     bind: "string",
@@ -32,6 +33,7 @@ const SCHEMAS = {
     allowed_sources: { tcp: "string[]", udp: "string[]" },
   },
   "client.iroh": {
+    relay_urls: "string[]",
     server_node_id: "string",
     server_addrs: "string[]",
     request_source: "string",

@@ -6,6 +6,12 @@
 import { Command } from "commander";
 import { tokenFormatError } from "../../core/auth/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
+import {
+  AllAttemptsFailedError,
+  type ConnectAttempt,
+  firstToConnect,
+} from "../../core/connect/mod.ts";
+import { dialViaRelay, relayWebSocketUrl } from "../../core/relay/mod.ts";
 import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
 import {
   ALPN,
@@ -43,6 +49,7 @@ import {
 export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, VerboseFlag {
   serverNodeId?: string;
   serverAddr?: string[];
+  relayUrl?: string[];
   authToken?: string;
   authTokenFile?: string;
 }
@@ -51,6 +58,8 @@ export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, VerboseFlag 
 export interface ClientIrohSettings {
   serverId: EndpointId;
   serverAddrs: { hostname: string; port: number }[];
+  /** Relays the server is reachable at. */
+  relayUrls: string[];
   source: Source;
   target: { host: string; port: number };
   token: string;
@@ -63,6 +72,9 @@ export function clientIrohCommand(): Command {
     .option("-n, --server-node-id <id>", "EndpointId of the server")
     .addOption(
       repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
+    )
+    .addOption(
+      repeatable("--relay-url <url>", "a relay the server is reachable at (repeatable)"),
     );
   forwardOptions(command)
     .option("--auth-token <token>", "authentication token")
@@ -104,9 +116,11 @@ export async function resolveClientIrohSettings(
     )
   );
   const addrs = pick(flags.serverAddr, file.server_addrs) ?? [];
-  if (addrs.length === 0) {
+  const relayUrls = pick(flags.relayUrl, file.relay_urls) ?? [];
+  for (const url of relayUrls) asUsageError(() => relayWebSocketUrl(url));
+  if (addrs.length === 0 && relayUrls.length === 0) {
     throw new UsageError(
-      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints)",
+      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints) or --relay-url URL (a relay the server uses)",
     );
   }
   const source = parseSourceSetting(
@@ -117,6 +131,7 @@ export async function resolveClientIrohSettings(
   );
   return {
     serverId,
+    relayUrls,
     serverAddrs: addrs.map((a) => {
       const { host, port } = asUsageError(() => parseHostPort(a, "--server-addr"));
       return { hostname: host, port };
@@ -182,14 +197,39 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
   const local: LocalTarget = bindTarget(settings.source.protocol, settings.target);
   let session: ClientSession;
   try {
-    const conn = await dialQuic({
-      addrs: await resolveServerAddrs(settings.serverAddrs, out),
-      endpointId: settings.serverId,
-      alpn: ALPN,
+    const direct = settings.serverAddrs.length > 0
+      ? await resolveServerAddrs(settings.serverAddrs, out)
+      : [];
+    // Every path at once; the first to authenticate the server's key is used.
+    const attempts: ConnectAttempt[] = [
+      ...(direct.length > 0
+        ? [{
+          label: "direct",
+          connect: () => dialQuic({ addrs: direct, endpointId: settings.serverId, alpn: ALPN }),
+        }]
+        : []),
+      ...settings.relayUrls.map((url) => ({
+        label: `relay ${url}`,
+        connect: () =>
+          dialViaRelay({
+            relayUrl: url,
+            serverId: settings.serverId,
+            alpn: ALPN,
+            log: { debug: (line: string) => out.debug(line) },
+          }),
+      })),
+    ];
+    const { conn, label } = await firstToConnect(attempts).catch((error) => {
+      // One path: its own error, which may be a ConnectError handled below.
+      throw error instanceof AllAttemptsFailedError && error.failures.length === 1
+        ? error.failures[0].error
+        : error;
     });
     out.info(
-      `Connected to server ${settings.serverId} at ${
-        formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)
+      `Connected to server ${settings.serverId} ${
+        label === "direct"
+          ? `at ${formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`
+          : `through ${label}`
       }`,
     );
     session = await openClientSession(

@@ -150,3 +150,28 @@ Deno.test("resolveClientIrohSettings() names the flag of a bad or contradictory 
     /^Use either --auth-token or --auth-token-file, not both$/,
   );
 });
+
+Deno.test("client settings: a relay alone is a way to reach the server; a bad relay URL is named", async () => {
+  const { serverAddr: _, ...withoutAddr } = FLAGS;
+  const settings = await resolveClientIrohSettings({
+    ...withoutAddr,
+    relayUrl: ["http://127.0.0.1:3340"],
+  });
+  assert.deepEqual(settings.relayUrls, ["http://127.0.0.1:3340"]);
+  assert.deepEqual(settings.serverAddrs, []);
+  await rejectsAsUsage(resolveClientIrohSettings(withoutAddr), /--server-addr .* or --relay-url/);
+  await rejectsAsUsage(
+    resolveClientIrohSettings({ ...FLAGS, relayUrl: ["ftp://relay"] }),
+    /Invalid relay URL 'ftp:\/\/relay'/,
+  );
+  const config = parseConfig(
+    `role = "client"\n[iroh]\nrelay_urls = ["https://relay.example/"]\n`,
+    "c.toml",
+    "client",
+    "iroh",
+  );
+  assert.deepEqual(
+    (await resolveClientIrohSettings(withoutAddr, config)).relayUrls,
+    ["https://relay.example/"],
+  );
+});

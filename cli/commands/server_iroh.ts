@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
+import { relayWebSocketUrl, serveViaRelay } from "../../core/relay/mod.ts";
 import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
   type AllowList,
@@ -37,6 +38,9 @@ import {
   verboseOption,
 } from "./shared_flags.ts";
 
+/** How long start-up waits for each relay before going on without it. */
+const RELAY_READY_WAIT_MS = 5_000;
+
 /** Default `--max-sessions`. */
 export const DEFAULT_MAX_SESSIONS = 100;
 
@@ -48,6 +52,7 @@ export interface ServerIrohFlags extends ConfigFlags, AllowedNetworkFlags, Verbo
   secret?: string;
   secretFile?: string;
   bind?: string;
+  relayUrl?: string[];
 }
 
 /** Everything the server needs, checked. */
@@ -59,6 +64,8 @@ export interface ServerIrohSettings {
   allowedUdp: AllowList;
   maxSessions: number;
   bind: { host: string; port: number };
+  /** Relays to be reachable at (the first is the home relay). */
+  relayUrls: string[];
 }
 
 /** Defines the command. */
@@ -77,7 +84,10 @@ export function serverIrohCommand(): Command {
     )
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
-    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)");
+    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
+    .addOption(
+      repeatable("--relay-url <url>", "be reachable through this relay too (repeatable)"),
+    );
   return verboseOption(command).action(async (flags: ServerIrohFlags) => {
     const config = await loadModeConfig(flags, "server", "iroh");
     await runServerIroh(
@@ -122,7 +132,10 @@ export async function resolveServerIrohSettings(
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
   }
   const bindText = pick(flags.bind, file.bind);
+  const relayUrls = pick(flags.relayUrl, file.relay_urls) ?? [];
+  for (const url of relayUrls) asUsageError(() => relayWebSocketUrl(url));
   return {
+    relayUrls,
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens,
@@ -210,10 +223,36 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   out.info(`EndpointId: ${settings.secretKey.endpointId}`);
   for (const addr of dialableAddresses(listener.addr)) out.info(`Listening on ${addr}`);
   out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
+  const wildcard = settings.bind.host === "::" || settings.bind.host === "0.0.0.0";
+  const presences = settings.relayUrls.map((url) => {
+    out.info(`Relay: ${url}`);
+    return serveViaRelay({
+      relayUrl: url,
+      secretKey: settings.secretKey,
+      listenerPort: listener.addr.port,
+      listenerHostname: wildcard ? undefined : listener.addr.hostname,
+      log: { debug: (line) => out.debug(line) },
+      onStateChange: (connected) =>
+        limits.warnings.report(
+          `relay ${url} ${connected}`,
+          connected ? `Relay ${url}: connected` : `Relay ${url}: lost, reconnecting`,
+        ),
+    });
+  });
   out.debug(
     `allowed TCP: ${settings.allowedTcp.networks.map((n) => n.text).join(", ") || "none"}; ` +
       `allowed UDP: ${settings.allowedUdp.networks.map((n) => n.text).join(", ") || "none"}; ` +
       `max sessions: ${settings.maxSessions}`,
+  );
+  // Clients through a relay reach us only once we are there: wait a little for it.
+  await Promise.all(
+    presences.map((presence, i) =>
+      presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) =>
+        out.warn(
+          `${(error as Error).message}; still trying in the background (${settings.relayUrls[i]})`,
+        )
+      )
+    ),
   );
   out.info("Waiting for clients to connect...");
 
@@ -246,6 +285,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   })();
   await shutdownSignal();
   out.info("Shutting down");
+  for (const presence of presences) presence.close();
   listener.close();
   await serving;
   limits.warnings.close();

@@ -32,3 +32,4 @@ export {
 } from "./ice_connect.ts";
 export type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
 export { memoryChannelPair } from "./memory_channel.ts";
+export { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "./first_to_connect.ts";

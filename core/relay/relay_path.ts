@@ -112,6 +112,11 @@ export interface ServeViaRelayOptions {
   secretKey: SecretKey;
   /** The port of the server's QUIC listener on this machine. */
   listenerPort: number;
+  /**
+   * The address the listener is bound to, when it is not a wildcard. Default
+   * 127.0.0.1 (a `0.0.0.0` or dual-stack `::` listener receives it).
+   */
+  listenerHostname?: string;
   /** Sent to relays that require one. */
   accessToken?: string;
   /** Relay state changes. */
@@ -143,9 +148,11 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
   const shims = new Map<string, Shim>();
   const listener: Deno.NetAddr = {
     transport: "udp",
-    hostname: "127.0.0.1",
+    hostname: options.listenerHostname ?? "127.0.0.1",
     port: options.listenerPort,
   };
+  // The shims talk to the listener from the same address family.
+  const shimHost = listener.hostname.includes(":") ? "::1" : "127.0.0.1";
   const closeShim = (key: string) => {
     const shim = shims.get(key);
     if (!shim) return;
@@ -163,7 +170,7 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
       }
       if (oldest) closeShim(oldest[0]);
     }
-    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: shimHost, port: 0 });
     const shim = { socket, lastActive: Date.now() };
     shims.set(key, shim);
     const peer = source.slice();

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { memoryConnectionPair, type PeerConnection } from "../transport/mod.ts";
+import { AllAttemptsFailedError, firstToConnect } from "./first_to_connect.ts";
+
+const later = <T>(ms: number, value: () => T) =>
+  new Promise<T>((resolve) => setTimeout(() => resolve(value()), ms));
+
+Deno.test("firstToConnect() takes the first success and closes a later one", async () => {
+  const [slow] = memoryConnectionPair();
+  const [fast] = memoryConnectionPair();
+  const result = await firstToConnect([
+    { label: "slow", connect: () => later(50, () => slow) },
+    { label: "fast", connect: () => later(5, () => fast) },
+    { label: "broken", connect: () => Promise.reject(new Error("no route")) },
+  ]);
+  assert.equal(result.label, "fast");
+  assert.equal(result.conn, fast);
+  const info = await slow.closed;
+  assert.match(info.reason, /another path was faster/);
+  fast.close();
+});
+
+Deno.test("firstToConnect() reports every failure when none connects", async () => {
+  const error = await firstToConnect([
+    { label: "direct", connect: () => Promise.reject(new Error("timed out")) },
+    { label: "relay", connect: () => Promise.reject(new Error("refused")) },
+  ]).catch((e) => e);
+  assert.ok(error instanceof AllAttemptsFailedError);
+  assert.match(error.message, /direct: timed out; relay: refused/);
+  const single = await firstToConnect([
+    { label: "direct", connect: (): Promise<PeerConnection> => Promise.reject(new Error("only")) },
+  ]).catch((e) => e);
+  assert.equal(single.message, "only");
+});

@@ -1,0 +1,92 @@
+// iroh mode through `tunnel relay`: the client knows only the EndpointId and
+// the relay; TCP, UDP (large datagrams too) and refusals work as direct.
+import assert from "node:assert/strict";
+import { generateToken } from "../../core/auth/mod.ts";
+import {
+  ManagedProcess,
+  runCli,
+  startClient,
+  startServer,
+  startTcpEchoServer,
+  startUdpEchoServer,
+  transferPayload,
+  tunnelCommandArgs,
+} from "../harness/mod.ts";
+
+async function startRelay() {
+  const proc = ManagedProcess.spawn(Deno.execPath(), {
+    args: tunnelCommandArgs(["relay", "--bind", "127.0.0.1:0", "--no-stun"]),
+  });
+  const line = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
+  await proc.waitForLine("Relay ready", { timeoutMs: 20_000 });
+  return { proc, url: line.replace("Relay listening on ", "") };
+}
+
+Deno.test("through the relay: TCP and UDP forward, the path is named, a wrong token is refused", async () => {
+  const relay = await startRelay();
+  await using _relay = relay.proc;
+  const token = generateToken();
+  await using tcpEcho = startTcpEchoServer();
+  await using udpEcho = startUdpEchoServer();
+  await using server = await startServer({
+    authTokens: token,
+    bind: "127.0.0.1:0",
+    extraArgs: ["--relay-url", relay.url],
+  });
+  assert.ok(server.lines().includes(`Relay: ${relay.url}`));
+
+  await using tcp = await startClient({
+    serverNodeId: server.endpointId,
+    source: `tcp://127.0.0.1:${tcpEcho.port}`,
+    authToken: token,
+    extraArgs: ["--relay-url", relay.url],
+  });
+  assert.ok(
+    tcp.lines().some((l) => l.includes(`through relay ${relay.url}`)),
+    tcp.lines().join("\n"),
+  );
+  const { sent, received } = await transferPayload(tcp.localPort, 4 << 20);
+  assert.equal(received.sha256, sent.sha256);
+
+  await using udp = await startClient({
+    serverNodeId: server.endpointId,
+    source: `udp://127.0.0.1:${udpEcho.port}`,
+    authToken: token,
+    extraArgs: ["--relay-url", relay.url],
+  });
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const size of [10, 1_400, 60_000]) {
+      const payload = crypto.getRandomValues(new Uint8Array(size));
+      let reply: Uint8Array | undefined;
+      for (let attempt = 0; attempt < 5 && !reply; attempt++) {
+        await socket.send(payload, {
+          transport: "udp",
+          hostname: "127.0.0.1",
+          port: udp.localPort,
+        });
+        const timer = new Promise<null>((r) => setTimeout(() => r(null), 2_000));
+        reply = (await Promise.race([socket.receive(), timer]))?.[0];
+      }
+      assert.deepEqual(reply, payload, `${size} bytes`);
+    }
+  } finally {
+    socket.close();
+  }
+
+  const refused = await runCli([
+    "client",
+    "--server-node-id",
+    server.endpointId,
+    "--relay-url",
+    relay.url,
+    "--source",
+    `tcp://127.0.0.1:${tcpEcho.port}`,
+    "--target",
+    "127.0.0.1:0",
+    "--auth-token",
+    generateToken(),
+  ]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /invalid authentication token/);
+});
