@@ -1,5 +1,6 @@
 import {
   type EchoServer,
+  ManagedProcess,
   runCli,
   type Sshd,
   startClient,
@@ -7,13 +8,14 @@ import {
   startSshd,
   startTcpEchoServer,
   TUNNEL_MAIN,
+  tunnelCommandArgs,
   type TunnelServer,
   TunnelStartError,
 } from "../tests/harness/mod.ts";
 import { startSocatForward, startSshForward } from "./port_forward.ts";
 
 /** The ways traffic can reach a local service in the benchmark. */
-export type PathKind = "direct" | "socat" | "ssh -L" | "tunnel";
+export type PathKind = "direct" | "socat" | "ssh -L" | "tunnel" | "tunnel via relay";
 
 /** A path could not be set up; the message is the one-line reason shown in the table. */
 export class PathUnavailable extends Error {
@@ -30,6 +32,8 @@ export interface TunnelHandle {
   server: TunnelServer;
   /** A token the server accepts. */
   token: string;
+  /** The URL of the `tunnel relay` the server is also reachable through. */
+  relayUrl: string;
 }
 
 /**
@@ -99,7 +103,7 @@ export class BenchEnvironment implements AsyncDisposable {
   ): Promise<number> {
     const transport = options.transport ?? "tcp";
     if (path === "direct") return Promise.resolve(targetPort);
-    if (transport === "udp" && path !== "tunnel") {
+    if (transport === "udp" && !path.startsWith("tunnel")) {
       return Promise.reject(new PathUnavailable(`${path} does not forward UDP here`));
     }
     const key = `${path} ${transport} ${targetPort} ${options.localPort ?? 0}`;
@@ -128,19 +132,22 @@ export class BenchEnvironment implements AsyncDisposable {
     transport: "tcp" | "udp",
     localPort: number | undefined,
   ): Promise<number> {
-    if (path === "tunnel") {
-      const { server, token } = await this.tunnel();
+    if (path === "tunnel" || path === "tunnel via relay") {
+      const { server, token, relayUrl } = await this.tunnel();
+      const via = path === "tunnel"
+        ? { serverAddr: server.addr }
+        : { extraArgs: ["--relay-url", relayUrl] };
       try {
         const client = await startClient({
           serverNodeId: server.endpointId,
-          serverAddr: server.addr,
+          ...via,
           source: `${transport}://127.0.0.1:${targetPort}`,
           target: `127.0.0.1:${localPort ?? 0}`,
           authToken: token,
           mainModule: this.#mainModule,
         });
         this.#cleanups.push(() => client.stop());
-        this.tunnelTimings.push({ what: `client ${transport} ready`, ms: client.readyMs });
+        this.tunnelTimings.push({ what: `${path} client ${transport} ready`, ms: client.readyMs });
         return client.localPort;
       } catch (error) {
         throw new PathUnavailable(firstLine(error));
@@ -171,10 +178,22 @@ export class BenchEnvironment implements AsyncDisposable {
       throw new PathUnavailable(`generate-token failed: ${why}`);
     }
     try {
-      const server = await startServer({ authTokens: token, mainModule: this.#mainModule });
+      const relay = ManagedProcess.spawn(Deno.execPath(), {
+        args: tunnelCommandArgs(["relay", "--bind", "127.0.0.1:0", "--no-stun"], {
+          mainModule: this.#mainModule,
+        }),
+      });
+      this.#cleanups.push(() => relay.stop());
+      const listening = await relay.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
+      const relayUrl = listening.replace("Relay listening on ", "");
+      const server = await startServer({
+        authTokens: token,
+        mainModule: this.#mainModule,
+        extraArgs: ["--relay-url", relayUrl],
+      });
       this.#cleanups.push(() => server.stop());
       this.tunnelTimings.push({ what: "server ready", ms: server.readyMs });
-      return { server, token };
+      return { server, token, relayUrl };
     } catch (error) {
       throw new PathUnavailable(firstLine(error));
     }

@@ -13,7 +13,8 @@ const CLIENTS = 3;
  */
 export const tunnelStartup: BenchSuite = {
   name: "tunnel-startup",
-  description: "tunnel client spawn-to-ready and first-byte times (median of 3 fresh clients)",
+  description:
+    "tunnel client spawn-to-ready and first-byte times, direct and via relay (median of 3 fresh clients)",
   async run(env) {
     const table = `Tunnel set-up (median of ${CLIENTS} fresh clients)`;
     const values = (ready: number | null, firstByte: number | null) => ({
@@ -32,24 +33,39 @@ export const tunnelStartup: BenchSuite = {
       }];
     }
     const echoPort = env.echoPort();
-    const ready: number[] = [];
-    const firstByte: number[] = [];
-    const failures: string[] = [];
-    for (let i = 0; i < CLIENTS; i++) {
-      try {
-        await using client = await startClient({
-          serverNodeId: tunnel.server.endpointId,
-          serverAddr: tunnel.server.addr,
-          source: `tcp://127.0.0.1:${echoPort}`,
-          authToken: tunnel.token,
-          mainModule: env.mainModule,
-        });
-        ready.push(client.readyMs);
-        firstByte.push(await firstEcho(client.localPort));
-      } catch (error) {
-        failures.push(reasonOf(error));
+    // Each path's clients: spawn to ready, then first local byte echoed.
+    const measure = async (via: { serverAddr?: string; extraArgs?: string[] }) => {
+      const ready: number[] = [];
+      const firstByte: number[] = [];
+      const failures: string[] = [];
+      for (let i = 0; i < CLIENTS; i++) {
+        try {
+          await using client = await startClient({
+            serverNodeId: tunnel.server.endpointId,
+            ...via,
+            source: `tcp://127.0.0.1:${echoPort}`,
+            authToken: tunnel.token,
+            mainModule: env.mainModule,
+          });
+          ready.push(client.readyMs);
+          firstByte.push(await firstEcho(client.localPort));
+        } catch (error) {
+          failures.push(reasonOf(error));
+        }
       }
-    }
+      return { ready, firstByte, failures };
+    };
+    const clientRow = (path: string, m: Awaited<ReturnType<typeof measure>>): BenchRow => ({
+      table,
+      path,
+      values: values(
+        m.ready.length ? median(m.ready) : null,
+        m.firstByte.length ? median(m.firstByte) : null,
+      ),
+      note: m.failures.length ? `${m.failures.length} failed: ${m.failures[0]}` : "",
+    });
+    const direct = await measure({ serverAddr: tunnel.server.addr });
+    const relayed = await measure({ extraArgs: ["--relay-url", tunnel.relayUrl] });
     const server = env.tunnelTimings.find((timing) => timing.what === "server ready");
     const rows: BenchRow[] = [
       {
@@ -58,15 +74,8 @@ export const tunnelStartup: BenchSuite = {
         values: values(server?.ms ?? null, null),
         note: "spawn to ready, once",
       },
-      {
-        table,
-        path: "tunnel client",
-        values: values(
-          ready.length ? median(ready) : null,
-          firstByte.length ? median(firstByte) : null,
-        ),
-        note: failures.length ? `${failures.length} failed: ${failures[0]}` : "",
-      },
+      clientRow("tunnel client", direct),
+      clientRow("tunnel client via relay", relayed),
     ];
     return rows;
   },

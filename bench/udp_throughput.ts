@@ -17,18 +17,25 @@ const LENGTHS = [1000, 1400];
  */
 export const udpThroughput: BenchSuite = {
   name: "udp-throughput",
-  description: `iperf3 UDP -b ${BITRATE} -l ${LENGTHS.join("/")}: MB/s and loss, direct vs tunnel`,
+  description: `iperf3 UDP -b ${BITRATE} -l ${
+    LENGTHS.join("/")
+  }: MB/s and loss, direct vs tunnel (direct and via relay)`,
   async run(env, options) {
     const table = `UDP (iperf3 -u -b ${BITRATE}, ${options.durationSec} s)`;
     // iperf3 uses TCP (control) and UDP (data) on the same port number.
     const iperfPort = freePort({ transport: "tcp+udp" });
-    const tunnelPort = freePort({ transport: "tcp+udp" });
+    const tunnelPorts = {
+      tunnel: freePort({ transport: "tcp+udp" }),
+      "tunnel via relay": freePort({ transport: "tcp+udp" }),
+    };
     const rows: BenchRow[] = [];
     for (const length of LENGTHS) {
-      for (const path of ["direct", "tunnel"] as const) {
+      for (const path of ["direct", "tunnel", "tunnel via relay"] as const) {
         const label = `${path} -l ${length}`;
         try {
-          const port = await udpPort(env, path, iperfPort, tunnelPort);
+          const port = path === "direct"
+            ? iperfPort
+            : await udpPort(env, path, iperfPort, tunnelPorts[path]);
           const result = await runIperf3({
             serverPort: iperfPort,
             clientPort: port,
@@ -62,12 +69,11 @@ export const udpThroughput: BenchSuite = {
 // UDP tunnel, both on one local port number (the environment reuses them by key).
 async function udpPort(
   env: BenchEnvironment,
-  path: "direct" | "tunnel",
+  path: "tunnel" | "tunnel via relay",
   iperfPort: number,
   localPort: number,
 ): Promise<number> {
-  if (path === "direct") return iperfPort;
-  await env.forward("tunnel", iperfPort, { transport: "tcp", localPort });
-  await env.forward("tunnel", iperfPort, { transport: "udp", localPort });
+  await env.forward(path, iperfPort, { transport: "tcp", localPort });
+  await env.forward(path, iperfPort, { transport: "udp", localPort });
   return localPort;
 }
