@@ -8,7 +8,7 @@
  * differently in the two.
  * @module
  */
-import { EndpointId } from "../identity/mod.ts";
+import { encodeBase32, EndpointId } from "../identity/mod.ts";
 
 /** The z-base-32 alphabet, in value order. */
 const ALPHABET = "ybndrfg8ejkmcpqxot1uwisza345h769";
@@ -30,20 +30,7 @@ export const Z32_KEY_LENGTH = 52;
  * ```
  */
 export function encodeZ32(bytes: Uint8Array): string {
-  let out = "";
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(buffer >>> bits) & 31];
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
-  return out;
+  return encodeBase32(bytes, ALPHABET);
 }
 
 /**

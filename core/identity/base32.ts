@@ -8,8 +8,11 @@ const LOOKUP: Record<string, number> = Object.fromEntries(
   [...ALPHABET].map((char, index) => [char, index]),
 );
 
-/** Encodes bytes as lowercase unpadded base32. */
-export function encodeBase32(bytes: Uint8Array): string {
+/**
+ * Encodes bytes as unpadded base32, most significant bit first: RFC 4648's
+ * lowercase alphabet by default, or another 32-character alphabet (z-base-32).
+ */
+export function encodeBase32(bytes: Uint8Array, alphabet: string = ALPHABET): string {
   let out = "";
   let buffer = 0;
   let bits = 0;
@@ -18,11 +21,11 @@ export function encodeBase32(bytes: Uint8Array): string {
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += ALPHABET[(buffer >>> bits) & 31];
+      out += alphabet[(buffer >>> bits) & 31];
     }
     buffer &= (1 << bits) - 1;
   }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  if (bits > 0) out += alphabet[(buffer << (5 - bits)) & 31];
   return out;
 }
 

@@ -20,3 +20,4 @@ export {
   trustAnchorFor,
 } from "./certificate.ts";
 export { readSecretKeyFile, writeSecretKeyFile } from "./key_file.ts";
+export { encodeBase32 } from "./base32.ts";
