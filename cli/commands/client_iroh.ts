@@ -11,6 +11,7 @@ import {
   type ConnectAttempt,
   firstToConnect,
 } from "../../core/connect/mod.ts";
+import { resolveRecord } from "../../core/discovery/mod.ts";
 import { dialViaRelay, relayWebSocketUrl } from "../../core/relay/mod.ts";
 import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
 import {
@@ -33,6 +34,7 @@ import { resolveServerAddrs } from "./server_addrs.ts";
 import { modeHelp } from "./mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
 import {
+  checkHttpUrl,
   type ConfigFlags,
   configOptions,
   type ForwardFlags,
@@ -50,6 +52,7 @@ export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, VerboseFlag 
   serverNodeId?: string;
   serverAddr?: string[];
   relayUrl?: string[];
+  dnsServer?: string;
   authToken?: string;
   authTokenFile?: string;
 }
@@ -60,6 +63,8 @@ export interface ClientIrohSettings {
   serverAddrs: { hostname: string; port: number }[];
   /** Relays the server is reachable at. */
   relayUrls: string[];
+  /** The pkarr relay to look the server's record up at. */
+  dnsServer?: string;
   source: Source;
   target: { host: string; port: number };
   token: string;
@@ -75,6 +80,10 @@ export function clientIrohCommand(): Command {
     )
     .addOption(
       repeatable("--relay-url <url>", "a relay the server is reachable at (repeatable)"),
+    )
+    .option(
+      "--dns-server <url>",
+      "look the server's signed discovery record up at this pkarr relay",
     );
   forwardOptions(command)
     .option("--auth-token <token>", "authentication token")
@@ -118,9 +127,11 @@ export async function resolveClientIrohSettings(
   const addrs = pick(flags.serverAddr, file.server_addrs) ?? [];
   const relayUrls = pick(flags.relayUrl, file.relay_urls) ?? [];
   for (const url of relayUrls) asUsageError(() => relayWebSocketUrl(url));
-  if (addrs.length === 0 && relayUrls.length === 0) {
+  const dnsServer = pick(flags.dnsServer, file.dns_server);
+  if (dnsServer !== undefined) asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
+  if (addrs.length === 0 && relayUrls.length === 0 && dnsServer === undefined) {
     throw new UsageError(
-      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints) or --relay-url URL (a relay the server uses)",
+      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses) or --dns-server URL (where it publishes)",
     );
   }
   const source = parseSourceSetting(
@@ -132,6 +143,7 @@ export async function resolveClientIrohSettings(
   return {
     serverId,
     relayUrls,
+    dnsServer,
     serverAddrs: addrs.map((a) => {
       const { host, port } = asUsageError(() => parseHostPort(a, "--server-addr"));
       return { hostname: host, port };
@@ -191,15 +203,46 @@ async function resolveToken(
   return text.trim();
 }
 
+/**
+ * The server's relays and addresses from its signed record.
+ * @throws {Error} naming the pkarr relay when it has no record or cannot be asked.
+ */
+async function discover(serverId: EndpointId, dnsServer: string, out: Output) {
+  const record = await resolveRecord(serverId, { relayUrl: dnsServer });
+  if (!record) {
+    throw new Error(
+      `No discovery record for ${serverId} at ${dnsServer}: is the server running with --dns-server ${dnsServer}?`,
+    );
+  }
+  out.debug(
+    `discovery: relays ${record.relayUrls.join(", ") || "none"}; addresses ${
+      record.addrs.map((a) => formatHostPort(a.hostname, a.port)).join(", ") || "none"
+    }`,
+  );
+  if (record.relayUrls.length === 0 && record.addrs.length === 0) {
+    throw new Error(
+      `The discovery record of ${serverId} at ${dnsServer} names no relay or address`,
+    );
+  }
+  return record;
+}
+
 /** Runs the client until Ctrl-C or until the server goes away. */
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {
   // Bind first: a port in use is the user's to fix before anyone is dialed.
   const local: LocalTarget = bindTarget(settings.source.protocol, settings.target);
   let session: ClientSession;
   try {
-    const direct = settings.serverAddrs.length > 0
-      ? await resolveServerAddrs(settings.serverAddrs, out)
-      : [];
+    const found = settings.dnsServer === undefined
+      ? undefined
+      : await discover(settings.serverId, settings.dnsServer, out);
+    const relayUrls = [...new Set([...settings.relayUrls, ...(found?.relayUrls ?? [])])];
+    const direct = [
+      ...(settings.serverAddrs.length > 0
+        ? await resolveServerAddrs(settings.serverAddrs, out)
+        : []),
+      ...(found?.addrs ?? []),
+    ];
     // Every path at once; the first to authenticate the server's key is used.
     const attempts: ConnectAttempt[] = [
       ...(direct.length > 0
@@ -208,7 +251,7 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
           connect: () => dialQuic({ addrs: direct, endpointId: settings.serverId, alpn: ALPN }),
         }]
         : []),
-      ...settings.relayUrls.map((url) => ({
+      ...relayUrls.map((url) => ({
         label: `relay ${url}`,
         connect: () =>
           dialViaRelay({

@@ -159,7 +159,10 @@ Deno.test("client settings: a relay alone is a way to reach the server; a bad re
   });
   assert.deepEqual(settings.relayUrls, ["http://127.0.0.1:3340"]);
   assert.deepEqual(settings.serverAddrs, []);
-  await rejectsAsUsage(resolveClientIrohSettings(withoutAddr), /--server-addr .* or --relay-url/);
+  await rejectsAsUsage(
+    resolveClientIrohSettings(withoutAddr),
+    /--server-addr .*, --relay-url .* or --dns-server/,
+  );
   await rejectsAsUsage(
     resolveClientIrohSettings({ ...FLAGS, relayUrl: ["ftp://relay"] }),
     /Invalid relay URL 'ftp:\/\/relay'/,

@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
+import { startPublishing } from "../../core/discovery/mod.ts";
 import { relayWebSocketUrl, serveViaRelay } from "../../core/relay/mod.ts";
 import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
@@ -30,6 +31,7 @@ import { loadSecretKey } from "./server_key_commands.ts";
 import {
   type AllowedNetworkFlags,
   allowedNetworkOptions,
+  checkHttpUrl,
   type ConfigFlags,
   configOptions,
   loadModeConfig,
@@ -53,6 +55,7 @@ export interface ServerIrohFlags extends ConfigFlags, AllowedNetworkFlags, Verbo
   secretFile?: string;
   bind?: string;
   relayUrl?: string[];
+  dnsServer?: string;
 }
 
 /** Everything the server needs, checked. */
@@ -66,6 +69,8 @@ export interface ServerIrohSettings {
   bind: { host: string; port: number };
   /** Relays to be reachable at (the first is the home relay). */
   relayUrls: string[];
+  /** The pkarr relay discovery records are published to. */
+  dnsServer?: string;
 }
 
 /** Defines the command. */
@@ -87,6 +92,10 @@ export function serverIrohCommand(): Command {
     .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
     .addOption(
       repeatable("--relay-url <url>", "be reachable through this relay too (repeatable)"),
+    )
+    .option(
+      "--dns-server <url>",
+      "publish a signed discovery record (relays, addresses) to this pkarr relay",
     );
   return verboseOption(command).action(async (flags: ServerIrohFlags) => {
     const config = await loadModeConfig(flags, "server", "iroh");
@@ -134,8 +143,11 @@ export async function resolveServerIrohSettings(
   const bindText = pick(flags.bind, file.bind);
   const relayUrls = pick(flags.relayUrl, file.relay_urls) ?? [];
   for (const url of relayUrls) asUsageError(() => relayWebSocketUrl(url));
+  const dnsServer = pick(flags.dnsServer, file.dns_server);
+  if (dnsServer !== undefined) asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
   return {
     relayUrls,
+    dnsServer,
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens,
@@ -254,6 +266,26 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       )
     ),
   );
+  const publisher = settings.dnsServer === undefined ? undefined : startPublishing({
+    secretKey: settings.secretKey,
+    pkarrUrl: settings.dnsServer,
+    contents: () => ({
+      relayUrls: settings.relayUrls,
+      addrs: dialableAddresses(listener.addr).flatMap((text) => {
+        try {
+          const { host, port } = parseHostPort(text);
+          return [{ hostname: host, port }];
+        } catch {
+          return []; // "[::]:7000 (all interfaces; ...)": nothing dialable to publish
+        }
+      }),
+    }),
+    onError: (error) => limits.warnings.report("publish", `discovery: ${error.message}`),
+  });
+  if (publisher) {
+    await publisher.first;
+    out.info(`Discovery: publishing to ${settings.dnsServer}`);
+  }
   out.info("Waiting for clients to connect...");
 
   const sessions = new SessionLimiter(settings.maxSessions);
@@ -285,6 +317,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   })();
   await shutdownSignal();
   out.info("Shutting down");
+  publisher?.stop();
   for (const presence of presences) presence.close();
   listener.close();
   await serving;

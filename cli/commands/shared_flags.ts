@@ -140,3 +140,18 @@ export function parseSourceSetting(text: string): Source {
 export function parseTargetSetting(text: string): { host: string; port: number } {
   return asUsageError(() => parseHostPort(text, "--target address"));
 }
+
+/**
+ * Checks a URL flag.
+ * @throws {TypeError} naming `flag` unless `url` is an http(s) URL.
+ */
+export function checkHttpUrl(url: string, flag: string): URL {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch { /* below */ }
+  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new TypeError(`Invalid ${flag} '${url}': expected an http:// or https:// URL`);
+  }
+  return parsed;
+}

@@ -70,4 +70,10 @@ export {
   publishRecord,
   resolveRecord,
 } from "./pkarr_client.ts";
+export {
+  type Publisher,
+  type PublisherOptions,
+  REPUBLISH_INTERVAL_MS,
+  startPublishing,
+} from "./publisher.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";

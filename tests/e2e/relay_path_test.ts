@@ -90,3 +90,45 @@ Deno.test("through the relay: TCP and UDP forward, the path is named, a wrong to
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /invalid authentication token/);
 });
+
+Deno.test("discovery: a client given only the EndpointId and the pkarr relay finds the server", async () => {
+  const relay = await startRelay();
+  await using _relay = relay.proc;
+  const dns = `${relay.url.replace(/\/$/, "")}/pkarr`;
+  const token = generateToken();
+  await using echo = startTcpEchoServer();
+  await using server = await startServer({
+    authTokens: token,
+    bind: "127.0.0.1:0",
+    extraArgs: ["--relay-url", relay.url, "--dns-server", dns],
+  });
+  assert.ok(server.lines().includes(`Discovery: publishing to ${dns}`), server.lines().join("\n"));
+  await using client = await startClient({
+    serverNodeId: server.endpointId,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+    extraArgs: ["--dns-server", dns],
+  });
+  const { sent, received } = await transferPayload(client.localPort, 1 << 20);
+  assert.equal(received.sha256, sent.sha256);
+
+  // An EndpointId nobody published: the error names the server it asked.
+  const unknown = await runCli([
+    "client",
+    "--server-node-id",
+    "a".repeat(52),
+    "--dns-server",
+    dns,
+    "--source",
+    `tcp://127.0.0.1:${echo.port}`,
+    "--target",
+    "127.0.0.1:0",
+    "--auth-token",
+    token,
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    new RegExp(`No discovery record for a{52} at ${dns.replace(/[.]/g, "\\.")}`),
+  );
+});

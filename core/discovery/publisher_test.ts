@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { SecretKey } from "../identity/mod.ts";
+import { resolveRecord } from "./pkarr_client.ts";
+import { createPkarrHandler } from "./pkarr_store.ts";
+import { startPublishing } from "./publisher.ts";
+
+Deno.test("startPublishing() publishes at once, and again newer on demand", async () => {
+  const store = createPkarrHandler();
+  const fetchStore =
+    ((input: Request | URL | string, init?: RequestInit) =>
+      store(new Request(input, init))) as typeof fetch;
+  const key = SecretKey.generate();
+  let relay = "http://127.0.0.1:3340/";
+  const errors: Error[] = [];
+  const publisher = startPublishing({
+    secretKey: key,
+    pkarrUrl: "http://dns.test/pkarr",
+    contents: () => ({ relayUrls: [relay], addrs: [{ hostname: "192.0.2.7", port: 7000 }] }),
+    onError: (error) => errors.push(error),
+    fetch: fetchStore,
+  });
+  try {
+    await publisher.first;
+    const resolve = () =>
+      resolveRecord(key.endpointId, { relayUrl: "http://dns.test/pkarr", fetch: fetchStore });
+    assert.deepEqual((await resolve())?.relayUrls, ["http://127.0.0.1:3340/"]);
+    relay = "http://127.0.0.1:4440/";
+    await publisher.publish();
+    assert.deepEqual((await resolve())?.relayUrls, ["http://127.0.0.1:4440/"]);
+    assert.deepEqual(errors, []);
+  } finally {
+    publisher.stop();
+  }
+});
