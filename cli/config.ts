@@ -54,6 +54,20 @@ const SCHEMAS = {
   },
 } as const satisfies Record<`${Role}.${Mode}`, Schema>;
 
+// `tunnel relay -c relay.toml`: one [relay] section, no role or mode.
+const RELAY_SCHEMA = {
+  bind: "string",
+  tls_cert: "path",
+  tls_key: "path",
+  stun_bind: "string",
+  stun: "boolean",
+  access_tokens: "string[]",
+  access_tokens_file: "path",
+  allowed_endpoints: "string[]",
+  max_clients: "integer",
+  rate_limit: "integer",
+} as const satisfies Schema;
+
 /** The TypeScript type of a value the schema type `T` accepts. */
 type FieldValue<T> = T extends "string" | "path" ? string
   : T extends "string[]" ? string[]
@@ -176,6 +190,42 @@ export function parseConfig(text: string, path: string, role: Role, mode?: Mode)
   );
   // checkTable has just checked the section against SCHEMAS, which ModeConfig is built from.
   return { path, role, mode: fileMode, values } as Config;
+}
+
+/** The values of a relay config file's `[relay]` section, paths resolved. */
+export type RelayConfig = TableValues<typeof RELAY_SCHEMA>;
+
+/**
+ * Reads and checks a `tunnel relay` config file.
+ * @throws {Error} naming the file when it cannot be read or is larger than 1 MiB.
+ * @throws {ConfigError} naming the file and the offending key or value.
+ */
+export async function loadRelayConfig(path: string): Promise<RelayConfig> {
+  return parseRelayConfig(await readUserFile(path, "config", MAX_LIST_FILE_BYTES), path);
+}
+
+/**
+ * Checks relay config text; see {@linkcode loadRelayConfig}.
+ * @throws {ConfigError}
+ */
+export function parseRelayConfig(text: string, path: string): RelayConfig {
+  const fail = (why: string) => new ConfigError(`Invalid config '${path}': ${why}`);
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw fail(`not valid TOML (${(error as Error).message.split("\n")[0]})`);
+  }
+  for (const key of Object.keys(doc)) {
+    if (key !== "relay") {
+      throw fail(`unknown key '${key}' (a relay config has one [relay] section)`);
+    }
+  }
+  const section = doc.relay ?? {};
+  if (!isTable(section)) throw fail(`'relay' must be a table ([relay])`);
+  checkTable(section as Record<string, unknown>, RELAY_SCHEMA, "relay", fail);
+  const base = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "./";
+  return resolvePaths(section as Record<string, unknown>, RELAY_SCHEMA, base) as RelayConfig;
 }
 
 function isTable(value: unknown): boolean {

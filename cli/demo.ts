@@ -108,6 +108,8 @@ async function main(): Promise<number> {
     console.log("3. tunnel server (fresh identity, allows 127.0.0.0/8):");
     const server = tunnel([
       "server",
+      "--no-relay", // a loopback demo needs no relay and no public discovery
+      "--no-dns",
       "--bind",
       "127.0.0.1:0",
       "--allowed-tcp",
@@ -126,6 +128,8 @@ async function main(): Promise<number> {
       "client",
       "--server-node-id",
       id,
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       addr,
       "--source",

@@ -12,7 +12,7 @@ import {
   firstToConnect,
 } from "../../core/connect/mod.ts";
 import { resolveRecord } from "../../core/discovery/mod.ts";
-import { dialViaRelay, relayWebSocketUrl } from "../../core/relay/mod.ts";
+import { dialViaRelay } from "../../core/relay/mod.ts";
 import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
 import {
   ALPN,
@@ -27,6 +27,7 @@ import {
 import type { Config, ModeConfig } from "../config.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
 import { pick, repeatable } from "../options.ts";
+import { type IrohPathFlags, irohPathOptions, resolveIrohPaths } from "./iroh_paths.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
@@ -34,7 +35,6 @@ import { resolveServerAddrs } from "./server_addrs.ts";
 import { modeHelp } from "./mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
 import {
-  checkHttpUrl,
   type ConfigFlags,
   configOptions,
   type ForwardFlags,
@@ -48,11 +48,9 @@ import {
 } from "./shared_flags.ts";
 
 /** The command line of `tunnel client [iroh]`, as commander parses it. */
-export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, VerboseFlag {
+export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, IrohPathFlags, VerboseFlag {
   serverNodeId?: string;
   serverAddr?: string[];
-  relayUrl?: string[];
-  dnsServer?: string;
   authToken?: string;
   authTokenFile?: string;
 }
@@ -61,9 +59,13 @@ export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, VerboseFlag 
 export interface ClientIrohSettings {
   serverId: EndpointId;
   serverAddrs: { hostname: string; port: number }[];
-  /** Relays the server is reachable at. */
+  /** Relays the server is reachable at, named by the user. */
   relayUrls: string[];
-  /** The pkarr relay to look the server's record up at. */
+  /** Whether the relays the server's record names are tried (not with `--no-relay`). */
+  discoveredRelays: boolean;
+  /** Only relay paths: no direct address is dialed. */
+  relayOnly: boolean;
+  /** The pkarr relay to look the server's record up at (none: no lookup). */
   dnsServer?: string;
   source: Source;
   target: { host: string; port: number };
@@ -77,15 +79,8 @@ export function clientIrohCommand(): Command {
     .option("-n, --server-node-id <id>", "EndpointId of the server")
     .addOption(
       repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
-    )
-    .addOption(
-      repeatable("--relay-url <url>", "a relay the server is reachable at (repeatable)"),
-    )
-    .option(
-      "--dns-server <url>",
-      "look the server's signed discovery record up at this pkarr relay",
     );
-  forwardOptions(command)
+  forwardOptions(irohPathOptions(command, "client"))
     .option("--auth-token <token>", "authentication token")
     .option("--auth-token-file <file>", "file holding the authentication token");
   return verboseOption(command).action(async (flags: ClientIrohFlags) => {
@@ -125,13 +120,13 @@ export async function resolveClientIrohSettings(
     )
   );
   const addrs = pick(flags.serverAddr, file.server_addrs) ?? [];
-  const relayUrls = pick(flags.relayUrl, file.relay_urls) ?? [];
-  for (const url of relayUrls) asUsageError(() => relayWebSocketUrl(url));
-  const dnsServer = pick(flags.dnsServer, file.dns_server);
-  if (dnsServer !== undefined) asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
-  if (addrs.length === 0 && relayUrls.length === 0 && dnsServer === undefined) {
+  const paths = resolveIrohPaths(flags, file);
+  if (paths.relayOnly && addrs.length > 0) {
+    throw new UsageError("--relay-only dials no direct address: drop --server-addr");
+  }
+  if (addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined) {
     throw new UsageError(
-      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses) or --dns-server URL (where it publishes)",
+      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses) or drop --no-dns",
     );
   }
   const source = parseSourceSetting(
@@ -142,8 +137,10 @@ export async function resolveClientIrohSettings(
   );
   return {
     serverId,
-    relayUrls,
-    dnsServer,
+    relayUrls: paths.relayUrls,
+    discoveredRelays: flags.relay !== false,
+    relayOnly: paths.relayOnly,
+    dnsServer: paths.dnsServer,
     serverAddrs: addrs.map((a) => {
       const { host, port } = asUsageError(() => parseHostPort(a, "--server-addr"));
       return { hostname: host, port };
@@ -207,8 +204,13 @@ async function resolveToken(
  * The server's relays and addresses from its signed record.
  * @throws {Error} naming the pkarr relay when it has no record or cannot be asked.
  */
-async function discover(serverId: EndpointId, dnsServer: string, out: Output) {
-  const record = await resolveRecord(serverId, { relayUrl: dnsServer });
+async function discover(
+  serverId: EndpointId,
+  dnsServer: string,
+  out: Output,
+  signal: AbortSignal,
+) {
+  const record = await resolveRecord(serverId, { relayUrl: dnsServer, signal });
   if (!record) {
     throw new Error(
       `No discovery record for ${serverId} at ${dnsServer}: is the server running with --dns-server ${dnsServer}?`,
@@ -227,46 +229,64 @@ async function discover(serverId: EndpointId, dnsServer: string, out: Output) {
   return record;
 }
 
+/** The error of the one path there was, else the summary of all. */
+function unwrapSingleFailure(error: unknown): unknown {
+  return error instanceof AllAttemptsFailedError && error.failures.length === 1
+    ? unwrapSingleFailure(error.failures[0].error)
+    : error;
+}
+
 /** Runs the client until Ctrl-C or until the server goes away. */
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {
   // Bind first: a port in use is the user's to fix before anyone is dialed.
   const local: LocalTarget = bindTarget(settings.source.protocol, settings.target);
   let session: ClientSession;
   try {
-    const found = settings.dnsServer === undefined
-      ? undefined
-      : await discover(settings.serverId, settings.dnsServer, out);
-    const relayUrls = [...new Set([...settings.relayUrls, ...(found?.relayUrls ?? [])])];
-    const direct = [
-      ...(settings.serverAddrs.length > 0
-        ? await resolveServerAddrs(settings.serverAddrs, out)
-        : []),
-      ...(found?.addrs ?? []),
-    ];
-    // Every path at once; the first to authenticate the server's key is used.
+    const direct = settings.serverAddrs.length > 0
+      ? await resolveServerAddrs(settings.serverAddrs, out)
+      : [];
+    const dialDirect = (addrs: { hostname: string; port: number }[]): ConnectAttempt => ({
+      label: "direct",
+      connect: () => dialQuic({ addrs, endpointId: settings.serverId, alpn: ALPN }),
+    });
+    const dialRelay = (url: string): ConnectAttempt => ({
+      label: `relay ${url}`,
+      connect: () =>
+        dialViaRelay({
+          relayUrl: url,
+          serverId: settings.serverId,
+          alpn: ALPN,
+          log: { debug: (line: string) => out.debug(line) },
+        }),
+    });
+    // Every path at once, the lookup among them; the first to authenticate the server's key wins.
     const attempts: ConnectAttempt[] = [
-      ...(direct.length > 0
-        ? [{
-          label: "direct",
-          connect: () => dialQuic({ addrs: direct, endpointId: settings.serverId, alpn: ALPN }),
-        }]
-        : []),
-      ...relayUrls.map((url) => ({
-        label: `relay ${url}`,
-        connect: () =>
-          dialViaRelay({
-            relayUrl: url,
-            serverId: settings.serverId,
-            alpn: ALPN,
-            log: { debug: (line: string) => out.debug(line) },
-          }),
-      })),
+      ...(direct.length > 0 ? [dialDirect(direct)] : []),
+      ...settings.relayUrls.map(dialRelay),
     ];
+    const dnsServer = settings.dnsServer;
+    if (dnsServer !== undefined) {
+      attempts.push({
+        label: `discovery at ${dnsServer}`,
+        connect: async (signal) => {
+          const found = await discover(settings.serverId, dnsServer, out, signal);
+          const relays = settings.discoveredRelays
+            ? found.relayUrls.filter((url) => !settings.relayUrls.includes(url))
+            : [];
+          const addrs = settings.relayOnly ? [] : found.addrs;
+          const more = [...(addrs.length > 0 ? [dialDirect(addrs)] : []), ...relays.map(dialRelay)];
+          if (more.length === 0) {
+            throw new Error(
+              `The discovery record of ${settings.serverId} at ${dnsServer} names no path this client may use`,
+            );
+          }
+          return await firstToConnect(more);
+        },
+      });
+    }
     const { conn, label } = await firstToConnect(attempts).catch((error) => {
       // One path: its own error, which may be a ConnectError handled below.
-      throw error instanceof AllAttemptsFailedError && error.failures.length === 1
-        ? error.failures[0].error
-        : error;
+      throw unwrapSingleFailure(error);
     });
     out.info(
       `Connected to server ${settings.serverId} ${

@@ -115,7 +115,7 @@ Deno.test("resolveClientIrohSettings() names each missing setting's flag and con
     /^Missing --server-node-id \(or 'server_node_id' in the config file\)$/,
   );
   await rejectsAsUsage(
-    resolveClientIrohSettings(without("serverAddr")),
+    resolveClientIrohSettings({ ...without("serverAddr"), dns: false }),
     /^No way to reach the server: pass --server-addr HOST:PORT/,
   );
   await rejectsAsUsage(
@@ -160,8 +160,16 @@ Deno.test("client settings: a relay alone is a way to reach the server; a bad re
   assert.deepEqual(settings.relayUrls, ["http://127.0.0.1:3340"]);
   assert.deepEqual(settings.serverAddrs, []);
   await rejectsAsUsage(
-    resolveClientIrohSettings(withoutAddr),
-    /--server-addr .*, --relay-url .* or --dns-server/,
+    resolveClientIrohSettings({ ...withoutAddr, dns: false }),
+    /--server-addr .*, --relay-url .* or drop --no-dns/,
+  );
+  // With nothing but the EndpointId, the client looks the server up (iroh's pkarr relay).
+  const byId = await resolveClientIrohSettings(withoutAddr);
+  assert.equal(byId.dnsServer, "https://dns.iroh.link/pkarr");
+  assert.equal(byId.discoveredRelays, true);
+  await rejectsAsUsage(
+    resolveClientIrohSettings({ ...FLAGS, relayOnly: true }),
+    /--relay-only dials no direct address: drop --server-addr/,
   );
   await rejectsAsUsage(
     resolveClientIrohSettings({ ...FLAGS, relayUrl: ["ftp://relay"] }),

@@ -10,7 +10,8 @@ import { EndpointId } from "../../core/identity/mod.ts";
 import { createRelayServer, DEFAULT_MAX_CLIENTS } from "../../core/relay/mod.ts";
 import { stunResponse } from "../../core/stun/mod.ts";
 import { formatHostPort, parseHostPort } from "../../core/tunnel/mod.ts";
-import { positiveInteger, repeatable, shutdownSignal } from "../options.ts";
+import { loadRelayConfig, type RelayConfig } from "../config.ts";
+import { pick, positiveInteger, repeatable, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
@@ -22,6 +23,7 @@ export const DEFAULT_STUN_BIND = "[::]:3478";
 
 /** The command line of `tunnel relay`, as commander parses it. */
 export interface RelayFlags {
+  config?: string;
   bind?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -50,6 +52,7 @@ export interface RelaySettings {
 export function relayCommand(): Command {
   return new Command("relay")
     .description("run a relay for iroh mode: relay protocol, pkarr discovery records and STUN")
+    .option("-c, --config <file>", "TOML file with a [relay] section (flags override its values)")
     .option("--bind <host:port>", `address of the HTTP(S) server (default ${DEFAULT_RELAY_BIND})`)
     .option("--tls-cert <file>", "serve HTTPS with this certificate chain (PEM)")
     .option("--tls-key <file>", "the private key of --tls-cert (PEM)")
@@ -78,47 +81,59 @@ export function relayCommand(): Command {
     )
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {
-      await runRelay(await resolveRelaySettings(flags), new Output(flags.verbose));
+      const config = flags.config === undefined ? {} : await loadRelayConfig(flags.config);
+      await runRelay(await resolveRelaySettings(flags, config), new Output(flags.verbose));
     });
 }
 
 /**
- * Checks the flags.
- * @throws {UsageError} naming the first bad or contradictory flag.
+ * Merges the flags over the config file's `[relay]` values and checks them.
+ * @throws {UsageError} naming the first bad or contradictory setting.
  */
-export async function resolveRelaySettings(flags: RelayFlags): Promise<RelaySettings> {
-  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
-    throw new UsageError("Use --tls-cert and --tls-key together");
+export async function resolveRelaySettings(
+  flags: RelayFlags,
+  config: RelayConfig = {},
+): Promise<RelaySettings> {
+  const tlsCert = pick(flags.tlsCert, config.tls_cert);
+  const tlsKey = pick(flags.tlsKey, config.tls_key);
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new UsageError("Use --tls-cert and --tls-key together (tls_cert and tls_key)");
   }
-  if (flags.stun === false && flags.stunBind !== undefined) {
+  const stunBind = pick(flags.stunBind, config.stun_bind);
+  // commander sets `stun` to true unless --no-stun: only false is a choice made.
+  const stun = flags.stun === false ? false : config.stun ?? true;
+  if (!stun && stunBind !== undefined) {
     throw new UsageError("Use either --no-stun or --stun-bind, not both");
   }
-  const accessTokens = [...(flags.accessToken ?? [])];
-  if (flags.accessTokensFile !== undefined) {
-    const text = await readUserFile(
-      flags.accessTokensFile,
-      "access tokens file",
-      MAX_LIST_FILE_BYTES,
-    );
+  const accessTokens = [...(pick(flags.accessToken, config.access_tokens) ?? [])];
+  const tokensFile = pick(flags.accessTokensFile, config.access_tokens_file);
+  if (tokensFile !== undefined) {
+    const text = await readUserFile(tokensFile, "access tokens file", MAX_LIST_FILE_BYTES);
     // Relay tokens are any text the operator chose (iroh's are), not tunnel tokens.
     accessTokens.push(
       ...text.split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean),
     );
   }
+  const maxClients = pick(flags.maxClients, config.max_clients) ?? DEFAULT_MAX_CLIENTS;
+  const rateLimit = pick(flags.rateLimit, config.rate_limit);
+  for (const [name, value] of [["max_clients", maxClients], ["rate_limit", rateLimit]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new UsageError(`Invalid ${name} ${value}: must be a positive integer`);
+    }
+  }
+  const allowed = pick(flags.allowedEndpoint, config.allowed_endpoints);
   return {
-    bind: asUsageError(() => parseHostPort(flags.bind ?? DEFAULT_RELAY_BIND, "--bind address")),
-    tls: flags.tlsCert && flags.tlsKey
-      ? { certFile: flags.tlsCert, keyFile: flags.tlsKey }
+    bind: asUsageError(() =>
+      parseHostPort(pick(flags.bind, config.bind) ?? DEFAULT_RELAY_BIND, "--bind address")
+    ),
+    tls: tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
+    stunBind: stun
+      ? asUsageError(() => parseHostPort(stunBind ?? DEFAULT_STUN_BIND, "--stun-bind address"))
       : undefined,
-    stunBind: flags.stun === false
-      ? undefined
-      : asUsageError(() =>
-        parseHostPort(flags.stunBind ?? DEFAULT_STUN_BIND, "--stun-bind address")
-      ),
     accessTokens,
-    allowedEndpoints: flags.allowedEndpoint?.map((id) => asUsageError(() => EndpointId.parse(id))),
-    maxClients: flags.maxClients ?? DEFAULT_MAX_CLIENTS,
-    rateLimitBytesPerSecond: flags.rateLimit,
+    allowedEndpoints: allowed?.map((id) => asUsageError(() => EndpointId.parse(id))),
+    maxClients,
+    rateLimitBytesPerSecond: rateLimit,
   };
 }
 

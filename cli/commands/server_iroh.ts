@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { startPublishing } from "../../core/discovery/mod.ts";
-import { relayWebSocketUrl, serveViaRelay } from "../../core/relay/mod.ts";
+import { pickHomeRelay, serveViaRelay } from "../../core/relay/mod.ts";
 import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
   type AllowList,
@@ -29,9 +29,14 @@ import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { modeHelp } from "./mode_help.ts";
 import { loadSecretKey } from "./server_key_commands.ts";
 import {
+  type IrohPathFlags,
+  irohPathOptions,
+  PUBLIC_RELAY_URLS,
+  resolveIrohPaths,
+} from "./iroh_paths.ts";
+import {
   type AllowedNetworkFlags,
   allowedNetworkOptions,
-  checkHttpUrl,
   type ConfigFlags,
   configOptions,
   loadModeConfig,
@@ -47,15 +52,14 @@ const RELAY_READY_WAIT_MS = 5_000;
 export const DEFAULT_MAX_SESSIONS = 100;
 
 /** The command line of `tunnel server [iroh]`, as commander parses it. */
-export interface ServerIrohFlags extends ConfigFlags, AllowedNetworkFlags, VerboseFlag {
+export interface ServerIrohFlags
+  extends ConfigFlags, AllowedNetworkFlags, IrohPathFlags, VerboseFlag {
   authTokens?: string[];
   authTokensFile?: string;
   maxSessions?: number;
   secret?: string;
   secretFile?: string;
   bind?: string;
-  relayUrl?: string[];
-  dnsServer?: string;
 }
 
 /** Everything the server needs, checked. */
@@ -69,7 +73,11 @@ export interface ServerIrohSettings {
   bind: { host: string; port: number };
   /** Relays to be reachable at (the first is the home relay). */
   relayUrls: string[];
-  /** The pkarr relay discovery records are published to. */
+  /** No relay named: the fastest of iroh's public relays is the home relay. */
+  publicRelays: boolean;
+  /** Reachable only through relays: the QUIC listener stays on loopback. */
+  relayOnly: boolean;
+  /** The pkarr relay discovery records are published to (none: no record). */
   dnsServer?: string;
 }
 
@@ -89,23 +97,18 @@ export function serverIrohCommand(): Command {
     )
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
-    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
-    .addOption(
-      repeatable("--relay-url <url>", "be reachable through this relay too (repeatable)"),
-    )
-    .option(
-      "--dns-server <url>",
-      "publish a signed discovery record (relays, addresses) to this pkarr relay",
-    );
-  return verboseOption(command).action(async (flags: ServerIrohFlags) => {
-    const config = await loadModeConfig(flags, "server", "iroh");
-    await runServerIroh(
-      await resolveServerIrohSettings(flags, config, {
-        authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
-      }),
-      new Output(flags.verbose),
-    );
-  });
+    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)");
+  return verboseOption(irohPathOptions(command, "server")).action(
+    async (flags: ServerIrohFlags) => {
+      const config = await loadModeConfig(flags, "server", "iroh");
+      await runServerIroh(
+        await resolveServerIrohSettings(flags, config, {
+          authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
+        }),
+        new Output(flags.verbose),
+      );
+    },
+  );
 }
 
 /** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`. */
@@ -141,20 +144,21 @@ export async function resolveServerIrohSettings(
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
   }
   const bindText = pick(flags.bind, file.bind);
-  const relayUrls = pick(flags.relayUrl, file.relay_urls) ?? [];
-  for (const url of relayUrls) asUsageError(() => relayWebSocketUrl(url));
-  const dnsServer = pick(flags.dnsServer, file.dns_server);
-  if (dnsServer !== undefined) asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
+  const paths = resolveIrohPaths(flags, file);
+  if (paths.relayOnly && bindText !== undefined) {
+    throw new UsageError("--relay-only offers no direct address: drop --bind (or 'bind')");
+  }
   return {
-    relayUrls,
-    dnsServer,
+    ...paths,
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens,
     allowedTcp,
     allowedUdp,
     maxSessions,
-    bind: bindText === undefined
+    bind: paths.relayOnly
+      ? { host: "127.0.0.1", port: 0 }
+      : bindText === undefined
       ? { host: "::", port: 0 }
       : asUsageError(() => parseHostPort(bindText, "--bind address")),
   };
@@ -233,10 +237,26 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
     out.warn("no --secret-file given: using a fresh identity; its EndpointId changes on restart");
   }
   out.info(`EndpointId: ${settings.secretKey.endpointId}`);
-  for (const addr of dialableAddresses(listener.addr)) out.info(`Listening on ${addr}`);
+  const directAddrs = settings.relayOnly ? [] : dialableAddresses(listener.addr);
+  if (settings.relayOnly) out.info("Relay only: no direct address is offered");
+  for (const addr of directAddrs) out.info(`Listening on ${addr}`);
   out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
   const wildcard = settings.bind.host === "::" || settings.bind.host === "0.0.0.0";
-  const presences = settings.relayUrls.map((url) => {
+  let relayUrls = settings.relayUrls;
+  if (settings.publicRelays) {
+    const home = await pickHomeRelay(PUBLIC_RELAY_URLS);
+    if (!home) {
+      out.warn(
+        `none of iroh's public relays answered; trying ${
+          PUBLIC_RELAY_URLS[0]
+        } in the background (or pass --relay-url, or --no-relay)`,
+      );
+    }
+    relayUrls = [home ?? PUBLIC_RELAY_URLS[0]];
+  }
+  // Set once the first publish is under way; relay reconnections republish through it.
+  const discovery: { publisher?: ReturnType<typeof startPublishing> } = {};
+  const presences = relayUrls.map((url) => {
     out.info(`Relay: ${url}`);
     return serveViaRelay({
       relayUrl: url,
@@ -244,11 +264,14 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       listenerPort: listener.addr.port,
       listenerHostname: wildcard ? undefined : listener.addr.hostname,
       log: { debug: (line) => out.debug(line) },
-      onStateChange: (connected) =>
+      onStateChange: (connected) => {
         limits.warnings.report(
           `relay ${url} ${connected}`,
           connected ? `Relay ${url}: connected` : `Relay ${url}: lost, reconnecting`,
-        ),
+        );
+        // A restarted pkarr relay (often the same process) has lost our record.
+        if (connected) discovery.publisher?.publish();
+      },
     });
   });
   out.debug(
@@ -261,7 +284,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
     presences.map((presence, i) =>
       presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) =>
         out.warn(
-          `${(error as Error).message}; still trying in the background (${settings.relayUrls[i]})`,
+          `${(error as Error).message}; still trying in the background (${relayUrls[i]})`,
         )
       )
     ),
@@ -270,8 +293,8 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
     secretKey: settings.secretKey,
     pkarrUrl: settings.dnsServer,
     contents: () => ({
-      relayUrls: settings.relayUrls,
-      addrs: dialableAddresses(listener.addr).flatMap((text) => {
+      relayUrls,
+      addrs: directAddrs.flatMap((text) => {
         try {
           const { host, port } = parseHostPort(text);
           return [{ hostname: host, port }];
@@ -283,6 +306,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
     onError: (error) => limits.warnings.report("publish", `discovery: ${error.message}`),
   });
   if (publisher) {
+    discovery.publisher = publisher;
     await publisher.first;
     out.info(`Discovery: publishing to ${settings.dnsServer}`);
   }

@@ -167,3 +167,28 @@ Deno.test("resolveServerIrohSettings() names the config key of a bad value", asy
     /^Invalid auth token in 'auth_tokens' of config '\/etc\/tunnel\/s\.toml': /,
   );
 });
+
+Deno.test("server settings: iroh's public relays and pkarr relay unless told otherwise", async () => {
+  const defaults = await resolveServerIrohSettings(MINIMAL);
+  assert.equal(defaults.publicRelays, true);
+  assert.deepEqual(defaults.relayUrls, []);
+  assert.equal(defaults.dnsServer, "https://dns.iroh.link/pkarr");
+  const offline = await resolveServerIrohSettings({ ...MINIMAL, relay: false, dns: false });
+  assert.equal(offline.publicRelays, false);
+  assert.deepEqual(offline.relayUrls, []);
+  assert.equal(offline.dnsServer, undefined);
+});
+
+Deno.test("server settings: --relay-only keeps the listener on loopback and refuses --bind", async () => {
+  const relayOnly = await resolveServerIrohSettings({
+    ...MINIMAL,
+    relayUrl: ["http://127.0.0.1:3340"],
+    relayOnly: true,
+  });
+  assert.equal(relayOnly.relayOnly, true);
+  assert.deepEqual(relayOnly.bind, { host: "127.0.0.1", port: 0 });
+  await rejectsAsUsage(
+    resolveServerIrohSettings({ ...MINIMAL, relayOnly: true, bind: "0.0.0.0:7000" }),
+    /^--relay-only offers no direct address: drop --bind/,
+  );
+});

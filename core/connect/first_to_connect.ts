@@ -7,12 +7,24 @@
  */
 import type { PeerConnection } from "../transport/mod.ts";
 
+/** A connection and how it was reached. */
+export interface LabeledConnection {
+  /** The connection. */
+  conn: PeerConnection;
+  /** How it was reached, for the user. */
+  label: string;
+}
+
 /** One way to reach the peer. */
 export interface ConnectAttempt {
   /** How the winner is described to the user ("relay https://…", "127.0.0.1:7000"). */
   label: string;
-  /** Makes the connection. */
-  connect(): Promise<PeerConnection>;
+  /**
+   * Makes the connection. An attempt that itself chose among paths (a lookup
+   * followed by its own race) returns its winner's label with it. `signal`
+   * aborts once another attempt has won: stop early there.
+   */
+  connect(signal: AbortSignal): Promise<PeerConnection | LabeledConnection>;
 }
 
 /** Thrown when every attempt failed; `failures` says how each did. */
@@ -42,19 +54,20 @@ export class AllAttemptsFailedError extends Error {
  * label; later successes are closed.
  * @throws {AllAttemptsFailedError} when all fail (a single failure keeps its message).
  */
-export function firstToConnect(
-  attempts: ConnectAttempt[],
-): Promise<{ conn: PeerConnection; label: string }> {
+export function firstToConnect(attempts: ConnectAttempt[]): Promise<LabeledConnection> {
   return new Promise((resolve, reject) => {
     const failures: { label: string; error: unknown }[] = new Array(attempts.length);
     let pending = attempts.length;
     let won = false;
+    const losers = new AbortController();
     if (pending === 0) return reject(new AllAttemptsFailedError([]));
     attempts.forEach((attempt, index) => {
-      attempt.connect().then((conn) => {
-        if (won) return conn.close({ code: 0, reason: "another path was faster" });
+      attempt.connect(losers.signal).then((result) => {
+        const labeled = "conn" in result ? result : { conn: result, label: attempt.label };
+        if (won) return labeled.conn.close({ code: 0, reason: "another path was faster" });
         won = true;
-        resolve({ conn, label: attempt.label });
+        losers.abort();
+        resolve(labeled);
       }, (error) => {
         failures[index] = { label: attempt.label, error };
         if (--pending === 0 && !won) reject(new AllAttemptsFailedError(failures));

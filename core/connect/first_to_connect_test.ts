@@ -32,3 +32,27 @@ Deno.test("firstToConnect() reports every failure when none connects", async () 
   ]).catch((e) => e);
   assert.equal(single.message, "only");
 });
+
+Deno.test("firstToConnect() aborts the losers' signal and keeps a nested winner's label", async () => {
+  const [nested] = memoryConnectionPair();
+  let loserSignal: AbortSignal | undefined;
+  const result = await firstToConnect([
+    {
+      label: "lookup",
+      connect: () => later(5, () => ({ conn: nested, label: "relay http://found/" })),
+    },
+    {
+      label: "slow",
+      connect: (signal) => {
+        loserSignal = signal;
+        return new Promise<PeerConnection>((_, reject) =>
+          signal.addEventListener("abort", () => reject(new Error("aborted")))
+        );
+      },
+    },
+  ]);
+  assert.equal(result.label, "relay http://found/");
+  assert.equal(result.conn, nested);
+  assert.equal(loserSignal?.aborted, true);
+  nested.close();
+});

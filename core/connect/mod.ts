@@ -32,4 +32,9 @@ export {
 } from "./ice_connect.ts";
 export type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
 export { memoryChannelPair } from "./memory_channel.ts";
-export { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "./first_to_connect.ts";
+export {
+  AllAttemptsFailedError,
+  type ConnectAttempt,
+  firstToConnect,
+  type LabeledConnection,
+} from "./first_to_connect.ts";

@@ -68,6 +68,12 @@ export {
   type RelayServer,
   type RelayServerOptions,
 } from "./server.ts";
+export {
+  HOME_RELAY_PROBE_MS,
+  pickHomeRelay,
+  type PickHomeRelayOptions,
+  relayPingUrl,
+} from "./home_relay.ts";
 export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
 export {
   dialViaRelay,

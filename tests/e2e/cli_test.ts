@@ -75,7 +75,15 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
     await Deno.writeTextFile(`${dir}/tokens.txt`, `# ok\n${generateToken()}\nioops\n`);
     await Deno.writeTextFile(`${dir}/bad.toml`, 'role = "server"\n[iroh]\nmax_sesions = 1\n');
     const token = generateToken();
-    const server = ["server", "--allowed-tcp", "127.0.0.0/8", "--auth-tokens", token];
+    const server = [
+      "server",
+      "--no-relay",
+      "--no-dns",
+      "--allowed-tcp",
+      "127.0.0.0/8",
+      "--auth-tokens",
+      token,
+    ];
     const client = (...args: string[]) => [
       "client",
       "-n",
@@ -86,6 +94,8 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
       "127.0.0.1:0",
       "--auth-token",
       token,
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       "127.0.0.1:9",
       ...args,
@@ -182,6 +192,8 @@ function clientOfNoServer(target: string) {
     "client",
     "-n",
     "a".repeat(52),
+    "--no-relay",
+    "--no-dns",
     "--server-addr",
     "127.0.0.1:9",
     "-s",
@@ -215,6 +227,8 @@ Deno.test("a port in use and an unreachable server are one clear line each", asy
   try {
     const result = await runCli([
       "server",
+      "--no-relay",
+      "--no-dns",
       "--bind",
       `127.0.0.1:${(udpBusy.addr as Deno.NetAddr).port}`,
       "--allowed-tcp",
@@ -335,6 +349,8 @@ Deno.test("`tunnel server --help` and `tunnel client --help` show the default mo
     ],
     client: [
       "--server-node-id",
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       "--source",
       "--target",
@@ -379,11 +395,23 @@ Deno.test("without --unstable-net, server and client say which Deno flag is miss
       timeoutMs: 20_000,
     });
   const commands = [
-    ["server", "--allowed-tcp", "127.0.0.0/8", "--auth-tokens", token, "--bind", "127.0.0.1:0"],
+    [
+      "server",
+      "--no-relay",
+      "--no-dns",
+      "--allowed-tcp",
+      "127.0.0.0/8",
+      "--auth-tokens",
+      token,
+      "--bind",
+      "127.0.0.1:0",
+    ],
     [
       "client",
       "-n",
       "a".repeat(52),
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       "127.0.0.1:9",
       "-s",
@@ -423,6 +451,8 @@ Deno.test("a bad --server-addr is named with the flag and the value", async () =
       "127.0.0.1:0",
       "--auth-token",
       token,
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       ...addr,
     ]);
@@ -456,6 +486,8 @@ Deno.test("a client with a wrong token is sent to the server's operator, not to 
       "client",
       "-n",
       server.endpointId,
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       server.addr,
       "-s",
@@ -494,7 +526,7 @@ Deno.test("config, tokens, token and key files over their size limit are refused
     const tokens = await oversized("tokens.txt", (1 << 20) + 1, `${token}\n`);
     const tokenFile = await oversized("token", 4097, `${token}\n`);
     const key = await oversized("server.key", 4097);
-    const server = ["server", "--allowed-tcp", "127.0.0.0/8"];
+    const server = ["server", "--no-relay", "--no-dns", "--allowed-tcp", "127.0.0.0/8"];
     const cases: [string[], RegExp][] = [
       [
         ["server", "-c", config],
@@ -517,6 +549,8 @@ Deno.test("config, tokens, token and key files over their size limit are refused
           "client",
           "-n",
           "a".repeat(52),
+          "--no-relay",
+          "--no-dns",
           "--server-addr",
           "127.0.0.1:9",
           "-s",
@@ -574,6 +608,8 @@ Deno.test("tokens from TUNNEL_AUTH_TOKENS and TUNNEL_AUTH_TOKEN; a flag wins ove
       "client",
       "-n",
       server.endpointId,
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       server.addr,
       "-s",
@@ -592,6 +628,8 @@ Deno.test("tokens from TUNNEL_AUTH_TOKENS and TUNNEL_AUTH_TOKEN; a flag wins ove
       "client",
       "-n",
       flagged.endpointId,
+      "--no-relay",
+      "--no-dns",
       "--server-addr",
       flagged.addr,
       "-s",
@@ -611,6 +649,8 @@ Deno.test("TUNNEL_LOG that Deno may not read is reported once; a readable unset 
     // Bound to a busy port, the server prints its warnings and stops at once.
     const args = [
       "server",
+      "--no-relay",
+      "--no-dns",
       "--allowed-tcp",
       "127.0.0.0/8",
       "--auth-tokens",

@@ -2,6 +2,8 @@
 // the relay; TCP, UDP (large datagrams too) and refusals work as direct.
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
+import { signRecord } from "../../core/discovery/mod.ts";
+import { SecretKey } from "../../core/identity/mod.ts";
 import {
   ManagedProcess,
   runCli,
@@ -78,6 +80,7 @@ Deno.test("through the relay: TCP and UDP forward, the path is named, a wrong to
     "client",
     "--server-node-id",
     server.endpointId,
+    "--no-dns",
     "--relay-url",
     relay.url,
     "--source",
@@ -131,4 +134,65 @@ Deno.test("discovery: a client given only the EndpointId and the pkarr relay fin
     unknown.stderr,
     new RegExp(`No discovery record for a{52} at ${dns.replace(/[.]/g, "\\.")}`),
   );
+});
+
+Deno.test("--relay-only: the server offers no address, the client finds it by EndpointId alone", async () => {
+  const relay = await startRelay();
+  await using _relay = relay.proc;
+  const dns = `${relay.url.replace(/\/$/, "")}/pkarr`;
+  const token = generateToken();
+  await using echo = startTcpEchoServer();
+  await using server = await startServer({
+    authTokens: token,
+    extraArgs: ["--relay-url", relay.url, "--dns-server", dns, "--relay-only"],
+  });
+  assert.deepEqual(server.addrs, []);
+  assert.ok(server.lines().includes("Relay only: no direct address is offered"));
+  await using client = await startClient({
+    serverNodeId: server.endpointId,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+    extraArgs: ["--dns-server", dns, "--relay-only"],
+  });
+  assert.ok(
+    client.lines().some((l) => l.includes(`through relay ${relay.url}`)),
+    client.lines().join("\n"),
+  );
+  const { sent, received } = await transferPayload(client.localPort, 1 << 20);
+  assert.equal(received.sha256, sent.sha256);
+});
+
+Deno.test("discovery: a record signed by another key is refused, naming the pkarr relay", async () => {
+  const victim = SecretKey.generate();
+  const forger = SecretKey.generate();
+  // A hostile pkarr relay: answers every lookup with a record the forger signed.
+  const forged = signRecord(forger, {
+    relayUrls: ["http://127.0.0.1:9/"],
+    addrs: [{ hostname: "127.0.0.1", port: 9 }],
+    timestampMicros: BigInt(Date.now()) * 1000n,
+  });
+  await using hostile = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response(forged, { headers: { "content-type": "application/x-pkarr-signed-packet" } }),
+  );
+  const dns = `http://127.0.0.1:${hostile.addr.port}/pkarr`;
+  const result = await runCli([
+    "client",
+    "--server-node-id",
+    victim.endpointId.toString(),
+    "--dns-server",
+    dns,
+    "--source",
+    "tcp://127.0.0.1:22",
+    "--target",
+    "127.0.0.1:0",
+    "--auth-token",
+    generateToken(),
+  ]);
+  assert.equal(result.code, 1);
+  const lines = result.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0], new RegExp(`^Error: Cannot resolve ${dns.replace(/[.]/g, "\\.")}/`));
+  assert.match(lines[0], new RegExp(`not a record of ${victim.endpointId}`));
 });

@@ -102,7 +102,7 @@ export class TunnelStartError extends Error {
 export interface ServerOptions extends TunnelProcessOptions {
   /** One or more accepted tokens (`--auth-tokens`, repeated). */
   authTokens: string | string[];
-  /** `--bind`. Default `127.0.0.1:0`. */
+  /** `--bind`. Default `127.0.0.1:0`; none with `--relay-only` in `extraArgs`. */
   bind?: string;
   /** `--allowed-tcp` networks. Default `["127.0.0.0/8"]`; `[]` omits the flag. */
   allowedTcp?: string[];
@@ -152,7 +152,8 @@ const LISTENING = /^Listening on (\S+)$/;
  */
 export async function startServer(options: ServerOptions): Promise<TunnelServer> {
   const tokens = typeof options.authTokens === "string" ? [options.authTokens] : options.authTokens;
-  const args = ["server", "--bind", options.bind ?? "127.0.0.1:0"];
+  const relayOnly = options.extraArgs?.includes("--relay-only") ?? false;
+  const args = ["server", ...(relayOnly ? [] : ["--bind", options.bind ?? "127.0.0.1:0"])];
   for (const net of options.allowedTcp ?? ["127.0.0.0/8"]) args.push("--allowed-tcp", net);
   for (const net of options.allowedUdp ?? ["127.0.0.0/8"]) args.push("--allowed-udp", net);
   for (const token of tokens) args.push("--auth-tokens", token);
@@ -163,6 +164,7 @@ export async function startServer(options: ServerOptions): Promise<TunnelServer>
   }
   if (options.maxSessions !== undefined) args.push("--max-sessions", String(options.maxSessions));
   args.push(...(options.extraArgs ?? []));
+  args.push(...offlineDefaults(args));
 
   const { proc, readyMs } = await spawnUntilReady("server", args, { ...options, readPaths }, (
     line,
@@ -252,6 +254,7 @@ export async function startClient(options: ClientOptions): Promise<TunnelClient>
     readPaths.push(options.authTokenFile);
   }
   args.push(...(options.extraArgs ?? []));
+  args.push(...offlineDefaults(args));
 
   const { proc, line, readyMs } = await spawnUntilReady(
     "client",
@@ -272,6 +275,19 @@ export async function startClient(options: ClientOptions): Promise<TunnelClient>
     stop,
     [Symbol.asyncDispose]: async () => void await stop(),
   };
+}
+
+/**
+ * The flags that keep an iroh-mode server or client off iroh's public relays
+ * and pkarr relay when the test names none of its own: tests reach only
+ * servers they started.
+ */
+export function offlineDefaults(args: readonly string[]): string[] {
+  const has = (...flags: string[]) => args.some((arg) => flags.includes(arg));
+  return [
+    ...(has("--relay-url", "--no-relay", "--relay-only") ? [] : ["--no-relay"]),
+    ...(has("--dns-server", "--no-dns") ? [] : ["--no-dns"]),
+  ];
 }
 
 /** Options for {@linkcode runCli}. */

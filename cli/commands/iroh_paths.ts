@@ -1,0 +1,110 @@
+/**
+ * The flags that say how iroh-mode peers reach each other, shared by server
+ * and client: relays (`--relay-url`, `--no-relay`, `--relay-only`) and
+ * discovery (`--dns-server`, `--no-dns`). Unless told otherwise both use
+ * iroh's public relays and pkarr relay, as iroh does.
+ * @module
+ */
+import { type Command, Option } from "commander";
+import { relayWebSocketUrl } from "../../core/relay/mod.ts";
+import { pick, repeatable } from "../options.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
+import { checkHttpUrl } from "./shared_flags.ts";
+
+/** iroh's public relays (iroh 1.0's default relay map). */
+export const PUBLIC_RELAY_URLS: readonly string[] = [
+  "https://use1-1.relay.n0.iroh.link/",
+  "https://usw1-1.relay.n0.iroh.link/",
+  "https://euc1-1.relay.n0.iroh.link/",
+  "https://aps1-1.relay.n0.iroh.link/",
+];
+/** iroh's public pkarr relay, where iroh endpoints publish their records. */
+export const PUBLIC_PKARR_URL = "https://dns.iroh.link/pkarr";
+
+/** The path flags, as commander parses them. */
+export interface IrohPathFlags {
+  relayUrl?: string[];
+  /** false with `--no-relay`. */
+  relay?: boolean;
+  relayOnly?: boolean;
+  dnsServer?: string;
+  /** false with `--no-dns`. */
+  dns?: boolean;
+}
+
+/** The path settings, checked. */
+export interface IrohPaths {
+  /** The relays the user named (flag, else config); empty with `--no-relay`. */
+  relayUrls: string[];
+  /** No relay named and none refused: iroh's public relays are the ones to use. */
+  publicRelays: boolean;
+  /** Only relay paths (a testing aid: no direct address is used or offered). */
+  relayOnly: boolean;
+  /** Where records are published and looked up; undefined with `--no-dns`. */
+  dnsServer?: string;
+}
+
+/** Adds the path flags; the descriptions say what each does for `role`. */
+export function irohPathOptions(command: Command, role: "server" | "client"): Command {
+  const relayHelp = role === "server"
+    ? "be reachable through this relay; the first is the home relay (repeatable; default: the fastest of iroh's public relays)"
+    : "a relay the server is reachable at, besides those its discovery record names (repeatable)";
+  const dnsHelp = role === "server"
+    ? `publish a signed discovery record to this pkarr relay (default ${PUBLIC_PKARR_URL})`
+    : `look the server's signed discovery record up at this pkarr relay (default ${PUBLIC_PKARR_URL})`;
+  return command
+    .addOption(repeatable("--relay-url <url>", relayHelp))
+    .addOption(
+      new Option(
+        "--no-relay",
+        role === "server"
+          ? "use no relay: reachable only at direct addresses"
+          : "use no relay path, not even one the discovery record names",
+      ),
+    )
+    .option(
+      "--relay-only",
+      "testing aid: only relay paths, never a direct address",
+    )
+    .option("--dns-server <url>", dnsHelp)
+    .addOption(
+      new Option(
+        "--no-dns",
+        role === "server" ? "publish no discovery record" : "do not look the server up",
+      ),
+    );
+}
+
+/**
+ * Resolves the path flags over the config file's `relay_urls` and `dns_server`.
+ * @throws {UsageError} naming a malformed URL or contradictory flags.
+ */
+export function resolveIrohPaths(
+  flags: IrohPathFlags,
+  file: { relay_urls?: string[]; dns_server?: string },
+): IrohPaths {
+  const noRelay = flags.relay === false;
+  const noDns = flags.dns === false;
+  if (noRelay && flags.relayUrl !== undefined) {
+    throw new UsageError("Use either --relay-url or --no-relay, not both");
+  }
+  if (noRelay && flags.relayOnly) {
+    throw new UsageError("--relay-only needs a relay: drop --no-relay");
+  }
+  if (noDns && flags.dnsServer !== undefined) {
+    throw new UsageError("Use either --dns-server or --no-dns, not both");
+  }
+  const named = noRelay ? [] : pick(flags.relayUrl, file.relay_urls);
+  for (const url of named ?? []) asUsageError(() => relayWebSocketUrl(url));
+  if (flags.relayOnly && named !== undefined && named.length === 0) {
+    throw new UsageError("--relay-only needs a relay: relay_urls in the config is empty");
+  }
+  const dnsServer = noDns ? undefined : pick(flags.dnsServer, file.dns_server) ?? PUBLIC_PKARR_URL;
+  if (dnsServer !== undefined) asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
+  return {
+    relayUrls: named ?? [],
+    publicRelays: named === undefined,
+    relayOnly: flags.relayOnly === true,
+    dnsServer,
+  };
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { parseRelayConfig } from "../config.ts";
+import { UsageError } from "../usage_error.ts";
+import { DEFAULT_STUN_BIND, resolveRelaySettings } from "./relay.ts";
+import { DEFAULT_MAX_CLIENTS } from "../../core/relay/mod.ts";
+
+const ID = "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga";
+
+Deno.test("relay settings: defaults", async () => {
+  const settings = await resolveRelaySettings({ stun: true });
+  assert.deepEqual(settings.bind, { host: "::", port: 3340 });
+  assert.equal(settings.tls, undefined);
+  assert.deepEqual(settings.stunBind, {
+    host: "::",
+    port: Number(DEFAULT_STUN_BIND.split(":").pop()),
+  });
+  assert.deepEqual(settings.accessTokens, []);
+  assert.equal(settings.allowedEndpoints, undefined);
+  assert.equal(settings.maxClients, DEFAULT_MAX_CLIENTS);
+});
+
+Deno.test("relay settings: the [relay] section, paths against the file's folder, flags win", async () => {
+  const config = parseRelayConfig(
+    `[relay]
+bind = "127.0.0.1:8080"
+tls_cert = "cert.pem"
+tls_key = "/etc/key.pem"
+stun = false
+access_tokens = ["alpha"]
+allowed_endpoints = ["${ID}"]
+max_clients = 9
+rate_limit = 1000
+`,
+    "/srv/relay/relay.toml",
+  );
+  const settings = await resolveRelaySettings({ stun: true }, config);
+  assert.deepEqual(settings.bind, { host: "127.0.0.1", port: 8080 });
+  assert.deepEqual(settings.tls, { certFile: "/srv/relay/cert.pem", keyFile: "/etc/key.pem" });
+  assert.equal(settings.stunBind, undefined);
+  assert.deepEqual(settings.accessTokens, ["alpha"]);
+  assert.equal(settings.allowedEndpoints?.[0].toString(), ID);
+  assert.equal(settings.maxClients, 9);
+  assert.equal(settings.rateLimitBytesPerSecond, 1000);
+  const overridden = await resolveRelaySettings(
+    { stun: true, bind: "127.0.0.1:1", maxClients: 2, accessToken: ["beta"] },
+    config,
+  );
+  assert.deepEqual(overridden.bind, { host: "127.0.0.1", port: 1 });
+  assert.equal(overridden.maxClients, 2);
+  assert.deepEqual(overridden.accessTokens, ["beta"]);
+});
+
+Deno.test("relay settings: bad values and contradictions name the setting", async () => {
+  const cases: [Parameters<typeof resolveRelaySettings>, RegExp][] = [
+    [[{ tlsCert: "a.pem" }], /--tls-cert and --tls-key together/],
+    [[{ stun: false, stunBind: "[::]:1" }], /--no-stun or --stun-bind/],
+    [[{}, { max_clients: 0 }], /Invalid max_clients 0/],
+    [[{}, { allowed_endpoints: ["nope"] }], /nope|EndpointId/],
+    [[{ bind: "nowhere" }], /--bind address/],
+  ];
+  for (const [args, message] of cases) {
+    await assert.rejects(
+      resolveRelaySettings(...args),
+      (e) => e instanceof UsageError && message.test(e.message),
+    );
+  }
+});
+
+Deno.test("relay config: unknown keys, other sections and wrong types are refused", () => {
+  assert.throws(() => parseRelayConfig("[relay]\nbnd = 1\n", "r.toml"), /unknown key 'relay\.bnd'/);
+  assert.throws(() => parseRelayConfig("[iroh]\n", "r.toml"), /unknown key 'iroh'/);
+  assert.throws(
+    () => parseRelayConfig("[relay]\nstun = 1\n", "r.toml"),
+    /'relay\.stun' must be true or false/,
+  );
+  assert.throws(() => parseRelayConfig("[relay\n", "r.toml"), /not valid TOML/);
+});

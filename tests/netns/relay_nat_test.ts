@@ -1,0 +1,204 @@
+/**
+ * iroh mode through `tunnel relay` across real NATs: server and client each
+ * behind a symmetric NAT (no direct path exists), the relay on the public
+ * segment. The client is given the EndpointId, the relay and the pkarr relay;
+ * SSH and a 20 MB checksummed transfer pass. Then the relay is killed and
+ * restarted: both sides reconnect by themselves, the running client carries
+ * new connections again, and a new client finds the server (which republished
+ * its record to the restarted relay).
+ */
+import assert from "node:assert/strict";
+import { generateToken } from "../../core/auth/mod.ts";
+import {
+  ManagedProcess,
+  PROJECT_CONFIG,
+  runCommand,
+  startSshd,
+  tunnelCommandArgs,
+} from "../harness/mod.ts";
+import { type Bed, type BedHost, canBuildBeds, createBed } from "./mod.ts";
+
+const support = await canBuildBeds();
+if (!support.ok) console.log(`skipping relay NAT tests: ${support.reason}`);
+const HERE = new URL(".", import.meta.url).pathname;
+const SIZE = 20_000_000;
+const RELAY_ADDR = "198.51.100.1:3340";
+const RELAY_URL = `http://${RELAY_ADDR}/`;
+const PKARR_URL = `${RELAY_URL}pkarr`;
+
+function inNamespace(ns: string, cmd: string[]): string[] {
+  return ["netns", "exec", ns, ...cmd];
+}
+
+function spawnIn(ns: string, cmd: string[]): ManagedProcess {
+  return ManagedProcess.spawn("ip", { args: inNamespace(ns, cmd) });
+}
+
+async function startRelay(bed: Bed): Promise<ManagedProcess> {
+  const relay = spawnIn(bed.publicHost.ns, [
+    Deno.execPath(),
+    ...tunnelCommandArgs(["relay", "--bind", RELAY_ADDR, "--no-stun", "-v"]),
+  ]);
+  await relay.waitForLine("Relay ready", { timeoutMs: 20_000 });
+  return relay;
+}
+
+async function startClient(host: BedHost, args: string[]): Promise<[ManagedProcess, number]> {
+  const client = spawnIn(host.ns, [
+    Deno.execPath(),
+    ...tunnelCommandArgs(["client", ...args, "-t", "127.0.0.1:0"]),
+  ]);
+  const ready = await client.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
+    stream: "stdout",
+    timeoutMs: 30_000,
+  });
+  return [client, Number(/:(\d+) ->/.exec(ready)![1])];
+}
+
+async function transfer(host: BedHost, port: number, size: number) {
+  const result = await runCommand("ip", {
+    args: inNamespace(host.ns, [
+      Deno.execPath(),
+      "run",
+      "--no-prompt",
+      "--config",
+      PROJECT_CONFIG,
+      "--allow-net=127.0.0.1",
+      `${HERE}_transfer.ts`,
+      String(port),
+      String(size),
+    ]),
+    timeoutMs: 90_000,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const digests = JSON.parse(result.stdout);
+  assert.equal(digests.bytes, size);
+  assert.equal(digests.received, digests.sent);
+  return digests.ms as number;
+}
+
+Deno.test({
+  name: "relay: symmetric NAT on both sides, client knows only the EndpointId; relay restart",
+  ignore: !support.ok,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const bed = await createBed({ left: "symmetric", right: "symmetric", stun: false });
+    const token = generateToken();
+    try {
+      let relay = await startRelay(bed);
+      const server = bed.right;
+      const clientHost = bed.left;
+      await using sshd = await startSshd({ wrap: ["ip", ...inNamespace(server.ns, [])] });
+      await using echo = spawnIn(server.ns, [
+        Deno.execPath(),
+        "run",
+        "--no-prompt",
+        "--config",
+        PROJECT_CONFIG,
+        "--allow-net=127.0.0.1",
+        `${HERE}_tcp_echo.ts`,
+      ]);
+      const echoPort = Number(
+        (await echo.waitForLine(/^echo \d+$/, { timeoutMs: 20_000 })).slice("echo ".length),
+      );
+      await using tunnelServer = spawnIn(server.ns, [
+        Deno.execPath(),
+        ...tunnelCommandArgs([
+          "server",
+          "--bind",
+          "0.0.0.0:0",
+          "--allowed-tcp",
+          "127.0.0.0/8",
+          "--auth-tokens",
+          token,
+          "--relay-url",
+          RELAY_URL,
+          "--dns-server",
+          PKARR_URL,
+        ]),
+      ]);
+      await tunnelServer.waitForLine("Waiting for clients to connect...", { timeoutMs: 30_000 });
+      const id = /^EndpointId: (\S+)$/.exec(
+        tunnelServer.lines("stdout").find((l) => l.startsWith("EndpointId: "))!,
+      )![1];
+      const byId = (source: string) => [
+        "--server-node-id",
+        id,
+        "--relay-url",
+        RELAY_URL,
+        "--dns-server",
+        PKARR_URL,
+        "--source",
+        source,
+        "--auth-token",
+        token,
+      ];
+
+      const started = performance.now();
+      const [sshClient, sshPort] = await startClient(
+        clientHost,
+        byId(`tcp://127.0.0.1:${sshd.port}`),
+      );
+      await using _ssh = sshClient;
+      const setupMs = performance.now() - started;
+      const connected = sshClient.lines("stdout").find((l) => l.startsWith("Connected to server"));
+      assert.equal(connected, `Connected to server ${id} through relay ${RELAY_URL}`);
+      const remote = await runCommand("ip", {
+        args: inNamespace(clientHost.ns, ["ssh", ...sshd.sshArgs(sshPort), "echo", "via-relay"]),
+        timeoutMs: 30_000,
+      });
+      assert.equal(remote.code, 0, remote.stderr);
+      assert.equal(remote.stdout.trim(), "via-relay");
+
+      const [bulkClient, bulkPort] = await startClient(
+        clientHost,
+        byId(`tcp://127.0.0.1:${echoPort}`),
+      );
+      await using _bulk = bulkClient;
+      const bulkMs = await transfer(clientHost, bulkPort, SIZE);
+
+      // Restart the relay: kill -9, start again on the same address at once.
+      await relay.stop({ signal: "SIGKILL" });
+      const downAt = performance.now();
+      relay = await startRelay(bed);
+      await using _relay = relay;
+      // The server and both clients' relay connections come back by themselves.
+      let seen = 0;
+      await relay.waitForLine(
+        (line) => /relay: client \S+ connected/.test(line) && ++seen === 3,
+        { stream: "stderr", timeoutMs: 30_000 },
+      ).catch((error) => {
+        throw new Error(`relay saw ${seen} of 3 clients come back: ${error.message}`);
+      });
+      const backMs = performance.now() - downAt;
+      // New connections through the running tunnels work again.
+      await transfer(clientHost, bulkPort, 1_000_000);
+      const again = await runCommand("ip", {
+        args: inNamespace(clientHost.ns, ["ssh", ...sshd.sshArgs(sshPort), "echo", "again"]),
+        timeoutMs: 30_000,
+      });
+      assert.equal(again.code, 0, again.stderr);
+      // The server republished to the restarted (empty) pkarr store: a new client finds it.
+      const [fresh, freshPort] = await startClient(clientHost, [
+        "--server-node-id",
+        id,
+        "--dns-server",
+        PKARR_URL,
+        "--source",
+        `tcp://127.0.0.1:${echoPort}`,
+        "--auth-token",
+        token,
+      ]);
+      await using _fresh = fresh;
+      await transfer(clientHost, freshPort, 1_000_000);
+      assert.equal(sshClient.exitStatus, undefined, "the first client kept running");
+      console.log(
+        `RESULT | symmetric x symmetric via tunnel relay | setup ${setupMs.toFixed(0)} ms | ` +
+          `20 MB in ${bulkMs.toFixed(0)} ms | relay restart: all back in ${backMs.toFixed(0)} ms`,
+      );
+    } finally {
+      await bed.close();
+    }
+  },
+});
