@@ -2,10 +2,9 @@
 // slot held by an idle peer, dead peers noticed late, floods of TCP connections
 // and UDP flows, and what the client says when the server cannot reach the source.
 import assert from "node:assert/strict";
-import { EndpointId } from "../../core/identity/mod.ts";
-import { dialQuic } from "../../core/transport/mod.ts";
-import { ALPN, FramedStream } from "../../core/tunnel/mod.ts";
+import { FramedStream } from "../../core/tunnel/mod.ts";
 import {
+  dialServer,
   freePort,
   startClient,
   startTcpEchoServer,
@@ -49,20 +48,11 @@ async function assertCarries(client: { localPort: number }) {
   assert.equal(received.sha256, sent.sha256);
 }
 
-function addrOf(text: string) {
-  const i = text.lastIndexOf(":");
-  return { hostname: text.slice(0, i), port: Number(text.slice(i + 1)) };
-}
-
 Deno.test("an authenticated peer that never asks for a source loses its slot within 5 s", async () => {
   await using echo = startTcpEchoServer();
   await using tunnel = await openTunnel(`tcp://127.0.0.1:${echo.port}`, { maxSessions: 2 });
   // One slot is the tunnel's; the idle peer takes the other.
-  const idle = await dialQuic({
-    addrs: [addrOf(tunnel.server.addr)],
-    endpointId: EndpointId.parse(tunnel.server.endpointId),
-    alpn: ALPN,
-  });
+  const idle = await dialServer(tunnel.server);
   const auth = new FramedStream(await idle.openStream());
   await auth.write({ type: "auth-request", credential: new TextEncoder().encode(tunnel.token) });
   await auth.closeWrite();

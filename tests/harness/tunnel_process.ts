@@ -1,4 +1,8 @@
 import { ENV_VARS } from "../../cli/env.ts";
+import { EndpointId } from "../../core/identity/mod.ts";
+import { dialViaRelay } from "../../core/relay/mod.ts";
+import { dialQuic, type PeerConnection } from "../../core/transport/mod.ts";
+import { ALPN } from "../../core/tunnel/mod.ts";
 import { ManagedProcess } from "./managed_process.ts";
 import { type CommandResult, runCommand } from "./run_command.ts";
 
@@ -124,6 +128,13 @@ export interface TunnelServer extends AsyncDisposable {
   readonly addrs: string[];
   /** The first IPv4 address of {@linkcode TunnelServer.addrs}, for `--server-addr`. */
   readonly addr: string;
+  /** The relay it is reachable through when the harness started one (relay mode). */
+  readonly relayUrl?: string;
+  /**
+   * Client flags that reach it on the test's path, public defaults off:
+   * `--server-addr` directly, or `--relay-url … --relay-only` in relay mode.
+   */
+  readonly pathArgs: string[];
   /** Milliseconds from spawn to the ready line. */
   readonly readyMs: number;
   /** The child process. */
@@ -134,6 +145,42 @@ export interface TunnelServer extends AsyncDisposable {
   stderr(): string;
   /** SIGINT, then SIGKILL after the grace; awaits exit and output. */
   stop(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * The path the harness's servers and clients take: with `TUNNEL_TEST_PATH=relay`
+ * each server gets its own `tunnel relay` on loopback and is reachable only
+ * through it (`--relay-only`), and each client given `serverAddr` goes through
+ * that relay instead. So the same end-to-end cases run over both paths.
+ */
+export function testPath(): "direct" | "relay" {
+  const name = "TUNNEL_TEST_PATH";
+  // Fixtures that import the harness may run without env access: they are direct.
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return "direct";
+  }
+  return Deno.env.get(name) === "relay" ? "relay" : "direct";
+}
+
+/** The relay each server started by the harness in relay mode is at, by EndpointId. */
+const relayOfServer = new Map<string, string>();
+
+/** Starts a `tunnel relay` on loopback; resolves with it and its URL once ready. */
+export async function startLocalRelay(
+  extraArgs: string[] = [],
+): Promise<{ proc: ManagedProcess; url: string }> {
+  const proc = ManagedProcess.spawn(Deno.execPath(), {
+    args: tunnelCommandArgs(["relay", "--bind", "127.0.0.1:0", "--no-stun", ...extraArgs]),
+    cwd: PROJECT_ROOT,
+  });
+  try {
+    const line = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
+    await proc.waitForLine("Relay ready", { timeoutMs: 20_000 });
+    return { proc, url: line.replace("Relay listening on ", "") };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
 }
 
 const SERVER_READY = "Waiting for clients to connect...";
@@ -152,7 +199,12 @@ const LISTENING = /^Listening on (\S+)$/;
  */
 export async function startServer(options: ServerOptions): Promise<TunnelServer> {
   const tokens = typeof options.authTokens === "string" ? [options.authTokens] : options.authTokens;
-  const relayOnly = options.extraArgs?.includes("--relay-only") ?? false;
+  const extraArgs = [...(options.extraArgs ?? [])];
+  const relay = testPath() === "relay" && !extraArgs.includes("--relay-url")
+    ? await startLocalRelay()
+    : undefined;
+  if (relay) extraArgs.push("--relay-url", relay.url, "--relay-only");
+  const relayOnly = extraArgs.includes("--relay-only");
   const args = ["server", ...(relayOnly ? [] : ["--bind", options.bind ?? "127.0.0.1:0"])];
   for (const net of options.allowedTcp ?? ["127.0.0.0/8"]) args.push("--allowed-tcp", net);
   for (const net of options.allowedUdp ?? ["127.0.0.0/8"]) args.push("--allowed-udp", net);
@@ -163,24 +215,46 @@ export async function startServer(options: ServerOptions): Promise<TunnelServer>
     readPaths.push(options.secretFile);
   }
   if (options.maxSessions !== undefined) args.push("--max-sessions", String(options.maxSessions));
-  args.push(...(options.extraArgs ?? []));
+  args.push(...extraArgs);
   args.push(...offlineDefaults(args));
 
-  const { proc, readyMs } = await spawnUntilReady("server", args, { ...options, readPaths }, (
-    line,
-  ) => line === SERVER_READY);
+  let started;
+  try {
+    started = await spawnUntilReady(
+      "server",
+      args,
+      { ...options, readPaths },
+      (line) => line === SERVER_READY,
+    );
+  } catch (error) {
+    await relay?.proc.stop();
+    throw error;
+  }
+  const { proc, readyMs } = started;
   const stdout = proc.lines("stdout");
   const endpointId = stdout.map((line) => ENDPOINT_ID.exec(line)?.[1]).find(Boolean);
   const addrs = stdout.map((line) => LISTENING.exec(line)?.[1]).filter((a): a is string => !!a);
   if (endpointId === undefined) {
     await proc.stop();
+    await relay?.proc.stop();
     throw startError(proc, "tunnel server", "ready without an `EndpointId: ` line");
   }
-  const stop = () => proc.stop();
+  if (relay) relayOfServer.set(endpointId, relay.url);
+  const addr = addrs.find((a) => !a.startsWith("[")) ?? addrs[0] ?? "";
+  const stop = async () => {
+    const status = await proc.stop();
+    await relay?.proc.stop();
+    relayOfServer.delete(endpointId);
+    return status;
+  };
   return {
     endpointId,
     addrs,
-    addr: addrs.find((a) => !a.startsWith("[")) ?? addrs[0] ?? "",
+    addr,
+    relayUrl: relay?.url,
+    pathArgs: relay
+      ? ["--no-dns", "--relay-url", relay.url, "--relay-only"]
+      : ["--no-dns", "--no-relay", "--server-addr", addr],
     readyMs,
     process: proc.process,
     lines: () => proc.lines("stdout"),
@@ -188,6 +262,23 @@ export async function startServer(options: ServerOptions): Promise<TunnelServer>
     stop,
     [Symbol.asyncDispose]: async () => void await stop(),
   };
+}
+
+/**
+ * Dials a harness server's QUIC endpoint the way its clients do on the test's
+ * path, for tests that play a hand-made (often hostile) client.
+ */
+export function dialServer(server: TunnelServer): Promise<PeerConnection> {
+  const endpointId = EndpointId.parse(server.endpointId);
+  if (server.relayUrl !== undefined) {
+    return dialViaRelay({ relayUrl: server.relayUrl, serverId: endpointId, alpn: ALPN });
+  }
+  const i = server.addr.lastIndexOf(":");
+  return dialQuic({
+    addrs: [{ hostname: server.addr.slice(0, i), port: Number(server.addr.slice(i + 1)) }],
+    endpointId,
+    alpn: ALPN,
+  });
 }
 
 /** Options for {@linkcode startClient}. */
@@ -245,7 +336,12 @@ const CLIENT_READY = /^Tunnel ready: (\S+):(\d+) -> (\S+)$/;
  */
 export async function startClient(options: ClientOptions): Promise<TunnelClient> {
   const args = ["client", "--server-node-id", options.serverNodeId];
-  if (options.serverAddr !== undefined) args.push("--server-addr", options.serverAddr);
+  const relayUrl = relayOfServer.get(options.serverNodeId);
+  if (relayUrl !== undefined && !options.extraArgs?.includes("--relay-url")) {
+    args.push("--relay-url", relayUrl, "--relay-only");
+  } else if (options.serverAddr !== undefined) {
+    args.push("--server-addr", options.serverAddr);
+  }
   args.push("--source", options.source, "--target", options.target ?? "127.0.0.1:0");
   if (options.authToken !== undefined) args.push("--auth-token", options.authToken);
   const readPaths = [...(options.readPaths ?? [])];
