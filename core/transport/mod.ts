@@ -24,6 +24,8 @@ export { AdmissionLimit, type AdmissionLimits, type AdmissionRefusal } from "./a
 export { AsyncQueue } from "./async_queue.ts";
 export { deadline, DeadlineError } from "./deadline.ts";
 export { type MemoryConnectionOptions, memoryConnectionPair } from "./memory.ts";
+export { MultipathConnection, type MultipathOptions, type PathOptions } from "./multipath.ts";
+export { PATH_SILENCE_MS, type PathInfo, type PathKind, PathTable } from "./path_table.ts";
 export {
   CONNECT_TIMEOUT_MS,
   ConnectError,

@@ -3,7 +3,14 @@
  * a local TCP listener or UDP socket through the connection.
  * @module
  */
-import { CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
+import {
+  CloseCode,
+  deadline,
+  type PathInfo,
+  type PathOptions,
+  type PeerConnection,
+} from "../transport/mod.ts";
+import { SessionPaths } from "./session_paths.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
@@ -46,22 +53,34 @@ export class SessionRefusedError extends Error {
 
 /** An authenticated session whose source the server accepted. */
 export interface ClientSession {
-  /** The connection the session runs on. */
+  /** The session's connection, over every path it has (see {@linkcode ClientSession.paths}). */
   readonly conn: PeerConnection;
+  /** The session's paths: the first one, and direct ones that joined later. */
+  readonly paths: SessionPaths;
   /** The source the server accepted. */
   readonly source: Source;
   /** The control stream (carries oversized UDP packets). */
   readonly control: FramedStream;
 }
 
+/** How the session's first connection reaches the server, and who hears of path changes. */
+export interface ClientSessionOptions {
+  /** The first connection's path. Default: direct, labelled with its remote address. */
+  path?: PathOptions;
+  /** Told each time new traffic moves to another path. */
+  onPathChange?(path: PathInfo): void;
+}
+
 /**
- * Authenticates with `credential` and requests `source`.
+ * Authenticates with `credential`, requests `source`, and opens the session's
+ * path stream (probes, and hole-punching signaling).
  * @throws {SessionRefusedError} when the server refuses either.
  */
 export async function openClientSession(
   conn: PeerConnection,
   credential: Uint8Array,
   source: Source,
+  options: ClientSessionOptions = {},
 ): Promise<ClientSession> {
   const auth = new FramedStream(await conn.openStream());
   await auth.write({ type: "auth-request", credential });
@@ -89,7 +108,12 @@ export async function openClientSession(
       `server refused source ${formatSource(source)}: ${sourceAnswer.reason}`,
     );
   }
-  return { conn, source, control };
+  const path = options.path ??
+    { kind: "direct", label: formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port) };
+  const pathStream = new FramedStream(await conn.openStream());
+  await pathStream.write({ type: "path-hello", kind: path.kind, label: path.label });
+  const paths = new SessionPaths(conn, pathStream, path, { onPathChange: options.onPathChange });
+  return { conn: paths.conn, paths, source, control };
 }
 
 async function answer(stream: FramedStream, conn: PeerConnection) {

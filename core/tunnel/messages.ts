@@ -9,7 +9,7 @@
  */
 
 /** ALPN of this protocol version; a peer speaking another version fails the handshake. */
-export const ALPN = "tunnel/2";
+export const ALPN = "tunnel/3";
 
 /** Outcome of authentication, as carried in an AuthResponse. */
 export const AuthStatus = {
@@ -28,7 +28,16 @@ export type Message =
   | { type: "source-response"; accepted: boolean; reason: string }
   | { type: "tcp-open" }
   | { type: "tcp-result"; connected: boolean; reason: string }
-  | { type: "udp-packet"; flowId: number; payload: Uint8Array };
+  | { type: "udp-packet"; flowId: number; payload: Uint8Array }
+  | { type: "path-hello"; kind: "direct" | "relay"; label: string }
+  | { type: "path-ping"; nonce: number }
+  | { type: "path-pong"; nonce: number }
+  | { type: "path-offer"; body: Uint8Array }
+  | { type: "path-answer"; body: Uint8Array }
+  | { type: "path-join"; secret: Uint8Array };
+
+/** Largest body of a path-offer or path-answer (ICE parameters and a secret). */
+export const MAX_PATH_SIGNAL = 4_096;
 
 /** Largest UDP payload carried (the IPv4 UDP maximum). */
 export const MAX_UDP_PAYLOAD = 65_507;
@@ -42,6 +51,12 @@ const TYPE_IDS = {
   "tcp-open": 0x05,
   "udp-packet": 0x06,
   "tcp-result": 0x07,
+  "path-hello": 0x08,
+  "path-ping": 0x09,
+  "path-pong": 0x0a,
+  "path-offer": 0x0b,
+  "path-answer": 0x0c,
+  "path-join": 0x0d,
 } as const satisfies Record<Message["type"], number>;
 
 // Limits: a token is 18 bytes and a manual-mode secret 32, 256 leaves room for both;
@@ -55,6 +70,12 @@ const MAX_PAYLOAD: Record<number, number> = {
   0x05: 0,
   0x06: 4 + MAX_UDP_PAYLOAD,
   0x07: 1 + 1024,
+  0x08: 1 + 512,
+  0x09: 4,
+  0x0a: 4,
+  0x0b: MAX_PATH_SIGNAL,
+  0x0c: MAX_PATH_SIGNAL,
+  0x0d: 32,
 };
 
 const HEADER = 3;
@@ -93,6 +114,22 @@ function payloadOf(message: Message): Uint8Array {
       out.set(message.payload, 4);
       return out;
     }
+    case "path-hello":
+      return Uint8Array.of(
+        message.kind === "direct" ? 0 : 1,
+        ...encoder.encode(message.label.slice(0, 256)),
+      );
+    case "path-ping":
+    case "path-pong": {
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setUint32(0, message.nonce >>> 0);
+      return out;
+    }
+    case "path-offer":
+    case "path-answer":
+      return message.body;
+    case "path-join":
+      return message.secret;
   }
 }
 
@@ -187,6 +224,28 @@ function decodePayload(id: number, payload: Uint8Array): Message {
       const flowId = new DataView(payload.buffer, payload.byteOffset).getUint32(0);
       return { type: "udp-packet", flowId, payload: payload.slice(4) };
     }
+    case 0x08:
+      if (payload.length < 1 || payload[0] > 1) {
+        throw new ProtocolError("path-hello without a valid path kind");
+      }
+      return {
+        type: "path-hello",
+        kind: payload[0] === 0 ? "direct" : "relay",
+        label: text(payload.subarray(1)),
+      };
+    case 0x09:
+    case 0x0a: {
+      if (payload.length !== 4) throw new ProtocolError("path probe without its 4-byte nonce");
+      const nonce = new DataView(payload.buffer, payload.byteOffset).getUint32(0);
+      return { type: id === 0x09 ? "path-ping" : "path-pong", nonce };
+    }
+    case 0x0b:
+      return { type: "path-offer", body: payload.slice() };
+    case 0x0c:
+      return { type: "path-answer", body: payload.slice() };
+    case 0x0d:
+      if (payload.length !== 32) throw new ProtocolError("path-join without its 32-byte secret");
+      return { type: "path-join", secret: payload.slice() };
   }
   throw new ProtocolError(`unknown frame type 0x${id.toString(16)}`);
 }

@@ -24,6 +24,13 @@ const SAMPLES: Message[] = [
   { type: "udp-packet", flowId: 0xdeadbeef, payload: Uint8Array.of(1, 2, 3) },
   { type: "tcp-result", connected: false, reason: "refused" },
   { type: "tcp-result", connected: true, reason: "" },
+  { type: "path-hello", kind: "relay", label: "http://relay/" },
+  { type: "path-ping", nonce: 0x01020304 },
+  { type: "path-pong", nonce: 0xffffffff },
+  { type: "path-offer", body: text("a ufrag and candidates") },
+  { type: "path-answer", body: Uint8Array.of(9) },
+  { type: "path-join", secret: new Uint8Array(32).fill(5) },
+  { type: "path-hello", kind: "direct", label: "" },
 ];
 
 Deno.test("encodeMessage() matches golden bytes", () => {
@@ -33,6 +40,24 @@ Deno.test("encodeMessage() matches golden bytes", () => {
   assert.equal(toHex(encodeMessage(SAMPLES[6])), "060007deadbeef010203");
   assert.equal(toHex(encodeMessage(SAMPLES[7])), "070008" + "00" + toHex(text("refused")));
   assert.equal(toHex(encodeMessage(SAMPLES[8])), "07000101");
+  assert.equal(toHex(encodeMessage(SAMPLES[9])), "08000e01" + toHex(text("http://relay/")));
+  assert.equal(toHex(encodeMessage(SAMPLES[10])), "09000401020304");
+  assert.equal(toHex(encodeMessage(SAMPLES[15])), "08000100");
+});
+
+Deno.test("FrameDecoder rejects malformed path messages", () => {
+  for (
+    const bytes of [
+      [0x08, 0x00, 0x01, 0x02], // unknown path kind
+      [0x08, 0x00, 0x00], // no kind at all
+      [0x09, 0x00, 0x03, 1, 2, 3], // short nonce
+      [0x0d, 0x00, 0x01, 7], // short join secret
+      [0x0d, 0x00, 0x21, ...new Array(33).fill(0)], // over the join limit
+      [0x0b, 0x10, 0x01], // an offer over 4 KiB
+    ]
+  ) {
+    assert.throws(() => new FrameDecoder().push(Uint8Array.from(bytes)), ProtocolError);
+  }
 });
 
 Deno.test("FrameDecoder rejects a tcp-result with an unknown status", () => {

@@ -27,12 +27,20 @@ export {
   encodeDatagram,
   encodeMessage,
   FrameDecoder,
+  MAX_PATH_SIGNAL,
   MAX_UDP_PAYLOAD,
   type Message,
   ProtocolError,
 } from "./messages.ts";
 export { formatBytes, silentLog, type TunnelLog } from "./log.ts";
 export { FramedStream } from "./framed_stream.ts";
+export {
+  PathChannel,
+  type PathChannelEvents,
+  type PathSignal,
+  PROBE_INTERVAL_MS,
+} from "./path_channel.ts";
+export { describePath, SessionPaths, type SessionPathsOptions } from "./session_paths.ts";
 export { deadline, DeadlineError } from "../transport/mod.ts";
 export { type AddressCheck, resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
 export { SessionLimiter } from "./session_limiter.ts";
@@ -46,6 +54,7 @@ export {
 } from "./source.ts";
 export {
   type ClientSession,
+  type ClientSessionOptions,
   ConnectionRefusedByServerError,
   forwardTcp,
   forwardUdp,

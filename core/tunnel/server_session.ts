@@ -19,6 +19,7 @@ import {
   serviceKindOf,
 } from "./service.ts";
 import { SessionLimiter } from "./session_limiter.ts";
+import { describePath, SessionPaths } from "./session_paths.ts";
 import { parseSource } from "./source.ts";
 import { formatHostPort } from "./source.ts";
 import { MAX_PROCESS_TCP_STREAMS, tcpService } from "./tcp_service.ts";
@@ -124,6 +125,8 @@ export interface ServerSessionOptions {
   unauthenticated?: AdmissionLimit;
   /** Summarises alike lines across sessions (refusals, limits). One per session when absent. */
   warnings?: RepeatedLines;
+  /** Told each accepted session's paths, e.g. to answer its hole-punching offers. */
+  onPaths?(paths: SessionPaths, label: string): void;
 }
 
 /**
@@ -158,6 +161,7 @@ export async function serveConnection(
   };
 
   let acquired = false;
+  let paths: SessionPaths | undefined;
   const expiry = { expired: false };
   try {
     const auth = await deadline(
@@ -196,8 +200,26 @@ export async function serveConnection(
       return;
     }
     await control.write({ type: "source-response", accepted: true, reason: "" });
+    // The path stream comes next, before any stream of the service.
+    const pathStream = await deadline(
+      (async () => new FramedStream(await nextStream(conn, "path stream")))(),
+      REQUEST_TIMEOUT_MS,
+      "no path stream in time",
+    );
+    const hello = await deadline(pathStream.read(), REQUEST_TIMEOUT_MS, "no path hello in time");
+    if (hello?.type !== "path-hello") throw new Error("expected a path hello");
+    paths = new SessionPaths(conn, pathStream, { kind: hello.kind, label: hello.label }, {
+      onPathChange: (path) => log.debug(`[${label}] path: ${describePath(path)}`),
+    });
+    options.onPaths?.(paths, label);
     log.info(`[${label}] forwarding to ${decision.description}`);
-    const totals = await service!.serve(decision.grant, { conn, control, log, label, warnings });
+    const totals = await service!.serve(decision.grant, {
+      conn: paths.conn,
+      control,
+      log,
+      label,
+      warnings,
+    });
     log.info(
       `[${label}] session closed (${formatBytes(totals.sent)} to client, ${
         formatBytes(totals.received)
@@ -209,9 +231,11 @@ export async function serveConnection(
     if (acquired) log.info(`[${label}] ${peer}: ${reason}`);
     else refused(reason);
     const code = acquired ? CloseCode.ProtocolViolation : CloseCode.AuthFailed;
-    conn.close({ code, reason: reason.slice(0, 200) });
+    (paths?.conn ?? conn).close({ code, reason: reason.slice(0, 200) });
   } finally {
     leaveAdmission();
+    paths?.close();
+    paths?.conn.close();
     if (acquired) options.sessions.release();
     conn.close();
     if (!options.warnings) warnings.close();

@@ -1,0 +1,174 @@
+/**
+ * One session over several connections to the same peer (a relayed one and,
+ * once hole punching succeeds, a direct one). New streams and datagrams take
+ * the best path of a {@linkcode PathTable}; streams already open stay on
+ * theirs until they end; the session lives while any path does. Probing is
+ * the caller's: it reports answers with `heard()`.
+ * @module
+ */
+import { AsyncQueue } from "./async_queue.ts";
+import type { CloseInfo, DuplexStream, PeerConnection } from "./connection.ts";
+import { type PathInfo, type PathKind, PathTable } from "./path_table.ts";
+
+/** Datagrams received and not yet read, from all paths together. */
+const MAX_QUEUED_DATAGRAMS = 1_024;
+
+/** How a path is described. */
+export interface PathOptions {
+  /** Direct or relayed. */
+  kind: PathKind;
+  /** The address or relay URL, for people. */
+  label: string;
+}
+
+/** Options of {@linkcode MultipathConnection}. */
+export interface MultipathOptions {
+  /** Told each time the path new traffic takes changes (not when the last one closes). */
+  onPathChange?(path: PathInfo): void;
+  /** The clock (ms); injected in tests. */
+  now?: () => number;
+}
+
+/** A {@linkcode PeerConnection} over every path to one peer. */
+export class MultipathConnection implements PeerConnection {
+  readonly #table = new PathTable();
+  readonly #conns = new Map<number, PeerConnection>();
+  readonly #streams = new AsyncQueue<DuplexStream>();
+  readonly #datagrams = new AsyncQueue<Uint8Array>();
+  readonly #closed = Promise.withResolvers<CloseInfo>();
+  readonly #options: MultipathOptions;
+  readonly #now: () => number;
+  #current: number | undefined;
+  #ended = false;
+  /** Datagrams dropped because nobody read them in time. */
+  droppedDatagrams = 0;
+
+  /**
+   * Starts with one path.
+   * @param first the connection the session was made on
+   * @param path how it reaches the peer
+   * @param options path change callback and clock
+   */
+  constructor(first: PeerConnection, path: PathOptions, options: MultipathOptions = {}) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.addPath(first, path);
+  }
+
+  /** Adds a path; its streams and datagrams join the session's. Returns its id. */
+  addPath(conn: PeerConnection, path: PathOptions): number {
+    if (this.#ended) {
+      conn.close({ code: 0, reason: "the session has ended" });
+      return -1;
+    }
+    const id = this.#table.add(path.kind, path.label, this.#now());
+    this.#conns.set(id, conn);
+    this.#pump(id, conn);
+    this.refresh();
+    return id;
+  }
+
+  /** The path `id` answered a probe, after `rttMs` when known. */
+  heard(id: number, rttMs?: number): void {
+    this.#table.heard(id, this.#now(), rttMs);
+    this.refresh();
+  }
+
+  /** Re-evaluates which path new traffic takes (call it as time passes). */
+  refresh(): void {
+    const best = this.#table.best(this.#now());
+    if (!best || best.id === this.#current) return;
+    this.#current = best.id;
+    this.#options.onPathChange?.(best);
+  }
+
+  /** Every path now. */
+  paths(): PathInfo[] {
+    return this.#table.list(this.#now());
+  }
+
+  /** The path new traffic takes now. */
+  get currentPath(): PathInfo | undefined {
+    return this.#table.best(this.#now());
+  }
+
+  /** The connection of path `id`, while it is open. */
+  connectionOf(id: number): PeerConnection | undefined {
+    return this.#conns.get(id);
+  }
+
+  #best(): PeerConnection {
+    const best = this.#table.best(this.#now());
+    const conn = best && this.#conns.get(best.id);
+    if (!conn) throw new Error("the connection is closed");
+    return conn;
+  }
+
+  #pump(id: number, conn: PeerConnection): void {
+    (async () => {
+      for (;;) {
+        const stream = await conn.acceptStream();
+        if (!stream) return;
+        this.#streams.push(stream);
+      }
+    })().catch(() => {});
+    (async () => {
+      for (;;) {
+        const datagram = await conn.readDatagram();
+        if (!datagram) return;
+        if (this.#datagrams.size >= MAX_QUEUED_DATAGRAMS) this.droppedDatagrams++;
+        else this.#datagrams.push(datagram);
+      }
+    })().catch(() => {});
+    conn.closed.then((info) => {
+      this.#conns.delete(id);
+      this.#table.remove(id);
+      if (this.#conns.size === 0) this.#end(info);
+      else this.refresh();
+    });
+  }
+
+  #end(info: CloseInfo): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#current = undefined;
+    this.#streams.end();
+    this.#datagrams.end();
+    this.#closed.resolve(info);
+  }
+
+  get remoteAddr(): { hostname: string; port: number } {
+    const best = this.#table.best(this.#now());
+    const conn = best && this.#conns.get(best.id);
+    return conn?.remoteAddr ?? { hostname: "", port: 0 };
+  }
+
+  async openStream(): Promise<DuplexStream> {
+    return await this.#best().openStream();
+  }
+
+  acceptStream(): Promise<DuplexStream | null> {
+    return this.#streams.shift();
+  }
+
+  get maxDatagramSize(): number {
+    const best = this.#table.best(this.#now());
+    return (best && this.#conns.get(best.id)?.maxDatagramSize) ?? 0;
+  }
+
+  async sendDatagram(data: Uint8Array): Promise<void> {
+    await this.#best().sendDatagram(data);
+  }
+
+  readDatagram(): Promise<Uint8Array | null> {
+    return this.#datagrams.shift();
+  }
+
+  close(info?: CloseInfo): void {
+    for (const conn of [...this.#conns.values()]) conn.close(info);
+  }
+
+  get closed(): Promise<CloseInfo> {
+    return this.#closed.promise;
+  }
+}

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { describeTransportCompliance } from "./compliance.ts";
+import { memoryConnectionPair } from "./memory.ts";
+import { MultipathConnection } from "./multipath.ts";
+import { PATH_SILENCE_MS } from "./path_table.ts";
+import type { PathInfo } from "./path_table.ts";
+
+describeTransportCompliance("MultipathConnection over one path", () => {
+  const [x, y] = memoryConnectionPair();
+  const a = new MultipathConnection(x, { kind: "relay", label: "x" });
+  const b = new MultipathConnection(y, { kind: "relay", label: "y" });
+  return Promise.resolve({
+    a,
+    b,
+    async close() {
+      a.close();
+      b.close();
+      await Promise.all([a.closed, b.closed]);
+    },
+  });
+});
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function roundTrip(from: MultipathConnection, to: MultipathConnection, text: string) {
+  const out = await from.openStream();
+  const writer = out.writable.getWriter();
+  await writer.write(encoder.encode(text));
+  await writer.close();
+  const incoming = await to.acceptStream();
+  assert.ok(incoming);
+  const chunks: string[] = [];
+  for await (const chunk of incoming.readable) chunks.push(decoder.decode(chunk));
+  return chunks.join("");
+}
+
+Deno.test("MultipathConnection: new traffic moves to a direct path and back when it goes silent or closes", async () => {
+  let now = 0;
+  const clock = () => now;
+  const changes: string[] = [];
+  const onPathChange = (p: PathInfo) => changes.push(`${p.kind} ${p.label}`);
+  const [relayA, relayB] = memoryConnectionPair();
+  const a = new MultipathConnection(relayA, { kind: "relay", label: "relay" }, {
+    now: clock,
+    onPathChange,
+  });
+  const b = new MultipathConnection(relayB, { kind: "relay", label: "relay" }, { now: clock });
+  assert.deepEqual(changes, ["relay relay"]);
+  assert.equal(await roundTrip(a, b, "over the relay"), "over the relay");
+
+  const [directA, directB] = memoryConnectionPair();
+  const id = a.addPath(directA, { kind: "direct", label: "203.0.113.7:41641" });
+  assert.deepEqual(changes, ["relay relay", "direct 203.0.113.7:41641"]);
+  // A stream opened now goes on the direct connection: the peer sees it there.
+  const onDirect = a.openStream();
+  const seen = directB.acceptStream();
+  const writing = (await onDirect).writable.getWriter().write(encoder.encode("d"));
+  const reader = (await seen)!.readable.getReader();
+  assert.deepEqual((await reader.read()).value, encoder.encode("d"));
+  await writing;
+  await a.sendDatagram(Uint8Array.of(7));
+  assert.deepEqual(await directB.readDatagram(), Uint8Array.of(7));
+  // From here b reads the direct path too (it was read by hand above).
+  b.addPath(directB, { kind: "direct", label: "198.51.100.9:5000" });
+
+  // Silence on the direct path: the relay takes new traffic, the session lives.
+  now = PATH_SILENCE_MS + 1;
+  a.heard(a.paths().find((p) => p.kind === "relay")!.id, 3);
+  assert.equal(a.currentPath?.kind, "relay");
+  assert.deepEqual(changes.at(-1), "relay relay");
+  // It answers again: back to direct.
+  a.heard(id, 1);
+  assert.equal(a.currentPath?.kind, "direct");
+
+  // The relay connection dies: the session goes on over the direct path.
+  relayA.close({ code: 0, reason: "relay gone" });
+  await relayB.closed;
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(a.paths().length, 1);
+  assert.equal(await roundTrip(b, a, "direct only"), "direct only");
+  // The last path closes: so does the session, with that path's reason.
+  directA.close({ code: 0, reason: "done" });
+  assert.equal((await a.closed).reason, "done");
+  assert.equal((await b.closed).reason, "done");
+  assert.equal(await a.acceptStream(), null);
+  assert.equal(await a.readDatagram(), null);
+  await assert.rejects(a.openStream(), /closed/);
+});
+
+Deno.test("MultipathConnection: a path added after the end is closed at once", async () => {
+  const [x, y] = memoryConnectionPair();
+  const a = new MultipathConnection(x, { kind: "relay", label: "x" });
+  x.close({ code: 0, reason: "bye" });
+  await a.closed;
+  const [late, lateb] = memoryConnectionPair();
+  assert.equal(a.addPath(late, { kind: "direct", label: "late" }), -1);
+  assert.match((await lateb.closed).reason, /session has ended/);
+  y.close();
+});

@@ -1,0 +1,254 @@
+/**
+ * Hole punching for a session that started on a relay (or any indirect path):
+ * the client offers ICE parameters on the session's path stream, the server
+ * answers with its own and a join secret, both punch through, and the client's
+ * QUIC connection on the nominated pair joins the session as a direct path
+ * (proving the secret; no second authentication, no second session slot).
+ * While the session has no live direct path the client tries again, with
+ * backoff; the relay path stays up as the fallback throughout.
+ * @module
+ */
+import { constantTimeEqual } from "../auth/mod.ts";
+import {
+  acceptOverIce,
+  dialOverIce,
+  type IceAnswer,
+  type IceOffer,
+  type SignalingChannel,
+} from "../connect/mod.ts";
+import type { EndpointId, SecretKey } from "../identity/mod.ts";
+import { CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
+import { formatHostPort, FramedStream, type SessionPaths } from "../tunnel/mod.ts";
+import {
+  decodePathAnswer,
+  decodePathOffer,
+  encodePathAnswer,
+  encodePathOffer,
+  JOIN_SECRET_LENGTH,
+} from "./path_signal.ts";
+
+/** ICE gives up on one attempt after this long: working pairs take well under a second. */
+export const UPGRADE_ICE_TIMEOUT_MS = 10_000;
+/** Waits between failed attempts: the first retry comes within 30 s, later ones every 30 s. */
+export const UPGRADE_RETRY_MS: readonly number[] = [5_000, 10_000, 20_000, 30_000];
+/** After a direct path is lost, the next attempt comes this soon. */
+const RETRY_AFTER_LOSS_MS = 1_000;
+/** How often the client checks whether the session still has a live direct path. */
+const WATCH_INTERVAL_MS = 500;
+/** Time for the joining connection's first stream and its secret. */
+const JOIN_TIMEOUT_MS = 5_000;
+
+/** Where hole punching reports. */
+export interface UpgradeLog {
+  /** Detail: each attempt and why it failed. */
+  debug(line: string): void;
+  /** Once: hole punching cannot work in this process (a missing permission). */
+  warn(line: string): void;
+}
+
+/** Options of both sides. */
+export interface UpgradeOptions {
+  /** STUN servers (`host:port`) for server-reflexive candidates; none: host candidates only. */
+  stunServers: string[];
+  /** Offer only these local addresses (default: every interface). */
+  hostAddresses?: string[];
+  /** ALPN of the direct QUIC connection (the session's protocol). */
+  alpn: string;
+  /** ICE time limit per attempt (default {@linkcode UPGRADE_ICE_TIMEOUT_MS}). */
+  iceTimeoutMs?: number;
+  /** Where attempts are reported. */
+  log: UpgradeLog;
+}
+
+/** The client's hole punching for one session. */
+export interface Upgrader {
+  /** Stops trying (a direct path that joined stays). */
+  stop(): void;
+  /** Settles when the loop has stopped. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Keeps giving the session a direct path: tries at once, again with backoff
+ * after failures, and again soon after a direct path is lost.
+ * @param paths the session's paths (its first one carries the signaling)
+ * @param serverId the key the direct QUIC connection is pinned to
+ */
+export function keepUpgrading(
+  paths: SessionPaths,
+  serverId: EndpointId,
+  options: UpgradeOptions,
+): Upgrader {
+  const stopper = new AbortController();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      stopper.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  const hasLiveDirect = () => paths.paths().some((p) => p.kind === "direct" && p.live);
+  paths.conn.closed.then(() => stopper.abort());
+  const done = (async () => {
+    let failures = 0;
+    let delay = 0;
+    while (!stopper.signal.aborted) {
+      if (delay > 0) await sleep(delay);
+      if (stopper.signal.aborted) return;
+      if (hasLiveDirect()) {
+        while (hasLiveDirect() && !stopper.signal.aborted) await sleep(WATCH_INTERVAL_MS);
+        options.log.debug("direct path lost; punching again");
+        failures = 0;
+        delay = RETRY_AFTER_LOSS_MS;
+        continue;
+      }
+      try {
+        const label = await upgradeOnce(paths, serverId, options);
+        options.log.debug(`hole punching: direct path ${label} joined the session`);
+        failures = 0;
+        delay = 0;
+      } catch (error) {
+        if (stopper.signal.aborted) return;
+        if (error instanceof Deno.errors.NotCapable) {
+          options.log.warn(`no hole punching: ${(error as Error).message}; staying on the relay`);
+          return;
+        }
+        if (error instanceof SessionFirstPathGone) return;
+        delay = UPGRADE_RETRY_MS[Math.min(failures++, UPGRADE_RETRY_MS.length - 1)];
+        options.log.debug(
+          `hole punching failed: ${(error as Error).message}; next try in ${delay / 1000} s`,
+        );
+      }
+    }
+  })();
+  return { stop: () => stopper.abort(), done };
+}
+
+/** The signaling stream ended: no more attempts in this session. */
+class SessionFirstPathGone extends Error {
+  override name = "SessionFirstPathGone";
+}
+
+/** One attempt; resolves with the direct path's address once it joined. */
+async function upgradeOnce(
+  paths: SessionPaths,
+  serverId: EndpointId,
+  options: UpgradeOptions,
+): Promise<string> {
+  const timeoutMs = options.iceTimeoutMs ?? UPGRADE_ICE_TIMEOUT_MS;
+  paths.discardSignals(); // an answer to an earlier, failed attempt
+  let secret: Uint8Array | undefined;
+  const channel: SignalingChannel<IceOffer, IceAnswer> = {
+    async send(offer) {
+      try {
+        await paths.signal({ type: "path-offer", body: encodePathOffer({ ice: offer.ice }) });
+      } catch (error) {
+        throw new SessionFirstPathGone((error as Error).message);
+      }
+    },
+    async receive() {
+      const signal = await deadline(paths.nextSignal(), timeoutMs, "the server did not answer");
+      if (!signal) throw new SessionFirstPathGone("the session's first path closed");
+      if (signal.type !== "path-answer") throw new Error(`expected a path answer`);
+      const answer = decodePathAnswer(signal.body);
+      secret = answer.secret;
+      return { ice: answer.ice, serverId };
+    },
+  };
+  const conn = await dialOverIce({
+    channel,
+    stunServers: options.stunServers,
+    hostAddresses: options.hostAddresses,
+    alpn: options.alpn,
+    timeoutMs,
+  });
+  try {
+    const stream = new FramedStream(await conn.openStream());
+    await stream.write({ type: "path-join", secret: secret! });
+    const label = formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
+    if (paths.add(conn, stream, { kind: "direct", label }) < 0) {
+      throw new Error("the session ended meanwhile");
+    }
+    return label;
+  } catch (error) {
+    conn.close({ code: CloseCode.Done, reason: "join failed" });
+    throw error;
+  }
+}
+
+/**
+ * Answers the client's hole-punching offers for one session, one at a time,
+ * until its first path's stream ends. Never throws: a failed attempt is logged
+ * and the next offer answered.
+ * @param secretKey the server's key, which the direct QUIC endpoint presents
+ */
+export async function answerUpgrades(
+  paths: SessionPaths,
+  secretKey: SecretKey,
+  options: UpgradeOptions,
+): Promise<void> {
+  for (;;) {
+    const signal = await paths.nextSignal();
+    if (!signal) return;
+    if (signal.type !== "path-offer") continue;
+    try {
+      const label = await answerOnce(paths, secretKey, signal.body, options);
+      options.log.debug(`hole punching: direct path ${label} joined the session`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) {
+        options.log.warn(`no hole punching: ${(error as Error).message}`);
+      } else {
+        options.log.debug(`hole punching failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+async function answerOnce(
+  paths: SessionPaths,
+  secretKey: SecretKey,
+  body: Uint8Array,
+  options: UpgradeOptions,
+): Promise<string> {
+  const offer = decodePathOffer(body);
+  const secret = crypto.getRandomValues(new Uint8Array(JOIN_SECRET_LENGTH));
+  const timeoutMs = options.iceTimeoutMs ?? UPGRADE_ICE_TIMEOUT_MS;
+  const channel: SignalingChannel<IceAnswer, IceOffer> = {
+    receive: () => Promise.resolve({ ice: offer.ice }),
+    send: (answer) =>
+      paths.signal({ type: "path-answer", body: encodePathAnswer({ ice: answer.ice, secret }) }),
+  };
+  const conn: PeerConnection = await acceptOverIce({
+    channel,
+    secretKey,
+    stunServers: options.stunServers,
+    hostAddresses: options.hostAddresses,
+    alpn: options.alpn,
+    timeoutMs,
+  });
+  try {
+    const joined = await deadline(
+      (async () => {
+        const raw = await conn.acceptStream();
+        if (!raw) throw new Error("the direct connection closed before joining");
+        const stream = new FramedStream(raw);
+        const join = await stream.read();
+        return { stream, join };
+      })(),
+      JOIN_TIMEOUT_MS,
+      "the direct connection did not join in time",
+    );
+    if (joined.join?.type !== "path-join" || !constantTimeEqual(secret, joined.join.secret)) {
+      throw new Error("the direct connection did not present the session's secret");
+    }
+    const label = formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
+    if (paths.add(conn, joined.stream, { kind: "direct", label }) < 0) {
+      throw new Error("the session ended meanwhile");
+    }
+    return label;
+  } catch (error) {
+    conn.close({ code: CloseCode.AuthFailed, reason: (error as Error).message.slice(0, 200) });
+    throw error;
+  }
+}
