@@ -136,7 +136,7 @@ export class BenchEnvironment implements AsyncDisposable {
       const { server, token, relayUrl } = await this.tunnel();
       const via = path === "tunnel"
         ? { serverAddr: server.addr }
-        : { extraArgs: ["--relay-url", relayUrl] };
+        : { extraArgs: ["--relay-url", relayUrl, "--relay-only"] };
       try {
         const client = await startClient({
           serverNodeId: server.endpointId,

@@ -24,6 +24,7 @@ type Schema = { readonly [key: string]: FieldType };
 const SCHEMAS = {
   "server.iroh": {
     relay_urls: "string[]",
+    stun_servers: "string[]",
     dns_server: "string",
     secret: "string",
     secret_file: "path",
@@ -35,6 +36,7 @@ const SCHEMAS = {
   },
   "client.iroh": {
     relay_urls: "string[]",
+    stun_servers: "string[]",
     dns_server: "string",
     server_node_id: "string",
     server_addrs: "string[]",

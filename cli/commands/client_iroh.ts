@@ -32,6 +32,9 @@ import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { resolveServerAddrs } from "./server_addrs.ts";
+import { PathAnnouncer } from "./path_announcer.ts";
+import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
+import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
 import { modeHelp } from "./mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
 import {
@@ -48,7 +51,8 @@ import {
 } from "./shared_flags.ts";
 
 /** The command line of `tunnel client [iroh]`, as commander parses it. */
-export interface ClientIrohFlags extends ConfigFlags, ForwardFlags, IrohPathFlags, VerboseFlag {
+export interface ClientIrohFlags
+  extends ConfigFlags, ForwardFlags, IrohPathFlags, IceFlags, VerboseFlag {
   serverNodeId?: string;
   serverAddr?: string[];
   authToken?: string;
@@ -67,6 +71,8 @@ export interface ClientIrohSettings {
   relayOnly: boolean;
   /** The pkarr relay to look the server's record up at (none: no lookup). */
   dnsServer?: string;
+  /** How to gather ICE candidates when punching a direct path. */
+  ice: IrohIceSettings;
   source: Source;
   target: { host: string; port: number };
   token: string;
@@ -80,7 +86,9 @@ export function clientIrohCommand(): Command {
     .addOption(
       repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
     );
-  forwardOptions(irohPathOptions(command, "client"))
+  forwardOptions(
+    iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
+  )
     .option("--auth-token <token>", "authentication token")
     .option("--auth-token-file <file>", "file holding the authentication token");
   return verboseOption(command).action(async (flags: ClientIrohFlags) => {
@@ -135,8 +143,10 @@ export async function resolveClientIrohSettings(
   const target = parseTargetSetting(
     requireSetting(pick(flags.target, file.target), "--target", "target"),
   );
+  const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {
     serverId,
+    ice: irohIce(iceSettings(flags, file.stun_servers, []), stunNamed),
     relayUrls: paths.relayUrls,
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
@@ -295,11 +305,26 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
           : `through ${label}`
       }`,
     );
+    const relayUrl = label.startsWith("relay ") ? label.slice("relay ".length) : undefined;
+    const announcer = new PathAnnouncer((line) => out.info(line));
     session = await openClientSession(
       conn,
       new TextEncoder().encode(settings.token),
       settings.source,
+      {
+        path: relayUrl === undefined
+          ? {
+            kind: "direct",
+            label: formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port),
+          }
+          : { kind: "relay", label: relayUrl },
+        onPathChange: (path) => announcer.changed(path),
+      },
     );
+    announcer.watch(() => session.paths.paths());
+    if (relayUrl !== undefined && !settings.relayOnly) {
+      startClientUpgrades(session.paths, settings.serverId, settings.ice, relayUrl, out);
+    }
   } catch (error) {
     local.close();
     if (error instanceof SessionRefusedError && error.kind === "auth") {

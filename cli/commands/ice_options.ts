@@ -38,10 +38,10 @@ export interface IceSettings {
 }
 
 /** Adds the ICE options to a manual-mode command. */
-export function iceOptions(command: Command): Command {
+export function iceOptions(command: Command, stunDefault = "public servers"): Command {
   return command
     .addOption(
-      repeatable("--stun-server <host:port>", "STUN server (repeatable; default: public servers)"),
+      repeatable("--stun-server <host:port>", `STUN server (repeatable; default: ${stunDefault})`),
     )
     .option("--no-stun", "no STUN: host candidates only, nothing is sent anywhere but to the peer")
     .addOption(
@@ -56,7 +56,11 @@ export function iceOptions(command: Command): Command {
  * The STUN servers and host addresses to gather with.
  * @throws {UsageError} when the flags contradict each other or an address is not an IP.
  */
-export function iceSettings(flags: IceFlags, configStun: string[] | undefined): IceSettings {
+export function iceSettings(
+  flags: IceFlags,
+  configStun: string[] | undefined,
+  defaultStun: string[] = DEFAULT_STUN_SERVERS,
+): IceSettings {
   const noStun = flags.stun === false;
   if (noStun && flags.stunServer !== undefined) {
     throw new UsageError("Use either --no-stun or --stun-server, not both");
@@ -66,7 +70,7 @@ export function iceSettings(flags: IceFlags, configStun: string[] | undefined): 
       throw new UsageError(`Invalid --host-candidate '${address}': not an IP address`);
     }
   }
-  const stunServers = noStun ? [] : flags.stunServer ?? configStun ?? DEFAULT_STUN_SERVERS;
+  const stunServers = noStun ? [] : flags.stunServer ?? configStun ?? defaultStun;
   return { stunServers, hostAddresses: flags.hostCandidate };
 }
 

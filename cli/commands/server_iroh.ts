@@ -28,6 +28,8 @@ import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { modeHelp } from "./mode_help.ts";
 import { loadSecretKey } from "./server_key_commands.ts";
+import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
+import { irohIce, type IrohIceSettings, upgradeAnswerer } from "./iroh_upgrade.ts";
 import {
   type IrohPathFlags,
   irohPathOptions,
@@ -53,7 +55,7 @@ export const DEFAULT_MAX_SESSIONS = 100;
 
 /** The command line of `tunnel server [iroh]`, as commander parses it. */
 export interface ServerIrohFlags
-  extends ConfigFlags, AllowedNetworkFlags, IrohPathFlags, VerboseFlag {
+  extends ConfigFlags, AllowedNetworkFlags, IrohPathFlags, IceFlags, VerboseFlag {
   authTokens?: string[];
   authTokensFile?: string;
   maxSessions?: number;
@@ -79,6 +81,8 @@ export interface ServerIrohSettings {
   relayOnly: boolean;
   /** The pkarr relay discovery records are published to (none: no record). */
   dnsServer?: string;
+  /** How to gather ICE candidates when a client punches a direct path. */
+  ice: IrohIceSettings;
 }
 
 /** Defines the command. */
@@ -98,7 +102,9 @@ export function serverIrohCommand(): Command {
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
     .option("--bind <host:port>", "address to listen on (default all interfaces, random port)");
-  return verboseOption(irohPathOptions(command, "server")).action(
+  return verboseOption(
+    iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
+  ).action(
     async (flags: ServerIrohFlags) => {
       const config = await loadModeConfig(flags, "server", "iroh");
       await runServerIroh(
@@ -148,8 +154,11 @@ export async function resolveServerIrohSettings(
   if (paths.relayOnly && bindText !== undefined) {
     throw new UsageError("--relay-only offers no direct address: drop --bind (or 'bind')");
   }
+  const ice = iceSettings(flags, file.stun_servers, []);
+  const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {
     ...paths,
+    ice: irohIce(ice, stunNamed),
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens,
@@ -312,6 +321,10 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   }
   out.info("Waiting for clients to connect...");
 
+  // Relay-only offers no direct path, punched or published.
+  const answerUpgrades = settings.relayOnly
+    ? undefined
+    : upgradeAnswerer(settings.secretKey, settings.ice, relayUrls, out);
   const sessions = new SessionLimiter(settings.maxSessions);
   const services = forwardingServices({
     allowedTcp: settings.allowedTcp,
@@ -334,6 +347,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
         label: `session ${++counter}`,
         unauthenticated: limits.unauthenticated,
         warnings: limits.warnings,
+        onPaths: answerUpgrades,
       });
       active.add(session);
       session.finally(() => active.delete(session));

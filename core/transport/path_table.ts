@@ -37,6 +37,7 @@ interface PathEntry {
   kind: PathKind;
   label: string;
   rttMs: number | undefined;
+  samples: number;
   lastHeardAt: number;
   addedAt: number;
 }
@@ -58,7 +59,15 @@ export class PathTable {
   /** Adds a path, live from `now`; returns its id. */
   add(kind: PathKind, label: string, now: number): number {
     const id = this.#nextId++;
-    this.#paths.set(id, { id, kind, label, rttMs: undefined, lastHeardAt: now, addedAt: now });
+    this.#paths.set(id, {
+      id,
+      kind,
+      label,
+      rttMs: undefined,
+      samples: 0,
+      lastHeardAt: now,
+      addedAt: now,
+    });
     return id;
   }
 
@@ -73,9 +82,11 @@ export class PathTable {
     if (!path) return;
     path.lastHeardAt = Math.max(path.lastHeardAt, now);
     if (rttMs !== undefined && Number.isFinite(rttMs) && rttMs >= 0) {
-      path.rttMs = path.rttMs === undefined
+      // The first probe also waits for the peer to set its side up: the second replaces it.
+      path.rttMs = path.samples < 2 || path.rttMs === undefined
         ? rttMs
         : path.rttMs + RTT_WEIGHT * (rttMs - path.rttMs);
+      path.samples++;
     }
   }
 
@@ -117,6 +128,7 @@ export class PathTable {
   }
 
   #info(path: PathEntry, now: number): PathInfo {
-    return { ...path, live: this.#live(path, now) };
+    const { samples: _, ...info } = path;
+    return { ...info, live: this.#live(path, now) };
   }
 }

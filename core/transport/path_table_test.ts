@@ -23,8 +23,10 @@ Deno.test("PathTable: lowest smoothed round trip among live paths of a kind; rem
   const a = table.add("relay", "a", 0);
   const b = table.add("relay", "b", 0);
   assert.equal(table.best(0)?.id, a, "no samples: the older path");
+  table.heard(a, 5, 900); // the first sample is replaced by the second
   table.heard(a, 10, 40);
   table.heard(b, 10, 20);
+  assert.equal(table.list(10).find((p) => p.id === a)?.rttMs, 40);
   assert.equal(table.best(10)?.id, b);
   // One fast sample does not flip a smoothed average at once.
   table.heard(a, 20, 0);

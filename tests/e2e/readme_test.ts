@@ -20,6 +20,7 @@ import {
   pairManualProcesses,
   PROJECT_CONFIG,
   readmeSection,
+  RELAY_PERMISSION_FLAGS,
   runCli,
   runCommand,
   type ShellStep,
@@ -305,17 +306,18 @@ function runDeno(flags: string[], args: string[], stdin?: string) {
 Deno.test("README permission table: each row is exactly what its commands run with", async () => {
   const rows = permissionRows();
   assert.deepEqual([...rows.keys()], [
-    "server, client, relay",
-    "server manual, client manual",
+    "server, client, server manual, client manual",
+    "relay",
     "generate-server-key, --force",
     "show-server-id",
     "generate-token",
   ]);
-  // The end-to-end tests run iroh and manual mode with the harness's sets.
-  // relay_command_test.ts runs `tunnel relay` with the same set.
-  assert.deepEqual(rows.get("server, client, relay"), [...FORWARDING_PERMISSION_FLAGS]);
-  assert.deepEqual(rows.get("server manual, client manual"), [...MANUAL_PERMISSION_FLAGS]);
-  assert.ok(rows.get("server, client, relay")!.includes(`--allow-env=${ENV_VARS.join(",")}`));
+  // The end-to-end tests run iroh and manual mode, and `tunnel relay`, with the harness's sets.
+  const peers = "server, client, server manual, client manual";
+  assert.deepEqual(rows.get(peers), [...FORWARDING_PERMISSION_FLAGS]);
+  assert.deepEqual(rows.get(peers), [...MANUAL_PERMISSION_FLAGS]);
+  assert.deepEqual(rows.get("relay"), [...RELAY_PERMISSION_FLAGS]);
+  assert.ok(rows.get(peers)!.includes(`--allow-env=${ENV_VARS.join(",")}`));
 
   const dir = await Deno.makeTempDir();
   try {
@@ -347,7 +349,7 @@ Deno.test("README permission table: each row is exactly what its commands run wi
   }
 
   // Manual mode without --allow-sys works when --host-candidate names the addresses...
-  const manual = rows.get("server manual, client manual")!;
+  const manual = rows.get(peers)!;
   const withoutSys = manual.filter((flag) => !flag.startsWith("--allow-sys"));
   const offer = ["client", "manual", "-s", "tcp://127.0.0.1:22", "-t", "127.0.0.1:0", "--no-stun"];
   const named = await runDeno(withoutSys, [...offer, "--host-candidate", "127.0.0.1"], "");

@@ -5,17 +5,10 @@
  * inside network namespaces.
  * @module
  */
-import { ENV_VARS } from "../../cli/env.ts";
+import { FORWARDING_PERMISSION_FLAGS } from "./tunnel_process.ts";
 
-/** Deno flags of a manual-mode process: forwarding plus ICE's needs. */
-export const MANUAL_PERMISSION_FLAGS: readonly string[] = Object.freeze([
-  "--unstable-net",
-  "--allow-net",
-  `--allow-env=${ENV_VARS.join(",")}`,
-  // werift-ice's logger enumerates the environment when it loads: hide the rest.
-  "--ignore-env",
-  "--allow-sys=networkInterfaces",
-]);
+/** Deno flags of a manual-mode process: the same as every forwarding command's. */
+export const MANUAL_PERMISSION_FLAGS: readonly string[] = FORWARDING_PERMISSION_FLAGS;
 
 /** Starts `deno <args>` somewhere (loopback, or `ip netns exec`). */
 export type DenoSpawner = (denoArgs: string[]) => Deno.ChildProcess;

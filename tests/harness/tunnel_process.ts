@@ -15,14 +15,27 @@ export const TUNNEL_MAIN: string = `${PROJECT_ROOT}cli/main.ts`;
 export const PROJECT_CONFIG: string = `${PROJECT_ROOT}deno.json`;
 
 /**
- * Deno permission flags of a forwarding tunnel process, less `--allow-read`: the real
- * set grants reads only for the files named on the command line (secret file, token
- * file, config), which {@linkcode forwardingPermissionFlags} adds.
+ * Deno permission flags of `tunnel relay`, less `--allow-read` (granted only for
+ * the files named on its command line).
  */
-export const FORWARDING_PERMISSION_FLAGS: readonly string[] = Object.freeze([
+export const RELAY_PERMISSION_FLAGS: readonly string[] = Object.freeze([
   "--unstable-net",
   "--allow-net",
   `--allow-env=${ENV_VARS.join(",")}`,
+]);
+
+/**
+ * Deno permission flags of a forwarding tunnel process (server, client, any
+ * mode), less `--allow-read`: the real set grants reads only for the files
+ * named on the command line (secret file, token file, config), which
+ * {@linkcode forwardingPermissionFlags} adds. ICE (manual mode, iroh mode's hole
+ * punching) lists host addresses, and its library reads the environment when
+ * it loads: `--ignore-env` hides all but the variables above.
+ */
+export const FORWARDING_PERMISSION_FLAGS: readonly string[] = Object.freeze([
+  ...RELAY_PERMISSION_FLAGS,
+  "--ignore-env",
+  "--allow-sys=networkInterfaces",
 ]);
 
 /**
@@ -33,17 +46,20 @@ export const FORWARDING_PERMISSION_FLAGS: readonly string[] = Object.freeze([
  * @example
  * ```ts
  * forwardingPermissionFlags(["/tmp/server.key"]);
- * // ["--unstable-net", "--allow-net", "--allow-env=...", "--allow-read=/tmp/server.key"]
+ * // ["--unstable-net", "--allow-net", "--allow-env=...", ..., "--allow-read=/tmp/server.key"]
  * ```
  */
-export function forwardingPermissionFlags(readPaths: readonly string[] = []): string[] {
+export function forwardingPermissionFlags(
+  readPaths: readonly string[] = [],
+  base: readonly string[] = FORWARDING_PERMISSION_FLAGS,
+): string[] {
   for (const path of readPaths) {
     if (path.includes(",")) {
       throw new TypeError(`Cannot grant read access to "${path}": the path contains a comma`);
     }
   }
   const read = readPaths.length > 0 ? [`--allow-read=${[...new Set(readPaths)].join(",")}`] : [];
-  return [...FORWARDING_PERMISSION_FLAGS, ...read];
+  return [...base, ...read];
 }
 
 /** Options shared by every way of running the CLI. */
@@ -70,7 +86,10 @@ export function tunnelCommandArgs(cliArgs: string[], options: TunnelProcessOptio
     "--config",
     PROJECT_CONFIG,
     ...(options.denoFlags ?? []),
-    ...forwardingPermissionFlags(options.readPaths),
+    ...forwardingPermissionFlags(
+      options.readPaths,
+      cliArgs[0] === "relay" ? RELAY_PERMISSION_FLAGS : FORWARDING_PERMISSION_FLAGS,
+    ),
     options.mainModule ?? TUNNEL_MAIN,
     ...cliArgs,
   ];

@@ -1,0 +1,232 @@
+/**
+ * iroh mode through real NATs: for each pair of NAT kinds (and both hosts on
+ * one LAN), a client given the EndpointId, the relay and the pkarr relay
+ * connects through `tunnel relay` on the public segment, then punches a
+ * direct path wherever plain ICE can (manual mode's matrix says where) and
+ * stays on the relay elsewhere; SSH works either way. Then, on a punched
+ * path: the relay killed mid-transfer (the transfer and SSH go on), and the
+ * direct path cut and restored (new connections go over the relay within
+ * 5 s, then back to direct). Prints one RESULT line per case
+ * (docs/NAT_MATRIX.md, iroh section).
+ */
+import assert from "node:assert/strict";
+import { generateToken } from "../../core/auth/mod.ts";
+import {
+  ManagedProcess,
+  PROJECT_CONFIG,
+  runCommand,
+  startSshd,
+  tunnelCommandArgs,
+} from "../harness/mod.ts";
+import { type Bed, type BedHost, type BedOptions, canBuildBeds, createBed } from "./mod.ts";
+import type { NatKind } from "./mod.ts";
+
+const support = await canBuildBeds();
+if (!support.ok) console.log(`skipping iroh NAT matrix: ${support.reason}`);
+const HERE = new URL(".", import.meta.url).pathname;
+const RELAY_ADDR = "198.51.100.1:3340";
+const RELAY_URL = `http://${RELAY_ADDR}/`;
+const PKARR_URL = `${RELAY_URL}pkarr`;
+const DIRECT_LINE = /^path: direct (\S+), rtt/;
+
+function inNamespace(ns: string, cmd: string[]): string[] {
+  return ["netns", "exec", ns, ...cmd];
+}
+
+function spawnIn(ns: string, cmd: string[]): ManagedProcess {
+  return ManagedProcess.spawn("ip", { args: inNamespace(ns, cmd) });
+}
+
+async function until(what: string, check: () => boolean, ms: number): Promise<number> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return performance.now() - started;
+}
+
+/** Where plain ICE finds a path (docs/NAT_MATRIX.md, manual mode). */
+function punchable(client: NatKind, server: NatKind | "same-lan"): boolean {
+  if (server === "same-lan") return true;
+  const hard = (k: NatKind) => k === "symmetric";
+  const strict = (k: NatKind) => k === "symmetric" || k === "port-restricted";
+  return !(hard(client) && strict(server)) && !(hard(server) && strict(client));
+}
+
+interface Running {
+  bed: Bed;
+  relay: ManagedProcess;
+  client: ManagedProcess;
+  localPort: number;
+  sshPort: number;
+  sshdArgs: (port: number) => string[];
+  readyMs: number;
+  firstByteMs: number;
+  echoPort: number;
+  close(): Promise<void>;
+}
+
+/** Relay on the public host, sshd + echo + tunnel server on the right, client on the left. */
+async function connect(options: BedOptions): Promise<Running> {
+  const bed = await createBed({ ...options, stun: false });
+  const cleanups: (() => Promise<unknown>)[] = [() => bed.close()];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    const server: BedHost = bed.right;
+    const clientHost: BedHost = bed.left;
+    const relay = spawnIn(bed.publicHost.ns, [
+      Deno.execPath(),
+      ...tunnelCommandArgs(["relay", "--bind", RELAY_ADDR, "--stun-bind", "198.51.100.1:3478"]),
+    ]);
+    cleanups.push(() => relay.stop());
+    await relay.waitForLine("Relay ready", { timeoutMs: 20_000 });
+    const sshd = await startSshd({ wrap: ["ip", ...inNamespace(server.ns, [])] });
+    cleanups.push(async () => await sshd[Symbol.asyncDispose]());
+    const echo = spawnIn(server.ns, [
+      Deno.execPath(),
+      "run",
+      "--no-prompt",
+      "--config",
+      PROJECT_CONFIG,
+      "--allow-net=127.0.0.1",
+      `${HERE}_tcp_echo.ts`,
+    ]);
+    cleanups.push(() => echo.stop());
+    const echoPort = Number(
+      (await echo.waitForLine(/^echo \d+$/, { timeoutMs: 20_000 })).slice("echo ".length),
+    );
+    const token = generateToken();
+    const tunnelServer = spawnIn(server.ns, [
+      Deno.execPath(),
+      ...tunnelCommandArgs([
+        "server",
+        "--bind",
+        "0.0.0.0:0",
+        "--allowed-tcp",
+        "127.0.0.0/8",
+        "--auth-tokens",
+        token,
+        "--relay-url",
+        RELAY_URL,
+        "--dns-server",
+        PKARR_URL,
+        "-v",
+      ]),
+    ]);
+    cleanups.push(() => tunnelServer.stop());
+    await tunnelServer.waitForLine("Waiting for clients to connect...", { timeoutMs: 30_000 });
+    const id = tunnelServer.lines("stdout").find((l) => l.startsWith("EndpointId: "))!.slice(12);
+    const started = performance.now();
+    const client = spawnIn(clientHost.ns, [
+      Deno.execPath(),
+      ...tunnelCommandArgs([
+        "client",
+        "--server-node-id",
+        id,
+        "--relay-url",
+        RELAY_URL,
+        "--dns-server",
+        PKARR_URL,
+        "--source",
+        `tcp://127.0.0.1:${sshd.port}`,
+        "--target",
+        "127.0.0.1:0",
+        "--auth-token",
+        token,
+        "-v",
+      ]),
+    ]);
+    cleanups.push(() => client.stop());
+    const ready = await client.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
+      stream: "stdout",
+      timeoutMs: 30_000,
+    });
+    const readyMs = performance.now() - started;
+    const localPort = Number(/:(\d+) ->/.exec(ready)![1]);
+    // First byte: sshd's banner through the tunnel.
+    const banner = await runCommand("ip", {
+      args: inNamespace(clientHost.ns, [
+        Deno.execPath(),
+        "eval",
+        `const c = await Deno.connect({hostname:"127.0.0.1",port:${localPort}});` +
+        `const b = new Uint8Array(64); await c.read(b); c.close();` +
+        `console.log(new TextDecoder().decode(b).split("\\r")[0]);`,
+      ]),
+      timeoutMs: 20_000,
+    });
+    const firstByteMs = performance.now() - started;
+    assert.match(banner.stdout, /^SSH-2\.0/, banner.stderr);
+    return {
+      bed,
+      relay,
+      client,
+      localPort,
+      sshPort: localPort,
+      sshdArgs: (port) => sshd.sshArgs(port),
+      readyMs,
+      firstByteMs,
+      echoPort,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function ssh(run: Running, text: string) {
+  const result = await runCommand("ip", {
+    args: inNamespace(run.bed.left.ns, ["ssh", ...run.sshdArgs(run.localPort), "echo", text]),
+    timeoutMs: 30_000,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), text);
+}
+
+const KINDS: NatKind[] = ["full-cone", "restricted-cone", "port-restricted", "symmetric"];
+const CASES: [BedOptions, string][] = [
+  [{ left: "port-restricted", right: "same-lan" }, "same LAN"],
+  ...KINDS.flatMap((c) =>
+    KINDS.map((s): [BedOptions, string] => [{ left: c, right: s }, `${c} x ${s}`])
+  ),
+];
+
+for (const [options, label] of CASES) {
+  const direct = punchable(options.left, options.right);
+  Deno.test({
+    name: `iroh mode through NATs: ${label} -> ${direct ? "direct" : "relay"}`,
+    ignore: !support.ok,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const run = await connect(options);
+      try {
+        const lines = () => run.client.lines("stdout");
+        assert.ok(
+          lines().some((l) => l.includes(`through relay ${RELAY_URL}`) || l.includes(" at ")),
+          lines().join("\n"),
+        );
+        let toDirectMs: number | undefined;
+        if (direct) {
+          toDirectMs = run.readyMs +
+            await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 20_000);
+        } else {
+          await new Promise((r) => setTimeout(r, 6_000));
+          assert.ok(!lines().some((l) => DIRECT_LINE.test(l)), lines().join("\n"));
+        }
+        await ssh(run, "through-nat");
+        const path = lines().filter((l) => l.startsWith("path: ")).at(-1) ?? "";
+        console.log(
+          `RESULT | ${label} | ${direct ? "direct" : "relay"} | first byte ${
+            run.firstByteMs.toFixed(0)
+          } ms | ${toDirectMs ? `direct ${toDirectMs.toFixed(0)} ms` : "—"} | ${path}`,
+        );
+      } finally {
+        await run.close();
+      }
+    },
+  });
+}
