@@ -51,7 +51,10 @@ export class PathTable {
   #nextId = 1;
   readonly #silenceMs: number;
 
-  /** @param silenceMs how long a path may be silent and still be used */
+  /**
+   * Starts empty.
+   * @param silenceMs how long a path may be silent and still be used
+   */
   constructor(silenceMs = PATH_SILENCE_MS) {
     this.#silenceMs = silenceMs;
   }

@@ -15,6 +15,11 @@ export type {
   AdmissionRefusal,
   CloseInfo,
   DuplexStream,
+  MultipathConnection,
+  MultipathOptions,
+  PathInfo,
+  PathKind,
+  PathOptions,
   PeerConnection,
 } from "../transport/mod.ts";
 export { AllowList } from "./allow_list.ts";

@@ -35,4 +35,23 @@ export {
   PathSignalError,
 } from "./path_signal.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
-export type { SessionPaths } from "../tunnel/mod.ts";
+export type {
+  AuthStatus,
+  CloseInfo,
+  DuplexStream,
+  FramedStream,
+  Message,
+  MultipathConnection,
+  PathInfo,
+  PathKind,
+  PathOptions,
+  PathSignal,
+  PeerConnection,
+  SessionPaths,
+} from "../tunnel/mod.ts";
+export type {
+  CandidateType,
+  IceCandidate,
+  IceCredentials,
+  RemoteIceParameters,
+} from "../nat/mod.ts";

@@ -23,12 +23,15 @@ const MAGIC = "tunnel-path 1";
 
 /** What the dialing side sends. */
 export interface PathOffer {
+  /** The dialing side's ICE credentials and candidates. */
   ice: RemoteIceParameters;
 }
 
 /** What the accepting side answers: its parameters and the join secret. */
 export interface PathAnswer {
+  /** The accepting side's ICE credentials and candidates. */
   ice: RemoteIceParameters;
+  /** What the direct connection presents to join the session ({@linkcode JOIN_SECRET_LENGTH} bytes). */
   secret: Uint8Array;
 }
 
