@@ -43,9 +43,10 @@ export class PathChannel {
   constructor(stream: FramedStream, events: PathChannelEvents) {
     this.#stream = stream;
     this.#events = events;
+    // The first ping waits an interval too: a session's first moments are busy
+    // (hole punching loads and gathers), which would only inflate the first sample.
     this.#timer = setInterval(() => this.#ping(), PROBE_INTERVAL_MS);
     Deno.unrefTimer(this.#timer);
-    this.#ping();
     this.#done = this.#read().finally(() => this.close());
   }
 

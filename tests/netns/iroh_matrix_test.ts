@@ -177,7 +177,7 @@ async function connect(options: BedOptions): Promise<Running> {
   }
 }
 
-async function ssh(run: Running, text: string) {
+async function ssh_(run: Running, text: string) {
   const result = await runCommand("ip", {
     args: inNamespace(run.bed.left.ns, ["ssh", ...run.sshdArgs(run.localPort), "echo", text]),
     timeoutMs: 30_000,
@@ -217,7 +217,7 @@ for (const [options, label] of CASES) {
           await new Promise((r) => setTimeout(r, 6_000));
           assert.ok(!lines().some((l) => DIRECT_LINE.test(l)), lines().join("\n"));
         }
-        await ssh(run, "through-nat");
+        await ssh_(run, "through-nat");
         const path = lines().filter((l) => l.startsWith("path: ")).at(-1) ?? "";
         console.log(
           `RESULT | ${label} | ${direct ? "direct" : "relay"} | first byte ${
@@ -230,3 +230,115 @@ for (const [options, label] of CASES) {
     },
   });
 }
+
+/** Runs `script` with bash in `host`'s namespace. */
+function bashIn(host: BedHost, script: string, timeoutMs = 60_000) {
+  return runCommand("ip", { args: inNamespace(host.ns, ["bash", "-c", script]), timeoutMs });
+}
+
+Deno.test({
+  name: "iroh mode on a punched path: the relay killed mid-transfer; SSH and the transfer go on",
+  ignore: !support.ok,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const run = await connect({ left: "full-cone", right: "full-cone" });
+    try {
+      const lines = () => run.client.lines("stdout");
+      await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 20_000);
+      // 20 MB through an SSH session that stays open across the relay's death.
+      const ssh = run.sshdArgs(run.localPort).map((a) => `'${a}'`).join(" ");
+      const transfer = bashIn(
+        run.bed.left,
+        `set -o pipefail; head -c 20000000 /dev/urandom > /tmp/iroh-xfer-$$;
+         local=$(sha256sum < /tmp/iroh-xfer-$$ | cut -d' ' -f1);
+         remote=$(ssh ${ssh} 'sleep 2; sha256sum' < /tmp/iroh-xfer-$$ | cut -d' ' -f1);
+         rm -f /tmp/iroh-xfer-$$; echo "$local $remote"`,
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      await run.relay.stop({ signal: "SIGKILL" });
+      const result = await transfer;
+      assert.equal(result.code, 0, result.stderr);
+      const [local, remote] = result.stdout.trim().split(" ");
+      assert.equal(remote, local);
+      await new Promise((r) => setTimeout(r, 7_000)); // past the relayed connection's idle timeout
+      await ssh_(run, "after-relay");
+      assert.equal(run.client.exitStatus, undefined, "the client kept running");
+      console.log("RESULT | relay killed on a punched path | transfer and SSH unharmed");
+    } finally {
+      await run.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "iroh mode: the direct path cut mid-session falls back to the relay within 5 s, then returns",
+  ignore: !support.ok,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const run = await connect({ left: "full-cone", right: "full-cone" });
+    try {
+      const lines = () => run.client.lines("stdout");
+      await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 20_000);
+      const router = { ns: run.bed.left.routerNs };
+      const peer = run.bed.right.wanIp;
+      const rules = [["-s", peer], ["-d", peer]];
+      for (const [dir, ip] of rules) {
+        const r = await run.bed.exec(router, [
+          "iptables",
+          "-I",
+          "FORWARD",
+          "-p",
+          "udp",
+          dir,
+          ip,
+          "-j",
+          "DROP",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const cutAt = performance.now();
+      const seen = lines().length;
+      const toRelay = await until(
+        "the relay taking over",
+        () => lines().slice(seen).some((l) => l.startsWith("path: relay")),
+        5_000,
+      );
+      await ssh_(run, "over-the-relay");
+      const sshDoneMs = performance.now() - cutAt;
+      assert.ok(
+        sshDoneMs < 10_000,
+        `a new SSH connection took until ${sshDoneMs} ms after the cut`,
+      );
+      for (const [dir, ip] of rules) {
+        await run.bed.exec(router, [
+          "iptables",
+          "-D",
+          "FORWARD",
+          "-p",
+          "udp",
+          dir,
+          ip,
+          "-j",
+          "DROP",
+        ]);
+      }
+      const seenAfter = lines().length;
+      const back = await until(
+        "direct again",
+        () => lines().slice(seenAfter).some((l) => DIRECT_LINE.test(l)),
+        60_000,
+      );
+      await ssh_(run, "direct-again");
+      console.log(
+        `RESULT | direct path cut | relay after ${toRelay.toFixed(0)} ms, SSH over it ${
+          sshDoneMs.toFixed(0)
+        } ms after the cut | direct again ${back.toFixed(0)} ms after the cut was lifted`,
+      );
+    } finally {
+      await run.close();
+    }
+  },
+});
