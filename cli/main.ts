@@ -20,6 +20,7 @@ import { serverIrohCommand } from "./commands/server_iroh.ts";
 import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
 import { relayCommand } from "./commands/relay.ts";
+import { statusCommand } from "./commands/status.ts";
 import { resolveConfigPath } from "./commands/shared_flags.ts";
 import { requireUnstableNet } from "./unstable_net.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage_error.ts";
@@ -56,6 +57,7 @@ function buildProgram(): Command {
   program.addCommand(generateTokenCommand());
   program.addCommand(generateServerKeyCommand());
   program.addCommand(showServerIdCommand());
+  program.addCommand(statusCommand());
   configureAll(program);
   return program;
 }

@@ -22,6 +22,7 @@ import {
   openClientSession,
   parseHostPort,
   SessionRefusedError,
+  SessionRegistry,
   type Source,
 } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
@@ -33,6 +34,7 @@ import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { resolveServerAddrs } from "./server_addrs.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
+import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
 import { modeHelp } from "./mode_help.ts";
@@ -57,6 +59,7 @@ export interface ClientIrohFlags
   serverAddr?: string[];
   authToken?: string;
   authTokenFile?: string;
+  status?: string;
 }
 
 /** Everything the client needs, checked. */
@@ -73,6 +76,8 @@ export interface ClientIrohSettings {
   dnsServer?: string;
   /** How to gather ICE candidates when punching a direct path. */
   ice: IrohIceSettings;
+  /** Where to serve the status view (loopback), when asked. */
+  status?: { host: string; port: number };
   source: Source;
   target: { host: string; port: number };
   token: string;
@@ -90,7 +95,8 @@ export function clientIrohCommand(): Command {
     iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
   )
     .option("--auth-token <token>", "authentication token")
-    .option("--auth-token-file <file>", "file holding the authentication token");
+    .option("--auth-token-file <file>", "file holding the authentication token")
+    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)");
   return verboseOption(command).action(async (flags: ClientIrohFlags) => {
     const config = await loadModeConfig(flags, "client", "iroh");
     await runClientIroh(
@@ -145,6 +151,7 @@ export async function resolveClientIrohSettings(
   );
   const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {
+    status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
     serverId,
     ice: irohIce(iceSettings(flags, file.stun_servers, []), stunNamed),
     relayUrls: paths.relayUrls,
@@ -250,6 +257,25 @@ function unwrapSingleFailure(error: unknown): unknown {
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {
   // Bind first: a port in use is the user's to fix before anyone is dialed.
   const local: LocalTarget = bindTarget(settings.source.protocol, settings.target);
+  const registry = new SessionRegistry();
+  let state: "connecting" | "connected" = "connecting";
+  let statusView: Deno.HttpServer | undefined;
+  try {
+    statusView = settings.status &&
+      serveStatus(settings.status, () => ({
+        role: "client",
+        endpointId: settings.serverId.toString(),
+        state,
+        sessions: registry.snapshot(),
+      }));
+  } catch (error) {
+    local.close();
+    throw error;
+  }
+  if (statusView) {
+    const { hostname, port } = statusView.addr as Deno.NetAddr;
+    out.info(`Status: tunnel status ${formatHostPort(hostname, port)}`);
+  }
   let session: ClientSession;
   try {
     const direct = settings.serverAddrs.length > 0
@@ -322,11 +348,20 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
       },
     );
     announcer.watch(() => session.paths.paths());
+    registry.add({
+      label: "session",
+      peer: settings.serverId.toString(),
+      source: formatSource(settings.source),
+      paths: session.paths,
+      stats: session.stats,
+    });
+    state = "connected";
     if (relayUrl !== undefined && !settings.relayOnly) {
       startClientUpgrades(session.paths, settings.serverId, settings.ice, relayUrl, out);
     }
   } catch (error) {
     local.close();
+    await statusView?.shutdown();
     if (error instanceof SessionRefusedError && error.kind === "auth") {
       throw new Error(`${error.message} (ask the server's operator for a valid token)`, {
         cause: error,
@@ -338,5 +373,9 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
     throw error;
   }
   out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
-  await forwardUntilDone(session, local, out);
+  try {
+    await forwardUntilDone(session, local, out);
+  } finally {
+    await statusView?.shutdown();
+  }
 }

@@ -12,11 +12,13 @@ import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
   type AllowList,
   ALPN,
+  formatHostPort,
   forwardingServices,
   parseHostPort,
   serveConnection,
   serverLimits,
   SessionLimiter,
+  SessionRegistry,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
@@ -27,6 +29,7 @@ import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { modeHelp } from "./mode_help.ts";
+import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
 import { loadSecretKey } from "./server_key_commands.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
 import { irohIce, type IrohIceSettings, upgradeAnswerer } from "./iroh_upgrade.ts";
@@ -62,6 +65,7 @@ export interface ServerIrohFlags
   secret?: string;
   secretFile?: string;
   bind?: string;
+  status?: string;
 }
 
 /** Everything the server needs, checked. */
@@ -83,6 +87,8 @@ export interface ServerIrohSettings {
   dnsServer?: string;
   /** How to gather ICE candidates when a client punches a direct path. */
   ice: IrohIceSettings;
+  /** Where to serve the status view (loopback), when asked. */
+  status?: { host: string; port: number };
 }
 
 /** Defines the command. */
@@ -101,7 +107,8 @@ export function serverIrohCommand(): Command {
     )
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
-    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)");
+    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
+    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)");
   return verboseOption(
     iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
   ).action(
@@ -157,6 +164,7 @@ export async function resolveServerIrohSettings(
   const ice = iceSettings(flags, file.stun_servers, []);
   const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {
+    status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
     ...paths,
     ice: irohIce(ice, stunNamed),
     secretKey: secretKey ?? SecretKey.generate(),
@@ -326,6 +334,18 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
     ? undefined
     : upgradeAnswerer(settings.secretKey, settings.ice, relayUrls, out);
   const sessions = new SessionLimiter(settings.maxSessions);
+  const registry = new SessionRegistry();
+  const statusView = settings.status &&
+    serveStatus(settings.status, () => ({
+      role: "server",
+      endpointId: settings.secretKey.endpointId.toString(),
+      sessions: registry.snapshot(),
+    }));
+  if (statusView) {
+    out.info(
+      `Status: tunnel status ${formatHostPort(statusView.addr.hostname, statusView.addr.port)}`,
+    );
+  }
   const services = forwardingServices({
     allowedTcp: settings.allowedTcp,
     allowedUdp: settings.allowedUdp,
@@ -348,6 +368,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
         unauthenticated: limits.unauthenticated,
         warnings: limits.warnings,
         onPaths: answerUpgrades,
+        registry,
       });
       active.add(session);
       session.finally(() => active.delete(session));
@@ -358,6 +379,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
   publisher?.stop();
   for (const presence of presences) presence.close();
   listener.close();
+  await statusView?.shutdown();
   await serving;
   limits.warnings.close();
 }

@@ -39,6 +39,7 @@ export class MultipathConnection implements PeerConnection {
   readonly #options: MultipathOptions;
   readonly #now: () => number;
   #current: number | undefined;
+  #currentSince = 0;
   #ended = false;
   /** Datagrams dropped because nobody read them in time. */
   droppedDatagrams = 0;
@@ -79,6 +80,7 @@ export class MultipathConnection implements PeerConnection {
     const best = this.#table.best(this.#now());
     if (!best || best.id === this.#current) return;
     this.#current = best.id;
+    this.#currentSince = this.#now();
     this.#options.onPathChange?.(best);
   }
 
@@ -90,6 +92,11 @@ export class MultipathConnection implements PeerConnection {
   /** The path new traffic takes now. */
   get currentPath(): PathInfo | undefined {
     return this.#table.best(this.#now());
+  }
+
+  /** When new traffic last moved to another path (the clock of the options). */
+  get currentSince(): number {
+    return this.#currentSince;
   }
 
   /** The connection of path `id`, while it is open. */

@@ -11,6 +11,7 @@ import {
   type PeerConnection,
 } from "../transport/mod.ts";
 import { SessionPaths } from "./session_paths.ts";
+import { SessionStats } from "./session_stats.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
@@ -57,6 +58,8 @@ export interface ClientSession {
   readonly conn: PeerConnection;
   /** The session's paths: the first one, and direct ones that joined later. */
   readonly paths: SessionPaths;
+  /** Live counters: bytes each way, open connections and flows. */
+  readonly stats: SessionStats;
   /** The source the server accepted. */
   readonly source: Source;
   /** The control stream (carries oversized UDP packets). */
@@ -113,7 +116,7 @@ export async function openClientSession(
   const pathStream = new FramedStream(await conn.openStream());
   await pathStream.write({ type: "path-hello", kind: path.kind, label: path.label });
   const paths = new SessionPaths(conn, pathStream, path, { onPathChange: options.onPathChange });
-  return { conn: paths.conn, paths, source, control };
+  return { conn: paths.conn, paths, source, control, stats: new SessionStats() };
 }
 
 async function answer(stream: FramedStream, conn: PeerConnection) {
@@ -237,7 +240,7 @@ export async function forwardTcp(
             `connection from ${from} closed: the server could not open it: ${reason}`,
           );
         });
-        const moved = await pipeTcpToStream(tcp, raw, { opened });
+        const moved = await pipeTcpToStream(tcp, raw, { opened, stats: session.stats });
         log.debug(
           `connection from ${from} closed (${formatBytes(moved.sent)} sent, ${
             formatBytes(moved.received)
@@ -260,5 +263,5 @@ export async function forwardUdp(
   socket: Deno.DatagramConn,
   log: TunnelLog,
 ): Promise<{ sent: number; received: number }> {
-  return await relayLocalUdp(session.conn, session.control, socket, log);
+  return await relayLocalUdp(session.conn, session.control, socket, log, session.stats);
 }

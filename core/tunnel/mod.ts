@@ -46,6 +46,13 @@ export {
   PROBE_INTERVAL_MS,
 } from "./path_channel.ts";
 export { describePath, SessionPaths, type SessionPathsOptions } from "./session_paths.ts";
+export { SessionStats } from "./session_stats.ts";
+export {
+  type PathStatus,
+  type SessionEntry,
+  SessionRegistry,
+  type SessionStatus,
+} from "./session_registry.ts";
 export { deadline, DeadlineError } from "../transport/mod.ts";
 export { type AddressCheck, resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
 export { SessionLimiter } from "./session_limiter.ts";

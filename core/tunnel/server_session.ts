@@ -20,6 +20,8 @@ import {
 } from "./service.ts";
 import { SessionLimiter } from "./session_limiter.ts";
 import { describePath, SessionPaths } from "./session_paths.ts";
+import type { SessionRegistry } from "./session_registry.ts";
+import { SessionStats } from "./session_stats.ts";
 import { parseSource } from "./source.ts";
 import { formatHostPort } from "./source.ts";
 import { MAX_PROCESS_TCP_STREAMS, tcpService } from "./tcp_service.ts";
@@ -127,6 +129,8 @@ export interface ServerSessionOptions {
   warnings?: RepeatedLines;
   /** Told each accepted session's paths, e.g. to answer its hole-punching offers. */
   onPaths?(paths: SessionPaths, label: string): void;
+  /** Where running sessions are listed for a status view. */
+  registry?: SessionRegistry;
 }
 
 /**
@@ -162,6 +166,7 @@ export async function serveConnection(
 
   let acquired = false;
   let paths: SessionPaths | undefined;
+  let unregister: (() => void) | undefined;
   const expiry = { expired: false };
   try {
     const auth = await deadline(
@@ -212,6 +217,8 @@ export async function serveConnection(
       onPathChange: (path) => log.debug(`[${label}] path: ${describePath(path)}`),
     });
     options.onPaths?.(paths, label);
+    const stats = new SessionStats();
+    unregister = options.registry?.add({ label, peer, source: request.source, paths, stats });
     log.info(`[${label}] forwarding to ${decision.description}`);
     const totals = await service!.serve(decision.grant, {
       conn: paths.conn,
@@ -219,6 +226,7 @@ export async function serveConnection(
       log,
       label,
       warnings,
+      stats,
     });
     log.info(
       `[${label}] session closed (${formatBytes(totals.sent)} to client, ${
@@ -234,6 +242,7 @@ export async function serveConnection(
     (paths?.conn ?? conn).close({ code, reason: reason.slice(0, 200) });
   } finally {
     leaveAdmission();
+    unregister?.();
     paths?.close();
     paths?.conn.close();
     if (acquired) options.sessions.release();

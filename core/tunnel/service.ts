@@ -9,6 +9,7 @@ import type { PeerConnection } from "../transport/mod.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
 import type { RepeatedLines } from "./repeated_lines.ts";
+import type { SessionStats } from "./session_stats.ts";
 
 /** A handler's answer to a request: what it grants, or why not. */
 export type ServiceDecision<Grant> =
@@ -27,6 +28,8 @@ export interface ServiceSession {
   label: string;
   /** Summarises alike lines across sessions. */
   warnings: RepeatedLines;
+  /** The session's live counters (bytes each way, open connections and flows). */
+  stats?: SessionStats;
 }
 
 /** Bytes a served session moved. */

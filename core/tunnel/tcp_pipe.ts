@@ -5,6 +5,7 @@
  */
 import type { DuplexStream } from "../transport/mod.ts";
 import type { ByteConn } from "./dialer.ts";
+import type { SessionStats } from "./session_stats.ts";
 
 /**
  * Bytes read per TCP read. 64 KiB matches QUIC's typical stream write size; with
@@ -32,6 +33,8 @@ export interface PipeOptions {
    * `tcp` flows into the stream meanwhile, so a header costs no round trip.
    */
   opened?: Promise<Uint8Array>;
+  /** The session's live counters, added to as bytes move (and the connection counted). */
+  stats?: SessionStats;
 }
 
 /**
@@ -45,6 +48,8 @@ export async function pipeTcpToStream(
   options: PipeOptions = {},
 ): Promise<PipeTotals> {
   const totals: PipeTotals = { sent: 0, received: 0 };
+  const stats = options.stats;
+  if (stats) stats.tcpConnections++;
   const writer = stream.writable.getWriter();
   let reader: ReturnType<typeof byobReader> | undefined;
   let failed = false;
@@ -68,6 +73,7 @@ export async function pipeTcpToStream(
         const n = await tcp.read(buffer);
         if (n === null) break;
         totals.sent += n;
+        if (stats) stats.sent += n;
         await writer.write(buffer.subarray(0, n));
       }
       await writer.close();
@@ -87,12 +93,14 @@ export async function pipeTcpToStream(
       reader = byobReader(stream.readable);
       if (initial && initial.length > 0) {
         totals.received += initial.length;
+        if (stats) stats.received += initial.length;
         await writeAll(tcp, initial);
       }
       for (;;) {
         const value = await reader.read();
         if (!value) break;
         totals.received += value.length;
+        if (stats) stats.received += value.length;
         await writeAll(tcp, value);
       }
       await tcp.closeWrite();
@@ -102,6 +110,7 @@ export async function pipeTcpToStream(
   })();
 
   await Promise.all([upstream, downstream]);
+  if (stats) stats.tcpConnections--;
   try {
     tcp.close();
   } catch { /* closed by abortBoth */ }

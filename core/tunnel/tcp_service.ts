@@ -90,7 +90,10 @@ async function serveTcpStreams(
         }
         await framed.write({ type: "tcp-result", connected: true, reason: "" });
         const { stream, remainder } = framed.release();
-        const moved = await pipeTcpToStream(tcp, stream, { initial: remainder });
+        const moved = await pipeTcpToStream(tcp, stream, {
+          initial: remainder,
+          stats: session.stats,
+        });
         totals.sent += moved.sent;
         totals.received += moved.received;
         log.debug(`[${label}] tcp stream closed (${moved.sent} B out, ${moved.received} B in)`);

@@ -9,6 +9,7 @@ import type { TunnelLog } from "./log.ts";
 import { LocalPeerFlows } from "./udp_flows.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { UdpSender } from "./udp_sender.ts";
+import type { SessionStats } from "./session_stats.ts";
 
 /** One buffer for the socket: the largest datagram plus one. */
 const RECEIVE_BUFFER = 65_536;
@@ -23,9 +24,11 @@ export async function relayLocalUdp(
   control: FramedStream,
   socket: Deno.DatagramConn,
   log: TunnelLog,
+  stats?: SessionStats,
 ): Promise<{ sent: number; received: number }> {
   const totals = { sent: 0, received: 0 };
   const flows = new LocalPeerFlows();
+  stats?.countUdpFlows(() => flows.size);
   const sender = new UdpSender(conn, control);
   const sweeper = setInterval(() => flows.expire(Date.now()), SWEEP_INTERVAL_MS);
 
@@ -40,6 +43,7 @@ export async function relayLocalUdp(
         const addr = from as Deno.NetAddr;
         const flow = flows.flowFor(addr.hostname, addr.port, Date.now());
         totals.sent += data.length;
+        if (stats) stats.sent += data.length;
         sender.send(flow.id, data);
       }
     } catch (error) {
@@ -52,6 +56,7 @@ export async function relayLocalUdp(
       const flow = flows.byId(flowId, Date.now());
       if (!flow) return;
       totals.received += payload.length;
+      if (stats) stats.received += payload.length;
       try {
         await socket.send(payload, { transport: "udp", ...flow.value });
       } catch (error) {

@@ -12,6 +12,7 @@ import type { SessionLimiter } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
 import { UdpSender } from "./udp_sender.ts";
+import type { SessionStats } from "./session_stats.ts";
 
 /**
  * A flow's first receive buffer: room for any datagram that fits an Ethernet
@@ -42,6 +43,8 @@ export interface UdpServeOptions {
   /** Opens the socket of each flow. */
   dialer: Dialer;
   idleMs?: number;
+  /** The session's live counters. */
+  stats?: SessionStats;
 }
 
 /**
@@ -70,6 +73,7 @@ export async function serveUdpFlows(
       } catch { /* already closed */ }
     },
   });
+  options.stats?.countUdpFlows(() => flows.size);
 
   const openFlow = (id: number): UdpFlow<ServerFlow> | undefined => {
     if (!options.processFlows.tryAcquire()) {
@@ -113,6 +117,7 @@ export async function serveUdpFlows(
             continue;
           }
           totals.sent += data.length;
+          if (options.stats) options.stats.sent += data.length;
           sender.send(id, data);
         }
       } catch {
@@ -134,6 +139,7 @@ export async function serveUdpFlows(
       // A request this large usually gets a reply as large: make room first.
       if (payload.length >= flow.value.bufferSize) flow.value.bufferSize = MAX_RECEIVE_BUFFER;
       totals.received += payload.length;
+      if (options.stats) options.stats.received += payload.length;
       try {
         await flow.value.socket.send(payload, targetAddr);
       } catch (error) {

@@ -43,6 +43,7 @@ export function udpService(options: UdpServiceOptions): ServerService<SourceGran
           label: session.label,
           warnings: session.warnings,
           processFlows: options.processFlows,
+          stats: session.stats,
           dialer: options.dialer,
         },
       ),

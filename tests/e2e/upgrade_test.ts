@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
 import {
+  runCli,
   startClient,
   startLocalRelay,
   startServer,
@@ -80,4 +81,62 @@ Deno.test("hole punching: --relay-only stays on the relay", async () => {
   assert.equal(received.sha256, sent.sha256);
   assert.ok(!client.lines().some((l) => l.startsWith("path: direct")), client.lines().join("\n"));
   assert.ok(client.lines().some((l) => l.startsWith(`path: relay ${relay.url}`)));
+});
+
+Deno.test("tunnel status: each side lists its session, path, round trip, bytes and connections", async () => {
+  const relay = await startLocalRelay();
+  await using _relay = relay.proc;
+  const token = generateToken();
+  await using echo = startTcpEchoServer();
+  await using server = await startServer({
+    authTokens: token,
+    extraArgs: ["--relay-url", relay.url, ...LOOPBACK_ICE, "--status", "127.0.0.1:0"],
+  });
+  await using client = await startClient({
+    serverNodeId: server.endpointId,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+    extraArgs: ["--relay-url", relay.url, ...LOOPBACK_ICE, "--status", "127.0.0.1:0"],
+  });
+  const statusAddr = (lines: string[]) =>
+    lines.find((l) => l.startsWith("Status: tunnel status "))!.slice(22);
+  const serverStatus = statusAddr(server.lines());
+  const clientStatus = statusAddr(client.lines());
+  await until("a direct path", () => client.lines().some((l) => l.startsWith("path: direct")));
+  // One connection held open while the status is read; bytes already moved.
+  const held = await Deno.connect({ hostname: "127.0.0.1", port: client.localPort });
+  await held.write(new Uint8Array(1000));
+  await held.read(new Uint8Array(1000));
+  await new Promise((r) => setTimeout(r, 1_200)); // a probe round for the round trip
+  for (const [addr, role] of [[clientStatus, "client"], [serverStatus, "server"]] as const) {
+    const json = await runCli(["status", addr, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout);
+    assert.equal(doc.role, role);
+    assert.equal(doc.endpointId, server.endpointId);
+    assert.equal(doc.sessions.length, 1);
+    const session = doc.sessions[0];
+    assert.equal(session.path.kind, "direct", json.stdout);
+    assert.equal(typeof session.path.rttMs, "number");
+    assert.equal(session.paths.length, 2, "direct and the relay");
+    assert.ok(session.sent >= 1000 && session.received >= 1000, json.stdout);
+    assert.equal(session.tcpConnections, 1);
+    assert.equal(session.udpFlows, 0);
+    const text = await runCli(["status", addr]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /path: direct 127\.0\.0\.1:\d+, rtt \d+\.\d ms for \d+ s/);
+    assert.match(text.stdout, new RegExp(`also: relay ${relay.url.replace(/[.]/g, "\\.")}`));
+    assert.match(text.stdout, /1 TCP connection\(s\), 0 UDP flow\(s\)/);
+  }
+  held.close();
+  // A status nobody serves, and one that is not loopback: one line each.
+  const none = await runCli(["status", "127.0.0.1:1"]);
+  assert.equal(none.code, 1);
+  assert.match(
+    none.stderr.trim(),
+    /^Error: Cannot read the status at http:\/\/127\.0\.0\.1:1\/status: nothing answers there/,
+  );
+  const remote = await runCli(["status", "192.0.2.1:7070"]);
+  assert.equal(remote.code, 2);
+  assert.match(remote.stderr, /served on loopback only/);
 });
