@@ -68,6 +68,8 @@ export {
   type RelayServer,
   type RelayServerOptions,
 } from "./server.ts";
+export { type RelayListener, serveRelay, type ServeRelayOptions } from "./serve_relay.ts";
+export type { UpgradedSocket } from "./_websocket_server.ts";
 export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
 export {
   dialViaRelay,
