@@ -15,7 +15,21 @@ import {
 import { startSocatForward, startSshForward } from "./port_forward.ts";
 
 /** The ways traffic can reach a local service in the benchmark. */
-export type PathKind = "direct" | "socat" | "ssh -L" | "tunnel" | "tunnel via relay";
+export type PathKind =
+  | "direct"
+  | "socat"
+  | "ssh -L"
+  | "tunnel"
+  | "tunnel via relay"
+  | "tunnel punched";
+
+/**
+ * ICE flags of the hole-punched path on loopback: 127.0.0.1 as the only host
+ * candidate, no STUN (nothing leaves the machine).
+ */
+export const LOOPBACK_ICE: readonly string[] = ["--host-candidate", "127.0.0.1", "--no-stun"];
+/** The line a client prints once new traffic takes a direct path. */
+export const DIRECT_PATH_LINE = /^path: direct /;
 
 /** A path could not be set up; the message is the one-line reason shown in the table. */
 export class PathUnavailable extends Error {
@@ -132,11 +146,13 @@ export class BenchEnvironment implements AsyncDisposable {
     transport: "tcp" | "udp",
     localPort: number | undefined,
   ): Promise<number> {
-    if (path === "tunnel" || path === "tunnel via relay") {
+    if (path === "tunnel" || path === "tunnel via relay" || path === "tunnel punched") {
       const { server, token, relayUrl } = await this.tunnel();
       const via = path === "tunnel"
         ? { serverAddr: server.addr }
-        : { extraArgs: ["--relay-url", relayUrl, "--relay-only"] };
+        : path === "tunnel via relay"
+        ? { extraArgs: ["--relay-url", relayUrl, "--relay-only"] }
+        : { extraArgs: ["--relay-url", relayUrl, ...LOOPBACK_ICE] };
       try {
         const client = await startClient({
           serverNodeId: server.endpointId,
@@ -148,6 +164,7 @@ export class BenchEnvironment implements AsyncDisposable {
         });
         this.#cleanups.push(() => client.stop());
         this.tunnelTimings.push({ what: `${path} client ${transport} ready`, ms: client.readyMs });
+        if (path === "tunnel punched") await waitForDirect(client.lines);
         return client.localPort;
       } catch (error) {
         throw new PathUnavailable(firstLine(error));
@@ -189,7 +206,7 @@ export class BenchEnvironment implements AsyncDisposable {
       const server = await startServer({
         authTokens: token,
         mainModule: this.#mainModule,
-        extraArgs: ["--relay-url", relayUrl],
+        extraArgs: ["--relay-url", relayUrl, ...LOOPBACK_ICE],
       });
       this.#cleanups.push(() => server.stop());
       this.tunnelTimings.push({ what: "server ready", ms: server.readyMs });
@@ -197,6 +214,18 @@ export class BenchEnvironment implements AsyncDisposable {
     } catch (error) {
       throw new PathUnavailable(firstLine(error));
     }
+  }
+}
+
+/**
+ * Waits for a punched client's `path: direct` line.
+ * @throws {PathUnavailable} after 10 s without one.
+ */
+export async function waitForDirect(lines: () => string[]): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!lines().some((line) => DIRECT_PATH_LINE.test(line))) {
+    if (performance.now() > deadline) throw new PathUnavailable("no direct path within 10 s");
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

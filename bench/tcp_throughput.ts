@@ -5,7 +5,14 @@ import { runIperf3 } from "./iperf3.ts";
 import { formatValue } from "./markdown_table.ts";
 import { median } from "./stats.ts";
 
-const PATHS: PathKind[] = ["direct", "socat", "ssh -L", "tunnel", "tunnel via relay"];
+const PATHS: PathKind[] = [
+  "direct",
+  "socat",
+  "ssh -L",
+  "tunnel",
+  "tunnel via relay",
+  "tunnel punched",
+];
 
 /**
  * TCP bulk throughput with iperf3 through each path. Runs are interleaved (every path

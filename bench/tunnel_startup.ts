@@ -1,4 +1,5 @@
 import { startClient } from "../tests/harness/mod.ts";
+import { LOOPBACK_ICE, waitForDirect } from "./bench_environment.ts";
 import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { median } from "./stats.ts";
 
@@ -14,12 +15,13 @@ const CLIENTS = 3;
 export const tunnelStartup: BenchSuite = {
   name: "tunnel-startup",
   description:
-    "tunnel client spawn-to-ready and first-byte times, direct and via relay (median of 3 fresh clients)",
+    "tunnel client spawn-to-ready, first-byte and (relay then punched) time-to-direct, per path (median of 3 fresh clients)",
   async run(env) {
     const table = `Tunnel set-up (median of ${CLIENTS} fresh clients)`;
-    const values = (ready: number | null, firstByte: number | null) => ({
+    const values = (ready: number | null, firstByte: number | null, direct: number | null) => ({
       "ready ms": ready,
       "first byte ms": firstByte,
+      "direct ms": direct,
     });
     let tunnel;
     try {
@@ -28,15 +30,19 @@ export const tunnelStartup: BenchSuite = {
       return [{
         table,
         path: "tunnel client",
-        values: values(null, null),
+        values: values(null, null, null),
         note: `unavailable: ${reasonOf(error)}`,
       }];
     }
     const echoPort = env.echoPort();
     // Each path's clients: spawn to ready, then first local byte echoed.
-    const measure = async (via: { serverAddr?: string; extraArgs?: string[] }) => {
+    const measure = async (
+      via: { serverAddr?: string; extraArgs?: string[] },
+      punch = false,
+    ) => {
       const ready: number[] = [];
       const firstByte: number[] = [];
+      const direct: number[] = [];
       const failures: string[] = [];
       for (let i = 0; i < CLIENTS; i++) {
         try {
@@ -47,13 +53,18 @@ export const tunnelStartup: BenchSuite = {
             authToken: tunnel.token,
             mainModule: env.mainModule,
           });
+          const readyAt = performance.now();
           ready.push(client.readyMs);
           firstByte.push(await firstEcho(client.localPort));
+          if (punch) {
+            await waitForDirect(client.lines);
+            direct.push(client.readyMs + performance.now() - readyAt);
+          }
         } catch (error) {
           failures.push(reasonOf(error));
         }
       }
-      return { ready, firstByte, failures };
+      return { ready, firstByte, direct, failures };
     };
     const clientRow = (path: string, m: Awaited<ReturnType<typeof measure>>): BenchRow => ({
       table,
@@ -61,21 +72,29 @@ export const tunnelStartup: BenchSuite = {
       values: values(
         m.ready.length ? median(m.ready) : null,
         m.firstByte.length ? median(m.firstByte) : null,
+        m.direct.length ? median(m.direct) : null,
       ),
       note: m.failures.length ? `${m.failures.length} failed: ${m.failures[0]}` : "",
     });
     const direct = await measure({ serverAddr: tunnel.server.addr });
-    const relayed = await measure({ extraArgs: ["--relay-url", tunnel.relayUrl] });
+    const relayed = await measure({
+      extraArgs: ["--relay-url", tunnel.relayUrl, "--relay-only"],
+    });
+    const punched = await measure(
+      { extraArgs: ["--relay-url", tunnel.relayUrl, ...LOOPBACK_ICE] },
+      true,
+    );
     const server = env.tunnelTimings.find((timing) => timing.what === "server ready");
     const rows: BenchRow[] = [
       {
         table,
         path: "tunnel server",
-        values: values(server?.ms ?? null, null),
+        values: values(server?.ms ?? null, null, null),
         note: "spawn to ready, once",
       },
       clientRow("tunnel client", direct),
       clientRow("tunnel client via relay", relayed),
+      clientRow("tunnel client, relay then punched", punched),
     ];
     return rows;
   },

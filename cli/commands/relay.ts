@@ -7,7 +7,12 @@
 import { Command, Option } from "commander";
 import { createPkarrHandler } from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
-import { createRelayServer, DEFAULT_MAX_CLIENTS } from "../../core/relay/mod.ts";
+import {
+  createRelayServer,
+  DEFAULT_MAX_CLIENTS,
+  type RelayListener,
+  serveRelay,
+} from "../../core/relay/mod.ts";
 import { stunResponse } from "../../core/stun/mod.ts";
 import { formatHostPort, parseHostPort } from "../../core/tunnel/mod.ts";
 import { loadRelayConfig, type RelayConfig } from "../config.ts";
@@ -153,16 +158,13 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
       key: await readUserFile(settings.tls.keyFile, "TLS key", MAX_LIST_FILE_BYTES),
     }
     : undefined;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: RelayListener;
   try {
-    server = Deno.serve({
+    server = await serveRelay(relay, {
       hostname: settings.bind.host,
       port: settings.bind.port,
-      ...tls,
-      onListen() {},
-      // A failing handler must never take the relay down for everyone.
-      onError: () => new Response("Internal error", { status: 500 }),
-    }, (request) => relay.handle(request));
+      tls,
+    });
   } catch (error) {
     throw new Error(
       `Cannot listen on ${formatHostPort(settings.bind.host, settings.bind.port)}: ${
@@ -172,7 +174,7 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
   }
   const scheme = tls ? "https" : "http";
   out.info(
-    `Relay listening on ${scheme}://${formatHostPort(server.addr.hostname, server.addr.port)}/`,
+    `Relay listening on ${scheme}://${formatHostPort(server.hostname, server.port)}/`,
   );
   if (settings.accessTokens.length > 0) {
     out.info(`Access: ${settings.accessTokens.length} token(s)`);
@@ -226,7 +228,9 @@ async function answerStun(socket: Deno.DatagramConn): Promise<void> {
 }
 
 function describeBindError(error: unknown): string {
-  return error instanceof Deno.errors.AddrInUse
+  // node:net reports errno codes; Deno's own sockets (STUN) throw Deno.errors.
+  return error instanceof Deno.errors.AddrInUse ||
+      (error as { code?: unknown }).code === "EADDRINUSE"
     ? "address already in use"
     : (error as Error).message;
 }

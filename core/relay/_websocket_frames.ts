@@ -1,6 +1,8 @@
 /**
- * RFC 6455 framing for our WebSocket client (sans-IO): masked frames out,
- * unmasked frames in, with the message size capped before anything is kept.
+ * RFC 6455 framing for our WebSocket client and the relay's server side
+ * (sans-IO): frames out, masked by a client and unmasked by a server; frames in,
+ * with the message size checked from each frame's header, before its payload is
+ * waited for or anything is allocated for it.
  * @module
  */
 
@@ -14,7 +16,7 @@ export const Opcode = {
   Pong: 0xa,
 } as const;
 
-/** A frame as read from the server. */
+/** A frame as read from the peer. */
 export interface WebSocketFrame {
   /** Last fragment of its message. */
   fin: boolean;
@@ -24,11 +26,14 @@ export interface WebSocketFrame {
   payload: Uint8Array;
 }
 
-/** The server broke the framing rules. */
+/** The peer broke the framing rules. */
 export class WebSocketProtocolError extends Error {
   /** Always "WebSocketProtocolError". */
   override name = "WebSocketProtocolError";
 }
+
+/** Longest frame header: 2 bytes, an 8-byte length, a 4-byte mask. */
+const MAX_HEADER_BYTES = 14;
 
 /** Encodes one client frame, masked with `mask` (4 random bytes) as clients must. */
 export function encodeClientFrame(
@@ -36,86 +41,180 @@ export function encodeClientFrame(
   payload: Uint8Array,
   mask: Uint8Array,
 ): Uint8Array {
+  return encodeFrame(opcode, payload, mask);
+}
+
+/** Encodes one server frame: unmasked, as servers must. */
+export function encodeServerFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  return encodeFrame(opcode, payload, undefined);
+}
+
+function encodeFrame(opcode: number, payload: Uint8Array, mask: Uint8Array | undefined) {
   const length = payload.length;
   const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
-  const header = 2 + lengthBytes + 4;
+  const header = 2 + lengthBytes + (mask ? 4 : 0);
   const frame = new Uint8Array(header + length);
   frame[0] = 0x80 | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | length;
+  const maskBit = mask ? 0x80 : 0;
+  if (lengthBytes === 0) frame[1] = maskBit | length;
   else if (lengthBytes === 2) {
-    frame[1] = 0x80 | 126;
+    frame[1] = maskBit | 126;
     frame[2] = length >> 8;
     frame[3] = length & 0xff;
   } else {
-    frame[1] = 0x80 | 127;
+    frame[1] = maskBit | 127;
     new DataView(frame.buffer).setBigUint64(2, BigInt(length));
+  }
+  if (!mask) {
+    frame.set(payload, header);
+    return frame;
   }
   frame.set(mask, 2 + lengthBytes);
   for (let i = 0; i < length; i++) frame[header + i] = payload[i] ^ mask[i & 3];
   return frame;
 }
 
-/** Splits the bytes from a server into frames; messages over `maxMessage` are refused. */
+/** Options of {@linkcode FrameParser}. */
+export interface FrameParserOptions {
+  /**
+   * Frames must be masked, as a server reads them from a client (default: must
+   * not be, as a client reads a server's).
+   */
+  masked?: boolean;
+}
+
+/** A frame whose payload is still arriving. */
+interface PartialFrame {
+  fin: boolean;
+  opcode: number;
+  mask: Uint8Array | undefined;
+  payload: Uint8Array;
+  filled: number;
+}
+
+/**
+ * Splits the bytes from a peer into frames. A message over `maxMessage` is
+ * refused from the header of the frame that would take it over, so the parser
+ * never holds more than one frame's header plus `maxMessage` bytes.
+ */
 export class FrameParser {
   readonly #maxMessage: number;
-  #buffer: Uint8Array = new Uint8Array(0);
+  readonly #masked: boolean;
+  readonly #header = new Uint8Array(MAX_HEADER_BYTES);
+  #headerBytes = 0;
+  #partial: PartialFrame | undefined;
   #fragmentBytes = 0;
 
   /** @param maxMessage largest message (all fragments) accepted. */
-  constructor(maxMessage: number) {
+  constructor(maxMessage: number, options: FrameParserOptions = {}) {
     this.#maxMessage = maxMessage;
+    this.#masked = options.masked ?? false;
   }
 
   /**
-   * Adds bytes; returns every frame now complete.
-   * @throws {WebSocketProtocolError} on masked or reserved-bit frames, oversize, bad control frames.
+   * Adds bytes; returns every frame now complete. Payloads may be views into
+   * `chunk` (unmasked in place), which the caller must not reuse.
+   * @throws {WebSocketProtocolError} on a wrongly masked or reserved-bit frame,
+   * a message over the limit, or a bad control frame.
    */
   push(chunk: Uint8Array): WebSocketFrame[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
     const frames: WebSocketFrame[] = [];
-    for (;;) {
-      const frame = this.#next();
-      if (!frame) return frames;
-      frames.push(frame);
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#partial) {
+        const partial = this.#partial;
+        const take = Math.min(partial.payload.length - partial.filled, chunk.length - offset);
+        partial.payload.set(chunk.subarray(offset, offset + take), partial.filled);
+        partial.filled += take;
+        offset += take;
+        if (partial.filled === partial.payload.length) {
+          this.#partial = undefined;
+          frames.push(finish(partial));
+        }
+        continue;
+      }
+      this.#header[this.#headerBytes++] = chunk[offset++];
+      const head = this.#readHeader();
+      if (!head) continue;
+      this.#headerBytes = 0;
+      const { length } = head;
+      if (chunk.length - offset >= length) {
+        // The whole payload is here: hand on a view, no copy.
+        frames.push(finish({ ...head, payload: chunk.subarray(offset, offset + length) }));
+        offset += length;
+      } else {
+        this.#partial = { ...head, payload: new Uint8Array(length), filled: 0 };
+      }
     }
+    return frames;
   }
 
-  #next(): WebSocketFrame | undefined {
-    const b = this.#buffer;
-    if (b.length < 2) return undefined;
-    const fin = (b[0] & 0x80) !== 0;
-    if ((b[0] & 0x70) !== 0) throw new WebSocketProtocolError("reserved bits set");
-    const opcode = b[0] & 0x0f;
-    if ((b[1] & 0x80) !== 0) throw new WebSocketProtocolError("the server masked a frame");
-    let length = b[1] & 0x7f;
-    let offset = 2;
-    if (length === 126) {
-      if (b.length < 4) return undefined;
-      length = (b[2] << 8) | b[3];
-      offset = 4;
-    } else if (length === 127) {
-      if (b.length < 10) return undefined;
-      const big = new DataView(b.buffer, b.byteOffset).getBigUint64(2);
-      if (big > BigInt(this.#maxMessage)) throw new WebSocketProtocolError("message too large");
+  /** The header once all its bytes are in (and checked), else `undefined`. */
+  #readHeader():
+    | { fin: boolean; opcode: number; mask: Uint8Array | undefined; length: number }
+    | undefined {
+    const h = this.#header;
+    const have = this.#headerBytes;
+    if (have < 2) return undefined;
+    if (have === 2) {
+      if ((h[0] & 0x70) !== 0) throw new WebSocketProtocolError("reserved bits set");
+      if (((h[1] & 0x80) !== 0) !== this.#masked) {
+        throw new WebSocketProtocolError(
+          this.#masked ? "a client frame is not masked" : "the server masked a frame",
+        );
+      }
+    }
+    const short = h[1] & 0x7f;
+    const lengthBytes = short === 126 ? 2 : short === 127 ? 8 : 0;
+    const size = 2 + lengthBytes + (this.#masked ? 4 : 0);
+    if (have < size) return undefined;
+    const fin = (h[0] & 0x80) !== 0;
+    const opcode = h[0] & 0x0f;
+    let length = short;
+    if (lengthBytes === 2) length = (h[2] << 8) | h[3];
+    else if (lengthBytes === 8) {
+      const big = new DataView(h.buffer).getBigUint64(2);
+      if (big > BigInt(this.#maxMessage)) throw this.#tooLarge();
       length = Number(big);
-      offset = 10;
     }
     const control = opcode >= 0x8;
     if (control && (length > 125 || !fin)) throw new WebSocketProtocolError("bad control frame");
-    if (!control && this.#fragmentBytes + length > this.#maxMessage) {
-      throw new WebSocketProtocolError("message too large");
+    if (!control) {
+      if (this.#fragmentBytes + length > this.#maxMessage) throw this.#tooLarge();
+      this.#fragmentBytes = fin ? 0 : this.#fragmentBytes + length;
     }
-    if (b.length < offset + length) return undefined;
-    const payload = b.subarray(offset, offset + length);
-    this.#buffer = b.subarray(offset + length);
-    if (!control) this.#fragmentBytes = fin ? 0 : this.#fragmentBytes + length;
-    return { fin, opcode, payload };
+    const mask = this.#masked ? h.slice(size - 4, size) : undefined;
+    return { fin, opcode, mask, length };
+  }
+
+  #tooLarge(): WebSocketProtocolError {
+    return new WebSocketProtocolError(`message over ${this.#maxMessage} bytes`);
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+function finish(frame: { fin: boolean; opcode: number; mask?: Uint8Array; payload: Uint8Array }) {
+  if (frame.mask) unmask(frame.payload, frame.mask);
+  return { fin: frame.fin, opcode: frame.opcode, payload: frame.payload };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * XORs `payload` with the repeating 4-byte `mask`, in place: a word at a time
+ * where the buffer allows (the relay unmasks every byte every client sends).
+ */
+function unmask(payload: Uint8Array, mask: Uint8Array): void {
+  const length = payload.length;
+  let i = 0;
+  if (LITTLE_ENDIAN && length >= 16) {
+    // Bytes one at a time up to a 4-byte boundary of the underlying buffer.
+    for (; ((payload.byteOffset + i) & 3) !== 0; i++) payload[i] ^= mask[i & 3];
+    const words = (length - i) >>> 2;
+    const word = mask[i & 3] | (mask[(i + 1) & 3] << 8) | (mask[(i + 2) & 3] << 16) |
+      (mask[(i + 3) & 3] << 24);
+    const view = new Uint32Array(payload.buffer, payload.byteOffset + i, words);
+    for (let w = 0; w < words; w++) view[w] ^= word;
+    i += words * 4;
+  }
+  for (; i < length; i++) payload[i] ^= mask[i & 3];
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   encodeClientFrame,
+  encodeServerFrame,
   FrameParser,
   Opcode,
   WebSocketProtocolError,
@@ -75,6 +76,68 @@ Deno.test("FrameParser never throws anything but its own error on random input",
       new FrameParser(4_096).push(bytes);
     } catch (error) {
       assert.ok(error instanceof WebSocketProtocolError, String(error));
+    }
+  }
+});
+
+Deno.test("encodeServerFrame() writes what serverFrame() does: unmasked", () => {
+  for (const size of [0, 125, 126, 65_535, 65_536]) {
+    const payload = crypto.getRandomValues(new Uint8Array(size));
+    assert.deepEqual(
+      encodeServerFrame(Opcode.Binary, payload),
+      serverFrame(Opcode.Binary, payload),
+    );
+  }
+});
+
+Deno.test("FrameParser with masked: true reads client frames split anywhere and unmasks them", () => {
+  const mask = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4);
+  const payloads = [0, 5, 300, 70_000].map((n) => Uint8Array.from({ length: n }, (_, i) => i * 31));
+  const bytes = Uint8Array.from(
+    payloads.flatMap((p) => [...encodeClientFrame(Opcode.Binary, p, mask)]),
+  );
+  for (const step of [1, 13, 4_096, bytes.length]) {
+    const parser = new FrameParser(1 << 20, { masked: true });
+    const frames = [];
+    for (let i = 0; i < bytes.length; i += step) {
+      frames.push(...parser.push(bytes.slice(i, i + step)));
+    }
+    assert.deepEqual(frames.map((f) => f.payload), payloads, `in pieces of ${step}`);
+  }
+  // A server reading a client refuses an unmasked frame.
+  assert.throws(
+    () =>
+      new FrameParser(1 << 20, { masked: true }).push(serverFrame(Opcode.Binary, Uint8Array.of(1))),
+    WebSocketProtocolError,
+  );
+});
+
+Deno.test("FrameParser refuses an oversized message from its header, before any payload", () => {
+  const mask = Uint8Array.of(1, 2, 3, 4);
+  // Only the headers (no payload byte) of a 64 MiB message (64-bit length) and
+  // of a 2,000-byte one (16-bit length), each over the parser's cap.
+  const long = Uint8Array.of(0x82, 0x80 | 127, 0, 0, 0, 0, 0x04, 0, 0, 0, ...mask);
+  const medium = Uint8Array.of(0x82, 0x80 | 126, 0x07, 0xd0, ...mask);
+  for (const [header, cap] of [[long, 1 << 20], [medium, 1_000]] as const) {
+    assert.throws(
+      () => new FrameParser(cap, { masked: true }).push(header),
+      (error: Error) =>
+        error instanceof WebSocketProtocolError && /^message over \d+ bytes$/.test(error.message),
+    );
+  }
+});
+
+Deno.test("FrameParser unmasks payloads at every alignment and length", () => {
+  const mask = Uint8Array.of(0x12, 0x34, 0x56, 0x78);
+  for (let offset = 0; offset < 8; offset++) {
+    for (const length of [0, 1, 3, 15, 16, 17, 31, 64, 1_001]) {
+      const payload = Uint8Array.from({ length }, (_, i) => (i * 7 + offset) & 0xff);
+      const frame = encodeClientFrame(Opcode.Binary, payload, mask);
+      // Put the frame at `offset` in its buffer, so the payload starts unaligned too.
+      const buffer = new Uint8Array(offset + frame.length);
+      buffer.set(frame, offset);
+      const [parsed] = new FrameParser(4_096, { masked: true }).push(buffer.subarray(offset));
+      assert.deepEqual(parsed.payload, payload, `offset ${offset}, length ${length}`);
     }
   }
 });

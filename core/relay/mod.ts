@@ -74,6 +74,8 @@ export {
   type PickHomeRelayOptions,
   relayPingUrl,
 } from "./home_relay.ts";
+export { type RelayListener, serveRelay, type ServeRelayOptions } from "./serve_relay.ts";
+export type { UpgradedSocket } from "./_websocket_server.ts";
 export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
 export {
   dialViaRelay,

@@ -4,17 +4,15 @@ import { SecretKey } from "../identity/mod.ts";
 import { describeTransportCompliance } from "../transport/compliance.ts";
 import { listenQuic } from "../transport/mod.ts";
 import { dialViaRelay, serveViaRelay } from "./relay_path.ts";
+import { serveRelay } from "./serve_relay.ts";
 import { createRelayServer } from "./server.ts";
 
 const ALPN = "relay-compliance/1";
 
 describeTransportCompliance("QUIC through the relay", async () => {
   const relay = createRelayServer();
-  const http = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (q) => relay.handle(q),
-  );
-  const relayUrl = `http://127.0.0.1:${http.addr.port}`;
+  const http = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const relayUrl = `http://127.0.0.1:${http.port}`;
   const key = SecretKey.generate();
   const listener = listenQuic({ hostname: "127.0.0.1", secretKey: key, alpn: ALPN });
   const presence = serveViaRelay({ relayUrl, secretKey: key, listenerPort: listener.addr.port });

@@ -3,15 +3,13 @@ import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
 import { RelayClient, RelayRefusedError, relayWebSocketUrl } from "./client.ts";
 import { encodeRelayFrame } from "./frames.ts";
+import { serveRelay } from "./serve_relay.ts";
 import { createRelayServer, type RelayServerOptions } from "./server.ts";
 
-function startRelay(options: RelayServerOptions = {}) {
+async function startRelay(options: RelayServerOptions = {}) {
   const relay = createRelayServer(options);
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) => relay.handle(request),
-  );
-  const url = `http://127.0.0.1:${server.addr.port}`;
+  const server = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${server.port}`;
   return {
     relay,
     url,
@@ -108,11 +106,8 @@ Deno.test("relay: garbage and a client that never authenticates do not disturb o
 
 Deno.test("relay: a client reconnects by itself after the relay restarts", async () => {
   const relay = createRelayServer();
-  let server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (q) => relay.handle(q),
-  );
-  const port = server.addr.port;
+  let server = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const port = server.port;
   const url = `http://127.0.0.1:${port}`;
   const a = await client(url);
   const b = await client(url);
@@ -121,7 +116,7 @@ Deno.test("relay: a client reconnects by itself after the relay restarts", async
     relay.close();
     await server.shutdown();
     await until(() => !a.c.connected && !b.c.connected);
-    server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (q) => relay.handle(q));
+    server = await serveRelay(relay, { hostname: "127.0.0.1", port });
     await until(() => a.c.connected && b.c.connected, 10_000);
     a.c.send(b.key.endpointId.bytes, Uint8Array.of(9));
     await until(() => b.received.length === 1);
@@ -149,4 +144,107 @@ Deno.test("relay HTTP routes: /ping, /generate_204, /metrics, and /relay without
   await plain.body?.cancel();
   // A frame encoded for v2 exists for every type the server sends.
   assert.ok(encodeRelayFrame({ type: "server-confirms-auth" }, 2).length >= 1);
+});
+
+/** An upgrade request for `/relay` (or `path`) as raw bytes, subprotocol v2 unless given. */
+function upgradeRequest(
+  { path = "/relay", key = "dGhlIHNhbXBsZSBub25jZQ==", protocol = "iroh-relay-v2" } = {},
+): Uint8Array {
+  return new TextEncoder().encode(
+    `GET ${path} HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+      (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : "") + "\r\n",
+  );
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+Deno.test("relay: a message declared over 1 MiB is refused from its header, its payload never read", async () => {
+  await using r = await startRelay({ timing: { handshakeMs: 200 } });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(r.url).port) });
+  try {
+    // The frame header comes in the same write as the request: a binary frame,
+    // masked (zero mask), declaring 48 MiB.
+    const header = new Uint8Array(14);
+    header.set([0x82, 0x80 | 127]);
+    new DataView(header.buffer).setBigUint64(2, BigInt(48 << 20));
+    const request = upgradeRequest();
+    const first = new Uint8Array(request.length + header.length);
+    first.set(request);
+    first.set(header, request.length);
+    await writeAll(conn, first);
+    // The kernel holds a few MiB at most: if the relay stops reading, a write
+    // fails (it cuts the connection) long before 48 MiB are through.
+    const piece = new Uint8Array(1 << 20);
+    let sent = 0;
+    try {
+      for (; sent < 48 << 20; sent += piece.length) await writeAll(conn, piece);
+    } catch { /* cut off */ }
+    assert.ok(sent < 48 << 20, `the relay read all ${sent} bytes`);
+    await until(() => r.relay.metrics.refusals.protocol === 1);
+    // Counted once, as a protocol error: no handshake timeout fires for it later.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(r.relay.metrics.refusals.timeout, 0);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("relay: an upgrade to another path is 404; without a key or subprotocol, 400", async () => {
+  await using r = await startRelay();
+  const port = Number(new URL(r.url).port);
+  for (
+    const [request, status] of [
+      [upgradeRequest({ path: "/elsewhere" }), 404],
+      [upgradeRequest({ key: "short" }), 400],
+      [upgradeRequest({ protocol: "" }), 400],
+    ] as const
+  ) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await writeAll(conn, request);
+      let answer = "";
+      const buffer = new Uint8Array(1024);
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        answer += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer);
+    } finally {
+      conn.close();
+    }
+  }
+  assert.equal(r.relay.metrics.accepted, 0);
+});
+
+Deno.test("relay: refused and misbehaving clients give their place back (max-clients 1)", async () => {
+  await using r = await startRelay({ maxClients: 1, accessTokens: ["s3cret"] });
+  const port = Number(new URL(r.url).port);
+  // Refused for its token, three times over.
+  for (let i = 0; i < 3; i++) {
+    const bad = client(r.url, SecretKey.generate(), "wrong");
+    await assert.rejects(bad.c.ready(), RelayRefusedError);
+    bad.c.close();
+  }
+  // Closed for garbage that came in the same write as its upgrade request.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const request = upgradeRequest({ path: "/relay?token=s3cret" });
+    const garbage = Uint8Array.of(0x82, 0x81, 0, 0, 0, 0, 0x3f); // masked, unknown frame type
+    const first = new Uint8Array(request.length + garbage.length);
+    first.set(request);
+    first.set(garbage, request.length);
+    await writeAll(conn, first);
+    await until(() => r.relay.metrics.refusals.protocol === 1);
+  } finally {
+    conn.close();
+  }
+  const ok = client(r.url, SecretKey.generate(), "s3cret");
+  try {
+    await ok.c.ready();
+    assert.equal(r.relay.metrics.refusals.capacity, 0);
+  } finally {
+    ok.c.close();
+  }
 });

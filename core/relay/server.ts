@@ -1,8 +1,10 @@
 /**
  * The relay server: iroh's relay protocol over WebSocket (`/relay`), plus the
- * plain HTTP routes a relay answers. One function from request to response, so
- * it runs under `Deno.serve` (HTTP or HTTPS) and in tests alike. Each client is
- * its own state machine; a misbehaving one is closed without touching others.
+ * plain HTTP routes a relay answers. Plain requests go through one function
+ * from request to response; a WebSocket upgrade hands over its raw connection,
+ * on which the relay reads frames itself (see `_websocket_server.ts` for why).
+ * `serveRelay` binds both to a port. Each client is its own state machine; a
+ * misbehaving one is closed without touching others.
  * @module
  */
 import { constantTimeEqual } from "../auth/mod.ts";
@@ -18,6 +20,13 @@ import {
   relayProtocolVersion,
 } from "./frames.ts";
 import { newChallenge, verifyClientAuth } from "./handshake.ts";
+import {
+  acceptWebSocket,
+  isWebSocketKey,
+  refuseUpgrade,
+  type ServerWebSocket,
+  type UpgradedSocket,
+} from "./_websocket_server.ts";
 import { RelayMetrics } from "./metrics.ts";
 import { keyString, RelayRegistry } from "./registry.ts";
 import { TokenBucket } from "./token_bucket.ts";
@@ -29,6 +38,8 @@ import { TokenBucket } from "./token_bucket.ts";
 const CLOSE_PROTOCOL_ERROR = 4002;
 /** Closed for policy: refused, not admitted, or the server going away. */
 const CLOSE_POLICY = 4008;
+/** RFC 6455's "internal error": the relay failed, not the client. */
+const CLOSE_INTERNAL_ERROR = 1011;
 
 /** Clients at once by default; each holds a WebSocket and its send buffer. */
 export const DEFAULT_MAX_CLIENTS = 10_000;
@@ -78,10 +89,18 @@ export interface RelayServerOptions {
   };
 }
 
-/** A relay server, not yet bound to a socket. */
+/** A relay server, not yet bound to a socket (`serveRelay` binds it). */
 export interface RelayServer {
-  /** Answers one HTTP request (WebSocket upgrades included). */
+  /** Answers one plain HTTP request (not an upgrade). */
   handle(request: Request): Response | Promise<Response>;
+  /**
+   * Takes over a connection whose request asked for a WebSocket upgrade: answers
+   * 101 and serves the relay protocol on it, or answers an HTTP error and ends it.
+   * @param request The upgrade request (its body is not read).
+   * @param socket The raw connection, e.g. from `node:http`'s `upgrade` event.
+   * @param head Bytes that arrived after the request head.
+   */
+  upgrade(request: Request, socket: UpgradedSocket, head: Uint8Array): void;
   /** Its counters. */
   readonly metrics: RelayMetrics;
   /** Disconnects every client. */
@@ -95,8 +114,9 @@ const quietLog: RelayLog = { info() {}, debug() {} };
  *
  * @example
  * ```ts
+ * import { serveRelay } from "./serve_relay.ts";
  * const relay = createRelayServer({});
- * Deno.serve({ hostname: "127.0.0.1", port: 3340 }, (request) => relay.handle(request));
+ * const listener = await serveRelay(relay, { hostname: "127.0.0.1", port: 3340 });
  * ```
  */
 export function createRelayServer(options: RelayServerOptions = {}): RelayServer {
@@ -125,41 +145,50 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     clients,
   };
 
-  const upgrade = (request: Request): Response => {
-    const version = relayProtocolVersion(request.headers.get("sec-websocket-protocol") ?? "");
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return text(400, "Cannot relay: /relay needs a WebSocket upgrade");
+  const upgrade = (request: Request, socket: UpgradedSocket, head: Uint8Array): void => {
+    if (new URL(request.url).pathname !== "/relay") {
+      return refuseUpgrade(socket, 404, "Not found");
     }
+    const key = request.headers.get("sec-websocket-key") ?? "";
+    if (
+      request.method !== "GET" || request.headers.get("upgrade")?.toLowerCase() !== "websocket" ||
+      request.headers.get("sec-websocket-version") !== "13" || !isWebSocketKey(key)
+    ) {
+      return refuseUpgrade(socket, 400, "Cannot relay: not a WebSocket (RFC 6455) upgrade");
+    }
+    const version = relayProtocolVersion(request.headers.get("sec-websocket-protocol") ?? "");
     if (!version) {
-      return text(
+      return refuseUpgrade(
+        socket,
         400,
         "Cannot relay: Sec-WebSocket-Protocol must offer iroh-relay-v2 or iroh-relay-v1",
       );
     }
-    // Decided before the upgrade: the request's headers are gone after it.
     const refusal = clients.size >= maxClients
       ? "the relay is at its client limit; try another relay"
       : tokens.length > 0 && !presentsToken(request, tokens)
       ? "a valid access token is required (Authorization: Bearer TOKEN)"
       : undefined;
-    const { socket, response } = Deno.upgradeWebSocket(request, {
+    // No WebSocket-level pings: our own (relay frames) find dead clients.
+    const websocket = acceptWebSocket(socket, {
+      key,
       protocol: RELAY_SUBPROTOCOLS[version],
-      // Our own pings (relay frames) find dead clients; WebSocket pings are iroh's too.
-      idleTimeout: 0,
+      head,
+      maxMessage: MAX_FRAME_SIZE,
     });
     metrics.accepted++;
-    const client = new RelayClient(socket, version, shared, refusal);
-    clients.add(client);
-    return response;
+    // It adds itself to `clients`, and takes itself out when it closes.
+    new RelayClient(websocket, version, shared, refusal);
   };
 
   return {
     metrics,
+    upgrade,
     handle(request) {
       const url = new URL(request.url);
       switch (url.pathname) {
         case "/relay":
-          return upgrade(request);
+          return text(400, "Cannot relay: /relay needs a WebSocket upgrade");
         case "/ping":
           return new Response(null, {
             status: 200,
@@ -212,7 +241,7 @@ interface RelayShared {
 class RelayClient {
   key = "";
   #keyBytes = new Uint8Array(0);
-  readonly #socket: WebSocket;
+  readonly #socket: ServerWebSocket;
   readonly #version: RelayProtocolVersion;
   readonly #shared: RelayShared;
   readonly #challenge = newChallenge();
@@ -223,7 +252,7 @@ class RelayClient {
   #rateLimitReported = false;
 
   constructor(
-    socket: WebSocket,
+    socket: ServerWebSocket,
     version: RelayProtocolVersion,
     shared: RelayShared,
     refusal: string | undefined,
@@ -231,23 +260,34 @@ class RelayClient {
     this.#socket = socket;
     this.#version = version;
     this.#shared = shared;
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => {
-      if (refusal) {
-        shared.metrics.refusals[refusal.includes("token") ? "access" : "capacity"]++;
-        this.#send({ type: "server-denies-auth", reason: refusal });
-        this.close(CLOSE_POLICY, refusal);
-        return;
-      }
-      this.#send({ type: "server-challenge", challenge: this.#challenge });
-      this.#arm(shared.timing.handshakeMs, () => {
-        shared.metrics.refusals.timeout++;
-        this.close(CLOSE_POLICY, "no authentication in time");
-      });
-    };
-    socket.onmessage = (event) => this.#receive(event.data);
-    socket.onclose = () => this.#closed();
-    socket.onerror = () => this.#closed();
+    // In the set before anything can close it (and take it out again).
+    shared.clients.add(this);
+    socket.start({
+      onMessage: (message, text) => {
+        try {
+          this.#receive(message, text);
+        } catch (error) {
+          // A bug of ours costs this client its connection, not every client theirs.
+          shared.log.info(`relay: closing a client on an internal error: ${error}`);
+          this.close(CLOSE_INTERNAL_ERROR, "internal error");
+        }
+      },
+      onProtocolError: (reason) => this.#violation(reason),
+      onClose: () => this.#closed(),
+    });
+    // Bytes that came with the upgrade request may already have closed it.
+    if (this.#state === "closed") return;
+    if (refusal) {
+      shared.metrics.refusals[refusal.includes("token") ? "access" : "capacity"]++;
+      this.#send({ type: "server-denies-auth", reason: refusal });
+      this.close(CLOSE_POLICY, refusal);
+      return;
+    }
+    this.#send({ type: "server-challenge", challenge: this.#challenge });
+    this.#arm(shared.timing.handshakeMs, () => {
+      shared.metrics.refusals.timeout++;
+      this.close(CLOSE_POLICY, "no authentication in time");
+    });
   }
 
   /** Sends `frame` unless the client is too far behind; `false` when dropped. */
@@ -260,19 +300,17 @@ class RelayClient {
 
   close(code: number, reason: string): void {
     if (this.#state === "closed") return;
-    try {
-      this.#socket.close(code, reason.slice(0, 120));
-    } catch { /* already closing */ }
+    this.#socket.close(code, reason);
     this.#closed();
   }
 
-  #receive(data: unknown): void {
+  #receive(message: Uint8Array, text: boolean): void {
     if (this.#state === "closed") return;
-    if (!(data instanceof ArrayBuffer)) return this.#violation("text message");
-    if (data.byteLength > MAX_FRAME_SIZE) return this.#violation("message over 1 MiB");
+    // The message's size was checked (MAX_FRAME_SIZE) before it was read.
+    if (text) return this.#violation("text message");
     let frame: RelayFrame;
     try {
-      frame = decodeRelayFrame(new Uint8Array(data), this.#version);
+      frame = decodeRelayFrame(message, this.#version);
     } catch (error) {
       if (error instanceof RelayFrameError) return this.#violation(error.message);
       throw error;
@@ -382,21 +420,26 @@ class RelayClient {
 
   #arm(ms: number, action: () => void): void {
     clearTimeout(this.#timer);
+    if (this.#state === "closed") return;
     this.#timer = setTimeout(action, ms);
   }
 
   #violation(what: string): void {
+    if (this.#state === "closed") return;
     this.#shared.metrics.refusals.protocol++;
     this.#shared.log.debug(`relay: closing ${shortKey(this.key) || "a client"}: ${what}`);
     this.close(CLOSE_PROTOCOL_ERROR, `protocol error: ${what}`);
   }
 
   #send(frame: RelayFrame): void {
+    let message: Uint8Array;
     try {
-      this.#socket.send(encodeRelayFrame(frame, this.#version));
+      message = encodeRelayFrame(frame, this.#version);
     } catch {
-      // The socket is closing; its close handler cleans up.
+      // A frame the codec will not write (a client's empty datagram): not sent.
+      return;
     }
+    this.#socket.send(message);
   }
 
   #closed(): void {

@@ -1,0 +1,164 @@
+/**
+ * Binds a relay server to a TCP port, plain HTTP or HTTPS, through `node:http`:
+ * its `upgrade` event hands over the raw connection (so the relay reads
+ * WebSocket frames with its own limits), and it closes a connection whose
+ * request is not complete in time (`Deno.serve` keeps a silent one forever).
+ * @module
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import { Readable } from "node:stream";
+import type { RelayServer } from "./server.ts";
+
+/**
+ * A request must be complete, head and body, this long after its connection
+ * opened or its previous request ended: the time a WebSocket client also has
+ * to authenticate. Legitimate requests here are a few hundred bytes.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** node checks the request timeout this often, so a stalled connection lasts up to 11 s. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** Largest request head (node's default). */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** At shutdown, how long relay clients get to answer their close frames. */
+const SHUTDOWN_GRACE_MS = 1_000;
+/** Every request is read against this base: only the path and query matter. */
+const URL_BASE = "http://relay.invalid";
+
+/** Where {@linkcode serveRelay} listens. */
+export interface ServeRelayOptions {
+  /** Address to bind. */
+  hostname: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  /** Serves HTTPS with this certificate chain and key (PEM) when given. */
+  tls?: { cert: string; key: string };
+}
+
+/** A relay bound to a port. */
+export interface RelayListener extends AsyncDisposable {
+  /** The address bound. */
+  readonly hostname: string;
+  /** The port bound. */
+  readonly port: number;
+  /** Stops accepting and ends every connection (call the relay's `close()` first). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Serves `relay` on a port until `shutdown()`.
+ *
+ * @param relay The relay server.
+ * @param options Where to listen, and TLS.
+ * @returns The listener, once bound.
+ * @throws {Error} with `code` "EADDRINUSE" (or another errno code) when the bind fails.
+ *
+ * @example
+ * ```ts
+ * import { createRelayServer } from "./server.ts";
+ * const relay = createRelayServer();
+ * const listener = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+ * console.log(`http://127.0.0.1:${listener.port}/relay`);
+ * relay.close();
+ * await listener.shutdown();
+ * ```
+ */
+export async function serveRelay(
+  relay: RelayServer,
+  options: ServeRelayOptions,
+): Promise<RelayListener> {
+  const settings = {
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    maxHeaderSize: MAX_HEADER_BYTES,
+  };
+  const server = options.tls
+    ? createHttpsServer({ ...settings, ...options.tls, handshakeTimeout: REQUEST_TIMEOUT_MS })
+    : createHttpServer(settings);
+  const upgraded = new Set<Socket>();
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    answer(relay, request, response);
+  });
+  server.on("upgrade", (request: IncomingMessage, socket: Socket, head: Uint8Array) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    socket.on("error", () => socket.destroy());
+    let fetchRequest: Request;
+    try {
+      fetchRequest = toFetchRequest(request, false);
+    } catch {
+      return socket.destroy();
+    }
+    relay.upgrade(fetchRequest, socket, head);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+      while (upgraded.size > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const socket of upgraded) socket.destroy();
+      await closed;
+    })();
+  return {
+    hostname: address.address,
+    port: address.port,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+/** The fetch `Request` for a node request; with `body`, its body streams from it. */
+function toFetchRequest(request: IncomingMessage, body: boolean): Request {
+  const headers = new Headers();
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  const method = request.method ?? "GET";
+  return new Request(new URL(request.url ?? "/", URL_BASE), {
+    method,
+    headers,
+    body: body && method !== "GET" && method !== "HEAD"
+      ? Readable.toWeb(request) as ReadableStream<Uint8Array>
+      : null,
+  });
+}
+
+async function answer(
+  relay: RelayServer,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  response.on("error", () => {});
+  let reply: Response;
+  try {
+    reply = await relay.handle(toFetchRequest(request, true));
+  } catch {
+    // A failing handler must never take the relay down for everyone.
+    reply = new Response("Internal error", { status: 500 });
+  }
+  try {
+    // Every answer here is small: a line of text, the metrics, a pkarr record.
+    const body = new Uint8Array(await reply.arrayBuffer());
+    response.writeHead(reply.status, Object.fromEntries(reply.headers));
+    response.end(body);
+  } catch {
+    response.destroy();
+  }
+}
