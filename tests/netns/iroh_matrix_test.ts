@@ -28,6 +28,7 @@ const RELAY_ADDR = "198.51.100.1:3340";
 const RELAY_URL = `http://${RELAY_ADDR}/`;
 const PKARR_URL = `${RELAY_URL}pkarr`;
 const DIRECT_LINE = /^path: direct (\S+), rtt/;
+const STATUS_ADDR = "127.0.0.1:7070";
 
 function inNamespace(ns: string, cmd: string[]): string[] {
   return ["netns", "exec", ns, ...cmd];
@@ -136,6 +137,8 @@ async function connect(options: BedOptions): Promise<Running> {
         "127.0.0.1:0",
         "--auth-token",
         token,
+        "--status",
+        STATUS_ADDR,
         "-v",
       ]),
     ]);
@@ -175,6 +178,19 @@ async function connect(options: BedOptions): Promise<Running> {
     await close();
     throw error;
   }
+}
+
+/** The kind of path `tunnel status` shows for the client's session. */
+async function statusPath(run: Running): Promise<string> {
+  const status = await runCommand("ip", {
+    args: inNamespace(run.bed.left.ns, [
+      Deno.execPath(),
+      ...tunnelCommandArgs(["status", STATUS_ADDR, "--json"]),
+    ]),
+    timeoutMs: 20_000,
+  });
+  assert.equal(status.code, 0, status.stderr);
+  return JSON.parse(status.stdout).sessions[0]?.path?.kind ?? "none";
 }
 
 async function ssh_(run: Running, text: string) {
@@ -218,6 +234,8 @@ for (const [options, label] of CASES) {
           assert.ok(!lines().some((l) => DIRECT_LINE.test(l)), lines().join("\n"));
         }
         await ssh_(run, "through-nat");
+        // `tunnel status` agrees with the path lines.
+        assert.equal(await statusPath(run), direct ? "direct" : "relay");
         const path = lines().filter((l) => l.startsWith("path: ")).at(-1) ?? "";
         console.log(
           `RESULT | ${label} | ${direct ? "direct" : "relay"} | first byte ${
@@ -307,6 +325,7 @@ Deno.test({
         5_000,
       );
       await ssh_(run, "over-the-relay");
+      assert.equal(await statusPath(run), "relay");
       const sshDoneMs = performance.now() - cutAt;
       assert.ok(
         sshDoneMs < 10_000,
@@ -332,6 +351,7 @@ Deno.test({
         60_000,
       );
       await ssh_(run, "direct-again");
+      assert.equal(await statusPath(run), "direct");
       console.log(
         `RESULT | direct path cut | relay after ${toRelay.toFixed(0)} ms, SSH over it ${
           sshDoneMs.toFixed(0)
