@@ -23,6 +23,11 @@ export interface PathChannelEvents {
   onHeard(rttMs?: number): void;
   /** A signaling message arrived. Without a handler, signaling is a protocol error. */
   onSignal?(message: PathSignal): void;
+  /**
+   * Ping at once rather than after the first interval: for a path joining a
+   * running session, whose round trip should be known before it is announced.
+   */
+  probeNow?: boolean;
 }
 
 /** Probes one path over its stream and carries signaling messages. */
@@ -47,6 +52,7 @@ export class PathChannel {
     // (hole punching loads and gathers), which would only inflate the first sample.
     this.#timer = setInterval(() => this.#ping(), PROBE_INTERVAL_MS);
     Deno.unrefTimer(this.#timer);
+    if (events.probeNow) this.#ping();
     this.#done = this.#read().finally(() => this.close());
   }
 

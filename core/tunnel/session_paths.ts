@@ -63,7 +63,11 @@ export class SessionPaths {
       stream.abort();
       return id;
     }
-    this.#watch(id, conn, new PathChannel(stream, { onHeard: (rtt) => this.conn.heard(id, rtt) }));
+    this.#watch(
+      id,
+      conn,
+      new PathChannel(stream, { onHeard: (rtt) => this.conn.heard(id, rtt), probeNow: true }),
+    );
     return id;
   }
 
