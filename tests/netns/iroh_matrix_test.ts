@@ -11,32 +11,25 @@
  */
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
+import { type ManagedProcess, runCommand, startSshd, tunnelCommandArgs } from "../harness/mod.ts";
 import {
-  ManagedProcess,
-  PROJECT_CONFIG,
-  runCommand,
-  startSshd,
-  tunnelCommandArgs,
-} from "../harness/mod.ts";
+  BED_PKARR_URL,
+  BED_RELAY_URL,
+  inNamespace,
+  spawnIn,
+  startBedEcho,
+  startBedRelay,
+  startBedServer,
+} from "./tunnels_in_bed.ts";
 import { type Bed, type BedHost, type BedOptions, canBuildBeds, createBed } from "./mod.ts";
 import type { NatKind } from "./mod.ts";
 
 const support = await canBuildBeds();
 if (!support.ok) console.log(`skipping iroh NAT matrix: ${support.reason}`);
-const HERE = new URL(".", import.meta.url).pathname;
-const RELAY_ADDR = "198.51.100.1:3340";
-const RELAY_URL = `http://${RELAY_ADDR}/`;
-const PKARR_URL = `${RELAY_URL}pkarr`;
+const RELAY_URL = BED_RELAY_URL;
+const PKARR_URL = BED_PKARR_URL;
 const DIRECT_LINE = /^path: direct (\S+), rtt/;
 const STATUS_ADDR = "127.0.0.1:7070";
-
-function inNamespace(ns: string, cmd: string[]): string[] {
-  return ["netns", "exec", ns, ...cmd];
-}
-
-function spawnIn(ns: string, cmd: string[]): ManagedProcess {
-  return ManagedProcess.spawn("ip", { args: inNamespace(ns, cmd) });
-}
 
 async function until(what: string, check: () => boolean, ms: number): Promise<number> {
   const started = performance.now();
@@ -78,48 +71,17 @@ async function connect(options: BedOptions): Promise<Running> {
   try {
     const server: BedHost = bed.right;
     const clientHost: BedHost = bed.left;
-    const relay = spawnIn(bed.publicHost.ns, [
-      Deno.execPath(),
-      ...tunnelCommandArgs(["relay", "--bind", RELAY_ADDR, "--stun-bind", "198.51.100.1:3478"]),
-    ]);
+    const relay = await startBedRelay(bed, ["--stun-bind", "198.51.100.1:3478"]);
     cleanups.push(() => relay.stop());
-    await relay.waitForLine("Relay ready", { timeoutMs: 20_000 });
     const sshd = await startSshd({ wrap: ["ip", ...inNamespace(server.ns, [])] });
     cleanups.push(async () => await sshd[Symbol.asyncDispose]());
-    const echo = spawnIn(server.ns, [
-      Deno.execPath(),
-      "run",
-      "--no-prompt",
-      "--config",
-      PROJECT_CONFIG,
-      "--allow-net=127.0.0.1",
-      `${HERE}_tcp_echo.ts`,
-    ]);
-    cleanups.push(() => echo.stop());
-    const echoPort = Number(
-      (await echo.waitForLine(/^echo \d+$/, { timeoutMs: 20_000 })).slice("echo ".length),
-    );
+    const echo = await startBedEcho(server);
+    cleanups.push(() => echo.proc.stop());
+    const echoPort = echo.port;
     const token = generateToken();
-    const tunnelServer = spawnIn(server.ns, [
-      Deno.execPath(),
-      ...tunnelCommandArgs([
-        "server",
-        "--bind",
-        "0.0.0.0:0",
-        "--allowed-tcp",
-        "127.0.0.0/8",
-        "--auth-tokens",
-        token,
-        "--relay-url",
-        RELAY_URL,
-        "--dns-server",
-        PKARR_URL,
-        "-v",
-      ]),
-    ]);
-    cleanups.push(() => tunnelServer.stop());
-    await tunnelServer.waitForLine("Waiting for clients to connect...", { timeoutMs: 30_000 });
-    const id = tunnelServer.lines("stdout").find((l) => l.startsWith("EndpointId: "))!.slice(12);
+    const tunnelServer = await startBedServer(server, token, ["-v"]);
+    cleanups.push(() => tunnelServer.proc.stop());
+    const id = tunnelServer.id;
     const started = performance.now();
     const client = spawnIn(clientHost.ns, [
       Deno.execPath(),

@@ -9,39 +9,22 @@
  */
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
+import { type ManagedProcess, runCommand, startSshd, tunnelCommandArgs } from "../harness/mod.ts";
+import { type BedHost, canBuildBeds, createBed } from "./mod.ts";
 import {
-  ManagedProcess,
-  PROJECT_CONFIG,
-  runCommand,
-  startSshd,
-  tunnelCommandArgs,
-} from "../harness/mod.ts";
-import { type Bed, type BedHost, canBuildBeds, createBed } from "./mod.ts";
+  BED_PKARR_URL,
+  BED_RELAY_URL,
+  inNamespace,
+  spawnIn,
+  startBedEcho,
+  startBedRelay,
+  startBedServer,
+  transferInBed,
+} from "./tunnels_in_bed.ts";
 
 const support = await canBuildBeds();
 if (!support.ok) console.log(`skipping relay NAT tests: ${support.reason}`);
-const HERE = new URL(".", import.meta.url).pathname;
 const SIZE = 20_000_000;
-const RELAY_ADDR = "198.51.100.1:3340";
-const RELAY_URL = `http://${RELAY_ADDR}/`;
-const PKARR_URL = `${RELAY_URL}pkarr`;
-
-function inNamespace(ns: string, cmd: string[]): string[] {
-  return ["netns", "exec", ns, ...cmd];
-}
-
-function spawnIn(ns: string, cmd: string[]): ManagedProcess {
-  return ManagedProcess.spawn("ip", { args: inNamespace(ns, cmd) });
-}
-
-async function startRelay(bed: Bed): Promise<ManagedProcess> {
-  const relay = spawnIn(bed.publicHost.ns, [
-    Deno.execPath(),
-    ...tunnelCommandArgs(["relay", "--bind", RELAY_ADDR, "--no-stun", "-v"]),
-  ]);
-  await relay.waitForLine("Relay ready", { timeoutMs: 20_000 });
-  return relay;
-}
 
 async function startClient(host: BedHost, args: string[]): Promise<[ManagedProcess, number]> {
   const client = spawnIn(host.ns, [
@@ -55,28 +38,6 @@ async function startClient(host: BedHost, args: string[]): Promise<[ManagedProce
   return [client, Number(/:(\d+) ->/.exec(ready)![1])];
 }
 
-async function transfer(host: BedHost, port: number, size: number) {
-  const result = await runCommand("ip", {
-    args: inNamespace(host.ns, [
-      Deno.execPath(),
-      "run",
-      "--no-prompt",
-      "--config",
-      PROJECT_CONFIG,
-      "--allow-net=127.0.0.1",
-      `${HERE}_transfer.ts`,
-      String(port),
-      String(size),
-    ]),
-    timeoutMs: 90_000,
-  });
-  assert.equal(result.code, 0, result.stderr);
-  const digests = JSON.parse(result.stdout);
-  assert.equal(digests.bytes, size);
-  assert.equal(digests.received, digests.sent);
-  return digests.ms as number;
-}
-
 Deno.test({
   name: "relay: symmetric NAT on both sides, client knows only the EndpointId; relay restart",
   ignore: !support.ok,
@@ -86,49 +47,22 @@ Deno.test({
     const bed = await createBed({ left: "symmetric", right: "symmetric", stun: false });
     const token = generateToken();
     try {
-      let relay = await startRelay(bed);
+      let relay = await startBedRelay(bed, ["--no-stun", "-v"]);
       const server = bed.right;
       const clientHost = bed.left;
       await using sshd = await startSshd({ wrap: ["ip", ...inNamespace(server.ns, [])] });
-      await using echo = spawnIn(server.ns, [
-        Deno.execPath(),
-        "run",
-        "--no-prompt",
-        "--config",
-        PROJECT_CONFIG,
-        "--allow-net=127.0.0.1",
-        `${HERE}_tcp_echo.ts`,
-      ]);
-      const echoPort = Number(
-        (await echo.waitForLine(/^echo \d+$/, { timeoutMs: 20_000 })).slice("echo ".length),
-      );
-      await using tunnelServer = spawnIn(server.ns, [
-        Deno.execPath(),
-        ...tunnelCommandArgs([
-          "server",
-          "--bind",
-          "0.0.0.0:0",
-          "--allowed-tcp",
-          "127.0.0.0/8",
-          "--auth-tokens",
-          token,
-          "--relay-url",
-          RELAY_URL,
-          "--dns-server",
-          PKARR_URL,
-        ]),
-      ]);
-      await tunnelServer.waitForLine("Waiting for clients to connect...", { timeoutMs: 30_000 });
-      const id = /^EndpointId: (\S+)$/.exec(
-        tunnelServer.lines("stdout").find((l) => l.startsWith("EndpointId: "))!,
-      )![1];
+      const echo = await startBedEcho(server);
+      await using _echo = echo.proc;
+      const tunnelServer = await startBedServer(server, token);
+      await using _server = tunnelServer.proc;
+      const id = tunnelServer.id;
       const byId = (source: string) => [
         "--server-node-id",
         id,
         "--relay-url",
-        RELAY_URL,
+        BED_RELAY_URL,
         "--dns-server",
-        PKARR_URL,
+        BED_PKARR_URL,
         "--source",
         source,
         "--auth-token",
@@ -143,7 +77,7 @@ Deno.test({
       await using _ssh = sshClient;
       const setupMs = performance.now() - started;
       const connected = sshClient.lines("stdout").find((l) => l.startsWith("Connected to server"));
-      assert.equal(connected, `Connected to server ${id} through relay ${RELAY_URL}`);
+      assert.equal(connected, `Connected to server ${id} through relay ${BED_RELAY_URL}`);
       const remote = await runCommand("ip", {
         args: inNamespace(clientHost.ns, ["ssh", ...sshd.sshArgs(sshPort), "echo", "via-relay"]),
         timeoutMs: 30_000,
@@ -153,15 +87,15 @@ Deno.test({
 
       const [bulkClient, bulkPort] = await startClient(
         clientHost,
-        byId(`tcp://127.0.0.1:${echoPort}`),
+        byId(`tcp://127.0.0.1:${echo.port}`),
       );
       await using _bulk = bulkClient;
-      const bulkMs = await transfer(clientHost, bulkPort, SIZE);
+      const bulkMs = await transferInBed(clientHost, bulkPort, SIZE);
 
       // Restart the relay: kill -9, start again on the same address at once.
       await relay.stop({ signal: "SIGKILL" });
       const downAt = performance.now();
-      relay = await startRelay(bed);
+      relay = await startBedRelay(bed, ["--no-stun", "-v"]);
       await using _relay = relay;
       // The server and both clients' relay connections come back by themselves.
       let seen = 0;
@@ -173,7 +107,7 @@ Deno.test({
       });
       const backMs = performance.now() - downAt;
       // New connections through the running tunnels work again.
-      await transfer(clientHost, bulkPort, 1_000_000);
+      await transferInBed(clientHost, bulkPort, 1_000_000);
       const again = await runCommand("ip", {
         args: inNamespace(clientHost.ns, ["ssh", ...sshd.sshArgs(sshPort), "echo", "again"]),
         timeoutMs: 30_000,
@@ -184,14 +118,14 @@ Deno.test({
         "--server-node-id",
         id,
         "--dns-server",
-        PKARR_URL,
+        BED_PKARR_URL,
         "--source",
-        `tcp://127.0.0.1:${echoPort}`,
+        `tcp://127.0.0.1:${echo.port}`,
         "--auth-token",
         token,
       ]);
       await using _fresh = fresh;
-      await transfer(clientHost, freshPort, 1_000_000);
+      await transferInBed(clientHost, freshPort, 1_000_000);
       assert.equal(sshClient.exitStatus, undefined, "the first client kept running");
       console.log(
         `RESULT | symmetric x symmetric via tunnel relay | setup ${setupMs.toFixed(0)} ms | ` +

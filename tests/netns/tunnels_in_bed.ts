@@ -1,0 +1,117 @@
+/**
+ * Tunnel processes inside a test bed: `tunnel relay` on the public host, a TCP
+ * echo service, an iroh-mode server, checksummed transfers, all spawned with
+ * `ip netns exec` and the harness's permission sets.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { ManagedProcess, PROJECT_CONFIG, runCommand, tunnelCommandArgs } from "../harness/mod.ts";
+import type { Bed, BedHost } from "./bed.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+
+/** Where the bed's relay listens: the public host's first address. */
+export const BED_RELAY_ADDR = "198.51.100.1:3340";
+/** The bed relay's URL. */
+export const BED_RELAY_URL = `http://${BED_RELAY_ADDR}/`;
+/** The bed relay's pkarr relay. */
+export const BED_PKARR_URL = `${BED_RELAY_URL}pkarr`;
+
+/** Arguments of `ip` that run `cmd` inside namespace `ns`. */
+export function inNamespace(ns: string, cmd: string[]): string[] {
+  return ["netns", "exec", ns, ...cmd];
+}
+
+/** Spawns `cmd` inside namespace `ns`, its output collected line by line. */
+export function spawnIn(ns: string, cmd: string[]): ManagedProcess {
+  return ManagedProcess.spawn("ip", { args: inNamespace(ns, cmd) });
+}
+
+/** Starts `tunnel relay` on the public host at {@linkcode BED_RELAY_ADDR}; resolves once ready. */
+export async function startBedRelay(bed: Bed, extraArgs: string[]): Promise<ManagedProcess> {
+  const relay = spawnIn(bed.publicHost.ns, [
+    Deno.execPath(),
+    ...tunnelCommandArgs(["relay", "--bind", BED_RELAY_ADDR, ...extraArgs]),
+  ]);
+  try {
+    await relay.waitForLine("Relay ready", { timeoutMs: 20_000 });
+  } catch (error) {
+    await relay.stop();
+    throw error;
+  }
+  return relay;
+}
+
+/** A TCP echo service on 127.0.0.1 of `host`; resolves with it and its port. */
+export async function startBedEcho(host: BedHost): Promise<{ proc: ManagedProcess; port: number }> {
+  const proc = spawnIn(host.ns, [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "--config",
+    PROJECT_CONFIG,
+    "--allow-net=127.0.0.1",
+    `${HERE}_tcp_echo.ts`,
+  ]);
+  const line = await proc.waitForLine(/^echo \d+$/, { timeoutMs: 20_000 });
+  return { proc, port: Number(line.slice("echo ".length)) };
+}
+
+/**
+ * An iroh-mode server on `host`, at the bed relay and publishing to its pkarr
+ * relay, allowing 127.0.0.0/8; resolves with it and its EndpointId once ready.
+ */
+export async function startBedServer(
+  host: BedHost,
+  token: string,
+  extraArgs: string[] = [],
+): Promise<{ proc: ManagedProcess; id: string }> {
+  const proc = spawnIn(host.ns, [
+    Deno.execPath(),
+    ...tunnelCommandArgs([
+      "server",
+      "--bind",
+      "0.0.0.0:0",
+      "--allowed-tcp",
+      "127.0.0.0/8",
+      "--auth-tokens",
+      token,
+      "--relay-url",
+      BED_RELAY_URL,
+      "--dns-server",
+      BED_PKARR_URL,
+      ...extraArgs,
+    ]),
+  ]);
+  try {
+    await proc.waitForLine("Waiting for clients to connect...", { timeoutMs: 30_000 });
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+  const id = proc.lines("stdout").find((l) => l.startsWith("EndpointId: "))!.slice(12);
+  return { proc, id };
+}
+
+/** Sends `size` checksummed bytes through local `port` of `host` and back; the time it took. */
+export async function transferInBed(host: BedHost, port: number, size: number): Promise<number> {
+  const result = await runCommand("ip", {
+    args: inNamespace(host.ns, [
+      Deno.execPath(),
+      "run",
+      "--no-prompt",
+      "--config",
+      PROJECT_CONFIG,
+      "--allow-net=127.0.0.1",
+      `${HERE}_transfer.ts`,
+      String(port),
+      String(size),
+    ]),
+    timeoutMs: 90_000,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const digests = JSON.parse(result.stdout);
+  assert.equal(digests.bytes, size);
+  assert.equal(digests.received, digests.sent);
+  return digests.ms as number;
+}
