@@ -14,6 +14,7 @@ import {
   TUNNEL_MAIN,
 } from "../harness/mod.ts";
 import { type Bed, type BedHost, type BedOptions, canBuildBeds, createBed } from "./mod.ts";
+import { transferInBed } from "./tunnels_in_bed.ts";
 
 const support = await canBuildBeds();
 if (!support.ok) console.log(`skipping manual-mode NAT matrix: ${support.reason}`);
@@ -97,27 +98,10 @@ async function connectCase(options: BedOptions, label: string, stun: boolean) {
       const bulkPort = Number(
         (await bulk.client.waitFor(/^Tunnel ready: 127\.0\.0\.1:(\d+)/, 45_000))[1],
       );
-      const transfer = await runCommand("ip", {
-        args: inNamespace(client, [
-          Deno.execPath(),
-          "run",
-          "--no-prompt",
-          "--config",
-          PROJECT_CONFIG,
-          "--allow-net=127.0.0.1",
-          `${HERE}_transfer.ts`,
-          String(bulkPort),
-          String(SIZE),
-        ]),
-        timeoutMs: 90_000,
-      });
-      assert.equal(transfer.code, 0, transfer.stderr);
-      const digests = JSON.parse(transfer.stdout);
-      assert.equal(digests.bytes, SIZE);
-      assert.equal(digests.received, digests.sent);
+      const transferMs = await transferInBed(client, bulkPort, SIZE);
       console.log(
         `RESULT | ${label} | connected | ${type} | setup ${setupMs.toFixed(0)} ms | 20 MB in ${
-          digests.ms.toFixed(0)
+          transferMs.toFixed(0)
         } ms | total ${(performance.now() - started).toFixed(0)} ms`,
       );
     } finally {
