@@ -5,8 +5,9 @@
  * sent waits in a bounded queue or is dropped (the QUIC above retransmits).
  *
  * Datagrams sent in one turn of the event loop (a flight of QUIC packets read
- * from the shim one after another) leave together: runs of equal size as batch
- * frames, all in one WebSocket write, once the turn is over.
+ * from the shim one after another) leave together once the turn is over, each
+ * run of equal size as one batch frame: the relay then handles one message per
+ * flight rather than one per packet.
  * @module
  */
 import { setImmediate } from "node:timers";

@@ -409,13 +409,14 @@ export function writeDatagramHeader(
  * iroh's relay sends for it, reusing the message's bytes: the type becomes the
  * relay-to-client one, the destination key becomes `source`, and the ECN byte
  * keeps only its codepoint. A batch with segment size 0 (one datagram, for iroh)
- * becomes a single-datagram frame, two bytes shorter. Read the destination
- * before: it is overwritten.
+ * becomes a single-datagram frame, and a frame type in a longer varint form than
+ * needed becomes the one-byte form: the result is then a view starting a few bytes
+ * in. Read the destination before: it is overwritten.
  *
  * @param message A message {@linkcode decodeRelayFrame} accepted as a
- * client-to-relay datagram in its shortest form (a one-byte frame type).
+ * client-to-relay datagram.
  * @param source The sender's key.
- * @returns The message to forward: `message` itself or a view into it.
+ * @returns The message to forward: a view into `message`, ending where it ends.
  * @throws {RangeError} when `message` is not such a frame or `source` is not 32 bytes.
  *
  * @example
@@ -431,26 +432,25 @@ export function writeDatagramHeader(
  */
 export function relayDatagramInPlace(message: Uint8Array, source: Uint8Array): Uint8Array {
   requireLength("relay-to-client-datagram", "source", source, KEY_LENGTH);
-  const batch = message[0] === WIRE.clientToRelayDatagramBatch;
+  const tag = readQuicVarint(message, 0);
+  const batch = tag?.value === WIRE.clientToRelayDatagramBatch;
+  const payloadStart = (tag?.end ?? 0) + KEY_LENGTH + 1 + (batch ? 2 : 0);
   if (
-    (!batch && message[0] !== WIRE.clientToRelayDatagram) ||
-    message.length < (batch ? BATCH_HEADER_LENGTH : DATAGRAM_HEADER_LENGTH)
+    !tag || (!batch && tag.value !== WIRE.clientToRelayDatagram) || message.length < payloadStart
   ) {
     throw new RangeError("Cannot forward: the message is not a client-to-relay datagram frame");
   }
-  const ecn = message[DATAGRAM_HEADER_LENGTH - 1] & 0b11;
-  if (batch && message[KEY_LENGTH + 2] === 0 && message[KEY_LENGTH + 3] === 0) {
-    // iroh reads segment size 0 as one datagram and sends it on without one.
-    const single = message.subarray(2);
-    single[0] = WIRE.relayToClientDatagram;
-    single.set(source, 1);
-    single[DATAGRAM_HEADER_LENGTH - 1] = ecn;
-    return single;
-  }
-  message[0] = batch ? WIRE.relayToClientDatagramBatch : WIRE.relayToClientDatagram;
-  message.set(source, 1);
-  message[DATAGRAM_HEADER_LENGTH - 1] = ecn;
-  return message;
+  const ecn = message[tag.end + KEY_LENGTH] & 0b11;
+  // iroh reads segment size 0 as one datagram and sends it on without one.
+  const single = !batch || (message[payloadStart - 2] === 0 && message[payloadStart - 1] === 0);
+  // The new header ends where the old one did; a batch's segment size stays where it is.
+  const out = message.subarray(
+    payloadStart - (single ? DATAGRAM_HEADER_LENGTH : BATCH_HEADER_LENGTH),
+  );
+  out[0] = single ? WIRE.relayToClientDatagram : WIRE.relayToClientDatagramBatch;
+  out.set(source, 1);
+  out[DATAGRAM_HEADER_LENGTH - 1] = ecn;
+  return out;
 }
 
 function fail(type: string, why: string): never {

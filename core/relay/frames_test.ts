@@ -510,6 +510,20 @@ Deno.test("relayDatagramInPlace() turns a client's datagram into what iroh's rel
       ecn: 2,
       payload: HELLO,
     }],
+    // A frame type in a longer varint form than needed (2 and 8 bytes) comes out in the short one.
+    [`40 04 ${KEY_HEX} 03 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: CE,
+      payload: HELLO,
+    }],
+    [`c0 00 00 00 00 00 00 05 ${KEY_HEX} 03 00 06 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: CE,
+      payload: HELLO,
+      segmentSize: 6,
+    }],
     // A batch with segment size 0 is one datagram to iroh, sent on as such.
     [`05 ${KEY_HEX} 01 00 00 ${toHex(HELLO)}`, {
       type: "relay-to-client-datagram",
@@ -540,7 +554,8 @@ Deno.test("relayDatagramInPlace() refuses anything but a client's datagram frame
       "09 00 00 00 00 00 00 00 00", // ping
       `04 ${KEY_HEX}`, // no ECN byte
       `05 ${KEY_HEX} 00 00`, // no full segment size
-      "40 04 " + `${KEY_HEX} 00 01`, // a two-byte frame type
+      `40 04 ${KEY_HEX}`, // no ECN byte after a two-byte frame type
+      "40", // a varint cut short
       "",
     ]
   ) {
@@ -550,4 +565,30 @@ Deno.test("relayDatagramInPlace() refuses anything but a client's datagram frame
     () => relayDatagramInPlace(fromHex(`04 ${KEY_HEX} 00 01`), new Uint8Array(31)),
     RangeError,
   );
+});
+
+Deno.test("relayDatagramInPlace() forwards every datagram frame the decoder accepts, intact", () => {
+  const source = new Uint8Array(32).fill(9);
+  const prefixes = [[4], [5], [0x40, 4], [0x40, 5], [0x80, 0, 0, 5]];
+  for (let i = 0; i < 2_000; i++) {
+    const prefix = prefixes[i % prefixes.length];
+    const message = crypto.getRandomValues(new Uint8Array(prefix.length + (i % 90)));
+    message.set(prefix);
+    if (i % 7 === 0 && message.length > prefix.length + 35) {
+      message.fill(0, prefix.length + 33, prefix.length + 35); // segment size 0
+    }
+    let frame: RelayFrame;
+    try {
+      frame = decodeRelayFrame(message, 2);
+    } catch (error) {
+      assert.ok(error instanceof RelayFrameError);
+      continue;
+    }
+    assert.equal(frame.type, "client-to-relay-datagram");
+    if (frame.type !== "client-to-relay-datagram") continue;
+    const expected = { ...frame, payload: frame.payload.slice() };
+    const forwarded = decodeRelayFrame(relayDatagramInPlace(message, source), 2);
+    const { destination: _, ...rest } = expected;
+    assert.deepEqual(forwarded, { ...rest, type: "relay-to-client-datagram", source });
+  }
 });

@@ -377,23 +377,7 @@ class RelayClient {
     }
     // The message is ours (a fresh buffer per WebSocket message): forward it
     // re-addressed in place rather than copied.
-    let forwarded: Uint8Array;
-    if (message[0] === 4 || message[0] === 5) {
-      forwarded = relayDatagramInPlace(message, this.#keyBytes);
-    } else {
-      // A frame type in a longer varint form than needed, which iroh accepts.
-      try {
-        forwarded = encodeRelayFrame({
-          type: "relay-to-client-datagram",
-          source: this.#keyBytes,
-          ecn: frame.ecn,
-          payload: frame.payload,
-          segmentSize: frame.segmentSize,
-        }, destination.#version);
-      } catch {
-        return; // Empty, or too long once re-encoded: not worth a special case.
-      }
-    }
+    const forwarded = relayDatagramInPlace(message, this.#keyBytes);
     const sent = destination.deliverMessage(forwarded);
     if (!sent) {
       metrics.dropped["queue-full"]++;
