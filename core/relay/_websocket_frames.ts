@@ -35,42 +35,75 @@ export class WebSocketProtocolError extends Error {
 /** Longest frame header: 2 bytes, an 8-byte length, a 4-byte mask. */
 const MAX_HEADER_BYTES = 14;
 
+/** Bytes a client frame with a payload of `payloadLength` bytes takes. */
+export function clientFrameLength(payloadLength: number): number {
+  return (payloadLength < 126 ? 6 : payloadLength < 65_536 ? 8 : 14) + payloadLength;
+}
+
+/**
+ * Writes one client frame into `out` at `offset`, masked with `mask` (4 random
+ * bytes) as clients must, so a sender can fill one reused buffer.
+ * @returns The offset after the frame.
+ * @throws {RangeError} when the frame does not fit in `out`.
+ */
+export function writeClientFrame(
+  out: Uint8Array,
+  offset: number,
+  opcode: number,
+  payload: Uint8Array,
+  mask: Uint8Array,
+): number {
+  const length = payload.length;
+  const end = offset + clientFrameLength(length);
+  if (end > out.length) throw new RangeError("Cannot write a WebSocket frame: out of room");
+  out[offset] = 0x80 | opcode;
+  let at = offset + 2;
+  if (length < 126) out[offset + 1] = 0x80 | length;
+  else if (length < 65_536) {
+    out[offset + 1] = 0x80 | 126;
+    out[offset + 2] = length >> 8;
+    out[offset + 3] = length & 0xff;
+    at += 2;
+  } else {
+    out[offset + 1] = 0x80 | 127;
+    new DataView(out.buffer, out.byteOffset).setBigUint64(offset + 2, BigInt(length));
+    at += 8;
+  }
+  out.set(mask.subarray(0, 4), at);
+  at += 4;
+  out.set(payload, at);
+  unmask(out.subarray(at, end), mask);
+  return end;
+}
+
 /** Encodes one client frame, masked with `mask` (4 random bytes) as clients must. */
 export function encodeClientFrame(
   opcode: number,
   payload: Uint8Array,
   mask: Uint8Array,
 ): Uint8Array {
-  return encodeFrame(opcode, payload, mask);
+  const frame = new Uint8Array(clientFrameLength(payload.length));
+  writeClientFrame(frame, 0, opcode, payload, mask);
+  return frame;
 }
 
 /** Encodes one server frame: unmasked, as servers must. */
 export function encodeServerFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  return encodeFrame(opcode, payload, undefined);
-}
-
-function encodeFrame(opcode: number, payload: Uint8Array, mask: Uint8Array | undefined) {
   const length = payload.length;
   const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
-  const header = 2 + lengthBytes + (mask ? 4 : 0);
+  const header = 2 + lengthBytes;
   const frame = new Uint8Array(header + length);
   frame[0] = 0x80 | opcode;
-  const maskBit = mask ? 0x80 : 0;
-  if (lengthBytes === 0) frame[1] = maskBit | length;
+  if (lengthBytes === 0) frame[1] = length;
   else if (lengthBytes === 2) {
-    frame[1] = maskBit | 126;
+    frame[1] = 126;
     frame[2] = length >> 8;
     frame[3] = length & 0xff;
   } else {
-    frame[1] = maskBit | 127;
+    frame[1] = 127;
     new DataView(frame.buffer).setBigUint64(2, BigInt(length));
   }
-  if (!mask) {
-    frame.set(payload, header);
-    return frame;
-  }
-  frame.set(mask, 2 + lengthBytes);
-  for (let i = 0; i < length; i++) frame[header + i] = payload[i] ^ mask[i & 3];
+  frame.set(payload, header);
   return frame;
 }
 

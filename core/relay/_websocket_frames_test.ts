@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  clientFrameLength,
   encodeClientFrame,
   encodeServerFrame,
   FrameParser,
   Opcode,
   WebSocketProtocolError,
+  writeClientFrame,
 } from "./_websocket_frames.ts";
 
 /** A server frame (unmasked) as a server would write it. */
@@ -35,6 +37,25 @@ Deno.test("encodeClientFrame() masks the payload and uses the shortest length fo
   assert.equal(encodeClientFrame(Opcode.Binary, new Uint8Array(70_000), mask)[1], 0x80 | 127);
 });
 
+Deno.test("writeClientFrame() masks like the byte-by-byte rule at any offset and length", () => {
+  const mask = Uint8Array.of(0x9e, 0x01, 0x7c, 0xe5);
+  for (const length of [0, 1, 3, 4, 5, 125, 126, 127, 1_452, 65_535, 65_536, 70_001]) {
+    const payload = Uint8Array.from({ length }, (_, i) => (i * 7 + 3) & 0xff);
+    const header = clientFrameLength(length) - length;
+    for (let offset = 0; offset < 5; offset++) {
+      const out = new Uint8Array(offset + clientFrameLength(length) + 3);
+      assert.equal(writeClientFrame(out, offset, Opcode.Binary, payload, mask), out.length - 3);
+      const masked = out.subarray(offset + header, offset + header + length);
+      assert.ok(masked.every((b, i) => b === (payload[i] ^ mask[i & 3])), `${length} at ${offset}`);
+      assert.deepEqual(out.subarray(offset + header - 4, offset + header), mask);
+    }
+  }
+  assert.throws(
+    () => writeClientFrame(new Uint8Array(10), 0, Opcode.Binary, new Uint8Array(5), mask),
+    RangeError,
+  );
+});
+
 Deno.test("FrameParser reads frames split anywhere, with each length form", () => {
   const payloads = [
     new Uint8Array(5).fill(1),
@@ -47,6 +68,59 @@ Deno.test("FrameParser reads frames split anywhere, with each length form", () =
   for (let i = 0; i < bytes.length; i += 777) frames.push(...parser.push(bytes.slice(i, i + 777)));
   assert.deepEqual(frames.map((f) => f.payload.length), [5, 300, 70_000]);
   assert.ok(frames.every((f) => f.fin && f.opcode === Opcode.Binary));
+});
+
+Deno.test("FrameParser gives the same frames for every way of cutting the bytes", () => {
+  const sent = [
+    serverFrame(Opcode.Binary, Uint8Array.of(1)),
+    serverFrame(Opcode.Ping, Uint8Array.of(2, 2)),
+    serverFrame(Opcode.Binary, new Uint8Array(0)),
+    serverFrame(Opcode.Binary, new Uint8Array(126).fill(3), false),
+    serverFrame(Opcode.Continuation, new Uint8Array(300).fill(4)),
+    serverFrame(Opcode.Binary, new Uint8Array(65_536).fill(5)),
+    serverFrame(Opcode.Pong, new Uint8Array(0)),
+  ];
+  const bytes = Uint8Array.from(sent.flatMap((frame) => [...frame]));
+  const expected = new FrameParser(1 << 20).push(bytes);
+  assert.equal(expected.length, sent.length);
+  const summary = (frames: { fin: boolean; opcode: number; payload: Uint8Array }[]) =>
+    frames.map((f) => `${f.fin} ${f.opcode} ${f.payload.length} ${f.payload[0]}`);
+  // Two chunks, cut at every byte of the first frames and around the big one.
+  const cuts = [...Array(500).keys(), ...Array.from({ length: 30 }, (_, i) => 440 + 2_000 * i)];
+  for (const cut of cuts) {
+    const parser = new FrameParser(1 << 20);
+    const frames = [...parser.push(bytes.subarray(0, cut)), ...parser.push(bytes.subarray(cut))];
+    assert.deepEqual(summary(frames), summary(expected), `cut at ${cut}`);
+  }
+  // One byte at a time.
+  const parser = new FrameParser(1 << 20);
+  const frames = [];
+  for (let i = 0; i < bytes.length; i++) frames.push(...parser.push(bytes.subarray(i, i + 1)));
+  assert.deepEqual(summary(frames), summary(expected));
+  assert.deepEqual(frames[5].payload, new Uint8Array(65_536).fill(5));
+});
+
+Deno.test("FrameParser hands whole frames out as views into the chunk", () => {
+  const chunk = Uint8Array.from([
+    ...serverFrame(Opcode.Binary, Uint8Array.of(1, 2)),
+    ...serverFrame(Opcode.Binary, Uint8Array.of(3)),
+  ]);
+  const frames = new FrameParser(1_000).push(chunk);
+  assert.equal(frames[0].payload.buffer, chunk.buffer);
+  assert.equal(frames[1].payload.byteOffset, 6);
+});
+
+Deno.test("FrameParser refuses an oversized frame from its header, before its payload", () => {
+  const parser = new FrameParser(1_000);
+  assert.deepEqual(parser.push(Uint8Array.of(0x82, 127, 0, 0, 0)), []);
+  assert.throws(
+    () => parser.push(Uint8Array.of(0, 0x7f, 0xff, 0xff, 0xff)),
+    WebSocketProtocolError,
+  );
+  assert.throws(
+    () => new FrameParser(1_000).push(Uint8Array.of(0x82, 126, 0x07, 0xd0)),
+    WebSocketProtocolError,
+  );
 });
 
 Deno.test("FrameParser refuses masked, reserved, oversized and bad control frames", () => {

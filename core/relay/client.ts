@@ -3,14 +3,21 @@
  * receives datagrams by endpoint key, answers and sends pings, and reconnects
  * by itself with backoff and jitter (1 s up to 30 s). While it is away, what is
  * sent waits in a bounded queue or is dropped (the QUIC above retransmits).
+ *
+ * Datagrams sent in one turn of the event loop (a flight of QUIC packets read
+ * from the shim one after another) leave together once the turn is over, each
+ * run of equal size as one batch frame: the relay then handles one message per
+ * flight rather than one per packet.
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { SecretKey } from "../identity/mod.ts";
+import { DatagramBatcher, splitDatagrams } from "./datagram_batch.ts";
 import {
   decodeRelayFrame,
   encodeRelayFrame,
+  MAX_DATAGRAM_PAYLOAD,
   MAX_FRAME_SIZE,
-  MAX_PACKET_SIZE,
   RELAY_SUBPROTOCOLS,
   type RelayFrame,
   RelayFrameError,
@@ -80,6 +87,10 @@ export class RelayClient {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingPing: Uint8Array | undefined;
+  /** When the relay was last heard from (`performance.now()`). */
+  #heardAt = 0;
+  readonly #batcher = new DatagramBatcher();
+  #flushScheduled = false;
   #firstConnect: PromiseWithResolvers<void> = Promise.withResolvers();
   /** Datagrams dropped because the relay was away or slow. */
   dropped = 0;
@@ -131,9 +142,13 @@ export class RelayClient {
     }
   }
 
-  /** Sends `payload` to `destination` now, or queues it while reconnecting. */
+  /**
+   * Sends `payload` to `destination` at the end of this turn of the event loop,
+   * or queues it while reconnecting. The payload is copied: the caller may reuse
+   * its buffer.
+   */
   send(destination: Uint8Array, payload: Uint8Array): void {
-    if (this.#closed || payload.length > MAX_PACKET_SIZE) {
+    if (this.#closed || payload.length === 0 || payload.length > MAX_DATAGRAM_PAYLOAD) {
       this.dropped++;
       return;
     }
@@ -151,8 +166,20 @@ export class RelayClient {
       this.dropped++;
       return;
     }
-    this.#send(frame);
+    const full = this.#batcher.add(destination, payload);
+    if (full) this.#sendMessage(full);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // After the I/O of this turn: the rest of a flight joins the batch first.
+      setImmediate(this.#flush);
+    }
   }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const frame = this.#batcher.flush();
+    if (frame) this.#sendMessage(frame);
+  };
 
   /** Disconnects for good. */
   close(): void {
@@ -199,10 +226,16 @@ export class RelayClient {
         }
         return socket.close();
       }
-      this.#armPing();
+      this.#heardAt = performance.now();
       switch (frame.type) {
         case "relay-to-client-datagram":
-          this.#options.onDatagram(frame.source, frame.payload);
+          if (frame.segmentSize === undefined) {
+            this.#options.onDatagram(frame.source, frame.payload);
+            return;
+          }
+          for (const datagram of splitDatagrams(frame.payload, frame.segmentSize)) {
+            this.#options.onDatagram(frame.source, datagram);
+          }
           return;
         case "ping":
           this.#send({ type: "pong", data: frame.data });
@@ -246,6 +279,7 @@ export class RelayClient {
   }
 
   #authenticated(): void {
+    this.#heardAt = performance.now();
     this.#backoffMs = MIN_BACKOFF_MS;
     this.#setConnected(true);
     this.#firstConnect.resolve();
@@ -256,11 +290,22 @@ export class RelayClient {
     this.#armPing();
   }
 
-  #armPing(): void {
-    this.#arm(PING_INTERVAL_MS, () => {
+  /**
+   * Pings once the relay has been quiet for {@linkcode PING_INTERVAL_MS}; closes
+   * when nothing at all comes back within {@linkcode PONG_TIMEOUT_MS}. Frames only
+   * stamp {@linkcode RelayClient.#heardAt}: no timer is reset per packet.
+   */
+  #armPing(delayMs = PING_INTERVAL_MS): void {
+    this.#arm(delayMs, () => {
+      const quietMs = performance.now() - this.#heardAt;
+      if (quietMs < PING_INTERVAL_MS) return this.#armPing(PING_INTERVAL_MS - quietMs);
       this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
+      const pingedAt = performance.now();
       this.#send({ type: "ping", data: this.#pendingPing });
-      this.#arm(PONG_TIMEOUT_MS, () => this.#socket?.close());
+      this.#arm(PONG_TIMEOUT_MS, () => {
+        if (this.#heardAt > pingedAt) this.#armPing();
+        else this.#socket?.close();
+      });
     });
   }
 
@@ -292,10 +337,16 @@ export class RelayClient {
 
   #send(frame: RelayFrame): void {
     try {
-      this.#socket?.send(encodeRelayFrame(frame, this.#version));
+      this.#sendMessage(encodeRelayFrame(frame, this.#version));
     } catch {
-      // Closing; the close handler reconnects.
+      // A frame the relay would refuse (an oversized datagram from the queue): dropped.
+      this.dropped++;
     }
+  }
+
+  #sendMessage(message: Uint8Array): void {
+    // Closed sockets ignore sends; the close handler reconnects.
+    this.#socket?.send(message);
   }
 }
 

@@ -344,6 +344,115 @@ export function encodeRelayFrame(frame: RelayFrame, version: RelayProtocolVersio
   throw new RangeError(`Cannot encode relay frame: unknown type '${(frame as RelayFrame).type}'`);
 }
 
+/** The header of a datagram frame: type byte, key, ECN byte, and a batch's segment size. */
+export const DATAGRAM_HEADER_LENGTH = 1 + KEY_LENGTH + 1;
+/** The header of a batch frame: {@linkcode DATAGRAM_HEADER_LENGTH} plus the 2-byte segment size. */
+export const BATCH_HEADER_LENGTH = DATAGRAM_HEADER_LENGTH + 2;
+
+/**
+ * Writes the header of a datagram frame into `out` at `offset`, for building a
+ * frame in place; the payload follows at the returned offset. With `segmentSize`
+ * the header is a batch frame's (types 5 and 7), as {@linkcode encodeRelayFrame}
+ * writes it.
+ *
+ * @param out Where the frame is built.
+ * @param offset Where the frame starts in `out`.
+ * @param header The frame's type, key (destination or source), ECN codepoint and segment size.
+ * @returns The offset of the payload.
+ * @throws {RangeError} for a key that is not 32 bytes, an ECN or segment size out of
+ * range, or a header that does not fit in `out`.
+ *
+ * @example
+ * ```ts
+ * import { encodeRelayFrame, writeDatagramHeader } from "./frames.ts";
+ * const key = new Uint8Array(32);
+ * const out = new Uint8Array(40);
+ * const start = writeDatagramHeader(out, 0, { type: "client-to-relay-datagram", key, ecn: 0 });
+ * out.set([1, 2, 3], start);
+ * // out.subarray(0, start + 3) equals the encoding of that datagram
+ * ```
+ */
+export function writeDatagramHeader(
+  out: Uint8Array,
+  offset: number,
+  header: {
+    type: "client-to-relay-datagram" | "relay-to-client-datagram";
+    key: Uint8Array;
+    ecn: number;
+    segmentSize?: number;
+  },
+): number {
+  const { type, key, ecn, segmentSize } = header;
+  const toRelay = type === "client-to-relay-datagram";
+  requireLength(type, toRelay ? "destination" : "source", key, KEY_LENGTH);
+  requireUint(type, "ecn", ecn, 3);
+  if (segmentSize !== undefined) requireUint(type, "segmentSize", segmentSize, 0xffff, 1);
+  const end = offset + (segmentSize === undefined ? DATAGRAM_HEADER_LENGTH : BATCH_HEADER_LENGTH);
+  if (!Number.isInteger(offset) || offset < 0 || end > out.length) {
+    throw new RangeError(`Cannot encode ${type}: the header does not fit at offset ${offset}`);
+  }
+  const wireType = segmentSize === undefined
+    ? (toRelay ? WIRE.clientToRelayDatagram : WIRE.relayToClientDatagram)
+    : (toRelay ? WIRE.clientToRelayDatagramBatch : WIRE.relayToClientDatagramBatch);
+  out[offset] = quicVarintByte(wireType);
+  out.set(key, offset + 1);
+  out[offset + 1 + KEY_LENGTH] = ecn;
+  if (segmentSize !== undefined) {
+    out[offset + 2 + KEY_LENGTH] = segmentSize >> 8;
+    out[offset + 3 + KEY_LENGTH] = segmentSize & 0xff;
+  }
+  return end;
+}
+
+/**
+ * Turns a client-to-relay datagram message into the relay-to-client message
+ * iroh's relay sends for it, reusing the message's bytes: the type becomes the
+ * relay-to-client one, the destination key becomes `source`, and the ECN byte
+ * keeps only its codepoint. A batch with segment size 0 (one datagram, for iroh)
+ * becomes a single-datagram frame, and a frame type in a longer varint form than
+ * needed becomes the one-byte form: the result is then a view starting a few bytes
+ * in. Read the destination before: it is overwritten.
+ *
+ * @param message A message {@linkcode decodeRelayFrame} accepted as a
+ * client-to-relay datagram.
+ * @param source The sender's key.
+ * @returns The message to forward: a view into `message`, ending where it ends.
+ * @throws {RangeError} when `message` is not such a frame or `source` is not 32 bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeRelayFrame, relayDatagramInPlace } from "./frames.ts";
+ * const destination = new Uint8Array(32).fill(2);
+ * const source = new Uint8Array(32).fill(1);
+ * const payload = Uint8Array.of(7);
+ * const sent = encodeRelayFrame({ type: "client-to-relay-datagram", destination, ecn: 0, payload }, 2);
+ * const forwarded = relayDatagramInPlace(sent, source);
+ * // forwarded equals encodeRelayFrame({ type: "relay-to-client-datagram", source, ecn: 0, payload }, 2)
+ * ```
+ */
+export function relayDatagramInPlace(message: Uint8Array, source: Uint8Array): Uint8Array {
+  requireLength("relay-to-client-datagram", "source", source, KEY_LENGTH);
+  const tag = readQuicVarint(message, 0);
+  const batch = tag?.value === WIRE.clientToRelayDatagramBatch;
+  const payloadStart = (tag?.end ?? 0) + KEY_LENGTH + 1 + (batch ? 2 : 0);
+  if (
+    !tag || (!batch && tag.value !== WIRE.clientToRelayDatagram) || message.length < payloadStart
+  ) {
+    throw new RangeError("Cannot forward: the message is not a client-to-relay datagram frame");
+  }
+  const ecn = message[tag.end + KEY_LENGTH] & 0b11;
+  // iroh reads segment size 0 as one datagram and sends it on without one.
+  const single = !batch || (message[payloadStart - 2] === 0 && message[payloadStart - 1] === 0);
+  // The new header ends where the old one did; a batch's segment size stays where it is.
+  const out = message.subarray(
+    payloadStart - (single ? DATAGRAM_HEADER_LENGTH : BATCH_HEADER_LENGTH),
+  );
+  out[0] = single ? WIRE.relayToClientDatagram : WIRE.relayToClientDatagramBatch;
+  out.set(source, 1);
+  out[DATAGRAM_HEADER_LENGTH - 1] = ecn;
+  return out;
+}
+
 function fail(type: string, why: string): never {
   throw new RelayFrameError(`Cannot decode ${type}: ${why}`);
 }

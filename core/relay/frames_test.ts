@@ -9,11 +9,13 @@ import {
   MAX_PACKET_SIZE,
   RELAY_FRAME_SENDER,
   RELAY_SUBPROTOCOLS,
+  relayDatagramInPlace,
   type RelayFrame,
   RelayFrameError,
   type RelayProtocolVersion,
   relayProtocolVersion,
   statusFrameFor,
+  writeDatagramHeader,
 } from "./frames.ts";
 
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -448,5 +450,145 @@ Deno.test("decodeRelayFrame() throws only RelayFrameError on random, truncated a
         check(flipped);
       }
     }
+  }
+});
+
+Deno.test("writeDatagramHeader() writes the header encodeRelayFrame() writes, at any offset", () => {
+  for (const type of ["client-to-relay-datagram", "relay-to-client-datagram"] as const) {
+    for (const segmentSize of [undefined, 6]) {
+      const out = new Uint8Array(3 + 36 + HELLO.length).fill(0xee);
+      const start = writeDatagramHeader(out, 3, { type, key: KEY, ecn: CE, segmentSize });
+      out.set(HELLO, start);
+      const frame: RelayFrame = type === "client-to-relay-datagram"
+        ? { type, destination: KEY, ecn: CE, payload: HELLO, segmentSize }
+        : { type, source: KEY, ecn: CE, payload: HELLO, segmentSize };
+      assert.equal(
+        toHex(out.subarray(3, start + HELLO.length)),
+        toHex(encodeRelayFrame(frame, 1)),
+      );
+      assert.deepEqual(out.subarray(0, 3), Uint8Array.of(0xee, 0xee, 0xee));
+    }
+  }
+});
+
+Deno.test("writeDatagramHeader() refuses bad fields and a header that does not fit", () => {
+  const type = "client-to-relay-datagram";
+  const out = new Uint8Array(64);
+  assert.throws(
+    () => writeDatagramHeader(out, 0, { type, key: new Uint8Array(31), ecn: 0 }),
+    RangeError,
+  );
+  assert.throws(() => writeDatagramHeader(out, 0, { type, key: KEY, ecn: 4 }), RangeError);
+  assert.throws(
+    () => writeDatagramHeader(out, 0, { type, key: KEY, ecn: 0, segmentSize: 0 }),
+    RangeError,
+  );
+  assert.throws(() => writeDatagramHeader(out, 31, { type, key: KEY, ecn: 0 }), RangeError);
+  assert.throws(() => writeDatagramHeader(out, -1, { type, key: KEY, ecn: 0 }), RangeError);
+});
+
+Deno.test("relayDatagramInPlace() turns a client's datagram into what iroh's relay sends", () => {
+  const source = new Uint8Array(32).fill(7);
+  const cases: [string, RelayFrame][] = [
+    [`04 ${KEY_HEX} 03 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: CE,
+      payload: HELLO,
+    }],
+    [`05 ${KEY_HEX} 03 00 06 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: CE,
+      payload: HELLO,
+      segmentSize: 6,
+    }],
+    // Only the ECN codepoint survives, as iroh re-encodes it.
+    [`04 ${KEY_HEX} fe ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: 2,
+      payload: HELLO,
+    }],
+    // A frame type in a longer varint form than needed (2 and 8 bytes) comes out in the short one.
+    [`40 04 ${KEY_HEX} 03 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: CE,
+      payload: HELLO,
+    }],
+    [`c0 00 00 00 00 00 00 05 ${KEY_HEX} 03 00 06 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: CE,
+      payload: HELLO,
+      segmentSize: 6,
+    }],
+    // A batch with segment size 0 is one datagram to iroh, sent on as such.
+    [`05 ${KEY_HEX} 01 00 00 ${toHex(HELLO)}`, {
+      type: "relay-to-client-datagram",
+      source,
+      ecn: 1,
+      payload: HELLO,
+    }],
+  ];
+  for (const [hex, expected] of cases) {
+    const message = fromHex(hex);
+    const forwarded = relayDatagramInPlace(message, source);
+    assert.equal(forwarded.buffer, message.buffer, hex);
+    assert.equal(toHex(forwarded), toHex(encodeRelayFrame(expected, 2)), hex);
+  }
+  // An empty datagram (which encodeRelayFrame refuses to write) is forwarded as iroh does.
+  assert.equal(
+    toHex(relayDatagramInPlace(fromHex(`04 ${KEY_HEX} 00`), source)),
+    toHex(fromHex(`06 ${toHex(source)} 00`)),
+  );
+});
+
+Deno.test("relayDatagramInPlace() refuses anything but a client's datagram frame", () => {
+  const source = new Uint8Array(32);
+  for (
+    const hex of [
+      `06 ${KEY_HEX} 00 01`, // already relay-to-client
+      `07 ${KEY_HEX} 00 00 01 01`,
+      "09 00 00 00 00 00 00 00 00", // ping
+      `04 ${KEY_HEX}`, // no ECN byte
+      `05 ${KEY_HEX} 00 00`, // no full segment size
+      `40 04 ${KEY_HEX}`, // no ECN byte after a two-byte frame type
+      "40", // a varint cut short
+      "",
+    ]
+  ) {
+    assert.throws(() => relayDatagramInPlace(fromHex(hex), source), RangeError, hex);
+  }
+  assert.throws(
+    () => relayDatagramInPlace(fromHex(`04 ${KEY_HEX} 00 01`), new Uint8Array(31)),
+    RangeError,
+  );
+});
+
+Deno.test("relayDatagramInPlace() forwards every datagram frame the decoder accepts, intact", () => {
+  const source = new Uint8Array(32).fill(9);
+  const prefixes = [[4], [5], [0x40, 4], [0x40, 5], [0x80, 0, 0, 5]];
+  for (let i = 0; i < 2_000; i++) {
+    const prefix = prefixes[i % prefixes.length];
+    const message = crypto.getRandomValues(new Uint8Array(prefix.length + (i % 90)));
+    message.set(prefix);
+    if (i % 7 === 0 && message.length > prefix.length + 35) {
+      message.fill(0, prefix.length + 33, prefix.length + 35); // segment size 0
+    }
+    let frame: RelayFrame;
+    try {
+      frame = decodeRelayFrame(message, 2);
+    } catch (error) {
+      assert.ok(error instanceof RelayFrameError);
+      continue;
+    }
+    assert.equal(frame.type, "client-to-relay-datagram");
+    if (frame.type !== "client-to-relay-datagram") continue;
+    const expected = { ...frame, payload: frame.payload.slice() };
+    const forwarded = decodeRelayFrame(relayDatagramInPlace(message, source), 2);
+    const { destination: _, ...rest } = expected;
+    assert.deepEqual(forwarded, { ...rest, type: "relay-to-client-datagram", source });
   }
 });

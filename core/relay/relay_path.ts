@@ -57,6 +57,7 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
   const shim = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const serverKey = options.serverId.bytes;
   const serverKeyString = keyString(serverKey);
+  const keyOf = lastKeyString();
   let quicAddr: Deno.NetAddr | undefined;
   const relay = RelayClient.connect({
     url: options.relayUrl,
@@ -64,7 +65,7 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
     accessToken: options.accessToken,
     log: options.log,
     onDatagram(source, payload) {
-      if (!quicAddr || keyString(source) !== serverKeyString) return;
+      if (!quicAddr || keyOf(source) !== serverKeyString) return;
       shim.send(payload, quicAddr).catch(() => {});
     },
   });
@@ -146,6 +147,7 @@ interface Shim {
  */
 export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
   const shims = new Map<string, Shim>();
+  const keyOf = lastKeyString();
   const listener: Deno.NetAddr = {
     transport: "udp",
     hostname: options.listenerHostname ?? "127.0.0.1",
@@ -195,7 +197,7 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
     log: options.log,
     onStateChange: options.onStateChange,
     onDatagram(source, payload) {
-      const key = keyString(source);
+      const key = keyOf(source);
       const shim = shims.get(key) ?? openShim(key, source);
       if (!shim) return;
       shim.lastActive = Date.now();
@@ -220,5 +222,21 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
       relay.close();
       for (const key of [...shims.keys()]) closeShim(key);
     },
+  };
+}
+
+/**
+ * {@linkcode keyString}, remembering the last key it was given: the datagrams of
+ * one batch frame arrive with the same `source` view, so one conversion serves all.
+ */
+function lastKeyString(): (key: Uint8Array) => string {
+  let last: Uint8Array | undefined;
+  let string = "";
+  return (key) => {
+    if (key !== last) {
+      last = key;
+      string = keyString(key);
+    }
+    return string;
   };
 }

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
 import { RelayClient, RelayRefusedError, relayWebSocketUrl } from "./client.ts";
-import { encodeRelayFrame } from "./frames.ts";
+import { decodeRelayFrame, encodeRelayFrame, type RelayFrame } from "./frames.ts";
+import { signChallenge } from "./handshake.ts";
 import { serveRelay } from "./serve_relay.ts";
 import { createRelayServer, type RelayServerOptions } from "./server.ts";
 
@@ -62,6 +63,120 @@ Deno.test("relay: two clients exchange datagrams by key, and a leaver is announc
   } finally {
     a.c.close();
     b.c.close();
+  }
+});
+
+Deno.test("relay: datagrams sent in one turn travel as a batch and arrive whole, in order", async () => {
+  await using r = await startRelay();
+  const a = await client(r.url);
+  const b = await client(r.url);
+  try {
+    await Promise.all([a.c.ready(), b.c.ready()]);
+    const sent = [
+      ...Array.from({ length: 30 }, (_, i) => new Uint8Array(1_200).fill(i)),
+      new Uint8Array(500).fill(99), // ends the batch
+      new Uint8Array(1_200).fill(100), // a new one
+      Uint8Array.of(101), // ends that one
+    ];
+    for (const payload of sent) a.c.send(b.key.endpointId.bytes, payload);
+    await until(() => b.received.length === sent.length);
+    assert.deepEqual(b.received.map((d) => d.payload), sent);
+    assert.ok(b.received.every((d) => d.source.every((x, i) => x === a.key.endpointId.bytes[i])));
+    assert.equal(r.relay.metrics.datagramsForwarded, sent.length);
+    assert.equal(r.relay.metrics.bytesForwarded, 31 * 1_200 + 500 + 1);
+  } finally {
+    a.c.close();
+    b.c.close();
+  }
+});
+
+Deno.test("relay: a v1 client receives batch frames (iroh-relay-v1 has them)", async () => {
+  await using r = await startRelay();
+  const key = SecretKey.generate();
+  const ws = new WebSocket(relayWebSocketUrl(r.url), ["iroh-relay-v1"]);
+  ws.binaryType = "arraybuffer";
+  const frames: RelayFrame[] = [];
+  ws.onmessage = (event) => {
+    const frame = decodeRelayFrame(new Uint8Array(event.data), 1);
+    if (frame.type === "server-challenge") {
+      ws.send(encodeRelayFrame(signChallenge(key, frame.challenge), 1));
+    }
+    frames.push(frame);
+  };
+  const a = await client(r.url);
+  try {
+    await a.c.ready();
+    await until(() => frames.some((f) => f.type === "server-confirms-auth"));
+    for (let i = 0; i < 3; i++) a.c.send(key.endpointId.bytes, new Uint8Array(100).fill(i));
+    await until(() => frames.some((f) => f.type === "relay-to-client-datagram"));
+    const datagram = frames.find((f) => f.type === "relay-to-client-datagram");
+    assert.deepEqual(datagram, {
+      type: "relay-to-client-datagram",
+      source: a.key.endpointId.bytes,
+      ecn: 0,
+      payload: Uint8Array.from([0, 1, 2].flatMap((i) => Array(100).fill(i))),
+      segmentSize: 100,
+    });
+  } finally {
+    a.c.close();
+    ws.close();
+  }
+});
+
+/** A raw v2 WebSocket client that authenticates; `answer` decides whether it pongs. */
+function rawClient(url: string, answer: boolean) {
+  const key = SecretKey.generate();
+  const ws = new WebSocket(relayWebSocketUrl(url), ["iroh-relay-v2"]);
+  ws.binaryType = "arraybuffer";
+  const state = { authenticated: false, pings: 0, closed: false };
+  ws.onmessage = (event) => {
+    const frame = decodeRelayFrame(new Uint8Array(event.data), 2);
+    if (frame.type === "server-challenge") {
+      ws.send(encodeRelayFrame(signChallenge(key, frame.challenge), 2));
+    } else if (frame.type === "server-confirms-auth") state.authenticated = true;
+    else if (frame.type === "ping") {
+      state.pings++;
+      if (answer) ws.send(encodeRelayFrame({ type: "pong", data: frame.data }, 2));
+    }
+  };
+  ws.onclose = () => state.closed = true;
+  return { ws, state };
+}
+
+Deno.test("relay: pings a quiet client and closes it when no pong comes back", async () => {
+  await using r = await startRelay({
+    timing: { pingIntervalMs: 100, pingJitterMs: 0, pongTimeoutMs: 150 },
+  });
+  const answering = rawClient(r.url, true);
+  const silent = rawClient(r.url, false);
+  try {
+    await until(() => silent.state.closed);
+    assert.ok(silent.state.authenticated && silent.state.pings === 1);
+    assert.equal(r.relay.metrics.refusals.timeout, 1);
+    await until(() => answering.state.pings >= 3);
+    assert.equal(answering.state.closed, false);
+  } finally {
+    answering.ws.close();
+    silent.ws.close();
+  }
+});
+
+Deno.test("relay: a client that keeps sending is not pinged", async () => {
+  await using r = await startRelay({
+    timing: { pingIntervalMs: 300, pingJitterMs: 0, pongTimeoutMs: 100 },
+  });
+  const busy = rawClient(r.url, false);
+  try {
+    await until(() => busy.state.authenticated);
+    const ping = encodeRelayFrame({ type: "ping", data: new Uint8Array(8) }, 2);
+    for (let i = 0; i < 30; i++) {
+      busy.ws.send(ping);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    assert.equal(busy.state.pings, 0);
+    assert.equal(busy.state.closed, false);
+  } finally {
+    busy.ws.close();
   }
 });
 

@@ -14,6 +14,7 @@ import {
   encodeRelayFrame,
   MAX_FRAME_SIZE,
   RELAY_SUBPROTOCOLS,
+  relayDatagramInPlace,
   type RelayFrame,
   RelayFrameError,
   type RelayProtocolVersion,
@@ -248,6 +249,11 @@ class RelayClient {
   #state: "handshake" | "active" | "closed" = "handshake";
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pendingPing: Uint8Array | undefined;
+  /** When the client was last heard from (`performance.now()`). */
+  #heardAt = 0;
+  /** The last destination's key bytes and registry key: a flow sends to one peer over and over. */
+  #lastDestination = new Uint8Array(32);
+  #lastDestinationKey = "";
   #bucket: TokenBucket | undefined;
   #rateLimitReported = false;
 
@@ -298,6 +304,18 @@ class RelayClient {
     return true;
   }
 
+  /** Sends an encoded relay-to-client message, as {@linkcode RelayClient.deliver}. */
+  deliverMessage(message: Uint8Array): boolean {
+    if (this.#state === "closed") return false;
+    if (this.#socket.bufferedAmount > MAX_SEND_BUFFER_BYTES) return false;
+    try {
+      this.#socket.send(message);
+    } catch {
+      // The socket is closing; its close handler cleans up.
+    }
+    return true;
+  }
+
   close(code: number, reason: string): void {
     if (this.#state === "closed") return;
     this.#socket.close(code, reason);
@@ -317,10 +335,10 @@ class RelayClient {
     }
     if (this.#state === "handshake") return this.#authenticate(frame);
     // Any frame shows the client is alive: the next ping can wait.
-    this.#schedulePing();
+    this.#heardAt = performance.now();
     switch (frame.type) {
       case "client-to-relay-datagram":
-        return this.#forward(frame);
+        return this.#forward(frame, message);
       case "ping":
         this.#send({ type: "pong", data: frame.data });
         return;
@@ -370,10 +388,14 @@ class RelayClient {
       displaced.deliver({ type: "status", status: "same-endpoint-elsewhere" });
     }
     log.debug(`relay: client ${shortKey(key)} connected (v${this.#version})`);
+    this.#heardAt = performance.now();
     this.#schedulePing();
   }
 
-  #forward(frame: Extract<RelayFrame, { type: "client-to-relay-datagram" }>): void {
+  #forward(
+    frame: Extract<RelayFrame, { type: "client-to-relay-datagram" }>,
+    message: Uint8Array,
+  ): void {
     const { metrics, registry } = this.#shared;
     if (this.#bucket && !this.#bucket.take(frame.payload.length, performance.now())) {
       metrics.dropped["rate-limit"]++;
@@ -384,34 +406,53 @@ class RelayClient {
       }
       return;
     }
-    const destinationKey = keyString(frame.destination);
+    const destinationKey = this.#keyOf(frame.destination);
     const destination = registry.active(destinationKey);
     if (!destination) {
       metrics.dropped["no-peer"]++;
       return;
     }
-    const sent = destination.deliver({
-      type: "relay-to-client-datagram",
-      source: this.#keyBytes,
-      ecn: frame.ecn,
-      payload: frame.payload,
-      segmentSize: frame.segmentSize,
-    });
+    // The message is ours (a fresh buffer per WebSocket message): forward it
+    // re-addressed in place rather than copied.
+    const forwarded = relayDatagramInPlace(message, this.#keyBytes);
+    const sent = destination.deliverMessage(forwarded);
     if (!sent) {
       metrics.dropped["queue-full"]++;
       return;
     }
-    metrics.datagramsForwarded++;
-    metrics.bytesForwarded += frame.payload.length;
+    const { payload, segmentSize } = frame;
+    metrics.datagramsForwarded += segmentSize ? Math.ceil(payload.length / segmentSize) : 1;
+    metrics.bytesForwarded += payload.length;
     registry.noteSent(this, destinationKey);
   }
 
-  #schedulePing(): void {
+  /** The registry key of `key`, remembering the last one (a 32-byte compare instead of a string). */
+  #keyOf(key: Uint8Array): string {
+    const last = this.#lastDestination;
+    let same = this.#lastDestinationKey !== "";
+    for (let i = 0; same && i < 32; i++) same = key[i] === last[i];
+    if (same) return this.#lastDestinationKey;
+    last.set(key);
+    return this.#lastDestinationKey = keyString(key);
+  }
+
+  /**
+   * Pings once the client has been quiet for the ping interval (plus jitter);
+   * closes when nothing at all comes back within the pong timeout. Frames only
+   * stamp {@linkcode RelayClient.#heardAt}: no timer is reset per packet.
+   */
+  #schedulePing(delayMs?: number): void {
     const { pingIntervalMs, pingJitterMs, pongTimeoutMs } = this.#shared.timing;
-    this.#arm(pingIntervalMs + Math.random() * pingJitterMs, () => {
+    this.#arm(delayMs ?? pingIntervalMs + Math.random() * pingJitterMs, () => {
+      const quietMs = performance.now() - this.#heardAt;
+      if (quietMs < pingIntervalMs) {
+        return this.#schedulePing(pingIntervalMs - quietMs + Math.random() * pingJitterMs);
+      }
       this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
+      const pingedAt = performance.now();
       this.#send({ type: "ping", data: this.#pendingPing });
       this.#arm(pongTimeoutMs, () => {
+        if (this.#heardAt > pingedAt) return this.#schedulePing();
         this.#shared.metrics.refusals.timeout++;
         this.close(1000, "no pong in time");
       });

@@ -6,14 +6,26 @@
  * @module
  */
 import {
-  encodeClientFrame,
+  clientFrameLength,
   FrameParser,
   Opcode,
   WebSocketProtocolError,
+  writeClientFrame,
 } from "./_websocket_frames.ts";
 
 /** Largest response head accepted during the upgrade. */
 const MAX_HEAD_BYTES = 16 * 1024;
+/** Bytes asked of the socket per read: a relay's batch frames are up to 64 KiB. */
+const READ_BYTES = 64 * 1024;
+/**
+ * Frames are written into a send buffer of this size to start with; it grows
+ * while a write is in flight, and one buffer up to {@linkcode MAX_SPARE_BYTES}
+ * is kept for reuse, so a busy connection allocates nothing per frame.
+ */
+const SEND_BUFFER_BYTES = 64 * 1024;
+const MAX_SPARE_BYTES = 1024 * 1024;
+/** Masks are drawn from the CSPRNG this many at a time (4 bytes each). */
+const MASKS_PER_DRAW = 256;
 const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /** Options of {@linkcode connectWebSocket}. */
@@ -114,7 +126,13 @@ class Connection implements WebSocketConnection {
   readonly protocol: string;
   readonly #conn: Deno.Conn;
   readonly #options: WebSocketOptions;
-  #queue: Uint8Array[] = [];
+  /** Frames not yet handed to the socket, back to back. */
+  #out: Uint8Array<ArrayBuffer> = new Uint8Array(SEND_BUFFER_BYTES);
+  #outLength = 0;
+  /** A written buffer, kept for the next swap. */
+  #spare: Uint8Array<ArrayBuffer> | undefined;
+  readonly #masks = new Uint8Array(4 * MASKS_PER_DRAW);
+  #maskOffset = this.#masks.length;
   #buffered = 0;
   #writing = false;
   #closed = false;
@@ -150,22 +168,34 @@ class Connection implements WebSocketConnection {
 
   #enqueue(opcode: number, payload: Uint8Array): void {
     if (this.#closed) return;
-    const frame = encodeClientFrame(opcode, payload, crypto.getRandomValues(new Uint8Array(4)));
-    this.#queue.push(frame);
-    this.#buffered += frame.length;
+    const length = clientFrameLength(payload.length);
+    if (this.#outLength + length > this.#out.length) {
+      const grown = new Uint8Array(Math.max(2 * this.#out.length, this.#outLength + length));
+      grown.set(this.#out.subarray(0, this.#outLength));
+      this.#out = grown;
+    }
+    if (this.#maskOffset === this.#masks.length) {
+      crypto.getRandomValues(this.#masks);
+      this.#maskOffset = 0;
+    }
+    const mask = this.#masks.subarray(this.#maskOffset, this.#maskOffset += 4);
+    this.#outLength = writeClientFrame(this.#out, this.#outLength, opcode, payload, mask);
+    this.#buffered += length;
     if (!this.#writing) this.#drain();
   }
 
   async #drain(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#queue.length > 0) {
+      while (this.#outLength > 0) {
         // Everything queued goes out in one write: with Nagle off, fewer segments.
-        const frames = this.#queue;
-        this.#queue = [];
-        const bytes = frames.length === 1 ? frames[0] : joinAll(frames);
+        const bytes = this.#out.subarray(0, this.#outLength);
+        this.#out = this.#spare ?? new Uint8Array(SEND_BUFFER_BYTES);
+        this.#spare = undefined;
+        this.#outLength = 0;
         await writeAll(this.#conn, bytes);
         this.#buffered -= bytes.length;
+        if (bytes.buffer.byteLength <= MAX_SPARE_BYTES) this.#spare = new Uint8Array(bytes.buffer);
       }
     } catch (error) {
       this.#end(`write failed: ${(error as Error).message}`);
@@ -206,7 +236,7 @@ class Connection implements WebSocketConnection {
         }
         if (this.#closed) return;
         // A fresh buffer per read: frames handed on are views into it.
-        const buffer = new Uint8Array(64 * 1024);
+        const buffer = new Uint8Array(READ_BYTES);
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         chunk = buffer.subarray(0, n);
