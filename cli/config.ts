@@ -44,6 +44,7 @@ const SCHEMAS = {
     target: "string",
     auth_token: "string",
     auth_token_file: "path",
+    reconnect: "boolean",
   },
   "server.manual": {
     stun_servers: "string[]",

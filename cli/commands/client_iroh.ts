@@ -3,42 +3,40 @@
  * a source, and serves it on a local address.
  * @module
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { tokenFormatError } from "../../core/auth/mod.ts";
+import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
+import { CloseCode } from "../../core/transport/mod.ts";
 import {
-  AllAttemptsFailedError,
-  type ConnectAttempt,
-  firstToConnect,
-} from "../../core/connect/mod.ts";
-import { resolveRecord } from "../../core/discovery/mod.ts";
-import { dialViaRelay } from "../../core/relay/mod.ts";
-import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
-import {
-  ALPN,
   type ClientSession,
   formatHostPort,
   formatSource,
-  openClientSession,
   parseHostPort,
-  SessionRefusedError,
+  type PathInfo,
+  RepeatedLines,
+  SESSION_WAIT_MS,
   SessionRegistry,
+  type SessionSupplier,
+  singleSession,
   type Source,
+  type TunnelLog,
 } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
-import { pick, repeatable } from "../options.ts";
+import { pick, repeatable, shutdownSignal } from "../options.ts";
 import { type IrohPathFlags, irohPathOptions, resolveIrohPaths } from "./iroh_paths.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
-import { resolveServerAddrs } from "./server_addrs.ts";
+import { modeHelp } from "./mode_help.ts";
+import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
+import { connectToServer, permanentFailure, type ServerSession } from "./server_connect.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
 import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
-import { modeHelp } from "./mode_help.ts";
-import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
+import type { Upgrader } from "../../core/upgrade/mod.ts";
 import {
   type ConfigFlags,
   configOptions,
@@ -52,6 +50,13 @@ import {
   verboseOption,
 } from "./shared_flags.ts";
 
+/**
+ * How often failed reconnect attempts are summarised. A minute: at the longest
+ * backoff (30 s) a long outage then prints about one line a minute, not one per
+ * attempt.
+ */
+const ATTEMPT_SUMMARY_MS = 60_000;
+
 /** The command line of `tunnel client [iroh]`, as commander parses it. */
 export interface ClientIrohFlags
   extends ConfigFlags, ForwardFlags, IrohPathFlags, IceFlags, VerboseFlag {
@@ -59,6 +64,8 @@ export interface ClientIrohFlags
   serverAddr?: string[];
   authToken?: string;
   authTokenFile?: string;
+  /** false with `--no-reconnect`. */
+  reconnect?: boolean;
   status?: string;
 }
 
@@ -74,13 +81,15 @@ export interface ClientIrohSettings {
   relayOnly: boolean;
   /** The pkarr relay to look the server's record up at (none: no lookup). */
   dnsServer?: string;
+  source: Source;
+  target: { host: string; port: number };
+  token: string;
+  /** Whether a lost session is made again (not with `--no-reconnect`). */
+  reconnect: boolean;
   /** How to gather ICE candidates when punching a direct path. */
   ice: IrohIceSettings;
   /** Where to serve the status view (loopback), when asked. */
   status?: { host: string; port: number };
-  source: Source;
-  target: { host: string; port: number };
-  token: string;
 }
 
 /** Defines the command. */
@@ -96,7 +105,13 @@ export function clientIrohCommand(): Command {
   )
     .option("--auth-token <token>", "authentication token")
     .option("--auth-token-file <file>", "file holding the authentication token")
-    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)");
+    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
+    .addOption(
+      new Option(
+        "--no-reconnect",
+        "exit 1 when the connection to the server is lost, instead of reconnecting",
+      ),
+    );
   return verboseOption(command).action(async (flags: ClientIrohFlags) => {
     const config = await loadModeConfig(flags, "client", "iroh");
     await runClientIroh(
@@ -152,8 +167,8 @@ export async function resolveClientIrohSettings(
   const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {
     status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
-    serverId,
     ice: irohIce(iceSettings(flags, file.stun_servers, []), stunNamed),
+    serverId,
     relayUrls: paths.relayUrls,
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
@@ -165,6 +180,8 @@ export async function resolveClientIrohSettings(
     source,
     target,
     token: await resolveToken(flags, env, file, config?.path),
+    // commander sets `reconnect` to true unless --no-reconnect: only false is a choice made.
+    reconnect: flags.reconnect === false ? false : file.reconnect ?? true,
   };
 }
 
@@ -218,164 +235,184 @@ async function resolveToken(
 }
 
 /**
- * The server's relays and addresses from its signed record.
- * @throws {Error} naming the pkarr relay when it has no record or cannot be asked.
+ * What follows the client's current session: its path lines, its hole
+ * punching, and its entry in the status view. Each new session replaces the last.
  */
-async function discover(
-  serverId: EndpointId,
-  dnsServer: string,
-  out: Output,
-  signal: AbortSignal,
-) {
-  const record = await resolveRecord(serverId, { relayUrl: dnsServer, signal });
-  if (!record) {
-    throw new Error(
-      `No discovery record for ${serverId} at ${dnsServer}: is the server running with --dns-server ${dnsServer}?`,
-    );
+class SessionFollower {
+  /** The sessions the status view lists (at most one). */
+  readonly registry = new SessionRegistry();
+  /** What the status view says of the client. */
+  state: "connecting" | "connected" | "reconnecting" = "connecting";
+  readonly #settings: ClientIrohSettings;
+  readonly #out: Output;
+  readonly #announcer: PathAnnouncer;
+  #unregister: (() => void) | undefined;
+  #upgrader: Upgrader | undefined;
+
+  constructor(settings: ClientIrohSettings, out: Output) {
+    this.#settings = settings;
+    this.#out = out;
+    this.#announcer = new PathAnnouncer((line) => out.info(line));
   }
-  out.debug(
-    `discovery: relays ${record.relayUrls.join(", ") || "none"}; addresses ${
-      record.addrs.map((a) => formatHostPort(a.hostname, a.port)).join(", ") || "none"
-    }`,
-  );
-  if (record.relayUrls.length === 0 && record.addrs.length === 0) {
-    throw new Error(
-      `The discovery record of ${serverId} at ${dnsServer} names no relay or address`,
-    );
+
+  /** Where a new session reports path changes. */
+  readonly onPathChange = (path: PathInfo): void => this.#announcer.changed(path);
+
+  /** Follows `found` from now on. */
+  adopt(found: ServerSession): void {
+    this.#leave();
+    const { session } = found;
+    this.#announcer.watch(() => session.paths.paths());
+    this.#unregister = this.registry.add({
+      label: "session",
+      peer: this.#settings.serverId.toString(),
+      source: formatSource(this.#settings.source),
+      paths: session.paths,
+      stats: session.stats,
+    });
+    if (found.relayUrl !== undefined && !this.#settings.relayOnly) {
+      this.#upgrader = startClientUpgrades(
+        session.paths,
+        this.#settings.serverId,
+        this.#settings.ice,
+        found.relayUrl,
+        this.#out,
+      );
+    }
+    this.state = "connected";
   }
-  return record;
+
+  /** The session was lost; another is being made. */
+  lost(): void {
+    this.#leave();
+    this.state = "reconnecting";
+  }
+
+  #leave(): void {
+    this.#upgrader?.stop();
+    this.#upgrader = undefined;
+    this.#unregister?.();
+    this.#unregister = undefined;
+  }
 }
 
-/** The error of the one path there was, else the summary of all. */
-function unwrapSingleFailure(error: unknown): unknown {
-  return error instanceof AllAttemptsFailedError && error.failures.length === 1
-    ? unwrapSingleFailure(error.failures[0].error)
-    : error;
-}
-
-/** Runs the client until Ctrl-C or until the server goes away. */
+/** Runs the client until Ctrl-C, or until the server is lost and cannot be had back. */
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {
   // Bind first: a port in use is the user's to fix before anyone is dialed.
   const local: LocalTarget = bindTarget(settings.source.protocol, settings.target);
-  const registry = new SessionRegistry();
-  let state: "connecting" | "connected" = "connecting";
-  let statusView: Deno.HttpServer | undefined;
+  const follower = new SessionFollower(settings, out);
+  let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     statusView = settings.status &&
       serveStatus(settings.status, () => ({
         role: "client",
         endpointId: settings.serverId.toString(),
-        state,
-        sessions: registry.snapshot(),
+        state: follower.state,
+        sessions: follower.registry.snapshot(),
       }));
   } catch (error) {
     local.close();
     throw error;
   }
   if (statusView) {
-    const { hostname, port } = statusView.addr as Deno.NetAddr;
-    out.info(`Status: tunnel status ${formatHostPort(hostname, port)}`);
-  }
-  let session: ClientSession;
-  try {
-    const direct = settings.serverAddrs.length > 0
-      ? await resolveServerAddrs(settings.serverAddrs, out)
-      : [];
-    const dialDirect = (addrs: { hostname: string; port: number }[]): ConnectAttempt => ({
-      label: "direct",
-      connect: () => dialQuic({ addrs, endpointId: settings.serverId, alpn: ALPN }),
-    });
-    const dialRelay = (url: string): ConnectAttempt => ({
-      label: `relay ${url}`,
-      connect: () =>
-        dialViaRelay({
-          relayUrl: url,
-          serverId: settings.serverId,
-          alpn: ALPN,
-          log: { debug: (line: string) => out.debug(line) },
-        }),
-    });
-    // Every path at once, the lookup among them; the first to authenticate the server's key wins.
-    const attempts: ConnectAttempt[] = [
-      ...(direct.length > 0 ? [dialDirect(direct)] : []),
-      ...settings.relayUrls.map(dialRelay),
-    ];
-    const dnsServer = settings.dnsServer;
-    if (dnsServer !== undefined) {
-      attempts.push({
-        label: `discovery at ${dnsServer}`,
-        connect: async (signal) => {
-          const found = await discover(settings.serverId, dnsServer, out, signal);
-          const relays = settings.discoveredRelays
-            ? found.relayUrls.filter((url) => !settings.relayUrls.includes(url))
-            : [];
-          const addrs = settings.relayOnly ? [] : found.addrs;
-          const more = [...(addrs.length > 0 ? [dialDirect(addrs)] : []), ...relays.map(dialRelay)];
-          if (more.length === 0) {
-            throw new Error(
-              `The discovery record of ${settings.serverId} at ${dnsServer} names no path this client may use`,
-            );
-          }
-          return await firstToConnect(more);
-        },
-      });
-    }
-    const { conn, label } = await firstToConnect(attempts).catch((error) => {
-      // One path: its own error, which may be a ConnectError handled below.
-      throw unwrapSingleFailure(error);
-    });
     out.info(
-      `Connected to server ${settings.serverId} ${
-        label === "direct"
-          ? `at ${formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`
-          : `through ${label}`
-      }`,
+      `Status: tunnel status ${formatHostPort(statusView.addr.hostname, statusView.addr.port)}`,
     );
-    const relayUrl = label.startsWith("relay ") ? label.slice("relay ".length) : undefined;
-    const announcer = new PathAnnouncer((line) => out.info(line));
-    session = await openClientSession(
-      conn,
-      new TextEncoder().encode(settings.token),
-      settings.source,
-      {
-        path: relayUrl === undefined
-          ? {
-            kind: "direct",
-            label: formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port),
-          }
-          : { kind: "relay", label: relayUrl },
-        onPathChange: (path) => announcer.changed(path),
-      },
-    );
-    announcer.watch(() => session.paths.paths());
-    registry.add({
-      label: "session",
-      peer: settings.serverId.toString(),
-      source: formatSource(settings.source),
-      paths: session.paths,
-      stats: session.stats,
-    });
-    state = "connected";
-    if (relayUrl !== undefined && !settings.relayOnly) {
-      startClientUpgrades(session.paths, settings.serverId, settings.ice, relayUrl, out);
-    }
-  } catch (error) {
-    local.close();
-    await statusView?.shutdown();
-    if (error instanceof SessionRefusedError && error.kind === "auth") {
-      throw new Error(`${error.message} (ask the server's operator for a valid token)`, {
-        cause: error,
-      });
-    }
-    if (error instanceof ConnectError && error.kind === "identity") {
-      throw new Error(`${error.message}; check --server-node-id`, { cause: error });
-    }
-    throw error;
   }
-  out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
   try {
-    await forwardUntilDone(session, local, out);
+    await runSessions(settings, out, local, follower);
   } finally {
     await statusView?.shutdown();
   }
+}
+
+async function runSessions(
+  settings: ClientIrohSettings,
+  out: Output,
+  local: LocalTarget,
+  follower: SessionFollower,
+): Promise<void> {
+  // From here on Ctrl-C ends the client cleanly, even in the middle of the first connect.
+  const shutdown = shutdownSignal();
+  let first;
+  try {
+    first = await Promise.race([
+      connectToServer(
+        settings,
+        out,
+        (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
+        follower.onPathChange,
+      ),
+      shutdown.then(() => undefined),
+    ]);
+  } catch (error) {
+    // The first connect is not retried: a wrong setting is better said at once.
+    local.close();
+    throw permanentFailure(error) ?? error;
+  }
+  if (first === undefined) {
+    out.info("Shutting down");
+    local.close();
+    return;
+  }
+  follower.adopt(first);
+  out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
+  const sessions = settings.reconnect
+    ? reconnectingSessions(first.session, settings, out, follower)
+    : singleSession(first.session);
+  await forwardUntilDone(sessions, local, out, { shutdown });
+}
+
+/**
+ * A session that is made again whenever it is lost: one line when it is lost,
+ * one when it is back, and failed attempts summarised in between.
+ */
+function reconnectingSessions(
+  first: ClientSession,
+  settings: ClientIrohSettings,
+  out: Output,
+  follower: SessionFollower,
+): SessionSupplier {
+  // An outage at the longest backoff still prints about one line a minute.
+  const failures = new RepeatedLines((line) => out.warn(line), ATTEMPT_SUMMARY_MS);
+  // An attempt's own warnings (a --server-addr name that does not resolve) would
+  // repeat on every attempt: only its summary line is printed.
+  const attemptLog: TunnelLog = {
+    info: (line) => out.info(line),
+    debug: (line) => out.debug(line),
+    warn: (line) => out.debug(line),
+  };
+  let latest: ServerSession | undefined;
+  return new Reconnector<ClientSession>(first, {
+    connect: async () => {
+      latest = await connectToServer(settings, attemptLog, undefined, follower.onPathChange);
+      return latest.session;
+    },
+    lost: (session) => session.conn.closed.then((info) => info.reason),
+    close: (session, reason) => session.conn.close({ code: CloseCode.Done, reason }),
+    giveUp: permanentFailure,
+    waitMs: SESSION_WAIT_MS,
+    onLost: (reason) => {
+      follower.lost();
+      out.warn(`Connection to the server lost: ${reason}; reconnecting`);
+    },
+    onAttemptFailed: (error, attempt, retryInMs) =>
+      failures.report(
+        "attempt",
+        `reconnect attempt ${attempt} failed: ${(error as Error).message}; next in ${
+          Math.round(retryInMs / 1000)
+        } s`,
+      ),
+    onRestored: (_, attempts, downMs) => {
+      failures.close();
+      const seconds = (downMs / 1000).toFixed(1);
+      const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
+      out.info(
+        `Reconnected to server ${settings.serverId} ${
+          latest?.where ?? ""
+        } after ${seconds} s (${tries})`,
+      );
+      if (latest) follower.adopt(latest);
+    },
+  });
 }

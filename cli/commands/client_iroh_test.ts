@@ -186,3 +186,28 @@ Deno.test("client settings: a relay alone is a way to reach the server; a bad re
     ["https://relay.example/"],
   );
 });
+
+Deno.test("the client reconnects unless --no-reconnect or `reconnect = false` says not to", async () => {
+  const withReconnect = (value: string) =>
+    parseConfig(
+      `role = "client"\n[iroh]\nserver_node_id = "${id}"\nserver_addrs = ["127.0.0.1:1"]\nrequest_source = "tcp://127.0.0.1:22"\ntarget = "127.0.0.1:2222"\nauth_token = "${token}"\n${value}`,
+      "c.toml",
+      "client",
+      "iroh",
+    );
+  assert.equal((await resolveClientIrohSettings(FLAGS)).reconnect, true);
+  // commander's value for --no-reconnect, and its default otherwise.
+  assert.equal((await resolveClientIrohSettings({ ...FLAGS, reconnect: false })).reconnect, false);
+  assert.equal((await resolveClientIrohSettings({ ...FLAGS, reconnect: true })).reconnect, true);
+  assert.equal(
+    (await resolveClientIrohSettings({}, withReconnect("reconnect = false"))).reconnect,
+    false,
+  );
+  assert.equal((await resolveClientIrohSettings({}, withReconnect(""))).reconnect, true);
+  assert.equal(
+    (await resolveClientIrohSettings({ reconnect: false }, withReconnect("reconnect = true")))
+      .reconnect,
+    false,
+  );
+  assert.throws(() => withReconnect(`reconnect = "no"`), UsageError);
+});

@@ -5,7 +5,13 @@
  */
 import { Command } from "commander";
 import { dialOverIce } from "../../core/connect/mod.ts";
-import { ALPN, formatSource, openClientSession, type Source } from "../../core/tunnel/mod.ts";
+import {
+  ALPN,
+  formatSource,
+  openClientSession,
+  singleSession,
+  type Source,
+} from "../../core/tunnel/mod.ts";
 import { ManualClientChannel } from "../manual_channel.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
@@ -108,7 +114,8 @@ export async function runClientManual(
     });
     const session = await openClientSession(conn, channel.credential(), settings.source);
     out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
-    await forwardUntilDone(session, local, out);
+    // One-shot signaling: there is no way to reconnect, so losing the session ends the client.
+    await forwardUntilDone(singleSession(session), local, out);
   } finally {
     local.close();
   }

@@ -4,13 +4,12 @@
  * @module
  */
 import {
-  type ClientSession,
   formatHostPort,
   forwardTcp,
   forwardUdp,
+  type SessionSupplier,
   type SourceProtocol,
 } from "../../core/tunnel/mod.ts";
-import { CloseCode } from "../../core/transport/mod.ts";
 import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 
@@ -69,29 +68,32 @@ function closeQuietly(resource: { close(): void }) {
 }
 
 /**
- * Forwards until Ctrl-C (returns) or the server ends the session (throws, so the
- * process exits non-zero and a supervisor can restart it).
+ * Forwards until Ctrl-C (returns) or until `sessions` supplies no more (throws
+ * why, so the process exits non-zero and a supervisor can restart it).
+ * Closes `local` either way. `options.shutdown` is a {@linkcode shutdownSignal}
+ * the caller already listens to (default: a new one).
  */
 export async function forwardUntilDone(
-  session: ClientSession,
+  sessions: SessionSupplier,
   local: LocalTarget,
   out: Output,
+  options: { shutdown?: Promise<unknown> } = {},
 ): Promise<void> {
   const forwarding = local.protocol === "tcp"
-    ? forwardTcp(session, local.listener, out)
-    : forwardUdp(session, local.socket, out).then(() => {});
+    ? forwardTcp(sessions, local.listener, out)
+    : forwardUdp(sessions, local.socket, out).then(() => {});
   const outcome = await Promise.race([
-    shutdownSignal().then(() => "signal" as const),
-    session.conn.closed.then((info) => info),
+    (options.shutdown ?? shutdownSignal()).then(() => "signal" as const),
+    sessions.ended,
   ]);
   if (outcome === "signal") {
     out.info("Shutting down");
-    session.conn.close({ code: CloseCode.Done, reason: "client shut down" });
+    sessions.close("client shut down");
     local.close();
     await forwarding;
     return;
   }
   local.close();
   await forwarding;
-  throw new Error(`Connection to the server lost: ${outcome.reason || "closed"}`);
+  throw outcome;
 }

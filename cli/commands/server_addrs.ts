@@ -6,8 +6,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { parseIp } from "../../core/net/mod.ts";
-import { formatHostPort } from "../../core/tunnel/mod.ts";
-import type { Output } from "../output.ts";
+import { formatHostPort, type TunnelLog } from "../../core/tunnel/mod.ts";
 
 /** A `--server-addr` value, parsed. */
 export interface ServerAddr {
@@ -34,7 +33,7 @@ const systemLookup: HostLookup = async (hostname) => (await lookup(hostname)).ad
  */
 export async function resolveServerAddrs(
   addrs: ServerAddr[],
-  out: Output,
+  out: Pick<TunnelLog, "warn">,
   resolve: HostLookup = systemLookup,
 ): Promise<ServerAddr[]> {
   const resolved: ServerAddr[] = [];

@@ -2,7 +2,9 @@
  * Connection establishment: how two peers that cannot reach each other
  * directly end up with a key-pinned {@linkcode PeerConnection}. Today: ICE
  * with parameters exchanged through a {@linkcode SignalingChannel} (manual
- * mode's copy-paste; later Nostr and the relay path).
+ * mode's copy-paste; later Nostr and the relay path), racing every path at
+ * once ({@linkcode firstToConnect}), and connecting again with backoff once a
+ * connection is lost ({@linkcode Reconnector}).
  *
  * ```ts
  * import { dialOverIce, type IceAnswer, type IceOffer, type SignalingChannel } from "./mod.ts";
@@ -38,3 +40,10 @@ export {
   firstToConnect,
   type LabeledConnection,
 } from "./first_to_connect.ts";
+export { Backoff, type BackoffOptions, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
+export {
+  Reconnector,
+  type ReconnectorOptions,
+  type ReconnectorState,
+  STABLE_CONNECTION_MS,
+} from "./reconnect.ts";

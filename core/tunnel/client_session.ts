@@ -18,6 +18,7 @@ import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
 import { RepeatedLines } from "./repeated_lines.ts";
 import { formatHostPort, formatSource, type Source } from "./source.ts";
 import { pipeTcpToStream } from "./tcp_pipe.ts";
+import type { SessionSupplier } from "./session_supplier.ts";
 import { relayLocalUdp } from "./udp_client_relay.ts";
 
 /** How long the client waits for each of the server's answers. */
@@ -188,80 +189,100 @@ async function readTcpResult(
 }
 
 /**
- * Forwards every connection accepted on `listener` as one stream, until the
- * connection ends. Closes `listener` when done. A connection the server could
- * not open is closed with a warning saying why (alike warnings summarised).
+ * Forwards every connection accepted on `listener` as one stream of the session
+ * `sessions` supplies for it, until `listener` is closed. A connection that
+ * arrives while there is no session waits for the next (bounded by the
+ * supplier); one that gets none, or that the server could not open, is closed
+ * with a warning saying why (alike warnings summarised).
  */
 export async function forwardTcp(
-  session: ClientSession,
+  sessions: SessionSupplier,
   listener: Deno.TcpListener,
   log: TunnelLog,
 ): Promise<void> {
-  const { conn } = session;
   const active = new Set<Promise<void>>();
   const warnings = new RepeatedLines((line) => log.warn(line));
-  conn.closed.then(() => {
-    try {
-      listener.close();
-    } catch { /* closed */ }
-  });
   try {
     for await (const tcp of listener) {
-      const remote = tcp.remoteAddr;
-      const from = formatHostPort(remote.hostname, remote.port);
-      const job = (async () => {
-        let stream;
-        try {
-          stream = await deadline(
-            conn.openStream(),
-            OPEN_STREAM_TIMEOUT_MS,
-            `the server gave no stream credit within ${OPEN_STREAM_TIMEOUT_MS / 1000} s`,
-          );
-        } catch (error) {
-          warnings.report("open-stream", `cannot forward ${from}: ${(error as Error).message}`);
-          tcp.close();
-          return;
-        }
-        const framed = new FramedStream(stream);
-        try {
-          await framed.write({ type: "tcp-open" });
-        } catch {
-          tcp.close();
-          framed.abort();
-          return;
-        }
-        const { stream: raw } = framed.release();
-        log.debug(`connection from ${from} opened`);
-        const opened = readTcpResult(raw.readable, TCP_RESULT_TIMEOUT_MS);
-        opened.catch((error) => {
-          const reason = (error as Error).message;
-          warnings.report(
-            `refused: ${reason}`,
-            `connection from ${from} closed: the server could not open it: ${reason}`,
-          );
-        });
-        const moved = await pipeTcpToStream(tcp, raw, { opened, stats: session.stats });
-        log.debug(
-          `connection from ${from} closed (${formatBytes(moved.sent)} sent, ${
-            formatBytes(moved.received)
-          } received)`,
-        );
-      })();
+      const job = forwardOne(sessions, tcp, log, warnings);
       active.add(job);
       job.finally(() => active.delete(job));
     }
   } catch {
-    // The listener was closed because the connection ended.
+    // The listener was closed: the client is ending.
   }
   await Promise.all(active);
   warnings.close();
 }
 
-/** Forwards local UDP peers of `socket` until the connection ends. */
+/** Forwards one local connection through the session `sessions` supplies for it. */
+async function forwardOne(
+  sessions: SessionSupplier,
+  tcp: Deno.TcpConn,
+  log: TunnelLog,
+  warnings: RepeatedLines,
+): Promise<void> {
+  const remote = tcp.remoteAddr;
+  const from = formatHostPort(remote.hostname, remote.port);
+  let stream;
+  let stats: SessionStats;
+  try {
+    const { conn, stats: sessionStats } = await sessions.current().catch((error) => {
+      warnings.report(
+        "no-session",
+        `connection from ${from} closed: no session to the server: ${(error as Error).message}`,
+      );
+      throw error;
+    });
+    stats = sessionStats;
+    stream = await deadline(
+      conn.openStream(),
+      OPEN_STREAM_TIMEOUT_MS,
+      `the server gave no stream credit within ${OPEN_STREAM_TIMEOUT_MS / 1000} s`,
+    ).catch((error) => {
+      warnings.report("open-stream", `cannot forward ${from}: ${(error as Error).message}`);
+      throw error;
+    });
+  } catch {
+    tcp.close();
+    return;
+  }
+  const framed = new FramedStream(stream);
+  try {
+    await framed.write({ type: "tcp-open" });
+  } catch {
+    tcp.close();
+    framed.abort();
+    return;
+  }
+  const { stream: raw } = framed.release();
+  log.debug(`connection from ${from} opened`);
+  const opened = readTcpResult(raw.readable, TCP_RESULT_TIMEOUT_MS);
+  opened.catch((error) => {
+    const reason = (error as Error).message;
+    warnings.report(
+      `refused: ${reason}`,
+      `connection from ${from} closed: the server could not open it: ${reason}`,
+    );
+  });
+  const moved = await pipeTcpToStream(tcp, raw, { opened, stats });
+  log.debug(
+    `connection from ${from} closed (${formatBytes(moved.sent)} sent, ${
+      formatBytes(moved.received)
+    } received)`,
+  );
+}
+
+/**
+ * Forwards local UDP peers of `socket` through the session `sessions` has at
+ * each datagram, until `socket` is closed. Datagrams that arrive while there is
+ * no session are dropped (with a summarised warning); flows go on through the
+ * next session.
+ */
 export async function forwardUdp(
-  session: ClientSession,
+  sessions: SessionSupplier,
   socket: Deno.DatagramConn,
   log: TunnelLog,
 ): Promise<{ sent: number; received: number }> {
-  return await relayLocalUdp(session.conn, session.control, socket, log, session.stats);
+  return await relayLocalUdp(sessions, socket, log);
 }

@@ -74,6 +74,7 @@ export {
   type RefusalKind,
   SessionRefusedError,
 } from "./client_session.ts";
+export { SESSION_WAIT_MS, type SessionSupplier, singleSession } from "./session_supplier.ts";
 export {
   AUTH_TIMEOUT_MS,
   checkRequest,

@@ -2,108 +2,16 @@
 // server's way out (the Dialer) replaced by in-memory services: no process,
 // no socket.
 import assert from "node:assert/strict";
-import { AsyncQueue, memoryConnectionPair, type PeerConnection } from "../transport/mod.ts";
+import type { PeerConnection } from "../transport/mod.ts";
+import { connect, echoDialer, serverOptions, text, TOKEN } from "./_session_fixtures.ts";
 import { AllowList } from "./allow_list.ts";
 import { openClientSession, SessionRefusedError } from "./client_session.ts";
-import type { ByteConn, DatagramAddr, DatagramSocket, Dialer } from "./dialer.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { silentLog } from "./log.ts";
 import { decodeDatagram, encodeDatagram } from "./messages.ts";
-import {
-  forwardingServices,
-  serveConnection,
-  type ServerSessionOptions,
-} from "./server_session.ts";
+import { forwardingServices } from "./server_session.ts";
 import { SessionLimiter } from "./session_limiter.ts";
 import { parseSource } from "./source.ts";
-
-const TOKEN = new TextEncoder().encode("iToken");
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-/** A TCP service in memory: echoes what it reads; `refuse` makes dials fail. */
-function echoDialer(options: { refuse?: boolean } = {}) {
-  const dialed: string[] = [];
-  const sockets: FakeUdpSocket[] = [];
-  const dialer: Dialer = {
-    connectTcp(hostname, port) {
-      dialed.push(`${hostname}:${port}`);
-      if (options.refuse) return Promise.reject(new Deno.errors.ConnectionRefused("refused"));
-      return Promise.resolve(new EchoConn());
-    },
-    bindUdp() {
-      const socket = new FakeUdpSocket();
-      sockets.push(socket);
-      return socket;
-    },
-  };
-  return { dialer, dialed, sockets };
-}
-
-/** Echoes writes back to reads; closeWrite ends the reads after what was written. */
-class EchoConn implements ByteConn {
-  #chunks = new AsyncQueue<Uint8Array>();
-  read(buffer: Uint8Array): Promise<number | null> {
-    return this.#chunks.shift().then((chunk) => {
-      if (!chunk) return null;
-      buffer.set(chunk);
-      return chunk.length;
-    });
-  }
-  write(data: Uint8Array): Promise<number> {
-    this.#chunks.push(data.slice());
-    return Promise.resolve(data.length);
-  }
-  closeWrite(): Promise<void> {
-    this.#chunks.end();
-    return Promise.resolve();
-  }
-  close(): void {
-    this.#chunks.end();
-  }
-}
-
-/** A UDP socket whose service echoes each datagram back from the target. */
-class FakeUdpSocket implements DatagramSocket {
-  readonly #replies = new AsyncQueue<[Uint8Array, DatagramAddr]>();
-  closed = false;
-  receive(buffer: Uint8Array): Promise<[Uint8Array, DatagramAddr]> {
-    return this.#replies.shift().then((reply) => {
-      if (!reply) throw new Deno.errors.BadResource("closed");
-      buffer.set(reply[0]);
-      return [buffer.subarray(0, reply[0].length), reply[1]];
-    });
-  }
-  send(data: Uint8Array, to: DatagramAddr): Promise<number> {
-    this.#replies.push([data.slice(), to]);
-    return Promise.resolve(data.length);
-  }
-  close(): void {
-    this.closed = true;
-    this.#replies.end();
-  }
-}
-
-function serverOptions(dialer: Dialer, extra: Partial<ServerSessionOptions> = {}) {
-  return {
-    authenticate: (credential: Uint8Array) => text(credential) === text(TOKEN),
-    services: forwardingServices({
-      allowedTcp: new AllowList(["127.0.0.0/8"]),
-      allowedUdp: new AllowList(["127.0.0.0/8"]),
-      resolve: (host: string) => Promise.resolve([host]),
-      dialer,
-    }),
-    sessions: new SessionLimiter(4),
-    log: silentLog,
-    label: "test",
-    ...extra,
-  };
-}
-
-/** Runs a server session on one end of a memory pair; returns the client's end. */
-function connect(options: ServerSessionOptions): { client: PeerConnection; served: Promise<void> } {
-  const [client, server] = memoryConnectionPair();
-  return { client, served: serveConnection(server, options) };
-}
 
 /** Everything until the end of `readable`, as text. */
 async function readAll(readable: ReadableStream<Uint8Array>): Promise<string> {

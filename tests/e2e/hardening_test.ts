@@ -67,9 +67,11 @@ Deno.test("an authenticated peer that never asks for a source loses its slot wit
   await assertCarries(second);
 });
 
-Deno.test("kill -9 of the server: the client says so and exits within 10 s", async () => {
+Deno.test("kill -9 of the server: with --no-reconnect the client says so and exits within 10 s", async () => {
   await using echo = startTcpEchoServer();
-  await using tunnel = await openTunnel(`tcp://127.0.0.1:${echo.port}`);
+  await using tunnel = await openTunnel(`tcp://127.0.0.1:${echo.port}`, {}, {
+    extraArgs: ["--no-reconnect"],
+  });
   tunnel.server.process.kill("SIGKILL");
   const started = performance.now();
   const status = await tunnel.client.process.status;

@@ -422,6 +422,7 @@ Deno.test("every option the README names exists, and every --target it shows is 
       ["generate-server-key", "--help"],
       ["show-server-id", "--help"],
       ["relay", "--help"],
+      ["status", "--help"],
     ].map((args) => runCli(args)),
   );
   const tunnelHelp = helps.map((result) => result.stdout).join("\n");

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { AllAttemptsFailedError } from "../../core/connect/mod.ts";
+import { ConnectError } from "../../core/transport/mod.ts";
+import { SessionRefusedError } from "../../core/tunnel/mod.ts";
+import { permanentFailure } from "./server_connect.ts";
+
+Deno.test("permanentFailure() stops on refusals and a wrong peer, with the first connect's advice", () => {
+  const auth = permanentFailure(
+    new SessionRefusedError("auth", "server refused authentication: invalid token"),
+  );
+  assert.equal(
+    auth?.message,
+    "server refused authentication: invalid token (ask the server's operator for a valid token)",
+  );
+  const source = new SessionRefusedError("source", "server refused source tcp://10.0.0.1:22: no");
+  assert.equal(permanentFailure(source), source);
+  const identity = permanentFailure(
+    new ConnectError("identity", "the server's identity did not match"),
+  );
+  assert.equal(identity?.message, "the server's identity did not match; check --server-node-id");
+  const version = new ConnectError("version", "the server speaks another protocol version");
+  assert.equal(permanentFailure(version), version);
+  const everyPathWrongPeer = new AllAttemptsFailedError([
+    { label: "direct", error: new ConnectError("identity", "wrong peer") },
+    { label: "relay https://relay.test/", error: new ConnectError("identity", "wrong peer") },
+  ]);
+  assert.equal(permanentFailure(everyPathWrongPeer), everyPathWrongPeer);
+});
+
+Deno.test("permanentFailure() retries what may pass: unreachable, full, dropped, one path of several", () => {
+  for (
+    const error of [
+      new ConnectError("unreachable", "Cannot reach the server (no answer)"),
+      new SessionRefusedError("full", "server refused the session: 4 sessions"),
+      new SessionRefusedError("closed", "server closed the connection: shutting down"),
+      new Error("No discovery record"),
+      new AllAttemptsFailedError([
+        { label: "direct", error: new ConnectError("identity", "wrong peer") },
+        { label: "relay https://relay.test/", error: new Error("timed out") },
+      ]),
+      new AllAttemptsFailedError([]),
+    ]
+  ) {
+    assert.equal(permanentFailure(error), undefined, error.message);
+  }
+});
