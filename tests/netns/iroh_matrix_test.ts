@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
+import { SecretKey } from "../../core/identity/mod.ts";
 import { type ManagedProcess, runCommand, startSshd, tunnelCommandArgs } from "../harness/mod.ts";
 import {
   BED_PKARR_URL,
@@ -58,6 +59,8 @@ interface Running {
   readyMs: number;
   firstByteMs: number;
   echoPort: number;
+  /** Kills the server with SIGKILL and starts it again with the same key, token and relay. */
+  restartServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,9 +82,14 @@ async function connect(options: BedOptions): Promise<Running> {
     cleanups.push(() => echo.proc.stop());
     const echoPort = echo.port;
     const token = generateToken();
-    const tunnelServer = await startBedServer(server, token, ["-v"]);
+    const key = SecretKey.generate().toBase64();
+    let tunnelServer = await startBedServer(server, token, ["-v", "--secret", key]);
     cleanups.push(() => tunnelServer.proc.stop());
     const id = tunnelServer.id;
+    const restartServer = async () => {
+      await tunnelServer.proc.stop({ signal: "SIGKILL" });
+      tunnelServer = await startBedServer(server, token, ["-v", "--secret", key]);
+    };
     const started = performance.now();
     const client = spawnIn(clientHost.ns, [
       Deno.execPath(),
@@ -134,6 +142,7 @@ async function connect(options: BedOptions): Promise<Running> {
       readyMs,
       firstByteMs,
       echoPort,
+      restartServer,
       close,
     };
   } catch (error) {
@@ -318,6 +327,53 @@ Deno.test({
         `RESULT | direct path cut | relay after ${toRelay.toFixed(0)} ms, SSH over it ${
           sshDoneMs.toFixed(0)
         } ms after the cut | direct again ${back.toFixed(0)} ms after the cut was lifted`,
+      );
+    } finally {
+      await run.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "iroh mode: the server killed and restarted with its key; the client serves SSH again by itself",
+  ignore: !support.ok,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const run = await connect({ left: "port-restricted", right: "port-restricted" });
+    try {
+      const lines = () => run.client.lines("stdout");
+      await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 20_000);
+      await ssh_(run, "before");
+      const killedAt = performance.now();
+      await run.restartServer();
+      // A new SSH connection, tried until it works or 35 s have passed since the kill.
+      let served = false;
+      while (!served && performance.now() - killedAt < 35_000) {
+        served = await ssh_(run, "after-restart").then(() => true, () => false);
+      }
+      const backMs = performance.now() - killedAt;
+      assert.ok(
+        served,
+        `no SSH through the client within 35 s of the kill:\n${run.client.stderrText()}`,
+      );
+      assert.equal(run.client.exitStatus, undefined, "the client kept running");
+      assert.ok(
+        run.client.stderrText().includes("Connection to the server lost"),
+        run.client.stderrText(),
+      );
+      assert.ok(lines().some((l) => l.startsWith("Reconnected to server")), lines().join("\n"));
+      // The new session punches again: direct within a few seconds.
+      const deadline = performance.now() + 10_000;
+      while (await statusPath(run) !== "direct" && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.equal(await statusPath(run), "direct");
+      console.log(
+        `RESULT | server restarted | SSH through the same client ${
+          backMs.toFixed(0)
+        } ms after the kill`,
       );
     } finally {
       await run.close();
