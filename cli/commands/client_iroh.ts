@@ -31,7 +31,12 @@ import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { modeHelp } from "./mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
-import { connectToServer, permanentFailure, type ServerSession } from "./server_connect.ts";
+import {
+  connectToServer,
+  permanentFailure,
+  type ServerConnectSettings,
+  type ServerSession,
+} from "./server_connect.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
 import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
@@ -70,7 +75,7 @@ export interface ClientIrohFlags
 }
 
 /** Everything the client needs, checked. */
-export interface ClientIrohSettings {
+export interface ClientIrohSettings extends ServerConnectSettings {
   serverId: EndpointId;
   serverAddrs: { hostname: string; port: number }[];
   /** Relays the server is reachable at, named by the user. */

@@ -22,10 +22,30 @@ import {
   openClientSession,
   type PathInfo,
   SessionRefusedError,
+  type Source,
   type TunnelLog,
 } from "../../core/tunnel/mod.ts";
-import type { ClientIrohSettings } from "./client_iroh.ts";
 import { resolveServerAddrs } from "./server_addrs.ts";
+
+/** What connecting takes: who the server is, the ways to reach it, what to ask for. */
+export interface ServerConnectSettings {
+  /** The server's key. */
+  serverId: EndpointId;
+  /** Its direct addresses, as given (host names resolved at each connect). */
+  serverAddrs: { hostname: string; port: number }[];
+  /** Relays it is reachable at, named by the user. */
+  relayUrls: string[];
+  /** Whether the relays its record names are tried. */
+  discoveredRelays: boolean;
+  /** Only relay paths. */
+  relayOnly: boolean;
+  /** Where its record is looked up (none: no lookup). */
+  dnsServer?: string;
+  /** The token to present. */
+  token: string;
+  /** The source to ask for. */
+  source: Source;
+}
 
 /** A session with the server, and where it was reached. */
 export interface ServerSession {
@@ -43,7 +63,7 @@ export interface ServerSession {
  * summary of all; {@linkcode SessionRefusedError} when the server refused.
  */
 export async function connectToServer(
-  settings: ClientIrohSettings,
+  settings: ServerConnectSettings,
   log: TunnelLog,
   onConnected?: (where: string) => void,
   onPathChange?: (path: PathInfo) => void,
