@@ -1,0 +1,33 @@
+/**
+ * Nostr for nostr mode's signaling: static keys (nsec/npub, NIP-19), key
+ * files, and the signaling events (kind 24242, NIP-44 encrypted to the peer,
+ * strictly checked on the way in, replays refused), all sans-IO.
+ *
+ * ```ts
+ * import { NostrSecretKey, newSessionId, openSignal, sealSignal } from "./mod.ts";
+ * const server = NostrSecretKey.generate();
+ * const client = NostrSecretKey.generate();
+ * const event = sealSignal(client, server.publicKey, {
+ *   type: "request",
+ *   session: newSessionId(),
+ *   source: "tcp://127.0.0.1:22",
+ * });
+ * const message = openSignal(server, client.publicKey, event); // the request
+ * ```
+ * @module
+ */
+export { NostrKeyError, NostrPublicKey, NostrSecretKey } from "./keys.ts";
+export { MAX_NSEC_FILE_BYTES, readNostrKeyFile, writeNostrKeyFile } from "./key_file.ts";
+export {
+  type IgnoredReason,
+  MAX_CONTENT_LENGTH,
+  MAX_EVENT_AGE_S,
+  newSessionId,
+  type NostrEvent,
+  openSignal,
+  ReplayGuard,
+  sealSignal,
+  SIGNAL_KIND,
+  type SignalMessage,
+  transferId,
+} from "./signal_event.ts";
