@@ -410,6 +410,20 @@ Deno.test("README config files load as shown, with the Quick start's token", asy
   }
 });
 
+/** Flags of the other tools the README's container and package commands run. */
+const OTHER_TOOLS_FLAGS = new Set([
+  "--dry-run", // deno publish
+  "--build", // docker compose up
+  "--name", // docker run
+  "--network",
+  "--read-only",
+  "--restart",
+  "--rm",
+  "--from-file", // kubectl create secret
+  "--from-literal",
+  "--ignore-missing", // sha256sum -c
+]);
+
 Deno.test("every option the README names exists, and every --target it shows is loopback", async () => {
   const helps = await Promise.all(
     [
@@ -425,10 +439,14 @@ Deno.test("every option the README names exists, and every --target it shows is 
       ["status", "--help"],
     ].map((args) => runCli(args)),
   );
-  const tunnelHelp = helps.map((result) => result.stdout).join("\n");
+  // install.sh's options are the installer's own: its --help lists them.
+  const installer = await runCommand("sh", { args: [`${ROOT}/install.sh`, "--help"] });
+  assert.equal(installer.code, 0, installer.stderr);
+  const tunnelHelp = [...helps.map((result) => result.stdout), installer.stdout].join("\n");
   const named = new Set(README.match(/(?<![\w-])--[a-z][a-z0-9-]*/g));
   for (const flag of named) {
     if (new RegExp(`${flag}(?![a-z0-9-])`).test(tunnelHelp)) continue;
+    if (OTHER_TOOLS_FLAGS.has(flag)) continue;
     // Not tunnel's: then Deno's (`deno run` refuses a flag it does not know).
     const deno = await runCommand(Deno.execPath(), { args: ["run", flag, "--help"] });
     assert.equal(deno.code, 0, `README names ${flag}, which neither tunnel nor deno has`);
