@@ -20,6 +20,32 @@ function hexToBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!.map((byte) => parseInt(byte, 16)));
 }
 
+/**
+ * Reads `value` as a key of the `wanted` kind: 64 hex digits, or its NIP-19
+ * form. The other kind's prefix gets its own message (people paste the wrong one).
+ */
+function decodeKey(
+  value: string,
+  wanted: "npub" | "nsec",
+  wrongKind: string,
+): { hex: string } | { bytes: Uint8Array } {
+  if (HEX_KEY.test(value)) return { hex: value };
+  const other = wanted === "npub" ? "nsec" : "npub";
+  if (value.startsWith(`${other}1`)) throw new NostrKeyError(wrongKind);
+  if (!value.startsWith(`${wanted}1`)) {
+    throw new NostrKeyError(`expected an ${wanted}1… key or 64 hex digits`);
+  }
+  let decoded;
+  try {
+    decoded = nip19.decode(value as `${typeof wanted}1${string}`);
+  } catch (error) {
+    throw new NostrKeyError(`not a valid ${wanted} (${(error as Error).message})`);
+  }
+  if (decoded.type === "npub" && wanted === "npub") return { hex: decoded.data };
+  if (decoded.type === "nsec" && wanted === "nsec") return { bytes: decoded.data };
+  throw new NostrKeyError(`not an ${wanted}`);
+}
+
 function bytesToHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -44,22 +70,12 @@ export class NostrPublicKey {
    * @throws {NostrKeyError} saying what is wrong (an nsec given instead, a bad checksum, ...).
    */
   static parse(text: string): NostrPublicKey {
-    const value = text.trim();
-    if (HEX_KEY.test(value)) return new NostrPublicKey(value);
-    if (value.startsWith("nsec1")) {
-      throw new NostrKeyError("this is a secret key (nsec); give the peer's public key (npub)");
-    }
-    if (!value.startsWith("npub1")) {
-      throw new NostrKeyError("expected an npub1… key or 64 hex digits");
-    }
-    let decoded;
-    try {
-      decoded = nip19.decode(value as `npub1${string}`);
-    } catch (error) {
-      throw new NostrKeyError(`not a valid npub (${(error as Error).message})`);
-    }
-    if (decoded.type !== "npub") throw new NostrKeyError("not an npub");
-    return new NostrPublicKey(decoded.data);
+    const key = decodeKey(
+      text.trim(),
+      "npub",
+      "this is a secret key (nsec); give the peer's public key (npub)",
+    );
+    return new NostrPublicKey("hex" in key ? key.hex : bytesToHex(key.bytes));
   }
 
   /** NIP-19 `npub1…`. */
@@ -95,22 +111,12 @@ export class NostrSecretKey {
    * @throws {NostrKeyError} saying what is wrong (an npub given instead, a bad checksum, ...).
    */
   static parse(text: string): NostrSecretKey {
-    const value = text.trim();
-    if (HEX_KEY.test(value)) return NostrSecretKey.#checked(hexToBytes(value));
-    if (value.startsWith("npub1")) {
-      throw new NostrKeyError("this is a public key (npub); the secret key is the nsec");
-    }
-    if (!value.startsWith("nsec1")) {
-      throw new NostrKeyError("expected an nsec1… key or 64 hex digits");
-    }
-    let decoded;
-    try {
-      decoded = nip19.decode(value as `nsec1${string}`);
-    } catch (error) {
-      throw new NostrKeyError(`not a valid nsec (${(error as Error).message})`);
-    }
-    if (decoded.type !== "nsec") throw new NostrKeyError("not an nsec");
-    return NostrSecretKey.#checked(decoded.data);
+    const key = decodeKey(
+      text.trim(),
+      "nsec",
+      "this is a public key (npub); the secret key is the nsec",
+    );
+    return NostrSecretKey.#checked("bytes" in key ? key.bytes : hexToBytes(key.hex));
   }
 
   static #checked(bytes: Uint8Array): NostrSecretKey {
