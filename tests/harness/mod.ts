@@ -1,7 +1,8 @@
 /**
  * Test harness for the `tunnel` CLI: spawn the real CLI (server, client, one-shot
- * commands) with the forwarding permission set, a throwaway OpenSSH server, echo
- * servers, deterministic payloads with SHA-256 on both ends, and port helpers.
+ * commands) with the forwarding permission set, a throwaway OpenSSH server, a
+ * Nostr relay (for nostr mode's signaling), echo servers, deterministic payloads
+ * with SHA-256 on both ends, and port helpers.
  * Everything binds to loopback and every wait is bounded.
  *
  * @example
@@ -27,6 +28,7 @@
 export * from "./echo_server.ts";
 export * from "./free_port.ts";
 export * from "./managed_process.ts";
+export * from "./nostr_relay.ts";
 export * from "./run_command.ts";
 export * from "./sshd.ts";
 export * from "./tcp_payload.ts";

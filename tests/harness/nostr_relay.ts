@@ -1,0 +1,125 @@
+import { ManagedProcess } from "./managed_process.ts";
+
+const RELAY_DIR = decodeURIComponent(new URL("./_nostr_relay/", import.meta.url).pathname);
+const READY_LINE = /^nostr relay listening on ws:\/\/127\.0\.0\.1:(\d+)$/;
+// The first start in a fresh checkout fetches the relay's packages and lays out its
+// node_modules folder (seconds); later starts take about 150 ms.
+const DEFAULT_TIMEOUT_MS = 60_000;
+// The relay exits at once on SIGINT, within 1 s on SIGTERM; SIGKILL if it somehow does not.
+const STOP_GRACE_MS = 3_000;
+
+/** Options for {@linkcode startNostrRelay}. */
+export interface NostrRelayOptions {
+  /** Port to bind on 127.0.0.1. Default 0 (the OS picks). */
+  port?: number;
+  /**
+   * Whether live events are matched against a subscription's tag filters (`#p`,
+   * `#t`) before they are sent, as NIP-01 asks. Default true. The relay package
+   * alone (@nostr-relay/core 0.0.40) matches live events on ids, authors, kinds,
+   * since and until only: false keeps that, to test a client's own filtering.
+   */
+  liveTagFilters?: boolean;
+  /** Bound on the relay's start. Default 60,000 ms (the first start fetches packages). */
+  timeoutMs?: number;
+}
+
+/** How the relay goes down in {@linkcode NostrRelayFixture.stop} and `restart()`. */
+export interface NostrRelayStopOptions {
+  /**
+   * Send every connection a close frame (1001, going away) before exiting, as a
+   * relay shutting down cleanly does. Default false: the process is killed and
+   * its connections drop (Deno's WebSocket then fires `error`, then `close`).
+   */
+  graceful?: boolean;
+}
+
+/** A Nostr relay running in its own process on loopback. */
+export interface NostrRelayFixture extends AsyncDisposable {
+  /** `ws://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** The bound port (kept across restarts). */
+  readonly port: number;
+  /** Collected stderr of the current relay process, for failure messages. */
+  stderrText(): string;
+  /**
+   * Stops the relay (see {@linkcode NostrRelayStopOptions}) and starts a new one
+   * on the same port. Stored events are lost: the relay keeps them in memory.
+   *
+   * @throws {Error} when the fixture was stopped, or the new relay does not start
+   * (the port was taken meanwhile).
+   */
+  restart(options?: NostrRelayStopOptions): Promise<void>;
+  /** Stops the relay and waits for its exit. Later calls wait for the first one. */
+  stop(options?: NostrRelayStopOptions): Promise<void>;
+}
+
+/**
+ * Starts a Nostr relay written by others (@nostr-relay/core, NIP-01: EVENT with OK,
+ * REQ with stored events then EOSE, live events, CLOSE; ids and signatures
+ * checked) on 127.0.0.1, in a child `deno run` with `--allow-net=127.0.0.1` only.
+ * Regular events are kept in memory; ephemeral ones (kinds 20000-29999, nostr
+ * mode's 24242 among them) are only sent to the subscriptions open at the time.
+ *
+ * @throws {Error} when the relay does not start within `timeoutMs`.
+ * @example
+ * ```ts
+ * await using relay = await startNostrRelay();
+ * const pool = new SimplePool();
+ * await Promise.any(pool.publish([relay.url], event));
+ * ```
+ */
+export async function startNostrRelay(options: NostrRelayOptions = {}): Promise<NostrRelayFixture> {
+  const launch = (port: number) =>
+    spawnRelay(port, options.liveTagFilters ?? true, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let current = await launch(options.port ?? 0);
+  const port = current.port;
+  let stopping: Promise<void> | undefined;
+  const stop = (stopOptions: NostrRelayStopOptions = {}) =>
+    stopping ??= current.process.stop({ signal: stopSignal(stopOptions) }).then(() => {});
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    stderrText: () => current.process.stderrText(),
+    async restart(stopOptions: NostrRelayStopOptions = {}) {
+      if (stopping) throw new Error("Cannot restart the Nostr relay: it was stopped");
+      await current.process.stop({ signal: stopSignal(stopOptions) });
+      current = await launch(port);
+    },
+    stop,
+    [Symbol.asyncDispose]: () => stop(),
+  };
+}
+
+// The relay process closes its connections on SIGTERM, and ends at once on SIGINT.
+function stopSignal(options: NostrRelayStopOptions): Deno.Signal {
+  return options.graceful ? "SIGTERM" : "SIGINT";
+}
+
+async function spawnRelay(
+  port: number,
+  liveTagFilters: boolean,
+  timeoutMs: number,
+): Promise<{ process: ManagedProcess; port: number }> {
+  const process = ManagedProcess.spawn(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--config",
+      `${RELAY_DIR}deno.json`,
+      "--allow-net=127.0.0.1",
+      `${RELAY_DIR}relay_process.ts`,
+      "--port",
+      String(port),
+      ...(liveTagFilters ? [] : ["--ignore-live-tag-filters"]),
+    ],
+    env: { NO_COLOR: "1" },
+    graceMs: STOP_GRACE_MS,
+  });
+  try {
+    const line = await process.waitForLine(READY_LINE, { stream: "stdout", timeoutMs });
+    return { process, port: Number(READY_LINE.exec(line)![1]) };
+  } catch (error) {
+    await process.stop();
+    throw error;
+  }
+}
