@@ -21,6 +21,7 @@ import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
 import { relayCommand } from "./commands/relay.ts";
 import { statusCommand } from "./commands/status.ts";
+import { generateNostrKeyCommand, showNpubCommand } from "./commands/nostr_key_commands.ts";
 import { resolveConfigPath } from "./commands/shared_flags.ts";
 import { requireUnstableNet } from "./unstable_net.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage_error.ts";
@@ -57,6 +58,8 @@ function buildProgram(): Command {
   program.addCommand(generateTokenCommand());
   program.addCommand(generateServerKeyCommand());
   program.addCommand(showServerIdCommand());
+  program.addCommand(generateNostrKeyCommand());
+  program.addCommand(showNpubCommand());
   program.addCommand(statusCommand());
   configureAll(program);
   return program;

@@ -19,6 +19,13 @@
 export { NostrKeyError, NostrPublicKey, NostrSecretKey } from "./keys.ts";
 export { MAX_NSEC_FILE_BYTES, readNostrKeyFile, writeNostrKeyFile } from "./key_file.ts";
 export {
+  MAX_RELAY_MESSAGE,
+  type NostrFilter,
+  NostrRelaySet,
+  type RelaySetLog,
+  type RelaySetOptions,
+} from "./relay_set.ts";
+export {
   type IgnoredReason,
   MAX_CONTENT_LENGTH,
   MAX_EVENT_AGE_S,
