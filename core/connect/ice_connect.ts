@@ -29,6 +29,13 @@ export interface IceConnectCommonOptions {
   timeoutMs?: number;
   /** Told the nominated path before QUIC takes it over (for status lines). */
   onPath?: (path: NominatedPath) => void;
+  /**
+   * Who speaks first on the channel. "dialer" (default, manual mode): the
+   * dialer's parameters, then the accepting side's. "acceptor" (nostr mode,
+   * where the server offers after the client's request): the accepting side
+   * sends its parameters first, the dialer answers.
+   */
+  firstSpeaker?: "dialer" | "acceptor";
 }
 
 /** Options of {@linkcode dialOverIce}. */
@@ -44,11 +51,13 @@ export interface DialOverIceOptions extends IceConnectCommonOptions {
  * (refusal, input ended); {@linkcode ConnectError} when QUIC fails on the path.
  */
 export async function dialOverIce(options: DialOverIceOptions): Promise<PeerConnection> {
+  // The acceptor first: its parameters arrive before we gather.
+  const early = options.firstSpeaker === "acceptor" ? await options.channel.receive() : undefined;
   const session = await IceSession.gather("controlling", options);
   let answer: IceAnswer;
   try {
     await options.channel.send({ ice: session.parameters });
-    answer = await options.channel.receive();
+    answer = early ?? await options.channel.receive();
   } catch (error) {
     await session.close();
     throw error;
@@ -83,13 +92,16 @@ export interface AcceptOverIceOptions extends IceConnectCommonOptions {
  * {@linkcode DeadlineError} when the peer does not connect over QUIC in time.
  */
 export async function acceptOverIce(options: AcceptOverIceOptions): Promise<PeerConnection> {
-  const offer = await options.channel.receive();
+  const speaksFirst = options.firstSpeaker === "acceptor";
+  const early = speaksFirst ? undefined : await options.channel.receive();
   const session = await IceSession.gather("controlled", options);
+  let offer: IceOffer;
   try {
     await options.channel.send({
       ice: session.parameters,
       serverId: options.secretKey.endpointId,
     });
+    offer = early ?? await options.channel.receive();
   } catch (error) {
     await session.close();
     throw error;

@@ -68,3 +68,40 @@ Deno.test("dialOverIce() fails with IceFailedError when the peer's candidates ne
   );
   await fake;
 });
+
+Deno.test("the accepting side may speak first (nostr mode's order): same path, same pinning", async () => {
+  const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
+  const key = SecretKey.generate();
+  const order: string[] = [];
+  const [dialed, accepted] = await Promise.all([
+    dialOverIce({
+      channel: {
+        send: (m) => (order.push("dialer sends"), client.send(m)),
+        receive: () => client.receive().then((m) => (order.push("dialer receives"), m)),
+      },
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      firstSpeaker: "acceptor",
+    }),
+    acceptOverIce({
+      channel: server,
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      secretKey: key,
+      firstSpeaker: "acceptor",
+    }),
+  ]);
+  try {
+    assert.deepEqual(order, ["dialer receives", "dialer sends"]);
+    const stream = await dialed.openStream();
+    const writer = stream.writable.getWriter();
+    await writer.write(new TextEncoder().encode("acceptor first"));
+    await writer.close();
+    const incoming = await accepted.acceptStream();
+    assert.equal(await new Response(incoming!.readable).text(), "acceptor first");
+  } finally {
+    dialed.close();
+    accepted.close();
+    await Promise.all([dialed.closed, accepted.closed]);
+  }
+});
