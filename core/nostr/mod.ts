@@ -19,6 +19,12 @@
 export { NostrKeyError, NostrPublicKey, NostrSecretKey } from "./keys.ts";
 export { MAX_NSEC_FILE_BYTES, readNostrKeyFile, writeNostrKeyFile } from "./key_file.ts";
 export {
+  type EventBus,
+  REPUBLISH_MS,
+  SignalingHub,
+  type SignalingHubOptions,
+} from "./signaling_hub.ts";
+export {
   MAX_RELAY_MESSAGE,
   type NostrFilter,
   NostrRelaySet,
@@ -38,3 +44,13 @@ export {
   type SignalMessage,
   transferId,
 } from "./signal_event.ts";
+export type {
+  CandidateType,
+  EndpointId,
+  IceAnswer,
+  IceCandidate,
+  IceCredentials,
+  IceOffer,
+  RemoteIceParameters,
+  SignalingChannel,
+} from "../connect/mod.ts";

@@ -1,0 +1,214 @@
+/**
+ * nostr mode's signaling over a set of relays: sessions told apart by id,
+ * each message taken once (replays and strangers dropped by openSignal and
+ * ReplayGuard), and every message republished until the peer's next one
+ * arrives, since relays pass kind 24242 only to subscriptions open at that
+ * moment and never store it. A session's messages become a
+ * {@linkcode SignalingChannel} for the ICE code manual mode uses.
+ * @module
+ */
+import type { IceAnswer, IceOffer, SignalingChannel } from "../connect/mod.ts";
+import { AsyncQueue } from "../transport/mod.ts";
+import { EndpointId } from "../identity/mod.ts";
+import { type RemoteIceParameters, validateCandidate, validateCredentials } from "../nat/mod.ts";
+import type { NostrPublicKey, NostrSecretKey } from "./keys.ts";
+import {
+  newSessionId,
+  type NostrEvent,
+  openSignal,
+  ReplayGuard,
+  sealSignal,
+  type SignalMessage,
+} from "./signal_event.ts";
+
+/** Most candidates taken from a peer. */
+const MAX_CANDIDATES = 32;
+
+/**
+ * The peer's ICE parameters, checked field by field (the event was signed by
+ * the peer, but its content is still input).
+ * @throws {TypeError} naming what is wrong.
+ */
+function parseIce(text: string): RemoteIceParameters {
+  const value = JSON.parse(text);
+  if (typeof value !== "object" || value === null || !Array.isArray(value.candidates)) {
+    throw new TypeError("Cannot use the peer's ICE parameters: malformed");
+  }
+  if (value.candidates.length > MAX_CANDIDATES) {
+    throw new TypeError(`Cannot use the peer's ICE parameters: over ${MAX_CANDIDATES} candidates`);
+  }
+  return {
+    credentials: validateCredentials({
+      ufrag: String(value.credentials?.ufrag),
+      pwd: String(value.credentials?.pwd),
+    }),
+    candidates: value.candidates.map(validateCandidate),
+  };
+}
+
+/** How often an unanswered message is published again. */
+export const REPUBLISH_MS = 2_000;
+
+/** What the hub publishes through and hears from (a NostrRelaySet, or a fake in tests). */
+export interface EventBus {
+  /** Sends an event to every relay. */
+  publish(event: NostrEvent): void;
+}
+
+/** Options of {@linkcode SignalingHub}. */
+export interface SignalingHubOptions {
+  /** Our static key. */
+  secret: NostrSecretKey;
+  /** The only key we take messages from. */
+  peer: NostrPublicKey;
+  /** Where events go. */
+  bus: EventBus;
+  /** Why events were ignored, for `-v`. */
+  log?: { debug(line: string): void };
+}
+
+interface SessionState {
+  inbox: AsyncQueue<SignalMessage>;
+  /** The message being republished until the peer says something newer. */
+  repeating?: ReturnType<typeof setInterval>;
+}
+
+/** One peer's signaling: many sessions over one set of relays. */
+export class SignalingHub {
+  readonly #options: SignalingHubOptions;
+  readonly #guard = new ReplayGuard();
+  readonly #sessions = new Map<string, SessionState>();
+  readonly #requests = new AsyncQueue<Extract<SignalMessage, { type: "request" }>>();
+
+  /** Starts empty; feed it events with {@linkcode SignalingHub.receive}. */
+  constructor(options: SignalingHubOptions) {
+    this.#options = options;
+  }
+
+  /** Takes an event a relay delivered. Never throws. */
+  receive(event: NostrEvent): void {
+    const message = openSignal(this.#options.secret, this.#options.peer, event);
+    if ("ignored" in message) {
+      this.#options.log?.debug(
+        `nostr: event ${String(event?.id).slice(0, 8)} ignored: ${message.ignored}`,
+      );
+      return;
+    }
+    if (!this.#guard.firstTime(message)) return;
+    if (message.type === "request") {
+      if (!this.#sessions.has(message.session)) this.#requests.push(message);
+      return;
+    }
+    const session = this.#sessions.get(message.session);
+    if (!session) return; // a session we did not start or no longer hold
+    this.#stopRepeating(session);
+    session.inbox.push(message);
+  }
+
+  /** Server: the next session request (null once closed). */
+  nextRequest(): Promise<Extract<SignalMessage, { type: "request" }> | null> {
+    return this.#requests.shift();
+  }
+
+  /** Server: refuses `session` with `reason` (published a few times: it is not answered). */
+  refuse(session: string, reason: string): void {
+    const event = () =>
+      sealSignal(this.#options.secret, this.#options.peer, { type: "refused", session, reason });
+    this.#options.bus.publish(event());
+    let left = 2;
+    const timer = setInterval(() => {
+      this.#options.bus.publish(event());
+      if (--left === 0) clearInterval(timer);
+    }, REPUBLISH_MS);
+    Deno.unrefTimer(timer);
+  }
+
+  /**
+   * Client: asks for a session for `source` (republishing until the server
+   * says something) and returns its channel, on which the server's offer
+   * comes first.
+   */
+  request(source: string): { session: string; channel: SignalingChannel<IceOffer, IceAnswer> } {
+    const session = newSessionId();
+    const state = this.#open(session);
+    this.#repeat(state, { type: "request", session, source });
+    return { session, channel: this.#clientChannel(session, state) };
+  }
+
+  /** Server: the channel of a requested session, on which it speaks first. */
+  accept(session: string): SignalingChannel<IceAnswer, IceOffer> {
+    const state = this.#open(session);
+    return {
+      send: (answer) =>
+        Promise.resolve(this.#repeat(state, {
+          type: "offer",
+          session,
+          ice: JSON.stringify(answer.ice),
+          serverId: answer.serverId.toString(),
+        })),
+      receive: async () => {
+        const message = await this.#next(state, "the client");
+        if (message.type !== "answer") throw new Error(`expected an answer, got ${message.type}`);
+        return { ice: parseIce(message.ice) };
+      },
+    };
+  }
+
+  /** Forgets `session` (connected or given up). */
+  end(session: string): void {
+    const state = this.#sessions.get(session);
+    if (!state) return;
+    this.#stopRepeating(state);
+    state.inbox.end();
+    this.#sessions.delete(session);
+  }
+
+  /** Ends everything. */
+  close(): void {
+    for (const session of [...this.#sessions.keys()]) this.end(session);
+    this.#requests.end();
+  }
+
+  #clientChannel(session: string, state: SessionState): SignalingChannel<IceOffer, IceAnswer> {
+    return {
+      send: (offer) =>
+        Promise.resolve(this.#repeat(state, {
+          type: "answer",
+          session,
+          ice: JSON.stringify(offer.ice),
+        })),
+      receive: async () => {
+        const message = await this.#next(state, "the server");
+        if (message.type === "refused") throw new Error(`the server refused: ${message.reason}`);
+        if (message.type !== "offer") throw new Error(`expected an offer, got ${message.type}`);
+        return { ice: parseIce(message.ice), serverId: EndpointId.parse(message.serverId) };
+      },
+    };
+  }
+
+  #open(session: string): SessionState {
+    const state = { inbox: new AsyncQueue<SignalMessage>() };
+    this.#sessions.set(session, state);
+    return state;
+  }
+
+  async #next(state: SessionState, who: string): Promise<SignalMessage> {
+    const message = await state.inbox.shift();
+    if (!message) throw new Error(`signaling ended before ${who} answered`);
+    return message;
+  }
+
+  #repeat(state: SessionState, message: SignalMessage): void {
+    this.#stopRepeating(state);
+    const publish = () =>
+      this.#options.bus.publish(sealSignal(this.#options.secret, this.#options.peer, message));
+    publish();
+    state.repeating = setInterval(publish, REPUBLISH_MS);
+    Deno.unrefTimer(state.repeating);
+  }
+
+  #stopRepeating(state: SessionState): void {
+    clearInterval(state.repeating);
+    state.repeating = undefined;
+  }
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { acceptOverIce, dialOverIce } from "../connect/mod.ts";
+import { SecretKey } from "../identity/mod.ts";
+import { NostrSecretKey } from "./keys.ts";
+import type { NostrEvent } from "./signal_event.ts";
+import { SignalingHub } from "./signaling_hub.ts";
+
+const LOOPBACK_ONLY = { stunServers: [], hostAddresses: ["127.0.0.1"] };
+const ALPN = "nostr-hub-test/1";
+
+/** Two hubs wired back to back through an in-memory "relay" that records what crossed. */
+function hubPair() {
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  const crossed: NostrEvent[] = [];
+  const hubs: { server?: SignalingHub; client?: SignalingHub } = {};
+  hubs.server = new SignalingHub({
+    secret: server,
+    peer: client.publicKey,
+    bus: { publish: (e) => (crossed.push(e), hubs.client!.receive(e)) },
+  });
+  hubs.client = new SignalingHub({
+    secret: client,
+    peer: server.publicKey,
+    bus: { publish: (e) => (crossed.push(e), hubs.server!.receive(e)) },
+  });
+  return { server: hubs.server, client: hubs.client, crossed, keys: { server, client } };
+}
+
+Deno.test({
+  name: "SignalingHub: request, offer, answer; ICE and pinned QUIC as manual mode does",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { server, client, crossed } = hubPair();
+    const key = SecretKey.generate();
+    try {
+      const { channel } = client.request("tcp://127.0.0.1:22");
+      const serving = (async () => {
+        const request = await server.nextRequest();
+        assert.equal(request?.source, "tcp://127.0.0.1:22");
+        return acceptOverIce({
+          channel: server.accept(request!.session),
+          ...LOOPBACK_ONLY,
+          alpn: ALPN,
+          secretKey: key,
+          firstSpeaker: "acceptor",
+        });
+      })();
+      const [dialed, accepted] = await Promise.all([
+        dialOverIce({ channel, ...LOOPBACK_ONLY, alpn: ALPN, firstSpeaker: "acceptor" }),
+        serving,
+      ]);
+      assert.deepEqual(
+        crossed.map((e) => e.kind),
+        [24242, 24242, 24242],
+        "request, offer, answer: each once (nothing was left unanswered for 2 s)",
+      );
+      dialed.close();
+      accepted.close();
+      await Promise.all([dialed.closed, accepted.closed]);
+    } finally {
+      server.close();
+      client.close();
+    }
+  },
+});
+
+Deno.test("SignalingHub: a refusal reaches the client's channel; replays and strangers are dropped", async () => {
+  const { server, client, crossed, keys } = hubPair();
+  try {
+    const { channel } = client.request("tcp://10.0.0.1:22");
+    const request = await server.nextRequest();
+    // The same request again (a relay replaying it) is not a second session.
+    server.receive(crossed[0]);
+    server.refuse(request!.session, "server is at its session limit (2)");
+    await assert.rejects(channel.receive(), /the server refused: server is at its session limit/);
+    // A stranger's request is not a session either.
+    const stranger = new SignalingHub({
+      secret: NostrSecretKey.generate(),
+      peer: keys.server.publicKey,
+      bus: { publish: (e) => server.receive(e) },
+    });
+    stranger.request("tcp://127.0.0.1:22");
+    stranger.close();
+    const next = await Promise.race([
+      server.nextRequest(),
+      new Promise((r) => setTimeout(() => r("nothing"), 200)),
+    ]);
+    assert.equal(next, "nothing");
+  } finally {
+    server.close();
+    client.close();
+  }
+});
