@@ -11,7 +11,7 @@ import { MAX_LIST_FILE_BYTES, readUserFile } from "./user_file.ts";
 /** Which side a config file is for. */
 export type Role = "server" | "client";
 /** The modes this build can run. */
-export const MODES = ["iroh", "manual"] as const;
+export const MODES = ["iroh", "manual", "nostr"] as const;
 /** One of {@linkcode MODES}. */
 export type Mode = typeof MODES[number];
 
@@ -51,6 +51,24 @@ const SCHEMAS = {
     allowed_sources: { tcp: "string[]", udp: "string[]" },
   },
   "client.manual": {
+    stun_servers: "string[]",
+    request_source: "string",
+    target: "string",
+  },
+  "server.nostr": {
+    nsec: "string",
+    nsec_file: "path",
+    peer_npub: "string",
+    relays: "string[]",
+    stun_servers: "string[]",
+    max_sessions: "integer",
+    allowed_sources: { tcp: "string[]", udp: "string[]" },
+  },
+  "client.nostr": {
+    nsec: "string",
+    nsec_file: "path",
+    peer_npub: "string",
+    relays: "string[]",
     stun_servers: "string[]",
     request_source: "string",
     target: "string",

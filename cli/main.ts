@@ -20,6 +20,8 @@ import { serverIrohCommand } from "./commands/server_iroh.ts";
 import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
 import { relayCommand } from "./commands/relay.ts";
+import { serverNostrCommand } from "./commands/server_nostr.ts";
+import { clientNostrCommand } from "./commands/client_nostr.ts";
 import { statusCommand } from "./commands/status.ts";
 import { generateNostrKeyCommand, showNpubCommand } from "./commands/nostr_key_commands.ts";
 import { resolveConfigPath } from "./commands/shared_flags.ts";
@@ -44,11 +46,13 @@ function buildProgram(): Command {
     .helpCommand(false);
   server.addCommand(serverIrohCommand());
   server.addCommand(serverManualCommand());
+  server.addCommand(serverNostrCommand());
   const client = program.command("client")
     .description("reach a service a server shares (modes: iroh, manual)")
     .helpCommand(false);
   client.addCommand(clientIrohCommand());
   client.addCommand(clientManualCommand());
+  client.addCommand(clientNostrCommand());
   // Before any setting is read: without QUIC nothing else matters.
   for (const mode of [...server.commands, ...client.commands]) {
     mode.hook("preAction", requireUnstableNet);

@@ -9,12 +9,14 @@ import { type Mode, MODES, type Role } from "../config.ts";
 
 const SUMMARIES: Record<Role, Record<Mode, string>> = {
   server: {
-    iroh: "clients dial its EndpointId at an address it listens on",
+    iroh: "clients reach its EndpointId through relays, directly or hole-punched",
     manual: "hole punching by copy-paste: read a client's offer, print an answer",
+    nostr: "hole punching with signaling through Nostr relays: serve a known client's npub",
   },
   client: {
-    iroh: "dial a server by its EndpointId at --server-addr",
+    iroh: "reach a server by its EndpointId: discovery, relays, hole punching",
     manual: "hole punching by copy-paste: print an offer, read the server's answer",
+    nostr: "hole punching with signaling through Nostr relays: ask a known server's npub",
   },
 };
 

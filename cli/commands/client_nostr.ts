@@ -1,0 +1,131 @@
+/**
+ * `tunnel client nostr`: asks a known server for a source through Nostr
+ * relays, punches through with ICE, and serves the source locally.
+ * @module
+ */
+import { Command } from "commander";
+import { dialOverIce } from "../../core/connect/mod.ts";
+import {
+  ALPN,
+  formatSource,
+  openClientSession,
+  singleSession,
+  type Source,
+} from "../../core/tunnel/mod.ts";
+import type { Config } from "../config.ts";
+import { pick } from "../options.ts";
+import { Output } from "../output.ts";
+import {
+  type IceFlags,
+  iceOptions,
+  type IceSettings,
+  iceSettings,
+  printPath,
+  withIceAdvice,
+} from "./ice_options.ts";
+import { bindTarget, forwardUntilDone } from "./local_target.ts";
+import { modeHelp } from "./mode_help.ts";
+import {
+  type NostrFlags,
+  type NostrIdentity,
+  nostrOptions,
+  resolveNostrIdentity,
+} from "./nostr_options.ts";
+import { openNostrSignaling } from "./nostr_signaling.ts";
+import {
+  type ConfigFlags,
+  configOptions,
+  type ForwardFlags,
+  forwardOptions,
+  loadModeConfig,
+  parseSourceSetting,
+  parseTargetSetting,
+  requireSetting,
+  type VerboseFlag,
+  verboseOption,
+} from "./shared_flags.ts";
+
+/** The whole attempt (request to QUIC) ends within this, as in manual mode. */
+const ATTEMPT_TIMEOUT_MS = 25_000;
+
+/** The command line of `tunnel client nostr`. */
+export interface ClientNostrFlags
+  extends ConfigFlags, IceFlags, ForwardFlags, NostrFlags, VerboseFlag {}
+
+/** Everything `client nostr` needs, checked. */
+export interface ClientNostrSettings {
+  identity: NostrIdentity;
+  source: Source;
+  target: { host: string; port: number };
+  ice: IceSettings;
+}
+
+/** Defines the command. */
+export function clientNostrCommand(): Command {
+  const command = iceOptions(
+    nostrOptions(modeHelp(configOptions(new Command("nostr")), "client", "nostr")),
+  ).description("ICE with signaling through Nostr relays: ask a known server for a source");
+  forwardOptions(command);
+  return verboseOption(command).action(async (flags: ClientNostrFlags) => {
+    const config = await loadModeConfig(flags, "client", "nostr");
+    await runClientNostr(
+      await resolveClientNostrSettings(flags, config),
+      new Output(flags.verbose),
+    );
+  });
+}
+
+/**
+ * Merges CLI flags over config values and checks them.
+ * @throws {UsageError} naming the first bad or missing setting.
+ */
+export async function resolveClientNostrSettings(
+  flags: ClientNostrFlags,
+  config?: Config<"client", "nostr">,
+): Promise<ClientNostrSettings> {
+  const file = config?.values ?? {};
+  const sourceText = requireSetting(
+    pick(flags.source, file.request_source),
+    "--source",
+    "request_source",
+  );
+  const targetText = requireSetting(pick(flags.target, file.target), "--target", "target");
+  return {
+    identity: await resolveNostrIdentity(flags, file),
+    source: parseSourceSetting(sourceText),
+    target: parseTargetSetting(targetText),
+    ice: iceSettings(flags, file.stun_servers),
+  };
+}
+
+/** Runs one nostr-mode client session. */
+export async function runClientNostr(settings: ClientNostrSettings, out: Output): Promise<void> {
+  const local = bindTarget(settings.source.protocol, settings.target);
+  let signaling;
+  try {
+    signaling = await openNostrSignaling(settings.identity, out);
+    const { session, channel } = signaling.hub.request(formatSource(settings.source));
+    out.info(`Asking ${settings.identity.peer.npub} for ${formatSource(settings.source)}...`);
+    const conn = await dialOverIce({
+      channel,
+      ...settings.ice,
+      alpn: ALPN,
+      timeoutMs: ATTEMPT_TIMEOUT_MS,
+      firstSpeaker: "acceptor",
+      onPath: (path) => printPath(out, path),
+    }).catch((error) => {
+      throw withIceAdvice(error);
+    });
+    signaling.close();
+    const tunnel = await openClientSession(
+      conn,
+      new TextEncoder().encode(session),
+      settings.source,
+    );
+    out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
+    await forwardUntilDone(singleSession(tunnel), local, out);
+  } finally {
+    signaling?.close();
+    local.close();
+  }
+}
