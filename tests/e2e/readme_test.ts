@@ -306,14 +306,14 @@ function runDeno(flags: string[], args: string[], stdin?: string) {
 Deno.test("README permission table: each row is exactly what its commands run with", async () => {
   const rows = permissionRows();
   assert.deepEqual([...rows.keys()], [
-    "server, client, server manual, client manual",
+    "server, client, server manual, client manual, server nostr, client nostr",
     "relay",
     "generate-server-key, --force",
     "show-server-id",
     "generate-token",
   ]);
   // The end-to-end tests run iroh and manual mode, and `tunnel relay`, with the harness's sets.
-  const peers = "server, client, server manual, client manual";
+  const peers = "server, client, server manual, client manual, server nostr, client nostr";
   assert.deepEqual(rows.get(peers), [...FORWARDING_PERMISSION_FLAGS]);
   assert.deepEqual(rows.get(peers), [...MANUAL_PERMISSION_FLAGS]);
   assert.deepEqual(rows.get("relay"), [...RELAY_PERMISSION_FLAGS]);
@@ -437,6 +437,10 @@ Deno.test("every option the README names exists, and every --target it shows is 
       ["show-server-id", "--help"],
       ["relay", "--help"],
       ["status", "--help"],
+      ["server", "nostr", "--help"],
+      ["client", "nostr", "--help"],
+      ["generate-nostr-key", "--help"],
+      ["show-npub", "--help"],
     ].map((args) => runCli(args)),
   );
   // install.sh's options are the installer's own: its --help lists them.
