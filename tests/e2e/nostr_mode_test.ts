@@ -3,9 +3,12 @@
 // --max-sessions 2 with the reason printed; one of two relays dead from the start.
 import assert from "node:assert/strict";
 import { NostrSecretKey } from "../../core/nostr/mod.ts";
+import { haveProgram } from "./_fixtures.ts";
 import {
   ManagedProcess,
+  runCommand,
   startNostrRelay,
+  startSshd,
   startTcpEchoServer,
   transferPayload,
   tunnelCommandArgs,
@@ -89,4 +92,30 @@ Deno.test("nostr mode: a transfer, two sessions at once, a third refused by --ma
   const refusal = await third.waitForLine(/^Error: /, { stream: "stderr", timeoutMs: 30_000 });
   assert.match(refusal, /server is at its session limit \(2\)/);
   assert.equal((await third.process.status).code, 1);
+});
+
+const isRoot =
+  new TextDecoder().decode(new Deno.Command("id", { args: ["-u"] }).outputSync().stdout)
+    .trim() === "0";
+const canRunSshd = haveProgram("sshd") && haveProgram("ssh") && isRoot;
+
+Deno.test({
+  name: "nostr mode: SSH through the tunnel runs a remote command",
+  ignore: !canRunSshd,
+  async fn() {
+    await using relay = await startNostrRelay();
+    await using sshd = await startSshd();
+    const server = NostrSecretKey.generate();
+    const client = NostrSecretKey.generate();
+    await using tunnelServer = startServer(server, client, [relay.url]);
+    await tunnelServer.waitForLine(/^Waiting for /, { timeoutMs: 20_000 });
+    await using tunnelClient = startClient(client, server, [relay.url], sshd.port);
+    const port = await readyPort(tunnelClient);
+    const remote = await runCommand("ssh", {
+      args: [...sshd.sshArgs(port), "echo", "through-nostr"],
+      timeoutMs: 30_000,
+    });
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(remote.stdout.trim(), "through-nostr");
+  },
 });
