@@ -43,7 +43,9 @@ export async function routeArgs(args: string[], modeFromConfig: ModeFromConfig):
   if (second === "help") return [role, isMode(third) ? third : "iroh", "--help"];
   if (!second.startsWith("-")) {
     throw new UsageError(
-      `Unknown mode '${second}' for 'tunnel ${role}': use ${MODES.join(" or ")}`,
+      `Unknown mode '${second}' for 'tunnel ${role}': use ${MODES.slice(0, -1).join(", ")} or ${
+        MODES.at(-1)
+      }`,
     );
   }
   const options = args.slice(1);

@@ -45,7 +45,7 @@ Deno.test("routeArgs() names an unknown mode, the command, and the modes there a
     () => route(["server", "bogus"]),
     (error: Error) =>
       error instanceof UsageError &&
-      error.message === "Unknown mode 'bogus' for 'tunnel server': use iroh or manual",
+      error.message === "Unknown mode 'bogus' for 'tunnel server': use iroh, manual or nostr",
   );
   await assert.rejects(
     () => route(["client", "irho", "-v"]),

@@ -380,7 +380,7 @@ Deno.test("an unknown mode is named in one line with the modes there are", async
     const result = await runCli([role, "bogus"]);
     assertOneErrorLine(
       result,
-      new RegExp(`^Error: Unknown mode 'bogus' for 'tunnel ${role}': use iroh or manual `),
+      new RegExp(`^Error: Unknown mode 'bogus' for 'tunnel ${role}': use iroh, manual or nostr `),
       EXIT_USAGE,
       `${role} bogus`,
     );
