@@ -37,7 +37,7 @@ export interface NostrRelayStopOptions {
   graceful?: boolean;
 }
 
-/** A Nostr relay running in its own process on loopback. */
+/** A Nostr relay running in its own process, on loopback unless given a `hostname`. */
 export interface NostrRelayFixture extends AsyncDisposable {
   /** `ws://HOSTNAME:PORT`. */
   readonly url: string;
