@@ -1,6 +1,7 @@
 import { startClient } from "../tests/harness/mod.ts";
 import { LOOPBACK_ICE, waitForDirect } from "./bench_environment.ts";
 import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
+import { measureNostrStartup, type NostrStartup } from "./nostr_startup.ts";
 import { median } from "./stats.ts";
 
 // Fresh clients started only for this measurement (each costs a Deno start-up).
@@ -9,13 +10,14 @@ const CLIENTS = 3;
 /**
  * Set-up cost of the tunnel: a fresh `tunnel client` from spawn to its ready line, and
  * from the first local connection to the first echoed byte (the QUIC stream and the
- * server's connection to the source). Also an example of a suite added through the
+ * server's connection to the source); the same for nostr mode (its own relay fixture and
+ * server, clients with loopback host candidates and no STUN). Also an example of a suite added through the
  * `SUITES` hook; a "manual-mode setup time" row would follow the same shape.
  */
 export const tunnelStartup: BenchSuite = {
   name: "tunnel-startup",
   description:
-    "tunnel client spawn-to-ready, first-byte and (relay then punched) time-to-direct, per path (median of 3 fresh clients)",
+    "tunnel client spawn-to-ready, first-byte and (relay then punched) time-to-direct, per path and for nostr mode (median of 3 fresh clients)",
   async run(env) {
     const table = `Tunnel set-up (median of ${CLIENTS} fresh clients)`;
     const values = (ready: number | null, firstByte: number | null, direct: number | null) => ({
@@ -23,6 +25,12 @@ export const tunnelStartup: BenchSuite = {
       "first byte ms": firstByte,
       "direct ms": direct,
     });
+    const echoPort = env.echoPort();
+    // nostr mode needs neither the iroh server nor `tunnel relay`: measured on its own.
+    const nostr = nostrRows(
+      table,
+      await measureNostrStartup(echoPort, { clients: CLIENTS, mainModule: env.mainModule }),
+    );
     let tunnel;
     try {
       tunnel = await env.tunnel();
@@ -32,9 +40,8 @@ export const tunnelStartup: BenchSuite = {
         path: "tunnel client",
         values: values(null, null, null),
         note: `unavailable: ${reasonOf(error)}`,
-      }];
+      }, ...nostr];
     }
-    const echoPort = env.echoPort();
     // Each path's clients: spawn to ready, then first local byte echoed.
     const measure = async (
       via: { serverAddr?: string; extraArgs?: string[] },
@@ -95,10 +102,39 @@ export const tunnelStartup: BenchSuite = {
       clientRow("tunnel client", direct),
       clientRow("tunnel client via relay", relayed),
       clientRow("tunnel client, relay then punched", punched),
+      ...nostr,
     ];
     return rows;
   },
 };
+
+/** The nostr server's row (spawn to ready, once) and the clients' (medians). */
+function nostrRows(table: string, m: NostrStartup): BenchRow[] {
+  const failed = m.failures.length ? `${m.failures.length} failed: ${m.failures[0]}` : "";
+  const atMedian = (xs: number[]) => xs.length ? median(xs) : null;
+  const spawnToByte = atMedian(m.spawnToFirstByte);
+  return [
+    {
+      table,
+      path: "tunnel server nostr",
+      values: { "ready ms": m.serverReadyMs, "first byte ms": null, "direct ms": null },
+      note: "spawn to ready, once",
+    },
+    {
+      table,
+      path: "tunnel client nostr",
+      values: {
+        "ready ms": atMedian(m.ready),
+        "first byte ms": atMedian(m.firstByte),
+        "direct ms": null,
+      },
+      note: [
+        spawnToByte === null ? "" : `spawn to first byte ${spawnToByte.toFixed(0)} ms`,
+        failed,
+      ].filter(Boolean).join("; "),
+    },
+  ];
+}
 
 /** Milliseconds from connect() to the first echoed byte, bounded at 10 s. */
 export async function firstEcho(port: number): Promise<number> {

@@ -1,7 +1,7 @@
 import { ManagedProcess } from "./managed_process.ts";
 
 const RELAY_DIR = decodeURIComponent(new URL("./_nostr_relay/", import.meta.url).pathname);
-const READY_LINE = /^nostr relay listening on ws:\/\/127\.0\.0\.1:(\d+)$/;
+const READY_LINE = /^nostr relay listening on ws:\/\/\S+:(\d+)$/;
 // The first start in a fresh checkout fetches the relay's packages and lays out its
 // node_modules folder (seconds); later starts take about 150 ms.
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -10,8 +10,12 @@ const STOP_GRACE_MS = 3_000;
 
 /** Options for {@linkcode startNostrRelay}. */
 export interface NostrRelayOptions {
-  /** Port to bind on 127.0.0.1. Default 0 (the OS picks). */
+  /** IPv4 address to bind (and the only one the relay may use). Default 127.0.0.1. */
+  hostname?: string;
+  /** Port to bind. Default 0 (the OS picks). */
   port?: number;
+  /** Command prefix to run the relay under, e.g. `["ip", "netns", "exec", "ns1"]`. */
+  wrap?: string[];
   /**
    * Whether live events are matched against a subscription's tag filters (`#p`,
    * `#t`) before they are sent, as NIP-01 asks. Default true. The relay package
@@ -33,9 +37,9 @@ export interface NostrRelayStopOptions {
   graceful?: boolean;
 }
 
-/** A Nostr relay running in its own process on loopback. */
+/** A Nostr relay running in its own process, on loopback unless given a `hostname`. */
 export interface NostrRelayFixture extends AsyncDisposable {
-  /** `ws://127.0.0.1:PORT`. */
+  /** `ws://HOSTNAME:PORT`. */
   readonly url: string;
   /** The bound port (kept across restarts). */
   readonly port: number;
@@ -56,7 +60,7 @@ export interface NostrRelayFixture extends AsyncDisposable {
 /**
  * Starts a Nostr relay written by others (@nostr-relay/core, NIP-01: EVENT with OK,
  * REQ with stored events then EOSE, live events, CLOSE; ids and signatures
- * checked) on 127.0.0.1, in a child `deno run` with `--allow-net=127.0.0.1` only.
+ * checked) on 127.0.0.1 (or `hostname`), in a child `deno run` allowed that address only.
  * Regular events are kept in memory; ephemeral ones (kinds 20000-29999, nostr
  * mode's 24242 among them) are only sent to the subscriptions open at the time.
  *
@@ -69,15 +73,20 @@ export interface NostrRelayFixture extends AsyncDisposable {
  * ```
  */
 export async function startNostrRelay(options: NostrRelayOptions = {}): Promise<NostrRelayFixture> {
+  const hostname = options.hostname ?? "127.0.0.1";
   const launch = (port: number) =>
-    spawnRelay(port, options.liveTagFilters ?? true, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    spawnRelay(hostname, port, {
+      liveTagFilters: options.liveTagFilters ?? true,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      wrap: options.wrap ?? [],
+    });
   let current = await launch(options.port ?? 0);
   const port = current.port;
   let stopping: Promise<void> | undefined;
   const stop = (stopOptions: NostrRelayStopOptions = {}) =>
     stopping ??= current.process.stop({ signal: stopSignal(stopOptions) }).then(() => {});
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://${hostname}:${port}`,
     port,
     stderrText: () => current.process.stderrText(),
     async restart(stopOptions: NostrRelayStopOptions = {}) {
@@ -96,18 +105,23 @@ function stopSignal(options: NostrRelayStopOptions): Deno.Signal {
 }
 
 async function spawnRelay(
+  hostname: string,
   port: number,
-  liveTagFilters: boolean,
-  timeoutMs: number,
+  options: { liveTagFilters: boolean; timeoutMs: number; wrap: string[] },
 ): Promise<{ process: ManagedProcess; port: number }> {
-  const process = ManagedProcess.spawn(Deno.execPath(), {
+  const { liveTagFilters, timeoutMs, wrap } = options;
+  const [program, ...prefix] = [...wrap, Deno.execPath()];
+  const process = ManagedProcess.spawn(program, {
     args: [
+      ...prefix,
       "run",
       "--no-prompt",
       "--config",
       `${RELAY_DIR}deno.json`,
-      "--allow-net=127.0.0.1",
+      `--allow-net=${hostname}`,
       `${RELAY_DIR}relay_process.ts`,
+      "--hostname",
+      hostname,
       "--port",
       String(port),
       ...(liveTagFilters ? [] : ["--ignore-live-tag-filters"]),

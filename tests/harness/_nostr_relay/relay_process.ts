@@ -5,9 +5,9 @@
 // Run it only with this folder's deno.json (it says why), never import it.
 //
 //   deno run --config deno.json --allow-net=127.0.0.1 relay_process.ts \
-//     [--port N] [--ignore-live-tag-filters]
+//     [--hostname H] [--port N] [--ignore-live-tag-filters]
 //
-// Prints "nostr relay listening on ws://127.0.0.1:PORT" once it accepts
+// Prints "nostr relay listening on ws://HOST:PORT" once it accepts
 // connections. SIGINT ends it at once (the clients' connections drop); SIGTERM
 // closes every connection with a close frame first.
 import {
@@ -28,6 +28,8 @@ const CLOSE_WAIT_MS = 1_000;
 
 /** Arguments of the process. */
 interface NostrRelayProcessArgs {
+  /** Address to bind; default 127.0.0.1. */
+  hostname: string;
   /** Port to bind on 127.0.0.1; 0 lets the OS pick. */
   port: number;
   /** Whether live events are checked against the subscription's tag filters too. */
@@ -35,15 +37,17 @@ interface NostrRelayProcessArgs {
 }
 
 /**
- * Parses `--port N` and `--ignore-live-tag-filters`.
+ * Parses `--hostname H`, `--port N` and `--ignore-live-tag-filters`.
  *
  * @throws {TypeError} for any other argument or a port out of range.
  */
 function parseRelayArgs(args: readonly string[]): NostrRelayProcessArgs {
-  const parsed: NostrRelayProcessArgs = { port: 0, liveTagFilters: true };
+  const parsed: NostrRelayProcessArgs = { hostname: "127.0.0.1", port: 0, liveTagFilters: true };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--ignore-live-tag-filters") {
       parsed.liveTagFilters = false;
+    } else if (args[i] === "--hostname" && args[i + 1]) {
+      parsed.hostname = args[++i];
     } else if (args[i] === "--port" && /^\d+$/.test(args[i + 1] ?? "")) {
       parsed.port = Number(args[++i]);
       if (parsed.port > 65_535) throw new TypeError(`Cannot use port ${parsed.port}: over 65535`);
@@ -93,9 +97,9 @@ function serveRelay(args: NostrRelayProcessArgs): void {
   const open = new Map<WebSocket, Promise<void>>();
   Deno.addSignalListener("SIGTERM", () => closeAllThenExit(open));
   Deno.serve({
-    hostname: "127.0.0.1",
+    hostname: args.hostname,
     port: args.port,
-    onListen: ({ port }) => console.log(`nostr relay listening on ws://127.0.0.1:${port}`),
+    onListen: ({ port }) => console.log(`nostr relay listening on ws://${args.hostname}:${port}`),
   }, (request, info) => {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("Nostr relay for tests: connect with a WebSocket\n");
