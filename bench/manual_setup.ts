@@ -1,7 +1,7 @@
 import { PROJECT_CONFIG, startManualPair } from "../tests/harness/mod.ts";
 import { type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { median } from "./stats.ts";
-import { firstEcho } from "./tunnel_startup.ts";
+import { firstEcho } from "./first_echo.ts";
 
 // Each pair costs two Deno start-ups; three gives a median without dominating the run.
 const PAIRS = 3;

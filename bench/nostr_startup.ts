@@ -2,7 +2,7 @@ import { NostrSecretKey } from "../core/nostr/mod.ts";
 import { ManagedProcess, startNostrRelay, tunnelCommandArgs } from "../tests/harness/mod.ts";
 import { LOOPBACK_ICE } from "./bench_environment.ts";
 import { reasonOf } from "./bench_suite.ts";
-import { firstEcho } from "./tunnel_startup.ts";
+import { firstEcho } from "./first_echo.ts";
 
 const CLIENT_READY = /^Tunnel ready: 127\.0\.0\.1:(\d+)/;
 const SERVER_READY = /^Waiting for /;

@@ -1,4 +1,5 @@
 import { startClient } from "../tests/harness/mod.ts";
+import { firstEcho } from "./first_echo.ts";
 import { LOOPBACK_ICE, waitForDirect } from "./bench_environment.ts";
 import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { measureNostrStartup, type NostrStartup } from "./nostr_startup.ts";
@@ -134,23 +135,4 @@ function nostrRows(table: string, m: NostrStartup): BenchRow[] {
       ].filter(Boolean).join("; "),
     },
   ];
-}
-
-/** Milliseconds from connect() to the first echoed byte, bounded at 10 s. */
-export async function firstEcho(port: number): Promise<number> {
-  const started = performance.now();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const timer = setTimeout(() => conn.close(), 10_000);
-  try {
-    await conn.write(new Uint8Array([1]));
-    if ((await conn.read(new Uint8Array(1))) === null) throw new Error("the echo closed");
-    return performance.now() - started;
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn.close();
-    } catch {
-      // Closed by the timer.
-    }
-  }
 }
