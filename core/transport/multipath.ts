@@ -39,6 +39,12 @@ export class MultipathConnection implements PeerConnection {
   readonly #options: MultipathOptions;
   readonly #now: () => number;
   #current: number | undefined;
+  /**
+   * The connection of `#current`, kept so the per-packet calls (datagrams,
+   * their size limit) read one field instead of ranking the paths. The probes
+   * call `heard()` every second, which re-ranks them.
+   */
+  #currentConn: PeerConnection | undefined;
   #currentSince = 0;
   #ended = false;
   /** Datagrams dropped because nobody read them in time. */
@@ -80,6 +86,7 @@ export class MultipathConnection implements PeerConnection {
     const best = this.#table.best(this.#now());
     if (!best || best.id === this.#current) return;
     this.#current = best.id;
+    this.#currentConn = this.#conns.get(best.id);
     this.#currentSince = this.#now();
     this.#options.onPathChange?.(best);
   }
@@ -105,10 +112,8 @@ export class MultipathConnection implements PeerConnection {
   }
 
   #best(): PeerConnection {
-    const best = this.#table.best(this.#now());
-    const conn = best && this.#conns.get(best.id);
-    if (!conn) throw new Error("the connection is closed");
-    return conn;
+    if (!this.#currentConn) throw new Error("the connection is closed");
+    return this.#currentConn;
   }
 
   #pump(id: number, conn: PeerConnection): void {
@@ -130,6 +135,7 @@ export class MultipathConnection implements PeerConnection {
     conn.closed.then((info) => {
       this.#conns.delete(id);
       this.#table.remove(id);
+      if (this.#current === id) this.#current = this.#currentConn = undefined;
       if (this.#conns.size === 0) this.#end(info);
       else this.refresh();
     });
@@ -138,16 +144,14 @@ export class MultipathConnection implements PeerConnection {
   #end(info: CloseInfo): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#current = undefined;
+    this.#current = this.#currentConn = undefined;
     this.#streams.end();
     this.#datagrams.end();
     this.#closed.resolve(info);
   }
 
   get remoteAddr(): { hostname: string; port: number } {
-    const best = this.#table.best(this.#now());
-    const conn = best && this.#conns.get(best.id);
-    return conn?.remoteAddr ?? { hostname: "", port: 0 };
+    return this.#currentConn?.remoteAddr ?? { hostname: "", port: 0 };
   }
 
   async openStream(): Promise<DuplexStream> {
@@ -159,8 +163,7 @@ export class MultipathConnection implements PeerConnection {
   }
 
   get maxDatagramSize(): number {
-    const best = this.#table.best(this.#now());
-    return (best && this.#conns.get(best.id)?.maxDatagramSize) ?? 0;
+    return this.#currentConn?.maxDatagramSize ?? 0;
   }
 
   async sendDatagram(data: Uint8Array): Promise<void> {
