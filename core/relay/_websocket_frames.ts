@@ -251,3 +251,16 @@ function unmask(payload: Uint8Array, mask: Uint8Array): void {
   }
   for (; i < length; i++) payload[i] ^= mask[i & 3];
 }
+
+/** The bytes of `parts`, one after another, in one new array (a fragmented message's whole). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

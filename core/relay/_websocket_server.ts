@@ -9,6 +9,7 @@
  */
 import { sha1 } from "@noble/hashes/legacy.js";
 import {
+  concatBytes,
   encodeServerFrame,
   FrameParser,
   Opcode,
@@ -222,7 +223,10 @@ export class ServerWebSocket {
     if (!fin) return;
     const parts = this.#fragments;
     this.#fragments = [];
-    this.#events!.onMessage(parts.length === 1 ? parts[0] : join(parts), this.#fragmentsAreText);
+    this.#events!.onMessage(
+      parts.length === 1 ? parts[0] : concatBytes(parts),
+      this.#fragmentsAreText,
+    );
   }
 
   #fail(reason: string): void {
@@ -246,16 +250,4 @@ export class ServerWebSocket {
     clearTimeout(this.#timer);
     this.#events?.onClose();
   }
-}
-
-function join(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

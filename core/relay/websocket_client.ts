@@ -7,6 +7,7 @@
  */
 import {
   clientFrameLength,
+  concatBytes,
   FrameParser,
   Opcode,
   WebSocketProtocolError,
@@ -218,7 +219,9 @@ class Connection implements WebSocketConnection {
             case Opcode.Continuation:
               fragments.push(frame.payload);
               if (frame.fin) {
-                this.#options.onMessage(fragments.length === 1 ? fragments[0] : joinAll(fragments));
+                this.#options.onMessage(
+                  fragments.length === 1 ? fragments[0] : concatBytes(fragments),
+                );
                 fragments = [];
               }
               break;
@@ -273,7 +276,7 @@ async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Arr
   for (;;) {
     const n = await conn.read(buffer);
     if (n === null) throw new Error("the connection ended during the upgrade");
-    received = joinAll([received, buffer.subarray(0, n)]);
+    received = concatBytes([received, buffer.subarray(0, n)]);
     for (let i = 3; i < received.length; i++) {
       if (
         received[i - 3] === 13 && received[i - 2] === 10 && received[i - 1] === 13 &&
@@ -291,16 +294,4 @@ async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Arr
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
-}
-
-function joinAll(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
