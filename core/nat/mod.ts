@@ -64,4 +64,9 @@ export {
   validateCredentials,
 } from "./ice_candidate.ts";
 export { IceFailedError } from "./ice_failed_error.ts";
+export {
+  formatIceParameters,
+  MAX_ICE_CANDIDATES,
+  parseIceParameters,
+} from "./ice_parameters_text.ts";
 export { connectionTypeOf, type NominatedPath, type PathEnd } from "./nominated_path.ts";

@@ -10,7 +10,7 @@
 import type { IceAnswer, IceOffer, SignalingChannel } from "../connect/mod.ts";
 import { AsyncQueue } from "../transport/mod.ts";
 import { EndpointId } from "../identity/mod.ts";
-import { type RemoteIceParameters, validateCandidate, validateCredentials } from "../nat/mod.ts";
+import { formatIceParameters, parseIceParameters, type RemoteIceParameters } from "../nat/mod.ts";
 import type { NostrPublicKey, NostrSecretKey } from "./keys.ts";
 import {
   newSessionId,
@@ -21,29 +21,13 @@ import {
   type SignalMessage,
 } from "./signal_event.ts";
 
-/** Most candidates taken from a peer. */
-const MAX_CANDIDATES = 32;
-
 /**
- * The peer's ICE parameters, checked field by field (the event was signed by
- * the peer, but its content is still input).
+ * The peer's ICE parameters from a message, checked line by line (the event
+ * was signed by the peer, but its content is still input).
  * @throws {TypeError} naming what is wrong.
  */
 function parseIce(text: string): RemoteIceParameters {
-  const value = JSON.parse(text);
-  if (typeof value !== "object" || value === null || !Array.isArray(value.candidates)) {
-    throw new TypeError("Cannot use the peer's ICE parameters: malformed");
-  }
-  if (value.candidates.length > MAX_CANDIDATES) {
-    throw new TypeError(`Cannot use the peer's ICE parameters: over ${MAX_CANDIDATES} candidates`);
-  }
-  return {
-    credentials: validateCredentials({
-      ufrag: String(value.credentials?.ufrag),
-      pwd: String(value.credentials?.pwd),
-    }),
-    candidates: value.candidates.map(validateCandidate),
-  };
+  return parseIceParameters(text.split("\n"));
 }
 
 /** How often an unanswered message is published again. */
@@ -143,7 +127,7 @@ export class SignalingHub {
         Promise.resolve(this.#repeat(state, {
           type: "offer",
           session,
-          ice: JSON.stringify(answer.ice),
+          ice: formatIceParameters(answer.ice).join("\n"),
           serverId: answer.serverId.toString(),
         })),
       receive: async () => {
@@ -175,7 +159,7 @@ export class SignalingHub {
         Promise.resolve(this.#repeat(state, {
           type: "answer",
           session,
-          ice: JSON.stringify(offer.ice),
+          ice: formatIceParameters(offer.ice).join("\n"),
         })),
       receive: async () => {
         const message = await this.#next(state, "the server");

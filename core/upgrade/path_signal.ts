@@ -7,18 +7,17 @@
  * @module
  */
 import {
-  formatCandidate,
-  type IceCandidate,
-  parseCandidate,
+  formatIceParameters,
+  MAX_ICE_CANDIDATES,
+  parseIceParameters,
   type RemoteIceParameters,
-  validateCredentials,
 } from "../nat/mod.ts";
 import { MAX_PATH_SIGNAL } from "../tunnel/mod.ts";
 
 /** Length of the join secret. */
 export const JOIN_SECRET_LENGTH = 32;
-/** Most candidates a body may carry (host addresses, reflexive ones, per family). */
-export const MAX_SIGNAL_CANDIDATES = 32;
+/** Most candidates a body may carry. */
+export const MAX_SIGNAL_CANDIDATES: number = MAX_ICE_CANDIDATES;
 const MAGIC = "tunnel-path 1";
 
 /** What the dialing side sends. */
@@ -77,9 +76,7 @@ function encode(ice: RemoteIceParameters, secret: Uint8Array | undefined): Uint8
   const lines = [
     MAGIC,
     ...(secret ? [`secret ${secret.toBase64()}`] : []),
-    `ufrag ${ice.credentials.ufrag}`,
-    `pwd ${ice.credentials.pwd}`,
-    ...ice.candidates.slice(0, MAX_SIGNAL_CANDIDATES).map((c) => `candidate ${formatCandidate(c)}`),
+    ...formatIceParameters(ice),
   ];
   const body = encoder.encode(lines.join("\n"));
   if (body.length > MAX_PATH_SIGNAL) {
@@ -100,56 +97,23 @@ function decode(body: Uint8Array): { ice: RemoteIceParameters; secret?: Uint8Arr
   }
   const [magic, ...lines] = text.split("\n");
   if (magic !== MAGIC) throw new PathSignalError("not a path signal of this version");
+  const secrets = lines.filter((line) => line.startsWith("secret "));
+  if (secrets.length > 1) throw new PathSignalError("'secret' appears twice");
   let secret: Uint8Array | undefined;
-  let ufrag: string | undefined;
-  let pwd: string | undefined;
-  const candidates: IceCandidate[] = [];
-  for (const line of lines) {
-    const space = line.indexOf(" ");
-    const [key, value] = space < 0 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)];
-    const once = (seen: unknown) => {
-      if (seen !== undefined) throw new PathSignalError(`'${key}' appears twice`);
-    };
-    switch (key) {
-      case "secret":
-        once(secret);
-        try {
-          secret = Uint8Array.fromBase64(value);
-        } catch {
-          throw new PathSignalError("the secret is not base64");
-        }
-        if (secret.length !== JOIN_SECRET_LENGTH) {
-          throw new PathSignalError(`the secret is not ${JOIN_SECRET_LENGTH} bytes`);
-        }
-        break;
-      case "ufrag":
-        once(ufrag);
-        ufrag = value;
-        break;
-      case "pwd":
-        once(pwd);
-        pwd = value;
-        break;
-      case "candidate":
-        if (candidates.length >= MAX_SIGNAL_CANDIDATES) {
-          throw new PathSignalError(`more than ${MAX_SIGNAL_CANDIDATES} candidates`);
-        }
-        try {
-          candidates.push(parseCandidate(value));
-        } catch (error) {
-          throw new PathSignalError((error as Error).message);
-        }
-        break;
-      default:
-        throw new PathSignalError(`unknown line '${key.slice(0, 32)}'`);
+  if (secrets.length === 1) {
+    try {
+      secret = Uint8Array.fromBase64(secrets[0].slice("secret ".length));
+    } catch {
+      throw new PathSignalError("the secret is not base64");
+    }
+    if (secret.length !== JOIN_SECRET_LENGTH) {
+      throw new PathSignalError(`the secret is not ${JOIN_SECRET_LENGTH} bytes`);
     }
   }
-  if (ufrag === undefined || pwd === undefined) throw new PathSignalError("no ICE credentials");
-  let credentials;
   try {
-    credentials = validateCredentials({ ufrag, pwd });
+    const ice = parseIceParameters(lines.filter((line) => !line.startsWith("secret ")));
+    return { ice, ...(secret ? { secret } : {}) };
   } catch (error) {
     throw new PathSignalError((error as Error).message);
   }
-  return { ice: { credentials, candidates }, ...(secret ? { secret } : {}) };
 }
