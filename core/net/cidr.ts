@@ -56,6 +56,11 @@ export class Cidr {
     return new Cidr(network, prefix, trimmed);
   }
 
+  /** The network's address (host bits zero), a copy. */
+  get address(): IpBytes {
+    return this.#network.slice();
+  }
+
   /**
    * Whether `ip` lies in this network (IPv4-mapped IPv6 counts as IPv4).
    *

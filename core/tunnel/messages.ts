@@ -34,7 +34,35 @@ export type Message =
   | { type: "path-pong"; nonce: number }
   | { type: "path-offer"; body: Uint8Array }
   | { type: "path-answer"; body: Uint8Array }
-  | { type: "path-join"; secret: Uint8Array };
+  | { type: "path-join"; secret: Uint8Array }
+  | { type: "vpn-hello"; publicKey: Uint8Array }
+  | { type: "vpn-config"; config: VpnConfig }
+  | { type: "wireguard-message"; message: Uint8Array };
+
+/** What a VPN server tells its client once the session is accepted. */
+export interface VpnConfig {
+  /** The server's WireGuard public key for this session (32 bytes). */
+  serverPublicKey: Uint8Array;
+  /** A WireGuard preshared key for this session (32 bytes). */
+  presharedKey: Uint8Array;
+  /** The client's VPN address (IPv4, 4 bytes). */
+  clientAddress: Uint8Array;
+  /** Prefix length of the VPN network. */
+  prefixLength: number;
+  /** The server's VPN address (IPv4, 4 bytes). */
+  serverAddress: Uint8Array;
+  /** The server device's MTU. */
+  mtu: number;
+}
+
+/**
+ * Largest WireGuard message a VPN session carries on a stream: a packet of the
+ * largest MTU VPN mode accepts (9,000, jumbo frames), padded to 16 bytes, with
+ * WireGuard's 32 bytes of header and tag.
+ */
+export const MAX_WIREGUARD_MESSAGE = 9_000 + 16 + 32;
+
+const VPN_CONFIG_BYTES = 32 + 32 + 4 + 1 + 4 + 2;
 
 /** Largest body of a path-offer or path-answer (ICE parameters and a secret). */
 export const MAX_PATH_SIGNAL = 4_096;
@@ -57,6 +85,9 @@ const TYPE_IDS = {
   "path-offer": 0x0b,
   "path-answer": 0x0c,
   "path-join": 0x0d,
+  "vpn-hello": 0x0e,
+  "vpn-config": 0x0f,
+  "wireguard-message": 0x10,
 } as const satisfies Record<Message["type"], number>;
 
 // Limits: a token is 18 bytes and a manual-mode secret 32, 256 leaves room for both;
@@ -76,6 +107,9 @@ const MAX_PAYLOAD: Record<number, number> = {
   0x0b: MAX_PATH_SIGNAL,
   0x0c: MAX_PATH_SIGNAL,
   0x0d: 32,
+  0x0e: 32,
+  0x0f: VPN_CONFIG_BYTES,
+  0x10: MAX_WIREGUARD_MESSAGE,
 };
 
 const HEADER = 3;
@@ -130,6 +164,12 @@ function payloadOf(message: Message): Uint8Array {
       return message.body;
     case "path-join":
       return message.secret;
+    case "vpn-hello":
+      return message.publicKey;
+    case "vpn-config":
+      return encodeVpnConfig(message.config);
+    case "wireguard-message":
+      return message.message;
   }
 }
 
@@ -246,8 +286,52 @@ function decodePayload(id: number, payload: Uint8Array): Message {
     case 0x0d:
       if (payload.length !== 32) throw new ProtocolError("path-join without its 32-byte secret");
       return { type: "path-join", secret: payload.slice() };
+    case 0x0e:
+      if (payload.length !== 32) throw new ProtocolError("vpn-hello without its 32-byte key");
+      return { type: "vpn-hello", publicKey: payload.slice() };
+    case 0x0f:
+      return { type: "vpn-config", config: decodeVpnConfig(payload) };
+    case 0x10:
+      if (payload.length === 0) throw new ProtocolError("empty wireguard-message");
+      return { type: "wireguard-message", message: payload.slice() };
   }
   throw new ProtocolError(`unknown frame type 0x${id.toString(16)}`);
+}
+
+function encodeVpnConfig(config: VpnConfig): Uint8Array {
+  const sizes = [config.serverPublicKey, config.presharedKey, config.clientAddress];
+  if (
+    sizes[0].length !== 32 || sizes[1].length !== 32 || sizes[2].length !== 4 ||
+    config.serverAddress.length !== 4
+  ) {
+    throw new RangeError("Cannot encode vpn-config: keys are 32 bytes and addresses IPv4");
+  }
+  const out = new Uint8Array(VPN_CONFIG_BYTES);
+  out.set(config.serverPublicKey, 0);
+  out.set(config.presharedKey, 32);
+  out.set(config.clientAddress, 64);
+  out[68] = config.prefixLength;
+  out.set(config.serverAddress, 69);
+  new DataView(out.buffer).setUint16(73, config.mtu);
+  return out;
+}
+
+function decodeVpnConfig(payload: Uint8Array): VpnConfig {
+  if (payload.length !== VPN_CONFIG_BYTES) {
+    throw new ProtocolError(`vpn-config of ${payload.length} bytes, expected ${VPN_CONFIG_BYTES}`);
+  }
+  const prefixLength = payload[68];
+  const mtu = (payload[73] << 8) | payload[74];
+  if (prefixLength > 30) throw new ProtocolError(`vpn-config with prefix length ${prefixLength}`);
+  if (mtu < 576 || mtu > 9_000) throw new ProtocolError(`vpn-config with MTU ${mtu}`);
+  return {
+    serverPublicKey: payload.slice(0, 32),
+    presharedKey: payload.slice(32, 64),
+    clientAddress: payload.slice(64, 68),
+    prefixLength,
+    serverAddress: payload.slice(69, 73),
+    mtu,
+  };
 }
 
 /**

@@ -31,6 +31,19 @@ const SAMPLES: Message[] = [
   { type: "path-answer", body: Uint8Array.of(9) },
   { type: "path-join", secret: new Uint8Array(32).fill(5) },
   { type: "path-hello", kind: "direct", label: "" },
+  { type: "vpn-hello", publicKey: new Uint8Array(32).fill(7) },
+  {
+    type: "vpn-config",
+    config: {
+      serverPublicKey: new Uint8Array(32).fill(1),
+      presharedKey: new Uint8Array(32).fill(2),
+      clientAddress: Uint8Array.of(10, 0, 0, 2),
+      prefixLength: 24,
+      serverAddress: Uint8Array.of(10, 0, 0, 1),
+      mtu: 1420,
+    },
+  },
+  { type: "wireguard-message", message: Uint8Array.of(4, 0, 0, 0) },
 ];
 
 Deno.test("encodeMessage() matches golden bytes", () => {
@@ -43,6 +56,43 @@ Deno.test("encodeMessage() matches golden bytes", () => {
   assert.equal(toHex(encodeMessage(SAMPLES[9])), "08000e01" + toHex(text("http://relay/")));
   assert.equal(toHex(encodeMessage(SAMPLES[10])), "09000401020304");
   assert.equal(toHex(encodeMessage(SAMPLES[15])), "08000100");
+  assert.equal(
+    toHex(encodeMessage(SAMPLES[17])),
+    "0f004b" + "01".repeat(32) + "02".repeat(32) + "0a000002" + "18" + "0a000001" + "058c",
+  );
+  assert.equal(toHex(encodeMessage(SAMPLES[18])), "10000404000000");
+});
+
+Deno.test("FrameDecoder rejects malformed VPN messages", () => {
+  const config = [...encodeMessage(SAMPLES[17])];
+  const withByte = (index: number, value: number) => {
+    const copy = config.slice();
+    copy[index] = value;
+    return copy;
+  };
+  for (
+    const bytes of [
+      [0x0e, 0x00, 0x01, 7], // short key
+      [0x0f, 0x00, 0x02, 1, 2], // short config
+      withByte(3 + 68, 31), // prefix too long for a client and a server
+      withByte(3 + 73, 0), // MTU below 576
+      [0x10, 0x00, 0x00], // empty WireGuard message
+      [0x10, 0x23, 0x59], // 9,049 bytes: over the largest message
+    ]
+  ) {
+    assert.throws(() => new FrameDecoder().push(Uint8Array.from(bytes)), ProtocolError);
+  }
+  assert.throws(
+    () =>
+      encodeMessage({
+        type: "vpn-config",
+        config: {
+          ...(SAMPLES[17] as Extract<Message, { type: "vpn-config" }>).config,
+          clientAddress: new Uint8Array(16),
+        },
+      }),
+    RangeError,
+  );
 });
 
 Deno.test("FrameDecoder rejects malformed path messages", () => {

@@ -34,8 +34,10 @@ export {
   FrameDecoder,
   MAX_PATH_SIGNAL,
   MAX_UDP_PAYLOAD,
+  MAX_WIREGUARD_MESSAGE,
   type Message,
   ProtocolError,
+  type VpnConfig,
 } from "./messages.ts";
 export { formatBytes, silentLog, type TunnelLog } from "./log.ts";
 export { FramedStream } from "./framed_stream.ts";

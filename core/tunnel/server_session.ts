@@ -168,6 +168,8 @@ export async function serveConnection(
   let paths: SessionPaths | undefined;
   let unregister: (() => void) | undefined;
   const expiry = { expired: false };
+  // Set while the service holds a reservation for this session that serve() has not taken over.
+  let unserved: (() => void) | undefined;
   try {
     const auth = await deadline(
       authenticate(conn, options, expiry),
@@ -195,6 +197,10 @@ export async function serveConnection(
     );
     if (request?.type !== "source-request") throw new Error("expected a source request");
     const { decision, service } = await checkRequest(options.services, request.source);
+    if (decision.accepted && service?.release) {
+      const release = service.release.bind(service);
+      unserved = () => release(decision.grant);
+    }
     if (!decision.accepted) {
       log.info(`[${label}] refused source ${request.source}: ${decision.reason}`);
       await control.write({ type: "source-response", accepted: false, reason: decision.reason });
@@ -218,8 +224,15 @@ export async function serveConnection(
     });
     options.onPaths?.(paths, label);
     const stats = new SessionStats();
-    unregister = options.registry?.add({ label, peer, source: request.source, paths, stats });
+    unregister = options.registry?.add({
+      label,
+      peer,
+      source: decision.source ?? request.source,
+      paths,
+      stats,
+    });
     log.info(`[${label}] forwarding to ${decision.description}`);
+    unserved = undefined;
     const totals = await service!.serve(decision.grant, {
       conn: paths.conn,
       control,
@@ -241,6 +254,7 @@ export async function serveConnection(
     const code = acquired ? CloseCode.ProtocolViolation : CloseCode.AuthFailed;
     (paths?.conn ?? conn).close({ code, reason: reason.slice(0, 200) });
   } finally {
+    unserved?.();
     leaveAdmission();
     unregister?.();
     paths?.close();

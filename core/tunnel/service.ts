@@ -13,7 +13,14 @@ import type { SessionStats } from "./session_stats.ts";
 
 /** A handler's answer to a request: what it grants, or why not. */
 export type ServiceDecision<Grant> =
-  | { accepted: true; grant: Grant; description: string }
+  | {
+    accepted: true;
+    grant: Grant;
+    /** What the session is, for its log line (`forwarding to …`). */
+    description: string;
+    /** What the status view shows as the session's source; default the request. */
+    source?: string;
+  }
   | { accepted: false; reason: string };
 
 /** What a handler gets to serve an accepted session. */
@@ -46,6 +53,11 @@ export interface ServerService<Grant = unknown> {
   check(request: string): Promise<ServiceDecision<Grant>>;
   /** Serves the session until the connection ends; never throws. */
   serve(grant: Grant, session: ServiceSession): Promise<ServiceTotals>;
+  /**
+   * Gives back what {@linkcode check} reserved for a grant that was never
+   * served (the session ended in between). Not called after `serve`.
+   */
+  release?(grant: Grant): void;
 }
 
 /** Handlers by kind (the request's scheme). */
