@@ -43,8 +43,8 @@ export interface ServerConnectSettings {
   dnsServer?: string;
   /** The token to present. */
   token: string;
-  /** The source to ask for. */
-  source: Source;
+  /** The source to ask for, or another kind of request (`ip://…`). */
+  source: Source | string;
 }
 
 /** A session with the server, and where it was reached. */

@@ -17,6 +17,8 @@ import {
   parseHostPort,
   serveConnection,
   serverLimits,
+  type ServerLimits,
+  type ServerServices,
   SessionLimiter,
   SessionRegistry,
   systemResolver,
@@ -69,12 +71,16 @@ export interface ServerIrohFlags
 }
 
 /** Everything the server needs, checked. */
-export interface ServerIrohSettings {
+export interface ServerIrohSettings extends IrohServerSettings {
+  allowedTcp: AllowList;
+  allowedUdp: AllowList;
+}
+
+/** What any server reached by EndpointId needs, whatever its sessions carry (forwarding, VPN). */
+export interface IrohServerSettings {
   secretKey: SecretKey;
   freshKey: boolean;
   tokens: TokenSet;
-  allowedTcp: AllowList;
-  allowedUdp: AllowList;
   maxSessions: number;
   bind: { host: string; port: number };
   /** Relays to be reachable at (the first is the home relay). */
@@ -140,6 +146,26 @@ export async function resolveServerIrohSettings(
   env: ServerIrohEnv = {},
 ): Promise<ServerIrohSettings> {
   const file = config?.values ?? {};
+  return {
+    ...await resolveIrohServerSettings(flags, config, env),
+    ...resolveAllowedNetworks(flags, file.allowed_sources),
+  };
+}
+
+/** The command line of any server reached by EndpointId. */
+export type IrohServerFlags = Omit<ServerIrohFlags, keyof AllowedNetworkFlags>;
+
+/**
+ * The settings every server reached by EndpointId shares, from flags over the
+ * environment over config values.
+ * @throws {UsageError} naming the first bad or missing setting.
+ */
+export async function resolveIrohServerSettings(
+  flags: IrohServerFlags,
+  config?: Config<"server", "iroh">,
+  env: ServerIrohEnv = {},
+): Promise<IrohServerSettings> {
+  const file = config?.values ?? {};
 
   let secretKey: SecretKey | undefined;
   if (flags.secret !== undefined && flags.secretFile !== undefined) {
@@ -151,7 +177,6 @@ export async function resolveServerIrohSettings(
   else if (file.secret_file !== undefined) secretKey = await loadSecretKey(file.secret_file);
 
   const tokens = await resolveTokens(flags, env, file, config?.path);
-  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, file.allowed_sources);
   const maxSessions = pick(flags.maxSessions, file.max_sessions) ?? DEFAULT_MAX_SESSIONS;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) {
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
@@ -170,8 +195,6 @@ export async function resolveServerIrohSettings(
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens,
-    allowedTcp,
-    allowedUdp,
     maxSessions,
     bind: paths.relayOnly
       ? { host: "127.0.0.1", port: 0 }
@@ -187,7 +210,7 @@ export async function resolveServerIrohSettings(
  * replaces the ones after it, like every other setting.
  */
 async function resolveTokens(
-  flags: ServerIrohFlags,
+  flags: IrohServerFlags,
   env: ServerIrohEnv,
   file: ModeConfig<"server", "iroh">,
   configPath: string | undefined,
@@ -230,6 +253,31 @@ async function resolveTokens(
 
 /** Runs the server until Ctrl-C. */
 export async function runServerIroh(settings: ServerIrohSettings, out: Output): Promise<void> {
+  out.debug(
+    `allowed TCP: ${settings.allowedTcp.networks.map((n) => n.text).join(", ") || "none"}; ` +
+      `allowed UDP: ${settings.allowedUdp.networks.map((n) => n.text).join(", ") || "none"}; ` +
+      `max sessions: ${settings.maxSessions}`,
+  );
+  await runIrohServer(settings, out, (limits) =>
+    forwardingServices({
+      allowedTcp: settings.allowedTcp,
+      allowedUdp: settings.allowedUdp,
+      resolve: systemResolver,
+      processTcpStreams: limits.processTcpStreams,
+      processUdpFlows: limits.processUdpFlows,
+    }));
+}
+
+/**
+ * Runs a server reachable by EndpointId (direct, relays, discovery, hole
+ * punching) whose sessions carry what `services` serve, until Ctrl-C.
+ */
+export async function runIrohServer(
+  settings: IrohServerSettings,
+  out: Output,
+  services: (limits: ServerLimits) => ServerServices,
+  options: { status?: () => Record<string, unknown> } = {},
+): Promise<void> {
   const limits = serverLimits(out);
   let listener: PeerListener;
   try {
@@ -291,11 +339,6 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       },
     });
   });
-  out.debug(
-    `allowed TCP: ${settings.allowedTcp.networks.map((n) => n.text).join(", ") || "none"}; ` +
-      `allowed UDP: ${settings.allowedUdp.networks.map((n) => n.text).join(", ") || "none"}; ` +
-      `max sessions: ${settings.maxSessions}`,
-  );
   // Clients through a relay reach us only once we are there: wait a little for it.
   await Promise.all(
     presences.map((presence, i) =>
@@ -340,19 +383,14 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       role: "server",
       endpointId: settings.secretKey.endpointId.toString(),
       sessions: registry.snapshot(),
+      ...options.status?.(),
     }));
   if (statusView) {
     out.info(
       `Status: tunnel status ${formatHostPort(statusView.addr.hostname, statusView.addr.port)}`,
     );
   }
-  const services = forwardingServices({
-    allowedTcp: settings.allowedTcp,
-    allowedUdp: settings.allowedUdp,
-    resolve: systemResolver,
-    processTcpStreams: limits.processTcpStreams,
-    processUdpFlows: limits.processUdpFlows,
-  });
+  const served = services(limits);
   const active = new Set<Promise<void>>();
   let counter = 0;
   const serving = (async () => {
@@ -361,7 +399,7 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
       if (!conn) return;
       const session = serveConnection(conn, {
         authenticate: (credential) => settings.tokens.has(credential),
-        services,
+        services: served,
         sessions,
         log: out,
         label: `session ${++counter}`,

@@ -61,8 +61,8 @@ export interface ClientSession {
   readonly paths: SessionPaths;
   /** Live counters: bytes each way, open connections and flows. */
   readonly stats: SessionStats;
-  /** The source the server accepted. */
-  readonly source: Source;
+  /** What the server accepted: a source to forward, or another kind of request (`ip://…`). */
+  readonly source: Source | string;
   /** The control stream (carries oversized UDP packets). */
   readonly control: FramedStream;
 }
@@ -83,7 +83,7 @@ export interface ClientSessionOptions {
 export async function openClientSession(
   conn: PeerConnection,
   credential: Uint8Array,
-  source: Source,
+  source: Source | string,
   options: ClientSessionOptions = {},
 ): Promise<ClientSession> {
   const auth = new FramedStream(await conn.openStream());
@@ -102,14 +102,17 @@ export async function openClientSession(
   }
 
   const control = new FramedStream(await conn.openStream());
-  await control.write({ type: "source-request", source: formatSource(source) });
+  const request = typeof source === "string" ? source : formatSource(source);
+  await control.write({ type: "source-request", source: request });
   const sourceAnswer = await answer(control, conn);
   if (sourceAnswer?.type !== "source-response") throw await refusal(conn, "no source answer");
   if (!sourceAnswer.accepted) {
     conn.close({ code: CloseCode.Done, reason: "source refused" });
     throw new SessionRefusedError(
       "source",
-      `server refused source ${formatSource(source)}: ${sourceAnswer.reason}`,
+      `server refused ${
+        typeof source === "string" ? "request" : "source"
+      } ${request}: ${sourceAnswer.reason}`,
     );
   }
   const path = options.path ??

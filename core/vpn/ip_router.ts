@@ -1,0 +1,127 @@
+/**
+ * Moves IP packets between a TUN device and the peers of a VPN: packets the
+ * system routes into the device go to the peer that holds their destination
+ * address, and packets from a peer reach the device only from an address that
+ * peer may use (WireGuard's cryptokey routing, with one address per client).
+ * A server routes client-to-client packets itself, without the system.
+ * @module
+ */
+import type { TunDevice } from "./tun_device.ts";
+
+/** Where a router sends a peer's packets (a WireGuard link, or a fake). */
+export interface PacketSink {
+  /** Sends IP packets to the peer, best effort. */
+  send(packets: Uint8Array[]): void;
+}
+
+/** Packets the router did not deliver, by reason. */
+export interface RouterDrops {
+  /** Not IPv4 (VPN networks are IPv4), or too short to be a packet. */
+  notIpv4: number;
+  /** To an address no peer holds. */
+  noRoute: number;
+  /** From a peer, with a source address it may not use. */
+  spoofed: number;
+}
+
+/** Routes between one TUN device and its peers. */
+export class IpRouter {
+  /** Packets dropped, by reason. */
+  readonly drops: RouterDrops = { notIpv4: 0, noRoute: 0, spoofed: 0 };
+  readonly #tun: TunDevice;
+  readonly #hosts = new Map<number, PacketSink>();
+  #default: PacketSink | undefined;
+
+  /** Routes for `tun`; start moving packets with {@linkcode run}. */
+  constructor(tun: TunDevice) {
+    this.#tun = tun;
+  }
+
+  /**
+   * Sends packets for `address` (IPv4, 4 bytes) to `sink` until the returned
+   * function is called. A later sink for the same address replaces the earlier.
+   */
+  addHost(address: Uint8Array, sink: PacketSink): () => void {
+    const key = ipv4Number(address, 0);
+    this.#hosts.set(key, sink);
+    return () => {
+      if (this.#hosts.get(key) === sink) this.#hosts.delete(key);
+    };
+  }
+
+  /** Sends packets no host route matches to `sink` (a client's server) until the returned function is called. */
+  setDefault(sink: PacketSink): () => void {
+    this.#default = sink;
+    return () => {
+      if (this.#default === sink) this.#default = undefined;
+    };
+  }
+
+  /**
+   * Delivers packets a peer sent. With `from`, the peer's one address, a packet
+   * with another source is dropped; without it (the server of a client, which
+   * may route whole networks), any source is accepted.
+   */
+  fromPeer(packets: readonly Uint8Array[], from?: Uint8Array): void {
+    const allowed = from === undefined ? undefined : ipv4Number(from, 0);
+    const toTun: Uint8Array[] = [];
+    for (const packet of packets) {
+      if (!isIpv4(packet)) {
+        this.drops.notIpv4++;
+        continue;
+      }
+      if (allowed !== undefined && ipv4Number(packet, 12) !== allowed) {
+        this.drops.spoofed++;
+        continue;
+      }
+      // Client to client: straight to the other client, not through the system.
+      const host = this.#hosts.size > 0 ? this.#hosts.get(ipv4Number(packet, 16)) : undefined;
+      if (host) host.send([packet]);
+      else toTun.push(packet);
+    }
+    if (toTun.length > 0) this.#tun.write(toTun);
+  }
+
+  /** Reads the device and routes its packets until it is closed. */
+  async run(): Promise<void> {
+    for (;;) {
+      const batch = await this.#tun.read();
+      if (batch === null) return;
+      this.route(batch);
+    }
+  }
+
+  /** Routes packets read from the device. */
+  route(packets: readonly Uint8Array[]): void {
+    // Packets of one batch mostly share a destination: group runs per sink.
+    let sink: PacketSink | undefined;
+    let run: Uint8Array[] = [];
+    for (const packet of packets) {
+      if (!isIpv4(packet)) {
+        this.drops.notIpv4++;
+        continue;
+      }
+      const next = this.#hosts.get(ipv4Number(packet, 16)) ?? this.#default;
+      if (!next) {
+        this.drops.noRoute++;
+        continue;
+      }
+      if (next !== sink) {
+        if (sink && run.length > 0) sink.send(run);
+        sink = next;
+        run = [];
+      }
+      run.push(packet);
+    }
+    if (sink && run.length > 0) sink.send(run);
+  }
+}
+
+function isIpv4(packet: Uint8Array): boolean {
+  return packet.length >= 20 && packet[0] >> 4 === 4;
+}
+
+function ipv4Number(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+    bytes[offset + 3]) >>> 0;
+}
