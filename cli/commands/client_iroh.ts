@@ -195,10 +195,10 @@ export async function resolveClientIrohSettings(
  * `--auth-token-file`), `TUNNEL_AUTH_TOKEN`, the config file. Only the
  * server's operator can issue one, so that is where the messages send the user.
  */
-async function resolveToken(
-  flags: ClientIrohFlags,
+export async function resolveToken(
+  flags: Pick<ClientIrohFlags, "authToken" | "authTokenFile">,
   env: ClientIrohEnv,
-  file: ModeConfig<"client", "iroh">,
+  file: Pick<ModeConfig<"client", "iroh">, "auth_token" | "auth_token_file">,
   configPath: string | undefined,
 ): Promise<string> {
   if (flags.authToken !== undefined && flags.authTokenFile !== undefined) {
@@ -243,18 +243,19 @@ async function resolveToken(
  * What follows the client's current session: its path lines, its hole
  * punching, and its entry in the status view. Each new session replaces the last.
  */
-class SessionFollower {
+export class SessionFollower {
   /** The sessions the status view lists (at most one). */
   readonly registry = new SessionRegistry();
   /** What the status view says of the client. */
   state: "connecting" | "connected" | "reconnecting" = "connecting";
-  readonly #settings: ClientIrohSettings;
+  readonly #settings: FollowedServer;
   readonly #out: Output;
   readonly #announcer: PathAnnouncer;
   #unregister: (() => void) | undefined;
   #upgrader: Upgrader | undefined;
 
-  constructor(settings: ClientIrohSettings, out: Output) {
+  /** Follows sessions with the server `settings` names, printing path lines to `out`. */
+  constructor(settings: FollowedServer, out: Output) {
     this.#settings = settings;
     this.#out = out;
     this.#announcer = new PathAnnouncer((line) => out.info(line));
@@ -263,15 +264,18 @@ class SessionFollower {
   /** Where a new session reports path changes. */
   readonly onPathChange = (path: PathInfo): void => this.#announcer.changed(path);
 
-  /** Follows `found` from now on. */
-  adopt(found: ServerSession): void {
+  /** Follows `found` from now on; `source` is what the status view says it carries. */
+  adopt(found: ServerSession, source?: string): void {
     this.#leave();
     const { session } = found;
     this.#announcer.watch(() => session.paths.paths());
     this.#unregister = this.registry.add({
       label: "session",
       peer: this.#settings.serverId.toString(),
-      source: formatSource(this.#settings.source),
+      source: source ??
+        (typeof this.#settings.source === "string"
+          ? this.#settings.source
+          : formatSource(this.#settings.source)),
       paths: session.paths,
       stats: session.stats,
     });
@@ -300,6 +304,12 @@ class SessionFollower {
     this.#unregister = undefined;
   }
 }
+
+/** What a {@linkcode SessionFollower} needs to know of the server and the way to it. */
+export type FollowedServer = Pick<
+  ClientIrohSettings,
+  "serverId" | "source" | "relayOnly" | "ice"
+>;
 
 /** Runs the client until Ctrl-C, or until the server is lost and cannot be had back. */
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {

@@ -16,8 +16,8 @@ import {
   forwardingServices,
   parseHostPort,
   serveConnection,
-  serverLimits,
   type ServerLimits,
+  serverLimits,
   type ServerServices,
   SessionLimiter,
   SessionRegistry,
@@ -276,7 +276,12 @@ export async function runIrohServer(
   settings: IrohServerSettings,
   out: Output,
   services: (limits: ServerLimits) => ServerServices,
-  options: { status?: () => Record<string, unknown> } = {},
+  options: {
+    /** More of the status view (VPN mode's network). */
+    status?: () => Record<string, unknown>;
+    /** Told the EndpointId once the server is reachable, before it waits for clients. */
+    started?: (endpointId: string) => void;
+  } = {},
 ): Promise<void> {
   const limits = serverLimits(out);
   let listener: PeerListener;
@@ -370,6 +375,7 @@ export async function runIrohServer(
     await publisher.first;
     out.info(`Discovery: publishing to ${settings.dnsServer}`);
   }
+  options.started?.(settings.secretKey.endpointId.toString());
   out.info("Waiting for clients to connect...");
 
   // Relay-only offers no direct path, punched or published.

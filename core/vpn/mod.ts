@@ -1,13 +1,33 @@
 /**
- * VPN mode's WireGuard engine, built sans-IO piece by piece. So far: the
- * replay window of transport messages.
+ * VPN mode: a WireGuard engine between a TUN device and a packet path, and the
+ * sessions that carry it. The engine is sans-IO; the device
+ * ({@linkcode TunDevice}) and the path ({@linkcode PacketPath}) are the only
+ * I/O, each with real implementations and in-memory fakes.
  *
  * ```ts
- * import { ReplayWindow } from "./mod.ts";
- * const window = new ReplayWindow();
- * window.accept(0); // true
- * window.accept(0); // false: a copy
+ * import { AddressPool } from "./mod.ts";
+ * import { Cidr } from "../net/mod.ts";
+ * const pool = new AddressPool(Cidr.parse("10.0.0.0/24"));
+ * pool.lease("0123456789abcdef0123456789abcdef")?.text; // "10.0.0.2"
  * ```
  * @module
  */
+export { type AddressLease, AddressPool, parseVpnAddress } from "./address_pool.ts";
+export { type InstanceLock, LockHeldError, takeInstanceLock } from "./instance_lock.ts";
+export { IpRouter, type PacketSink, type RouterDrops } from "./ip_router.ts";
+export { ipService, type IpServiceOptions, vpnRequest } from "./ip_service.ts";
+export { MAX_WAITING_PACKETS, PacketBatches } from "./packet_batches.ts";
+export type { PacketPath } from "./packet_path.ts";
 export { MAX_COUNTER, REPLAY_WINDOW, ReplayWindow } from "./replay_window.ts";
+export { type SessionPacketCounts, SessionPacketPath } from "./session_packet_path.ts";
+export type { TunDevice } from "./tun_device.ts";
+export {
+  startVpnClientLink,
+  type VpnClientLink,
+  type VpnClientLinkOptions,
+} from "./vpn_client_session.ts";
+export type {
+  StartWireGuard,
+  WireGuardTunnel,
+  WireGuardTunnelOptions,
+} from "./wireguard_tunnel.ts";

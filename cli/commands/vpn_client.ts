@@ -1,0 +1,466 @@
+/**
+ * `tunnel vpn client`: connects to a VPN server by EndpointId, exchanges fresh
+ * WireGuard keys, and routes the VPN network (and `--route` networks) through a
+ * TUN device holding the address the server assigned. It reconnects by itself
+ * and keeps its device while the address stays the same.
+ * @module
+ */
+import { Command, Option } from "commander";
+import { Reconnector } from "../../core/connect/mod.ts";
+import { EndpointId } from "../../core/identity/mod.ts";
+import { Cidr, formatIp } from "../../core/net/mod.ts";
+import { CloseCode } from "../../core/transport/mod.ts";
+import { parseHostPort, RepeatedLines, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
+import {
+  IpRouter,
+  openTunDevice,
+  startVpnClientLink,
+  startWireGuard,
+  takeInstanceLock,
+  type TunDevice,
+  type VpnClientLink,
+  vpnRequest,
+} from "../../core/vpn/mod.ts";
+import { readEnvSetting } from "../env.ts";
+import { repeatable, shutdownSignal } from "../options.ts";
+import { Output } from "../output.ts";
+import { asUsageError, UsageError } from "../usage_error.ts";
+import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
+import { type ClientIrohFlags, resolveToken, SessionFollower } from "./client_iroh.ts";
+import { iceOptions, iceSettings } from "./ice_options.ts";
+import { irohIce } from "./iroh_upgrade.ts";
+import { irohPathOptions, resolveIrohPaths } from "./iroh_paths.ts";
+import {
+  connectToServer,
+  permanentFailure,
+  type ServerConnectSettings,
+  type ServerSession,
+} from "./server_connect.ts";
+import { verboseOption } from "./shared_flags.ts";
+import { DEFAULT_VPN_MTU, parseMtu, requireVpnSupport } from "./vpn_options.ts";
+import type { IrohIceSettings } from "./iroh_upgrade.ts";
+
+/** Default `--keepalive-secs`: WireGuard's usual persistent keepalive, under most NATs' UDP timeouts. */
+export const DEFAULT_KEEPALIVE_SECS = 25;
+/** Default `--lock-file`. */
+export const DEFAULT_LOCK_FILE = "/run/tunnel-vpn-client.lock";
+/** How often failed reconnect attempts are summarised (as in iroh mode). */
+const ATTEMPT_SUMMARY_MS = 60_000;
+
+/** The command line of `tunnel vpn client`. */
+export interface VpnClientFlags extends
+  Pick<
+    ClientIrohFlags,
+    | "serverNodeId"
+    | "serverAddr"
+    | "authToken"
+    | "authTokenFile"
+    | "reconnect"
+    | "status"
+    | "verbose"
+    | "relayUrl"
+    | "relay"
+    | "dnsServer"
+    | "dns"
+    | "relayOnly"
+    | "stunServer"
+    | "stun"
+    | "hostCandidate"
+  > {
+  mtu?: number;
+  keepaliveSecs?: number;
+  route?: string[];
+  lockFile?: string;
+}
+
+/** Everything the VPN client needs, checked. */
+export interface VpnClientSettings extends ServerConnectSettings {
+  /** The request naming this client instance (`ip://…`). */
+  source: string;
+  /** Whether a lost session is made again. */
+  reconnect: boolean;
+  /** How to gather ICE candidates when punching a direct path. */
+  ice: IrohIceSettings;
+  /** Where to serve the status view (loopback), when asked. */
+  status?: { host: string; port: number };
+  /** The device MTU asked for (the server's may be lower). */
+  mtu: number;
+  /** WireGuard persistent keepalive, seconds (0: off). */
+  keepaliveSecs: number;
+  /** Networks routed through the VPN besides its own. */
+  routes: Cidr[];
+  /** The single-instance lock file. */
+  lockFile: string;
+}
+
+/** Defines the command. */
+export function vpnClientCommand(): Command {
+  const command = new Command("client")
+    .description("join a VPN server's network (and --route networks) through a TUN device")
+    .option("-n, --server-node-id <id>", "EndpointId of the VPN server")
+    .addOption(
+      repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
+    )
+    .addOption(
+      new Option("--mtu <bytes>", `MTU of the VPN device (default ${DEFAULT_VPN_MTU})`).argParser(
+        parseMtu,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--keepalive-secs <seconds>",
+        `WireGuard keepalive interval, 0 for none (default ${DEFAULT_KEEPALIVE_SECS})`,
+      ).argParser(keepaliveSeconds),
+    )
+    .option("--auth-token <token>", "authentication token")
+    .option("--auth-token-file <file>", "file holding the authentication token")
+    .addOption(
+      repeatable("--route <cidr>", "another network to route through the VPN (repeatable)"),
+    )
+    .option("--lock-file <file>", `single-instance lock (default ${DEFAULT_LOCK_FILE})`)
+    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
+    .addOption(
+      new Option(
+        "--no-reconnect",
+        "exit 1 when the connection to the server is lost, instead of reconnecting",
+      ),
+    );
+  return verboseOption(
+    iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
+  ).action(async (flags: VpnClientFlags) => {
+    requireVpnSupport();
+    const settings = await resolveVpnClientSettings(flags, {
+      authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
+    });
+    await runVpnClient(settings, new Output(flags.verbose));
+  });
+}
+
+function keepaliveSeconds(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) > 3_600) {
+    throw new UsageError(`Invalid --keepalive-secs '${value}': must be 0 to 3600`);
+  }
+  return Number(value);
+}
+
+/**
+ * Checks the flags (and `TUNNEL_AUTH_TOKEN`).
+ * @throws {UsageError} naming the first bad or missing setting.
+ */
+export async function resolveVpnClientSettings(
+  flags: VpnClientFlags,
+  env: Parameters<typeof resolveToken>[1] = {},
+): Promise<VpnClientSettings> {
+  if (flags.serverNodeId === undefined) {
+    throw new UsageError("Missing --server-node-id: the EndpointId the VPN server prints");
+  }
+  const serverId = asUsageError(() => EndpointId.parse(flags.serverNodeId!));
+  const addrs = flags.serverAddr ?? [];
+  const paths = resolveIrohPaths(flags, {});
+  if (paths.relayOnly && addrs.length > 0) {
+    throw new UsageError("--relay-only dials no direct address: drop --server-addr");
+  }
+  if (addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined) {
+    throw new UsageError(
+      "No way to reach the server: pass --server-addr HOST:PORT, --relay-url URL or drop --no-dns",
+    );
+  }
+  const routes = (flags.route ?? []).map((text) => {
+    const cidr = asUsageError(() => Cidr.parse(text));
+    if (cidr.address.length !== 4) {
+      throw new UsageError(`Invalid --route '${text}': VPN routes are IPv4 networks`);
+    }
+    return cidr;
+  });
+  const stunNamed = flags.stun === false || flags.stunServer !== undefined;
+  const instance = Array.from(
+    crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  return {
+    serverId,
+    serverAddrs: addrs.map((a) => {
+      const { host, port } = asUsageError(() => parseHostPort(a, "--server-addr"));
+      return { hostname: host, port };
+    }),
+    relayUrls: paths.relayUrls,
+    discoveredRelays: flags.relay !== false,
+    relayOnly: paths.relayOnly,
+    dnsServer: paths.dnsServer,
+    token: await resolveToken(flags, env, {}),
+    source: vpnRequest(instance),
+    reconnect: flags.reconnect !== false,
+    ice: irohIce(iceSettings(flags, undefined, []), stunNamed),
+    status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
+    mtu: flags.mtu ?? DEFAULT_VPN_MTU,
+    keepaliveSecs: flags.keepaliveSecs ?? DEFAULT_KEEPALIVE_SECS,
+    routes,
+    lockFile: flags.lockFile ?? DEFAULT_LOCK_FILE,
+  };
+}
+
+/** A session with the VPN server and the WireGuard running over it. */
+interface VpnSession {
+  found: ServerSession;
+  link: VpnClientLink;
+}
+
+/** Runs the client until Ctrl-C, or until the server is lost and cannot be had back. */
+export async function runVpnClient(settings: VpnClientSettings, out: Output): Promise<void> {
+  const lock = await takeInstanceLock(settings.lockFile);
+  if (lock.tookOverStale) out.debug(`took over the stale lock ${lock.path} of a run that ended`);
+  const follower = new SessionFollower(settings, out);
+  const vpn = new VpnDevice(settings, out);
+  let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    statusView = settings.status &&
+      serveStatus(settings.status, () => ({
+        role: "client",
+        endpointId: settings.serverId.toString(),
+        state: follower.state,
+        sessions: follower.registry.snapshot(),
+        vpn: vpn.status(),
+      }));
+    if (statusView) {
+      out.info(`Status: tunnel status ${statusView.addr.hostname}:${statusView.addr.port}`);
+    }
+    await runSessions(settings, out, follower, vpn);
+  } finally {
+    await vpn.close();
+    await statusView?.shutdown();
+    lock.release();
+  }
+}
+
+/** Connects, and starts WireGuard over the session. */
+async function connectVpn(
+  settings: VpnClientSettings,
+  out: { info(line: string): void; warn(line: string): void; debug(line: string): void },
+  vpn: VpnDevice,
+  follower: SessionFollower,
+  onConnected?: (where: string) => void,
+): Promise<VpnSession> {
+  const found = await connectToServer(settings, out, onConnected, follower.onPathChange);
+  try {
+    const link = await startVpnClientLink(found.session, {
+      startWireGuard,
+      keepaliveSeconds: settings.keepaliveSecs || undefined,
+      onPackets: (packets) => vpn.fromServer(packets),
+    });
+    return { found, link };
+  } catch (error) {
+    found.session.conn.close({ code: CloseCode.ProtocolViolation, reason: "no VPN configuration" });
+    throw error;
+  }
+}
+
+async function runSessions(
+  settings: VpnClientSettings,
+  out: Output,
+  follower: SessionFollower,
+  vpn: VpnDevice,
+): Promise<void> {
+  const shutdown = shutdownSignal();
+  let first: VpnSession | undefined;
+  try {
+    first = await Promise.race([
+      connectVpn(
+        settings,
+        out,
+        vpn,
+        follower,
+        (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
+      ),
+      shutdown.then(() => undefined),
+    ]);
+  } catch (error) {
+    throw vpnRefusal(permanentFailure(error) ?? error);
+  }
+  if (first === undefined) {
+    out.info("Shutting down");
+    return;
+  }
+  await vpn.use(first.link);
+  follower.adopt(first.found, `vpn ${formatIp(first.link.config.clientAddress)}`);
+  if (!settings.reconnect) {
+    const lost = await Promise.race([
+      first.found.session.conn.closed.then((info) => info.reason || "closed"),
+      shutdown.then(() => undefined),
+    ]);
+    first.link.close();
+    first.found.session.conn.close({ code: CloseCode.Done, reason: "client shutting down" });
+    if (lost === undefined) {
+      out.info("Shutting down");
+      return;
+    }
+    throw new Error(`Connection to the server lost: ${lost}`);
+  }
+  const failures = new RepeatedLines((line) => out.warn(line), ATTEMPT_SUMMARY_MS);
+  const attemptLog = {
+    info: (line: string) => out.info(line),
+    debug: (line: string) => out.debug(line),
+    warn: (line: string) => out.debug(line),
+  };
+  const sessions = new Reconnector<VpnSession>(first, {
+    connect: () => connectVpn(settings, attemptLog, vpn, follower),
+    lost: (session) => session.found.session.conn.closed.then((info) => info.reason),
+    close: (session, reason) => {
+      session.link.close();
+      session.found.session.conn.close({ code: CloseCode.Done, reason });
+    },
+    giveUp: permanentFailure,
+    waitMs: SESSION_WAIT_MS,
+    onLost: (reason) => {
+      follower.lost();
+      vpn.lost();
+      out.warn(`Connection to the server lost: ${reason}; reconnecting`);
+    },
+    onAttemptFailed: (error, attempt, retryInMs) =>
+      failures.report(
+        "attempt",
+        `reconnect attempt ${attempt} failed: ${(error as Error).message}; next in ${
+          Math.round(retryInMs / 1000)
+        } s`,
+      ),
+    onRestored: (session, attempts, downMs) => {
+      failures.close();
+      const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
+      out.info(
+        `Reconnected to server ${settings.serverId} ${session.found.where} after ${
+          (downMs / 1000).toFixed(1)
+        } s (${tries})`,
+      );
+      vpn.use(session.link).then(
+        () => follower.adopt(session.found, `vpn ${formatIp(session.link.config.clientAddress)}`),
+        (error) => {
+          out.warn(`${(error as Error).message}; dropping the session to try again`);
+          session.found.session.conn.close({ code: CloseCode.Done, reason: "device failed" });
+        },
+      );
+    },
+  });
+  const ended = await Promise.race([sessions.ended, shutdown.then(() => undefined)]);
+  if (ended === undefined) {
+    out.info("Shutting down");
+    sessions.close("client shutting down");
+    return;
+  }
+  throw vpnRefusal(ended);
+}
+
+/** Says a refused request in VPN words (the server's reason stays as it is). */
+function vpnRefusal(error: unknown): unknown {
+  if (error instanceof Error && error.message.startsWith("server refused request ip://")) {
+    return new Error(`Server refused the VPN client:${error.message.replace(/^[^:]*:/, "")}`);
+  }
+  return error;
+}
+
+/**
+ * The client's TUN device across sessions: made when the first session says
+ * which address is ours, kept while later sessions give the same one, made
+ * again when a session gives another.
+ */
+class VpnDevice {
+  readonly #settings: VpnClientSettings;
+  readonly #out: Output;
+  #tun: TunDevice | undefined;
+  #router: IpRouter | undefined;
+  #routing: Promise<void> | undefined;
+  #address = "";
+  #unsetDefault: (() => void) | undefined;
+  #link: VpnClientLink | undefined;
+
+  constructor(settings: VpnClientSettings, out: Output) {
+    this.#settings = settings;
+    this.#out = out;
+  }
+
+  /** Packets the server sent. */
+  fromServer(packets: Uint8Array[]): void {
+    this.#router?.fromPeer(packets);
+  }
+
+  /** Routes through `link` from now on, making the device first if needed. */
+  async use(link: VpnClientLink): Promise<void> {
+    const { config } = link;
+    const address = `${formatIp(config.clientAddress)}/${config.prefixLength}`;
+    if (address !== this.#address) {
+      if (this.#tun) {
+        this.#out.info(
+          `VPN address changed from ${this.#address} to ${address}: making the device again`,
+        );
+        await this.#closeDevice();
+      }
+      const mtu = Math.min(this.#settings.mtu, config.mtu);
+      if (mtu < this.#settings.mtu) {
+        this.#out.info(
+          `MTU ${mtu}: the server's device is smaller than --mtu ${this.#settings.mtu}`,
+        );
+      }
+      const tun = await openTunDevice({
+        mtu,
+        address: { ip: formatIp(config.clientAddress), prefixLength: config.prefixLength },
+        peer: formatIp(config.serverAddress),
+        routes: this.#settings.routes.map((route) => route.text),
+      });
+      this.#tun = tun;
+      this.#address = address;
+      this.#router = new IpRouter(tun);
+      this.#routing = this.#router.run();
+      const network = `${
+        formatIp(maskTo(config.clientAddress, config.prefixLength))
+      }/${config.prefixLength}`;
+      const routes = [network, ...this.#settings.routes.map((route) => route.text)];
+      this.#out.info(
+        `VPN ready: ${address} on ${tun.name} (MTU ${mtu}), server ${
+          formatIp(config.serverAddress)
+        }; routes: ${routes.join(", ")}`,
+      );
+    } else {
+      this.#out.info(`VPN address ${address} kept on ${this.#tun!.name}`);
+    }
+    this.#link = link;
+    this.#unsetDefault?.();
+    this.#unsetDefault = this.#router!.setDefault(link.tunnel);
+  }
+
+  /** The session is gone: packets wait for nothing (they are dropped) until the next. */
+  lost(): void {
+    this.#unsetDefault?.();
+    this.#unsetDefault = undefined;
+    this.#link?.close();
+    this.#link = undefined;
+  }
+
+  /** What the status view shows. */
+  status(): Record<string, unknown> | undefined {
+    if (!this.#tun) return undefined;
+    return {
+      address: this.#address,
+      device: this.#tun.name,
+      routes: this.#settings.routes.map((route) => route.text),
+    };
+  }
+
+  /** Removes the device and stops WireGuard. */
+  async close(): Promise<void> {
+    this.lost();
+    await this.#closeDevice();
+  }
+
+  async #closeDevice(): Promise<void> {
+    const tun = this.#tun;
+    this.#tun = undefined;
+    this.#router = undefined;
+    this.#address = "";
+    if (tun) await tun.close();
+    await this.#routing;
+  }
+}
+
+function maskTo(address: Uint8Array, prefix: number): Uint8Array {
+  const out = address.slice();
+  for (let bit = prefix; bit < 32; bit++) out[bit >> 3] &= ~(0x80 >> (bit % 8));
+  return out;
+}

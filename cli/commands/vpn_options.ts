@@ -1,0 +1,44 @@
+/**
+ * What `tunnel vpn server` and `tunnel vpn client` share: the MTU option, and
+ * the check that Deno may do what a VPN does (FFI for the TUN device, running
+ * the system's network tool).
+ * @module
+ */
+import { UsageError } from "../usage_error.ts";
+
+/** Default MTU of the VPN devices: WireGuard's usual 1,420. */
+export const DEFAULT_VPN_MTU = 1_420;
+/** Smallest MTU: IPv4's minimum datagram every host must accept. */
+const MIN_MTU = 576;
+/** Largest MTU: jumbo frames. */
+const MAX_MTU = 9_000;
+
+/** Parses `--mtu`. */
+export function parseMtu(value: string): number {
+  const mtu = Number(value);
+  if (!/^[0-9]+$/.test(value) || mtu < MIN_MTU || mtu > MAX_MTU) {
+    throw new UsageError(
+      `Invalid --mtu '${value}': must be a whole number from ${MIN_MTU} to ${MAX_MTU}`,
+    );
+  }
+  return mtu;
+}
+
+/** The Deno flags VPN mode runs with beyond port forwarding's, for messages. */
+export const VPN_DENO_FLAGS = "--allow-ffi --allow-run=ip,iptables";
+
+/**
+ * Throws unless this system and Deno's permissions allow a VPN.
+ * @throws {Error} naming what is missing.
+ */
+export function requireVpnSupport(): void {
+  const os = Deno.build.os;
+  if (os !== "linux" && os !== "darwin") {
+    throw new Error(`VPN mode runs on Linux and macOS, not ${os}`);
+  }
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    throw new Error(
+      `VPN mode needs Deno's FFI permission for its TUN device: run with ${VPN_DENO_FLAGS} (see README, Permissions)`,
+    );
+  }
+}
