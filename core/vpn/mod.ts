@@ -11,3 +11,21 @@
  * @module
  */
 export { MAX_COUNTER, REPLAY_WINDOW, ReplayWindow } from "./replay_window.ts";
+export type { TunDevice } from "./tun_device.ts";
+export { openTunDevice, type OpenTunOptions } from "./open_tun_device.ts";
+export { type LinuxTunOptions, openLinuxTun } from "./tun_linux.ts";
+export { type DarwinTunOptions, openDarwinTun } from "./tun_darwin.ts";
+export { TUN_PERMISSION_MESSAGE } from "./tun_open_error.ts";
+export {
+  type InterfaceAddress,
+  type InterfacePlan,
+  type InterfacePlanOptions,
+  planInterface,
+} from "./interface_plan.ts";
+export {
+  type CommandOutcome,
+  type CommandRunner,
+  runCommand,
+  runCommands,
+  systemRunner,
+} from "./command_runner.ts";
