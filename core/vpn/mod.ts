@@ -29,3 +29,19 @@ export {
   runCommands,
   systemRunner,
 } from "./command_runner.ts";
+export {
+  FORWARDING_TAG,
+  type ForwardingFacts,
+  type ForwardingOptions,
+  type ForwardingPlan,
+  planForwarding,
+  planForwardingRestore,
+  type TaggedRule,
+  taggedRules,
+} from "./forwarding_plan.ts";
+export {
+  enableHostForwarding,
+  type HostForwarding,
+  type HostForwardingOptions,
+  type SysctlFile,
+} from "./host_forwarding.ts";
