@@ -25,6 +25,21 @@ export interface FdTunOptions {
 // A reader stuck past this after being woken is terminated instead of waited for.
 const STOP_GRACE_MS = 2_000;
 
+const READER_URL = new URL("./_tun_reader.ts", import.meta.url);
+
+/**
+ * Throws one line unless the reader worker's module may be loaded: Deno wants
+ * read access to a local worker module, and without it the worker would die
+ * after the device exists.
+ */
+export function checkReaderPermission(): void {
+  if (READER_URL.protocol !== "file:") return;
+  const path = decodeURIComponent(READER_URL.pathname);
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    throw new Error(`Cannot start the TUN reader: needs --allow-read for ${path}`);
+  }
+}
+
 /** Writes one packet as is; false when the kernel refused it (dropped). */
 export function writeRaw(fd: number, packet: Uint8Array): boolean {
   return Number(libc().write(fd, packet, BigInt(packet.byteLength))) >= 0;
@@ -60,7 +75,7 @@ export class FdTunDevice implements TunDevice {
       throw new Error(`Cannot start the TUN reader: pipe failed: ${text}`);
     }
     this.#wake = [pair[0], pair[1]];
-    this.#worker = new Worker(new URL("./_tun_reader.ts", import.meta.url), { type: "module" });
+    this.#worker = new Worker(READER_URL, { type: "module" });
     this.#stopped = new Promise((resolve) => {
       this.#worker.onmessage = (event: MessageEvent<ReaderMessage>) => {
         const message = event.data;

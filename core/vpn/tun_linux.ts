@@ -3,7 +3,7 @@
  * @module
  */
 import { ERRNO, errno, errnoText, libc, LIBC_PATH } from "./_libc.ts";
-import { FdTunDevice } from "./_fd_tun_device.ts";
+import { checkReaderPermission, FdTunDevice } from "./_fd_tun_device.ts";
 import { decodeIfreqName, encodeIfreq, IFF_NO_PI, IFF_TUN, TUNSETIFF } from "./ifreq_linux.ts";
 import type { TunDevice } from "./tun_device.ts";
 import { tunOpenError } from "./tun_open_error.ts";
@@ -46,6 +46,7 @@ export interface LinuxTunOptions {
 export function openLinuxTun(options: LinuxTunOptions): TunDevice {
   const name = options.name ?? "tun%d";
   const ifr = encodeIfreq(name, IFF_TUN | IFF_NO_PI);
+  checkReaderPermission();
   const sys = bound ??= Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
   const fail = (step: "open" | "create") => {
     const code = errno();
