@@ -31,3 +31,36 @@ export type {
   WireGuardTunnel,
   WireGuardTunnelOptions,
 } from "./wireguard_tunnel.ts";
+export { openTunDevice, type OpenTunOptions } from "./open_tun_device.ts";
+export { type LinuxTunOptions, openLinuxTun } from "./tun_linux.ts";
+export { type DarwinTunOptions, openDarwinTun } from "./tun_darwin.ts";
+export { TUN_PERMISSION_MESSAGE } from "./tun_open_error.ts";
+export {
+  type InterfaceAddress,
+  type InterfacePlan,
+  type InterfacePlanOptions,
+  planInterface,
+} from "./interface_plan.ts";
+export {
+  type CommandOutcome,
+  type CommandRunner,
+  runCommand,
+  runCommands,
+  systemRunner,
+} from "./command_runner.ts";
+export {
+  FORWARDING_TAG,
+  type ForwardingFacts,
+  type ForwardingOptions,
+  type ForwardingPlan,
+  planForwarding,
+  planForwardingRestore,
+  type TaggedRule,
+  taggedRules,
+} from "./forwarding_plan.ts";
+export {
+  enableHostForwarding,
+  type HostForwarding,
+  type HostForwardingOptions,
+  type SysctlFile,
+} from "./host_forwarding.ts";
