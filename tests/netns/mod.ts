@@ -32,6 +32,24 @@ export {
 } from "./bed.ts";
 export { NAT_KINDS, type NatKind } from "./nat_rules.ts";
 export { sweepStaleBeds } from "./namespaces.ts";
+export { createVethPair, type PairHost, type VethPair, type VethPairOptions } from "./veth_pair.ts";
+export {
+  startWireGuardGo,
+  startWireGuardGoPair,
+  wireGuardConfig,
+  type WireGuardGo,
+  type WireGuardGoOptions,
+  type WireGuardGoPair,
+  type WireGuardGoPairOptions,
+  type WireGuardPeer,
+  type WireGuardTransfer,
+} from "./wireguard_go.ts";
+export {
+  decodeWireGuardKey,
+  type WireGuardKeyPair,
+  wireGuardKeyPair,
+  wireGuardPublicKey,
+} from "./wireguard_keys.ts";
 export { type BedSupport, canBuildBeds } from "./preflight.ts";
 export {
   classify,
