@@ -18,6 +18,20 @@
  * } });
  * ```
  * See README.md for the topology, address plan and rules.
+ *
+ * For VPN tests, a smaller bed: two namespaces on one veth link, and wireguard-go as the
+ * reference peer in either or both.
+ *
+ * ```ts
+ * import { createVethPair, startWireGuardGoPair } from "./tests/netns/mod.ts";
+ * const pair = await createVethPair(); // left 192.0.2.1 <-> right 192.0.2.2
+ * try {
+ *   await using wg = await startWireGuardGoPair(pair); // 10.77.0.1 <-> 10.77.0.2
+ *   await pair.exec(pair.left, ["ping", "-c", "1", wg.right.ip]);
+ * } finally {
+ *   await pair.close();
+ * }
+ * ```
  * @module
  */
 export {
