@@ -129,6 +129,15 @@ export class BenchEnvironment implements AsyncDisposable {
     return port;
   }
 
+  /**
+   * Also runs `cleanup` when the environment stops (at the end, or on Ctrl-C), for what
+   * a suite starts itself. The suite still stops it when done, so `cleanup` must be
+   * harmless to run twice.
+   */
+  onStop(cleanup: () => Promise<unknown>): void {
+    this.#cleanups.push(cleanup);
+  }
+
   /** Stops everything, most recently started first. */
   async stop(): Promise<void> {
     const cleanups = this.#cleanups.splice(0).reverse();

@@ -2,7 +2,7 @@ import { ManagedProcess, runCommand, waitForTcpListener } from "../tests/harness
 
 /** Options for {@linkcode runIperf3}. */
 export interface Iperf3Options {
-  /** Port the one-shot iperf3 server binds on 127.0.0.1. */
+  /** Port the one-shot iperf3 server binds (on `hostname`). */
   serverPort: number;
   /** Port the client dials: the server's own (direct) or a forwarder's. */
   clientPort: number;
@@ -10,6 +10,13 @@ export interface Iperf3Options {
   durationSec: number;
   /** UDP test (`-u -b <bitrate> -l <length>`); TCP when absent. */
   udp?: { bitrate: string; length: number };
+  /** Address the server binds and the client dials. Default `127.0.0.1`. */
+  hostname?: string;
+  /**
+   * Run the server and the client in these network namespaces (`ip netns exec`), for
+   * paths between two hosts of a test bed. Default: both in this process's namespace.
+   */
+  namespaces?: { server: string; client: string };
 }
 
 /** One iperf3 measurement, receiver side. */
@@ -33,21 +40,35 @@ const CLIENT_SLACK_SEC = 12;
  * @throws {Error} "Cannot run iperf3: ..." when the client fails or its JSON has an error.
  */
 export async function runIperf3(options: Iperf3Options): Promise<Iperf3Result> {
-  const server = ManagedProcess.spawn("iperf3", {
-    args: ["-s", "-1", "-p", String(options.serverPort), "-B", "127.0.0.1"],
+  const hostname = options.hostname ?? "127.0.0.1";
+  const namespaces = options.namespaces;
+  // `ip netns exec` runs the command in place (exec), so stopping it stops iperf3.
+  const inNamespace = (ns: string | undefined, args: string[]) =>
+    ns === undefined
+      ? { command: "iperf3", args }
+      : { command: "ip", args: ["netns", "exec", ns, "iperf3", ...args] };
+  const serverArgs = ["-s", "-1", "-p", String(options.serverPort), "-B", hostname];
+  // /proc/net shows this process's namespace only: in another one, wait for iperf3's
+  // own line, which --forceflush makes appear as soon as it listens.
+  if (namespaces) serverArgs.push("--forceflush");
+  const serverCmd = inNamespace(namespaces?.server, serverArgs);
+  const server = ManagedProcess.spawn(serverCmd.command, {
+    args: serverCmd.args,
     stopSignal: "SIGTERM",
     graceMs: 1_000,
   });
   try {
     // Not a probe connection: -1 would spend its one test on the probe.
-    await waitForTcpListener(options.serverPort, { timeoutMs: 5_000 });
-    const args = ["-c", "127.0.0.1", "-p", String(options.clientPort)];
+    if (namespaces) await server.waitForLine(/^Server listening on /, { timeoutMs: 5_000 });
+    else await waitForTcpListener(options.serverPort, { hostname, timeoutMs: 5_000 });
+    const args = ["-c", hostname, "-p", String(options.clientPort)];
     args.push("-t", String(options.durationSec), "-J");
     if (options.udp) {
       args.push("-u", "-b", options.udp.bitrate, "-l", String(options.udp.length));
     }
-    const result = await runCommand("iperf3", {
-      args,
+    const clientCmd = inNamespace(namespaces?.client, args);
+    const result = await runCommand(clientCmd.command, {
+      args: clientCmd.args,
       timeoutMs: (options.durationSec + CLIENT_SLACK_SEC) * 1_000,
     });
     // deno-lint-ignore no-explicit-any

@@ -4,6 +4,8 @@ import { tcpThroughput } from "./tcp_throughput.ts";
 import { tunnelStartup } from "./tunnel_startup.ts";
 import { udpThroughput } from "./udp_throughput.ts";
 import { manualSetup } from "./manual_setup.ts";
+import { vpnSuite } from "./vpn_suite.ts";
+import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -15,4 +17,6 @@ export const SUITES: readonly BenchSuite[] = [
   udpThroughput,
   tunnelStartup,
   manualSetup,
+  // Our VPN joins as a second VpnUnderTest here once `tunnel vpn` exists.
+  vpnSuite([wireGuardGoVpn]),
 ];

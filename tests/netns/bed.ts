@@ -26,12 +26,28 @@
  * ```
  * @module
  */
-import { type CommandResult, mustRun, run, tool } from "./command.ts";
+import {
+  type CommandResult,
+  type ExecOptions,
+  mustRun,
+  runInNamespace,
+  spawnInNamespace,
+  type SpawnOptions,
+  tool,
+} from "./command.ts";
 import { startStunServer, type StunProcess } from "./coturn.ts";
-import { addNamespace, makeBedDir, newBedPrefix, removeNamespaces } from "./namespaces.ts";
+import {
+  addNamespace,
+  ipBatch,
+  IPV6_OFF,
+  makeBedDir,
+  newBedPrefix,
+  removeNamespaces,
+  sysctlIn,
+} from "./namespaces.ts";
 import { type NatKind, routerRules } from "./nat_rules.ts";
 
-export type { NatKind };
+export type { ExecOptions, NatKind, SpawnOptions };
 
 /** Layout of a bed: the NAT kind of each side, or both hosts on the left LAN. */
 export interface BedOptions {
@@ -57,21 +73,6 @@ export interface BedHost {
 
 /** Any namespace of the bed (a {@link BedHost}, `{ ns: routerNs }`), or the public host. */
 export type BedTarget = { readonly ns: string } | "public";
-
-/** stdio of {@link Bed.spawn}; stdout and stderr default to "piped", stdin to "null". */
-export interface SpawnOptions {
-  env?: Record<string, string>;
-  stdin?: "piped" | "null";
-  stdout?: "piped" | "null" | "inherit";
-  stderr?: "piped" | "null" | "inherit";
-}
-
-/** Options of {@link Bed.exec}: the command is killed after `timeoutMs` (default 30 s). */
-export interface ExecOptions {
-  env?: Record<string, string>;
-  stdin?: string;
-  timeoutMs?: number;
-}
 
 /** Outcome of {@link Bed.exec}; `signal` is "SIGKILL" when the command timed out. */
 export type ExecResult = CommandResult;
@@ -100,7 +101,7 @@ const SIDES = {
 
 /** Builds a bed; on any failure removes what it had built and rethrows. */
 export async function createBed(options: BedOptions): Promise<Bed> {
-  const ip = tool("ip", "iproute2");
+  tool("ip", "iproute2"); // fails early, naming the package, before anything is built
   const made: Made = { prefix: newBedPrefix(), namespaces: [] };
   let stun: StunProcess | undefined;
   let dir: string | undefined;
@@ -132,19 +133,8 @@ export async function createBed(options: BedOptions): Promise<Bed> {
       right,
       publicHost: { ns: pub, ips: PUBLIC_IPS },
       stunServer: stun ? `${PUBLIC_IPS[0]}:${STUN_PORT}` : "",
-      spawn(target, cmd, o = {}) {
-        return new Deno.Command(ip, {
-          args: ["netns", "exec", nsOf(target), ...cmd],
-          env: o.env,
-          stdin: o.stdin ?? "null",
-          stdout: o.stdout ?? "piped",
-          stderr: o.stderr ?? "piped",
-        }).spawn();
-      },
-      exec(target, cmd, o = {}) {
-        const timeoutMs = o.timeoutMs ?? 30_000;
-        return run([ip, "netns", "exec", nsOf(target), ...cmd], { ...o, timeoutMs });
-      },
+      spawn: (target, cmd, o) => spawnInNamespace(nsOf(target), cmd, o),
+      exec: (target, cmd, o) => runInNamespace(nsOf(target), cmd, o),
       close: () => closing ??= teardown(),
     };
   } catch (error) {
@@ -163,12 +153,7 @@ async function namespace(made: Made, role: string, sysctls: string[]): Promise<s
   const name = `${made.prefix}-${role}`;
   await addNamespace(name);
   made.namespaces.push(name);
-  // disable_ipv6 on "default" before any link exists, so that new links inherit it.
-  await sysctl(name, [
-    "net.ipv6.conf.all.disable_ipv6=1",
-    "net.ipv6.conf.default.disable_ipv6=1",
-    ...sysctls,
-  ]);
+  await sysctlIn(name, [...IPV6_OFF, ...sysctls]);
   return name;
 }
 
@@ -221,14 +206,4 @@ async function buildSide(
 
 async function inNamespace(ns: string, cmd: string[], stdin?: string): Promise<void> {
   await mustRun([tool("ip", "iproute2"), "netns", "exec", ns, ...cmd], { stdin });
-}
-
-// One `ip` process per namespace step instead of one per line.
-async function ipBatch(ns: string, lines: string[]): Promise<void> {
-  await mustRun([tool("ip", "iproute2"), "-n", ns, "-batch", "-"], { stdin: lines.join("\n") });
-}
-
-async function sysctl(ns: string, settings: string[]): Promise<void> {
-  // -e: br_netfilter may be absent, and then its key does not exist; nothing to turn off.
-  await inNamespace(ns, [tool("sysctl", "procps"), "-q", "-e", "-w", ...settings]);
 }

@@ -91,3 +91,50 @@ export async function mustRun(
   }
   return result.stdout;
 }
+
+/** stdio of {@link spawnInNamespace}; stdout and stderr default to "piped", stdin to "null". */
+export interface SpawnOptions {
+  /** Extra environment variables (merged into the inherited environment). */
+  env?: Record<string, string>;
+  /** Default "null". */
+  stdin?: "piped" | "null";
+  /** Default "piped". */
+  stdout?: "piped" | "null" | "inherit";
+  /** Default "piped". */
+  stderr?: "piped" | "null" | "inherit";
+}
+
+/** Options of {@link runInNamespace}: the command is killed after `timeoutMs` (default 30 s). */
+export interface ExecOptions {
+  /** Extra environment variables (merged into the inherited environment). */
+  env?: Record<string, string>;
+  /** Text written to the command's stdin, which is then closed. */
+  stdin?: string;
+  /** Kill the command after this long. Default 30,000 ms. */
+  timeoutMs?: number;
+}
+
+/** Spawns `ip netns exec <ns> <cmd...>`; deleting the namespace kills it if still running. */
+export function spawnInNamespace(
+  ns: string,
+  cmd: string[],
+  options: SpawnOptions = {},
+): Deno.ChildProcess {
+  return new Deno.Command(tool("ip", "iproute2"), {
+    args: ["netns", "exec", ns, ...cmd],
+    env: options.env,
+    stdin: options.stdin ?? "null",
+    stdout: options.stdout ?? "piped",
+    stderr: options.stderr ?? "piped",
+  }).spawn();
+}
+
+/** Runs a command inside namespace `ns` to completion and collects its output. */
+export function runInNamespace(
+  ns: string,
+  cmd: string[],
+  options: ExecOptions = {},
+): Promise<CommandResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return run([tool("ip", "iproute2"), "netns", "exec", ns, ...cmd], { ...options, timeoutMs });
+}

@@ -18,6 +18,20 @@
  * } });
  * ```
  * See README.md for the topology, address plan and rules.
+ *
+ * For VPN tests, a smaller bed: two namespaces on one veth link, and wireguard-go as the
+ * reference peer in either or both.
+ *
+ * ```ts
+ * import { createVethPair, startWireGuardGoPair } from "./tests/netns/mod.ts";
+ * const pair = await createVethPair(); // left 192.0.2.1 <-> right 192.0.2.2
+ * try {
+ *   await using wg = await startWireGuardGoPair(pair); // 10.77.0.1 <-> 10.77.0.2
+ *   await pair.exec(pair.left, ["ping", "-c", "1", wg.right.ip]);
+ * } finally {
+ *   await pair.close();
+ * }
+ * ```
  * @module
  */
 export {
@@ -32,6 +46,24 @@ export {
 } from "./bed.ts";
 export { NAT_KINDS, type NatKind } from "./nat_rules.ts";
 export { sweepStaleBeds } from "./namespaces.ts";
+export { createVethPair, type PairHost, type VethPair, type VethPairOptions } from "./veth_pair.ts";
+export {
+  startWireGuardGo,
+  startWireGuardGoPair,
+  wireGuardConfig,
+  type WireGuardGo,
+  type WireGuardGoOptions,
+  type WireGuardGoPair,
+  type WireGuardGoPairOptions,
+  type WireGuardPeer,
+  type WireGuardTransfer,
+} from "./wireguard_go.ts";
+export {
+  decodeWireGuardKey,
+  type WireGuardKeyPair,
+  wireGuardKeyPair,
+  wireGuardPublicKey,
+} from "./wireguard_keys.ts";
 export { type BedSupport, canBuildBeds } from "./preflight.ts";
 export {
   classify,

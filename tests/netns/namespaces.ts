@@ -105,3 +105,34 @@ export async function sweepStaleBeds(): Promise<string[]> {
   }
   return stale;
 }
+
+/** Runs `ip -n <ns> -batch -`: one `ip` process per namespace step instead of one per line. */
+export async function ipBatch(ns: string, lines: string[]): Promise<void> {
+  await mustRun([ip(), "-n", ns, "-batch", "-"], { stdin: lines.join("\n") });
+}
+
+/**
+ * Sysctls that turn IPv6 off in a fresh namespace, so that applications see only the
+ * IPv4 addresses a bed assigns. Set them before any link exists: new links inherit
+ * "default".
+ */
+export const IPV6_OFF: readonly string[] = [
+  "net.ipv6.conf.all.disable_ipv6=1",
+  "net.ipv6.conf.default.disable_ipv6=1",
+];
+
+/** Sets sysctls inside a namespace; keys this kernel lacks are skipped. */
+export async function sysctlIn(ns: string, settings: string[]): Promise<void> {
+  // -e: br_netfilter may be absent, and then its key does not exist; nothing to turn off.
+  await mustRun([
+    ip(),
+    "netns",
+    "exec",
+    ns,
+    tool("sysctl", "procps"),
+    "-q",
+    "-e",
+    "-w",
+    ...settings,
+  ]);
+}

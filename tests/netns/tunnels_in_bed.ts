@@ -42,16 +42,24 @@ export async function startBedRelay(bed: Bed, extraArgs: string[]): Promise<Mana
   return relay;
 }
 
-/** A TCP echo service on 127.0.0.1 of `host`; resolves with it and its port. */
-export async function startBedEcho(host: BedHost): Promise<{ proc: ManagedProcess; port: number }> {
+/**
+ * A TCP echo service on `options.hostname` (default 127.0.0.1) of `host`'s namespace;
+ * resolves with it and its port.
+ */
+export async function startBedEcho(
+  host: { readonly ns: string },
+  options: { hostname?: string } = {},
+): Promise<{ proc: ManagedProcess; port: number }> {
+  const hostname = options.hostname ?? "127.0.0.1";
   const proc = spawnIn(host.ns, [
     Deno.execPath(),
     "run",
     "--no-prompt",
     "--config",
     PROJECT_CONFIG,
-    "--allow-net=127.0.0.1",
+    `--allow-net=${hostname}`,
     `${HERE}_tcp_echo.ts`,
+    hostname,
   ]);
   const line = await proc.waitForLine(/^echo \d+$/, { timeoutMs: 20_000 });
   return { proc, port: Number(line.slice("echo ".length)) };
@@ -93,8 +101,18 @@ export async function startBedServer(
   return { proc, id };
 }
 
-/** Sends `size` checksummed bytes through local `port` of `host` and back; the time it took. */
-export async function transferInBed(host: BedHost, port: number, size: number): Promise<number> {
+/**
+ * Sends `size` checksummed bytes from `host`'s namespace to an echo service at
+ * `options.hostname` (default 127.0.0.1: a tunnel's local port) `port`, and back;
+ * asserts both digests match and returns the time it took.
+ */
+export async function transferInBed(
+  host: { readonly ns: string },
+  port: number,
+  size: number,
+  options: { hostname?: string } = {},
+): Promise<number> {
+  const hostname = options.hostname ?? "127.0.0.1";
   const result = await runCommand("ip", {
     args: inNamespace(host.ns, [
       Deno.execPath(),
@@ -102,10 +120,11 @@ export async function transferInBed(host: BedHost, port: number, size: number): 
       "--no-prompt",
       "--config",
       PROJECT_CONFIG,
-      "--allow-net=127.0.0.1",
+      `--allow-net=${hostname}`,
       `${HERE}_transfer.ts`,
       String(port),
       String(size),
+      hostname,
     ]),
     timeoutMs: 90_000,
   });
