@@ -40,6 +40,7 @@ export class Keypair {
   #sendKey: Uint8Array;
   #receiveKey: Uint8Array;
   #sendCounter = 0;
+  #zeroed = false;
   readonly #replay = new ReplayWindow();
 
   /** @param keys From `Handshake.beginSession()`. */
@@ -91,11 +92,13 @@ export class Keypair {
   /**
    * Opens a transport message addressed to this session (its header already
    * decoded), and records its counter in the replay window.
-   * @returns the padded plaintext (empty for a keepalive), or undefined when
-   * it does not authenticate, is a replay, or the counter is out of range.
+   * @returns the padded plaintext (empty for a keepalive), or why it was
+   * refused: "unauthenticated" (forged, corrupt, or a zeroed key) or
+   * "replayed" (a copy, too old, or a counter out of range).
    */
-  open(message: Uint8Array, counter: number): Uint8Array | undefined {
-    if (message.length < KEEPALIVE_SIZE || !(counter < REJECT_AFTER_MESSAGES)) return undefined;
+  open(message: Uint8Array, counter: number): Uint8Array | "unauthenticated" | "replayed" {
+    if (this.#zeroed || message.length < KEEPALIVE_SIZE) return "unauthenticated";
+    if (!(counter < REJECT_AFTER_MESSAGES)) return "replayed";
     setNonce(counter);
     let plaintext;
     try {
@@ -107,10 +110,10 @@ export class Keypair {
         this.#receiveKey,
       );
     } catch {
-      return undefined;
+      return "unauthenticated";
     }
     // Only after authentication, so forged counters cannot move the window.
-    if (!this.#replay.accept(counter)) return undefined;
+    if (!this.#replay.accept(counter)) return "replayed";
     return plaintext;
   }
 
@@ -119,6 +122,8 @@ export class Keypair {
     this.#sendKey.fill(0);
     this.#receiveKey.fill(0);
     this.#sendCounter = REJECT_AFTER_MESSAGES;
+    // All-zero keys are known to everyone: nothing may authenticate under them.
+    this.#zeroed = true;
   }
 }
 
