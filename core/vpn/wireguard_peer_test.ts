@@ -276,3 +276,33 @@ Deno.test("WireGuardPeer: receive() never throws on garbage, truncation or flipp
   // The genuine session still works afterwards.
   assert.deepEqual(b.receive(data).packets.map(seqOf), [1]);
 });
+
+Deno.test("WireGuardPeer: initiations that cross still end in a working session", () => {
+  const { a, b, clock } = peerPair();
+  const toB = a.send([ipv4Packet(100, 1)]);
+  const toA = b.send([ipv4Packet(100, 2)]);
+  const atA: number[] = [];
+  const atB: number[] = [];
+  const start = clock.time;
+  while (atA.length === 0 || atB.length === 0) {
+    assert.ok(clock.time - start < 60_000, `no session after 60 s: ${atA} / ${atB}`);
+    if (toA.length === 0 && toB.length === 0) {
+      clock.time = Math.min(a.nextDeadline() ?? Infinity, b.nextDeadline() ?? Infinity);
+      toB.push(...a.tick());
+      toA.push(...b.tick());
+      continue;
+    }
+    for (const message of toB.splice(0)) {
+      const result = b.receive(message);
+      toA.push(...result.reply);
+      atB.push(...result.packets.map(seqOf));
+    }
+    for (const message of toA.splice(0)) {
+      const result = a.receive(message);
+      toB.push(...result.reply);
+      atA.push(...result.packets.map(seqOf));
+    }
+  }
+  assert.deepEqual(atB, [1]);
+  assert.deepEqual(atA, [2]);
+});
