@@ -70,11 +70,13 @@ export interface ReceiveResult {
 
 /** Counters of a {@link WireGuardPeer}. Messages counted are whole WireGuard messages. */
 export interface WireGuardPeerStats {
-  /** Bytes of all messages sent and received (accepted or not). */
+  /** Bytes of all messages sent. */
   bytesSent: number;
+  /** Bytes of all messages received (accepted or not). */
   bytesReceived: number;
-  /** IP packets sealed and delivered (keepalives excluded). */
+  /** IP packets sealed (keepalives excluded). */
   packetsSent: number;
+  /** IP packets delivered (keepalives excluded). */
   packetsReceived: number;
   /** Sessions derived (as initiator or responder). */
   handshakes: number;
@@ -82,7 +84,9 @@ export interface WireGuardPeerStats {
   lastHandshakeAt: number | undefined;
   /** Initiations sent (first tries and retries). */
   initiationsSent: number;
+  /** Cookie replies sent while under load. */
   cookieRepliesSent: number;
+  /** Valid cookie replies taken from the peer. */
   cookieRepliesReceived: number;
   /** Messages dropped, by reason. */
   dropped: {
@@ -153,6 +157,8 @@ export class WireGuardPeer {
   };
 
   /**
+   * A peer with no session yet; the first `send()` (or the persistent
+   * keepalive) starts the handshake.
    * @throws {RangeError} for keys that are not 32 bytes, or a peer key equal to our own.
    */
   constructor(options: WireGuardPeerOptions) {
