@@ -70,6 +70,7 @@ export function wantsHelp(args: string[]): boolean {
  */
 export function commandPath(args: string[], commands: readonly string[]): string[] {
   if (isRole(args[0])) return isMode(args[1]) ? [args[0], args[1]] : [args[0]];
+  if (args[0] === "vpn") return isRole(args[1]) ? ["vpn", args[1]] : ["vpn"];
   return commands.includes(args[0]) ? [args[0]] : [];
 }
 

@@ -23,6 +23,7 @@ import { relayCommand } from "./commands/relay.ts";
 import { serverNostrCommand } from "./commands/server_nostr.ts";
 import { clientNostrCommand } from "./commands/client_nostr.ts";
 import { statusCommand } from "./commands/status.ts";
+import { vpnCommand } from "./commands/vpn.ts";
 import { generateNostrKeyCommand, showNpubCommand } from "./commands/nostr_key_commands.ts";
 import { resolveConfigPath } from "./commands/shared_flags.ts";
 import { requireUnstableNet } from "./unstable_net.ts";
@@ -57,6 +58,9 @@ function buildProgram(): Command {
   for (const mode of [...server.commands, ...client.commands]) {
     mode.hook("preAction", requireUnstableNet);
   }
+  const vpn = vpnCommand();
+  for (const role of vpn.commands) role.hook("preAction", requireUnstableNet);
+  program.addCommand(vpn);
   // The relay's STUN socket is behind the same flag.
   program.addCommand(relayCommand().hook("preAction", requireUnstableNet));
   program.addCommand(generateTokenCommand());

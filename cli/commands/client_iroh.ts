@@ -306,10 +306,9 @@ export class SessionFollower {
 }
 
 /** What a {@linkcode SessionFollower} needs to know of the server and the way to it. */
-export type FollowedServer = Pick<
-  ClientIrohSettings,
-  "serverId" | "source" | "relayOnly" | "ice"
->;
+export type FollowedServer =
+  & Pick<ClientIrohSettings, "serverId" | "relayOnly" | "ice">
+  & { source: Source | string };
 
 /** Runs the client until Ctrl-C, or until the server is lost and cannot be had back. */
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {

@@ -6,6 +6,13 @@
  */
 import { UsageError } from "../usage_error.ts";
 
+/** Default `--network`. */
+export const DEFAULT_VPN_NETWORK = "10.0.0.0/24";
+/** Default `--keepalive-secs`: WireGuard's usual persistent keepalive, under most NATs' UDP timeouts. */
+export const DEFAULT_KEEPALIVE_SECS = 25;
+/** Default `--lock-file`. */
+export const DEFAULT_LOCK_FILE = "/run/tunnel-vpn-client.lock";
+
 /** Default MTU of the VPN devices: WireGuard's usual 1,420. */
 export const DEFAULT_VPN_MTU = 1_420;
 /** Smallest MTU: IPv4's minimum datagram every host must accept. */
@@ -41,4 +48,12 @@ export function requireVpnSupport(): void {
       `VPN mode needs Deno's FFI permission for its TUN device: run with ${VPN_DENO_FLAGS} (see README, Permissions)`,
     );
   }
+}
+
+/** Parses `--keepalive-secs`. */
+export function keepaliveSeconds(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) > 3_600) {
+    throw new UsageError(`Invalid --keepalive-secs '${value}': must be 0 to 3600`);
+  }
+  return Number(value);
 }

@@ -60,7 +60,7 @@ export interface VpnConfig {
  * largest MTU VPN mode accepts (9,000, jumbo frames), padded to 16 bytes, with
  * WireGuard's 32 bytes of header and tag.
  */
-export const MAX_WIREGUARD_MESSAGE = 9_000 + 16 + 32;
+export const MAX_WIREGUARD_MESSAGE: number = 9_000 + 16 + 32;
 
 const VPN_CONFIG_BYTES = 32 + 32 + 4 + 1 + 4 + 2;
 

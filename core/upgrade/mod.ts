@@ -48,6 +48,7 @@ export type {
   PathSignal,
   PeerConnection,
   SessionPaths,
+  VpnConfig,
 } from "../tunnel/mod.ts";
 export type {
   CandidateType,

@@ -5,7 +5,7 @@
  * in between, so its device and routes can stay as they are. Sans-IO.
  * @module
  */
-import { Cidr, formatIp, type IpBytes, parseIp } from "../net/mod.ts";
+import { type Cidr, formatIp, type IpBytes, parseIp } from "../net/mod.ts";
 
 /** One client's address, as leased. */
 export interface AddressLease {
@@ -36,6 +36,7 @@ export class AddressPool {
   #next: number;
 
   /**
+   * A pool of `network`'s addresses.
    * @param network an IPv4 network with room for the server and one client (a /30 or larger)
    * @param serverAddress the server's address in it; default the first usable one
    * @throws {TypeError} naming the problem, for users

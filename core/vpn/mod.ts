@@ -1,17 +1,62 @@
 /**
- * VPN mode: a WireGuard engine between a TUN device and a packet path, and the
- * sessions that carry it. The engine is sans-IO; the device
- * ({@linkcode TunDevice}) and the path ({@linkcode PacketPath}) are the only
- * I/O, each with real implementations and in-memory fakes.
+ * VPN mode: WireGuard between a TUN device and a packet path, and the tunnel
+ * sessions that carry it.
+ *
+ * - {@link WireGuardPeer}: the WireGuard protocol (Noise_IKpsk2 handshake,
+ *   cookies, transport data, timers) with one remote peer, as a sans-IO state
+ *   machine; interoperable with wireguard-go.
+ * - {@link WireGuardLink}: runs a peer over a {@link PacketPath}, with one timer.
+ * - Paths: {@link SessionPacketPath} (a tunnel session), {@link UdpPacketPath}
+ *   (plain UDP, for standard WireGuard), {@link memoryPacketPathPair} (fake).
+ * - Devices: {@link openTunDevice} (Linux, macOS), {@link MemoryTun} (fake).
+ * - Sessions: {@link ipService} (server), {@link startVpnClientLink} (client),
+ *   {@link AddressPool}, {@link IpRouter}.
+ *
+ * Handshake crypto comes from `@noble/curves`, `@noble/hashes` and
+ * `@noble/ciphers`; per-packet ChaCha20-Poly1305 from `libsodium-wrappers`,
+ * which this module waits for on import.
  *
  * ```ts
- * import { AddressPool } from "./mod.ts";
- * import { Cidr } from "../net/mod.ts";
- * const pool = new AddressPool(Cidr.parse("10.0.0.0/24"));
- * pool.lease("0123456789abcdef0123456789abcdef")?.text; // "10.0.0.2"
+ * import { generatePrivateKey, memoryPacketPathPair, publicKeyOf, WireGuardLink, WireGuardPeer } from "./mod.ts";
+ *
+ * const aKey = generatePrivateKey();
+ * const bKey = generatePrivateKey();
+ * const [pathA, pathB] = memoryPacketPathPair();
+ * const a = new WireGuardLink(
+ *   new WireGuardPeer({ privateKey: aKey, peerPublicKey: publicKeyOf(bKey) }),
+ *   pathA,
+ *   { onPackets: () => {} },
+ * );
+ * const b = new WireGuardLink(
+ *   new WireGuardPeer({ privateKey: bKey, peerPublicKey: publicKeyOf(aKey) }),
+ *   pathB,
+ *   { onPackets: (packets) => console.log(`${packets.length} IP packet(s) arrived`) },
+ * );
+ * // An IPv4 header of a 20-byte packet; it is queued until the handshake completes.
+ * a.send([new Uint8Array([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2])]);
+ * setTimeout(() => {
+ *   a.close();
+ *   b.close();
+ * }, 100);
  * ```
  * @module
  */
+// Types of other areas that this surface names.
+export type { Cidr, IpBytes } from "../net/mod.ts";
+export type { CloseInfo, DuplexStream, PeerConnection } from "../transport/mod.ts";
+export type {
+  AuthStatus,
+  FramedStream,
+  Message,
+  RepeatedLines,
+  ServerService,
+  ServiceDecision,
+  ServiceSession,
+  ServiceTotals,
+  SessionStats,
+  TunnelLog,
+  VpnConfig,
+} from "../tunnel/mod.ts";
 export { type AddressLease, AddressPool, parseVpnAddress } from "./address_pool.ts";
 export { type InstanceLock, LockHeldError, takeInstanceLock } from "./instance_lock.ts";
 export { IpRouter, type PacketSink, type RouterDrops } from "./ip_router.ts";
@@ -26,6 +71,7 @@ export {
   type VpnClientLink,
   type VpnClientLinkOptions,
 } from "./vpn_client_session.ts";
+export { startWireGuard } from "./start_wireguard.ts";
 export type {
   StartWireGuard,
   WireGuardTunnel,
@@ -64,3 +110,19 @@ export {
   type HostForwardingOptions,
   type SysctlFile,
 } from "./host_forwarding.ts";
+export {
+  ipPacketLength,
+  type ReceiveResult,
+  WireGuardPeer,
+  type WireGuardPeerOptions,
+  type WireGuardPeerStats,
+} from "./wireguard_peer.ts";
+export { WireGuardLink, type WireGuardLinkOptions } from "./wireguard_link.ts";
+export { UdpPacketPath, type UdpPacketPathOptions } from "./udp_packet_path.ts";
+export {
+  MemoryPacketPath,
+  type MemoryPacketPathOptions,
+  memoryPacketPathPair,
+} from "./memory_packet_path.ts";
+export { MemoryTun } from "./memory_tun.ts";
+export { generatePrivateKey, publicKeyOf } from "./noise_primitives.ts";

@@ -4,10 +4,11 @@
  * who each get the next free address and WireGuard over their session.
  * @module
  */
-import { Command, Option } from "commander";
 import { formatIp } from "../../core/net/mod.ts";
 import {
   AddressPool,
+  enableHostForwarding,
+  type HostForwarding,
   IpRouter,
   ipService,
   openTunDevice,
@@ -16,30 +17,23 @@ import {
   type TunDevice,
 } from "../../core/vpn/mod.ts";
 import { Cidr } from "../../core/net/mod.ts";
-import { readEnvSetting } from "../env.ts";
-import { positiveInteger, repeatable } from "../options.ts";
-import { Output } from "../output.ts";
+import type { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
-import { iceOptions } from "./ice_options.ts";
-import { irohPathOptions } from "./iroh_paths.ts";
 import {
-  DEFAULT_MAX_SESSIONS,
   type IrohServerFlags,
   type IrohServerSettings,
   resolveIrohServerSettings,
   runIrohServer,
 } from "./server_iroh.ts";
-import { verboseOption } from "./shared_flags.ts";
-import { DEFAULT_VPN_MTU, parseMtu, requireVpnSupport } from "./vpn_options.ts";
-
-/** Default `--network`. */
-export const DEFAULT_VPN_NETWORK = "10.0.0.0/24";
+import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "./vpn_options.ts";
 
 /** The command line of `tunnel vpn server`. */
 export interface VpnServerFlags extends Omit<IrohServerFlags, "config" | "defaultConfig"> {
   network?: string;
   serverIp?: string;
   mtu?: number;
+  /** `--masquerade` alone (true) or with the interface to masquerade out of. */
+  masquerade?: string | boolean;
 }
 
 /** Everything the VPN server needs, checked. */
@@ -48,44 +42,8 @@ export interface VpnServerSettings extends IrohServerSettings {
   pool: AddressPool;
   /** The device's MTU. */
   mtu: number;
-}
-
-/** Defines the command. */
-export function vpnServerCommand(): Command {
-  const command = new Command("server")
-    .description("give VPN clients addresses of a network and route it through WireGuard")
-    .option(
-      "-n, --network <cidr>",
-      `VPN network; the server takes its first address (default ${DEFAULT_VPN_NETWORK})`,
-    )
-    .option("--server-ip <ip>", "the server's VPN address instead of the network's first")
-    .addOption(
-      new Option("--mtu <bytes>", `MTU of the VPN device (default ${DEFAULT_VPN_MTU})`).argParser(
-        parseMtu,
-      ),
-    )
-    .addOption(repeatable("--auth-tokens <token>", "accepted authentication token (repeatable)"))
-    .option("--auth-tokens-file <file>", "file of accepted tokens, one per line, # comments")
-    .addOption(
-      new Option(
-        "--max-sessions <n>",
-        `maximum concurrent clients (default ${DEFAULT_MAX_SESSIONS})`,
-      )
-        .argParser(positiveInteger("--max-sessions")),
-    )
-    .option("--secret <base64>", "secret key for a persistent identity (base64)")
-    .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
-    .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
-    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)");
-  return verboseOption(
-    iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
-  ).action(async (flags: VpnServerFlags) => {
-    requireVpnSupport();
-    const settings = await resolveVpnServerSettings(flags, {
-      authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
-    });
-    await runVpnServer(settings, new Output(flags.verbose));
-  });
+  /** Forward and masquerade clients' traffic to other networks (out of `outInterface`, or any). */
+  masquerade?: { outInterface?: string };
 }
 
 /**
@@ -110,7 +68,18 @@ export async function resolveVpnServerSettings(
     ...await resolveIrohServerSettings(flags, undefined, env),
     pool,
     mtu: flags.mtu ?? DEFAULT_VPN_MTU,
+    masquerade: flags.masquerade === undefined || flags.masquerade === false
+      ? undefined
+      : { outInterface: flags.masquerade === true ? undefined : checkInterface(flags.masquerade) },
   };
+}
+
+function checkInterface(name: string): string {
+  // A Linux interface name: at most 15 bytes, no slash or space (iptables takes it as is).
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name)) {
+    throw new UsageError(`Invalid --masquerade interface '${name}': not an interface name`);
+  }
+  return name;
 }
 
 /** Runs the VPN server until Ctrl-C; the device goes when it ends. */
@@ -124,6 +93,24 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
   out.info(
     `VPN network ${pool.network.text}: this server is ${serverIp} on ${tun.name} (MTU ${settings.mtu}), ${pool.capacity} client addresses`,
   );
+  let forwarding: HostForwarding | undefined;
+  if (settings.masquerade) {
+    try {
+      forwarding = await enableHostForwarding({
+        network: pool.network.text,
+        tunName: tun.name,
+        outInterface: settings.masquerade.outInterface,
+      });
+    } catch (error) {
+      await tun.close();
+      throw new Error(`Cannot set up --masquerade: ${(error as Error).message}`);
+    }
+    out.info(
+      `Forwarding: clients reach networks behind this host, masqueraded out of ${
+        settings.masquerade.outInterface ?? `every interface but ${tun.name}`
+      }`,
+    );
+  }
   const router = new IpRouter(tun);
   const routing = router.run();
   try {
@@ -147,6 +134,7 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
       },
     );
   } finally {
+    await forwarding?.close();
     await tun.close();
     await routing;
   }

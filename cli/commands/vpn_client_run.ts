@@ -5,7 +5,6 @@
  * and keeps its device while the address stays the same.
  * @module
  */
-import { Command, Option } from "commander";
 import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import { Cidr, formatIp } from "../../core/net/mod.ts";
@@ -21,29 +20,23 @@ import {
   type VpnClientLink,
   vpnRequest,
 } from "../../core/vpn/mod.ts";
-import { readEnvSetting } from "../env.ts";
-import { repeatable, shutdownSignal } from "../options.ts";
-import { Output } from "../output.ts";
+import { shutdownSignal } from "../options.ts";
+import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
 import { type ClientIrohFlags, resolveToken, SessionFollower } from "./client_iroh.ts";
-import { iceOptions, iceSettings } from "./ice_options.ts";
+import { iceSettings } from "./ice_options.ts";
 import { irohIce } from "./iroh_upgrade.ts";
-import { irohPathOptions, resolveIrohPaths } from "./iroh_paths.ts";
+import { resolveIrohPaths } from "./iroh_paths.ts";
 import {
   connectToServer,
   permanentFailure,
   type ServerConnectSettings,
   type ServerSession,
 } from "./server_connect.ts";
-import { verboseOption } from "./shared_flags.ts";
-import { DEFAULT_VPN_MTU, parseMtu, requireVpnSupport } from "./vpn_options.ts";
+import { DEFAULT_KEEPALIVE_SECS, DEFAULT_LOCK_FILE, DEFAULT_VPN_MTU } from "./vpn_options.ts";
 import type { IrohIceSettings } from "./iroh_upgrade.ts";
 
-/** Default `--keepalive-secs`: WireGuard's usual persistent keepalive, under most NATs' UDP timeouts. */
-export const DEFAULT_KEEPALIVE_SECS = 25;
-/** Default `--lock-file`. */
-export const DEFAULT_LOCK_FILE = "/run/tunnel-vpn-client.lock";
 /** How often failed reconnect attempts are summarised (as in iroh mode). */
 const ATTEMPT_SUMMARY_MS = 60_000;
 
@@ -93,56 +86,6 @@ export interface VpnClientSettings extends ServerConnectSettings {
   lockFile: string;
 }
 
-/** Defines the command. */
-export function vpnClientCommand(): Command {
-  const command = new Command("client")
-    .description("join a VPN server's network (and --route networks) through a TUN device")
-    .option("-n, --server-node-id <id>", "EndpointId of the VPN server")
-    .addOption(
-      repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
-    )
-    .addOption(
-      new Option("--mtu <bytes>", `MTU of the VPN device (default ${DEFAULT_VPN_MTU})`).argParser(
-        parseMtu,
-      ),
-    )
-    .addOption(
-      new Option(
-        "--keepalive-secs <seconds>",
-        `WireGuard keepalive interval, 0 for none (default ${DEFAULT_KEEPALIVE_SECS})`,
-      ).argParser(keepaliveSeconds),
-    )
-    .option("--auth-token <token>", "authentication token")
-    .option("--auth-token-file <file>", "file holding the authentication token")
-    .addOption(
-      repeatable("--route <cidr>", "another network to route through the VPN (repeatable)"),
-    )
-    .option("--lock-file <file>", `single-instance lock (default ${DEFAULT_LOCK_FILE})`)
-    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
-    .addOption(
-      new Option(
-        "--no-reconnect",
-        "exit 1 when the connection to the server is lost, instead of reconnecting",
-      ),
-    );
-  return verboseOption(
-    iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
-  ).action(async (flags: VpnClientFlags) => {
-    requireVpnSupport();
-    const settings = await resolveVpnClientSettings(flags, {
-      authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
-    });
-    await runVpnClient(settings, new Output(flags.verbose));
-  });
-}
-
-function keepaliveSeconds(value: string): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) > 3_600) {
-    throw new UsageError(`Invalid --keepalive-secs '${value}': must be 0 to 3600`);
-  }
-  return Number(value);
-}
-
 /**
  * Checks the flags (and `TUNNEL_AUTH_TOKEN`).
  * @throws {UsageError} naming the first bad or missing setting.
@@ -187,7 +130,7 @@ export async function resolveVpnClientSettings(
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
     dnsServer: paths.dnsServer,
-    token: await resolveToken(flags, env, {}),
+    token: await resolveToken(flags, env, {}, undefined),
     source: vpnRequest(instance),
     reconnect: flags.reconnect !== false,
     ice: irohIce(iceSettings(flags, undefined, []), stunNamed),
