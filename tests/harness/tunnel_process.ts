@@ -62,6 +62,30 @@ export function forwardingPermissionFlags(
   return [...base, ...read];
 }
 
+/** The VPN reader worker's module: Deno wants read access to load a local worker. */
+export const TUN_READER_MODULE: string = `${PROJECT_ROOT}core/vpn/_tun_reader.ts`;
+
+/**
+ * Deno permission flags of `tunnel vpn server|client`: port forwarding's, plus
+ * FFI (the TUN device), the system's network tools (`ip`; `iptables` and
+ * `sysctl` for `--masquerade`), reads of the reader worker's module and
+ * `/proc` (is a crashed run's process gone?), and the client's lock file.
+ *
+ * @example
+ * ```ts
+ * vpnPermissionFlags("/run/tunnel-vpn-client.lock");
+ * // [...FORWARDING_PERMISSION_FLAGS, "--allow-ffi", "--allow-run=ip,iptables,sysctl", ...]
+ * ```
+ */
+export function vpnPermissionFlags(lockFile: string, readPaths: readonly string[] = []): string[] {
+  return [
+    ...forwardingPermissionFlags([TUN_READER_MODULE, "/proc", lockFile, ...readPaths]),
+    "--allow-ffi",
+    "--allow-run=ip,iptables,sysctl",
+    `--allow-write=${lockFile}`,
+  ];
+}
+
 /** Options shared by every way of running the CLI. */
 export interface TunnelProcessOptions {
   /** Files the process may read, granted with `--allow-read=`. */
@@ -86,13 +110,21 @@ export function tunnelCommandArgs(cliArgs: string[], options: TunnelProcessOptio
     "--config",
     PROJECT_CONFIG,
     ...(options.denoFlags ?? []),
-    ...forwardingPermissionFlags(
-      options.readPaths,
-      cliArgs[0] === "relay" ? RELAY_PERMISSION_FLAGS : FORWARDING_PERMISSION_FLAGS,
-    ),
+    ...(cliArgs[0] === "vpn"
+      ? vpnPermissionFlags(lockFileOf(cliArgs), options.readPaths)
+      : forwardingPermissionFlags(
+        options.readPaths,
+        cliArgs[0] === "relay" ? RELAY_PERMISSION_FLAGS : FORWARDING_PERMISSION_FLAGS,
+      )),
     options.mainModule ?? TUNNEL_MAIN,
     ...cliArgs,
   ];
+}
+
+// The client's --lock-file, or the default; a server takes none but gets the same flags.
+function lockFileOf(cliArgs: string[]): string {
+  const at = cliArgs.indexOf("--lock-file");
+  return at >= 0 ? cliArgs[at + 1] : "/run/tunnel-vpn-client.lock";
 }
 
 /** A tunnel process failed to reach its ready line; carries what it printed. */
