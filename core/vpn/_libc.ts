@@ -1,5 +1,5 @@
 /**
- * The few libc calls both TUN implementations and their reader worker share,
+ * The few libc calls both TUN implementations share,
  * through Deno FFI (`--allow-ffi`). Linux's glibc and macOS's libSystem agree
  * on these signatures except `nfds_t` and the name of the errno accessor.
  * @module
@@ -46,8 +46,6 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   pipe: { parameters: ["buffer"], result: "i32" },
-  // nfds_t is `unsigned long` in glibc and `unsigned int` in libSystem.
-  poll: { parameters: ["buffer", darwin ? "u32" : "u64", "i32"], result: "i32" },
   errnoLocation: {
     name: darwin ? "__error" : "__errno_location",
     parameters: [],
@@ -62,7 +60,7 @@ export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let bound: Libc | undefined;
 
 /**
- * Binds the shared symbols once per isolate (the reader worker has its own).
+ * Binds the shared symbols once per isolate.
  * @throws {Deno.errors.NotCapable} without `--allow-ffi`.
  */
 export function libc(): Libc {

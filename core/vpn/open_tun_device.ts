@@ -30,7 +30,7 @@ export interface OpenTunOptions {
  * Closing the device removes the interface and, with it, its addresses and
  * routes (macOS routes are deleted explicitly first).
  *
- * Needs `--allow-ffi`, `--allow-read` (the reader worker's module),
+ * Needs `--allow-ffi`,
  * `--allow-run=ip` (Linux) or `--allow-run=ifconfig,route` (macOS), and root or CAP_NET_ADMIN.
  *
  * @throws {Error} one line: "Cannot create TUN device: needs root or CAP_NET_ADMIN (run with sudo)",

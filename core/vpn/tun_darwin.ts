@@ -4,7 +4,7 @@
  * @module
  */
 import { ERRNO, errno, errnoText, libc, LIBC_PATH } from "./_libc.ts";
-import { checkReaderPermission, FdTunDevice } from "./_fd_tun_device.ts";
+import { FdTunDevice } from "./_fd_tun_device.ts";
 import type { TunDevice } from "./tun_device.ts";
 import { tunOpenError } from "./tun_open_error.ts";
 
@@ -60,7 +60,6 @@ export interface DarwinTunOptions {
  */
 export function openDarwinTun(options: DarwinTunOptions): TunDevice {
   const unit = unitOf(options.name);
-  checkReaderPermission();
   const sys = bound ??= Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
   const ioctl = (fd: number, request: bigint, arg: Uint8Array) =>
     (sys.ioctl as (...args: unknown[]) => number)(fd, request, ...Array(PAD).fill(0n), arg);

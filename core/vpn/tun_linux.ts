@@ -3,13 +3,13 @@
  * @module
  */
 import { ERRNO, errno, errnoText, libc, LIBC_PATH } from "./_libc.ts";
-import { checkReaderPermission, FdTunDevice } from "./_fd_tun_device.ts";
+import { FdTunDevice } from "./_fd_tun_device.ts";
 import { decodeIfreqName, encodeIfreq, IFF_NO_PI, IFF_TUN, TUNSETIFF } from "./ifreq_linux.ts";
 import type { TunDevice } from "./tun_device.ts";
 import { tunOpenError } from "./tun_open_error.ts";
 
 const O_RDWR = 0x2;
-// The reader worker polls, then drains with reads that must not block.
+// Reads drain what is waiting and must not block when nothing is.
 const O_NONBLOCK = 0x800;
 // Child processes (ip, iptables) must not inherit the device and keep it alive.
 const O_CLOEXEC = 0x80000;
@@ -46,7 +46,6 @@ export interface LinuxTunOptions {
 export function openLinuxTun(options: LinuxTunOptions): TunDevice {
   const name = options.name ?? "tun%d";
   const ifr = encodeIfreq(name, IFF_TUN | IFF_NO_PI);
-  checkReaderPermission();
   const sys = bound ??= Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
   const fail = (step: "open" | "create") => {
     const code = errno();

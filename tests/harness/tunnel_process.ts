@@ -62,14 +62,11 @@ export function forwardingPermissionFlags(
   return [...base, ...read];
 }
 
-/** The VPN reader worker's module: Deno wants read access to load a local worker. */
-export const TUN_READER_MODULE: string = `${PROJECT_ROOT}core/vpn/_tun_reader.ts`;
-
 /**
  * Deno permission flags of `tunnel vpn server|client`: port forwarding's, plus
  * FFI (the TUN device), the system's network tools (`ip`; `iptables` and
- * `sysctl` for `--masquerade`), reads of the reader worker's module and
- * `/proc` (is a crashed run's process gone?), and the client's lock file.
+ * `sysctl` for `--masquerade`), reads of `/proc` (is a crashed run's process
+ * gone?), and the client's lock file.
  *
  * @example
  * ```ts
@@ -79,7 +76,7 @@ export const TUN_READER_MODULE: string = `${PROJECT_ROOT}core/vpn/_tun_reader.ts
  */
 export function vpnPermissionFlags(lockFile: string, readPaths: readonly string[] = []): string[] {
   return [
-    ...forwardingPermissionFlags([TUN_READER_MODULE, "/proc", lockFile, ...readPaths]),
+    ...forwardingPermissionFlags(["/proc", lockFile, ...readPaths]),
     "--allow-ffi",
     "--allow-run=ip,iptables,sysctl",
     `--allow-write=${lockFile}`,
