@@ -21,6 +21,22 @@ export interface StatusDocument {
   sessions: SessionStatus[];
   /** A client between sessions says so. */
   state?: "connected" | "reconnecting" | "connecting";
+  /** VPN mode: the device and its addresses. */
+  vpn?: VpnStatus;
+}
+
+/** What a VPN server or client adds to its status. */
+export interface VpnStatus {
+  /** The TUN device. */
+  device: string;
+  /** The device's address: the server's, or the one the client was given, with the prefix. */
+  address: string;
+  /** The server's VPN network. */
+  network?: string;
+  /** The server's clients now. */
+  clients?: number;
+  /** The client's routes besides the VPN network. */
+  routes?: string[];
 }
 
 /**

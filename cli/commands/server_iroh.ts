@@ -31,7 +31,7 @@ import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { modeHelp } from "./mode_help.ts";
-import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
+import { parseStatusAddress, serveStatus, type StatusDocument } from "../status_endpoint.ts";
 import { loadSecretKey } from "./server_key_commands.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
 import { irohIce, type IrohIceSettings, upgradeAnswerer } from "./iroh_upgrade.ts";
@@ -278,7 +278,7 @@ export async function runIrohServer(
   services: (limits: ServerLimits) => ServerServices,
   options: {
     /** More of the status view (VPN mode's network). */
-    status?: () => Record<string, unknown>;
+    status?: () => Pick<StatusDocument, "vpn">;
     /** Told the EndpointId once the server is reachable, before it waits for clients. */
     started?: (endpointId: string) => void;
   } = {},

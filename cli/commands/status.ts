@@ -67,7 +67,17 @@ export function formatStatus(document: StatusDocument): string {
   const head = document.role === "server"
     ? `server ${document.endpointId}: ${document.sessions.length} session(s)`
     : `client of ${document.endpointId}: ${document.state ?? "connected"}`;
-  return [head, ...document.sessions.map(formatSession)].join("\n");
+  const vpn = document.vpn;
+  const vpnLine = vpn === undefined
+    ? []
+    : document.role === "server"
+    ? [`  vpn ${vpn.network}: ${vpn.address} on ${vpn.device}, ${vpn.clients ?? 0} client(s)`]
+    : [
+      `  vpn ${vpn.address} on ${vpn.device}${
+        vpn.routes && vpn.routes.length > 0 ? `, routes ${vpn.routes.join(", ")}` : ""
+      }`,
+    ];
+  return [head, ...vpnLine, ...document.sessions.map(formatSession)].join("\n");
 }
 
 function formatSession(session: SessionStatus): string {

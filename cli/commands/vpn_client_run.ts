@@ -23,7 +23,7 @@ import {
 import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
-import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
+import { parseStatusAddress, serveStatus, type VpnStatus } from "../status_endpoint.ts";
 import { type ClientIrohFlags, resolveToken, SessionFollower } from "./client_iroh.ts";
 import { iceSettings } from "./ice_options.ts";
 import { irohIce } from "./iroh_upgrade.ts";
@@ -377,7 +377,7 @@ class VpnDevice {
   }
 
   /** What the status view shows. */
-  status(): Record<string, unknown> | undefined {
+  status(): VpnStatus | undefined {
     if (!this.#tun) return undefined;
     return {
       address: this.#address,

@@ -122,7 +122,7 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
         status: () => ({
           vpn: {
             network: pool.network.text,
-            address: serverIp,
+            address: `${serverIp}/${pool.network.prefix}`,
             device: tun.name,
             clients: pool.size,
           },
