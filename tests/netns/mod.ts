@@ -20,7 +20,8 @@
  * See README.md for the topology, address plan and rules.
  *
  * For VPN tests, a smaller bed: two namespaces on one veth link, and wireguard-go as the
- * reference peer in either or both.
+ * reference peer in either or both; {@link startWireGuardTunPeer} runs our own engine with
+ * a TUN device as the other peer.
  *
  * ```ts
  * import { createVethPair, startWireGuardGoPair } from "./tests/netns/mod.ts";
@@ -64,6 +65,12 @@ export {
   wireGuardKeyPair,
   wireGuardPublicKey,
 } from "./wireguard_keys.ts";
+export {
+  startWireGuardTunPeer,
+  type WireGuardTunPeer,
+  type WireGuardTunPeerExit,
+  type WireGuardTunPeerOptions,
+} from "./wireguard_tun_peer.ts";
 export { type BedSupport, canBuildBeds } from "./preflight.ts";
 export {
   classify,
