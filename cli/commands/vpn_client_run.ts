@@ -291,10 +291,15 @@ async function runSessions(
   throw vpnRefusal(ended);
 }
 
+// "server refused request ip://<instance>: <reason>": the instance is noise to the user.
+const REFUSED_REQUEST = /^server refused request ip:\/\/[^:]*: /;
+
 /** Says a refused request in VPN words (the server's reason stays as it is). */
-function vpnRefusal(error: unknown): unknown {
-  if (error instanceof Error && error.message.startsWith("server refused request ip://")) {
-    return new Error(`Server refused the VPN client:${error.message.replace(/^[^:]*:/, "")}`);
+export function vpnRefusal(error: unknown): unknown {
+  if (error instanceof Error && REFUSED_REQUEST.test(error.message)) {
+    return new Error(
+      `Server refused the VPN client: ${error.message.replace(REFUSED_REQUEST, "")}`,
+    );
   }
   return error;
 }

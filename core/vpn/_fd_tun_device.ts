@@ -26,17 +26,21 @@ export interface FdTunOptions {
 const STOP_GRACE_MS = 2_000;
 
 const READER_URL = new URL("./_tun_reader.ts", import.meta.url);
+// The worker's module and the module it imports: Deno checks read access for each one.
+const READER_MODULES = [READER_URL, new URL("./_libc.ts", import.meta.url)];
 
 /**
- * Throws one line unless the reader worker's module may be loaded: Deno wants
+ * Throws one line unless the reader worker's modules may be loaded: Deno wants
  * read access to a local worker module, and without it the worker would die
  * after the device exists.
  */
 export function checkReaderPermission(): void {
-  if (READER_URL.protocol !== "file:") return;
-  const path = decodeURIComponent(READER_URL.pathname);
-  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
-    throw new Error(`Cannot start the TUN reader: needs --allow-read for ${path}`);
+  for (const module of READER_MODULES) {
+    if (module.protocol !== "file:") continue;
+    const path = decodeURIComponent(module.pathname);
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+      throw new Error(`Cannot start the TUN reader: needs --allow-read for ${path}`);
+    }
   }
 }
 

@@ -62,8 +62,14 @@ export function forwardingPermissionFlags(
   return [...base, ...read];
 }
 
-/** The VPN reader worker's module: Deno wants read access to load a local worker. */
-export const TUN_READER_MODULE: string = `${PROJECT_ROOT}core/vpn/_tun_reader.ts`;
+/**
+ * The VPN reader worker's module and the one it imports: Deno wants read access to
+ * load a local worker and each of its imports.
+ */
+export const TUN_READER_MODULES: readonly string[] = Object.freeze([
+  `${PROJECT_ROOT}core/vpn/_tun_reader.ts`,
+  `${PROJECT_ROOT}core/vpn/_libc.ts`,
+]);
 
 /**
  * Deno permission flags of `tunnel vpn server|client`: port forwarding's, plus
@@ -79,7 +85,7 @@ export const TUN_READER_MODULE: string = `${PROJECT_ROOT}core/vpn/_tun_reader.ts
  */
 export function vpnPermissionFlags(lockFile: string, readPaths: readonly string[] = []): string[] {
   return [
-    ...forwardingPermissionFlags([TUN_READER_MODULE, "/proc", lockFile, ...readPaths]),
+    ...forwardingPermissionFlags([...TUN_READER_MODULES, "/proc", lockFile, ...readPaths]),
     "--allow-ffi",
     "--allow-run=ip,iptables,sysctl",
     `--allow-write=${lockFile}`,
