@@ -5,6 +5,7 @@ import { tunnelStartup } from "./tunnel_startup.ts";
 import { udpThroughput } from "./udp_throughput.ts";
 import { manualSetup } from "./manual_setup.ts";
 import { vpnSuite } from "./vpn_suite.ts";
+import { tunnelVpn } from "./tunnel_vpn.ts";
 import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
 
 /**
@@ -17,6 +18,5 @@ export const SUITES: readonly BenchSuite[] = [
   udpThroughput,
   tunnelStartup,
   manualSetup,
-  // Our VPN joins as a second VpnUnderTest here once `tunnel vpn` exists.
-  vpnSuite([wireGuardGoVpn]),
+  vpnSuite([wireGuardGoVpn, tunnelVpn]),
 ];
