@@ -7,7 +7,7 @@
  */
 import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
-import { Cidr, formatIp } from "../../core/net/mod.ts";
+import { Cidr, formatIp, parseIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
 import { parseHostPort, RepeatedLines, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
 import {
@@ -152,8 +152,13 @@ interface VpnSession {
 export async function runVpnClient(settings: VpnClientSettings, out: Output): Promise<void> {
   const lock = await takeInstanceLock(settings.lockFile);
   if (lock.tookOverStale) out.debug(`took over the stale lock ${lock.path} of a run that ended`);
-  const follower = new SessionFollower(settings, out);
   const vpn = new VpnDevice(settings, out);
+  // Hole punching never offers the device's own address: a path through the tunnel
+  // would carry the tunnel inside itself.
+  const follower = new SessionFollower({
+    ...settings,
+    ice: { ...settings.ice, skipHostAddress: (address) => vpn.covers(address) },
+  }, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     statusView = settings.status &&
@@ -316,6 +321,7 @@ class VpnDevice {
   #router: IpRouter | undefined;
   #routing: Promise<void> | undefined;
   #address = "";
+  #network: Cidr | undefined;
   #unsetDefault: (() => void) | undefined;
   #link: VpnClientLink | undefined;
 
@@ -359,6 +365,7 @@ class VpnDevice {
       const network = `${
         formatIp(maskTo(config.clientAddress, config.prefixLength))
       }/${config.prefixLength}`;
+      this.#network = Cidr.parse(network);
       const routes = [network, ...this.#settings.routes.map((route) => route.text)];
       this.#out.info(
         `VPN ready: ${address} on ${tun.name} (MTU ${mtu}), server ${
@@ -371,6 +378,12 @@ class VpnDevice {
     this.#link = link;
     this.#unsetDefault?.();
     this.#unsetDefault = this.#router!.setDefault(link.tunnel);
+  }
+
+  /** Whether `address` is in the VPN network of the device (none before the first session). */
+  covers(address: string): boolean {
+    const ip = parseIp(address);
+    return ip !== undefined && this.#network !== undefined && this.#network.contains(ip);
   }
 
   /** The session is gone: packets wait for nothing (they are dropped) until the next. */
@@ -402,6 +415,7 @@ class VpnDevice {
     this.#tun = undefined;
     this.#router = undefined;
     this.#address = "";
+    this.#network = undefined;
     if (tun) await tun.close();
     await this.#routing;
   }

@@ -416,6 +416,10 @@ Deno.test({
       const ms = await transferInBed(bed.left, echo.port, RELAY_TRANSFER_BYTES, {
         hostname: server.address,
       });
+      // A path through the tunnel would carry the tunnel (it stalled transfers before).
+      const inTunnel = [...client.proc.lines("stdout"), ...server.proc.lines("stdout")]
+        .filter((line) => /^(path: direct|Listening on) 10\.0\.0\./.test(line));
+      assert.deepEqual(inTunnel, [], "no path or address inside the VPN network");
       console.log(
         `RESULT | vpn via relay, symmetric x symmetric | ${
           RELAY_TRANSFER_BYTES / 1e6
