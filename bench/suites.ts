@@ -5,6 +5,7 @@ import { tunnelStartup } from "./tunnel_startup.ts";
 import { udpThroughput } from "./udp_throughput.ts";
 import { manualSetup } from "./manual_setup.ts";
 import { vpnSuite } from "./vpn_suite.ts";
+import { tunnelVpn } from "./tunnel_vpn.ts";
 import { wireGuardEngineVpn } from "./wireguard_engine_vpn.ts";
 import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
 
@@ -18,6 +19,5 @@ export const SUITES: readonly BenchSuite[] = [
   udpThroughput,
   tunnelStartup,
   manualSetup,
-  // `tunnel vpn` (server right, client left) joins as another VpnUnderTest here.
-  vpnSuite([wireGuardGoVpn, wireGuardEngineVpn]),
+  vpnSuite([wireGuardGoVpn, tunnelVpn, wireGuardEngineVpn]),
 ];

@@ -20,6 +20,11 @@ export interface IrohIceSettings {
   stunServers?: string[];
   /** Offer only these local addresses (default: every interface). */
   hostAddresses?: string[];
+  /**
+   * Interface addresses never to offer or publish: VPN mode's own device, since a
+   * path to the peer through the tunnel would carry the tunnel inside itself.
+   */
+  skipHostAddress?: (address: string) => boolean;
 }
 
 /** The STUN servers of `relayUrls`: each host once, on {@linkcode RELAY_STUN_PORT}. */
@@ -55,6 +60,7 @@ export function startClientUpgrades(
   return keepUpgrading(paths, serverId, {
     stunServers: ice.stunServers ?? relayStunServers([relayUrl]),
     hostAddresses: ice.hostAddresses,
+    skipHostAddress: ice.skipHostAddress,
     alpn: ALPN,
     log: { debug: (line) => out.debug(line), warn: (line) => out.warn(line) },
   });
@@ -72,6 +78,7 @@ export function upgradeAnswerer(
     answerUpgrades(paths, secretKey, {
       stunServers,
       hostAddresses: ice.hostAddresses,
+      skipHostAddress: ice.skipHostAddress,
       alpn: ALPN,
       log: {
         debug: (line) => out.debug(`[${label}] ${line}`),

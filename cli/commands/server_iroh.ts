@@ -307,7 +307,12 @@ export async function runIrohServer(
     out.warn("no --secret-file given: using a fresh identity; its EndpointId changes on restart");
   }
   out.info(`EndpointId: ${settings.secretKey.endpointId}`);
-  const directAddrs = settings.relayOnly ? [] : dialableAddresses(listener.addr);
+  const skip = settings.ice.skipHostAddress ?? (() => false);
+  // Addresses of a VPN's own device are left out: a client dialing one through its
+  // tunnel would carry the tunnel inside itself.
+  const directAddrs = settings.relayOnly
+    ? []
+    : dialableAddresses(listener.addr).filter((addr) => !skip(hostOf(addr)));
   if (settings.relayOnly) out.info("Relay only: no direct address is offered");
   for (const addr of directAddrs) out.info(`Listening on ${addr}`);
   out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
@@ -426,4 +431,13 @@ export async function runIrohServer(
   await statusView?.shutdown();
   await serving;
   limits.warnings.close();
+}
+
+// The host of a `dialableAddresses` entry (`[::1]:7000` gives `::1`); "" for its hint line.
+function hostOf(addr: string): string {
+  try {
+    return parseHostPort(addr).host;
+  } catch {
+    return "";
+  }
 }

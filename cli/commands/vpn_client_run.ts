@@ -7,7 +7,7 @@
  */
 import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
-import { Cidr, formatIp } from "../../core/net/mod.ts";
+import { Cidr, formatIp, parseIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
 import { parseHostPort, RepeatedLines, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
 import {
@@ -152,8 +152,13 @@ interface VpnSession {
 export async function runVpnClient(settings: VpnClientSettings, out: Output): Promise<void> {
   const lock = await takeInstanceLock(settings.lockFile);
   if (lock.tookOverStale) out.debug(`took over the stale lock ${lock.path} of a run that ended`);
-  const follower = new SessionFollower(settings, out);
   const vpn = new VpnDevice(settings, out);
+  // Hole punching never offers the device's own address: a path through the tunnel
+  // would carry the tunnel inside itself.
+  const follower = new SessionFollower({
+    ...settings,
+    ice: { ...settings.ice, skipHostAddress: (address) => vpn.covers(address) },
+  }, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     statusView = settings.status &&
@@ -291,10 +296,15 @@ async function runSessions(
   throw vpnRefusal(ended);
 }
 
+// "server refused request ip://<instance>: <reason>": the instance is noise to the user.
+const REFUSED_REQUEST = /^server refused request ip:\/\/[^:]*: /;
+
 /** Says a refused request in VPN words (the server's reason stays as it is). */
-function vpnRefusal(error: unknown): unknown {
-  if (error instanceof Error && error.message.startsWith("server refused request ip://")) {
-    return new Error(`Server refused the VPN client:${error.message.replace(/^[^:]*:/, "")}`);
+export function vpnRefusal(error: unknown): unknown {
+  if (error instanceof Error && REFUSED_REQUEST.test(error.message)) {
+    return new Error(
+      `Server refused the VPN client: ${error.message.replace(REFUSED_REQUEST, "")}`,
+    );
   }
   return error;
 }
@@ -311,6 +321,7 @@ class VpnDevice {
   #router: IpRouter | undefined;
   #routing: Promise<void> | undefined;
   #address = "";
+  #network: Cidr | undefined;
   #unsetDefault: (() => void) | undefined;
   #link: VpnClientLink | undefined;
 
@@ -354,6 +365,7 @@ class VpnDevice {
       const network = `${
         formatIp(maskTo(config.clientAddress, config.prefixLength))
       }/${config.prefixLength}`;
+      this.#network = Cidr.parse(network);
       const routes = [network, ...this.#settings.routes.map((route) => route.text)];
       this.#out.info(
         `VPN ready: ${address} on ${tun.name} (MTU ${mtu}), server ${
@@ -366,6 +378,12 @@ class VpnDevice {
     this.#link = link;
     this.#unsetDefault?.();
     this.#unsetDefault = this.#router!.setDefault(link.tunnel);
+  }
+
+  /** Whether `address` is in the VPN network of the device (none before the first session). */
+  covers(address: string): boolean {
+    const ip = parseIp(address);
+    return ip !== undefined && this.#network !== undefined && this.#network.contains(ip);
   }
 
   /** The session is gone: packets wait for nothing (they are dropped) until the next. */
@@ -397,6 +415,7 @@ class VpnDevice {
     this.#tun = undefined;
     this.#router = undefined;
     this.#address = "";
+    this.#network = undefined;
     if (tun) await tun.close();
     await this.#routing;
   }

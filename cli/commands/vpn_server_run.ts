@@ -4,7 +4,7 @@
  * who each get the next free address and WireGuard over their session.
  * @module
  */
-import { formatIp } from "../../core/net/mod.ts";
+import { formatIp, parseIp } from "../../core/net/mod.ts";
 import {
   AddressPool,
   enableHostForwarding,
@@ -114,8 +114,14 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
   const router = new IpRouter(tun);
   const routing = router.run();
   try {
+    // The device's own addresses are never offered as paths to clients (that path would
+    // run through the tunnel it carries).
+    const inVpn = (address: string) => {
+      const ip = parseIp(address);
+      return ip !== undefined && pool.network.contains(ip);
+    };
     await runIrohServer(
-      settings,
+      { ...settings, ice: { ...settings.ice, skipHostAddress: inVpn } },
       out,
       () => ({ ip: ipService({ pool, router, mtu: settings.mtu, startWireGuard }) }),
       {

@@ -63,6 +63,9 @@ export interface IceGatherOptions {
   /** Use exactly these literal IP addresses as host candidates instead of listing the
    * interfaces (then `--allow-sys=networkInterfaces` is not needed). */
   hostAddresses?: string[];
+  /** Leaves listed interface addresses out when true (a VPN's own device: a path through
+   * the tunnel would carry the tunnel). Not applied to `hostAddresses`. */
+  skipHostAddress?: (address: string) => boolean;
 }
 
 /** What the peer sent through signaling. */
@@ -146,8 +149,10 @@ export class IceAgent {
     const { signal } = options;
     signal?.throwIfAborted();
     const stunServers = options.stunServers.map(_parseStunServer);
+    const skip = options.skipHostAddress ?? (() => false);
     const hostAddresses = options.hostAddresses ??
-      _hostAddresses({ includeLoopback: options.includeLoopback ?? false });
+      _hostAddresses({ includeLoopback: options.includeLoopback ?? false })
+        .filter((address) => !skip(address));
     for (const address of hostAddresses) {
       if (isIP(address) === 0) {
         throw new TypeError(`Cannot use host address "${address}": not a literal IP address`);

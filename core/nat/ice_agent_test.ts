@@ -183,6 +183,20 @@ Deno.test("IceAgent.gather() with includeLoopback lists interfaces, loopback inc
   }
 });
 
+Deno.test("IceAgent.gather() leaves out the listed addresses skipHostAddress names", async () => {
+  const [a, b] = await gatherPair({
+    hostAddresses: undefined,
+    includeLoopback: true,
+    skipHostAddress: (address) => address === "127.0.0.1",
+  });
+  try {
+    const addresses = a.localCandidates.map((c) => c.address);
+    assert.ok(!addresses.includes("127.0.0.1"), addresses.join(", "));
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 for (const late of ["controlled", "controlling"] as const) {
   Deno.test(`IceAgent.connect() succeeds when the ${late} side starts 500 ms later`, async () => {
     const [a, b] = await gatherPair();

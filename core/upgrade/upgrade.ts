@@ -52,6 +52,8 @@ export interface UpgradeOptions {
   stunServers: string[];
   /** Offer only these local addresses (default: every interface). */
   hostAddresses?: string[];
+  /** Interface addresses never to offer (a VPN's own device). */
+  skipHostAddress?: (address: string) => boolean;
   /** ALPN of the direct QUIC connection (the session's protocol). */
   alpn: string;
   /** ICE time limit per attempt (default {@linkcode UPGRADE_ICE_TIMEOUT_MS}). */
@@ -160,6 +162,7 @@ async function upgradeOnce(
     channel,
     stunServers: options.stunServers,
     hostAddresses: options.hostAddresses,
+    skipHostAddress: options.skipHostAddress,
     alpn: options.alpn,
     timeoutMs,
   });
@@ -224,6 +227,7 @@ async function answerOnce(
     secretKey,
     stunServers: options.stunServers,
     hostAddresses: options.hostAddresses,
+    skipHostAddress: options.skipHostAddress,
     alpn: options.alpn,
     timeoutMs,
   });

@@ -73,6 +73,21 @@ export {
 } from "./wireguard_tun_peer.ts";
 export { type BedSupport, canBuildBeds } from "./preflight.ts";
 export {
+  addVethHost,
+  exitWithin,
+  type ExtraHost,
+  type InNamespace,
+  routes,
+  spawnVpn,
+  startVpnClient,
+  startVpnServer,
+  tunDevices,
+  type VpnClientProcess,
+  type VpnProcessOptions,
+  type VpnServerProcess,
+  waitForPing,
+} from "./vpn_processes.ts";
+export {
   classify,
   type NatBehaviour,
   type NatObservation,
