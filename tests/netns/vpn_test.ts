@@ -328,7 +328,7 @@ vpnTest("vpn: tunnel status lists the VPN client with its address and bytes", as
 
   const onServer = await statusOf(pair.right, serverStatus);
   assert.equal(onServer.role, "server");
-  assert.equal(onServer.vpn?.address, server.address);
+  assert.equal(onServer.vpn?.address, `${server.address}/24`);
   const session = onServer.sessions.find((s) => s.source === `vpn ${client.address}`);
   assert.ok(session, JSON.stringify(onServer.sessions));
   assert.ok(session.sent > 0 && session.received > 0, JSON.stringify(session));
