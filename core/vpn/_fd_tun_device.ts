@@ -68,7 +68,11 @@ export class FdTunDevice implements TunDevice {
   readonly #scratch = new Uint8Array(MAX_READ);
   // struct pollfd { int fd; short events; short revents; } x 2: the device, the wake pipe.
   readonly #pollFds = new Uint8Array(16);
-  #polling: Promise<number> | undefined;
+  #polling: Promise<void> | undefined;
+  /** Resolves a read() waiting for the device, when write() caught packets for it. */
+  #wakeReader: (() => void) | undefined;
+  /** Batches write() caught, for the next read(). */
+  readonly #caught: Uint8Array[][] = [];
   #closing: Promise<void> | undefined;
   #closed = false;
   /** Packets `write()` dropped because the kernel refused them. */
@@ -97,25 +101,15 @@ export class FdTunDevice implements TunDevice {
   async read(): Promise<Uint8Array[] | null> {
     for (;;) {
       if (this.#closing) return null;
+      const caught = this.#caught.shift();
+      if (caught) return caught;
       const batch = this.#drain();
       if (batch.length > 0) return batch;
-      const view = new DataView(this.#pollFds.buffer);
-      view.setInt16(6, 0, true);
-      view.setInt16(14, 0, true);
-      this.#polling = waitingPoll().poll(this.#pollFds, 2, -1);
-      const result = await this.#polling;
-      this.#polling = undefined;
-      if (this.#closing) return null;
-      if (result < 0) {
-        const code = errno();
-        if (code === ERRNO.EINTR) continue;
-        throw new Error(`TUN device ${this.name} stopped: poll failed: ${errnoText(code)}`);
-      }
-      if (view.getInt16(6, true) & POLL_FAILURES) {
-        throw new Error(
-          `TUN device ${this.name} stopped: the device reported an error (was it deleted?)`,
-        );
-      }
+      // One poll at a time: a wait cut short by write() leaves it running for the next read.
+      this.#polling ??= this.#poll();
+      const woken = new Promise<void>((resolve) => this.#wakeReader = resolve);
+      await Promise.race([this.#polling, woken]);
+      this.#wakeReader = undefined;
     }
   }
 
@@ -123,6 +117,33 @@ export class FdTunDevice implements TunDevice {
     if (this.#closed || this.#closing) return;
     for (const packet of packets) {
       if (!this.#writePacket(this.#fd, packet)) this.dropped++;
+    }
+    // What the system answers at once (an echo reply, a TCP ack) is often queued
+    // by the time write() returns: take it now instead of waking a poll for it.
+    if (this.#wakeReader) {
+      const answered = this.#drain();
+      if (answered.length > 0) {
+        this.#caught.push(answered);
+        this.#wakeReader();
+        this.#wakeReader = undefined;
+      }
+    }
+  }
+
+  /** Waits until the device or the wake pipe is readable; throws when the device fails. */
+  async #poll(): Promise<void> {
+    const view = new DataView(this.#pollFds.buffer);
+    view.setInt16(6, 0, true);
+    view.setInt16(14, 0, true);
+    const result = await waitingPoll().poll(this.#pollFds, 2, -1);
+    this.#polling = undefined;
+    if (this.#closing) return;
+    // errno belongs to the thread that ran poll(): only the outcome is known here.
+    if (result < 0) throw new Error(`TUN device ${this.name} stopped: poll failed`);
+    if (view.getInt16(6, true) & POLL_FAILURES) {
+      throw new Error(
+        `TUN device ${this.name} stopped: the device reported an error (was it deleted?)`,
+      );
     }
   }
 
@@ -151,6 +172,7 @@ export class FdTunDevice implements TunDevice {
   async #close(): Promise<void> {
     // Wake a poll in progress, and let it return before its descriptors go.
     libc().write(this.#wake[1], new Uint8Array(1), 1n);
+    this.#wakeReader?.();
     await this.#polling?.catch(() => {});
     libc().close(this.#fd);
     libc().close(this.#wake[0]);
