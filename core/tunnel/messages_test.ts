@@ -5,6 +5,7 @@ import {
   encodeDatagram,
   encodeMessage,
   encodeUdpPacketFrame,
+  encodeWireGuardFrames,
   FrameDecoder,
   MAX_UDP_PAYLOAD,
   type Message,
@@ -208,4 +209,20 @@ Deno.test("encodeUdpPacketFrame() matches encodeMessage() for udp-packet", () =>
     encodeMessage({ type: "udp-packet", flowId: 7, payload }),
   );
   assert.throws(() => encodeUdpPacketFrame(1, new Uint8Array(MAX_UDP_PAYLOAD + 1)), RangeError);
+});
+
+Deno.test("encodeWireGuardFrames() matches encodeMessage() frame by frame", () => {
+  const messages = [Uint8Array.of(4, 1, 2), new Uint8Array(1_452).fill(7)];
+  const joined = encodeWireGuardFrames(messages);
+  const one = messages.map((message) => encodeMessage({ type: "wireguard-message", message }));
+  assert.deepEqual(joined, new Uint8Array([...one[0], ...one[1]]));
+  assert.deepEqual(
+    new FrameDecoder().push(joined),
+    messages.map((message) => ({
+      type: "wireguard-message",
+      message,
+    })),
+  );
+  assert.throws(() => encodeWireGuardFrames([new Uint8Array(0)]), RangeError);
+  assert.throws(() => encodeWireGuardFrames([new Uint8Array(9_049)]), RangeError);
 });

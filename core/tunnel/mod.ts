@@ -31,6 +31,7 @@ export {
   decodeDatagram,
   encodeDatagram,
   encodeMessage,
+  encodeWireGuardFrames,
   FrameDecoder,
   MAX_PATH_SIGNAL,
   MAX_UDP_PAYLOAD,

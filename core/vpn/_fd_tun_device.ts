@@ -29,7 +29,11 @@ export interface FdTunOptions {
 // The largest IPv4/IPv6 packet without jumbograms: a read this large never truncates,
 // whatever MTU someone sets on the interface later.
 const MAX_READ = 65_535 + 4;
-const MAX_READ_ARG = BigInt(MAX_READ);
+/**
+ * Packets are read into arenas of this size: twice the largest read, so each
+ * holds at least 45 full-size (1,420-byte) packets before the next is made.
+ */
+const ARENA_BYTES = 2 * MAX_READ;
 /**
  * Packets one read() hands over at most. A burst larger than this is taken in
  * several batches, so the event loop (QUIC, timers) runs between them; 64
@@ -65,7 +69,8 @@ export class FdTunDevice implements TunDevice {
   readonly #wake: [number, number];
   readonly #writePacket: (fd: number, packet: Uint8Array) => boolean;
   readonly #headerBytes: number;
-  readonly #scratch = new Uint8Array(MAX_READ);
+  #arena = new Uint8Array(0);
+  #arenaUsed = 0;
   // struct pollfd { int fd; short events; short revents; } x 2: the device, the wake pipe.
   readonly #pollFds = new Uint8Array(16);
   #polling: Promise<void> | undefined;
@@ -156,7 +161,14 @@ export class FdTunDevice implements TunDevice {
     const c = libc();
     const batch: Uint8Array[] = [];
     while (batch.length < BATCH_PACKETS) {
-      const n = Number(c.read(this.#fd, this.#scratch, MAX_READ_ARG));
+      // Packets are views into an arena that is never written twice: no allocation
+      // per packet. A read is offered at least MAX_READ bytes, so none is truncated.
+      if (this.#arena.length - this.#arenaUsed < MAX_READ) {
+        this.#arena = new Uint8Array(ARENA_BYTES);
+        this.#arenaUsed = 0;
+      }
+      const space = this.#arena.subarray(this.#arenaUsed);
+      const n = Number(c.read(this.#fd, space, BigInt(space.length)));
       if (n < 0) {
         const code = errno();
         if (code === ERRNO.EAGAIN) break;
@@ -164,7 +176,8 @@ export class FdTunDevice implements TunDevice {
         throw new Error(`TUN device ${this.name} stopped: read failed: ${errnoText(code)}`);
       }
       if (n <= this.#headerBytes) continue;
-      batch.push(this.#scratch.slice(this.#headerBytes, n));
+      batch.push(space.subarray(this.#headerBytes, n));
+      this.#arenaUsed += n;
     }
     return batch;
   }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { DuplexStream, PeerConnection } from "../transport/mod.ts";
-import { encodeMessage, FrameDecoder } from "../tunnel/mod.ts";
+import { encodeWireGuardFrames, FrameDecoder } from "../tunnel/mod.ts";
 import type { PacketPath } from "./packet_path.ts";
 import { PacketBatches } from "./packet_batches.ts";
 
@@ -17,6 +17,8 @@ import { PacketBatches } from "./packet_batches.ts";
  * busy, little enough that a stalled one does not grow memory.
  */
 const MAX_STREAM_BACKLOG = 4 << 20;
+/** Bytes before each message on the packet stream: a frame's type and length. */
+const FRAME_HEADER = 3;
 /** Streams the peer may have open towards us at once (one is normal; a new one replaces a lost one). */
 const MAX_INCOMING_STREAMS = 4;
 
@@ -37,7 +39,7 @@ export class SessionPacketPath implements PacketPath {
   readonly #conn: PeerConnection;
   readonly #incoming = new PacketBatches();
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #backlog: Uint8Array[] = [];
+  #backlog: { frames: Uint8Array; messages: number }[] = [];
   #backlogBytes = 0;
   #flushing = false;
   #incomingStreams = 0;
@@ -54,24 +56,28 @@ export class SessionPacketPath implements PacketPath {
   send(messages: readonly Uint8Array[]): void {
     if (this.#closed) return;
     const limit = this.#conn.maxDatagramSize;
-    let streamed = false;
+    let streamed: Uint8Array[] | undefined;
+    let streamedBytes = 0;
     for (const message of messages) {
       if (message.length <= limit) {
         this.counts.datagrams++;
         this.#conn.sendDatagram(message).catch(() => this.counts.dropped++);
         continue;
       }
-      if (this.#backlogBytes + message.length > MAX_STREAM_BACKLOG) {
+      if (this.#backlogBytes + streamedBytes + message.length > MAX_STREAM_BACKLOG) {
         this.counts.dropped++;
         continue;
       }
-      const frame = encodeMessage({ type: "wireguard-message", message });
-      this.#backlog.push(frame);
-      this.#backlogBytes += frame.length;
-      this.counts.streamed++;
-      streamed = true;
+      (streamed ??= []).push(message);
+      streamedBytes += FRAME_HEADER + message.length;
     }
-    if (streamed) this.#flush();
+    if (!streamed) return;
+    // One buffer of frames for the whole batch: one allocation and one stream write.
+    const frames = encodeWireGuardFrames(streamed);
+    this.counts.streamed += streamed.length;
+    this.#backlog.push({ frames, messages: streamed.length });
+    this.#backlogBytes += streamedBytes;
+    this.#flush();
   }
 
   /** The next messages from the peer; `null` once the connection is closed. */
@@ -94,16 +100,18 @@ export class SessionPacketPath implements PacketPath {
     this.#flushing = true;
     try {
       while (this.#backlog.length > 0 && !this.#closed) {
-        const frames = this.#backlog;
+        const batches = this.#backlog;
         this.#backlog = [];
         this.#backlogBytes = 0;
-        const joined = frames.length === 1 ? frames[0] : join(frames);
+        const joined = batches.length === 1
+          ? batches[0].frames
+          : join(batches.map((b) => b.frames));
         try {
           this.#writer ??= (await this.#conn.openStream()).writable.getWriter();
           await this.#writer.write(joined);
         } catch {
           // The stream went with its path: these are lost, the next ones open a new stream.
-          this.counts.dropped += frames.length;
+          for (const batch of batches) this.counts.dropped += batch.messages;
           this.#writer = undefined;
           if (this.#connClosed) return;
         }
