@@ -376,8 +376,23 @@ export class FrameDecoder {
    * @throws {ProtocolError} on an unknown type or a length over the type's limit.
    */
   push(chunk: Uint8Array): Message[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
     const messages: Message[] = [];
+    // A frame cut by the previous chunk takes only the bytes it lacks: joining the
+    // whole chunk would copy every byte of a bulk stream once more.
+    let rest = chunk;
+    while (this.#buffer.length > 0 && rest.length > 0) {
+      const buffer = this.#buffer;
+      const lacking = buffer.length < HEADER
+        ? HEADER - buffer.length
+        : HEADER + ((buffer[1] << 8) | buffer[2]) - buffer.length;
+      const take = Math.min(lacking, rest.length);
+      this.#buffer = concat(buffer, rest.subarray(0, take));
+      rest = rest.subarray(take);
+      const message = this.#next();
+      if (message) messages.push(message);
+    }
+    if (rest.length === 0) return messages;
+    this.#buffer = this.#buffer.length === 0 ? rest : concat(this.#buffer, rest);
     for (;;) {
       const message = this.#next();
       if (!message) return messages;
