@@ -6,9 +6,17 @@ if (mode === "server") {
   const l = listenQuic({ hostname: Deno.args[1], port: 7100, secretKey: key, alpn: "p" });
   console.log(key.endpointId.toString());
   const c = (await l.accept())!;
-  for (;;) { const d = await c.readDatagram(); if (!d) break; c.sendDatagram(d); }
+  for (;;) {
+    const d = await c.readDatagram();
+    if (!d) break;
+    c.sendDatagram(d);
+  }
 } else {
-  const c = await dialQuic({ addrs: [{ hostname: Deno.args[1], port: 7100 }], endpointId: (await import("./core/identity/mod.ts")).EndpointId.parse(Deno.args[2]), alpn: "p" });
+  const c = await dialQuic({
+    addrs: [{ hostname: Deno.args[1], port: 7100 }],
+    endpointId: (await import("./core/identity/mod.ts")).EndpointId.parse(Deno.args[2]),
+    alpn: "p",
+  });
   const rtts: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t = performance.now();
@@ -18,6 +26,10 @@ if (mode === "server") {
     await new Promise((r) => setTimeout(r, 10));
   }
   rtts.sort((a, b) => a - b);
-  console.log(`datagram ping-pong median ${(rtts[100] * 1000).toFixed(0)} µs, p90 ${(rtts[180] * 1000).toFixed(0)} µs`);
+  console.log(
+    `datagram ping-pong median ${(rtts[100] * 1000).toFixed(0)} µs, p90 ${
+      (rtts[180] * 1000).toFixed(0)
+    } µs`,
+  );
   c.close();
 }

@@ -24,7 +24,7 @@ export interface IrohIceSettings {
    * Interface addresses never to offer or publish: VPN mode's own device, since a
    * path to the peer through the tunnel would carry the tunnel inside itself.
    */
-  skipHostAddress?: (address: string) => boolean;
+  avoidAddress?: (address: string) => boolean;
 }
 
 /** The STUN servers of `relayUrls`: each host once, on {@linkcode RELAY_STUN_PORT}. */
@@ -60,7 +60,7 @@ export function startClientUpgrades(
   return keepUpgrading(paths, serverId, {
     stunServers: ice.stunServers ?? relayStunServers([relayUrl]),
     hostAddresses: ice.hostAddresses,
-    skipHostAddress: ice.skipHostAddress,
+    avoidAddress: ice.avoidAddress,
     alpn: ALPN,
     log: { debug: (line) => out.debug(line), warn: (line) => out.warn(line) },
   });
@@ -78,7 +78,7 @@ export function upgradeAnswerer(
     answerUpgrades(paths, secretKey, {
       stunServers,
       hostAddresses: ice.hostAddresses,
-      skipHostAddress: ice.skipHostAddress,
+      avoidAddress: ice.avoidAddress,
       alpn: ALPN,
       log: {
         debug: (line) => out.debug(`[${label}] ${line}`),

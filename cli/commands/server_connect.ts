@@ -43,6 +43,8 @@ export interface ServerConnectSettings {
   dnsServer?: string;
   /** The token to present. */
   token: string;
+  /** Published addresses not to dial: a VPN client's own network and routes. */
+  avoidAddress?: (address: string) => boolean;
   /** The source to ask for, or another kind of request (`ip://…`). */
   source: Source | string;
 }
@@ -99,7 +101,8 @@ export async function connectToServer(
         const relays = settings.discoveredRelays
           ? found.relayUrls.filter((url) => !settings.relayUrls.includes(url))
           : [];
-        const addrs = settings.relayOnly ? [] : found.addrs;
+        const avoid = settings.avoidAddress ?? (() => false);
+        const addrs = settings.relayOnly ? [] : found.addrs.filter((a) => !avoid(a.hostname));
         const more = [...(addrs.length > 0 ? [dialDirect(addrs)] : []), ...relays.map(dialRelay)];
         if (more.length === 0) {
           throw new Error(

@@ -307,7 +307,7 @@ export async function runIrohServer(
     out.warn("no --secret-file given: using a fresh identity; its EndpointId changes on restart");
   }
   out.info(`EndpointId: ${settings.secretKey.endpointId}`);
-  const skip = settings.ice.skipHostAddress ?? (() => false);
+  const skip = settings.ice.avoidAddress ?? (() => false);
   // Addresses of a VPN's own device are left out: a client dialing one through its
   // tunnel would carry the tunnel inside itself.
   const directAddrs = settings.relayOnly

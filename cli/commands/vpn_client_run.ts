@@ -153,12 +153,12 @@ export async function runVpnClient(settings: VpnClientSettings, out: Output): Pr
   const lock = await takeInstanceLock(settings.lockFile);
   if (lock.tookOverStale) out.debug(`took over the stale lock ${lock.path} of a run that ended`);
   const vpn = new VpnDevice(settings, out);
-  // Hole punching never offers the device's own address: a path through the tunnel
-  // would carry the tunnel inside itself.
-  const follower = new SessionFollower({
-    ...settings,
-    ice: { ...settings.ice, skipHostAddress: (address) => vpn.covers(address) },
-  }, out);
+  // No path may end where the VPN routes (its network, --route networks): a path
+  // through the tunnel would carry the tunnel inside itself. Hole punching neither
+  // offers nor tries such addresses, and published ones are not dialed.
+  const avoidAddress = (address: string) => vpn.covers(address);
+  settings = { ...settings, avoidAddress, ice: { ...settings.ice, avoidAddress } };
+  const follower = new SessionFollower(settings, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     statusView = settings.status &&
@@ -380,10 +380,15 @@ class VpnDevice {
     this.#unsetDefault = this.#router!.setDefault(link.tunnel);
   }
 
-  /** Whether `address` is in the VPN network of the device (none before the first session). */
+  /**
+   * Whether packets to `address` go through the VPN: its network (known once a
+   * session said it) and the `--route` networks. No path of the session may end there.
+   */
   covers(address: string): boolean {
     const ip = parseIp(address);
-    return ip !== undefined && this.#network !== undefined && this.#network.contains(ip);
+    if (ip === undefined) return false;
+    if (this.#network?.contains(ip)) return true;
+    return this.#settings.routes.some((route) => route.contains(ip));
   }
 
   /** The session is gone: packets wait for nothing (they are dropped) until the next. */

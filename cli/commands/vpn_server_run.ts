@@ -121,7 +121,7 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
       return ip !== undefined && pool.network.contains(ip);
     };
     await runIrohServer(
-      { ...settings, ice: { ...settings.ice, skipHostAddress: inVpn } },
+      { ...settings, ice: { ...settings.ice, avoidAddress: inVpn } },
       out,
       () => ({ ip: ipService({ pool, router, mtu: settings.mtu, startWireGuard }) }),
       {

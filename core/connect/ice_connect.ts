@@ -23,8 +23,8 @@ export interface IceConnectCommonOptions {
   stunServers: string[];
   /** Offer only these local addresses (default: every interface). */
   hostAddresses?: string[];
-  /** Interface addresses never to offer (see `IceGatherOptions.skipHostAddress`). */
-  skipHostAddress?: (address: string) => boolean;
+  /** Interface addresses never to offer (see `IceGatherOptions.avoidAddress`). */
+  avoidAddress?: (address: string) => boolean;
   /** ALPN of the protocol QUIC carries. */
   alpn: string;
   /** Give up on ICE (and, accepting, on the QUIC client) after this long. */
@@ -143,7 +143,7 @@ class IceSession {
       role,
       stunServers: options.stunServers,
       hostAddresses: options.hostAddresses,
-      skipHostAddress: options.skipHostAddress,
+      avoidAddress: options.avoidAddress,
     });
     return new IceSession(agent, options);
   }

@@ -63,9 +63,13 @@ export interface IceGatherOptions {
   /** Use exactly these literal IP addresses as host candidates instead of listing the
    * interfaces (then `--allow-sys=networkInterfaces` is not needed). */
   hostAddresses?: string[];
-  /** Leaves listed interface addresses out when true (a VPN's own device: a path through
-   * the tunnel would carry the tunnel). Not applied to `hostAddresses`. */
-  skipHostAddress?: (address: string) => boolean;
+  /**
+   * Addresses no path may use, true to avoid: interface addresses are not
+   * offered, and the peer's candidates there are not tried. For a VPN: its own
+   * network and routes, where a path would run inside the tunnel it carries.
+   * Not applied to `hostAddresses`.
+   */
+  avoidAddress?: (address: string) => boolean;
 }
 
 /** What the peer sent through signaling. */
@@ -113,12 +117,16 @@ export class IceAgent {
   #session: _ConnectSession | undefined;
   #closing: Promise<void> | undefined;
 
+  readonly #avoid: (address: string) => boolean;
+
   private constructor(
     werift: _Werift,
     connection: Connection,
     role: "controlling" | "controlled",
     candidates: IceCandidate[],
+    avoid: (address: string) => boolean,
   ) {
+    this.#avoid = avoid;
     this.#werift = werift;
     this.#connection = connection;
     this.role = role;
@@ -149,7 +157,7 @@ export class IceAgent {
     const { signal } = options;
     signal?.throwIfAborted();
     const stunServers = options.stunServers.map(_parseStunServer);
-    const skip = options.skipHostAddress ?? (() => false);
+    const skip = options.avoidAddress ?? (() => false);
     const hostAddresses = options.hostAddresses ??
       _hostAddresses({ includeLoopback: options.includeLoopback ?? false })
         .filter((address) => !skip(address));
@@ -187,7 +195,7 @@ export class IceAgent {
         ...await _gatherServerReflexive(werift, protocols, stunServers, candidates, signal),
       );
       signal?.throwIfAborted();
-      return new IceAgent(werift, connection, options.role, candidates);
+      return new IceAgent(werift, connection, options.role, candidates, skip);
     } catch (error) {
       await connection.close();
       throw error;
@@ -214,7 +222,7 @@ export class IceAgent {
       throw new RangeError(`Cannot connect: timeoutMs must be positive, got ${options.timeoutMs}`);
     }
     const credentials = validateCredentials(remote.credentials);
-    const candidates = remote.candidates.filter(_isUsable);
+    const candidates = remote.candidates.filter((c) => _isUsable(c) && !this.#avoid(c.address));
     const connection = this.#connection;
     connection.setRemoteParams({
       iceLite: false,

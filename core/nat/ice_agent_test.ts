@@ -183,15 +183,31 @@ Deno.test("IceAgent.gather() with includeLoopback lists interfaces, loopback inc
   }
 });
 
-Deno.test("IceAgent.gather() leaves out the listed addresses skipHostAddress names", async () => {
+Deno.test("IceAgent.gather() leaves out the listed addresses avoidAddress names", async () => {
   const [a, b] = await gatherPair({
     hostAddresses: undefined,
     includeLoopback: true,
-    skipHostAddress: (address) => address === "127.0.0.1",
+    avoidAddress: (address) => address === "127.0.0.1",
   });
   try {
     const addresses = a.localCandidates.map((c) => c.address);
     assert.ok(!addresses.includes("127.0.0.1"), addresses.join(", "));
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+Deno.test("IceAgent.connect() does not try the peer's candidates avoidAddress names", async () => {
+  // Both offer 127.0.0.1 (hostAddresses is not filtered); one avoids it as a destination.
+  const [a, b] = await Promise.all([
+    IceAgent.gather({ role: "controlling", ...LOOPBACK, avoidAddress: (x) => x === "127.0.0.1" }),
+    IceAgent.gather({ role: "controlled", ...LOOPBACK }),
+  ]);
+  try {
+    await assert.rejects(
+      a.connect(remoteOf(b), { timeoutMs: TIMEOUT_MS }),
+      /none of the peer's 1 candidates can pair with ours/,
+    );
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

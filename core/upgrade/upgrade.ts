@@ -53,7 +53,7 @@ export interface UpgradeOptions {
   /** Offer only these local addresses (default: every interface). */
   hostAddresses?: string[];
   /** Interface addresses never to offer (a VPN's own device). */
-  skipHostAddress?: (address: string) => boolean;
+  avoidAddress?: (address: string) => boolean;
   /** ALPN of the direct QUIC connection (the session's protocol). */
   alpn: string;
   /** ICE time limit per attempt (default {@linkcode UPGRADE_ICE_TIMEOUT_MS}). */
@@ -162,7 +162,7 @@ async function upgradeOnce(
     channel,
     stunServers: options.stunServers,
     hostAddresses: options.hostAddresses,
-    skipHostAddress: options.skipHostAddress,
+    avoidAddress: options.avoidAddress,
     alpn: options.alpn,
     timeoutMs,
   });
@@ -227,7 +227,7 @@ async function answerOnce(
     secretKey,
     stunServers: options.stunServers,
     hostAddresses: options.hostAddresses,
-    skipHostAddress: options.skipHostAddress,
+    avoidAddress: options.avoidAddress,
     alpn: options.alpn,
     timeoutMs,
   });
