@@ -8,7 +8,9 @@
  * an idle one wakes sooner than a reader worker could tell the main thread:
  * pings through a script echoing on the device averaged 0.73 ms this way and
  * 1.73 ms with a worker posting its batches. Writes are one synchronous
- * `write()` per packet.
+ * `write()` per packet; right after them, while a read waits, the device is
+ * drained once more, since what the system answers at once (an echo reply, a
+ * TCP ack) is often queued by then and needs no wake-up.
  * @module
  */
 import { ERRNO, errno, errnoText, libc, LIBC_PATH, POLL_FAILURES, POLLIN } from "./_libc.ts";

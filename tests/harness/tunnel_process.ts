@@ -63,23 +63,33 @@ export function forwardingPermissionFlags(
 }
 
 /**
- * Deno permission flags of `tunnel vpn server|client`: port forwarding's, plus
- * FFI (the TUN device), the system's network tools (`ip`; `iptables` and
- * `sysctl` for `--masquerade`), reads of `/proc` (is a crashed run's process
- * gone?), and the client's lock file.
+ * Deno permission flags of `tunnel vpn server|client` (its `cliArgs` from
+ * `vpn` on), as the README's permission table gives them: port forwarding's,
+ * plus FFI (the TUN device) and `ip`; with `--masquerade`, also `iptables`,
+ * `sysctl` and reads of `/proc` (is a crashed run's process gone?); for a
+ * client, its lock file.
  *
  * @example
  * ```ts
- * vpnPermissionFlags("/run/tunnel-vpn-client.lock");
- * // [...FORWARDING_PERMISSION_FLAGS, "--allow-ffi", "--allow-run=ip,iptables,sysctl", ...]
+ * vpnPermissionFlags(["vpn", "server", "--masquerade"]);
+ * // [...FORWARDING_PERMISSION_FLAGS, "--allow-read=/proc", "--allow-ffi", "--allow-run=ip,iptables,sysctl"]
  * ```
  */
-export function vpnPermissionFlags(lockFile: string, readPaths: readonly string[] = []): string[] {
+export function vpnPermissionFlags(cliArgs: string[], readPaths: readonly string[] = []): string[] {
+  if (cliArgs[1] === "client") {
+    const lock = lockFileOf(cliArgs);
+    return [
+      ...forwardingPermissionFlags([lock, ...readPaths]),
+      "--allow-ffi",
+      "--allow-run=ip",
+      `--allow-write=${lock}`,
+    ];
+  }
+  const masquerade = cliArgs.includes("--masquerade");
   return [
-    ...forwardingPermissionFlags(["/proc", lockFile, ...readPaths]),
+    ...forwardingPermissionFlags(masquerade ? ["/proc", ...readPaths] : readPaths),
     "--allow-ffi",
-    "--allow-run=ip,iptables,sysctl",
-    `--allow-write=${lockFile}`,
+    masquerade ? "--allow-run=ip,iptables,sysctl" : "--allow-run=ip",
   ];
 }
 
@@ -108,7 +118,7 @@ export function tunnelCommandArgs(cliArgs: string[], options: TunnelProcessOptio
     PROJECT_CONFIG,
     ...(options.denoFlags ?? []),
     ...(cliArgs[0] === "vpn"
-      ? vpnPermissionFlags(lockFileOf(cliArgs), options.readPaths)
+      ? vpnPermissionFlags(cliArgs, options.readPaths)
       : forwardingPermissionFlags(
         options.readPaths,
         cliArgs[0] === "relay" ? RELAY_PERMISSION_FLAGS : FORWARDING_PERMISSION_FLAGS,
@@ -118,7 +128,7 @@ export function tunnelCommandArgs(cliArgs: string[], options: TunnelProcessOptio
   ];
 }
 
-// The client's --lock-file, or the default; a server takes none but gets the same flags.
+// The client's --lock-file, or the default.
 function lockFileOf(cliArgs: string[]): string {
   const at = cliArgs.indexOf("--lock-file");
   return at >= 0 ? cliArgs[at + 1] : "/run/tunnel-vpn-client.lock";

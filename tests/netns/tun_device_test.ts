@@ -10,9 +10,8 @@ import { addNamespace, newBedPrefix, removeNamespaces, sweepStaleBeds } from "./
 import { TUN_PERMISSION_MESSAGE } from "../../core/vpn/mod.ts";
 
 const PEER = new URL("./_tun_peer.ts", import.meta.url).pathname;
-const VPN_DIR = new URL("../../core/vpn/", import.meta.url).pathname;
-// The narrow set VPN mode documents: FFI for libc, read for the reader worker's module, ip.
-const FLAGS = ["--allow-ffi", `--allow-read=${VPN_DIR}`, "--allow-run=ip"];
+// The narrow set VPN mode documents for its device: FFI for libc, and ip.
+const FLAGS = ["--allow-ffi", "--allow-run=ip"];
 const ip = findTool("ip")!;
 
 const support = Deno.build.os === "linux" && Deno.uid() === 0 && ip !== undefined &&

@@ -78,7 +78,6 @@ export interface WireGuardTunPeer extends AsyncDisposable {
 }
 
 const SCRIPT = new URL("./_wireguard_tun_peer.ts", import.meta.url).pathname;
-const VPN_DIR = new URL("../../core/vpn/", import.meta.url).pathname;
 // Deno starts, loads libsodium's WebAssembly and creates the device in about a second.
 const START_TIMEOUT_MS = 20_000;
 // Closing the device and the socket takes milliseconds; past this the peer is stuck.
@@ -111,9 +110,8 @@ export async function startWireGuardTunPeer(
       PROJECT_CONFIG,
       "--unstable-net",
       `--allow-net=0.0.0.0:${options.listenPort},${endpointIp}`,
-      // What VPN mode needs for its device: libc through FFI, the reader worker, `ip`.
+      // What VPN mode needs for its device: libc through FFI, and `ip`.
       "--allow-ffi",
-      `--allow-read=${VPN_DIR}`,
       "--allow-run=ip",
       SCRIPT,
       options.privateKey,
