@@ -14,13 +14,11 @@ import {
   formatSource,
   parseHostPort,
   type PathInfo,
-  RepeatedLines,
   SESSION_WAIT_MS,
   SessionRegistry,
   type SessionSupplier,
   singleSession,
   type Source,
-  type TunnelLog,
 } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
@@ -38,6 +36,7 @@ import {
   type ServerSession,
 } from "./server_connect.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
+import { ReconnectLines } from "./reconnect_lines.ts";
 import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
@@ -54,13 +53,6 @@ import {
   type VerboseFlag,
   verboseOption,
 } from "./shared_flags.ts";
-
-/**
- * How often failed reconnect attempts are summarised. A minute: at the longest
- * backoff (30 s) a long outage then prints about one line a minute, not one per
- * attempt.
- */
-const ATTEMPT_SUMMARY_MS = 60_000;
 
 /** The command line of `tunnel client [iroh]`, as commander parses it. */
 export interface ClientIrohFlags
@@ -388,18 +380,16 @@ function reconnectingSessions(
   follower: SessionFollower,
 ): SessionSupplier {
   // An outage at the longest backoff still prints about one line a minute.
-  const failures = new RepeatedLines((line) => out.warn(line), ATTEMPT_SUMMARY_MS);
-  // An attempt's own warnings (a --server-addr name that does not resolve) would
-  // repeat on every attempt: only its summary line is printed.
-  const attemptLog: TunnelLog = {
-    info: (line) => out.info(line),
-    debug: (line) => out.debug(line),
-    warn: (line) => out.debug(line),
-  };
+  const lines = new ReconnectLines(out, settings.serverId.toString());
   let latest: ServerSession | undefined;
   return new Reconnector<ClientSession>(first, {
     connect: async () => {
-      latest = await connectToServer(settings, attemptLog, undefined, follower.onPathChange);
+      latest = await connectToServer(
+        settings,
+        lines.attemptLog,
+        undefined,
+        follower.onPathChange,
+      );
       return latest.session;
     },
     lost: (session) => session.conn.closed.then((info) => info.reason),
@@ -408,24 +398,11 @@ function reconnectingSessions(
     waitMs: SESSION_WAIT_MS,
     onLost: (reason) => {
       follower.lost();
-      out.warn(`Connection to the server lost: ${reason}; reconnecting`);
+      lines.lost(reason);
     },
-    onAttemptFailed: (error, attempt, retryInMs) =>
-      failures.report(
-        "attempt",
-        `reconnect attempt ${attempt} failed: ${(error as Error).message}; next in ${
-          Math.round(retryInMs / 1000)
-        } s`,
-      ),
+    onAttemptFailed: (error, attempt, retryInMs) => lines.attemptFailed(error, attempt, retryInMs),
     onRestored: (_, attempts, downMs) => {
-      failures.close();
-      const seconds = (downMs / 1000).toFixed(1);
-      const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-      out.info(
-        `Reconnected to server ${settings.serverId} ${
-          latest?.where ?? ""
-        } after ${seconds} s (${tries})`,
-      );
+      lines.restored(latest?.where ?? "", attempts, downMs);
       if (latest) follower.adopt(latest);
     },
   });

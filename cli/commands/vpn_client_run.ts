@@ -9,7 +9,7 @@ import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import { Cidr, formatIp, parseIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
-import { parseHostPort, RepeatedLines, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
+import { parseHostPort, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
 import {
   IpRouter,
   openTunDevice,
@@ -35,10 +35,8 @@ import {
   type ServerSession,
 } from "./server_connect.ts";
 import { DEFAULT_KEEPALIVE_SECS, DEFAULT_LOCK_FILE, DEFAULT_VPN_MTU } from "./vpn_options.ts";
+import { ReconnectLines } from "./reconnect_lines.ts";
 import type { IrohIceSettings } from "./iroh_upgrade.ts";
-
-/** How often failed reconnect attempts are summarised (as in iroh mode). */
-const ATTEMPT_SUMMARY_MS = 60_000;
 
 /** The command line of `tunnel vpn client`. */
 export interface VpnClientFlags extends
@@ -243,14 +241,9 @@ async function runSessions(
     }
     throw new Error(`Connection to the server lost: ${lost}`);
   }
-  const failures = new RepeatedLines((line) => out.warn(line), ATTEMPT_SUMMARY_MS);
-  const attemptLog = {
-    info: (line: string) => out.info(line),
-    debug: (line: string) => out.debug(line),
-    warn: (line: string) => out.debug(line),
-  };
+  const lines = new ReconnectLines(out, settings.serverId.toString());
   const sessions = new Reconnector<VpnSession>(first, {
-    connect: () => connectVpn(settings, attemptLog, vpn, follower),
+    connect: () => connectVpn(settings, lines.attemptLog, vpn, follower),
     lost: (session) => session.found.session.conn.closed.then((info) => info.reason),
     close: (session, reason) => {
       session.link.close();
@@ -261,23 +254,11 @@ async function runSessions(
     onLost: (reason) => {
       follower.lost();
       vpn.lost();
-      out.warn(`Connection to the server lost: ${reason}; reconnecting`);
+      lines.lost(reason);
     },
-    onAttemptFailed: (error, attempt, retryInMs) =>
-      failures.report(
-        "attempt",
-        `reconnect attempt ${attempt} failed: ${(error as Error).message}; next in ${
-          Math.round(retryInMs / 1000)
-        } s`,
-      ),
+    onAttemptFailed: (error, attempt, retryInMs) => lines.attemptFailed(error, attempt, retryInMs),
     onRestored: (session, attempts, downMs) => {
-      failures.close();
-      const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-      out.info(
-        `Reconnected to server ${settings.serverId} ${session.found.where} after ${
-          (downMs / 1000).toFixed(1)
-        } s (${tries})`,
-      );
+      lines.restored(session.found.where, attempts, downMs);
       vpn.use(session.link).then(
         () => follower.adopt(session.found, `vpn ${formatIp(session.link.config.clientAddress)}`),
         (error) => {

@@ -39,7 +39,7 @@ export class SessionPacketPath implements PacketPath {
   readonly #conn: PeerConnection;
   readonly #incoming = new PacketBatches();
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #backlog: { frames: Uint8Array; messages: number }[] = [];
+  #backlog: Uint8Array[] = [];
   #backlogBytes = 0;
   #flushing = false;
   #incomingStreams = 0;
@@ -72,10 +72,8 @@ export class SessionPacketPath implements PacketPath {
       streamedBytes += FRAME_HEADER + message.length;
     }
     if (!streamed) return;
-    // One buffer of frames for the whole batch: one allocation and one stream write.
-    const frames = encodeWireGuardFrames(streamed);
     this.counts.streamed += streamed.length;
-    this.#backlog.push({ frames, messages: streamed.length });
+    this.#backlog.push(...streamed);
     this.#backlogBytes += streamedBytes;
     this.#flush();
   }
@@ -100,18 +98,17 @@ export class SessionPacketPath implements PacketPath {
     this.#flushing = true;
     try {
       while (this.#backlog.length > 0 && !this.#closed) {
-        const batches = this.#backlog;
+        const messages = this.#backlog;
         this.#backlog = [];
         this.#backlogBytes = 0;
-        const joined = batches.length === 1
-          ? batches[0].frames
-          : join(batches.map((b) => b.frames));
+        // Everything waiting goes as one buffer of frames: one allocation, one stream write.
+        const frames = encodeWireGuardFrames(messages);
         try {
           this.#writer ??= (await this.#conn.openStream()).writable.getWriter();
-          await this.#writer.write(joined);
+          await this.#writer.write(frames);
         } catch {
           // The stream went with its path: these are lost, the next ones open a new stream.
-          for (const batch of batches) this.counts.dropped += batch.messages;
+          this.counts.dropped += messages.length;
           this.#writer = undefined;
           if (this.#connClosed) return;
         }
@@ -177,16 +174,4 @@ export class SessionPacketPath implements PacketPath {
       stream.writable.abort().catch(() => {});
     }
   }
-}
-
-function join(frames: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const frame of frames) length += frame.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const frame of frames) {
-    out.set(frame, offset);
-    offset += frame.length;
-  }
-  return out;
 }
