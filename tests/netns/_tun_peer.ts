@@ -32,7 +32,8 @@ if (mode === "echo") {
 } else if (mode === "hold") {
   const tun = openLinuxTun({ name: args[0], mtu: 1420 });
   console.log(tun.name);
-  await new Promise(() => {});
+  // A pending read keeps the process (and so the device) alive until it is killed.
+  while (await tun.read() !== null);
 } else if (mode === "open") {
   try {
     await openLinuxTun({ name: args[0], mtu: 1420 }).close();
