@@ -12,6 +12,7 @@ import {
   type TunnelServer,
   TunnelStartError,
 } from "../tests/harness/mod.ts";
+import { startBareQuicForward } from "./bare_quic_forward.ts";
 import { startSocatForward, startSshForward } from "./port_forward.ts";
 
 /** The ways traffic can reach a local service in the benchmark. */
@@ -19,6 +20,7 @@ export type PathKind =
   | "direct"
   | "socat"
   | "ssh -L"
+  | "bare QUIC"
   | "tunnel"
   | "tunnel via relay"
   | "tunnel punched";
@@ -175,6 +177,15 @@ export class BenchEnvironment implements AsyncDisposable {
         this.tunnelTimings.push({ what: `${path} client ${transport} ready`, ms: client.readyMs });
         if (path === "tunnel punched") await waitForDirect(client.lines);
         return client.localPort;
+      } catch (error) {
+        throw new PathUnavailable(firstLine(error));
+      }
+    }
+    if (path === "bare QUIC") {
+      try {
+        const forward = await startBareQuicForward(targetPort);
+        this.#cleanups.push(() => forward.stop());
+        return forward.port;
       } catch (error) {
         throw new PathUnavailable(firstLine(error));
       }

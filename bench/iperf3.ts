@@ -8,6 +8,8 @@ export interface Iperf3Options {
   clientPort: number;
   /** Test length (`-t`). */
   durationSec: number;
+  /** Parallel client streams (`-P`); one when absent. */
+  parallel?: number;
   /** UDP test (`-u -b <bitrate> -l <length>`); TCP when absent. */
   udp?: { bitrate: string; length: number };
   /** Address the server binds and the client dials. Default `127.0.0.1`. */
@@ -27,6 +29,52 @@ export interface Iperf3Result {
   lostPercent: number | null;
   /** UDP only: jitter in milliseconds. */
   jitterMs: number | null;
+  /** UDP only: datagrams that arrived per second (sent minus lost, over the test time). */
+  datagramsPerSec: number | null;
+}
+
+// An iperf3 report is a few kB per stream and interval: 50 streams for 60 s stay far
+// under this, so anything larger is not iperf3's.
+const MAX_REPORT_CHARS = 16 << 20;
+
+/**
+ * Reads the receiver's figures from `iperf3 -c -J` output: `end.sum_received` (or
+ * `end.sum` of older versions), which for UDP carries the server's loss count.
+ *
+ * @param text the client's stdout
+ * @param options `udp`: read loss, jitter and datagrams too; `noJson`: the reason
+ * given when `text` is not JSON (e.g. the client's stderr)
+ * @throws {Error} "Cannot run iperf3: ..." for output that is not a report, a report
+ * with an `error`, or one without the receiver's sums.
+ */
+export function parseIperf3Json(
+  text: string,
+  options: { udp: boolean; noJson?: string },
+): Iperf3Result {
+  // deno-lint-ignore no-explicit-any
+  let report: any;
+  try {
+    if (text.length > MAX_REPORT_CHARS) throw new Error("too large");
+    report = JSON.parse(text);
+  } catch {
+    throw new Error(`Cannot run iperf3: ${options.noJson ?? "no JSON output"}`);
+  }
+  if (typeof report?.error === "string") throw new Error(`Cannot run iperf3: ${report.error}`);
+  const sum = report?.end?.sum_received ?? report?.end?.sum;
+  const number = (value: unknown) => typeof value === "number" && Number.isFinite(value);
+  if (!number(sum?.bits_per_second)) {
+    throw new Error("Cannot run iperf3: no end.sum_received in its JSON");
+  }
+  const udp = options.udp;
+  const arrived = udp && number(sum.packets) && number(sum.lost_packets) && sum.seconds > 0
+    ? (sum.packets - sum.lost_packets) / sum.seconds
+    : null;
+  return {
+    mbPerSec: sum.bits_per_second / 8 / 1e6,
+    lostPercent: udp && number(sum.lost_percent) ? sum.lost_percent : null,
+    jitterMs: udp && number(sum.jitter_ms) ? sum.jitter_ms : null,
+    datagramsPerSec: arrived,
+  };
 }
 
 // iperf3 runs a few seconds longer than -t (connect, result exchange); past this it hangs.
@@ -34,8 +82,7 @@ const CLIENT_SLACK_SEC = 12;
 
 /**
  * Runs `iperf3 -s -1` on `serverPort` and `iperf3 -c ... -J` against `clientPort`,
- * and reads the receiver's figures from the client's JSON (`end.sum_received`, which
- * for UDP carries the server's loss count).
+ * and reads the receiver's figures from the client's JSON ({@linkcode parseIperf3Json}).
  *
  * @throws {Error} "Cannot run iperf3: ..." when the client fails or its JSON has an error.
  */
@@ -63,6 +110,7 @@ export async function runIperf3(options: Iperf3Options): Promise<Iperf3Result> {
     else await waitForTcpListener(options.serverPort, { hostname, timeoutMs: 5_000 });
     const args = ["-c", hostname, "-p", String(options.clientPort)];
     args.push("-t", String(options.durationSec), "-J");
+    if (options.parallel !== undefined) args.push("-P", String(options.parallel));
     if (options.udp) {
       args.push("-u", "-b", options.udp.bitrate, "-l", String(options.udp.length));
     }
@@ -71,24 +119,8 @@ export async function runIperf3(options: Iperf3Options): Promise<Iperf3Result> {
       args: clientCmd.args,
       timeoutMs: (options.durationSec + CLIENT_SLACK_SEC) * 1_000,
     });
-    // deno-lint-ignore no-explicit-any
-    let report: any;
-    try {
-      report = JSON.parse(result.stdout);
-    } catch {
-      const why = result.timedOut ? "timed out" : result.stderr.trim() || "no JSON output";
-      throw new Error(`Cannot run iperf3: ${why}`);
-    }
-    if (report.error) throw new Error(`Cannot run iperf3: ${report.error}`);
-    const sum = report.end?.sum_received ?? report.end?.sum;
-    if (typeof sum?.bits_per_second !== "number") {
-      throw new Error("Cannot run iperf3: no end.sum_received in its JSON");
-    }
-    return {
-      mbPerSec: sum.bits_per_second / 8 / 1e6,
-      lostPercent: options.udp ? sum.lost_percent ?? null : null,
-      jitterMs: options.udp ? sum.jitter_ms ?? null : null,
-    };
+    const why = result.timedOut ? "timed out" : result.stderr.trim() || "no JSON output";
+    return parseIperf3Json(result.stdout, { udp: options.udp !== undefined, noJson: why });
   } finally {
     await server.stop();
   }

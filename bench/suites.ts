@@ -1,7 +1,8 @@
 import type { BenchSuite } from "./bench_suite.ts";
 import { tcpRtt } from "./tcp_rtt.ts";
-import { tcpThroughput } from "./tcp_throughput.ts";
+import { tcpParallel, tcpThroughput } from "./tcp_throughput.ts";
 import { tunnelStartup } from "./tunnel_startup.ts";
+import { udpRate } from "./udp_rate.ts";
 import { udpThroughput } from "./udp_throughput.ts";
 import { manualSetup } from "./manual_setup.ts";
 import { vpnSuite } from "./vpn_suite.ts";
@@ -15,8 +16,10 @@ import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
  */
 export const SUITES: readonly BenchSuite[] = [
   tcpThroughput,
+  tcpParallel,
   tcpRtt,
   udpThroughput,
+  udpRate,
   tunnelStartup,
   manualSetup,
   vpnSuite([wireGuardGoVpn, tunnelVpn, wireGuardEngineVpn]),

@@ -6,6 +6,7 @@ const PATHS: PathKind[] = [
   "direct",
   "socat",
   "ssh -L",
+  "bare QUIC",
   "tunnel",
   "tunnel via relay",
   "tunnel punched",

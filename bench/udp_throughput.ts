@@ -35,7 +35,7 @@ export const udpThroughput: BenchSuite = {
         try {
           const port = path === "direct"
             ? iperfPort
-            : await udpPort(env, path, iperfPort, tunnelPorts[path]);
+            : await tunnelUdpPort(env, path, iperfPort, tunnelPorts[path]);
           const result = await runIperf3({
             serverPort: iperfPort,
             clientPort: port,
@@ -65,9 +65,14 @@ export const udpThroughput: BenchSuite = {
   },
 };
 
-// Through the tunnel, iperf3's control connection needs a TCP tunnel and its data a
-// UDP tunnel, both on one local port number (the environment reuses them by key).
-async function udpPort(
+/**
+ * Local port through which iperf3 reaches its server at 127.0.0.1:`iperfPort` over a
+ * tunnel path: its control connection needs a TCP tunnel and its data a UDP tunnel,
+ * both on `localPort` (the environment starts each once and reuses it).
+ *
+ * @throws {PathUnavailable} when either tunnel cannot be set up.
+ */
+export async function tunnelUdpPort(
   env: BenchEnvironment,
   path: "tunnel" | "tunnel via relay",
   iperfPort: number,
