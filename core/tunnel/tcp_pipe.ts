@@ -8,10 +8,9 @@ import type { ByteConn } from "./dialer.ts";
 import type { SessionStats } from "./session_stats.ts";
 
 /**
- * Bytes read per TCP read. 64 KiB matches QUIC's typical stream write size. Each
- * direction has two buffers, so the next read overlaps the last write; with at
- * most two chunks in flight per direction, a slow reader holds each connection
- * to about 256 KiB of our memory on top of the transport's own windows.
+ * Bytes read per TCP read. 64 KiB matches QUIC's typical stream write size; with
+ * at most one chunk in flight per direction, a slow reader holds each connection
+ * to about 128 KiB of our memory on top of the transport's own windows.
  */
 const CHUNK_SIZE = 64 * 1024;
 
@@ -66,22 +65,17 @@ export async function pipeTcpToStream(
 
   const upstream = (async () => {
     try {
-      // Two buffers for the life of the pipe, taking turns: a write has handed the
-      // bytes to the transport once it resolves, so a buffer is read into again only
-      // after its last write. (Allocating per chunk made each process's RSS float
-      // ~70 MB above its baseline under load: garbage awaiting GC.)
-      const buffers = [new Uint8Array(CHUNK_SIZE), new Uint8Array(CHUNK_SIZE)];
-      const writes: (Promise<void> | undefined)[] = [undefined, undefined];
-      for (let turn = 0;; turn ^= 1) {
-        await writes[turn];
-        const n = await tcp.read(buffers[turn]);
+      // One buffer for the life of the pipe: a write has handed the bytes to the
+      // transport once it resolves, and allocating per chunk made each process's
+      // RSS float ~70 MB above its baseline under load (garbage awaiting GC).
+      const buffer = new Uint8Array(CHUNK_SIZE);
+      for (;;) {
+        const n = await tcp.read(buffer);
         if (n === null) break;
         totals.sent += n;
         if (stats) stats.sent += n;
-        // The stream's writer queues writes in order; a failure surfaces when awaited.
-        writes[turn] = settleLater(writer.write(buffers[turn].subarray(0, n)));
+        await writer.write(buffer.subarray(0, n));
       }
-      await Promise.all(writes);
       await writer.close();
     } catch {
       abortBoth();
@@ -97,25 +91,18 @@ export async function pipeTcpToStream(
         return;
       }
       reader = byobReader(stream.readable);
-      // TCP writes are chained (a write may take several calls), while the next
-      // stream read goes on beside them into the other buffer.
-      let written: Promise<void> = Promise.resolve();
       if (initial && initial.length > 0) {
         totals.received += initial.length;
         if (stats) stats.received += initial.length;
-        written = settleLater(writeAll(tcp, initial));
+        await writeAll(tcp, initial);
       }
-      const writes: (Promise<void> | undefined)[] = [undefined, undefined];
-      for (let turn = 0;; turn ^= 1) {
-        await writes[turn];
-        const value = await reader.read(turn);
+      for (;;) {
+        const value = await reader.read();
         if (!value) break;
         totals.received += value.length;
         if (stats) stats.received += value.length;
-        written = settleLater(written.then(() => writeAll(tcp, value)));
-        writes[turn] = written;
+        await writeAll(tcp, value);
       }
-      await written;
       await tcp.closeWrite();
     } catch {
       abortBoth();
@@ -131,10 +118,8 @@ export async function pipeTcpToStream(
 }
 
 /**
- * Reads a byte stream into two recycled buffers (by turn) when the stream
- * supports BYOB reads (Deno's QUIC streams do), falling back to default reads
- * otherwise. A turn's buffer is read into again only once the caller is done
- * with its last view.
+ * Reads a byte stream into one recycled buffer when the stream supports BYOB
+ * reads (Deno's QUIC streams do), falling back to default reads otherwise.
  */
 function byobReader(readable: ReadableStream<Uint8Array>) {
   let byob: ReadableStreamBYOBReader | undefined;
@@ -144,32 +129,24 @@ function byobReader(readable: ReadableStream<Uint8Array>) {
   } catch {
     plain = readable.getReader();
   }
-  const buffers = [new ArrayBuffer(CHUNK_SIZE), new ArrayBuffer(CHUNK_SIZE)];
+  let buffer = new ArrayBuffer(CHUNK_SIZE);
   return {
-    async read(turn: number): Promise<Uint8Array | undefined> {
+    async read(): Promise<Uint8Array | undefined> {
       if (plain) {
         const { value, done } = await plain.read();
         return done ? undefined : value;
       }
-      const { value, done } = await byob!.read(new Uint8Array(buffers[turn]));
+      const { value, done } = await byob!.read(new Uint8Array(buffer));
       if (done || !value) return undefined;
-      // The read transferred the buffer; keep what it became for this turn's next read.
-      buffers[turn] = value.buffer as ArrayBuffer;
+      // The read transferred our buffer; take it back for the next read once the
+      // caller is done with this view (it awaits the TCP write first).
+      buffer = value.buffer as ArrayBuffer;
       return value;
     },
     cancel(): Promise<void> {
       return (byob ?? plain)!.cancel();
     },
   };
-}
-
-/**
- * `promise`, with its rejection marked as handled: it is awaited later (and
- * throws there), but may fail before anyone awaits it.
- */
-function settleLater<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
 }
 
 async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {

@@ -16,7 +16,7 @@ import { pipeTcpToStream } from "./tcp_pipe.ts";
 
 /**
  * Forwarded TCP connections open at once in one session. 256 covers a browser
- * or a build tool through one tunnel; each holds a socket and up to ~256 KiB.
+ * or a build tool through one tunnel; each holds a socket and up to ~128 KiB.
  */
 export const MAX_TCP_STREAMS_PER_SESSION = 256;
 /** Forwarded TCP connections of all sessions together (each holds a socket). */
