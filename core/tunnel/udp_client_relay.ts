@@ -13,7 +13,6 @@ import type { SessionSupplier } from "./session_supplier.ts";
 import { LocalPeerFlows } from "./udp_flows.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { UdpSender } from "./udp_sender.ts";
-import { SendWindow, UDP_SENDS_IN_FLIGHT } from "./send_window.ts";
 
 /** One buffer for the socket: the largest datagram plus one. */
 const RECEIVE_BUFFER = 65_536;
@@ -41,19 +40,20 @@ export async function relayLocalUdp(
   const receive = async (session: ClientSession) => {
     let end = { code: CloseCode.Done as number, reason: "UDP session ended" };
     try {
-      // Replies to local peers overlap the next receive from the tunnel.
-      const sends = new SendWindow(UDP_SENDS_IN_FLIGHT);
-      await receiveUdpPayloads(session.conn, session.control, (flowId, payload) => {
+      await receiveUdpPayloads(session.conn, session.control, async (flowId, payload) => {
         const flow = flows.byId(flowId, Date.now());
         if (!flow) return;
         totals.received += payload.length;
         session.stats.received += payload.length;
-        const { hostname, port } = flow.value;
-        return sends.add(
-          socket.send(payload, { transport: "udp", hostname, port }).catch((error) =>
-            log.debug(`UDP send to ${hostname}:${port} failed: ${(error as Error).message}`)
-          ),
-        );
+        try {
+          await socket.send(payload, { transport: "udp", ...flow.value });
+        } catch (error) {
+          log.debug(
+            `UDP send to ${flow.value.hostname}:${flow.value.port} failed: ${
+              (error as Error).message
+            }`,
+          );
+        }
       });
     } catch (error) {
       log.debug(`UDP session ended: ${(error as Error).message}`);

@@ -12,7 +12,6 @@ import type { SessionLimiter } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
 import { UdpSender } from "./udp_sender.ts";
-import { SendWindow, UDP_SENDS_IN_FLIGHT } from "./send_window.ts";
 import type { SessionStats } from "./session_stats.ts";
 
 /**
@@ -134,20 +133,18 @@ export async function serveUdpFlows(
   );
 
   try {
-    // Sends to the source overlap the next receive from the tunnel.
-    const sends = new SendWindow(UDP_SENDS_IN_FLIGHT);
-    await receiveUdpPayloads(conn, control, (flowId, payload) => {
+    await receiveUdpPayloads(conn, control, async (flowId, payload) => {
       const flow = flows.get(flowId, Date.now()) ?? openFlow(flowId);
       if (!flow) return;
       // A request this large usually gets a reply as large: make room first.
       if (payload.length >= flow.value.bufferSize) flow.value.bufferSize = MAX_RECEIVE_BUFFER;
       totals.received += payload.length;
       if (options.stats) options.stats.received += payload.length;
-      return sends.add(
-        flow.value.socket.send(payload, targetAddr).catch((error) =>
-          options.log.debug(`[${options.label}] UDP send failed: ${(error as Error).message}`)
-        ),
-      );
+      try {
+        await flow.value.socket.send(payload, targetAddr);
+      } catch (error) {
+        options.log.debug(`[${options.label}] UDP send failed: ${(error as Error).message}`);
+      }
     });
   } catch (error) {
     options.log.debug(`[${options.label}] UDP session ended: ${(error as Error).message}`);
