@@ -25,6 +25,17 @@ export type PathKind =
   | "tunnel via relay"
   | "tunnel punched";
 
+/** Every TCP path, in the order tables list them. */
+export const TCP_PATHS: readonly PathKind[] = [
+  "direct",
+  "socat",
+  "ssh -L",
+  "bare QUIC",
+  "tunnel",
+  "tunnel via relay",
+  "tunnel punched",
+];
+
 /**
  * ICE flags of the hole-punched path on loopback: 127.0.0.1 as the only host
  * candidate, no STUN (nothing leaves the machine).

@@ -1,16 +1,8 @@
-import type { PathKind } from "./bench_environment.ts";
+import { type PathKind, TCP_PATHS } from "./bench_environment.ts";
 import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { median, percentile } from "./stats.ts";
 
-const PATHS: PathKind[] = [
-  "direct",
-  "socat",
-  "ssh -L",
-  "bare QUIC",
-  "tunnel",
-  "tunnel via relay",
-  "tunnel punched",
-];
+const PATHS = TCP_PATHS;
 // Warm-up round trips (connection set-up, JIT, first QUIC stream) are not measured.
 const WARMUP = 200;
 const ROUND_TRIPS = 2_000;

@@ -1,5 +1,5 @@
 import { freePort } from "../tests/harness/mod.ts";
-import type { PathKind } from "./bench_environment.ts";
+import { type PathKind, TCP_PATHS } from "./bench_environment.ts";
 import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { runIperf3 } from "./iperf3.ts";
 import { formatValue } from "./markdown_table.ts";
@@ -17,7 +17,7 @@ interface ThroughputTable {
   name: string;
   description: string;
   title: (durationSec: number, runs: number) => string;
-  paths: PathKind[];
+  paths: readonly PathKind[];
   /** iperf3 -P; one connection when absent. */
   parallel?: number;
 }
@@ -103,15 +103,7 @@ export const tcpThroughput: BenchSuite = throughputSuite({
   description:
     "iperf3 TCP MB/s: direct, socat, ssh -L, bare QUIC, tunnel (median, ratio to ssh -L)",
   title: (sec, runs) => `TCP throughput (iperf3, ${sec} s, median of ${runs})`,
-  paths: [
-    "direct",
-    "socat",
-    "ssh -L",
-    "bare QUIC",
-    "tunnel",
-    "tunnel via relay",
-    "tunnel punched",
-  ],
+  paths: TCP_PATHS,
 });
 
 /** 50 iperf3 connections at once (`-P 50`), aggregate MB/s, the tunnel beside `ssh -L`. */
