@@ -37,7 +37,7 @@ import {
 } from "./server_connect.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
 import { ReconnectLines } from "./reconnect_lines.ts";
-import { parseStatusAddress, serveStatus } from "../status_endpoint.ts";
+import { parseStatusAddress, serveStatus, type StatusDocument } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
 import type { Upgrader } from "../../core/upgrade/mod.ts";
@@ -283,6 +283,26 @@ export class SessionFollower {
     this.state = "connected";
   }
 
+  /**
+   * Serves the client's status view at `address` (loopback), with `more` of
+   * its mode (a VPN's address), and prints the command that reads it.
+   * @throws {Error} when the address cannot be bound.
+   */
+  serveStatus(
+    address: { host: string; port: number },
+    more: () => Pick<StatusDocument, "vpn"> = () => ({}),
+  ): Deno.HttpServer<Deno.NetAddr> {
+    const view = serveStatus(address, () => ({
+      role: "client",
+      endpointId: this.#settings.serverId.toString(),
+      state: this.state,
+      sessions: this.registry.snapshot(),
+      ...more(),
+    }));
+    this.#out.info(`Status: tunnel status ${formatHostPort(view.addr.hostname, view.addr.port)}`);
+    return view;
+  }
+
   /** The session was lost; another is being made. */
   lost(): void {
     this.#leave();
@@ -309,21 +329,10 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
   const follower = new SessionFollower(settings, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
-    statusView = settings.status &&
-      serveStatus(settings.status, () => ({
-        role: "client",
-        endpointId: settings.serverId.toString(),
-        state: follower.state,
-        sessions: follower.registry.snapshot(),
-      }));
+    statusView = settings.status && follower.serveStatus(settings.status);
   } catch (error) {
     local.close();
     throw error;
-  }
-  if (statusView) {
-    out.info(
-      `Status: tunnel status ${formatHostPort(statusView.addr.hostname, statusView.addr.port)}`,
-    );
   }
   try {
     await runSessions(settings, out, local, follower);

@@ -23,7 +23,7 @@ import {
 import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
-import { parseStatusAddress, serveStatus, type VpnStatus } from "../status_endpoint.ts";
+import { parseStatusAddress, type VpnStatus } from "../status_endpoint.ts";
 import { type ClientIrohFlags, resolveToken, SessionFollower } from "./client_iroh.ts";
 import { iceSettings } from "./ice_options.ts";
 import { irohIce } from "./iroh_upgrade.ts";
@@ -160,16 +160,7 @@ export async function runVpnClient(settings: VpnClientSettings, out: Output): Pr
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     statusView = settings.status &&
-      serveStatus(settings.status, () => ({
-        role: "client",
-        endpointId: settings.serverId.toString(),
-        state: follower.state,
-        sessions: follower.registry.snapshot(),
-        vpn: vpn.status(),
-      }));
-    if (statusView) {
-      out.info(`Status: tunnel status ${statusView.addr.hostname}:${statusView.addr.port}`);
-    }
+      follower.serveStatus(settings.status, () => ({ vpn: vpn.status() }));
     await runSessions(settings, out, follower, vpn);
   } finally {
     await vpn.close();
@@ -343,11 +334,8 @@ class VpnDevice {
       this.#address = address;
       this.#router = new IpRouter(tun);
       this.#routing = this.#router.run();
-      const network = `${
-        formatIp(maskTo(config.clientAddress, config.prefixLength))
-      }/${config.prefixLength}`;
-      this.#network = Cidr.parse(network);
-      const routes = [network, ...this.#settings.routes.map((route) => route.text)];
+      this.#network = Cidr.containing(config.clientAddress, config.prefixLength);
+      const routes = [this.#network.text, ...this.#settings.routes.map((route) => route.text)];
       this.#out.info(
         `VPN ready: ${address} on ${tun.name} (MTU ${mtu}), server ${
           formatIp(config.serverAddress)
@@ -405,10 +393,4 @@ class VpnDevice {
     if (tun) await tun.close();
     await this.#routing;
   }
-}
-
-function maskTo(address: Uint8Array, prefix: number): Uint8Array {
-  const out = address.slice();
-  for (let bit = prefix; bit < 32; bit++) out[bit >> 3] &= ~(0x80 >> (bit % 8));
-  return out;
 }

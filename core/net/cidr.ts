@@ -2,7 +2,7 @@
  * Networks in CIDR notation, IPv4 and IPv6.
  * @module
  */
-import { type IpBytes, parseIp } from "./ip.ts";
+import { formatIp, type IpBytes, parseIp } from "./ip.ts";
 
 /** One network: address bytes and prefix length. */
 export class Cidr {
@@ -54,6 +54,26 @@ export class Cidr {
       throw fail("host bits are set; did you mean the network address?");
     }
     return new Cidr(network, prefix, trimmed);
+  }
+
+  /**
+   * The network of `prefix` leading bits that holds `address` (its host bits
+   * cleared): the network an interface address belongs to.
+   *
+   * @throws {RangeError} when `prefix` does not fit the address family.
+   * @example
+   * ```ts
+   * Cidr.containing(parseIp("10.0.0.2")!, 24).text; // "10.0.0.0/24"
+   * ```
+   */
+  static containing(address: IpBytes, prefix: number): Cidr {
+    const bits = address.length * 8;
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) {
+      throw new RangeError(`Cannot make a /${prefix} network: the address has ${bits} bits`);
+    }
+    const network = address.slice();
+    for (let bit = prefix; bit < bits; bit++) network[bit >> 3] &= ~(0x80 >> (bit % 8));
+    return new Cidr(network, prefix, `${formatIp(network)}/${prefix}`);
   }
 
   /** The network's address (host bits zero), a copy. */

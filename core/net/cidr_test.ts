@@ -27,3 +27,12 @@ Deno.test("Cidr.parse() names what is wrong", () => {
   assert.throws(() => Cidr.parse("10.0.0.0/8/8"), /more than one/);
   assert.throws(() => Cidr.parse("10.0.0.0/x"), /prefix/);
 });
+
+Deno.test("Cidr.containing() clears the host bits of an interface address", () => {
+  const network = Cidr.containing(parseIp("10.0.5.77")!, 22);
+  assert.equal(network.text, "10.0.4.0/22");
+  assert.ok(network.contains(parseIp("10.0.7.255")!));
+  assert.ok(!network.contains(parseIp("10.0.8.0")!));
+  assert.equal(Cidr.containing(parseIp("2001:db8::1")!, 64).text, "2001:db8::/64");
+  assert.throws(() => Cidr.containing(parseIp("10.0.0.1")!, 33), RangeError);
+});

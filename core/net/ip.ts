@@ -97,3 +97,29 @@ export function formatIp(ip: IpBytes): string {
   if (bestStart < 0) return hex.join(":");
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
 }
+
+/**
+ * The IPv4 address at `offset` of `bytes` (an address, or an IPv4 header at
+ * offset 12 or 16) as an unsigned 32-bit number: a cheap map key.
+ *
+ * @example
+ * ```ts
+ * ipv4ToNumber(Uint8Array.of(10, 0, 0, 1)); // 167772161
+ * ```
+ */
+export function ipv4ToNumber(bytes: Uint8Array, offset = 0): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+    bytes[offset + 3]) >>> 0;
+}
+
+/**
+ * The IPv4 address of an unsigned 32-bit number (the inverse of {@linkcode ipv4ToNumber}).
+ *
+ * @example
+ * ```ts
+ * formatIp(ipv4FromNumber(167772161)); // "10.0.0.1"
+ * ```
+ */
+export function ipv4FromNumber(n: number): IpBytes {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}

@@ -10,5 +10,5 @@
  * ```
  * @module
  */
-export { formatIp, type IpBytes, parseIp } from "./ip.ts";
+export { formatIp, type IpBytes, ipv4FromNumber, ipv4ToNumber, parseIp } from "./ip.ts";
 export { Cidr } from "./cidr.ts";

@@ -5,7 +5,14 @@
  * in between, so its device and routes can stay as they are. Sans-IO.
  * @module
  */
-import { type Cidr, formatIp, type IpBytes, parseIp } from "../net/mod.ts";
+import {
+  type Cidr,
+  formatIp,
+  type IpBytes,
+  ipv4FromNumber,
+  ipv4ToNumber,
+  parseIp,
+} from "../net/mod.ts";
 
 /** One client's address, as leased. */
 export interface AddressLease {
@@ -52,13 +59,13 @@ export class AddressPool {
       );
     }
     this.network = network;
-    const start = toNumber(base);
+    const start = ipv4ToNumber(base);
     const size = 2 ** (32 - network.prefix);
     // The network and broadcast addresses are nobody's.
     this.#first = start + 1;
     this.#last = start + size - 2;
-    const server = serverAddress ?? fromNumber(this.#first);
-    const serverNumber = toNumber(server);
+    const server = serverAddress ?? ipv4FromNumber(this.#first);
+    const serverNumber = ipv4ToNumber(server);
     if (
       server.length !== 4 || !network.contains(server) || serverNumber < this.#first ||
       serverNumber > this.#last
@@ -108,17 +115,17 @@ export class AddressPool {
 
   /** Frees `lease`, unless a later session of the same instance holds it again. */
   release(lease: AddressLease): void {
-    const number = toNumber(lease.address);
+    const number = ipv4ToNumber(lease.address);
     if (this.#leased.get(number) === lease) this.#leased.delete(number);
   }
 
   /** Whose address `address` is now, if anyone's. */
   holderOf(address: IpBytes): AddressLease | undefined {
-    return address.length === 4 ? this.#leased.get(toNumber(address)) : undefined;
+    return address.length === 4 ? this.#leased.get(ipv4ToNumber(address)) : undefined;
   }
 
   #take(number: number, instance: string): AddressLease {
-    const address = fromNumber(number);
+    const address = ipv4FromNumber(number);
     const lease = { instance, address, text: formatIp(address) };
     this.#leased.set(number, lease);
     this.#remembered.delete(instance);
@@ -138,12 +145,4 @@ export function parseVpnAddress(text: string, what: string): IpBytes {
   const ip = parseIp(text.trim());
   if (!ip || ip.length !== 4) throw new TypeError(`Invalid ${what} '${text}': not an IPv4 address`);
   return ip;
-}
-
-function toNumber(ip: IpBytes): number {
-  return ((ip[0] << 24) >>> 0) + (ip[1] << 16) + (ip[2] << 8) + ip[3];
-}
-
-function fromNumber(n: number): IpBytes {
-  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }

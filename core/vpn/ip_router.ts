@@ -6,6 +6,7 @@
  * A server routes client-to-client packets itself, without the system.
  * @module
  */
+import { ipv4ToNumber } from "../net/mod.ts";
 import type { TunDevice } from "./tun_device.ts";
 
 /** Where a router sends a peer's packets (a WireGuard link, or a fake). */
@@ -42,7 +43,7 @@ export class IpRouter {
    * function is called. A later sink for the same address replaces the earlier.
    */
   addHost(address: Uint8Array, sink: PacketSink): () => void {
-    const key = ipv4Number(address, 0);
+    const key = ipv4ToNumber(address, 0);
     this.#hosts.set(key, sink);
     return () => {
       if (this.#hosts.get(key) === sink) this.#hosts.delete(key);
@@ -63,19 +64,19 @@ export class IpRouter {
    * may route whole networks), any source is accepted.
    */
   fromPeer(packets: readonly Uint8Array[], from?: Uint8Array): void {
-    const allowed = from === undefined ? undefined : ipv4Number(from, 0);
+    const allowed = from === undefined ? undefined : ipv4ToNumber(from, 0);
     const toTun: Uint8Array[] = [];
     for (const packet of packets) {
       if (!isIpv4(packet)) {
         this.drops.notIpv4++;
         continue;
       }
-      if (allowed !== undefined && ipv4Number(packet, 12) !== allowed) {
+      if (allowed !== undefined && ipv4ToNumber(packet, 12) !== allowed) {
         this.drops.spoofed++;
         continue;
       }
       // Client to client: straight to the other client, not through the system.
-      const host = this.#hosts.size > 0 ? this.#hosts.get(ipv4Number(packet, 16)) : undefined;
+      const host = this.#hosts.size > 0 ? this.#hosts.get(ipv4ToNumber(packet, 16)) : undefined;
       if (host) host.send([packet]);
       else toTun.push(packet);
     }
@@ -101,7 +102,7 @@ export class IpRouter {
         this.drops.notIpv4++;
         continue;
       }
-      const next = this.#hosts.get(ipv4Number(packet, 16)) ?? this.#default;
+      const next = this.#hosts.get(ipv4ToNumber(packet, 16)) ?? this.#default;
       if (!next) {
         this.drops.noRoute++;
         continue;
@@ -119,9 +120,4 @@ export class IpRouter {
 
 function isIpv4(packet: Uint8Array): boolean {
   return packet.length >= 20 && packet[0] >> 4 === 4;
-}
-
-function ipv4Number(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-    bytes[offset + 3]) >>> 0;
 }
