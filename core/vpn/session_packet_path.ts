@@ -56,26 +56,24 @@ export class SessionPacketPath implements PacketPath {
   send(messages: readonly Uint8Array[]): void {
     if (this.#closed) return;
     const limit = this.#conn.maxDatagramSize;
-    let streamed: Uint8Array[] | undefined;
-    let streamedBytes = 0;
+    let queued = false;
     for (const message of messages) {
       if (message.length <= limit) {
         this.counts.datagrams++;
         this.#conn.sendDatagram(message).catch(() => this.counts.dropped++);
         continue;
       }
-      if (this.#backlogBytes + streamedBytes + message.length > MAX_STREAM_BACKLOG) {
+      const bytes = FRAME_HEADER + message.length;
+      if (this.#backlogBytes + bytes > MAX_STREAM_BACKLOG) {
         this.counts.dropped++;
         continue;
       }
-      (streamed ??= []).push(message);
-      streamedBytes += FRAME_HEADER + message.length;
+      this.#backlog.push(message);
+      this.#backlogBytes += bytes;
+      this.counts.streamed++;
+      queued = true;
     }
-    if (!streamed) return;
-    this.counts.streamed += streamed.length;
-    this.#backlog.push(...streamed);
-    this.#backlogBytes += streamedBytes;
-    this.#flush();
+    if (queued) this.#flush();
   }
 
   /** The next messages from the peer; `null` once the connection is closed. */
@@ -110,15 +108,12 @@ export class SessionPacketPath implements PacketPath {
           // The stream went with its path: these are lost, the next ones open a new stream.
           this.counts.dropped += messages.length;
           this.#writer = undefined;
-          if (this.#connClosed) return;
         }
       }
     } finally {
       this.#flushing = false;
     }
   }
-
-  #connClosed = false;
 
   async #readDatagrams(): Promise<void> {
     try {
@@ -130,7 +125,6 @@ export class SessionPacketPath implements PacketPath {
     } catch {
       // The connection failed: same as closed.
     }
-    this.#connClosed = true;
     this.close();
   }
 
