@@ -7,6 +7,7 @@
 import { formatIp, parseIp } from "../../core/net/mod.ts";
 import {
   AddressPool,
+  deviceForwarding,
   enableHostForwarding,
   type HostForwarding,
   IpRouter,
@@ -25,6 +26,7 @@ import {
   resolveIrohServerSettings,
   runIrohServer,
 } from "./server_iroh.ts";
+import { clientToClientLine } from "./vpn_client_to_client.ts";
 import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "./vpn_options.ts";
 
 /** The command line of `tunnel vpn server`. */
@@ -111,6 +113,8 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
       }`,
     );
   }
+  // After --masquerade, which may have turned forwarding on.
+  out.info(clientToClientLine(tun.name, await forwardingOf(tun.name)));
   const router = new IpRouter(tun);
   const routing = router.run();
   try {
@@ -144,4 +148,10 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
     await tun.close();
     await routing;
   }
+}
+
+/** Whether the kernel forwards what arrives on `device`; undefined when unknown (macOS, or `ip` failed). */
+async function forwardingOf(device: string): Promise<boolean | undefined> {
+  if (Deno.build.os !== "linux") return undefined;
+  return await deviceForwarding(device).catch(() => undefined);
 }

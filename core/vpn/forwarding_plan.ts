@@ -1,7 +1,9 @@
 /**
  * What a VPN server changes on its host so clients reach the networks behind
  * it, as plain data (sans-IO): `net.ipv4.ip_forward`, a MASQUERADE rule for the
- * VPN network and, when the FORWARD policy drops, accept rules for the device.
+ * VPN network and, when the FORWARD policy drops, accept rules for the device
+ * (out to other interfaces, and replies back; never device to device, which is
+ * client-to-client traffic and the host's own FORWARD rules' to decide).
  *
  * Every rule carries the comment `tunnel-vpn:pid=<pid>:ip_forward=<0|1>`: the
  * pid tells a crashed run's leftovers from a live run's rules, and the value is
@@ -133,8 +135,12 @@ export function planForwarding(options: ForwardingOptions, facts: ForwardingFact
   ];
   if (/^-P FORWARD DROP$/m.test(facts.filterRules)) {
     // Inserted first, ahead of the host's own drops: VPN traffic is what the user asked for.
+    // Not client to client (in and out of the device): the host's own FORWARD rules decide that.
     rules.push(["filter", "FORWARD", [
       "-i",
+      options.tunName,
+      "!",
+      "-o",
       options.tunName,
       "-s",
       network.text,

@@ -3,7 +3,10 @@
  * system routes into the device go to the peer that holds their destination
  * address, and packets from a peer reach the device only from an address that
  * peer may use (WireGuard's cryptokey routing, with one address per client).
- * A server routes client-to-client packets itself, without the system.
+ * Every packet a peer sends goes to the device, also one for another client
+ * of the same server: the system forwards it back into the device (or not), so
+ * the host's forwarding setting and firewall decide about client-to-client
+ * traffic as about any other.
  * @module
  */
 import { ipv4ToNumber } from "../net/mod.ts";
@@ -59,9 +62,11 @@ export class IpRouter {
   }
 
   /**
-   * Delivers packets a peer sent. With `from`, the peer's one address, a packet
-   * with another source is dropped; without it (the server of a client, which
-   * may route whole networks), any source is accepted.
+   * Writes packets a peer sent to the device. With `from`, the peer's one
+   * address, a packet with another source is dropped; without it (the server of
+   * a client, which may route whole networks), any source is accepted. Packets
+   * for another peer go to the device too, never straight to that peer: on a
+   * server, the host's kernel forwards them, through its FORWARD chain.
    */
   fromPeer(packets: readonly Uint8Array[], from?: Uint8Array): void {
     const allowed = from === undefined ? undefined : ipv4ToNumber(from, 0);
@@ -75,10 +80,7 @@ export class IpRouter {
         this.drops.spoofed++;
         continue;
       }
-      // Client to client: straight to the other client, not through the system.
-      const host = this.#hosts.size > 0 ? this.#hosts.get(ipv4ToNumber(packet, 16)) : undefined;
-      if (host) host.send([packet]);
-      else toTun.push(packet);
+      toTun.push(packet);
     }
     if (toTun.length > 0) this.#tun.write(toTun);
   }

@@ -58,6 +58,7 @@ export type {
   VpnConfig,
 } from "../tunnel/mod.ts";
 export { type AddressLease, AddressPool, parseVpnAddress } from "./address_pool.ts";
+export { deviceForwarding, parseNetconfForwarding } from "./device_forwarding.ts";
 export { type InstanceLock, LockHeldError, takeInstanceLock } from "./instance_lock.ts";
 export { IpRouter, type PacketSink, type RouterDrops } from "./ip_router.ts";
 export { ipService, type IpServiceOptions, vpnRequest } from "./ip_service.ts";
