@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { runIperf3 } from "../../bench/iperf3.ts";
 import { generateToken } from "../../core/auth/mod.ts";
 import { PROJECT_CONFIG, runCommand, TUNNEL_MAIN, tunnelCommandArgs } from "../harness/mod.ts";
+import { runInNamespace } from "./command.ts";
 import { canBuildBeds, createBed, createVethPair, sweepStaleBeds, type VethPair } from "./mod.ts";
 import {
   BED_PKARR_URL,
@@ -129,38 +130,195 @@ vpnTest("vpn: direct, ping both ways, iperf3 TCP and a checksummed 50 MB transfe
   );
 });
 
-vpnTest("vpn: two clients get different addresses and reach the server and each other", async (
-  pair,
-  scratch,
-) => {
-  const token = generateToken();
-  // A second client host behind the server's second veth: 192.0.3.2 -> 192.0.3.1.
-  const hostB = await addVethHost(pair.right, {
-    role: "clb",
-    subnet: "192.0.3",
-    peerDevice: "eth1",
-  });
-  try {
-    const server = await serverIn(pair, token);
-    await using _server = server.proc;
-    const a = await startVpnClient(pair.left, server.id, direct(token, pair.right.ip), {
-      lockFile: `${scratch}/a.lock`,
+vpnTest(
+  "vpn: two clients reach each other only through the server host's forwarding and FORWARD chain",
+  async (
+    pair,
+    scratch,
+  ) => {
+    const token = generateToken();
+    // A second client host behind the server's second veth: 192.0.3.2 -> 192.0.3.1.
+    const hostB = await addVethHost(pair.right, {
+      role: "clb",
+      subnet: "192.0.3",
+      peerDevice: "eth1",
     });
-    await using _a = a.proc;
-    const b = await startVpnClient(hostB, server.id, direct(token, hostB.peerIp), {
-      lockFile: `${scratch}/b.lock`,
+    try {
+      // A fresh namespace starts with net.ipv4.ip_forward=0, as most hosts do.
+      assert.equal(await sysctlValue(pair.right, "net.ipv4.ip_forward"), "0");
+      const server = await serverIn(pair, token);
+      await using _server = server.proc;
+      const tun = server.device;
+      assert.ok(
+        server.proc.lines("stdout").some((line) =>
+          line.startsWith(`Client to client: blocked, IP forwarding is off for ${tun}`)
+        ),
+        server.proc.lines("stdout").join("\n"),
+      );
+      const a = await startVpnClient(pair.left, server.id, direct(token, pair.right.ip), {
+        lockFile: `${scratch}/a.lock`,
+      });
+      await using _a = a.proc;
+      const b = await startVpnClient(hostB, server.id, direct(token, hostB.peerIp), {
+        lockFile: `${scratch}/b.lock`,
+      });
+      await using _b = b.proc;
+      assert.deepEqual([a.address, b.address].sort(), ["10.0.0.2", "10.0.0.3"]);
+      await waitForPing(pair.left, server.address);
+      await waitForPing(hostB, server.address);
+
+      // Forwarding off: the kernel drops what A sends B (the server no longer passes it itself).
+      const offBlocks = !await pings(pair.left, b.address);
+      assert.ok(offBlocks, "ip_forward=0 blocks client to client");
+
+      // Forwarding on: the kernel forwards tun -> tun, through FORWARD (a rule without a target counts).
+      await runInNs(pair.right, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+      const counting = ["-i", tun, "-o", tun, "-p", "icmp"];
+      await runInNs(pair.right, ["iptables", "-w", "5", "-A", "FORWARD", ...counting]);
+      await waitForPing(pair.left, b.address);
+      await waitForPing(hostB, a.address);
+      const counted = await forwardCounter(pair.right, counting);
+      assert.ok(counted >= 2, `FORWARD counted ${counted} client-to-client packets`);
+
+      // SECURITY.md's rule: clients may not reach each other.
+      const drop = ["-i", tun, "-o", tun, "-j", "DROP"];
+      await runInNs(pair.right, ["iptables", "-w", "5", "-I", "FORWARD", ...drop]);
+      assert.equal(await pings(pair.left, b.address), false, "the DROP rule blocks A -> B");
+      assert.equal(await pings(hostB, a.address), false, "the DROP rule blocks B -> A");
+      assert.ok(await forwardCounter(pair.right, drop) >= 2, "the DROP rule's counter moved");
+      // Both still reach the server itself (INPUT, not FORWARD).
+      assert.equal(await pings(pair.left, server.address), true);
+      assert.equal(await pings(hostB, server.address), true);
+
+      await runInNs(pair.right, ["iptables", "-w", "5", "-D", "FORWARD", ...drop]);
+      await waitForPing(pair.left, b.address);
+    } finally {
+      await hostB.close();
+    }
+  },
+);
+
+vpnTest(
+  "vpn: without --masquerade a client reaches the server host's own addresses, until an INPUT rule says no",
+  async (
+    pair,
+    scratch,
+  ) => {
+    const token = generateToken();
+    // The server host's LAN: it is 192.0.3.1 on lan0, a LAN host is 192.0.3.2.
+    const lan = await addVethHost(pair.right, {
+      role: "lan",
+      subnet: "192.0.3",
+      peerDevice: "lan0",
     });
-    await using _b = b.proc;
-    assert.deepEqual([a.address, b.address].sort(), ["10.0.0.2", "10.0.0.3"]);
-    await waitForPing(pair.left, server.address);
-    await waitForPing(hostB, server.address);
-    // Client to client: the server's router passes packets between its sessions.
-    await waitForPing(pair.left, b.address);
-    await waitForPing(hostB, a.address);
-  } finally {
-    await hostB.close();
-  }
-});
+    try {
+      const server = await serverIn(pair, token);
+      await using _server = server.proc;
+      const client = await startVpnClient(pair.left, server.id, [
+        ...direct(token, pair.right.ip),
+        "--route",
+        lan.subnet,
+      ], { lockFile: `${scratch}/client.lock` });
+      await using _client = client.proc;
+      await waitForPing(pair.left, server.address);
+      // A client owns its routing: send pings for the server's other addresses into the VPN too.
+      // 192.0.2.2 is also the address the tunnel runs to, so only ICMP to it takes the VPN; the
+      // local table (rule 0) is moved behind the rule for 127.0.0.1, which would stay local.
+      await runInNs(pair.left, [
+        "ip",
+        "route",
+        "add",
+        "192.0.2.2/32",
+        "dev",
+        client.device,
+        "table",
+        "100",
+      ]);
+      await runInNs(pair.left, [
+        "ip",
+        "route",
+        "add",
+        "127.0.0.1/32",
+        "dev",
+        client.device,
+        "table",
+        "100",
+      ]);
+      await runInNs(pair.left, [
+        "ip",
+        "rule",
+        "add",
+        "pref",
+        "5",
+        "to",
+        "192.0.2.2",
+        "ipproto",
+        "icmp",
+        "lookup",
+        "100",
+      ]);
+      await runInNs(pair.left, [
+        "ip",
+        "rule",
+        "add",
+        "pref",
+        "6",
+        "to",
+        "127.0.0.1",
+        "ipproto",
+        "icmp",
+        "lookup",
+        "100",
+      ]);
+      await runInNs(pair.left, ["ip", "rule", "add", "pref", "10", "lookup", "local"]);
+      await runInNs(pair.left, ["ip", "rule", "del", "pref", "0"]);
+      // Counts what reaches the server's device for loopback, before routing can call it martian.
+      const toLoopback = ["-i", server.device, "-d", "127.0.0.1/32", "-p", "icmp"];
+      await runInNs(pair.right, [
+        "iptables",
+        "-w",
+        "5",
+        "-t",
+        "raw",
+        "-A",
+        "PREROUTING",
+        ...toLoopback,
+      ]);
+
+      const reached = async () => ({
+        vpn: await pings(pair.left, server.address),
+        eth0: await pings(pair.left, pair.right.ip),
+        lan0: await pings(pair.left, lan.peerIp),
+        lanHost: await pings(pair.left, lan.ip),
+        loopback: await pings(pair.left, "127.0.0.1"),
+      });
+      // ip_forward is 0: every address of the server host answers; the LAN host and loopback do not.
+      assert.deepEqual(await reached(), {
+        vpn: true,
+        eth0: true,
+        lan0: true,
+        lanHost: false,
+        loopback: false,
+      });
+      const arrived = await ruleCounter(pair.right, "raw", "PREROUTING", toLoopback);
+      assert.ok(arrived >= 2, `${arrived} pings for 127.0.0.1 reached the server (then dropped)`);
+
+      // SECURITY.md's rule: clients reach the server's VPN address only.
+      const onlyVpn = ["-i", server.device, "!", "-d", `${server.address}/32`, "-j", "DROP"];
+      await runInNs(pair.right, ["iptables", "-w", "5", "-A", "INPUT", ...onlyVpn]);
+      assert.deepEqual(await reached(), {
+        vpn: true,
+        eth0: false,
+        lan0: false,
+        lanHost: false,
+        loopback: false,
+      });
+      assert.ok(await ruleCounter(pair.right, "filter", "INPUT", onlyVpn) >= 4);
+    } finally {
+      await lan.close();
+    }
+  },
+);
 
 vpnTest("vpn: a pool of one refuses the second client in one line; the first keeps working", async (
   pair,
@@ -473,4 +631,48 @@ async function tunnelRules(host: InNamespace): Promise<string[]> {
 
 async function sysctlValue(host: InNamespace, key: string): Promise<string> {
   return (await runInNs(host, ["sysctl", "-n", key])).stdout.trim();
+}
+
+/** Whether `ip` answers 2 pings from `host` (each waits at most 1 s). */
+async function pings(host: InNamespace, ip: string): Promise<boolean> {
+  const result = await runInNamespace(host.ns, [
+    "ping",
+    "-n",
+    "-c",
+    "2",
+    "-i",
+    "0.2",
+    "-W",
+    "1",
+    ip,
+  ]);
+  return result.code === 0;
+}
+
+/** Packets counted by the FORWARD rule `spec` in `host`'s filter table. */
+function forwardCounter(host: InNamespace, spec: string[]): Promise<number> {
+  return ruleCounter(host, "filter", "FORWARD", spec);
+}
+
+/**
+ * Packets counted by the rule `spec` of `chain` (`iptables -v -S` prints `-c <packets> <bytes>`).
+ *
+ * @throws {Error} when no rule has exactly these words.
+ */
+async function ruleCounter(
+  host: InNamespace,
+  table: string,
+  chain: string,
+  spec: string[],
+): Promise<number> {
+  const listed = await runInNs(host, ["iptables", "-w", "5", "-t", table, "-v", "-S", chain]);
+  const want = [...spec].sort().join(" ");
+  for (const line of listed.stdout.split("\n")) {
+    const match = /^-A \S+ (.*?)\s*-c (\d+) \d+(.*)$/.exec(line.trim());
+    if (!match) continue;
+    // iptables prints a rule's words in its own order, and /32 or "-p icmp" as given.
+    const words = `${match[1]} ${match[3]}`.trim().split(/\s+/).filter(Boolean);
+    if (words.sort().join(" ") === want) return Number(match[2]);
+  }
+  throw new Error(`no ${table} ${chain} rule '${spec.join(" ")}' in:\n${listed.stdout}`);
 }
