@@ -619,6 +619,64 @@ vpnTest("vpn: --masquerade lets a client reach a LAN behind the server, and is u
   }
 });
 
+vpnTest(
+  "vpn: --masquerade under a FORWARD policy of DROP leaves client to client to the host's rules",
+  async (
+    pair,
+    scratch,
+  ) => {
+    const token = generateToken();
+    const hostB = await addVethHost(pair.right, {
+      role: "clb",
+      subnet: "192.0.3",
+      peerDevice: "eth1",
+    });
+    try {
+      await runInNs(pair.right, ["iptables", "-w", "5", "-P", "FORWARD", "DROP"]);
+      const server = await serverIn(pair, token, ["--masquerade"]);
+      await using _server = server.proc;
+      const tun = server.device;
+      assert.ok(
+        server.proc.lines("stdout").some((line) =>
+          line.startsWith(
+            `Client to client: forwarded by this host's kernel (IP forwarding is on for ${tun})`,
+          )
+        ),
+        server.proc.lines("stdout").join("\n"),
+      );
+      const a = await startVpnClient(pair.left, server.id, direct(token, pair.right.ip), {
+        lockFile: `${scratch}/a.lock`,
+      });
+      await using _a = a.proc;
+      const b = await startVpnClient(hostB, server.id, direct(token, hostB.peerIp), {
+        lockFile: `${scratch}/b.lock`,
+      });
+      await using _b = b.proc;
+      await waitForPing(pair.left, server.address);
+      await waitForPing(hostB, server.address);
+      // --masquerade's accept rules cover traffic out to other networks, not tun -> tun.
+      assert.equal(await pings(pair.left, b.address), false, "the DROP policy still decides");
+      await runInNs(pair.right, [
+        "iptables",
+        "-w",
+        "5",
+        "-A",
+        "FORWARD",
+        "-i",
+        tun,
+        "-o",
+        tun,
+        "-j",
+        "ACCEPT",
+      ]);
+      await waitForPing(pair.left, b.address);
+      await waitForPing(hostB, a.address);
+    } finally {
+      await hostB.close();
+    }
+  },
+);
+
 /** Rules in `host`'s filter and nat tables that carry VPN mode's tag. */
 async function tunnelRules(host: InNamespace): Promise<string[]> {
   const rules: string[] = [];
