@@ -1,9 +1,11 @@
 /**
  * `tunnel vpn server` and `tunnel vpn client` between network namespaces: traffic both
  * ways (ping, iperf3, a checksummed 50 MB transfer), addressing (two clients, a pool of
- * one), a SIGKILLed client restarted, clean exits, reconnecting to a restarted server,
- * the status view, the NAT bed through a relay, and `--masquerade` to a LAN behind the
- * server. Each test builds its own namespaces and deletes them.
+ * one), the server host's firewall (client to client through FORWARD, the host addresses a
+ * client reaches and the INPUT rule that limits them), a SIGKILLed client restarted, clean
+ * exits, reconnecting to a restarted server, the status view, the NAT bed through a relay,
+ * and `--masquerade` to a LAN behind the server. Each test builds its own namespaces and
+ * deletes them.
  */
 import assert from "node:assert/strict";
 import { runIperf3 } from "../../bench/iperf3.ts";
