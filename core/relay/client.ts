@@ -133,6 +133,12 @@ export class RelayClient {
   dropped = 0;
 
   private constructor(options: RelayClientOptions) {
+    // One word of printable ASCII: a header value that cannot end its line.
+    if (options.accessToken !== undefined && !/^[\x21-\x7e]+$/.test(options.accessToken)) {
+      throw new TypeError(
+        "Invalid relay access token: it may hold only printable ASCII characters, without spaces",
+      );
+    }
     this.#options = options;
     this.#url = relayWebSocketUrl(options.url);
     this.#firstConnect.promise.catch(() => {});
@@ -140,7 +146,8 @@ export class RelayClient {
 
   /**
    * Starts connecting (and reconnecting) to the relay.
-   * @throws {TypeError} when the URL is not an http(s) or ws(s) URL.
+   * @throws {TypeError} when the URL is not an http(s) or ws(s) URL, or the
+   *   access token is not one word of printable ASCII.
    */
   static connect(options: RelayClientOptions): RelayClient {
     const client = new RelayClient(options);
@@ -309,7 +316,7 @@ export class RelayClient {
         (upgrade.status === 401 || upgrade.status === 403)
       ) {
         return this.#refused(
-          upgrade.message.replace(/^the server answered /, "HTTP "),
+          `HTTP ${upgrade.statusText}`,
           upgrade.status,
         );
       }

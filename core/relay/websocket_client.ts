@@ -52,11 +52,14 @@ export class WebSocketUpgradeError extends Error {
   override name = "WebSocketUpgradeError";
   /** The status code the server answered with (401 when it wants credentials). */
   readonly status: number;
+  /** The status line without the HTTP version: `401 Unauthorized`. */
+  readonly statusText: string;
 
   /** Creates the error for the server's status line `statusLine`. */
   constructor(status: number, statusLine: string) {
     super(`the server answered '${statusLine}'`);
     this.status = status;
+    this.statusText = statusLine.replace(/^HTTP\/\S+\s*/, "");
   }
 }
 
