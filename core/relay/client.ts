@@ -97,6 +97,8 @@ export class RelayRefusedError extends Error {
 
   /** Creates the error; the message names the relay and its reason, never the token. */
   constructor(url: string, reason: string, tokenPresented: boolean, status?: number) {
+    // The relay's words end up in one line of ours: no control characters, a bounded length.
+    reason = [...reason].filter((c) => c >= " " && c !== "\x7f").join("").slice(0, 200);
     const access = status === 401 || status === 403 ||
       /token|auth|access|admit|forbidden|denied|not allowed/i.test(reason);
     super(

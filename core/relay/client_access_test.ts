@@ -109,3 +109,14 @@ Deno.test("RelayClient refuses a token that could end its header line", () => {
     );
   }
 });
+
+Deno.test("RelayRefusedError keeps a relay's reason to one bounded line", () => {
+  const error = new RelayRefusedError(
+    "http://relay.test",
+    `bad\r\nX-Forged: 1\n${"x".repeat(500)}`,
+    true,
+  );
+  assert.ok(!/[\r\n]/.test(error.message), error.message);
+  assert.ok(error.reason.length <= 200);
+  assert.ok(error.access === false);
+});
