@@ -143,11 +143,14 @@ Deno.test("a relay that refuses the token: one line naming the relay and the fla
     ...["--relay-url", relay.url, "--relay-only", "--relay-token", wrong],
   ]);
   assert.equal(server.code, 1, server.stderr);
-  assert.equal(
+  // The reason is the relay's own words; the line around it is ours.
+  const escaped = relay.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  assert.match(
     refusedLine(server.stderr),
-    `Error: The relay ${relay.url} refused the relay token: a valid access token is required ` +
-      "(Authorization: Bearer TOKEN) (check --relay-token or --relay-token-file, " +
-      "TUNNEL_RELAY_TOKEN or 'relay_token')",
+    new RegExp(
+      `^Error: The relay ${escaped} refused the relay token: .+ ` +
+        "\\(check --relay-token or --relay-token-file, TUNNEL_RELAY_TOKEN or 'relay_token'\\)$",
+    ),
   );
 
   await using up = await startServer({
@@ -164,13 +167,13 @@ Deno.test("a relay that refuses the token: one line naming the relay and the fla
   assert.equal(wrongToken.code, 1, wrongToken.stderr);
   assert.match(
     refusedLine(wrongToken.stderr),
-    new RegExp(`^Error: The relay ${relay.url} refused the relay token: a valid access token`),
+    new RegExp(`^Error: The relay ${escaped} refused the relay token: `),
   );
   const noToken = await client([]);
   assert.equal(noToken.code, 1, noToken.stderr);
   assert.match(
     refusedLine(noToken.stderr),
-    /refused this client: a valid access token is required .*pass it with --relay-token or --relay-token-file\)$/,
+    /refused this client: .+ \(if it wants an access token, pass it with --relay-token or --relay-token-file\)$/,
   );
 });
 
