@@ -23,5 +23,5 @@ ENV DENO_NO_UPDATE_CHECK=1
 USER 1993:1993
 # Keys, token files and server.toml are mounted in /etc/tunnel; nothing else is read and
 # nothing is written. tunnel stops cleanly on SIGTERM (docker stop, Kubernetes).
-ENTRYPOINT ["/tini", "--", "/bin/deno", "run", "--cached-only", "--frozen", "--no-prompt", "--config=/app/deno.json", "--unstable-net", "--allow-net", "--allow-env=HOME,XDG_CONFIG_HOME,TUNNEL_LOG,TUNNEL_AUTH_TOKEN,TUNNEL_AUTH_TOKENS", "--ignore-env", "--allow-sys=networkInterfaces", "--allow-read=/etc/tunnel", "/app/cli/main.ts"]
+ENTRYPOINT ["/tini", "--", "/bin/deno", "run", "--cached-only", "--frozen", "--no-prompt", "--config=/app/deno.json", "--unstable-net", "--allow-net", "--allow-env=HOME,XDG_CONFIG_HOME,TUNNEL_LOG,TUNNEL_AUTH_TOKEN,TUNNEL_AUTH_TOKENS,TUNNEL_RELAY_TOKEN", "--ignore-env", "--allow-sys=networkInterfaces", "--allow-read=/etc/tunnel", "/app/cli/main.ts"]
 CMD ["--help"]

@@ -32,6 +32,8 @@ const SCHEMAS = {
     max_sessions: "integer",
     auth_tokens: "string[]",
     auth_tokens_file: "path",
+    relay_token: "string",
+    relay_token_file: "path",
     allowed_sources: { tcp: "string[]", udp: "string[]" },
   },
   "client.iroh": {
@@ -44,6 +46,8 @@ const SCHEMAS = {
     target: "string",
     auth_token: "string",
     auth_token_file: "path",
+    relay_token: "string",
+    relay_token_file: "path",
     reconnect: "boolean",
   },
   "server.manual": {

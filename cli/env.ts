@@ -10,6 +10,7 @@ export const ENV_VARS = [
   "TUNNEL_LOG",
   "TUNNEL_AUTH_TOKEN",
   "TUNNEL_AUTH_TOKENS",
+  "TUNNEL_RELAY_TOKEN",
 ] as const;
 
 /** One of {@linkcode ENV_VARS}. */

@@ -24,6 +24,7 @@ import type { Config, ModeConfig } from "../config.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
 import { pick, repeatable, shutdownSignal } from "../options.ts";
 import { type IrohPathFlags, irohPathOptions, resolveIrohPaths } from "./iroh_paths.ts";
+import { resolveRelayToken } from "./relay_token.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
@@ -114,15 +115,17 @@ export function clientIrohCommand(): Command {
     await runClientIroh(
       await resolveClientIrohSettings(flags, config, {
         authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
+        relayToken: readEnvSetting("TUNNEL_RELAY_TOKEN"),
       }),
       new Output(flags.verbose),
     );
   });
 }
 
-/** The environment's part in the settings: `TUNNEL_AUTH_TOKEN`. */
+/** The environment's part in the settings: `TUNNEL_AUTH_TOKEN`, `TUNNEL_RELAY_TOKEN`. */
 export interface ClientIrohEnv {
   authToken?: EnvSetting;
+  relayToken?: EnvSetting;
 }
 
 /**
@@ -146,7 +149,7 @@ export async function resolveClientIrohSettings(
     )
   );
   const addrs = pick(flags.serverAddr, file.server_addrs) ?? [];
-  const paths = resolveIrohPaths(flags, file);
+  const paths = resolveIrohPaths(flags, file, config?.path);
   if (paths.relayOnly && addrs.length > 0) {
     throw new UsageError("--relay-only dials no direct address: drop --server-addr");
   }
@@ -170,6 +173,13 @@ export async function resolveClientIrohSettings(
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
     dnsServer: paths.dnsServer,
+    relayToken: await resolveRelayToken(
+      flags,
+      env.relayToken,
+      file,
+      config?.path,
+      paths.relayUrls,
+    ),
     serverAddrs: addrs.map((a) => {
       const { host, port } = asUsageError(() => parseHostPort(a, "--server-addr"));
       return { hostname: host, port };

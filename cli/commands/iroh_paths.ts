@@ -1,6 +1,7 @@
 /**
  * The flags that say how iroh-mode peers reach each other, shared by server
- * and client: relays (`--relay-url`, `--no-relay`, `--relay-only`) and
+ * and client: relays (`--relay-url`, `--no-relay`, `--relay-only`, and the
+ * token of one's own relay, `--relay-token`, `--relay-token-file`) and
  * discovery (`--dns-server`, `--no-dns`). Unless told otherwise both use
  * iroh's public relays and pkarr relay, as iroh does.
  * @module
@@ -10,6 +11,7 @@ import { relayWebSocketUrl } from "../../core/relay/mod.ts";
 import { pick, repeatable } from "../options.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { checkHttpUrl } from "./shared_flags.ts";
+import { refuseUrlCredentials, type RelayTokenFlags } from "./relay_token.ts";
 
 /** iroh's public relays (iroh 1.0's default relay map). */
 export const PUBLIC_RELAY_URLS: readonly string[] = [
@@ -22,7 +24,7 @@ export const PUBLIC_RELAY_URLS: readonly string[] = [
 export const PUBLIC_PKARR_URL = "https://dns.iroh.link/pkarr";
 
 /** The path flags, as commander parses them. */
-export interface IrohPathFlags {
+export interface IrohPathFlags extends RelayTokenFlags {
   relayUrl?: string[];
   /** false with `--no-relay`. */
   relay?: boolean;
@@ -66,6 +68,11 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
       "--relay-only",
       "testing aid: only relay paths, never a direct address",
     )
+    .option(
+      "--relay-token <token>",
+      "access token of the relays named with --relay-url (tunnel relay --access-token); sent only to them",
+    )
+    .option("--relay-token-file <file>", "file holding the --relay-token")
     .option("--dns-server <url>", dnsHelp)
     .addOption(
       new Option(
@@ -77,11 +84,14 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
 
 /**
  * Resolves the path flags over the config file's `relay_urls` and `dns_server`.
- * @throws {UsageError} naming a malformed URL or contradictory flags.
+ * @param configPath The config file's path, for messages about its keys.
+ * @throws {UsageError} naming a malformed URL, a URL carrying credentials, or
+ *   contradictory flags.
  */
 export function resolveIrohPaths(
   flags: IrohPathFlags,
   file: { relay_urls?: string[]; dns_server?: string },
+  configPath?: string,
 ): IrohPaths {
   const noRelay = flags.relay === false;
   const noDns = flags.dns === false;
@@ -95,12 +105,26 @@ export function resolveIrohPaths(
     throw new UsageError("Use either --dns-server or --no-dns, not both");
   }
   const named = noRelay ? [] : pick(flags.relayUrl, file.relay_urls);
-  for (const url of named ?? []) asUsageError(() => relayWebSocketUrl(url));
+  const inConfig = (key: string) => `'${key}' of config '${configPath}'`;
+  for (const url of named ?? []) {
+    // URLs are printed and published in the discovery record: no secret may ride in one.
+    refuseUrlCredentials(
+      url,
+      flags.relayUrl !== undefined ? "--relay-url" : inConfig("relay_urls"),
+    );
+    asUsageError(() => relayWebSocketUrl(url));
+  }
   if (flags.relayOnly && named !== undefined && named.length === 0) {
     throw new UsageError("--relay-only needs a relay: relay_urls in the config is empty");
   }
   const dnsServer = noDns ? undefined : pick(flags.dnsServer, file.dns_server) ?? PUBLIC_PKARR_URL;
-  if (dnsServer !== undefined) asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
+  if (dnsServer !== undefined) {
+    refuseUrlCredentials(
+      dnsServer,
+      flags.dnsServer !== undefined ? "--dns-server" : inConfig("dns_server"),
+    );
+    asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
+  }
   return {
     relayUrls: named ?? [],
     publicRelays: named === undefined,

@@ -13,7 +13,7 @@ import {
 } from "../../core/connect/mod.ts";
 import { resolveRecord } from "../../core/discovery/mod.ts";
 import type { EndpointId } from "../../core/identity/mod.ts";
-import { dialViaRelay } from "../../core/relay/mod.ts";
+import { dialViaRelay, RelayRefusedError } from "../../core/relay/mod.ts";
 import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
 import {
   ALPN,
@@ -26,6 +26,7 @@ import {
   type TunnelLog,
 } from "../../core/tunnel/mod.ts";
 import { resolveServerAddrs } from "./server_addrs.ts";
+import { relayRefusalMessage, type RelayToken } from "./relay_token.ts";
 
 /** What connecting takes: who the server is, the ways to reach it, what to ask for. */
 export interface ServerConnectSettings {
@@ -43,6 +44,8 @@ export interface ServerConnectSettings {
   dnsServer?: string;
   /** The token to present. */
   token: string;
+  /** The access token of the named relays (and of paths at their origins). */
+  relayToken?: RelayToken;
   /** Published addresses not to dial: a VPN client's own network and routes. */
   avoidAddress?: (address: string) => boolean;
   /** The source to ask for, or another kind of request (`ip://…`). */
@@ -84,6 +87,7 @@ export async function connectToServer(
         relayUrl: url,
         serverId: settings.serverId,
         alpn: ALPN,
+        accessToken: settings.relayToken?.for(url),
         log: { debug: (line: string) => log.debug(line) },
       }),
   });
@@ -97,7 +101,13 @@ export async function connectToServer(
     attempts.push({
       label: `discovery at ${dnsServer}`,
       connect: async (signal) => {
-        const found = await discover(settings.serverId, dnsServer, log, signal);
+        const found = await discover(
+          settings.serverId,
+          dnsServer,
+          settings.relayToken?.for(dnsServer),
+          log,
+          signal,
+        );
         const relays = settings.discoveredRelays
           ? found.relayUrls.filter((url) => !settings.relayUrls.includes(url))
           : [];
@@ -144,6 +154,10 @@ export async function connectToServer(
  * The messages are the ones a first connect ends with.
  */
 export function permanentFailure(error: unknown): Error | undefined {
+  // A relay that refused access refuses it again: a setting to fix, said once.
+  if (error instanceof RelayRefusedError) {
+    return error.access ? new Error(relayRefusalMessage(error), { cause: error }) : undefined;
+  }
   if (error instanceof SessionRefusedError) {
     if (error.kind === "auth") {
       return new Error(`${error.message} (ask the server's operator for a valid token)`, {
@@ -175,10 +189,11 @@ export function permanentFailure(error: unknown): Error | undefined {
 async function discover(
   serverId: EndpointId,
   dnsServer: string,
+  accessToken: string | undefined,
   log: TunnelLog,
   signal: AbortSignal,
 ) {
-  const record = await resolveRecord(serverId, { relayUrl: dnsServer, signal });
+  const record = await resolveRecord(serverId, { relayUrl: dnsServer, accessToken, signal });
   if (!record) {
     throw new Error(
       `No discovery record for ${serverId} at ${dnsServer}: is the server running with --dns-server ${dnsServer}?`,

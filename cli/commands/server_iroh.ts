@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { startPublishing } from "../../core/discovery/mod.ts";
-import { pickHomeRelay, serveViaRelay } from "../../core/relay/mod.ts";
+import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../../core/relay/mod.ts";
 import { listenQuic, type PeerListener } from "../../core/transport/mod.ts";
 import {
   type AllowList,
@@ -41,6 +41,7 @@ import {
   PUBLIC_RELAY_URLS,
   resolveIrohPaths,
 } from "./iroh_paths.ts";
+import { relayRefusalMessage, type RelayToken, resolveRelayToken } from "./relay_token.ts";
 import {
   type AllowedNetworkFlags,
   allowedNetworkOptions,
@@ -91,6 +92,8 @@ export interface IrohServerSettings {
   relayOnly: boolean;
   /** The pkarr relay discovery records are published to (none: no record). */
   dnsServer?: string;
+  /** The access token of the named relays (and a pkarr relay at their origin). */
+  relayToken?: RelayToken;
   /** How to gather ICE candidates when a client punches a direct path. */
   ice: IrohIceSettings;
   /** Where to serve the status view (loopback), when asked. */
@@ -123,6 +126,7 @@ export function serverIrohCommand(): Command {
       await runServerIroh(
         await resolveServerIrohSettings(flags, config, {
           authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
+          relayToken: readEnvSetting("TUNNEL_RELAY_TOKEN"),
         }),
         new Output(flags.verbose),
       );
@@ -130,9 +134,10 @@ export function serverIrohCommand(): Command {
   );
 }
 
-/** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`. */
+/** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`, `TUNNEL_RELAY_TOKEN`. */
 export interface ServerIrohEnv {
   authTokens?: EnvSetting;
+  relayToken?: EnvSetting;
 }
 
 /**
@@ -182,7 +187,14 @@ export async function resolveIrohServerSettings(
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
   }
   const bindText = pick(flags.bind, file.bind);
-  const paths = resolveIrohPaths(flags, file);
+  const paths = resolveIrohPaths(flags, file, config?.path);
+  const relayToken = await resolveRelayToken(
+    flags,
+    env.relayToken,
+    file,
+    config?.path,
+    paths.relayUrls,
+  );
   if (paths.relayOnly && bindText !== undefined) {
     throw new UsageError("--relay-only offers no direct address: drop --bind (or 'bind')");
   }
@@ -191,6 +203,7 @@ export async function resolveIrohServerSettings(
   return {
     status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
     ...paths,
+    relayToken,
     ice: irohIce(ice, stunNamed),
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
@@ -331,11 +344,17 @@ export async function runIrohServer(
   }
   // Set once the first publish is under way; relay reconnections republish through it.
   const discovery: { publisher?: ReturnType<typeof startPublishing> } = {};
+  // A refusal at start-up ends the server (below); one later is told once, as it happens.
+  let started = false;
   const presences = relayUrls.map((url) => {
     out.info(`Relay: ${url}`);
     return serveViaRelay({
       relayUrl: url,
       secretKey: settings.secretKey,
+      accessToken: settings.relayToken?.for(url),
+      onRefused: (error) => {
+        if (started) out.warn(`${relayRefusalMessage(error)}; not retrying`);
+      },
       listenerPort: listener.addr.port,
       listenerHostname: wildcard ? undefined : listener.addr.hostname,
       log: { debug: (line) => out.debug(line) },
@@ -350,18 +369,32 @@ export async function runIrohServer(
     });
   });
   // Clients through a relay reach us only once we are there: wait a little for it.
+  const refusals: RelayRefusedError[] = [];
   await Promise.all(
     presences.map((presence, i) =>
-      presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) =>
+      presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) => {
+        if (error instanceof RelayRefusedError) {
+          // Refused access is a setting to fix, not an outage: say so and stop.
+          if (error.access) return void refusals.push(error);
+          return out.warn(`${relayRefusalMessage(error)}; not retrying`);
+        }
         out.warn(
           `${(error as Error).message}; still trying in the background (${relayUrls[i]})`,
-        )
-      )
+        );
+      })
     ),
   );
+  if (refusals.length > 0) {
+    for (const presence of presences) presence.close();
+    listener.close();
+    throw new Error(relayRefusalMessage(refusals[0]));
+  }
+  started = true;
   const publisher = settings.dnsServer === undefined ? undefined : startPublishing({
     secretKey: settings.secretKey,
     pkarrUrl: settings.dnsServer,
+    // Only a pkarr relay at a named relay's origin gets its token, never a third party.
+    accessToken: settings.relayToken?.for(settings.dnsServer),
     contents: () => ({
       relayUrls,
       addrs: directAddrs.flatMap((text) => {

@@ -74,6 +74,7 @@ function vpnServerCommand(): Command {
     const { resolveVpnServerSettings, runVpnServer } = await import("./vpn_server_run.ts");
     const settings = await resolveVpnServerSettings(flags, {
       authTokens: readEnvSetting("TUNNEL_AUTH_TOKENS"),
+      relayToken: readEnvSetting("TUNNEL_RELAY_TOKEN"),
     });
     await runVpnServer(settings, new Output(flags.verbose));
   });
@@ -118,6 +119,7 @@ function vpnClientCommand(): Command {
     const { resolveVpnClientSettings, runVpnClient } = await import("./vpn_client_run.ts");
     const settings = await resolveVpnClientSettings(flags, {
       authToken: readEnvSetting("TUNNEL_AUTH_TOKEN"),
+      relayToken: readEnvSetting("TUNNEL_RELAY_TOKEN"),
     });
     await runVpnClient(settings, new Output(flags.verbose));
   });

@@ -28,6 +28,7 @@ import { type ClientIrohFlags, resolveToken, SessionFollower } from "./client_ir
 import { iceSettings } from "./ice_options.ts";
 import { irohIce } from "./iroh_upgrade.ts";
 import { resolveIrohPaths } from "./iroh_paths.ts";
+import { resolveRelayToken } from "./relay_token.ts";
 import {
   connectToServer,
   permanentFailure,
@@ -54,6 +55,8 @@ export interface VpnClientFlags extends
     | "dnsServer"
     | "dns"
     | "relayOnly"
+    | "relayToken"
+    | "relayTokenFile"
     | "stunServer"
     | "stun"
     | "hostCandidate"
@@ -85,7 +88,7 @@ export interface VpnClientSettings extends ServerConnectSettings {
 }
 
 /**
- * Checks the flags (and `TUNNEL_AUTH_TOKEN`).
+ * Checks the flags (and `TUNNEL_AUTH_TOKEN`, `TUNNEL_RELAY_TOKEN`).
  * @throws {UsageError} naming the first bad or missing setting.
  */
 export async function resolveVpnClientSettings(
@@ -128,6 +131,7 @@ export async function resolveVpnClientSettings(
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
     dnsServer: paths.dnsServer,
+    relayToken: await resolveRelayToken(flags, env.relayToken, {}, undefined, paths.relayUrls),
     token: await resolveToken(flags, env, {}, undefined),
     source: vpnRequest(instance),
     reconnect: flags.reconnect !== false,

@@ -49,7 +49,7 @@ export interface VpnServerSettings extends IrohServerSettings {
 }
 
 /**
- * Checks the flags (and `TUNNEL_AUTH_TOKENS`).
+ * Checks the flags (and `TUNNEL_AUTH_TOKENS`, `TUNNEL_RELAY_TOKEN`).
  * @throws {UsageError} naming the first bad or missing setting.
  */
 export async function resolveVpnServerSettings(

@@ -23,6 +23,12 @@ export interface PkarrRelayOptions {
   fetch?: (request: Request) => Promise<Response>;
   /** Cancels the request. */
   signal?: AbortSignal;
+  /**
+   * Sent as `Authorization: Bearer <token>`: for a pkarr relay that is also the
+   * caller's own relay and wants its access token. The caller decides where a
+   * token may go; this module sends it wherever `relayUrl` points.
+   */
+  accessToken?: string;
 }
 
 /** A pkarr relay could not be reached, refused a record, or answered with one that does not check. */
@@ -77,7 +83,10 @@ export async function publishRecord(
     new Request(url, {
       method: "PUT",
       body,
-      headers: { "content-type": "application/x-pkarr-signed-packet" },
+      headers: {
+        "content-type": "application/x-pkarr-signed-packet",
+        ...authorization(options),
+      },
       signal: options.signal,
     }),
     options,
@@ -115,7 +124,11 @@ export async function resolveRecord(
   const url = recordUrl(options.relayUrl, endpointId);
   const fail = (why: string, status?: number, cause?: unknown) =>
     new PkarrRelayError(`Cannot resolve ${url}: ${why}`, url, status, { cause });
-  const response = await send(new Request(url, { signal: options.signal }), options, fail);
+  const response = await send(
+    new Request(url, { headers: authorization(options), signal: options.signal }),
+    options,
+    fail,
+  );
   if (response.status === 404) {
     await response.body?.cancel();
     return undefined;
@@ -136,6 +149,11 @@ export async function resolveRecord(
     if (!(error instanceof SignedPacketError)) throw error;
     throw fail(`the answer is not a record of ${endpointId}: ${error.message}`, 200, error);
   }
+}
+
+/** The `Authorization` header of `options.accessToken`, if any. */
+function authorization(options: PkarrRelayOptions): Record<string, string> {
+  return options.accessToken ? { authorization: `Bearer ${options.accessToken}` } : {};
 }
 
 /** `<relayUrl>/<z32>`, whether or not the relay URL ends in a slash. */

@@ -129,3 +129,27 @@ Deno.test("publishRecord() and resolveRecord() over HTTP to a store served on 12
     await server.shutdown();
   }
 });
+
+Deno.test("publishRecord() and resolveRecord() send an access token as Authorization: Bearer", async () => {
+  const store = createPkarrHandler();
+  const seen: { method: string; url: string; authorization: string | null }[] = [];
+  const recording = (request: Request) => {
+    seen.push({
+      method: request.method,
+      url: request.url,
+      authorization: request.headers.get("authorization"),
+    });
+    return store(request);
+  };
+  const key = SecretKey.generate();
+  const withToken = { relayUrl: RELAY, fetch: recording, accessToken: "relay-s3cret" };
+  await publishRecord(key, record(1n), withToken);
+  assert.deepEqual(await resolveRecord(key.endpointId, withToken), record(1n));
+  await resolveRecord(key.endpointId, { relayUrl: RELAY, fetch: recording });
+  assert.deepEqual(seen.map((r) => [r.method, r.authorization]), [
+    ["PUT", "Bearer relay-s3cret"],
+    ["GET", "Bearer relay-s3cret"],
+    ["GET", null],
+  ]);
+  assert.ok(seen.every((r) => !r.url.includes("s3cret")));
+});

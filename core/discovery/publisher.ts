@@ -16,6 +16,8 @@ export interface PublisherOptions {
   secretKey: SecretKey;
   /** The pkarr relay, e.g. `http://127.0.0.1:3340/pkarr`. */
   pkarrUrl: string;
+  /** Sent with each publish as `Authorization: Bearer` (a relay that wants its token). */
+  accessToken?: string;
   /** What to publish now (called before each publish). */
   contents(): { relayUrls: string[]; addrs: SocketAddress[] };
   /** Told about each failed publish; the next attempt comes at the next interval. */
@@ -45,6 +47,7 @@ export function startPublishing(options: PublisherOptions): Publisher {
     try {
       await publishRecord(options.secretKey, record, {
         relayUrl: options.pkarrUrl,
+        accessToken: options.accessToken,
         fetch: options.fetch,
       });
     } catch (error) {

@@ -32,3 +32,28 @@ Deno.test("startPublishing() publishes at once, and again newer on demand", asyn
     publisher.stop();
   }
 });
+
+Deno.test("startPublishing() sends its access token with each publish", async () => {
+  const store = createPkarrHandler();
+  const authorizations: (string | null)[] = [];
+  const fetchStore = ((input: Request | URL | string, init?: RequestInit) => {
+    const request = new Request(input, init);
+    authorizations.push(request.headers.get("authorization"));
+    return store(request);
+  }) as typeof fetch;
+  const publisher = startPublishing({
+    secretKey: SecretKey.generate(),
+    pkarrUrl: "http://relay.test/pkarr",
+    accessToken: "relay-s3cret",
+    contents: () => ({ relayUrls: ["http://relay.test/"], addrs: [] }),
+    onError: (error) => assert.fail(error.message),
+    fetch: fetchStore,
+  });
+  try {
+    await publisher.first;
+    await publisher.publish();
+    assert.deepEqual(authorizations, ["Bearer relay-s3cret", "Bearer relay-s3cret"]);
+  } finally {
+    publisher.stop();
+  }
+});

@@ -24,7 +24,11 @@ import {
   type RelayProtocolVersion,
 } from "./frames.ts";
 import { signChallenge } from "./handshake.ts";
-import { connectWebSocket, type WebSocketConnection } from "./websocket_client.ts";
+import {
+  connectWebSocket,
+  type WebSocketConnection,
+  WebSocketUpgradeError,
+} from "./websocket_client.ts";
 
 /** First reconnect delay; doubles up to {@linkcode MAX_BACKOFF_MS}. */
 const MIN_BACKOFF_MS = 1_000;
@@ -56,7 +60,10 @@ export interface RelayClientOptions {
   url: string;
   /** The key this client authenticates with. */
   secretKey: SecretKey;
-  /** Sent as `?token=` when the relay requires one. */
+  /**
+   * Sent as `Authorization: Bearer <token>` on the WebSocket upgrade, never in
+   * the URL (which ends up in logs). Only for relays that require one.
+   */
   accessToken?: string;
   /** Each datagram received, by source key. The payload is the caller's to keep. */
   onDatagram(source: Uint8Array, payload: Uint8Array): void;
@@ -64,6 +71,8 @@ export interface RelayClientOptions {
   onEndpointGone?(endpoint: Uint8Array): void;
   /** Called each time the client becomes connected or loses the connection. */
   onStateChange?(connected: boolean): void;
+  /** Called once when the relay refuses this client; the client then stops. */
+  onRefused?(error: RelayRefusedError): void;
   /** Where state changes are reported. */
   log?: RelayClientLog;
 }
@@ -72,6 +81,36 @@ export interface RelayClientOptions {
 export class RelayRefusedError extends Error {
   /** Always "RelayRefusedError". */
   override name = "RelayRefusedError";
+  /** The relay, as the client was given it. */
+  readonly url: string;
+  /** The relay's reason (ServerDeniesAuth's text, or its HTTP status line). */
+  readonly reason: string;
+  /** Whether the client presented an access token. */
+  readonly tokenPresented: boolean;
+  /**
+   * Whether the refusal is about access (a missing or wrong token, a key not
+   * admitted) rather than capacity. The protocol carries only a free-text
+   * reason, so this reads it: HTTP 401 or 403, or a reason that speaks of a
+   * token, authorization or access.
+   */
+  readonly access: boolean;
+
+  /** Creates the error; the message names the relay and its reason, never the token. */
+  constructor(url: string, reason: string, tokenPresented: boolean, status?: number) {
+    // The relay's words end up in one line of ours: no control characters, a bounded length.
+    reason = [...reason].filter((c) => c >= " " && c !== "\x7f").join("").slice(0, 200);
+    const access = status === 401 || status === 403 ||
+      /token|auth|access|admit|forbidden|denied|not allowed/i.test(reason);
+    super(
+      tokenPresented && access
+        ? `The relay ${url} refused the access token this client presented: ${reason}`
+        : `The relay ${url} refused this client: ${reason}`,
+    );
+    this.url = url;
+    this.reason = reason;
+    this.tokenPresented = tokenPresented;
+    this.access = access;
+  }
 }
 
 /** One client's connection to one relay, reconnecting until closed. */
@@ -96,14 +135,21 @@ export class RelayClient {
   dropped = 0;
 
   private constructor(options: RelayClientOptions) {
+    // One word of printable ASCII: a header value that cannot end its line.
+    if (options.accessToken !== undefined && !/^[\x21-\x7e]+$/.test(options.accessToken)) {
+      throw new TypeError(
+        "Invalid relay access token: it may hold only printable ASCII characters, without spaces",
+      );
+    }
     this.#options = options;
-    this.#url = relayWebSocketUrl(options.url, options.accessToken);
+    this.#url = relayWebSocketUrl(options.url);
     this.#firstConnect.promise.catch(() => {});
   }
 
   /**
    * Starts connecting (and reconnecting) to the relay.
-   * @throws {TypeError} when the URL is not an http(s) or ws(s) URL.
+   * @throws {TypeError} when the URL is not an http(s) or ws(s) URL, or the
+   *   access token is not one word of printable ASCII.
    */
   static connect(options: RelayClientOptions): RelayClient {
     const client = new RelayClient(options);
@@ -215,13 +261,7 @@ export class RelayClient {
         }
         if (frame.type === "server-confirms-auth") return this.#authenticated();
         if (frame.type === "server-denies-auth") {
-          this.#options.log?.debug(`relay ${this.#options.url} refused us: ${frame.reason}`);
-          this.#firstConnect.reject(
-            new RelayRefusedError(
-              `The relay ${this.#options.url} refused this client: ${frame.reason}`,
-            ),
-          );
-          this.#closed = true;
+          this.#refused(frame.reason);
           return socket.close();
         }
         return socket.close();
@@ -257,9 +297,11 @@ export class RelayClient {
           this.#options.log?.debug(`relay ${this.#options.url}: ${frame.type}`);
       }
     };
+    const token = this.#options.accessToken;
     try {
       socket = await connectWebSocket(this.#url, {
         protocols: [RELAY_SUBPROTOCOLS[2], RELAY_SUBPROTOCOLS[1]],
+        headers: token ? { authorization: `Bearer ${token}` } : undefined,
         maxMessage: MAX_FRAME_SIZE,
         onMessage: handle,
         onClose: (reason) => {
@@ -269,6 +311,17 @@ export class RelayClient {
       });
     } catch (error) {
       this.#options.log?.debug((error as Error).message);
+      const upgrade = (error as Error).cause;
+      // A relay that wants credentials (or other ones) says so once: retrying cannot help.
+      if (
+        upgrade instanceof WebSocketUpgradeError &&
+        (upgrade.status === 401 || upgrade.status === 403)
+      ) {
+        return this.#refused(
+          `HTTP ${upgrade.statusText}`,
+          upgrade.status,
+        );
+      }
       return this.#retry();
     }
     if (this.#closed) return socket.close();
@@ -276,6 +329,23 @@ export class RelayClient {
     this.#version = socket.protocol === RELAY_SUBPROTOCOLS[1] ? 1 : 2;
     this.#arm(CONNECT_TIMEOUT_MS, () => socket.close());
     socket.start();
+  }
+
+  /** The relay refused us: reported once, and the client stops for good. */
+  #refused(reason: string, status?: number): void {
+    if (this.#closed) return;
+    const error = new RelayRefusedError(
+      this.#options.url,
+      reason,
+      this.#options.accessToken !== undefined,
+      status,
+    );
+    this.#options.log?.debug(error.message);
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#queue = [];
+    this.#firstConnect.reject(error);
+    this.#options.onRefused?.(error);
   }
 
   #authenticated(): void {
@@ -352,9 +422,10 @@ export class RelayClient {
 
 /**
  * The WebSocket URL of a relay given as iroh writes it (`https://relay.example/`).
+ * An access token never goes in it: see {@linkcode RelayClientOptions.accessToken}.
  * @throws {TypeError} for anything but http(s) and ws(s) URLs.
  */
-export function relayWebSocketUrl(url: string, accessToken?: string): string {
+export function relayWebSocketUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -366,6 +437,5 @@ export function relayWebSocketUrl(url: string, accessToken?: string): string {
   if (!scheme) throw new TypeError(`Invalid relay URL '${url}': use http(s):// or ws(s)://`);
   parsed.protocol = scheme;
   if (parsed.pathname === "/" || parsed.pathname === "") parsed.pathname = "/relay";
-  if (accessToken) parsed.searchParams.set("token", accessToken);
   return parsed.toString();
 }

@@ -11,7 +11,7 @@
  */
 import { type EndpointId, SecretKey } from "../identity/mod.ts";
 import { dialQuic, type PeerConnection } from "../transport/mod.ts";
-import { RelayClient, type RelayClientLog } from "./client.ts";
+import { RelayClient, type RelayClientLog, type RelayRefusedError } from "./client.ts";
 import { keyString } from "./registry.ts";
 
 /** One buffer per shim socket: the largest UDP datagram plus one. */
@@ -39,7 +39,7 @@ export interface DialViaRelayOptions {
   alpn: string;
   /** Our key at the relay. Default: a fresh one (clients need no lasting identity). */
   secretKey?: SecretKey;
-  /** Sent to relays that require one. */
+  /** Sent to relays that require one, as `Authorization: Bearer`. */
   accessToken?: string;
   /** Give up on reaching the relay after this long. */
   timeoutMs?: number;
@@ -118,12 +118,14 @@ export interface ServeViaRelayOptions {
    * 127.0.0.1 (a `0.0.0.0` or dual-stack `::` listener receives it).
    */
   listenerHostname?: string;
-  /** Sent to relays that require one. */
+  /** Sent to relays that require one, as `Authorization: Bearer`. */
   accessToken?: string;
   /** Relay state changes. */
   log?: RelayClientLog;
   /** Told when the relay connection comes and goes. */
   onStateChange?(connected: boolean): void;
+  /** Told once when the relay refuses the server (it is not retried). */
+  onRefused?(error: RelayRefusedError): void;
 }
 
 /** A server's presence at a relay. */
@@ -196,6 +198,7 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
     accessToken: options.accessToken,
     log: options.log,
     onStateChange: options.onStateChange,
+    onRefused: options.onRefused,
     onDatagram(source, payload) {
       const key = keyOf(source);
       const shim = shims.get(key) ?? openShim(key, source);

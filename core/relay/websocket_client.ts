@@ -33,12 +33,34 @@ const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 export interface WebSocketOptions {
   /** Subprotocols offered, most preferred first. */
   protocols: string[];
+  /**
+   * More request headers for the upgrade (`Authorization`). Never part of an
+   * error message: they may hold credentials.
+   */
+  headers?: Record<string, string>;
   /** Largest message accepted from the server. */
   maxMessage: number;
   /** Each binary message (a fresh buffer the caller may keep). */
   onMessage(message: Uint8Array): void;
   /** Once, when the connection has ended for any reason. */
   onClose(reason: string): void;
+}
+
+/** The server answered the upgrade with an HTTP status other than 101. */
+export class WebSocketUpgradeError extends Error {
+  /** Always "WebSocketUpgradeError". */
+  override name = "WebSocketUpgradeError";
+  /** The status code the server answered with (401 when it wants credentials). */
+  readonly status: number;
+  /** The status line without the HTTP version: `401 Unauthorized`. */
+  readonly statusText: string;
+
+  /** Creates the error for the server's status line `statusLine`. */
+  constructor(status: number, statusLine: string) {
+    super(`the server answered '${statusLine}'`);
+    this.status = status;
+    this.statusText = statusLine.replace(/^HTTP\/\S+\s*/, "");
+  }
 }
 
 /** An open WebSocket connection. */
@@ -60,13 +82,23 @@ export interface WebSocketConnection {
 
 /**
  * Opens a WebSocket to a `ws://` or `wss://` URL.
- * @throws {Error} naming the URL when the connection or the upgrade fails.
+ * @throws {Error} naming the URL when the connection or the upgrade fails; its
+ * `cause` is a {@linkcode WebSocketUpgradeError} when the server answered with
+ * another HTTP status.
+ * @throws {TypeError} when a header name or value could end the header line.
  */
 export async function connectWebSocket(
   url: string,
   options: WebSocketOptions,
 ): Promise<WebSocketConnection> {
   const target = new URL(url);
+  const extra = Object.entries(options.headers ?? {}).map(([name, value]) => {
+    // A CR or LF would let a value write more headers (or a body) into the request.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+      throw new TypeError(`Cannot send the header '${name}': not a valid header line`);
+    }
+    return `${name}: ${value}`;
+  });
   const secure = target.protocol === "wss:";
   const port = Number(target.port) || (secure ? 443 : 80);
   const hostname = target.hostname.replace(/^\[|\]$/g, "");
@@ -89,13 +121,16 @@ export async function connectWebSocket(
       `Sec-WebSocket-Key: ${key}`,
       "Sec-WebSocket-Version: 13",
       `Sec-WebSocket-Protocol: ${options.protocols.join(", ")}`,
+      ...extra,
       "",
       "",
     ].join("\r\n");
     await writeAll(conn, new TextEncoder().encode(request));
     const { head, rest } = await readHead(conn);
     const [status, ...lines] = head.split("\r\n");
-    if (!/^HTTP\/1\.1 101\b/.test(status)) throw new Error(`the server answered '${status}'`);
+    if (!/^HTTP\/1\.1 101\b/.test(status)) {
+      throw new WebSocketUpgradeError(Number(/^HTTP\/\d\.\d (\d{3})\b/.exec(status)?.[1]), status);
+    }
     const headers = new Map(
       lines.map((line) => {
         const i = line.indexOf(":");
