@@ -25,6 +25,15 @@ export interface PkarrRelayOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@linkcode publishRecord}. */
+export interface PublishRecordOptions extends PkarrRelayOptions {
+  /**
+   * Sent as `Authorization: Bearer <token>`: a `tunnel relay` run with
+   * `--access-token` takes writes only with one (reads stay open).
+   */
+  accessToken?: string;
+}
+
 /** A pkarr relay could not be reached, refused a record, or answered with one that does not check. */
 export class PkarrRelayError extends Error {
   /** Always "PkarrRelayError". */
@@ -50,9 +59,10 @@ const MAX_REASON_BYTES = 1024;
  *
  * @param secretKey The endpoint's key.
  * @param record What to publish; its timestamp must be newer than the last published.
- * @param options The relay, and optionally `fetch` and `signal`.
+ * @param options The relay, and optionally `fetch`, `signal` and the relay's `accessToken`.
  * @throws {PkarrRelayError} "Cannot publish to <url>: <why>" when the request fails or the
- *   relay answers other than 2xx (`status` then holds the code; 409 for a stale timestamp).
+ *   relay answers other than 2xx (`status` then holds the code; 409 for a stale timestamp,
+ *   401 for a missing or wrong access token, 429 when over the relay's rate or room).
  * @throws {TypeError | RangeError} from {@linkcode signRecord} for a record that cannot be signed.
  * @example
  * ```ts
@@ -67,9 +77,11 @@ const MAX_REASON_BYTES = 1024;
 export async function publishRecord(
   secretKey: SecretKey,
   record: PkarrRecord,
-  options: PkarrRelayOptions,
+  options: PublishRecordOptions,
 ): Promise<void> {
   const body = signRecord(secretKey, record);
+  const headers: Record<string, string> = { "content-type": "application/x-pkarr-signed-packet" };
+  if (options.accessToken !== undefined) headers.authorization = `Bearer ${options.accessToken}`;
   const url = recordUrl(options.relayUrl, secretKey.endpointId);
   const fail = (why: string, status?: number, cause?: unknown) =>
     new PkarrRelayError(`Cannot publish to ${url}: ${why}`, url, status, { cause });
@@ -77,7 +89,7 @@ export async function publishRecord(
     new Request(url, {
       method: "PUT",
       body,
-      headers: { "content-type": "application/x-pkarr-signed-packet" },
+      headers,
       signal: options.signal,
     }),
     options,

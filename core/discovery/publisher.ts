@@ -20,6 +20,8 @@ export interface PublisherOptions {
   contents(): { relayUrls: string[]; addrs: SocketAddress[] };
   /** Told about each failed publish; the next attempt comes at the next interval. */
   onError(error: Error): void;
+  /** Sent as `Authorization: Bearer`, for a pkarr relay that takes writes only with a token. */
+  accessToken?: string;
   /** Injected for tests. */
   fetch?: typeof fetch;
 }
@@ -45,6 +47,7 @@ export function startPublishing(options: PublisherOptions): Publisher {
     try {
       await publishRecord(options.secretKey, record, {
         relayUrl: options.pkarrUrl,
+        accessToken: options.accessToken,
         fetch: options.fetch,
       });
     } catch (error) {
