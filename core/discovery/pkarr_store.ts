@@ -48,7 +48,7 @@ export interface PkarrStoreOptions {
   wallClock?: () => number;
   /** Most records held. Default {@linkcode DEFAULT_MAX_RECORDS}. */
   maxRecords?: number;
-  /** Most bytes held (bodies plus 256 each). Default {@linkcode DEFAULT_MAX_BYTES}. */
+  /** Most bytes held (bodies plus 512 each). Default {@linkcode DEFAULT_MAX_BYTES}. */
   maxBytes?: number;
   /** Most records one address (IPv4, IPv6 /64) holds. Default {@linkcode DEFAULT_MAX_RECORDS_PER_ADDRESS}. */
   maxRecordsPerAddress?: number;
