@@ -2,15 +2,20 @@
  * The pkarr store's records and who may displace whom (sans-IO: time comes in).
  *
  * Bounded in count and in accounted bytes. When a write needs room, expired
- * records go first; then only records marked as written by a flooding address
- * (oldest marked first), never one whose key is connected to the relay. A
- * record written by an address within its rate is never evicted, whatever
- * arrives: when nothing may go, the write is refused ("full"). Each address
- * holds at most a share of the store, and each key changes its record at a
- * bounded rate (only the key's owner can spend that budget: replays of the
- * stored record change nothing and cost nothing).
+ * records go first; then records marked as a flooder's (written by an
+ * address that hit its rate limit, or since), oldest first; then, only for a
+ * writer within its rate, the oldest record of the address holding the most,
+ * while that address still holds at least two more than the writer. A record
+ * whose key is connected to the relay is never evicted, nor is the only
+ * record of an address, nor anything to make room for a flooder beyond other
+ * flooders' records: when nothing may go, the write is refused ("full").
+ * Each address holds at most a share of the store, and each key changes its
+ * record at a bounded rate (only the key's owner can spend that budget:
+ * replays of the stored record change nothing and cost nothing).
  * @module
  */
+
+import { WriterIndex } from "./_writer_index.ts";
 
 /** Records held by default. */
 export const DEFAULT_MAX_RECORDS = 100_000;
@@ -100,8 +105,8 @@ interface Entry {
 /** Records by key, with the bookkeeping that decides eviction. */
 export class RecordTable {
   readonly #entries = new Map<string, Entry>();
-  /** Keys held per writer network. */
-  readonly #byWriter = new Map<string, Set<string>>();
+  /** Keys held per writer network, and who holds the most. */
+  readonly #writers = new WriterIndex();
   /** Keys evictable (written by or since marked as a flooding writer), oldest first. */
   readonly #marked = new Set<string>();
   /** Writers whose every record is in {@linkcode #marked} (marking again costs nothing). */
@@ -154,7 +159,7 @@ export class RecordTable {
 
   /** Records held by `writer`. */
   heldBy(writer: string): number {
-    return this.#byWriter.get(writer)?.size ?? 0;
+    return this.#writers.held(writer);
   }
 
   /** The live record of `key` at `now`. */
@@ -167,10 +172,8 @@ export class RecordTable {
    * it wrote in its burst goes as early as what it writes now.
    */
   markWriter(writer: string): void {
-    if (this.#allMarked.has(writer)) return;
-    const keys = this.#byWriter.get(writer);
-    if (!keys) return;
-    for (const key of keys) this.#marked.add(key);
+    if (this.#allMarked.has(writer) || this.#writers.held(writer) === 0) return;
+    for (const key of this.#writers.keys(writer)) this.#marked.add(key);
     this.#allMarked.add(writer);
   }
 
@@ -221,7 +224,7 @@ export class RecordTable {
       );
     }
     const cost = write.body.length + ENTRY_OVERHEAD_BYTES;
-    const room = this.#makeRoom(write.key, held ? 0 : 1, cost - (held ? entryCost(held) : 0), now);
+    const room = this.#makeRoom(write, held ? 0 : 1, cost - (held ? entryCost(held) : 0), now);
     if (room === undefined) {
       return refuse(
         "full",
@@ -238,9 +241,7 @@ export class RecordTable {
       keyLast: now,
     });
     this.#bytes += cost;
-    let keys = this.#byWriter.get(write.writer);
-    if (!keys) this.#byWriter.set(write.writer, keys = new Set());
-    keys.add(write.key);
+    this.#writers.add(write.writer, write.key);
     if (write.flooding) this.#marked.add(write.key);
     else this.#allMarked.delete(write.writer);
     return { stored: true, evicted: room };
@@ -248,10 +249,15 @@ export class RecordTable {
 
   /**
    * Frees room for `addCount` more records and `addBytes` more bytes, never
-   * evicting `keep`. @returns how many records were evicted, or `undefined`
-   * when not enough may go (then nothing was evicted that had not expired).
+   * evicting the key written. @returns how many records were evicted, or
+   * `undefined` when not enough may go (then nothing was evicted that had not expired).
    */
-  #makeRoom(keep: string, addCount: number, addBytes: number, now: number): number | undefined {
+  #makeRoom(
+    write: RecordWrite,
+    addCount: number,
+    addBytes: number,
+    now: number,
+  ): number | undefined {
     const fits = () =>
       this.#entries.size + addCount <= this.#maxRecords && this.#bytes + addBytes <= this.#maxBytes;
     if (fits()) return 0;
@@ -261,36 +267,60 @@ export class RecordTable {
       if (fits()) return 0;
     }
     // Find enough evictable records before evicting any: a refused write changes nothing.
-    const victims: string[] = [];
+    const victims = new Set<string>();
     let count = this.#entries.size + addCount;
     let bytes = this.#bytes + addBytes;
+    const needed = () => count > this.#maxRecords || bytes > this.#maxBytes;
+    const take = (key: string) => {
+      victims.add(key);
+      count--;
+      bytes -= entryCost(this.#entries.get(key)!);
+    };
     let scanned = 0;
-    // Live iteration: a key moved to the back may come round again, within the scan's bound.
+    // First flooders' records, oldest first. Live iteration: a key moved to
+    // the back may come round again, within the scan's bound.
     for (const key of this.#marked) {
-      if (count <= this.#maxRecords && bytes <= this.#maxBytes) break;
-      if (++scanned > MAX_EVICTION_SCAN) break;
-      if (key === keep) continue;
+      if (!needed() || ++scanned > MAX_EVICTION_SCAN) break;
+      if (key === write.key) continue;
       if (this.#isConnected(key)) {
         // Kept; to the back, so the next eviction starts past it.
         this.#marked.delete(key);
         this.#marked.add(key);
         continue;
       }
-      victims.push(key);
-      count--;
-      bytes -= entryCost(this.#entries.get(key)!);
+      take(key);
     }
-    if (count > this.#maxRecords || bytes > this.#maxBytes) return undefined;
+    // Then, for a writer within its rate, a fair share: the address holding the
+    // most records gives up its oldest, while it still holds at least two more
+    // than the writer. So an address holding one record never loses it, and
+    // one pacing itself under the rate limit cannot keep newcomers out.
+    const heaviest = this.#writers.heaviest();
+    if (needed() && !write.flooding && heaviest !== undefined && heaviest !== write.writer) {
+      const floor = this.#writers.held(write.writer) + 2;
+      let held = this.#writers.held(heaviest);
+      for (const key of victims) if (this.#entries.get(key)!.writer === heaviest) held--;
+      scanned = 0;
+      for (const key of this.#writers.keys(heaviest)) {
+        if (!needed() || held < floor || ++scanned > MAX_EVICTION_SCAN) break;
+        if (key === write.key || victims.has(key)) continue;
+        if (this.#isConnected(key)) {
+          this.#writers.moveToBack(heaviest, key);
+          continue;
+        }
+        take(key);
+        held--;
+      }
+    }
+    if (needed()) return undefined;
     for (const key of victims) this.#delete(key);
-    return victims.length;
+    return victims.size;
   }
 
   /** Records `writer` holds that have not expired (expired ones are dropped on the way). */
   #heldLive(writer: string, now: number): number {
-    const keys = this.#byWriter.get(writer);
-    if (!keys || keys.size < this.#maxPerWriter) return keys?.size ?? 0;
-    for (const key of [...keys]) this.#live(key, now);
-    return this.heldBy(writer);
+    if (this.#writers.held(writer) < this.#maxPerWriter) return this.#writers.held(writer);
+    for (const key of [...this.#writers.keys(writer)]) this.#live(key, now);
+    return this.#writers.held(writer);
   }
 
   #live(key: string, now: number): Entry | undefined {
@@ -308,12 +338,8 @@ export class RecordTable {
     this.#entries.delete(key);
     this.#bytes -= entryCost(entry);
     this.#marked.delete(key);
-    const keys = this.#byWriter.get(entry.writer);
-    keys?.delete(key);
-    if (keys?.size === 0) {
-      this.#byWriter.delete(entry.writer);
-      this.#allMarked.delete(entry.writer);
-    }
+    this.#writers.remove(entry.writer, key);
+    if (this.#writers.held(entry.writer) === 0) this.#allMarked.delete(entry.writer);
   }
 }
 

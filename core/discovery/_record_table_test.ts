@@ -32,17 +32,17 @@ function refusal(outcome: PutOutcome): string | undefined {
   return outcome.stored ? undefined : outcome.reason;
 }
 
-Deno.test("RecordTable: full of records from addresses within their rate, a new key is refused, none evicted", () => {
+Deno.test("RecordTable: full of one record per address, a new key is refused, none evicted", () => {
   const table = new RecordTable({ maxRecords: 3 });
-  for (const key of ["a", "b", "c"]) {
-    assert.ok(table.put(write(key, "10.0.0.1"), 0, WALL_MS).stored);
+  for (const [i, key] of ["a", "b", "c"].entries()) {
+    assert.ok(table.put(write(key, `10.0.0.${i}`), 0, WALL_MS).stored);
   }
-  const outcome = table.put(write("d", "10.0.0.2"), 1, WALL_MS);
+  const outcome = table.put(write("d", "10.0.0.9"), 1, WALL_MS);
   assert.equal(refusal(outcome), "full");
   assert.match((outcome as { message: string }).message, /store is full/);
   for (const key of ["a", "b", "c"]) assert.ok(table.get(key, 1), key);
   // Updating a held key needs no room.
-  const newer = write("a", "10.0.0.1", { timestampMicros: NOW_MICROS + 1n });
+  const newer = write("a", "10.0.0.0", { timestampMicros: NOW_MICROS + 1n });
   assert.ok(table.put(newer, 2, WALL_MS).stored);
 });
 
@@ -53,8 +53,9 @@ Deno.test("RecordTable: flooding writers' records go first, oldest first; connec
   for (const key of ["f0", "f1", "f2"]) {
     assert.ok(table.put(write(key, "10.6.6.6"), 0, WALL_MS).stored);
   }
-  // Written within its burst, so not yet evictable: a newcomer is refused.
-  assert.equal(refusal(table.put(write("n0", "10.0.0.2"), 0, WALL_MS)), "full");
+  // Written within its burst, so not yet marked: another flooder is refused.
+  const other = write("n0", "10.7.7.7", { flooding: true });
+  assert.equal(refusal(table.put(other, 0, WALL_MS)), "full");
   // The address then hits its rate: everything it wrote becomes evictable.
   table.markWriter("10.6.6.6");
   const outcome = table.put(write("n0", "10.0.0.2"), 0, WALL_MS);
@@ -69,6 +70,29 @@ Deno.test("RecordTable: flooding writers' records go first, oldest first; connec
   assert.ok(table.put(write("n2", "10.0.0.4"), 0, WALL_MS).stored, "once disconnected, it may go");
   for (const key of ["legit", "n0", "n1", "n2"]) assert.ok(table.get(key, 0), key);
   assert.equal(table.size, 4);
+});
+
+Deno.test("RecordTable: within its rate, a newcomer takes the oldest record of the address holding the most", () => {
+  const connected = new Set(["a1"]);
+  const table = new RecordTable({ maxRecords: 5 }, (key) => connected.has(key));
+  for (const key of ["a1", "a2", "a3", "a4"]) {
+    assert.ok(table.put(write(key, "10.0.0.1"), 0, WALL_MS).stored);
+  }
+  assert.ok(table.put(write("legit", "10.0.0.2"), 0, WALL_MS).stored);
+  // A flooder may only displace flooders: the fair share is for writers within their rate.
+  const flood = write("f", "10.6.6.6", { flooding: true });
+  assert.equal(refusal(table.put(flood, 0, WALL_MS)), "full");
+  assert.deepEqual(table.put(write("n1", "10.0.0.3"), 0, WALL_MS), { stored: true, evicted: 1 });
+  assert.ok(table.get("a1", 0), "connected: skipped");
+  assert.equal(table.get("a2", 0), undefined, "the oldest of the rest went");
+  assert.ok(table.put(write("n2", "10.0.0.4"), 0, WALL_MS).stored);
+  assert.equal(table.get("a3", 0), undefined);
+  // 10.0.0.1 now holds 2, a newcomer 0: two more, so one more goes (a4; a1 is connected).
+  assert.ok(table.put(write("n3", "10.0.0.5"), 0, WALL_MS).stored);
+  assert.equal(table.get("a4", 0), undefined);
+  // Every address now holds one record: nothing may go.
+  assert.equal(refusal(table.put(write("n4", "10.0.0.6"), 0, WALL_MS)), "full");
+  for (const key of ["a1", "legit", "n1", "n2", "n3"]) assert.ok(table.get(key, 0), key);
 });
 
 Deno.test("RecordTable: a record written while its writer floods is evictable at once", () => {
