@@ -83,8 +83,9 @@ export async function publishRecord(
   const headers: Record<string, string> = { "content-type": "application/x-pkarr-signed-packet" };
   if (options.accessToken !== undefined) headers.authorization = `Bearer ${options.accessToken}`;
   const url = recordUrl(options.relayUrl, secretKey.endpointId);
+  const shown = withoutToken(url);
   const fail = (why: string, status?: number, cause?: unknown) =>
-    new PkarrRelayError(`Cannot publish to ${url}: ${why}`, url, status, { cause });
+    new PkarrRelayError(`Cannot publish to ${shown}: ${why}`, shown, status, { cause });
   const response = await send(
     new Request(url, {
       method: "PUT",
@@ -125,8 +126,9 @@ export async function resolveRecord(
   options: PkarrRelayOptions,
 ): Promise<PkarrRecord | undefined> {
   const url = recordUrl(options.relayUrl, endpointId);
+  const shown = withoutToken(url);
   const fail = (why: string, status?: number, cause?: unknown) =>
-    new PkarrRelayError(`Cannot resolve ${url}: ${why}`, url, status, { cause });
+    new PkarrRelayError(`Cannot resolve ${shown}: ${why}`, shown, status, { cause });
   const response = await send(new Request(url, { signal: options.signal }), options, fail);
   if (response.status === 404) {
     await response.body?.cancel();
@@ -150,7 +152,19 @@ export async function resolveRecord(
   }
 }
 
-/** `<relayUrl>/<z32>`, whether or not the relay URL ends in a slash. */
+/**
+ * `url` with a `token` query parameter's value hidden: a relay URL may carry
+ * its access token (`.../pkarr?token=...`, as `/relay` takes it), and errors
+ * end up in logs.
+ */
+function withoutToken(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has("token")) return url;
+  parsed.searchParams.set("token", "REDACTED");
+  return parsed.href;
+}
+
+/** `<relayUrl>/<z32>` (its query kept), whether or not the relay URL ends in a slash. */
 function recordUrl(relayUrl: string | URL, endpointId: EndpointId): string {
   const url = new URL(relayUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/${endpointIdToZ32(endpointId)}`;

@@ -145,3 +145,21 @@ Deno.test("publishRecord() sends its accessToken as a bearer token; without one 
     record(1n),
   );
 });
+
+Deno.test("publishRecord() to a relay URL with ?token= sends it; errors do not show it", async () => {
+  const store = createPkarrHandler({ accessTokens: ["s3cret"] });
+  const key = SecretKey.generate();
+  await publishRecord(key, record(1n), { relayUrl: `${RELAY}?token=s3cret`, fetch: store });
+  assert.deepEqual(
+    await resolveRecord(key.endpointId, { relayUrl: RELAY, fetch: store }),
+    record(1n),
+  );
+  await rejectsWith(
+    publishRecord(key, record(2n), { relayUrl: `${RELAY}?token=wrong`, fetch: store }),
+    {
+      message: /HTTP 401/,
+      url: `${RELAY}/${endpointIdToZ32(key.endpointId)}?token=REDACTED`,
+      status: 401,
+    },
+  );
+});

@@ -74,6 +74,13 @@ Deno.test("tunnel relay --access-token: /pkarr writes need the token, reads do n
   await publishRecord(key, record, { ...pkarr, accessToken: "s3cret" });
   const resolved = await resolveRecord(key.endpointId, pkarr);
   assert.deepEqual(resolved?.relayUrls, [`${url}/`], "read without a token");
+  // The token in the URL, as a server's --dns-server can carry it today.
+  const newer = { ...record, timestampMicros: record.timestampMicros + 1n };
+  await publishRecord(key, newer, { relayUrl: `${url}/pkarr?token=s3cret` });
+  assert.equal(
+    (await resolveRecord(key.endpointId, pkarr))?.timestampMicros,
+    newer.timestampMicros,
+  );
 });
 
 Deno.test("tunnel relay: a flood of fresh keys keeps connected and legitimate records; rates and far timestamps are refused", async () => {
