@@ -264,7 +264,7 @@ class RefusalSummary {
     if (!this.#log || at - this.#loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
     const refused = [...this.#counts].map(([kind, n]) => `${kind} ${n}`).join(", ") || "none";
     this.#log(
-      `pkarr: since the last report, writes refused: ${refused}; records of flooding addresses evicted: ${this.#evicted}`,
+      `pkarr: since the last report, writes refused: ${refused}; records evicted for room: ${this.#evicted}`,
     );
     this.#counts.clear();
     this.#evicted = 0;
