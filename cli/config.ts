@@ -91,6 +91,7 @@ const RELAY_SCHEMA = {
   allowed_endpoints: "string[]",
   max_clients: "integer",
   rate_limit: "integer",
+  max_records: "integer",
 } as const satisfies Schema;
 
 /** The TypeScript type of a value the schema type `T` accepts. */

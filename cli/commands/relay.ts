@@ -5,12 +5,13 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { createPkarrHandler } from "../../core/discovery/mod.ts";
+import { createPkarrHandler, DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
   createRelayServer,
   DEFAULT_MAX_CLIENTS,
   type RelayListener,
+  type RelayServer,
   serveRelay,
 } from "../../core/relay/mod.ts";
 import { stunResponse } from "../../core/stun/mod.ts";
@@ -39,6 +40,7 @@ export interface RelayFlags {
   allowedEndpoint?: string[];
   maxClients?: number;
   rateLimit?: number;
+  maxRecords?: number;
   verbose?: boolean;
 }
 
@@ -51,6 +53,8 @@ export interface RelaySettings {
   allowedEndpoints?: EndpointId[];
   maxClients: number;
   rateLimitBytesPerSecond?: number;
+  /** Discovery records held at most. */
+  maxRecords: number;
 }
 
 /** Defines the command. */
@@ -83,6 +87,13 @@ export function relayCommand(): Command {
         "per-client receive rate; beyond it datagrams are dropped",
       )
         .argParser(positiveInteger("--rate-limit")),
+    )
+    .addOption(
+      new Option(
+        "--max-records <n>",
+        `discovery records held at /pkarr (default ${DEFAULT_MAX_RECORDS})`,
+      )
+        .argParser(positiveInteger("--max-records")),
     )
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {
@@ -121,7 +132,14 @@ export async function resolveRelaySettings(
   }
   const maxClients = pick(flags.maxClients, config.max_clients) ?? DEFAULT_MAX_CLIENTS;
   const rateLimit = pick(flags.rateLimit, config.rate_limit);
-  for (const [name, value] of [["max_clients", maxClients], ["rate_limit", rateLimit]] as const) {
+  const maxRecords = pick(flags.maxRecords, config.max_records) ?? DEFAULT_MAX_RECORDS;
+  for (
+    const [name, value] of [
+      ["max_clients", maxClients],
+      ["rate_limit", rateLimit],
+      ["max_records", maxRecords],
+    ] as const
+  ) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new UsageError(`Invalid ${name} ${value}: must be a positive integer`);
     }
@@ -139,17 +157,25 @@ export async function resolveRelaySettings(
     allowedEndpoints: allowed?.map((id) => asUsageError(() => EndpointId.parse(id))),
     maxClients,
     rateLimitBytesPerSecond: rateLimit,
+    maxRecords,
   };
 }
 
 /** Runs the relay until Ctrl-C. */
 export async function runRelay(settings: RelaySettings, out: Output): Promise<void> {
-  const relay = createRelayServer({
+  const relay: RelayServer = createRelayServer({
     accessTokens: settings.accessTokens,
     allowedEndpoints: settings.allowedEndpoints,
     maxClients: settings.maxClients,
     rateLimitBytesPerSecond: settings.rateLimitBytesPerSecond,
-    pkarr: createPkarrHandler(),
+    pkarr: createPkarrHandler({
+      // Writes need the same token as /relay; reads stay open (records are signed).
+      accessTokens: settings.accessTokens,
+      maxRecords: settings.maxRecords,
+      // Asked only while serving requests, once `relay` exists: connected keys' records stay.
+      isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
+      log: (line) => out.info(line),
+    }),
     log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
   });
   const tls = settings.tls

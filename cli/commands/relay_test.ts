@@ -3,6 +3,7 @@ import { parseRelayConfig } from "../config.ts";
 import { UsageError } from "../usage_error.ts";
 import { DEFAULT_STUN_BIND, resolveRelaySettings } from "./relay.ts";
 import { DEFAULT_MAX_CLIENTS } from "../../core/relay/mod.ts";
+import { DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
 
 const ID = "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga";
 
@@ -17,6 +18,7 @@ Deno.test("relay settings: defaults", async () => {
   assert.deepEqual(settings.accessTokens, []);
   assert.equal(settings.allowedEndpoints, undefined);
   assert.equal(settings.maxClients, DEFAULT_MAX_CLIENTS);
+  assert.equal(settings.maxRecords, DEFAULT_MAX_RECORDS);
 });
 
 Deno.test("relay settings: the [relay] section, paths against the file's folder, flags win", async () => {
@@ -30,6 +32,7 @@ access_tokens = ["alpha"]
 allowed_endpoints = ["${ID}"]
 max_clients = 9
 rate_limit = 1000
+max_records = 500
 `,
     "/srv/relay/relay.toml",
   );
@@ -41,13 +44,15 @@ rate_limit = 1000
   assert.equal(settings.allowedEndpoints?.[0].toString(), ID);
   assert.equal(settings.maxClients, 9);
   assert.equal(settings.rateLimitBytesPerSecond, 1000);
+  assert.equal(settings.maxRecords, 500);
   const overridden = await resolveRelaySettings(
-    { stun: true, bind: "127.0.0.1:1", maxClients: 2, accessToken: ["beta"] },
+    { stun: true, bind: "127.0.0.1:1", maxClients: 2, accessToken: ["beta"], maxRecords: 7 },
     config,
   );
   assert.deepEqual(overridden.bind, { host: "127.0.0.1", port: 1 });
   assert.equal(overridden.maxClients, 2);
   assert.deepEqual(overridden.accessTokens, ["beta"]);
+  assert.equal(overridden.maxRecords, 7);
 });
 
 Deno.test("relay settings: bad values and contradictions name the setting", async () => {
@@ -55,6 +60,7 @@ Deno.test("relay settings: bad values and contradictions name the setting", asyn
     [[{ tlsCert: "a.pem" }], /--tls-cert and --tls-key together/],
     [[{ stun: false, stunBind: "[::]:1" }], /--no-stun or --stun-bind/],
     [[{}, { max_clients: 0 }], /Invalid max_clients 0/],
+    [[{}, { max_records: -1 }], /Invalid max_records -1/],
     [[{}, { allowed_endpoints: ["nope"] }], /nope|EndpointId/],
     [[{ bind: "nowhere" }], /--bind address/],
   ];

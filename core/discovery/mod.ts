@@ -58,10 +58,14 @@ export {
 } from "./signed_packet.ts";
 export {
   createPkarrHandler,
+  DEFAULT_MAX_BYTES,
   DEFAULT_MAX_RECORDS,
+  DEFAULT_MAX_RECORDS_PER_ADDRESS,
+  MAX_FUTURE_MS,
   MAX_RECORD_LIFETIME_SECONDS,
   MIN_RECORD_LIFETIME_SECONDS,
   PKARR_CONTENT_TYPE,
+  type PkarrRequestInfo,
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
 export {

@@ -153,3 +153,19 @@ Deno.test("publishRecord() and resolveRecord() send an access token as Authoriza
   ]);
   assert.ok(seen.every((r) => !r.url.includes("s3cret")));
 });
+
+Deno.test("publishRecord() sends its accessToken as a bearer token; without one a guarded relay answers 401", async () => {
+  const store = createPkarrHandler({ accessTokens: ["s3cret"] });
+  const key = SecretKey.generate();
+  const url = `${RELAY}/${endpointIdToZ32(key.endpointId)}`;
+  await rejectsWith(publishRecord(key, record(1n), { relayUrl: RELAY, fetch: store }), {
+    message: /HTTP 401: Cannot store record: this relay needs an access token/,
+    url,
+    status: 401,
+  });
+  await publishRecord(key, record(1n), { relayUrl: RELAY, fetch: store, accessToken: "s3cret" });
+  assert.deepEqual(
+    await resolveRecord(key.endpointId, { relayUrl: RELAY, fetch: store }),
+    record(1n),
+  );
+});

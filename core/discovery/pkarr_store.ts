@@ -2,11 +2,21 @@
  * An in-memory pkarr relay: `PUT /pkarr/<z32>` stores a signed packet after
  * checking it, `GET /pkarr/<z32>` returns it, as iroh-dns-server's pkarr
  * routes do (with the pkarr relay spec's 409 and 413 for stale and oversized
- * bodies, where iroh-dns-server answers 204 and 400).
+ * bodies, where iroh-dns-server answers 204 and 400). Writes can require an
+ * access token, are rate-limited per address and per key, and the store is
+ * bounded in count and bytes; what may evict what is `_record_table.ts`'s.
  * @module
  */
+import { constantTimeEqual } from "../auth/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
+import {
+  ADDRESS_WRITE_BURST,
+  ADDRESS_WRITES_PER_SECOND,
+  AddressBuckets,
+  networkOf,
+} from "./_address_buckets.ts";
 import { _readCappedBody } from "./_capped_body.ts";
+import { type RecordRefusal, RecordTable } from "./_record_table.ts";
 import { _openSignedPacket, MAX_SIGNED_PACKET_BODY, SignedPacketError } from "./signed_packet.ts";
 import { endpointIdFromZ32 } from "./z32.ts";
 
@@ -21,21 +31,52 @@ export const PKARR_CONTENT_TYPE = "application/x-pkarr-signed-packet";
 export const MIN_RECORD_LIFETIME_SECONDS = 15 * 60;
 /** Longest time a record is kept, in seconds: a day, pkarr's largest TTL. */
 export const MAX_RECORD_LIFETIME_SECONDS = 24 * 60 * 60;
-/** Records kept by default: at most ~1.1 KB each, so ~110 MB when full. */
-export const DEFAULT_MAX_RECORDS = 100_000;
+export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_RECORDS,
+  DEFAULT_MAX_RECORDS_PER_ADDRESS,
+  MAX_FUTURE_MS,
+} from "./_record_table.ts";
+/** Refusals are summed up in one log line at most this often. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /** Options of {@linkcode createPkarrHandler}. */
 export interface PkarrStoreOptions {
   /** A monotonic clock in milliseconds (default `performance.now`); tests inject one. */
   now?: () => number;
-  /** Most records held; when full, the least recently published goes. Default 100,000. */
+  /** The wall clock in ms since the epoch (default `Date.now`), bounding timestamps ahead. */
+  wallClock?: () => number;
+  /** Most records held. Default {@linkcode DEFAULT_MAX_RECORDS}. */
   maxRecords?: number;
+  /** Most bytes held (bodies plus 512 each). Default {@linkcode DEFAULT_MAX_BYTES}. */
+  maxBytes?: number;
+  /** Most records one address (IPv4, IPv6 /64) holds. Default {@linkcode DEFAULT_MAX_RECORDS_PER_ADDRESS}. */
+  maxRecordsPerAddress?: number;
+  /**
+   * Writes need one of these (`Authorization: Bearer TOKEN` or `?token=`,
+   * compared in constant time); reads stay open, records being signed.
+   */
+  accessTokens?: string[];
+  /** Whether an endpoint is connected to this relay: its record is never evicted. */
+  isConnected?: (endpointId: EndpointId) => boolean;
+  /** Where the summary of refused writes goes (one line a minute at most). */
+  log?: (line: string) => void;
+  /** Write rates, for tests: per address (burst, per second) and per key. */
+  rates?: {
+    addressBurst?: number;
+    addressPerSecond?: number;
+    keyBurst?: number;
+    keyPerSecond?: number;
+  };
 }
 
-interface Entry {
-  body: Uint8Array;
-  timestampMicros: bigint;
-  expiresAt: number;
+/**
+ * Who sent a request: the shape of `Deno.serve`'s handler info, so the
+ * handler serves there as is. Without it, all writers count as one address.
+ */
+export interface PkarrRequestInfo {
+  /** The peer's address. */
+  remoteAddr?: { hostname: string };
 }
 
 const PATH = /^\/pkarr\/([^/]*)$/;
@@ -44,10 +85,14 @@ const PATH = /^\/pkarr\/([^/]*)$/;
  * Creates the store and its HTTP handler.
  *
  * - `PUT /pkarr/<z32>`: body = signature, timestamp, DNS packet (at most
- *   {@linkcode MAX_SIGNED_PACKET_BODY} bytes, else 413). The signature must
- *   verify for the key in the path (else 400), and the timestamp must be newer
- *   than the stored record's (else 409; the same bytes again are accepted).
- *   Answers 204.
+ *   {@linkcode MAX_SIGNED_PACKET_BODY} bytes, else 413). With `accessTokens`,
+ *   it needs one (else 401). The signature must verify for the key in the path
+ *   (else 400), the timestamp must be newer than the stored record's (else 409;
+ *   the same bytes again are accepted) and at most {@linkcode MAX_FUTURE_MS}
+ *   ahead of the wall clock (else 400). 429 when the address (20 writes at
+ *   once, then 1/s) or the key (10 changes, then one per 10 s) is over its
+ *   rate, when the address holds its share of records, or when the store is
+ *   full and nothing may be evicted. Answers 204.
  * - `GET /pkarr/<z32>`: 200 with the body and
  *   `Content-Type: application/x-pkarr-signed-packet`, or 404.
  *
@@ -55,35 +100,62 @@ const PATH = /^\/pkarr\/([^/]*)$/;
  * {@linkcode MIN_RECORD_LIFETIME_SECONDS}..{@linkcode MAX_RECORD_LIFETIME_SECONDS}.
  * Errors are `text/plain`, one line. Other paths answer 404, other methods 405.
  *
- * @param options Clock and capacity.
+ * @param options Clocks, capacity, tokens, the relay's connected keys.
  * @returns a handler for `Deno.serve` or any `fetch`-shaped caller.
+ * @throws {RangeError} for a capacity or rate that is not positive.
  * @example
  * ```ts
- * const handler = createPkarrHandler();
+ * const handler = createPkarrHandler({ accessTokens: ["s3cret"] });
  * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, handler);
  * ```
  */
 export function createPkarrHandler(
   options: PkarrStoreOptions = {},
-): (request: Request) => Promise<Response> {
+): (request: Request, info?: PkarrRequestInfo) => Promise<Response> {
   const now = options.now ?? (() => performance.now());
-  const maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
-  if (!Number.isInteger(maxRecords) || maxRecords < 1) {
-    throw new RangeError(`Cannot create pkarr store: maxRecords ${maxRecords} is not positive`);
-  }
-  // Insertion order is publish order: a record is re-inserted on each accepted PUT.
-  const entries = new Map<string, Entry>();
+  const wallClock = options.wallClock ?? (() => Date.now());
+  const tokens = (options.accessTokens ?? []).map((token) => new TextEncoder().encode(token));
+  const isConnected = options.isConnected;
+  const table = new RecordTable(
+    {
+      maxRecords: options.maxRecords,
+      maxBytes: options.maxBytes,
+      maxRecordsPerAddress: options.maxRecordsPerAddress,
+      keyBurst: options.rates?.keyBurst,
+      keyPerSecond: options.rates?.keyPerSecond,
+    },
+    isConnected ? (key) => isConnected(endpointIdFromZ32(key)) : undefined,
+  );
+  const addressBurst = options.rates?.addressBurst ?? ADDRESS_WRITE_BURST;
+  const addressPerSecond = options.rates?.addressPerSecond ?? ADDRESS_WRITES_PER_SECOND;
+  const buckets = new AddressBuckets({ burst: addressBurst, perSecond: addressPerSecond });
+  const refusals = new RefusalSummary(options.log, now);
 
-  const live = (key: string): Entry | undefined => {
-    const entry = entries.get(key);
-    if (entry && entry.expiresAt <= now()) {
-      entries.delete(key);
-      return undefined;
+  const put = async (
+    key: string,
+    endpointId: EndpointId,
+    request: Request,
+    info: PkarrRequestInfo | undefined,
+  ): Promise<Response> => {
+    if (tokens.length > 0 && !presentsToken(request, tokens)) {
+      refusals.count("token");
+      return text(
+        401,
+        "Cannot store record: this relay needs an access token to write (Authorization: Bearer TOKEN)",
+        { "www-authenticate": "Bearer" },
+      );
     }
-    return entry;
-  };
-
-  const put = async (key: string, endpointId: EndpointId, request: Request): Promise<Response> => {
+    // Charged before the body is read: a flood costs no signature checks.
+    const writer = networkOf(info?.remoteAddr?.hostname ?? "");
+    if (!buckets.take(writer, now())) {
+      table.markWriter(writer);
+      refusals.count("address-rate");
+      return text(
+        429,
+        `Cannot store record: too many writes from this address (${addressBurst} at once, then ${addressPerSecond} per second); try again later`,
+        { "retry-after": String(Math.ceil(1 / addressPerSecond)) },
+      );
+    }
     const declared = Number(request.headers.get("content-length") ?? 0);
     const body = declared > MAX_SIGNED_PACKET_BODY
       ? undefined
@@ -102,39 +174,41 @@ export function createPkarrHandler(
       return text(400, error.message);
     }
     const { record, ttlSeconds } = opened;
-    const stored = live(key);
-    if (stored && !isSameBody(stored.body, body)) {
-      if (record.timestampMicros <= stored.timestampMicros) {
-        return text(
-          409,
-          `Cannot store record: timestamp ${record.timestampMicros} is not newer than the stored ${stored.timestampMicros}`,
-        );
-      }
-    }
     const lifetime = Math.min(
       Math.max(ttlSeconds ?? 0, MIN_RECORD_LIFETIME_SECONDS),
       MAX_RECORD_LIFETIME_SECONDS,
     );
-    entries.delete(key);
-    while (entries.size >= maxRecords) entries.delete(entries.keys().next().value!);
-    entries.set(key, {
-      body: body.slice(),
-      timestampMicros: record.timestampMicros,
-      expiresAt: now() + lifetime * 1000,
-    });
-    return new Response(null, { status: 204 });
+    const at = now();
+    const outcome = table.put(
+      {
+        key,
+        body,
+        timestampMicros: record.timestampMicros,
+        expiresAt: at + lifetime * 1000,
+        writer,
+        flooding: buckets.isFlooding(writer, at),
+      },
+      at,
+      wallClock(),
+    );
+    if (outcome.stored) {
+      refusals.evicted(outcome.evicted);
+      return new Response(null, { status: 204 });
+    }
+    refusals.count(outcome.reason);
+    return text(STATUS_OF[outcome.reason], outcome.message);
   };
 
   const get = (key: string): Response => {
-    const entry = live(key);
-    if (!entry) return text(404, "No record for this key");
-    return new Response(entry.body.slice(), {
+    const body = table.get(key, now());
+    if (!body) return text(404, "No record for this key");
+    return new Response(body.slice(), {
       status: 200,
       headers: { "content-type": PKARR_CONTENT_TYPE },
     });
   };
 
-  return async (request: Request): Promise<Response> => {
+  return async (request: Request, info?: PkarrRequestInfo): Promise<Response> => {
     const match = PATH.exec(new URL(request.url).pathname);
     if (!match) return text(404, "Not found");
     if (request.method !== "GET" && request.method !== "PUT") {
@@ -147,12 +221,67 @@ export function createPkarrHandler(
     } catch (error) {
       return text(400, (error as Error).message);
     }
-    return request.method === "PUT" ? await put(key, endpointId, request) : get(key);
+    return request.method === "PUT" ? await put(key, endpointId, request, info) : get(key);
   };
 }
 
-function isSameBody(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+const STATUS_OF: Record<RecordRefusal, number> = {
+  future: 400,
+  stale: 409,
+  "key-rate": 429,
+  "address-full": 429,
+  full: 429,
+};
+
+type RefusalKind = RecordRefusal | "token" | "address-rate";
+
+/** Refused writes, summed up in one line at most every {@linkcode REFUSAL_LOG_INTERVAL_MS}. */
+class RefusalSummary {
+  readonly #log: ((line: string) => void) | undefined;
+  readonly #now: () => number;
+  readonly #counts = new Map<RefusalKind, number>();
+  #evicted = 0;
+  #loggedAt = -Infinity;
+
+  constructor(log: ((line: string) => void) | undefined, now: () => number) {
+    this.#log = log;
+    this.#now = now;
+  }
+
+  count(kind: RefusalKind): void {
+    this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
+    this.#flush();
+  }
+
+  evicted(records: number): void {
+    if (records === 0) return;
+    this.#evicted += records;
+    this.#flush();
+  }
+
+  #flush(): void {
+    const at = this.#now();
+    if (!this.#log || at - this.#loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    const refused = [...this.#counts].map(([kind, n]) => `${kind} ${n}`).join(", ") || "none";
+    this.#log(
+      `pkarr: since the last report, writes refused: ${refused}; records evicted for room: ${this.#evicted}`,
+    );
+    this.#counts.clear();
+    this.#evicted = 0;
+    this.#loggedAt = at;
+  }
+}
+
+/** Whether the request presents one of `tokens` (every one compared in full, in constant time). */
+function presentsToken(request: Request, tokens: Uint8Array[]): boolean {
+  const header = request.headers.get("authorization");
+  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ??
+    new URL(request.url).searchParams.get("token");
+  if (!bearer) return false;
+  const candidate = new TextEncoder().encode(bearer);
+  let found = false;
+  for (const token of tokens) found = constantTimeEqual(token, candidate) || found;
+  return found;
 }
 
 function text(status: number, message: string, headers: Record<string, string> = {}): Response {

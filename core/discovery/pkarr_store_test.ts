@@ -6,29 +6,42 @@ import {
   MAX_RECORD_LIFETIME_SECONDS,
   MIN_RECORD_LIFETIME_SECONDS,
   PKARR_CONTENT_TYPE,
+  type PkarrStoreOptions,
 } from "./pkarr_store.ts";
 import { _signable, MAX_SIGNED_PACKET_BODY, signRecord } from "./signed_packet.ts";
 import { endpointIdToZ32 } from "./z32.ts";
 
 const BASE = "http://relay.test/pkarr";
 
-/** A store on a clock the test moves. */
-function store(maxRecords?: number) {
+/** A store on a clock the test moves; `from` is the writer's address. */
+function store(options: PkarrStoreOptions = {}) {
   const clock = { ms: 1_000 };
-  const handler = createPkarrHandler({ now: () => clock.ms, maxRecords });
+  const handler = createPkarrHandler({ now: () => clock.ms, ...options });
   return {
     clock,
-    put: (key: SecretKey | string, body: BodyInit, headers?: HeadersInit) =>
-      handler(new Request(urlOf(key), { method: "PUT", body, headers })),
+    put: (key: SecretKey | string, body: BodyInit, headers?: HeadersInit, from = "192.0.2.1") =>
+      handler(new Request(urlOf(key), { method: "PUT", body, headers }), {
+        remoteAddr: { hostname: from },
+      }),
     get: (key: SecretKey | string) => handler(new Request(urlOf(key))),
     handler,
   };
 }
+
+/** The status of a GET, its body drained. */
+async function statusOf(get: (key: SecretKey) => Promise<Response>, key: SecretKey) {
+  const response = await get(key);
+  await response.body?.cancel();
+  return response.status;
+}
 const urlOf = (key: SecretKey | string) =>
   `${BASE}/${typeof key === "string" ? key : endpointIdToZ32(key.endpointId)}`;
 
-const body = (key: SecretKey, timestampMicros: bigint, relay = "https://relay.example/") =>
-  signRecord(key, { relayUrls: [relay], addrs: [], timestampMicros });
+const body = (
+  key: SecretKey,
+  timestampMicros: bigint = BigInt(Date.now()) * 1000n,
+  relay = "https://relay.example/",
+) => signRecord(key, { relayUrls: [relay], addrs: [], timestampMicros });
 
 /** A body whose one TXT record has `ttl`. */
 function bodyWithTtl(key: SecretKey, ttl: number, timestampMicros = 1n): Uint8Array<ArrayBuffer> {
@@ -152,18 +165,121 @@ Deno.test("createPkarrHandler(): records expire after their TTL, kept at least 1
   assert.equal((await put(key, bodyWithTtl(key, 30, 49n))).status, 204);
 });
 
-Deno.test("createPkarrHandler(): when full, the least recently published record goes", async () => {
-  const { put, get } = store(3);
-  const [a, b, c, d] = Array.from({ length: 4 }, () => SecretKey.generate());
-  for (const key of [a, b, c]) await put(key, body(key, 1n));
-  await put(a, body(a, 2n)); // a is now the most recent publish
-  await (await get(b)).body?.cancel(); // reading does not count
-  await put(d, body(d, 1n));
-  const status = async (key: SecretKey) => {
-    const response = await get(key);
+Deno.test("createPkarrHandler(): with access tokens, writes need one (401, one line); reads stay open", async () => {
+  const { put, get, handler } = store({ accessTokens: ["s3cret", "other"] });
+  const key = SecretKey.generate();
+  const refused = await put(key, body(key, 1n));
+  assert.equal(refused.headers.get("www-authenticate"), "Bearer");
+  await expectError(refused, 401, /needs an access token to write \(Authorization: Bearer TOKEN\)/);
+  await expectError(await put(key, body(key, 1n), { authorization: "Bearer s3cre" }), 401, /token/);
+  await expectError(await put(key, body(key, 1n), { authorization: "Basic s3cret" }), 401, /token/);
+  assert.equal((await get(key)).status, 404, "nothing was stored");
+  assert.equal((await put(key, body(key, 1n), { authorization: "Bearer s3cret" })).status, 204);
+  const withQuery = await handler(
+    new Request(`${urlOf(key)}?token=other`, { method: "PUT", body: body(key, 2n) }),
+  );
+  assert.equal(withQuery.status, 204, "?token= as on /relay");
+  const read = await get(key);
+  assert.equal(read.status, 200, "reads need no token");
+  assert.deepEqual(new Uint8Array(await read.arrayBuffer()), body(key, 2n));
+});
+
+Deno.test("createPkarrHandler(): a timestamp 2^63 is refused (400), and its owner can still publish", async () => {
+  const { put, get } = store();
+  const key = SecretKey.generate();
+  await expectError(
+    await put(key, body(key, 1n << 63n)),
+    400,
+    /s ahead of the relay's clock \(at most 300 s\)/,
+  );
+  assert.equal(await statusOf(get, key), 404);
+  const current = body(key);
+  assert.equal((await put(key, current)).status, 204, "the owner's current record is taken");
+  assert.deepEqual(new Uint8Array(await (await get(key)).arrayBuffer()), current);
+});
+
+Deno.test("createPkarrHandler(): per address, 20 writes at once then 1/s (429), counted before the body is read", async () => {
+  const { put, clock } = store();
+  const key = SecretKey.generate();
+  for (let i = 0; i < 20; i++) {
+    const response = await put(key, new Uint8Array(10), undefined, "198.51.100.7");
+    assert.equal(response.status, 400, `write ${i}: a bad body still costs a write`);
     await response.body?.cancel();
-    return response.status;
-  };
-  assert.deepEqual(await Promise.all([a, b, c, d].map(status)), [200, 404, 200, 200]);
+  }
+  const refused = await put(key, body(key), undefined, "198.51.100.7");
+  assert.equal(refused.headers.get("retry-after"), "1");
+  await expectError(
+    refused,
+    429,
+    /too many writes from this address \(20 at once, then 1 per second\)/,
+  );
+  assert.equal(
+    (await put(key, body(key), undefined, "198.51.100.8")).status,
+    204,
+    "another address",
+  );
+  clock.ms += 1_000;
+  const later = await put(key, body(key), undefined, "198.51.100.7");
+  assert.equal(later.status, 204, "a second later, one more");
+  // IPv6 counts by /64: another address in the same /64 is the same writer.
+  for (let i = 0; i < 20; i++) {
+    await (await put(key, new Uint8Array(0), undefined, `2001:db8::${i + 1}`)).body?.cancel();
+  }
+  await expectError(await put(key, body(key), undefined, "2001:db8::ffff"), 429, /this address/);
+});
+
+Deno.test("createPkarrHandler(): per key, 10 changes at once then one per 10 s (429)", async () => {
+  const { put, clock } = store();
+  const key = SecretKey.generate();
+  let timestamp = BigInt(Date.now()) * 1000n;
+  // From 10 addresses, so the address limit is not what stops it.
+  const change = (i: number) => put(key, body(key, ++timestamp), undefined, `198.51.100.${i}`);
+  for (let i = 0; i < 10; i++) assert.equal((await change(i)).status, 204, `change ${i}`);
+  await expectError(await change(10), 429, /changed its record 10 times recently/);
+  clock.ms += 10_000;
+  assert.equal((await change(11)).status, 204);
+});
+
+Deno.test("createPkarrHandler(): a flood of fresh keys evicts neither a connected key's record nor a legitimate one", async () => {
+  const connected = SecretKey.generate();
+  const lines: string[] = [];
+  const { put, get } = store({
+    maxRecords: 8,
+    isConnected: (id) => id.equals(connected.endpointId),
+    log: (line) => lines.push(line),
+  });
+  const legit = SecretKey.generate();
+  assert.equal((await put(legit, body(legit), undefined, "192.0.2.10")).status, 204);
+  // The connected key publishes from the flooder's address (one NAT): still kept.
+  assert.equal((await put(connected, body(connected), undefined, "203.0.113.66")).status, 204);
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < 200; i++) {
+    const key = SecretKey.generate();
+    const from = `203.0.113.${66 + (i % 3)}`;
+    const response = await put(key, body(key), undefined, from);
+    await response.body?.cancel();
+    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+  }
+  assert.equal(await statusOf(get, legit), 200, "the legitimate record is kept");
+  assert.equal(await statusOf(get, connected), 200, "the connected key's record is kept");
+  assert.ok((statuses.get(429) ?? 0) >= 150, `mostly refused: ${[...statuses]}`);
+  // A newcomer within its rate still finds room: a flooder's record makes way.
+  const late = SecretKey.generate();
+  assert.equal((await put(late, body(late), undefined, "192.0.2.11")).status, 204);
+  assert.equal(await statusOf(get, late), 200);
+  assert.equal(lines.length, 1, `one summary line, not a line per refusal: ${lines}`);
+  assert.match(lines[0], /^pkarr: since the last report, writes refused: /);
+});
+
+Deno.test("createPkarrHandler(): a store full of records within their rate refuses new keys (429), keeps its records", async () => {
+  const { put, get } = store({ maxRecords: 3 });
+  const keys = Array.from({ length: 3 }, () => SecretKey.generate());
+  for (const [i, key] of keys.entries()) {
+    assert.equal((await put(key, body(key), undefined, `192.0.2.${i}`)).status, 204);
+  }
+  const newcomer = SecretKey.generate();
+  await expectError(await put(newcomer, body(newcomer), undefined, "192.0.2.9"), 429, /full/);
+  assert.deepEqual(await Promise.all(keys.map((key) => statusOf(get, key))), [200, 200, 200]);
+  assert.equal((await put(keys[0], body(keys[0]), undefined, "192.0.2.0")).status, 204, "updates");
   assert.throws(() => createPkarrHandler({ maxRecords: 0 }), RangeError);
 });

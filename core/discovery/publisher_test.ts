@@ -57,3 +57,34 @@ Deno.test("startPublishing() sends its access token with each publish", async ()
     publisher.stop();
   }
 });
+
+Deno.test("startPublishing() sends its accessToken to a relay that takes writes only with one", async () => {
+  const store = createPkarrHandler({ accessTokens: ["s3cret"] });
+  const fetchStore =
+    ((input: Request | URL | string, init?: RequestInit) =>
+      store(new Request(input, init))) as typeof fetch;
+  const key = SecretKey.generate();
+  const errors: Error[] = [];
+  const publish = (accessToken?: string) =>
+    startPublishing({
+      secretKey: key,
+      pkarrUrl: "http://dns.test/pkarr",
+      contents: () => ({ relayUrls: ["http://127.0.0.1:3340/"], addrs: [] }),
+      onError: (error) => errors.push(error),
+      accessToken,
+      fetch: fetchStore,
+    });
+  const without = publish();
+  await without.first;
+  without.stop();
+  assert.match(errors[0]?.message ?? "", /HTTP 401/);
+  const withToken = publish("s3cret");
+  await withToken.first;
+  withToken.stop();
+  assert.equal(errors.length, 1);
+  const resolved = await resolveRecord(key.endpointId, {
+    relayUrl: "http://dns.test/pkarr",
+    fetch: fetchStore,
+  });
+  assert.deepEqual(resolved?.relayUrls, ["http://127.0.0.1:3340/"]);
+});

@@ -65,6 +65,7 @@ export {
   createRelayServer,
   DEFAULT_MAX_CLIENTS,
   type RelayLog,
+  type RelayRequestInfo,
   type RelayServer,
   type RelayServerOptions,
 } from "./server.ts";

@@ -148,7 +148,9 @@ async function answer(
   response.on("error", () => {});
   let reply: Response;
   try {
-    reply = await relay.handle(toFetchRequest(request, true));
+    reply = await relay.handle(toFetchRequest(request, true), {
+      remoteAddr: { hostname: request.socket.remoteAddress ?? "" },
+    });
   } catch {
     // A failing handler must never take the relay down for everyone.
     reply = new Response("Internal error", { status: 500 });

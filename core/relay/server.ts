@@ -77,8 +77,8 @@ export interface RelayServerOptions {
   maxClients?: number;
   /** Per-client receive rate in bytes per second; datagrams over it are dropped. */
   rateLimitBytesPerSecond?: number;
-  /** Serves `/pkarr/*` (discovery records), when given. */
-  pkarr?: (request: Request) => Promise<Response>;
+  /** Serves `/pkarr/*` (discovery records), when given; `info` names the peer's address. */
+  pkarr?: (request: Request, info?: RelayRequestInfo) => Promise<Response>;
   /** Where status lines go. */
   log?: RelayLog;
   /** Timings, for tests. */
@@ -90,10 +90,16 @@ export interface RelayServerOptions {
   };
 }
 
+/** Who sent a plain request (the shape of `Deno.serve`'s handler info). */
+export interface RelayRequestInfo {
+  /** The peer's address. */
+  remoteAddr?: { hostname: string };
+}
+
 /** A relay server, not yet bound to a socket (`serveRelay` binds it). */
 export interface RelayServer {
-  /** Answers one plain HTTP request (not an upgrade). */
-  handle(request: Request): Response | Promise<Response>;
+  /** Answers one plain HTTP request (not an upgrade); `info` names the peer. */
+  handle(request: Request, info?: RelayRequestInfo): Response | Promise<Response>;
   /**
    * Takes over a connection whose request asked for a WebSocket upgrade: answers
    * 101 and serves the relay protocol on it, or answers an HTTP error and ends it.
@@ -102,6 +108,8 @@ export interface RelayServer {
    * @param head Bytes that arrived after the request head.
    */
   upgrade(request: Request, socket: UpgradedSocket, head: Uint8Array): void;
+  /** Whether the endpoint with this 32-byte key is connected (its discovery record is kept). */
+  isConnected(endpoint: Uint8Array): boolean;
   /** Its counters. */
   readonly metrics: RelayMetrics;
   /** Disconnects every client. */
@@ -185,7 +193,8 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
   return {
     metrics,
     upgrade,
-    handle(request) {
+    isConnected: (endpoint) => registry.active(keyString(endpoint)) !== undefined,
+    handle(request, info) {
       const url = new URL(request.url);
       switch (url.pathname) {
         case "/relay":
@@ -213,7 +222,7 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
         case "/":
           return text(200, "tunnel relay: iroh relay protocol on /relay\n");
       }
-      if (url.pathname.startsWith("/pkarr/") && options.pkarr) return options.pkarr(request);
+      if (url.pathname.startsWith("/pkarr/") && options.pkarr) return options.pkarr(request, info);
       return text(404, "Not found");
     },
     close() {
