@@ -19,6 +19,7 @@
 export { NostrKeyError, NostrPublicKey, NostrSecretKey } from "./keys.ts";
 export { MAX_NSEC_FILE_BYTES, readNostrKeyFile, writeNostrKeyFile } from "./key_file.ts";
 export {
+  ANSWER_TIMEOUT_MS,
   type EventBus,
   REPUBLISH_MS,
   SignalingHub,

@@ -5,11 +5,18 @@
  * arrives, since relays pass kind 24242 only to subscriptions open at that
  * moment and never store it. A session's messages become a
  * {@linkcode SignalingChannel} for the ICE code manual mode uses.
+ *
+ * The replay guard lives in memory, so a restarted server would take a
+ * replayed request again: a request made before the hub started is ignored
+ * (a live client re-seals its request every {@linkcode REPUBLISH_MS}, so its
+ * next copy gets through), and a session whose client never answers the
+ * offer is given up after {@linkcode ANSWER_TIMEOUT_MS}.
  * @module
  */
 import type { IceAnswer, IceOffer, SignalingChannel } from "../connect/mod.ts";
 import { AsyncQueue } from "../transport/mod.ts";
 import { EndpointId } from "../identity/mod.ts";
+import { deadline } from "../transport/mod.ts";
 import { formatIceParameters, parseIceParameters, type RemoteIceParameters } from "../nat/mod.ts";
 import type { NostrPublicKey, NostrSecretKey } from "./keys.ts";
 import {
@@ -33,6 +40,15 @@ function parseIce(text: string): RemoteIceParameters {
 /** How often an unanswered message is published again. */
 export const REPUBLISH_MS = 2_000;
 
+/**
+ * How long the server waits for the client's answer to its offer. A live client
+ * answers once it has gathered (3 s at most for a silent STUN server) and each
+ * side republishes every {@linkcode REPUBLISH_MS}: a lost copy or two still fit.
+ * Past it the request is taken for a replay or a client gone, and its session
+ * slot is freed (before, such a session held it until the process ended).
+ */
+export const ANSWER_TIMEOUT_MS = 15_000;
+
 /** What the hub publishes through and hears from (a NostrRelaySet, or a fake in tests). */
 export interface EventBus {
   /** Sends an event to every relay. */
@@ -49,6 +65,14 @@ export interface SignalingHubOptions {
   bus: EventBus;
   /** Why events were ignored, for `-v`. */
   log?: { debug(line: string): void };
+  /**
+   * Requests created before this (ms since the epoch) are ignored: they were
+   * made for an earlier process, which may have answered them already.
+   * Default: when the hub is made.
+   */
+  startedMs?: number;
+  /** Default {@linkcode ANSWER_TIMEOUT_MS}. */
+  answerTimeoutMs?: number;
 }
 
 interface SessionState {
@@ -66,7 +90,7 @@ export class SignalingHub {
 
   /** Starts empty; feed it events with {@linkcode SignalingHub.receive}. */
   constructor(options: SignalingHubOptions) {
-    this.#options = options;
+    this.#options = { ...options, startedMs: options.startedMs ?? Date.now() };
   }
 
   /** Takes an event a relay delivered. Never throws. */
@@ -75,6 +99,16 @@ export class SignalingHub {
     if ("ignored" in message) {
       this.#options.log?.debug(
         `nostr: event ${String(event?.id).slice(0, 8)} ignored: ${message.ignored}`,
+      );
+      return;
+    }
+    // created_at has whole seconds: a request made in the second the hub
+    // started, before or after, waits for its next copy.
+    if (message.type === "request" && !(event.created_at * 1000 >= this.#options.startedMs!)) {
+      this.#options.log?.debug(
+        `nostr: event ${
+          String(event.id).slice(0, 8)
+        } ignored: a request from before this server started`,
       );
       return;
     }
@@ -131,7 +165,12 @@ export class SignalingHub {
           serverId: answer.serverId.toString(),
         })),
       receive: async () => {
-        const message = await this.#next(state, "the client");
+        const timeoutMs = this.#options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+        const message = await deadline(
+          this.#next(state, "the client"),
+          timeoutMs,
+          `the client did not answer within ${timeoutMs / 1000} s`,
+        );
         if (message.type !== "answer") throw new Error(`expected an answer, got ${message.type}`);
         return { ice: parseIce(message.ice) };
       },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { acceptOverIce, dialOverIce } from "../connect/mod.ts";
 import { SecretKey } from "../identity/mod.ts";
 import { NostrSecretKey } from "./keys.ts";
-import type { NostrEvent } from "./signal_event.ts";
+import { newSessionId, type NostrEvent, sealSignal } from "./signal_event.ts";
 import { SignalingHub } from "./signaling_hub.ts";
 
 const LOOPBACK_ONLY = { stunServers: [], hostAddresses: ["127.0.0.1"] };
@@ -18,6 +18,8 @@ function hubPair() {
     secret: server,
     peer: client.publicKey,
     bus: { publish: (e) => (crossed.push(e), hubs.client!.receive(e)) },
+    // Started long ago: requests made in its first second are tested on their own.
+    startedMs: 0,
   });
   hubs.client = new SignalingHub({
     secret: client,
@@ -91,5 +93,55 @@ Deno.test("SignalingHub: a refusal reaches the client's channel; replays and str
   } finally {
     server.close();
     client.close();
+  }
+});
+
+Deno.test("SignalingHub: a request made before the hub started is ignored, a copy made since is taken", async () => {
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  const lines: string[] = [];
+  // openSignal checks an event's age against the clock: events are sealed
+  // around now, and the hub "started" half a second from now.
+  const now = Date.now();
+  const hub = new SignalingHub({
+    secret: server,
+    peer: client.publicKey,
+    bus: { publish: () => {} },
+    log: { debug: (line) => lines.push(line) },
+    startedMs: now + 500,
+  });
+  try {
+    const message = { type: "request" as const, session: newSessionId(), source: "udp://x:53" };
+    const sealedAt = (ms: number) => sealSignal(client, server.publicKey, message, ms);
+    // Made 7 s before a restart, replayed after it.
+    hub.receive(sealedAt(now - 7_000));
+    // Made in the second the hub started, before it (created_at has whole seconds).
+    hub.receive(sealedAt(now));
+    const next = hub.nextRequest();
+    const nothing = new Promise((r) => setTimeout(() => r("nothing"), 200));
+    assert.equal(await Promise.race([next, nothing]), "nothing");
+    assert.equal(lines.filter((l) => /from before this server started/.test(l)).length, 2);
+    // The client's next copy of the same request, 2 s later, starts the session.
+    hub.receive(sealedAt(now + 2_000));
+    assert.equal((await next)?.session, message.session);
+  } finally {
+    hub.close();
+  }
+});
+
+Deno.test("SignalingHub: a server session whose client never answers the offer ends", async () => {
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  const hub = new SignalingHub({
+    secret: server,
+    peer: client.publicKey,
+    bus: { publish: () => {} },
+    answerTimeoutMs: 100,
+  });
+  try {
+    const channel = hub.accept(newSessionId());
+    await assert.rejects(channel.receive(), /the client did not answer within 0.1 s/);
+  } finally {
+    hub.close();
   }
 });

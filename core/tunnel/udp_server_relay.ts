@@ -10,26 +10,16 @@ import type { TunnelLog } from "./log.ts";
 import type { RepeatedLines } from "./repeated_lines.ts";
 import type { SessionLimiter } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
-import { UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
+import { MAX_UDP_FLOWS, UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
+import { UdpReceiveSlots } from "./udp_receive_slots.ts";
 import { UdpSender } from "./udp_sender.ts";
 import type { SessionStats } from "./session_stats.ts";
 
-/**
- * A flow's first receive buffer: room for any datagram that fits an Ethernet
- * MTU and for DNS replies up to EDNS's common 4,096 bytes, which is nearly all
- * UDP traffic (DNS, QUIC, WireGuard, games). Holding 64 KiB per idle flow cost
- * 64 MiB per 1,000 flows.
- */
-const INITIAL_RECEIVE_BUFFER = 4_097;
-/** Largest UDP datagram plus one, so a full-size one is never mistaken for a truncated one. */
-const MAX_RECEIVE_BUFFER = 65_536;
 /** How often idle flows are looked for. */
 const SWEEP_INTERVAL_MS = 10_000;
 
 interface ServerFlow {
   socket: DatagramSocket;
-  /** Size of the buffer the next receive uses; grows, never shrinks. */
-  bufferSize: number;
 }
 
 /** What {@linkcode serveUdpFlows} needs besides the connection. */
@@ -62,6 +52,8 @@ export async function serveUdpFlows(
   const idleMs = options.idleMs ?? UDP_FLOW_IDLE_MS;
   const targetAddr: DatagramAddr = { hostname: target.address, port: target.port };
   const targetHost = canonicalHost(target.address);
+  // Room for the largest reply from the first one on, without 64 KiB of memory per idle flow.
+  const slots = new UdpReceiveSlots(MAX_UDP_FLOWS);
 
   const flows = new UdpFlowTable<ServerFlow>({
     // One policy on both sides: at the session's limit the least recently
@@ -94,34 +86,27 @@ export async function serveUdpFlows(
       );
       return undefined;
     }
-    const state: ServerFlow = { socket, bufferSize: INITIAL_RECEIVE_BUFFER };
-    const flow = flows.add(id, state, Date.now());
+    const flow = flows.add(id, { socket }, Date.now());
     (async () => {
-      let buffer = new Uint8Array(state.bufferSize);
+      // Held until the receive ends: the socket is closed by then, so nothing
+      // writes into the slot once the next flow has it.
+      const buffer = slots.take();
       try {
         for (;;) {
-          if (buffer.length < state.bufferSize) buffer = new Uint8Array(state.bufferSize);
           const [data, addr] = await socket.receive(buffer);
           // Only the service answers through this flow; anything else that found
           // the ephemeral port is dropped.
           if (addr.port !== target.port || canonicalHost(addr.hostname) !== targetHost) continue;
           flow.lastActive = Date.now();
-          if (data.length === buffer.length && buffer.length < MAX_RECEIVE_BUFFER) {
-            // A datagram that fills the buffer may have been cut short: never
-            // forward a truncated one. Later replies get room for any size.
-            state.bufferSize = MAX_RECEIVE_BUFFER;
-            options.warnings.report(
-              "udp-truncated",
-              `[${options.label}] dropped a UDP reply larger than ${buffer.length} bytes; this flow now takes up to 64 KiB`,
-            );
-            continue;
-          }
           totals.sent += data.length;
           if (options.stats) options.stats.sent += data.length;
+          // Copied before the next receive: the slot is reused at once.
           sender.send(id, data);
         }
       } catch {
         flows.remove(flow);
+      } finally {
+        slots.give(buffer);
       }
     })();
     return flow;
@@ -136,8 +121,6 @@ export async function serveUdpFlows(
     await receiveUdpPayloads(conn, control, async (flowId, payload) => {
       const flow = flows.get(flowId, Date.now()) ?? openFlow(flowId);
       if (!flow) return;
-      // A request this large usually gets a reply as large: make room first.
-      if (payload.length >= flow.value.bufferSize) flow.value.bufferSize = MAX_RECEIVE_BUFFER;
       totals.received += payload.length;
       if (options.stats) options.stats.received += payload.length;
       try {
