@@ -161,20 +161,36 @@ Deno.test("relay: pings a quiet client and closes it when no pong comes back", a
   }
 });
 
-Deno.test("relay: a client that keeps sending is not pinged", async () => {
+Deno.test("relay: a client that floods but never answers the relay's pings is cut", async () => {
   await using r = await startRelay({
-    timing: { pingIntervalMs: 300, pingJitterMs: 0, pongTimeoutMs: 100 },
+    timing: { pingIntervalMs: 200, pingJitterMs: 0, pongTimeoutMs: 200 },
   });
   const busy = rawClient(r.url, false);
+  const closed = new Promise<CloseEvent>((resolve) => busy.ws.addEventListener("close", resolve));
   try {
     await until(() => busy.state.authenticated);
+    // Its own pings and datagrams (to nobody) every 10 ms, for 3 s at most: its
+    // traffic must not stand in for the pongs it never sends.
     const ping = encodeRelayFrame({ type: "ping", data: new Uint8Array(8) }, 2);
-    for (let i = 0; i < 30; i++) {
+    const datagram = encodeRelayFrame({
+      type: "client-to-relay-datagram",
+      destination: SecretKey.generate().endpointId.bytes,
+      ecn: 0,
+      payload: new Uint8Array(1_000),
+    }, 2);
+    const deadline = Date.now() + 3_000;
+    while (!busy.state.closed && Date.now() < deadline) {
       busy.ws.send(ping);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      busy.ws.send(datagram);
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    assert.equal(busy.state.pings, 0);
-    assert.equal(busy.state.closed, false);
+    assert.ok(busy.state.closed, "still connected after 3 s of sending without answering");
+    const event = await closed;
+    assert.equal(event.code, 1000);
+    assert.equal(event.reason, "no pong in time");
+    assert.equal(busy.state.pings, 1);
+    assert.equal(r.relay.metrics.refusals.timeout, 1);
+    assert.ok(r.relay.metrics.dropped["no-peer"] > 0, "its datagrams reached the relay");
   } finally {
     busy.ws.close();
   }
