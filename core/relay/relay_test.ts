@@ -379,3 +379,42 @@ Deno.test("relay: refused and misbehaving clients give their place back (max-cli
     ok.c.close();
   }
 });
+
+Deno.test("relay: before the handshake, a message over 4 KiB is refused (a ClientAuth is ~100 bytes)", async () => {
+  await using r = await startRelay();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(r.url).port) });
+  try {
+    // A binary frame, masked (zero mask), declaring 8 KiB: 16-bit length form.
+    const header = Uint8Array.of(0x82, 0x80 | 126, 0x20, 0x00, 0, 0, 0, 0);
+    await writeAll(conn, upgradeRequest());
+    await writeAll(conn, header);
+    let answer = "";
+    const buffer = new Uint8Array(1024);
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      answer += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    assert.match(answer, /message over 4096 bytes/);
+    assert.equal(r.relay.metrics.refusals.protocol, 1);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("relay: at --max-clients, a client racing another to authenticate is refused with the reason", async () => {
+  await using r = await startRelay({ maxClients: 1 });
+  // Both upgrade at once; whichever is second (at its upgrade or its ClientAuth) is refused.
+  const a = client(r.url);
+  const b = client(r.url);
+  try {
+    const results = await Promise.allSettled([a.c.ready(), b.c.ready()]);
+    assert.equal(results.filter((result) => result.status === "fulfilled").length, 1);
+    const refused = results.find((result) => result.status === "rejected");
+    assert.ok(refused?.status === "rejected" && refused.reason instanceof RelayRefusedError);
+    assert.match(refused.reason.message, /client limit/);
+    assert.equal(r.relay.metrics.clients, 1);
+    assert.equal(r.relay.metrics.refusals.capacity, 1);
+  } finally {
+    a.c.close();
+    b.c.close();
+  }
+});

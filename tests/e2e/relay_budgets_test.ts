@@ -7,14 +7,16 @@
 // Before the budgets, on the 2-CPU development machine, the unread Pong floods
 // grew the relay by 2 GiB in seconds (Pongs were queued without a cap) and
 // were never closed for it; 200 unauthenticated upgrades from one address took
-// every place of `--max-clients 50`, so a client from another address was refused.
+// every place of `--max-clients 10`, so a client from another address was refused.
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { SecretKey } from "../../core/identity/mod.ts";
 import {
+  createRelayServer,
   decodeRelayFrame,
   encodeRelayFrame,
   RelayClient,
+  serveRelay,
   signChallenge,
 } from "../../core/relay/mod.ts";
 import { type ManagedProcess, startLocalRelay } from "../harness/mod.ts";
@@ -133,12 +135,12 @@ class RawRelayConnection {
     return payload;
   }
 
-  /** Answers the challenge with a fresh key and waits for the relay's verdict. */
-  async authenticate(): Promise<string> {
+  /** Answers the challenge with `key` and waits for the relay's verdict. */
+  async authenticate(key = SecretKey.generate()): Promise<string> {
     assert.match(await this.status(), /^HTTP\/1\.1 101 /);
     const challenge = decodeRelayFrame(await this.message(), 2);
     assert.equal(challenge.type, "server-challenge");
-    const auth = encodeRelayFrame(signChallenge(SecretKey.generate(), challenge.challenge), 2);
+    const auth = encodeRelayFrame(signChallenge(key, challenge.challenge), 2);
     this.socket.write(clientFrame(0x2, auth));
     return decodeRelayFrame(await this.message(), 2).type;
   }
@@ -281,9 +283,13 @@ Deno.test("tunnel relay: an authenticated client that sends relay Pings and neve
   }
 });
 
-/** Upgrades that never authenticate, all from 127.0.0.1: more than the client limit. */
+/**
+ * Upgrades that never authenticate, all from 127.0.0.1: more than the client
+ * limit, and more than the unauthenticated places of one address (32), which
+ * are themselves more than the client limit: they must not count toward it.
+ */
 const FLOOD_UPGRADES = 200;
-const MAX_CLIENTS = 50;
+const MAX_CLIENTS = 10;
 
 Deno.test("tunnel relay: unauthenticated upgrades from one address do not lock out a client from another", async () => {
   const relay = await relayUnderTest(["--max-clients", String(MAX_CLIENTS)]);
@@ -320,5 +326,52 @@ Deno.test("tunnel relay: unauthenticated upgrades from one address do not lock o
     assert.equal(lines.length, 1, lines.join("\n"));
   } finally {
     for (const raw of flood) raw.close();
+  }
+});
+
+Deno.test("relay: datagrams to clients that do not read stop at the relay's total, whatever each client's cap", async () => {
+  // In this process, with small caps: a total far under the per-client cap.
+  const total = 256 << 10;
+  const relay = createRelayServer({
+    limits: { sendBudget: { datagramsPerClient: 64 << 20, datagramsTotal: total } },
+  });
+  const server = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${server.port}`;
+  const readers: RawRelayConnection[] = [];
+  const sender = RelayClient.connect({ url, secretKey: SecretKey.generate(), onDatagram() {} });
+  try {
+    // Two receivers that authenticate, then never read.
+    const keys = [SecretKey.generate(), SecretKey.generate()];
+    for (const key of keys) {
+      const raw = await RawRelayConnection.open(server.port);
+      readers.push(raw);
+      assert.equal(await raw.authenticate(key), "server-confirms-auth");
+      raw.socket.pause();
+    }
+    await sender.ready();
+    // 60 KB datagrams, alternately, until the relay drops for its total (the
+    // kernel takes some MiB per connection first): 64 MiB or 10 s at most.
+    const payload = new Uint8Array(60_000);
+    const deadline = performance.now() + 10_000;
+    for (
+      let sent = 0;
+      relay.metrics.dropped["relay-full"] === 0 && sent < 64 << 20 && performance.now() < deadline;
+      sent += 2 * payload.length
+    ) {
+      for (const key of keys) sender.send(key.endpointId.bytes, payload);
+      await delay(2);
+    }
+    console.log(`  dropped: ${JSON.stringify(relay.metrics.dropped)}`);
+    assert.ok(relay.metrics.dropped["relay-full"] > 0, "no datagram dropped for the total");
+    assert.equal(relay.metrics.dropped["queue-full"], 0, "a client's own cap was never reached");
+    assert.ok(
+      readers.every((raw) => !raw.socket.destroyed),
+      "slow readers lose datagrams, not the connection",
+    );
+  } finally {
+    sender.close();
+    for (const raw of readers) raw.close();
+    relay.close();
+    await server.shutdown();
   }
 });
