@@ -64,6 +64,18 @@ export const DEFAULT_MAX_UNAUTHENTICATED = 1_024;
 /** See {@linkcode DEFAULT_MAX_UNAUTHENTICATED}. */
 export const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 32;
 /**
+ * TCP connections not handed to the relay protocol (plain HTTP requests, and
+ * upgrades whose request has not arrived yet), at once: in all, and from one
+ * address as above. Each is closed within 10-11 s without a complete request
+ * (`serveRelay`), and within 5 s of idleness after one. Per address this is
+ * far above what a crowd behind one NAT probing `/ping` and publishing records
+ * holds, and caps what one address can make the relay hold before a byte of
+ * a request.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4_096;
+/** See {@linkcode DEFAULT_MAX_CONNECTIONS}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+/**
  * Largest WebSocket message read before the handshake: a ClientAuth frame is
  * ~100 bytes, and the frame parser allocates a message's declared size when
  * its header arrives (1 MiB each across the unauthenticated places would be 1 GiB).
@@ -109,6 +121,10 @@ export interface RelayServerOptions {
     unauthenticated?: number;
     /** Default {@linkcode DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS}. */
     unauthenticatedPerAddress?: number;
+    /** Default {@linkcode DEFAULT_MAX_CONNECTIONS}. */
+    connections?: number;
+    /** Default {@linkcode DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}. */
+    connectionsPerAddress?: number;
     /** Default `DEFAULT_SEND_BUDGET`. */
     sendBudget?: Partial<SendBudgetLimits>;
   };
@@ -123,6 +139,14 @@ export interface RelayServerOptions {
 
 /** A relay server, not yet bound to a socket (`serveRelay` binds it). */
 export interface RelayServer {
+  /**
+   * Admits a new TCP connection from `remoteAddress` before anything is read
+   * from it, within {@linkcode DEFAULT_MAX_CONNECTIONS} and its per-address cap.
+   * @returns the function that gives its place back (call it when the
+   * connection is upgraded or closed; more calls do nothing), or `undefined`
+   * when it is refused: the caller closes it.
+   */
+  admitConnection(remoteAddress: string): (() => void) | undefined;
   /** Answers one plain HTTP request (not an upgrade). */
   handle(request: Request): Response | Promise<Response>;
   /**
@@ -171,6 +195,10 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     total: options.limits?.unauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED,
     perAddress: options.limits?.unauthenticatedPerAddress ??
       DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS,
+  });
+  const connections = new AdmissionLimit({
+    total: options.limits?.connections ?? DEFAULT_MAX_CONNECTIONS,
+    perAddress: options.limits?.connectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   });
   const sendBudget = new SendBudget({ ...DEFAULT_SEND_BUDGET, ...options.limits?.sendBudget });
   // Hostile clients come in floods: one line per kind, then a count every 10 s.
@@ -246,8 +274,31 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     new RelayClient(websocket, version, shared, { address, account, refusal });
   };
 
+  const admitConnection = (remoteAddress: string): (() => void) | undefined => {
+    const address = addressGroup(remoteAddress);
+    const over = connections.tryAdmit(address);
+    if (over) {
+      metrics.refusals.admission++;
+      const limit = over === "total"
+        ? `${connections.limits.total} in all`
+        : `${connections.limits.perAddress} from ${address}`;
+      lines.report(
+        `connections-${over}`,
+        `relay: refusing connections: too many without a request handled (${limit})`,
+      );
+      return undefined;
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      connections.release(address);
+    };
+  };
+
   return {
     metrics,
+    admitConnection,
     upgrade,
     handle(request) {
       const url = new URL(request.url);

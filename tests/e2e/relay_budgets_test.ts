@@ -375,3 +375,52 @@ Deno.test("relay: datagrams to clients that do not read stop at the relay's tota
     await server.shutdown();
   }
 });
+
+/** TCP connections from 127.0.0.1 that send nothing: more than one address's 256 places. */
+const SILENT_CONNECTIONS = 300;
+
+Deno.test("tunnel relay: silent TCP connections from one address are capped, and others still get in", async () => {
+  const relay = await relayUnderTest();
+  await using _relay = relay.proc;
+  const silent: Socket[] = [];
+  try {
+    const closed = new Set<Socket>();
+    for (let i = 0; i < SILENT_CONNECTIONS; i++) {
+      const socket = connect({ host: "127.0.0.1", port: relay.port });
+      socket.on("error", () => {});
+      socket.once("close", () => closed.add(socket));
+      silent.push(socket);
+      await new Promise<void>((resolve) => {
+        socket.once("connect", resolve);
+        socket.once("close", resolve);
+      });
+    }
+    // The relay closes those over the cap at once; the others wait for a request.
+    const deadline = performance.now() + 5_000;
+    while (closed.size < SILENT_CONNECTIONS - 256 && performance.now() < deadline) await delay(50);
+    await delay(300);
+    const refused = closed.size;
+    console.log(`  ${SILENT_CONNECTIONS} silent connections: ${refused} closed by the relay`);
+    // This process's fetch keeps a connection or two of its own open (keep-alive).
+    assert.ok(
+      refused >= SILENT_CONNECTIONS - 256 && refused <= SILENT_CONNECTIONS - 254,
+      `${refused} closed`,
+    );
+    const other = await RawRelayConnection.open(relay.port, "127.0.0.2");
+    try {
+      assert.equal(await other.authenticate(), "server-confirms-auth");
+    } finally {
+      other.close();
+    }
+    // Their places come back as they close.
+    for (const socket of silent) socket.destroy();
+    await delay(300);
+    const metrics = await metricsOf(relay.url);
+    assert.equal(metrics.get('tunnel_relay_refusals_total{reason="admission"}'), refused);
+    const lines = [...relay.proc.lines("stdout"), ...relay.proc.lines("stderr")]
+      .filter((line) => line.includes("without a request handled"));
+    assert.equal(lines.length, 1, lines.join("\n"));
+  } finally {
+    for (const socket of silent) socket.destroy();
+  }
+});
