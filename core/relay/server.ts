@@ -482,8 +482,10 @@ class RelayClient {
         );
         return;
       case "pong":
+        // The answer to our ping: the next one in an interval (the timeout is off).
         if (this.#pendingPing && equalBytes(frame.data, this.#pendingPing)) {
           this.#pendingPing = undefined;
+          this.#schedulePing();
         }
         return;
       default:
@@ -582,19 +584,18 @@ class RelayClient {
   }
 
   /**
-   * Pings every ping interval (plus jitter), whatever the client sends, and
-   * closes it when the pong does not come back within the pong timeout: a
-   * client that sends but does not read (or does not answer) is cut.
+   * Pings a ping interval (plus jitter) after the last pong, whatever the
+   * client sends meanwhile, and closes it when the pong does not come back
+   * within the pong timeout: a client that sends but does not read (or does
+   * not answer) is cut. Only the pong re-arms the timer, no other frame.
    */
   #schedulePing(): void {
     const { pingIntervalMs, pingJitterMs, pongTimeoutMs } = this.#shared.timing;
     this.#arm(pingIntervalMs + Math.random() * pingJitterMs, () => {
-      const ping = crypto.getRandomValues(new Uint8Array(8));
-      this.#pendingPing = ping;
+      this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
       // Not subject to the datagram budget: one is outstanding at a time.
-      this.#send({ type: "ping", data: ping });
+      this.#send({ type: "ping", data: this.#pendingPing });
       this.#arm(pongTimeoutMs, () => {
-        if (this.#pendingPing !== ping) return this.#schedulePing();
         this.#shared.metrics.refusals.timeout++;
         this.close(1000, "no pong in time");
       });
