@@ -78,7 +78,10 @@ export function relayCommand(): Command {
       repeatable("--allowed-endpoint <id>", "admit only this EndpointId (repeatable)"),
     )
     .addOption(
-      new Option("--max-clients <n>", `clients at once (default ${DEFAULT_MAX_CLIENTS})`)
+      new Option(
+        "--max-clients <n>",
+        `authenticated clients at once (default ${DEFAULT_MAX_CLIENTS})`,
+      )
         .argParser(positiveInteger("--max-clients")),
     )
     .addOption(

@@ -131,7 +131,7 @@ interface PartialFrame {
  * never holds more than one frame's header plus `maxMessage` bytes.
  */
 export class FrameParser {
-  readonly #maxMessage: number;
+  #maxMessage: number;
   readonly #masked: boolean;
   readonly #header = new Uint8Array(MAX_HEADER_BYTES);
   #headerBytes = 0;
@@ -142,6 +142,15 @@ export class FrameParser {
   constructor(maxMessage: number, options: FrameParserOptions = {}) {
     this.#maxMessage = maxMessage;
     this.#masked = options.masked ?? false;
+  }
+
+  /** Largest message accepted; a change applies from the next frame header. */
+  get maxMessage(): number {
+    return this.#maxMessage;
+  }
+
+  set maxMessage(bytes: number) {
+    this.#maxMessage = bytes;
   }
 
   /**

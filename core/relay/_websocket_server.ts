@@ -27,10 +27,15 @@ const MAX_CLOSE_REASON_BYTES = 123;
 
 /** The byte stream under a server WebSocket: a `node:net` socket after an HTTP upgrade. */
 export interface UpgradedSocket {
+  /** The peer's IP address, when known. */
+  readonly remoteAddress?: string;
   /** Bytes written and not yet sent. */
   readonly writableLength: number;
-  /** Queues bytes to send. */
-  write(bytes: Uint8Array): unknown;
+  /**
+   * Queues bytes to send; `sent` is called once they have left (handed to the
+   * kernel) or been discarded with the connection.
+   */
+  write(bytes: Uint8Array, sent?: () => void): unknown;
   /** Ends our side once what is queued has been sent. */
   end(): unknown;
   /** Closes at once. */
@@ -53,6 +58,8 @@ export interface ServerWebSocketEvents {
   onMessage(message: Uint8Array, text: boolean): void;
   /** The peer broke the framing rules (a message over the cap too); nothing more is read. */
   onProtocolError(reason: string): void;
+  /** The peer asked for more answers (Pongs) than it reads; nothing more is read. */
+  onOverBudget(reason: string): void;
   /** Once, when the connection has ended for any reason. */
   onClose(): void;
 }
@@ -90,6 +97,29 @@ export function refuseUpgrade(socket: UpgradedSocket, status: number, message: s
   socket.on("close", () => clearTimeout(timer));
 }
 
+/**
+ * Accounting of the bytes a server WebSocket queues (the relay's
+ * `ClientSendBudget`): answers are what the peer asked for (Pongs).
+ */
+export interface SendAccount {
+  /** Whether an answer of `bytes` may be queued. */
+  answerFits(bytes: number): boolean;
+  /** `bytes` were queued. */
+  queue(bytes: number, answer?: boolean): void;
+  /** `bytes` queued earlier have left or were discarded. */
+  sent(bytes: number, answer?: boolean): void;
+  /** The connection is gone. */
+  release(): void;
+}
+
+/** Counts nothing and allows everything: for a socket whose owner keeps no budget. */
+const UNCOUNTED: SendAccount = {
+  answerFits: () => true,
+  queue() {},
+  sent() {},
+  release() {},
+};
+
 /** Options of {@linkcode acceptWebSocket}. */
 export interface AcceptWebSocketOptions {
   /** The request's `Sec-WebSocket-Key` (checked with {@linkcode isWebSocketKey}). */
@@ -98,8 +128,10 @@ export interface AcceptWebSocketOptions {
   protocol: string;
   /** Bytes that arrived after the request head (the first frames, perhaps). */
   head: Uint8Array;
-  /** Largest message accepted, all fragments together. */
+  /** Largest message accepted, all fragments together (changeable later). */
   maxMessage: number;
+  /** Where queued bytes are counted; nothing is counted without. */
+  account?: SendAccount;
 }
 
 /** Writes the 101 answer; the WebSocket reads nothing until its `start()`. */
@@ -114,7 +146,7 @@ export function acceptWebSocket(
         `Sec-WebSocket-Protocol: ${options.protocol}\r\n\r\n`,
     ),
   );
-  return new ServerWebSocket(socket, options.head, options.maxMessage);
+  return new ServerWebSocket(socket, options.head, options.maxMessage, options.account);
 }
 
 /** One accepted WebSocket: binary messages both ways, pings answered, close handshake. */
@@ -128,11 +160,18 @@ export class ServerWebSocket {
   #fragments: Uint8Array[] = [];
   #fragmentsAreText = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #account: SendAccount;
 
-  constructor(socket: UpgradedSocket, head: Uint8Array, maxMessage: number) {
+  constructor(
+    socket: UpgradedSocket,
+    head: Uint8Array,
+    maxMessage: number,
+    account: SendAccount = UNCOUNTED,
+  ) {
     this.#socket = socket;
     this.#parser = new FrameParser(maxMessage, { masked: true });
     this.#head = head;
+    this.#account = account;
     socket.setNoDelay?.(true);
     // A socket error with no listener would be thrown: the whole relay would stop.
     socket.on("error", () => this.#destroy());
@@ -141,6 +180,14 @@ export class ServerWebSocket {
   /** Bytes queued and not yet sent. */
   get bufferedAmount(): number {
     return this.#socket.writableLength;
+  }
+
+  /**
+   * Largest message accepted from the next frame on (a relay accepts little
+   * before a client has authenticated).
+   */
+  set maxMessage(bytes: number) {
+    this.#parser.maxMessage = bytes;
   }
 
   /** Starts reading and reporting to `events` (once). */
@@ -159,7 +206,18 @@ export class ServerWebSocket {
   /** Sends one binary message; dropped once the connection is closing. */
   send(message: Uint8Array): void {
     if (this.#state !== "open") return;
-    this.#socket.write(encodeServerFrame(Opcode.Binary, message));
+    this.#write(encodeServerFrame(Opcode.Binary, message), false);
+  }
+
+  /**
+   * Sends one binary message that answers the peer (a relay Pong), within the
+   * answer budget of the {@linkcode SendAccount}. When it does not fit, the
+   * peer is not reading what it asks for: nothing more is read, and the owner
+   * hears of it through `onOverBudget` (and closes the connection).
+   */
+  sendAnswer(message: Uint8Array, what: string): void {
+    if (this.#state !== "open") return;
+    this.#answer(encodeServerFrame(Opcode.Binary, message), what);
   }
 
   /** Sends a close frame with `code` and `reason`, then ends the connection. */
@@ -175,7 +233,7 @@ export class ServerWebSocket {
 
   #closeWith(payload: Uint8Array): void {
     this.#state = "closing";
-    this.#socket.write(encodeServerFrame(Opcode.Close, payload));
+    this.#write(encodeServerFrame(Opcode.Close, payload), false);
     this.#socket.end();
     this.#timer = setTimeout(() => this.#destroy(), CLOSE_GRACE_MS);
   }
@@ -204,7 +262,7 @@ export class ServerWebSocket {
           this.#message(frame.payload, frame.fin);
           break;
         case Opcode.Ping:
-          this.#socket.write(encodeServerFrame(Opcode.Pong, frame.payload));
+          this.#answer(encodeServerFrame(Opcode.Pong, frame.payload), "WebSocket Pongs");
           break;
         case Opcode.Pong:
           break;
@@ -229,14 +287,32 @@ export class ServerWebSocket {
     );
   }
 
+  /** Queues an answer to the peer within its budget; over it, stops. */
+  #answer(frame: Uint8Array, what: string): void {
+    if (this.#account.answerFits(frame.length)) return this.#write(frame, true);
+    // Reading on would let the peer push on for the whole close grace.
+    this.#stop((reason) => this.#events!.onOverBudget(reason), `${what} it does not read`);
+  }
+
+  /** Queues `frame`, counted until it has left. */
+  #write(frame: Uint8Array, answer: boolean): void {
+    const bytes = frame.length;
+    this.#account.queue(bytes, answer);
+    this.#socket.write(frame, () => this.#account.sent(bytes, answer));
+  }
+
   #fail(reason: string): void {
+    this.#stop((why) => this.#events!.onProtocolError(why), reason);
+  }
+
+  /** Stops reading and tells the owner, who closes the connection with its own code. */
+  #stop(report: (reason: string) => void, reason: string): void {
     this.#state = "failed";
     this.#fragments = [];
     // Reading on to the end of, say, a 64 MiB message would only feed the garbage
-    // collector: stop, and let the close below end the connection.
+    // collector: stop, and let the owner's close end the connection.
     this.#socket.pause();
-    // The owner closes the connection with its own code.
-    this.#events!.onProtocolError(reason);
+    report(reason);
   }
 
   #destroy(): void {
@@ -248,6 +324,7 @@ export class ServerWebSocket {
     if (this.#state === "closed") return;
     this.#state = "closed";
     clearTimeout(this.#timer);
+    this.#account.release();
     this.#events?.onClose();
   }
 }

@@ -4,9 +4,16 @@
  */
 
 /** Why a datagram was not forwarded. */
-export type DropReason = "no-peer" | "queue-full" | "rate-limit";
+export type DropReason = "no-peer" | "queue-full" | "relay-full" | "rate-limit";
 /** Why a client was turned away. */
-export type RefusalReason = "auth" | "access" | "capacity" | "protocol" | "timeout";
+export type RefusalReason =
+  | "auth"
+  | "access"
+  | "capacity"
+  | "protocol"
+  | "timeout"
+  | "admission"
+  | "budget";
 
 /** Counters of one relay process. */
 export class RelayMetrics {
@@ -19,7 +26,12 @@ export class RelayMetrics {
   /** Payload bytes forwarded. */
   bytesForwarded = 0;
   /** Datagrams not forwarded, by reason. */
-  readonly dropped: Record<DropReason, number> = { "no-peer": 0, "queue-full": 0, "rate-limit": 0 };
+  readonly dropped: Record<DropReason, number> = {
+    "no-peer": 0,
+    "queue-full": 0,
+    "relay-full": 0,
+    "rate-limit": 0,
+  };
   /** Clients turned away or disconnected for misbehaving, by reason. */
   readonly refusals: Record<RefusalReason, number> = {
     auth: 0,
@@ -27,6 +39,8 @@ export class RelayMetrics {
     capacity: 0,
     protocol: 0,
     timeout: 0,
+    admission: 0,
+    budget: 0,
   };
   /** Times a client went over its rate limit. */
   rateLimitEvents = 0;

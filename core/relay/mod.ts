@@ -64,6 +64,10 @@ export {
 export {
   createRelayServer,
   DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_UNAUTHENTICATED,
+  DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS,
   type RelayLog,
   type RelayRequestInfo,
   type RelayServer,
@@ -78,6 +82,14 @@ export {
 export { type RelayListener, serveRelay, type ServeRelayOptions } from "./serve_relay.ts";
 export type { UpgradedSocket } from "./_websocket_server.ts";
 export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
+export {
+  ClientSendBudget,
+  type DatagramRefusal,
+  DEFAULT_SEND_BUDGET,
+  SendBudget,
+  type SendBudgetLimits,
+} from "./send_budget.ts";
+export { addressGroup } from "./address_group.ts";
 export {
   dialViaRelay,
   type DialViaRelayOptions,

@@ -161,20 +161,36 @@ Deno.test("relay: pings a quiet client and closes it when no pong comes back", a
   }
 });
 
-Deno.test("relay: a client that keeps sending is not pinged", async () => {
+Deno.test("relay: a client that floods but never answers the relay's pings is cut", async () => {
   await using r = await startRelay({
-    timing: { pingIntervalMs: 300, pingJitterMs: 0, pongTimeoutMs: 100 },
+    timing: { pingIntervalMs: 200, pingJitterMs: 0, pongTimeoutMs: 200 },
   });
   const busy = rawClient(r.url, false);
+  const closed = new Promise<CloseEvent>((resolve) => busy.ws.addEventListener("close", resolve));
   try {
     await until(() => busy.state.authenticated);
+    // Its own pings and datagrams (to nobody) every 10 ms, for 3 s at most: its
+    // traffic must not stand in for the pongs it never sends.
     const ping = encodeRelayFrame({ type: "ping", data: new Uint8Array(8) }, 2);
-    for (let i = 0; i < 30; i++) {
+    const datagram = encodeRelayFrame({
+      type: "client-to-relay-datagram",
+      destination: SecretKey.generate().endpointId.bytes,
+      ecn: 0,
+      payload: new Uint8Array(1_000),
+    }, 2);
+    const deadline = Date.now() + 3_000;
+    while (!busy.state.closed && Date.now() < deadline) {
       busy.ws.send(ping);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      busy.ws.send(datagram);
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    assert.equal(busy.state.pings, 0);
-    assert.equal(busy.state.closed, false);
+    assert.ok(busy.state.closed, "still connected after 3 s of sending without answering");
+    const event = await closed;
+    assert.equal(event.code, 1000);
+    assert.equal(event.reason, "no pong in time");
+    assert.equal(busy.state.pings, 1);
+    assert.equal(r.relay.metrics.refusals.timeout, 1);
+    assert.ok(r.relay.metrics.dropped["no-peer"] > 0, "its datagrams reached the relay");
   } finally {
     busy.ws.close();
   }
@@ -361,5 +377,44 @@ Deno.test("relay: refused and misbehaving clients give their place back (max-cli
     assert.equal(r.relay.metrics.refusals.capacity, 0);
   } finally {
     ok.c.close();
+  }
+});
+
+Deno.test("relay: before the handshake, a message over 4 KiB is refused (a ClientAuth is ~100 bytes)", async () => {
+  await using r = await startRelay();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(r.url).port) });
+  try {
+    // A binary frame, masked (zero mask), declaring 8 KiB: 16-bit length form.
+    const header = Uint8Array.of(0x82, 0x80 | 126, 0x20, 0x00, 0, 0, 0, 0);
+    await writeAll(conn, upgradeRequest());
+    await writeAll(conn, header);
+    let answer = "";
+    const buffer = new Uint8Array(1024);
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      answer += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    assert.match(answer, /message over 4096 bytes/);
+    assert.equal(r.relay.metrics.refusals.protocol, 1);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("relay: at --max-clients, a client racing another to authenticate is refused with the reason", async () => {
+  await using r = await startRelay({ maxClients: 1 });
+  // Both upgrade at once; whichever is second (at its upgrade or its ClientAuth) is refused.
+  const a = client(r.url);
+  const b = client(r.url);
+  try {
+    const results = await Promise.allSettled([a.c.ready(), b.c.ready()]);
+    assert.equal(results.filter((result) => result.status === "fulfilled").length, 1);
+    const refused = results.find((result) => result.status === "rejected");
+    assert.ok(refused?.status === "rejected" && refused.reason instanceof RelayRefusedError);
+    assert.match(refused.reason.message, /client limit/);
+    assert.equal(r.relay.metrics.clients, 1);
+    assert.equal(r.relay.metrics.refusals.capacity, 1);
+  } finally {
+    a.c.close();
+    b.c.close();
   }
 });

@@ -82,10 +82,28 @@ export async function serveRelay(
     ? createHttpsServer({ ...settings, ...options.tls, handshakeTimeout: REQUEST_TIMEOUT_MS })
     : createHttpServer(settings);
   const upgraded = new Set<Socket>();
+  // Places of connections not yet upgraded, by remote address and port: the
+  // same for the TCP socket and the TLS socket over it.
+  const places = new Map<string, () => void>();
+  const placeOf = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  server.on("connection", (socket: Socket) => {
+    const release = relay.admitConnection(socket.remoteAddress ?? "unknown");
+    // Refused before a byte is read (over TLS, an HTTP answer could not even
+    // be read): the peer sees the connection closed, and retries.
+    if (!release) return socket.destroy();
+    const id = placeOf(socket);
+    places.set(id, release);
+    socket.once("close", () => {
+      release();
+      if (places.get(id) === release) places.delete(id);
+    });
+  });
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
     answer(relay, request, response);
   });
   server.on("upgrade", (request: IncomingMessage, socket: Socket, head: Uint8Array) => {
+    // The relay counts it from here (its unauthenticated and client places).
+    places.get(placeOf(socket))?.();
     upgraded.add(socket);
     socket.once("close", () => upgraded.delete(socket));
     socket.on("error", () => socket.destroy());

@@ -28,9 +28,18 @@ import {
   type ServerWebSocket,
   type UpgradedSocket,
 } from "./_websocket_server.ts";
-import { RelayMetrics } from "./metrics.ts";
+import { type DropReason, RelayMetrics } from "./metrics.ts";
 import { keyString, RelayRegistry } from "./registry.ts";
 import { TokenBucket } from "./token_bucket.ts";
+import {
+  type ClientSendBudget,
+  DEFAULT_SEND_BUDGET,
+  SendBudget,
+  type SendBudgetLimits,
+} from "./send_budget.ts";
+import { addressGroup } from "./address_group.ts";
+import { AdmissionLimit } from "../transport/mod.ts";
+import { RepeatedLines } from "../tunnel/mod.ts";
 
 /**
  * WebSocket close codes the relay uses (browsers' and Deno's WebSockets accept
@@ -42,22 +51,47 @@ const CLOSE_POLICY = 4008;
 /** RFC 6455's "internal error": the relay failed, not the client. */
 const CLOSE_INTERNAL_ERROR = 1011;
 
-/** Clients at once by default; each holds a WebSocket and its send buffer. */
+/** Authenticated clients at once by default; each holds a WebSocket and its send buffer. */
 export const DEFAULT_MAX_CLIENTS = 10_000;
+/**
+ * Connections that have not authenticated yet, at once, from everywhere and
+ * from one IPv4 address or IPv6 /64: counted apart from the clients, so a flood
+ * of upgrades that never authenticate cannot take the places of real clients,
+ * and one address cannot take every unauthenticated place. A handshake is one
+ * round trip, so a place is held for well under a second by a real client.
+ */
+export const DEFAULT_MAX_UNAUTHENTICATED = 1_024;
+/** See {@linkcode DEFAULT_MAX_UNAUTHENTICATED}. */
+export const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 32;
+/**
+ * TCP connections not handed to the relay protocol (plain HTTP requests, and
+ * upgrades whose request has not arrived yet), at once: in all, and from one
+ * address as above. Each is closed within 10-11 s without a complete request
+ * (`serveRelay`), and within 5 s of idleness after one. Per address this is
+ * far above what a crowd behind one NAT probing `/ping` and publishing records
+ * holds, and caps what one address can make the relay hold before a byte of
+ * a request.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4_096;
+/** See {@linkcode DEFAULT_MAX_CONNECTIONS}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+/**
+ * Largest WebSocket message read before the handshake: a ClientAuth frame is
+ * ~100 bytes, and the frame parser allocates a message's declared size when
+ * its header arrives (1 MiB each across the unauthenticated places would be 1 GiB).
+ */
+const MAX_HANDSHAKE_MESSAGE = 4 << 10;
 /** A client that has not completed the handshake after this long is closed. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** The server pings an idle client this often (iroh: 15 s plus jitter). */
+/**
+ * The server pings every client this often (iroh: 15 s plus jitter), whatever
+ * it sends: a client's own traffic says nothing about whether it reads ours.
+ */
 const PING_INTERVAL_MS = 15_000;
 /** Random extra wait before each ping, so a crowd of clients is not pinged at once. */
 const PING_JITTER_MS = 5_000;
-/** A ping not answered within this long means the client is gone. */
+/** A ping not answered within this long means the client is gone (or not reading). */
 const PONG_TIMEOUT_MS = 5_000;
-/**
- * Bytes waiting in a client's WebSocket send buffer beyond which datagrams to
- * it are dropped (iroh keeps 512 frames; this is about as many full ones, and
- * a few hundred QUIC packets are as much as any congestion window needs).
- */
-const MAX_SEND_BUFFER_BYTES = 2 << 20;
 
 /** Where the relay reports connects, disconnects and refusals. */
 export interface RelayLog {
@@ -81,6 +115,19 @@ export interface RelayServerOptions {
   pkarr?: (request: Request, info?: RelayRequestInfo) => Promise<Response>;
   /** Where status lines go. */
   log?: RelayLog;
+  /** Limits other than `maxClients`, for tests. */
+  limits?: {
+    /** Default {@linkcode DEFAULT_MAX_UNAUTHENTICATED}. */
+    unauthenticated?: number;
+    /** Default {@linkcode DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS}. */
+    unauthenticatedPerAddress?: number;
+    /** Default {@linkcode DEFAULT_MAX_CONNECTIONS}. */
+    connections?: number;
+    /** Default {@linkcode DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}. */
+    connectionsPerAddress?: number;
+    /** Default `DEFAULT_SEND_BUDGET`. */
+    sendBudget?: Partial<SendBudgetLimits>;
+  };
   /** Timings, for tests. */
   timing?: {
     handshakeMs?: number;
@@ -98,6 +145,14 @@ export interface RelayRequestInfo {
 
 /** A relay server, not yet bound to a socket (`serveRelay` binds it). */
 export interface RelayServer {
+  /**
+   * Admits a new TCP connection from `remoteAddress` before anything is read
+   * from it, within {@linkcode DEFAULT_MAX_CONNECTIONS} and its per-address cap.
+   * @returns the function that gives its place back (call it when the
+   * connection is upgraded or closed; more calls do nothing), or `undefined`
+   * when it is refused: the caller closes it.
+   */
+  admitConnection(remoteAddress: string): (() => void) | undefined;
   /** Answers one plain HTTP request (not an upgrade); `info` names the peer. */
   handle(request: Request, info?: RelayRequestInfo): Response | Promise<Response>;
   /**
@@ -112,7 +167,7 @@ export interface RelayServer {
   isConnected(endpoint: Uint8Array): boolean;
   /** Its counters. */
   readonly metrics: RelayMetrics;
-  /** Disconnects every client. */
+  /** Disconnects every client (and prints any summary of refusals still held). */
   close(): void;
 }
 
@@ -144,14 +199,30 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     pingJitterMs: options.timing?.pingJitterMs ?? PING_JITTER_MS,
     pongTimeoutMs: options.timing?.pongTimeoutMs ?? PONG_TIMEOUT_MS,
   };
+  const unauthenticated = new AdmissionLimit({
+    total: options.limits?.unauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED,
+    perAddress: options.limits?.unauthenticatedPerAddress ??
+      DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS,
+  });
+  const connections = new AdmissionLimit({
+    total: options.limits?.connections ?? DEFAULT_MAX_CONNECTIONS,
+    perAddress: options.limits?.connectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  });
+  const sendBudget = new SendBudget({ ...DEFAULT_SEND_BUDGET, ...options.limits?.sendBudget });
+  // Hostile clients come in floods: one line per kind, then a count every 10 s.
+  const lines = new RepeatedLines((line) => log.info(line));
   const shared: RelayShared = {
     registry,
     metrics,
     log,
+    lines,
     timing,
     rateLimit: options.rateLimitBytesPerSecond,
+    maxClients,
     admits: (key) => !allowed || allowed.has(key),
     clients,
+    unauthenticated,
+    answerBudget: sendBudget.limits.answersPerClient,
   };
 
   const upgrade = (request: Request, socket: UpgradedSocket, head: Uint8Array): void => {
@@ -173,25 +244,69 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
         "Cannot relay: Sec-WebSocket-Protocol must offer iroh-relay-v2 or iroh-relay-v1",
       );
     }
-    const refusal = clients.size >= maxClients
-      ? "the relay is at its client limit; try another relay"
+    // Before any WebSocket is made: a flood of upgrades costs one short answer each.
+    const address = addressGroup(socket.remoteAddress ?? "unknown");
+    const over = unauthenticated.tryAdmit(address);
+    if (over) {
+      metrics.refusals.admission++;
+      const limit = over === "total"
+        ? `${unauthenticated.limits.total} in all`
+        : `${unauthenticated.limits.perAddress} from ${address}`;
+      lines.report(
+        `admission-${over}`,
+        `relay: refusing upgrades: too many connections not yet authenticated (${limit})`,
+      );
+      return refuseUpgrade(
+        socket,
+        503,
+        "Cannot relay: too many connections from your address are authenticating; retry shortly",
+      );
+    }
+    const refusal = metrics.clients >= maxClients
+      ? CAPACITY_REFUSAL
       : tokens.length > 0 && !presentsToken(request, tokens)
       ? "a valid access token is required (Authorization: Bearer TOKEN)"
       : undefined;
+    const account = sendBudget.client();
     // No WebSocket-level pings: our own (relay frames) find dead clients.
     const websocket = acceptWebSocket(socket, {
       key,
       protocol: RELAY_SUBPROTOCOLS[version],
       head,
-      maxMessage: MAX_FRAME_SIZE,
+      maxMessage: MAX_HANDSHAKE_MESSAGE,
+      account,
     });
     metrics.accepted++;
-    // It adds itself to `clients`, and takes itself out when it closes.
-    new RelayClient(websocket, version, shared, refusal);
+    // It adds itself to `clients`, takes itself out when it closes, and gives
+    // its unauthenticated place back once it authenticates or closes.
+    new RelayClient(websocket, version, shared, { address, account, refusal });
+  };
+
+  const admitConnection = (remoteAddress: string): (() => void) | undefined => {
+    const address = addressGroup(remoteAddress);
+    const over = connections.tryAdmit(address);
+    if (over) {
+      metrics.refusals.admission++;
+      const limit = over === "total"
+        ? `${connections.limits.total} in all`
+        : `${connections.limits.perAddress} from ${address}`;
+      lines.report(
+        `connections-${over}`,
+        `relay: refusing connections: too many without a request handled (${limit})`,
+      );
+      return undefined;
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      connections.release(address);
+    };
   };
 
   return {
     metrics,
+    admitConnection,
     upgrade,
     isConnected: (endpoint) => registry.active(keyString(endpoint)) !== undefined,
     handle(request, info) {
@@ -227,15 +342,19 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     },
     close() {
       for (const client of [...clients]) client.close(CLOSE_POLICY, "relay shutting down");
+      lines.close();
     },
   };
 }
+
+const CAPACITY_REFUSAL = "the relay is at its client limit; try another relay";
 
 /** What every client of one server shares. */
 interface RelayShared {
   registry: RelayRegistry<RelayClient>;
   metrics: RelayMetrics;
   log: RelayLog;
+  lines: RepeatedLines;
   timing: {
     handshakeMs: number;
     pingIntervalMs: number;
@@ -243,8 +362,24 @@ interface RelayShared {
     pongTimeoutMs: number;
   };
   rateLimit?: number;
+  /** Authenticated clients at once. */
+  maxClients: number;
   admits(key: string): boolean;
   clients: Set<RelayClient>;
+  /** Places of connections not yet authenticated. */
+  unauthenticated: AdmissionLimit;
+  /** Bytes of answers a client may have waiting (for the log line). */
+  answerBudget: number;
+}
+
+/** How a {@linkcode RelayClient} was admitted. */
+interface Admission {
+  /** Its {@linkcode addressGroup}, holding an unauthenticated place until released. */
+  address: string;
+  /** Its bytes waiting to be sent. */
+  account: ClientSendBudget;
+  /** Why it is refused at once, if it is. */
+  refusal?: string;
 }
 
 /** One WebSocket client: handshake, then forwarding, pings both ways. */
@@ -258,8 +393,9 @@ class RelayClient {
   #state: "handshake" | "active" | "closed" = "handshake";
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pendingPing: Uint8Array | undefined;
-  /** When the client was last heard from (`performance.now()`). */
-  #heardAt = 0;
+  readonly #account: ClientSendBudget;
+  /** Its address group while it holds an unauthenticated place. */
+  #unauthenticatedAt: string | undefined;
   /** The last destination's key bytes and registry key: a flow sends to one peer over and over. */
   #lastDestination = new Uint8Array(32);
   #lastDestinationKey = "";
@@ -270,11 +406,13 @@ class RelayClient {
     socket: ServerWebSocket,
     version: RelayProtocolVersion,
     shared: RelayShared,
-    refusal: string | undefined,
+    { address, account, refusal }: Admission,
   ) {
     this.#socket = socket;
     this.#version = version;
     this.#shared = shared;
+    this.#account = account;
+    this.#unauthenticatedAt = address;
     // In the set before anything can close it (and take it out again).
     shared.clients.add(this);
     socket.start({
@@ -288,12 +426,13 @@ class RelayClient {
         }
       },
       onProtocolError: (reason) => this.#violation(reason),
+      onOverBudget: (what) => this.#overBudget(what),
       onClose: () => this.#closed(),
     });
     // Bytes that came with the upgrade request may already have closed it.
     if (this.#state === "closed") return;
     if (refusal) {
-      shared.metrics.refusals[refusal.includes("token") ? "access" : "capacity"]++;
+      shared.metrics.refusals[refusal === CAPACITY_REFUSAL ? "capacity" : "access"]++;
       this.#send({ type: "server-denies-auth", reason: refusal });
       this.close(CLOSE_POLICY, refusal);
       return;
@@ -305,24 +444,22 @@ class RelayClient {
     });
   }
 
-  /** Sends `frame` unless the client is too far behind; `false` when dropped. */
-  deliver(frame: RelayFrame): boolean {
-    if (this.#state === "closed") return false;
-    if (this.#socket.bufferedAmount > MAX_SEND_BUFFER_BYTES) return false;
+  /** Sends `frame` unless the client (or the relay) has too much waiting. */
+  deliver(frame: RelayFrame): void {
+    if (this.#state === "closed" || this.#account.datagramRefusal()) return;
     this.#send(frame);
-    return true;
   }
 
-  /** Sends an encoded relay-to-client message, as {@linkcode RelayClient.deliver}. */
-  deliverMessage(message: Uint8Array): boolean {
-    if (this.#state === "closed") return false;
-    if (this.#socket.bufferedAmount > MAX_SEND_BUFFER_BYTES) return false;
-    try {
-      this.#socket.send(message);
-    } catch {
-      // The socket is closing; its close handler cleans up.
-    }
-    return true;
+  /**
+   * Sends an encoded relay-to-client message, as {@linkcode RelayClient.deliver}.
+   * @returns why it was dropped, if it was.
+   */
+  deliverMessage(message: Uint8Array): DropReason | undefined {
+    if (this.#state === "closed") return "no-peer";
+    const refusal = this.#account.datagramRefusal();
+    if (refusal) return refusal === "client-full" ? "queue-full" : "relay-full";
+    this.#socket.send(message);
+    return undefined;
   }
 
   close(code: number, reason: string): void {
@@ -343,17 +480,21 @@ class RelayClient {
       throw error;
     }
     if (this.#state === "handshake") return this.#authenticate(frame);
-    // Any frame shows the client is alive: the next ping can wait.
-    this.#heardAt = performance.now();
     switch (frame.type) {
       case "client-to-relay-datagram":
         return this.#forward(frame, message);
       case "ping":
-        this.#send({ type: "pong", data: frame.data });
+        // Within the answer budget: a client that pings and never reads is closed.
+        this.#socket.sendAnswer(
+          encodeRelayFrame({ type: "pong", data: frame.data }, this.#version),
+          "relay Pongs",
+        );
         return;
       case "pong":
+        // The answer to our ping: the next one in an interval (the timeout is off).
         if (this.#pendingPing && equalBytes(frame.data, this.#pendingPing)) {
           this.#pendingPing = undefined;
+          this.#schedulePing();
         }
         return;
       default:
@@ -371,6 +512,11 @@ class RelayClient {
       this.#send({ type: "server-denies-auth", reason: "the challenge signature is not valid" });
       return this.close(CLOSE_POLICY, "authentication failed");
     }
+    if (metrics.clients >= this.#shared.maxClients) {
+      metrics.refusals.capacity++;
+      this.#send({ type: "server-denies-auth", reason: CAPACITY_REFUSAL });
+      return this.close(CLOSE_POLICY, CAPACITY_REFUSAL);
+    }
     const key = keyString(frame.publicKey);
     if (!this.#shared.admits(key)) {
       metrics.refusals.access++;
@@ -383,6 +529,8 @@ class RelayClient {
     this.key = key;
     this.#keyBytes = frame.publicKey.slice();
     this.#state = "active";
+    this.#leaveUnauthenticated();
+    this.#socket.maxMessage = MAX_FRAME_SIZE;
     if (this.#shared.rateLimit) {
       this.#bucket = new TokenBucket(
         this.#shared.rateLimit,
@@ -397,7 +545,6 @@ class RelayClient {
       displaced.deliver({ type: "status", status: "same-endpoint-elsewhere" });
     }
     log.debug(`relay: client ${shortKey(key)} connected (v${this.#version})`);
-    this.#heardAt = performance.now();
     this.#schedulePing();
   }
 
@@ -424,9 +571,9 @@ class RelayClient {
     // The message is ours (a fresh buffer per WebSocket message): forward it
     // re-addressed in place rather than copied.
     const forwarded = relayDatagramInPlace(message, this.#keyBytes);
-    const sent = destination.deliverMessage(forwarded);
-    if (!sent) {
-      metrics.dropped["queue-full"]++;
+    const dropped = destination.deliverMessage(forwarded);
+    if (dropped) {
+      metrics.dropped[dropped]++;
       return;
     }
     const { payload, segmentSize } = frame;
@@ -446,22 +593,18 @@ class RelayClient {
   }
 
   /**
-   * Pings once the client has been quiet for the ping interval (plus jitter);
-   * closes when nothing at all comes back within the pong timeout. Frames only
-   * stamp {@linkcode RelayClient.#heardAt}: no timer is reset per packet.
+   * Pings a ping interval (plus jitter) after the last pong, whatever the
+   * client sends meanwhile, and closes it when the pong does not come back
+   * within the pong timeout: a client that sends but does not read (or does
+   * not answer) is cut. Only the pong re-arms the timer, no other frame.
    */
-  #schedulePing(delayMs?: number): void {
+  #schedulePing(): void {
     const { pingIntervalMs, pingJitterMs, pongTimeoutMs } = this.#shared.timing;
-    this.#arm(delayMs ?? pingIntervalMs + Math.random() * pingJitterMs, () => {
-      const quietMs = performance.now() - this.#heardAt;
-      if (quietMs < pingIntervalMs) {
-        return this.#schedulePing(pingIntervalMs - quietMs + Math.random() * pingJitterMs);
-      }
+    this.#arm(pingIntervalMs + Math.random() * pingJitterMs, () => {
       this.#pendingPing = crypto.getRandomValues(new Uint8Array(8));
-      const pingedAt = performance.now();
+      // Not subject to the datagram budget: one is outstanding at a time.
       this.#send({ type: "ping", data: this.#pendingPing });
       this.#arm(pongTimeoutMs, () => {
-        if (this.#heardAt > pingedAt) return this.#schedulePing();
         this.#shared.metrics.refusals.timeout++;
         this.close(1000, "no pong in time");
       });
@@ -472,6 +615,24 @@ class RelayClient {
     clearTimeout(this.#timer);
     if (this.#state === "closed") return;
     this.#timer = setTimeout(action, ms);
+  }
+
+  #overBudget(what: string): void {
+    if (this.#state === "closed") return;
+    const { metrics, lines, answerBudget } = this.#shared;
+    metrics.refusals.budget++;
+    lines.report(
+      "send-budget",
+      `relay: closed a client over its send budget: ${what} (over ${answerBudget} bytes waiting)`,
+    );
+    this.close(CLOSE_POLICY, "over its send budget: it does not read the answers it asks for");
+  }
+
+  /** Gives back its unauthenticated place (once authenticated, or closed). */
+  #leaveUnauthenticated(): void {
+    if (this.#unauthenticatedAt === undefined) return;
+    this.#shared.unauthenticated.release(this.#unauthenticatedAt);
+    this.#unauthenticatedAt = undefined;
   }
 
   #violation(what: string): void {
@@ -497,6 +658,7 @@ class RelayClient {
     const wasActive = this.#state === "active";
     this.#state = "closed";
     clearTimeout(this.#timer);
+    this.#leaveUnauthenticated();
     const { registry, metrics, log, clients } = this.#shared;
     clients.delete(this);
     if (!wasActive) return;
