@@ -39,7 +39,7 @@ import {
 } from "./send_budget.ts";
 import { addressGroup } from "./address_group.ts";
 import { AdmissionLimit } from "../transport/mod.ts";
-import { RepeatedLines } from "../tunnel/mod.ts";
+import { RepeatedLines } from "../log/mod.ts";
 
 /**
  * WebSocket close codes the relay uses (browsers' and Deno's WebSockets accept

@@ -15,7 +15,7 @@ import { SessionStats } from "./session_stats.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
-import { RepeatedLines } from "./repeated_lines.ts";
+import { RepeatedLines } from "../log/mod.ts";
 import { formatHostPort, formatSource, type Source } from "./source.ts";
 import { pipeTcpToStream } from "./tcp_pipe.ts";
 import type { SessionSupplier } from "./session_supplier.ts";

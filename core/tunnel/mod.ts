@@ -114,7 +114,7 @@ export {
   type Dialer,
   systemDialer,
 } from "./dialer.ts";
-export { RepeatedLines, SUMMARY_INTERVAL_MS } from "./repeated_lines.ts";
+export { RepeatedLines, SUMMARY_INTERVAL_MS } from "../log/mod.ts";
 export {
   LocalPeerFlows,
   MAX_UDP_FLOWS,

@@ -10,7 +10,7 @@ import { type Dialer, systemDialer } from "./dialer.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus } from "./messages.ts";
-import { RepeatedLines } from "./repeated_lines.ts";
+import { RepeatedLines } from "../log/mod.ts";
 import { type Resolver, systemResolver } from "./resolver.ts";
 import {
   type ServerService,

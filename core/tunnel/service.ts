@@ -8,7 +8,7 @@
 import type { PeerConnection } from "../transport/mod.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
-import type { RepeatedLines } from "./repeated_lines.ts";
+import type { RepeatedLines } from "../log/mod.ts";
 import type { SessionStats } from "./session_stats.ts";
 
 /** A handler's answer to a request: what it grants, or why not. */

@@ -8,7 +8,7 @@
 import { CloseCode } from "../transport/mod.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { TunnelLog } from "./log.ts";
-import { RepeatedLines } from "./repeated_lines.ts";
+import { RepeatedLines } from "../log/mod.ts";
 import type { SessionSupplier } from "./session_supplier.ts";
 import { LocalPeerFlows } from "./udp_flows.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";

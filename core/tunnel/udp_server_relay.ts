@@ -7,7 +7,7 @@ import type { PeerConnection } from "../transport/mod.ts";
 import type { DatagramAddr, DatagramSocket, Dialer } from "./dialer.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
-import type { RepeatedLines } from "./repeated_lines.ts";
+import type { RepeatedLines } from "../log/mod.ts";
 import type { SessionLimiter } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { MAX_UDP_FLOWS, UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
