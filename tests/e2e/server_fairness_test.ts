@@ -67,7 +67,8 @@ Deno.test({
       { length: 20 },
       (_, i) => new Deno.QuicEndpoint({ hostname: `127.0.0.${i + 2}`, port: 0 }),
     );
-    const FLOOD_MS = 10_000;
+    const FLOOD_MS = 15_000;
+    const SETTLE_MS = 7_000;
     const until = Date.now() + FLOOD_MS;
     let peak = base;
     let handshakes = 0;
@@ -95,18 +96,24 @@ Deno.test({
       endpoints.forEach((e) => e.close());
     }
     assert.ok(handshakes > 100, `the flood completed only ${handshakes} handshakes`);
-    // Every unauthenticated connection is gone within the auth deadline (5 s).
-    const started = performance.now();
-    while ((await pools(statusAddr)).unauthenticated.active > 0) {
-      assert.ok(performance.now() - started < 10_000, "unauthenticated connections remain");
-      await sleep(250);
-    }
-    await sleep(2_000);
+    // Every connection of the flood has met its auth deadline (5 s) after this.
+    await sleep(SETTLE_MS);
     const settled = (await rssBytes(pid))!;
     const grew = (bytes: number) => `${((bytes - base) / MiB).toFixed(0)} MiB`;
+    console.log(
+      `flood: ${handshakes} handshakes in ${FLOOD_MS / 1000} s; server RSS ${
+        (base / MiB).toFixed(0)
+      } MiB at start, peak +${grew(peak)}, +${grew(settled)} ${SETTLE_MS / 1000} s after`,
+    );
     // Unbounded, this flood grew the server by 400-800 MiB, and it stayed.
-    assert.ok(peak - base < 200 * MiB, `server RSS peaked ${grew(peak)} above its start`);
-    assert.ok(settled - base < 120 * MiB, `server RSS settled ${grew(settled)} above its start`);
+    assert.ok(peak - base < 150 * MiB, `server RSS peaked ${grew(peak)} above its start`);
+    assert.ok(settled - base < 100 * MiB, `server RSS settled ${grew(settled)} above its start`);
+    // The count behind it, which does not depend on the allocator: none is left.
+    const started = performance.now();
+    while ((await pools(statusAddr)).unauthenticated.active > 0) {
+      assert.ok(performance.now() - started < 5_000, "unauthenticated connections remain");
+      await sleep(250);
+    }
     // Alike refusals are summarised: a line per reason per 10 s, not one per connection.
     const refusals = server.lines().filter((l) => /refused|failed/.test(l));
     assert.ok(refusals.length <= 20, `${refusals.length} refusal lines:\n${refusals.join("\n")}`);
