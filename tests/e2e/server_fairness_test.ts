@@ -161,7 +161,12 @@ Deno.test({
       }
       // A quarter of 8, but at least 4.
       assert.equal(held.length, 4, refusals.join("\n"));
-      assert.match(refusals[0], /share of the server's sessions \(4 of 8\)/);
+      assert.match(
+        refusals[0],
+        /^server refused the session: this client .*share of the server's sessions \(4 of 8\); close one or try again later$/,
+      );
+      const logged = server.lines().filter((l) => /share of the server's sessions/.test(l));
+      assert.equal(logged.length, 1, `alike refusals summarised:\n${logged.join("\n")}`);
       await using client = await startClient({
         serverNodeId: server.endpointId,
         serverAddr: server.addr,
