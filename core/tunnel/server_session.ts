@@ -323,8 +323,18 @@ async function authenticate(
         : `this client (its token from its address) has its share of the server's sessions (${options.sessions.share} of ${options.sessions.max}); close one or try again later`,
     );
   }
-  await stream.write({ type: "auth-response", status: AuthStatus.Ok, reason: "" });
-  await stream.closeWrite();
+  try {
+    await stream.write({ type: "auth-response", status: AuthStatus.Ok, reason: "" });
+    await stream.closeWrite();
+  } catch (error) {
+    options.sessions.release(client);
+    throw error;
+  }
+  // The deadline passed while the answer was on its way: no session starts to free the slot.
+  if (expiry.expired) {
+    options.sessions.release(client);
+    return "authentication came too late";
+  }
   return { client };
 }
 
