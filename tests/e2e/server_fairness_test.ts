@@ -106,8 +106,8 @@ Deno.test({
       } MiB at start, peak +${grew(peak)}, +${grew(settled)} ${SETTLE_MS / 1000} s after`,
     );
     // Unbounded, this flood grew the server by 400-800 MiB, and it stayed.
-    assert.ok(peak - base < 150 * MiB, `server RSS peaked ${grew(peak)} above its start`);
-    assert.ok(settled - base < 100 * MiB, `server RSS settled ${grew(settled)} above its start`);
+    assert.ok(peak - base < 200 * MiB, `server RSS peaked ${grew(peak)} above its start`);
+    assert.ok(settled - base < 140 * MiB, `server RSS settled ${grew(settled)} above its start`);
     // The count behind it, which does not depend on the allocator: none is left.
     const started = performance.now();
     while ((await pools(statusAddr)).unauthenticated.active > 0) {
