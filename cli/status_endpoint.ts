@@ -23,6 +23,28 @@ export interface StatusDocument {
   state?: "connected" | "reconnecting" | "connecting";
   /** VPN mode: the device and its addresses. */
   vpn?: VpnStatus;
+  /** A server's process-wide pools (iroh mode), for watching a flood. */
+  pools?: ServerPools;
+}
+
+/** How full one pool is. */
+export interface PoolUse {
+  /** Slots taken now. */
+  active: number;
+  /** Slots in all. */
+  max: number;
+}
+
+/** A server's process-wide pools. */
+export interface ServerPools {
+  /** Connections handshaking or not yet authenticated. */
+  unauthenticated: PoolUse;
+  /** Authenticated sessions (`--max-sessions`). */
+  sessions: PoolUse;
+  /** Forwarded TCP connections. */
+  tcpConnections: PoolUse;
+  /** UDP flows. */
+  udpFlows: PoolUse;
 }
 
 /** What a VPN server or client adds to its status. */

@@ -19,8 +19,8 @@ import {
   type ServerLimits,
   serverLimits,
   type ServerServices,
-  SessionLimiter,
   SessionRegistry,
+  sharedPool,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
@@ -304,6 +304,9 @@ export async function runIrohServer(
       port: settings.bind.port,
       secretKey: settings.secretKey,
       alpn: ALPN,
+      // Handshakes count as unauthenticated connections: while those are at
+      // their limit new attempts are refused before they cost a handshake.
+      admission: limits.unauthenticated,
       onHandshakeFailed: (address, reason) =>
         limits.warnings.report(
           `handshake: ${reason}`,
@@ -420,13 +423,25 @@ export async function runIrohServer(
   const answerUpgrades = settings.relayOnly
     ? undefined
     : upgradeAnswerer(settings.secretKey, settings.ice, relayUrls, out);
-  const sessions = new SessionLimiter(settings.maxSessions);
+  const sessions = sharedPool(settings.maxSessions);
   const registry = new SessionRegistry();
   const statusView = settings.status &&
     serveStatus(settings.status, () => ({
       role: "server",
       endpointId: settings.secretKey.endpointId.toString(),
       sessions: registry.snapshot(),
+      pools: {
+        unauthenticated: {
+          active: limits.unauthenticated.total,
+          max: limits.unauthenticated.limits.total,
+        },
+        sessions: { active: sessions.active, max: sessions.max },
+        tcpConnections: {
+          active: limits.processTcpStreams.active,
+          max: limits.processTcpStreams.max,
+        },
+        udpFlows: { active: limits.processUdpFlows.active, max: limits.processUdpFlows.max },
+      },
       ...options.status?.(),
     }));
   if (statusView) {

@@ -77,7 +77,14 @@ export function formatStatus(document: StatusDocument): string {
         vpn.routes && vpn.routes.length > 0 ? `, routes ${vpn.routes.join(", ")}` : ""
       }`,
     ];
-  return [head, ...vpnLine, ...document.sessions.map(formatSession)].join("\n");
+  const pools = document.pools;
+  const poolLine = pools === undefined ? [] : [
+    `  in use: ${pools.sessions.active}/${pools.sessions.max} sessions, ` +
+    `${pools.tcpConnections.active}/${pools.tcpConnections.max} TCP connections, ` +
+    `${pools.udpFlows.active}/${pools.udpFlows.max} UDP flows, ` +
+    `${pools.unauthenticated.active}/${pools.unauthenticated.max} not yet authenticated`,
+  ];
+  return [head, ...poolLine, ...vpnLine, ...document.sessions.map(formatSession)].join("\n");
 }
 
 function formatSession(session: SessionStatus): string {

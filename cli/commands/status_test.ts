@@ -43,3 +43,21 @@ Deno.test("formatStatus() shows a VPN client's address and routes", () => {
   });
   assert.equal(text, "client of ID: connected\n  vpn 10.0.0.2/24 on tun1, routes 192.168.1.0/24");
 });
+
+Deno.test("formatStatus() shows how full a server's pools are", () => {
+  const text = formatStatus({
+    role: "server",
+    endpointId: "ID",
+    sessions: [],
+    pools: {
+      unauthenticated: { active: 3, max: 128 },
+      sessions: { active: 2, max: 100 },
+      tcpConnections: { active: 40, max: 4096 },
+      udpFlows: { active: 0, max: 4096 },
+    },
+  });
+  assert.equal(
+    text.split("\n")[1],
+    "  in use: 2/100 sessions, 40/4096 TCP connections, 0/4096 UDP flows, 3/128 not yet authenticated",
+  );
+});

@@ -163,6 +163,14 @@ export interface ListenQuicOptions {
   handshakeTimeoutMs?: number;
   /** Caps on handshakes in progress. Default 256 in total, 16 per address. */
   handshakeLimits?: AdmissionLimits;
+  /**
+   * Counts handshakes in progress here instead of in a count of the listener's
+   * own (then `handshakeLimits` is ignored): a server that shares it with the
+   * stage after the handshake (authentication) refuses new attempts while
+   * that stage is full, before they cost a TLS handshake and a connection's
+   * state (which Deno frees only when the connection object is collected).
+   */
+  admission?: AdmissionLimit;
   /** Told about each connection attempt that did not become a connection. */
   onHandshakeFailed?: (address: string, reason: string) => void;
 }
@@ -182,7 +190,7 @@ export function listenQuic(options: ListenQuicOptions): PeerListener {
     ...TRANSPORT_OPTIONS,
   });
   const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-  const pending = new AdmissionLimit(
+  const pending = options.admission ?? new AdmissionLimit(
     options.handshakeLimits ??
       { total: MAX_PENDING_HANDSHAKES, perAddress: MAX_PENDING_HANDSHAKES_PER_ADDRESS },
   );

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
+import { AdmissionLimit } from "./admission.ts";
 import type { PeerListener } from "./connection.ts";
 import { dialQuic, listenQuic, type ListenQuicOptions } from "./quic.ts";
 
@@ -111,6 +112,26 @@ Deno.test("listenQuic() refuses handshakes past its per-address cap and recovers
     conn.close();
   } finally {
     replayers.forEach((r) => r.close());
+    listener.close();
+  }
+});
+
+Deno.test("listenQuic() refuses new attempts while a shared admission count is full, before any handshake", async () => {
+  const key = SecretKey.generate();
+  // The stage after the handshake (authentication) holds the only slot.
+  const admission = new AdmissionLimit({ total: 1, perAddress: 1 });
+  assert.equal(admission.tryAdmit("192.0.2.1"), undefined);
+  const { listener, failures } = recordingListener(key, { admission });
+  try {
+    await assert.rejects(dialListener(listener, key), /connection refused/);
+    assert.ok(failures.some((f) => /too many handshakes in progress \(1\)/.test(f)), `${failures}`);
+    admission.release("192.0.2.1");
+    const accepted = listener.accept();
+    const conn = await dialListener(listener, key);
+    assert.ok(await accepted);
+    assert.equal(admission.total, 0, "the handshake's slot is given back once it is done");
+    conn.close();
+  } finally {
     listener.close();
   }
 });

@@ -58,7 +58,12 @@ export {
 } from "./session_registry.ts";
 export { deadline, DeadlineError } from "../transport/mod.ts";
 export { type AddressCheck, resolveAllowed, type Resolver, systemResolver } from "./resolver.ts";
-export { SessionLimiter } from "./session_limiter.ts";
+export {
+  fairShare,
+  type PoolSlots,
+  SessionLimiter,
+  type SessionLimiterOptions,
+} from "./session_limiter.ts";
 export {
   formatHostPort,
   formatSource,
@@ -85,11 +90,13 @@ export {
   forwardingServices,
   MAX_UNAUTHENTICATED,
   MAX_UNAUTHENTICATED_PER_ADDRESS,
+  MIN_CLIENT_SHARE,
   REQUEST_TIMEOUT_MS,
   serveConnection,
   type ServerLimits,
   serverLimits,
   type ServerSessionOptions,
+  sharedPool,
 } from "./server_session.ts";
 export {
   type ServerService,

@@ -18,7 +18,7 @@ import {
   type ServiceDecision,
   serviceKindOf,
 } from "./service.ts";
-import { SessionLimiter } from "./session_limiter.ts";
+import { fairShare, SessionLimiter } from "./session_limiter.ts";
 import { describePath, SessionPaths } from "./session_paths.ts";
 import type { SessionRegistry } from "./session_registry.ts";
 import { SessionStats } from "./session_stats.ts";
@@ -42,6 +42,13 @@ export const REQUEST_TIMEOUT_MS = 5_000;
 export const MAX_UNAUTHENTICATED = 128;
 /** Connections not yet authenticated from one IP address (a NAT shares one). */
 export const MAX_UNAUTHENTICATED_PER_ADDRESS = 16;
+/**
+ * The smallest share of a process-wide pool one client (a token from one
+ * address) may hold; otherwise a quarter of the pool (see {@linkcode fairShare}).
+ * It matters for sessions only: a quarter of the 4,096 TCP connections or UDP
+ * flows is far above it. Four sessions let one person run a few tunnels at once.
+ */
+export const MIN_CLIENT_SHARE = 4;
 /** How long a refused connection stays open so the refusal reaches the client. */
 const REFUSAL_LINGER_MS = 1_000;
 
@@ -49,9 +56,9 @@ const REFUSAL_LINGER_MS = 1_000;
 export interface ServerLimits {
   /** Connections not yet authenticated, in total and per address. */
   unauthenticated: AdmissionLimit;
-  /** UDP flows of all sessions. */
+  /** UDP flows of all sessions; a quarter for one client. */
   processUdpFlows: SessionLimiter;
-  /** Forwarded TCP connections of all sessions. */
+  /** Forwarded TCP connections of all sessions; a quarter for one client. */
   processTcpStreams: SessionLimiter;
   /** Summarises alike lines of all sessions; close it when the server stops. */
   warnings: RepeatedLines;
@@ -64,10 +71,22 @@ export function serverLimits(log: TunnelLog): ServerLimits {
       total: MAX_UNAUTHENTICATED,
       perAddress: MAX_UNAUTHENTICATED_PER_ADDRESS,
     }),
-    processUdpFlows: new SessionLimiter(MAX_PROCESS_UDP_FLOWS),
-    processTcpStreams: new SessionLimiter(MAX_PROCESS_TCP_STREAMS),
+    processUdpFlows: sharedPool(MAX_PROCESS_UDP_FLOWS),
+    processTcpStreams: sharedPool(MAX_PROCESS_TCP_STREAMS),
     warnings: new RepeatedLines((line) => log.info(line)),
   };
+}
+
+/**
+ * A process-wide pool of `max` slots of which one client (a token from one
+ * address) may hold its fair share: a quarter, at least {@linkcode MIN_CLIENT_SHARE}.
+ * @example
+ * ```ts
+ * const sessions = sharedPool(100); // a client may hold 25
+ * ```
+ */
+export function sharedPool(max: number): SessionLimiter {
+  return new SessionLimiter(max, { share: fairShare(max, MIN_CLIENT_SHARE) });
 }
 
 /** What {@linkcode forwardingServices} needs. */
@@ -164,7 +183,8 @@ export async function serveConnection(
     admitted = false;
   };
 
-  let acquired = false;
+  // Set once the client holds a session slot (counted against its share).
+  let client: string | undefined;
   let paths: SessionPaths | undefined;
   let unregister: (() => void) | undefined;
   const expiry = { expired: false };
@@ -177,12 +197,12 @@ export async function serveConnection(
       "no valid authentication in time",
     );
     leaveAdmission();
-    if (auth !== "ok") {
+    if (typeof auth === "string") {
       refused(auth);
       conn.close({ code: CloseCode.AuthFailed, reason: auth });
       return;
     }
-    acquired = true;
+    client = auth.client;
     log.info(`[${label}] client connected from ${peer}`);
 
     // The stream and the request share one deadline: an authenticated peer that
@@ -238,6 +258,7 @@ export async function serveConnection(
       control,
       log,
       label,
+      client,
       warnings,
       stats,
     });
@@ -249,9 +270,9 @@ export async function serveConnection(
   } catch (error) {
     expiry.expired = true;
     const reason = (error as Error).message;
-    if (acquired) log.info(`[${label}] ${peer}: ${reason}`);
+    if (client !== undefined) log.info(`[${label}] ${peer}: ${reason}`);
     else refused(reason);
-    const code = acquired ? CloseCode.ProtocolViolation : CloseCode.AuthFailed;
+    const code = client !== undefined ? CloseCode.ProtocolViolation : CloseCode.AuthFailed;
     (paths?.conn ?? conn).close({ code, reason: reason.slice(0, 200) });
   } finally {
     unserved?.();
@@ -259,7 +280,7 @@ export async function serveConnection(
     unregister?.();
     paths?.close();
     paths?.conn.close();
-    if (acquired) options.sessions.release();
+    if (client !== undefined) options.sessions.release(client);
     conn.close();
     if (!options.warnings) warnings.close();
   }
@@ -271,7 +292,7 @@ async function nextStream(conn: PeerConnection, what: string) {
   return stream;
 }
 
-/** Runs the auth exchange; "ok" or why the client is refused. */
+/** Runs the auth exchange; who the client is, or why it is refused. */
 async function authenticate(
   conn: PeerConnection,
   options: ServerSessionOptions,
@@ -292,15 +313,38 @@ async function authenticate(
   }
   // A client that answers after the deadline must not take a slot nobody frees.
   if (expiry.expired) return "authentication came too late";
-  if (!options.sessions.tryAcquire()) {
+  const client = clientKey(message.credential, conn.remoteAddr.hostname);
+  if (!options.sessions.tryAcquire(client)) {
+    const full = options.sessions.active >= options.sessions.max;
     return await refuse(
       AuthStatus.ServerFull,
-      `server is at its session limit (${options.sessions.max}); try again later`,
+      full
+        ? `server is at its session limit (${options.sessions.max}); try again later`
+        : `this client (its token from its address) has its share of the server's sessions (${options.sessions.share} of ${options.sessions.max}); close one or try again later`,
     );
   }
-  await stream.write({ type: "auth-response", status: AuthStatus.Ok, reason: "" });
-  await stream.closeWrite();
-  return "ok";
+  try {
+    await stream.write({ type: "auth-response", status: AuthStatus.Ok, reason: "" });
+    await stream.closeWrite();
+  } catch (error) {
+    options.sessions.release(client);
+    throw error;
+  }
+  // The deadline passed while the answer was on its way: no session starts to free the slot.
+  if (expiry.expired) {
+    options.sessions.release(client);
+    return "authentication came too late";
+  }
+  return { client };
+}
+
+/**
+ * Who a client is for the pools' shares: the token it authenticated with and
+ * the address it comes from. A token shared by many people still gives each
+ * address its own share; one holder cannot take more from one address.
+ */
+function clientKey(credential: Uint8Array, address: string): string {
+  return `${address.toLowerCase()} ${new TextDecoder().decode(credential)}`;
 }
 
 /**

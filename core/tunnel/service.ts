@@ -33,6 +33,11 @@ export interface ServiceSession {
   log: TunnelLog;
   /** Label of the session for log lines. */
   label: string;
+  /**
+   * Who the client is for the process-wide pools' shares: its token and
+   * address (see `SessionLimiter.forClient`); never shown.
+   */
+  client: string;
   /** Summarises alike lines across sessions. */
   warnings: RepeatedLines;
   /** The session's live counters (bytes each way, open connections and flows). */

@@ -34,7 +34,7 @@ export interface TcpServiceOptions {
   resolve: Resolver;
   /** How the server reaches sources. */
   dialer: Dialer;
-  /** Connections of all sessions of the process. */
+  /** Connections of all sessions of the process, with each client's share. */
   processStreams: SessionLimiter;
 }
 
@@ -52,6 +52,7 @@ async function serveTcpStreams(
   options: TcpServiceOptions,
 ): Promise<ServiceTotals> {
   const { conn, label, log, warnings } = session;
+  const processStreams = options.processStreams.forClient(session.client);
   const totals = { sent: 0, received: 0 };
   const pipes = new Set<Promise<void>>();
   for (;;) {
@@ -70,8 +71,8 @@ async function serveTcpStreams(
         // pipes includes this one.
         const refusal = pipes.size > MAX_TCP_STREAMS_PER_SESSION
           ? `too many connections in this session (limit ${MAX_TCP_STREAMS_PER_SESSION})`
-          : !options.processStreams.tryAcquire()
-          ? `the server is at its connection limit (${options.processStreams.max})`
+          : !processStreams.tryAcquire()
+          ? `the server's TCP connections are at their ${processStreams.limitReached()}`
           : undefined;
         if (refusal) {
           warnings.report("tcp-limit", `[${label}] refused a connection: ${refusal}`);
@@ -101,7 +102,7 @@ async function serveTcpStreams(
         log.debug(`[${label}] tcp stream failed: ${(error as Error).message}`);
         framed.abort();
       } finally {
-        if (counted) options.processStreams.release();
+        if (counted) processStreams.release();
       }
     })();
     pipes.add(pipe);

@@ -8,7 +8,7 @@ import type { DatagramAddr, DatagramSocket, Dialer } from "./dialer.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { TunnelLog } from "./log.ts";
 import type { RepeatedLines } from "../log/mod.ts";
-import type { SessionLimiter } from "./session_limiter.ts";
+import type { PoolSlots } from "./session_limiter.ts";
 import { receiveUdpPayloads } from "./udp_receiver.ts";
 import { MAX_UDP_FLOWS, UDP_FLOW_IDLE_MS, type UdpFlow, UdpFlowTable } from "./udp_flows.ts";
 import { UdpReceiveSlots } from "./udp_receive_slots.ts";
@@ -28,8 +28,8 @@ export interface UdpServeOptions {
   label: string;
   /** Summarises alike warnings across sessions. */
   warnings: RepeatedLines;
-  /** Flows of every session of the process; a new flow needs a slot. */
-  processFlows: SessionLimiter;
+  /** Flows of every session of the process (this client's view); a new flow needs a slot. */
+  processFlows: PoolSlots;
   /** Opens the socket of each flow. */
   dialer: Dialer;
   idleMs?: number;
@@ -71,7 +71,7 @@ export async function serveUdpFlows(
     if (!options.processFlows.tryAcquire()) {
       options.warnings.report(
         "udp-process-flows",
-        `[${options.label}] UDP flow limit of the server (${options.processFlows.max}) reached; dropping new flows`,
+        `[${options.label}] the server's UDP flows are at their ${options.processFlows.limitReached()}; dropping new flows`,
       );
       return undefined;
     }

@@ -42,7 +42,7 @@ export function udpService(options: UdpServiceOptions): ServerService<SourceGran
           log: session.log,
           label: session.label,
           warnings: session.warnings,
-          processFlows: options.processFlows,
+          processFlows: options.processFlows.forClient(session.client),
           stats: session.stats,
           dialer: options.dialer,
         },
