@@ -17,3 +17,4 @@ export {
   tokenFormatError,
 } from "./token.ts";
 export { constantTimeEqual, parseTokensFile, TokenSet } from "./token_set.ts";
+export { BearerTokenSet } from "./bearer_tokens.ts";

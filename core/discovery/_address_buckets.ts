@@ -5,7 +5,6 @@
  * to go when the store is full (see `_record_table.ts`).
  * @module
  */
-import { parseIp } from "../net/mod.ts";
 
 /** Writes in a burst from one address: a few dozen servers behind one NAT starting at once. */
 export const ADDRESS_WRITE_BURST = 20;
@@ -26,22 +25,6 @@ export const FLOOD_MEMORY_MS = 15 * 60_000;
  * then starts again with a full bucket); at ~150 bytes each this is ~10 MB.
  */
 export const MAX_TRACKED_ADDRESSES = 65_536;
-
-/**
- * The network an address is counted as: an IPv4 address alone, an IPv6
- * address by its /64 (one host commonly holds a whole /64, so counting single
- * IPv6 addresses would give it 2^64 buckets). IPv4-mapped IPv6 counts as IPv4.
- * Text that is no IP address (e.g. a test's handler called without one)
- * counts as itself.
- */
-export function networkOf(address: string): string {
-  const bytes = parseIp(address);
-  if (!bytes) return address;
-  if (bytes.length === 4) return bytes.join(".");
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  return `${groups.join(":")}::/64`;
-}
 
 interface Bucket {
   tokens: number;

@@ -7,13 +7,13 @@
  * bounded in count and bytes; what may evict what is `_record_table.ts`'s.
  * @module
  */
-import { constantTimeEqual } from "../auth/mod.ts";
+import { BearerTokenSet } from "../auth/mod.ts";
+import { addressGroup } from "../net/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
 import {
   ADDRESS_WRITE_BURST,
   ADDRESS_WRITES_PER_SECOND,
   AddressBuckets,
-  networkOf,
 } from "./_address_buckets.ts";
 import { _readCappedBody } from "./_capped_body.ts";
 import { type RecordRefusal, RecordTable } from "./_record_table.ts";
@@ -114,7 +114,7 @@ export function createPkarrHandler(
 ): (request: Request, info?: PkarrRequestInfo) => Promise<Response> {
   const now = options.now ?? (() => performance.now());
   const wallClock = options.wallClock ?? (() => Date.now());
-  const tokens = (options.accessTokens ?? []).map((token) => new TextEncoder().encode(token));
+  const tokens = new BearerTokenSet(options.accessTokens);
   const isConnected = options.isConnected;
   const table = new RecordTable(
     {
@@ -137,7 +137,7 @@ export function createPkarrHandler(
     request: Request,
     info: PkarrRequestInfo | undefined,
   ): Promise<Response> => {
-    if (tokens.length > 0 && !presentsToken(request, tokens)) {
+    if (tokens.required && !tokens.presentedBy(request)) {
       refusals.count("token");
       return text(
         401,
@@ -146,7 +146,7 @@ export function createPkarrHandler(
       );
     }
     // Charged before the body is read: a flood costs no signature checks.
-    const writer = networkOf(info?.remoteAddr?.hostname ?? "");
+    const writer = addressGroup(info?.remoteAddr?.hostname ?? "");
     if (!buckets.take(writer, now())) {
       table.markWriter(writer);
       refusals.count("address-rate");
@@ -270,18 +270,6 @@ class RefusalSummary {
     this.#evicted = 0;
     this.#loggedAt = at;
   }
-}
-
-/** Whether the request presents one of `tokens` (every one compared in full, in constant time). */
-function presentsToken(request: Request, tokens: Uint8Array[]): boolean {
-  const header = request.headers.get("authorization");
-  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ??
-    new URL(request.url).searchParams.get("token");
-  if (!bearer) return false;
-  const candidate = new TextEncoder().encode(bearer);
-  let found = false;
-  for (const token of tokens) found = constantTimeEqual(token, candidate) || found;
-  return found;
 }
 
 function text(status: number, message: string, headers: Record<string, string> = {}): Response {

@@ -89,7 +89,6 @@ export {
   SendBudget,
   type SendBudgetLimits,
 } from "./send_budget.ts";
-export { addressGroup } from "./address_group.ts";
 export {
   dialViaRelay,
   type DialViaRelayOptions,

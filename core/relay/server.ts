@@ -7,7 +7,7 @@
  * misbehaving one is closed without touching others.
  * @module
  */
-import { constantTimeEqual } from "../auth/mod.ts";
+import { BearerTokenSet } from "../auth/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
 import {
   decodeRelayFrame,
@@ -37,7 +37,7 @@ import {
   SendBudget,
   type SendBudgetLimits,
 } from "./send_budget.ts";
-import { addressGroup } from "./address_group.ts";
+import { addressGroup } from "../net/mod.ts";
 import { AdmissionLimit } from "../transport/mod.ts";
 import { RepeatedLines } from "../log/mod.ts";
 
@@ -189,7 +189,7 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
   const clients = new Set<RelayClient>();
   const log = options.log ?? quietLog;
   const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
-  const tokens = (options.accessTokens ?? []).map((t) => new TextEncoder().encode(t));
+  const tokens = new BearerTokenSet(options.accessTokens);
   const allowed = options.allowedEndpoints
     ? new Set(options.allowedEndpoints.map((id) => keyString(id.bytes)))
     : undefined;
@@ -264,7 +264,7 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     }
     const refusal = metrics.clients >= maxClients
       ? CAPACITY_REFUSAL
-      : tokens.length > 0 && !presentsToken(request, tokens)
+      : tokens.required && !tokens.presentedBy(request)
       ? "a valid access token is required (Authorization: Bearer TOKEN)"
       : undefined;
     const account = sendBudget.client();
@@ -673,18 +673,6 @@ class RelayClient {
     }
     log.debug(`relay: client ${shortKey(this.key)} disconnected`);
   }
-}
-
-function presentsToken(request: Request, tokens: Uint8Array[]): boolean {
-  const header = request.headers.get("authorization");
-  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ??
-    new URL(request.url).searchParams.get("token");
-  if (!bearer) return false;
-  const candidate = new TextEncoder().encode(bearer);
-  // Every token is compared in full, so timing says nothing about which matched.
-  let found = false;
-  for (const token of tokens) found = constantTimeEqual(token, candidate) || found;
-  return found;
 }
 
 function text(status: number, body: string): Response {

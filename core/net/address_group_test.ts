@@ -13,4 +13,5 @@ Deno.test("address group: IPv4 as is, IPv4-mapped as IPv4, IPv6 by its /64", () 
   assert.notEqual(addressGroup("2001:db8:1:2::1"), addressGroup("2001:db8:1:3::1"));
   assert.equal(addressGroup("::1"), "0:0:0:0::/64");
   assert.equal(addressGroup("unknown"), "unknown");
+  assert.equal(addressGroup(""), "");
 });

@@ -1,10 +1,11 @@
 /**
- * The key under which a relay counts a peer's unauthenticated connections: its
+ * The key under which a server counts a peer against per-address caps and
+ * rates (the relay's unauthenticated places, the record store's writes): its
  * IPv4 address, or the /64 network of its IPv6 address (a host is commonly
  * given a whole /64, so counting single IPv6 addresses would cap nothing).
  * @module
  */
-import { parseIp } from "../net/mod.ts";
+import { parseIp } from "./ip.ts";
 
 /**
  * The admission key of `address` (a socket's remote address).
