@@ -14,9 +14,8 @@
  * @module
  */
 import type { IceAnswer, IceOffer, SignalingChannel } from "../connect/mod.ts";
-import { AsyncQueue } from "../transport/mod.ts";
+import { AsyncQueue, deadline } from "../transport/mod.ts";
 import { EndpointId } from "../identity/mod.ts";
-import { deadline } from "../transport/mod.ts";
 import { formatIceParameters, parseIceParameters, type RemoteIceParameters } from "../nat/mod.ts";
 import type { NostrPublicKey, NostrSecretKey } from "./keys.ts";
 import {
