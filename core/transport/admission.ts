@@ -2,8 +2,11 @@
  * Caps on work a peer can make a listener do before it has proved anything: a
  * total and a per-address count of connections in some early stage (handshake,
  * authentication). Sans-IO: the caller says when a stage starts and ends.
+ * Addresses are counted by their {@linkcode addressGroup} (IPv4-mapped IPv6 as
+ * IPv4, IPv6 by its /64).
  * @module
  */
+import { addressGroup } from "../net/mod.ts";
 
 /** Why {@linkcode AdmissionLimit.tryAdmit} said no. */
 export type AdmissionRefusal = "total" | "per-address";
@@ -12,7 +15,7 @@ export type AdmissionRefusal = "total" | "per-address";
 export interface AdmissionLimits {
   /** Connections in the stage at once, from everywhere. */
   total: number;
-  /** Connections in the stage at once from one IP address. */
+  /** Connections in the stage at once from one IP address (IPv6: one /64). */
   perAddress: number;
 }
 
@@ -45,7 +48,7 @@ export class AdmissionLimit {
 
   /** Connections now in the stage from `address`. */
   countFor(address: string): number {
-    return this.#byAddress.get(canonicalAddress(address)) ?? 0;
+    return this.#byAddress.get(addressGroup(address)) ?? 0;
   }
 
   /**
@@ -53,7 +56,7 @@ export class AdmissionLimit {
    * refuses it. Every admission must be paired with one {@linkcode release}.
    */
   tryAdmit(address: string): AdmissionRefusal | undefined {
-    const key = canonicalAddress(address);
+    const key = addressGroup(address);
     const count = this.#byAddress.get(key) ?? 0;
     if (this.#total >= this.limits.total) return "total";
     if (count >= this.limits.perAddress) return "per-address";
@@ -64,16 +67,11 @@ export class AdmissionLimit {
 
   /** Ends the stage for one connection from `address`. */
   release(address: string): void {
-    const key = canonicalAddress(address);
+    const key = addressGroup(address);
     const count = this.#byAddress.get(key);
     if (count === undefined) return;
     this.#total--;
     if (count <= 1) this.#byAddress.delete(key);
     else this.#byAddress.set(key, count - 1);
   }
-}
-
-/** One key per host: IPv4-mapped IPv6 counts as the IPv4 address it carries. */
-function canonicalAddress(address: string): string {
-  return address.includes(":") ? address.toLowerCase().replace(/^::ffff:(?=\d)/, "") : address;
 }

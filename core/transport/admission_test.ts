@@ -31,6 +31,15 @@ Deno.test("AdmissionLimit counts an IPv4-mapped IPv6 address as its IPv4 address
   assert.equal(limit.total, 0);
 });
 
+Deno.test("AdmissionLimit counts IPv6 addresses by their /64", () => {
+  const limit = new AdmissionLimit({ total: 10, perAddress: 1 });
+  assert.equal(limit.tryAdmit("2001:db8:1:2::1"), undefined);
+  assert.equal(limit.tryAdmit("2001:db8:1:2:ffff::9"), "per-address");
+  assert.equal(limit.tryAdmit("2001:db8:1:3::1"), undefined);
+  limit.release("2001:DB8:1:2::1");
+  assert.equal(limit.countFor("2001:db8:1:2::7"), 0);
+});
+
 Deno.test("AdmissionLimit ignores a release it never admitted", () => {
   const limit = new AdmissionLimit({ total: 1, perAddress: 1 });
   limit.release("192.0.2.9");

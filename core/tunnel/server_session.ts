@@ -7,6 +7,7 @@
 import { AdmissionLimit, CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import type { AllowList } from "./allow_list.ts";
 import { type Dialer, systemDialer } from "./dialer.ts";
+import { addressGroup } from "../net/mod.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus } from "./messages.ts";
@@ -340,11 +341,12 @@ async function authenticate(
 
 /**
  * Who a client is for the pools' shares: the token it authenticated with and
- * the address it comes from. A token shared by many people still gives each
+ * the address it comes from (an IPv6 address by its /64, which one host
+ * commonly holds whole). A token shared by many people still gives each
  * address its own share; one holder cannot take more from one address.
  */
 function clientKey(credential: Uint8Array, address: string): string {
-  return `${address.toLowerCase()} ${new TextDecoder().decode(credential)}`;
+  return `${addressGroup(address)} ${new TextDecoder().decode(credential)}`;
 }
 
 /**
