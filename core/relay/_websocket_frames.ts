@@ -32,6 +32,23 @@ export class WebSocketProtocolError extends Error {
   override name = "WebSocketProtocolError";
 }
 
+/**
+ * The payload of a frame that does not arrive in one read is held (at its
+ * declared size) until it has; the parser asks before it allocates it.
+ */
+export class ReceiveBudgetError extends Error {
+  /** Always "ReceiveBudgetError". */
+  override name = "ReceiveBudgetError";
+}
+
+/** Where a {@linkcode FrameParser} reserves the payloads it holds between reads. */
+export interface ReceiveHold {
+  /** Reserves `bytes`; `false` when they do not fit (nothing is reserved then). */
+  tryHold(bytes: number): boolean;
+  /** Gives back `bytes` reserved earlier. */
+  free(bytes: number): void;
+}
+
 /** Longest frame header: 2 bytes, an 8-byte length, a 4-byte mask. */
 const MAX_HEADER_BYTES = 14;
 
@@ -114,7 +131,14 @@ export interface FrameParserOptions {
    * not be, as a client reads a server's).
    */
   masked?: boolean;
+  /**
+   * Where a partial frame's payload is reserved before it is allocated
+   * (default: nowhere, nothing refused).
+   */
+  hold?: ReceiveHold;
 }
+
+const UNCOUNTED_HOLD: ReceiveHold = { tryHold: () => true, free() {} };
 
 /** A frame whose payload is still arriving. */
 interface PartialFrame {
@@ -133,6 +157,7 @@ interface PartialFrame {
 export class FrameParser {
   #maxMessage: number;
   readonly #masked: boolean;
+  readonly #hold: ReceiveHold;
   readonly #header = new Uint8Array(MAX_HEADER_BYTES);
   #headerBytes = 0;
   #partial: PartialFrame | undefined;
@@ -142,6 +167,19 @@ export class FrameParser {
   constructor(maxMessage: number, options: FrameParserOptions = {}) {
     this.#maxMessage = maxMessage;
     this.#masked = options.masked ?? false;
+    this.#hold = options.hold ?? UNCOUNTED_HOLD;
+  }
+
+  /** Bytes held for a frame whose payload is still arriving (its declared size). */
+  get held(): number {
+    return this.#partial?.payload.length ?? 0;
+  }
+
+  /** Drops a frame still arriving, and gives back what it held (the connection is stopping). */
+  clear(): void {
+    if (!this.#partial) return;
+    this.#hold.free(this.#partial.payload.length);
+    this.#partial = undefined;
   }
 
   /** Largest message accepted; a change applies from the next frame header. */
@@ -158,6 +196,8 @@ export class FrameParser {
    * `chunk` (unmasked in place), which the caller must not reuse.
    * @throws {WebSocketProtocolError} on a wrongly masked or reserved-bit frame,
    * a message over the limit, or a bad control frame.
+   * @throws {ReceiveBudgetError} when a frame's payload must be held and the
+   * {@linkcode ReceiveHold} refuses it.
    */
   push(chunk: Uint8Array): WebSocketFrame[] {
     const frames: WebSocketFrame[] = [];
@@ -171,6 +211,8 @@ export class FrameParser {
         offset += take;
         if (partial.filled === partial.payload.length) {
           this.#partial = undefined;
+          // From here the payload is the caller's (a message, or a fragment it keeps).
+          this.#hold.free(partial.payload.length);
           frames.push(finish(partial));
         }
         continue;
@@ -185,6 +227,10 @@ export class FrameParser {
         frames.push(finish({ ...head, payload: chunk.subarray(offset, offset + length) }));
         offset += length;
       } else {
+        // Reserved before it is allocated: a header declares what it pleases.
+        if (!this.#hold.tryHold(length)) {
+          throw new ReceiveBudgetError(`a frame of ${length} bytes still arriving`);
+        }
         this.#partial = { ...head, payload: new Uint8Array(length), filled: 0 };
       }
     }

@@ -9,13 +9,15 @@
  */
 import { sha1 } from "@noble/hashes/legacy.js";
 import {
-  concatBytes,
   encodeServerFrame,
   FrameParser,
   Opcode,
+  ReceiveBudgetError,
+  type ReceiveHold,
   WebSocketProtocolError,
 } from "./_websocket_frames.ts";
 
+const EMPTY = new Uint8Array(0);
 const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /**
  * After our close frame, how long the peer has to close its end before the
@@ -60,6 +62,11 @@ export interface ServerWebSocketEvents {
   onProtocolError(reason: string): void;
   /** The peer asked for more answers (Pongs) than it reads; nothing more is read. */
   onOverBudget(reason: string): void;
+  /**
+   * What the peer's message still arriving needs does not fit the
+   * {@linkcode ReceiveAccount}; nothing more is read, and what it held is given back.
+   */
+  onOverReceiveBudget(reason: string): void;
   /** Once, when the connection has ended for any reason. */
   onClose(): void;
 }
@@ -112,6 +119,18 @@ export interface SendAccount {
   release(): void;
 }
 
+/**
+ * Accounting of the bytes a server WebSocket holds for a message still arriving
+ * (the relay's `ClientReceiveBudget`): a frame's payload between reads, and a
+ * fragmented message's fragments until its last.
+ */
+export interface ReceiveAccount extends ReceiveHold {
+  /** The connection is gone: whatever it held is given back. */
+  release(): void;
+}
+
+const UNCOUNTED_RECEIVE: ReceiveAccount = { tryHold: () => true, free() {}, release() {} };
+
 /** Counts nothing and allows everything: for a socket whose owner keeps no budget. */
 const UNCOUNTED: SendAccount = {
   answerFits: () => true,
@@ -132,6 +151,8 @@ export interface AcceptWebSocketOptions {
   maxMessage: number;
   /** Where queued bytes are counted; nothing is counted without. */
   account?: SendAccount;
+  /** Where bytes held for a message still arriving are reserved; nothing is refused without. */
+  receiveAccount?: ReceiveAccount;
 }
 
 /** Writes the 101 answer; the WebSocket reads nothing until its `start()`. */
@@ -146,7 +167,13 @@ export function acceptWebSocket(
         `Sec-WebSocket-Protocol: ${options.protocol}\r\n\r\n`,
     ),
   );
-  return new ServerWebSocket(socket, options.head, options.maxMessage, options.account);
+  return new ServerWebSocket(
+    socket,
+    options.head,
+    options.maxMessage,
+    options.account,
+    options.receiveAccount,
+  );
 }
 
 /** One accepted WebSocket: binary messages both ways, pings answered, close handshake. */
@@ -157,21 +184,32 @@ export class ServerWebSocket {
   #events: ServerWebSocketEvents | undefined;
   /** "open"; "closing" once a close frame went either way; "failed" after a framing error. */
   #state: "open" | "closing" | "failed" | "closed" = "open";
-  #fragments: Uint8Array[] = [];
+  /** Inside a fragmented message (its first frame had no FIN). */
+  #fragmented = false;
   #fragmentsAreText = false;
+  /**
+   * The fragments so far, copied one after another: views into the reads
+   * would keep each read's whole buffer alive, and an array of them grows by an
+   * object per fragment however small (empty ones cost no message bytes).
+   */
+  #assembly = EMPTY;
+  #assembled = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #account: SendAccount;
+  readonly #receiveAccount: ReceiveAccount;
 
   constructor(
     socket: UpgradedSocket,
     head: Uint8Array,
     maxMessage: number,
     account: SendAccount = UNCOUNTED,
+    receiveAccount: ReceiveAccount = UNCOUNTED_RECEIVE,
   ) {
     this.#socket = socket;
-    this.#parser = new FrameParser(maxMessage, { masked: true });
+    this.#parser = new FrameParser(maxMessage, { masked: true, hold: receiveAccount });
     this.#head = head;
     this.#account = account;
+    this.#receiveAccount = receiveAccount;
     socket.setNoDelay?.(true);
     // A socket error with no listener would be thrown: the whole relay would stop.
     socket.on("error", () => this.#destroy());
@@ -245,6 +283,7 @@ export class ServerWebSocket {
     try {
       frames = this.#parser.push(chunk);
     } catch (error) {
+      if (error instanceof ReceiveBudgetError) return this.#overReceiveBudget(error.message);
       if (!(error instanceof WebSocketProtocolError)) throw error;
       return this.#fail(error.message);
     }
@@ -253,12 +292,12 @@ export class ServerWebSocket {
       switch (frame.opcode) {
         case Opcode.Binary:
         case Opcode.Text:
-          if (this.#fragments.length > 0) return this.#fail("a message inside a fragmented one");
+          if (this.#fragmented) return this.#fail("a message inside a fragmented one");
           this.#fragmentsAreText = frame.opcode === Opcode.Text;
           this.#message(frame.payload, frame.fin);
           break;
         case Opcode.Continuation:
-          if (this.#fragments.length === 0) return this.#fail("a continuation of no message");
+          if (!this.#fragmented) return this.#fail("a continuation of no message");
           this.#message(frame.payload, frame.fin);
           break;
         case Opcode.Ping:
@@ -277,14 +316,45 @@ export class ServerWebSocket {
   }
 
   #message(payload: Uint8Array, fin: boolean): void {
-    this.#fragments.push(payload);
+    // An unfragmented message, nearly all of them: handed on as it is, nothing held.
+    if (fin && !this.#fragmented) return this.#events!.onMessage(payload, this.#fragmentsAreText);
+    this.#fragmented = true;
+    if (!this.#append(payload)) return;
     if (!fin) return;
-    const parts = this.#fragments;
-    this.#fragments = [];
-    this.#events!.onMessage(
-      parts.length === 1 ? parts[0] : concatBytes(parts),
-      this.#fragmentsAreText,
-    );
+    const message = this.#assembly.subarray(0, this.#assembled);
+    this.#dropAssembly();
+    this.#events!.onMessage(message, this.#fragmentsAreText);
+  }
+
+  /**
+   * Copies a fragment after the others, growing the buffer by doubling (at
+   * most to the message cap) within the {@linkcode ReceiveAccount}.
+   * @returns false when the growth did not fit (the connection is stopping).
+   */
+  #append(payload: Uint8Array): boolean {
+    const needed = this.#assembled + payload.length;
+    const capacity = this.#assembly.length;
+    if (needed > capacity) {
+      // The parser refused anything over the cap, so `needed` is within it.
+      const grown = Math.max(needed, Math.min(2 * capacity, this.#parser.maxMessage));
+      if (!this.#receiveAccount.tryHold(grown - capacity)) {
+        this.#overReceiveBudget(`fragments of ${needed} bytes still arriving`);
+        return false;
+      }
+      const assembly = new Uint8Array(grown);
+      assembly.set(this.#assembly.subarray(0, this.#assembled));
+      this.#assembly = assembly;
+    }
+    this.#assembly.set(payload, this.#assembled);
+    this.#assembled = needed;
+    return true;
+  }
+
+  #dropAssembly(): void {
+    this.#receiveAccount.free(this.#assembly.length);
+    this.#assembly = EMPTY;
+    this.#assembled = 0;
+    this.#fragmented = false;
   }
 
   /** Queues an answer to the peer within its budget; over it, stops. */
@@ -301,6 +371,10 @@ export class ServerWebSocket {
     this.#socket.write(frame, () => this.#account.sent(bytes, answer));
   }
 
+  #overReceiveBudget(reason: string): void {
+    this.#stop((why) => this.#events!.onOverReceiveBudget(why), reason);
+  }
+
   #fail(reason: string): void {
     this.#stop((why) => this.#events!.onProtocolError(why), reason);
   }
@@ -308,7 +382,9 @@ export class ServerWebSocket {
   /** Stops reading and tells the owner, who closes the connection with its own code. */
   #stop(report: (reason: string) => void, reason: string): void {
     this.#state = "failed";
-    this.#fragments = [];
+    // What it held goes back now: others may be waiting for room.
+    this.#dropAssembly();
+    this.#parser.clear();
     // Reading on to the end of, say, a 64 MiB message would only feed the garbage
     // collector: stop, and let the owner's close end the connection.
     this.#socket.pause();
@@ -325,6 +401,7 @@ export class ServerWebSocket {
     this.#state = "closed";
     clearTimeout(this.#timer);
     this.#account.release();
+    this.#receiveAccount.release();
     this.#events?.onClose();
   }
 }

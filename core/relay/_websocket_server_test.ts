@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { encodeClientFrame, Opcode } from "./_websocket_frames.ts";
 import { acceptWebSocket, type UpgradedSocket } from "./_websocket_server.ts";
+import { ReceiveBudget } from "./receive_budget.ts";
 import { SendBudget } from "./send_budget.ts";
 
 /** A socket that keeps what is written until `flush()`, as a peer that does not read. */
@@ -56,30 +57,34 @@ const PING = encodeClientFrame(Opcode.Ping, new Uint8Array(125).fill(7), MASK);
 /** A Pong answering {@linkcode PING}: 2-byte header and the 125 bytes. */
 const PONG_BYTES = 127;
 
-function open(budget: SendBudget, maxMessage = 1 << 20) {
+function open(budget: SendBudget, maxMessage = 1 << 20, receive = new ReceiveBudget()) {
   const socket = new FakeSocket();
   const account = budget.client();
+  const receiveAccount = receive.client();
   const websocket = acceptWebSocket(socket, {
     key: "dGhlIHNhbXBsZSBub25jZQ==",
     protocol: "iroh-relay-v2",
     head: new Uint8Array(0),
     maxMessage,
     account,
+    receiveAccount,
   });
   socket.flush(); // the 101 answer
   socket.written = [];
   const events = {
     messages: [] as Uint8Array[],
     overBudget: [] as string[],
+    overReceiveBudget: [] as string[],
     protocol: [] as string[],
   };
   websocket.start({
     onMessage: (message) => events.messages.push(message),
     onProtocolError: (reason) => events.protocol.push(reason),
     onOverBudget: (reason) => events.overBudget.push(reason),
+    onOverReceiveBudget: (reason) => events.overReceiveBudget.push(reason),
     onClose() {},
   });
-  return { socket, account, websocket, events };
+  return { socket, account, receiveAccount, websocket, events };
 }
 
 Deno.test("server WebSocket: Pongs a peer does not read stop at its answer budget, then nothing more is read", () => {
@@ -140,4 +145,76 @@ Deno.test("server WebSocket: the message cap can be raised (a relay's handshake 
   websocket.maxMessage = 4_096;
   socket.receive(big);
   assert.deepEqual(events.protocol, ["message over 4096 bytes"]);
+});
+
+/** A client frame of `opcode` with `payload`, its FIN bit set as `fin`. */
+function fragment(opcode: number, payload: Uint8Array, fin: boolean): Uint8Array {
+  const frame = encodeClientFrame(opcode, payload, MASK);
+  if (!fin) frame[0] &= 0x7f;
+  return frame;
+}
+
+Deno.test("server WebSocket: a frame still arriving holds its declared size in the receive budget until it is whole", () => {
+  const receive = new ReceiveBudget({ total: 100_000 });
+  const a = open(new SendBudget(), 1 << 20, receive);
+  const b = open(new SendBudget(), 1 << 20, receive);
+  const frame = encodeClientFrame(Opcode.Binary, new Uint8Array(60_000).fill(5), MASK);
+  // The header and a little: the parser holds all 60,000 bytes from here.
+  a.socket.receive(frame.subarray(0, 1_000));
+  assert.equal(receive.held, 60_000);
+  assert.equal(a.receiveAccount.held, 60_000);
+  // A second one does not fit the total: b is stopped, holding nothing.
+  b.socket.receive(frame.subarray(0, 1_000));
+  assert.deepEqual(b.events.overReceiveBudget, ["a frame of 60000 bytes still arriving"]);
+  assert.ok(b.socket.paused, "reading stopped");
+  assert.equal(receive.held, 60_000);
+  // a is not disturbed: its message arrives whole, and gives its bytes back.
+  a.socket.receive(frame.subarray(1_000));
+  assert.equal(a.events.messages.length, 1);
+  assert.ok(a.events.messages[0].every((x) => x === 5));
+  assert.equal(receive.held, 0);
+  // Whole frames in one read hold nothing at all.
+  a.socket.receive(frame);
+  assert.equal(a.events.messages.length, 2);
+  assert.equal(receive.held, 0);
+});
+
+Deno.test("server WebSocket: fragments are copied into one buffer within the receive budget, given back when closed", () => {
+  const receive = new ReceiveBudget({ total: 40_000 });
+  const { socket, receiveAccount, websocket, events } = open(new SendBudget(), 1 << 20, receive);
+  socket.receive(fragment(Opcode.Binary, new Uint8Array(10_000).fill(1), false));
+  assert.equal(receive.held, 10_000);
+  // Empty fragments hold nothing (an array of views grew by one object each).
+  const empty = fragment(Opcode.Continuation, new Uint8Array(0), false);
+  const many = new Uint8Array(empty.length * 10_000);
+  for (let i = 0; i < 10_000; i++) many.set(empty, i * empty.length);
+  socket.receive(many);
+  assert.equal(receive.held, 10_000);
+  socket.receive(fragment(Opcode.Continuation, new Uint8Array(5_000).fill(2), false));
+  assert.equal(receive.held, 20_000, "the buffer doubles");
+  socket.receive(fragment(Opcode.Continuation, new Uint8Array(1_000).fill(3), true));
+  assert.equal(events.messages.length, 1);
+  const message = events.messages[0];
+  assert.equal(message.length, 16_000);
+  assert.deepEqual([message[0], message[10_000], message[15_999]], [1, 2, 3]);
+  assert.equal(receive.held, 0);
+  // A message whose fragments outgrow the total stops the connection, which gives all back.
+  socket.receive(fragment(Opcode.Binary, new Uint8Array(30_000), false));
+  assert.equal(receiveAccount.held, 30_000);
+  socket.receive(fragment(Opcode.Continuation, new Uint8Array(20_000), false));
+  assert.deepEqual(events.overReceiveBudget, ["fragments of 50000 bytes still arriving"]);
+  assert.equal(receive.held, 0);
+  websocket.close(4008, "over the receive budget");
+  socket.destroy();
+  assert.equal(receive.held, 0);
+});
+
+Deno.test("server WebSocket: a frame still arriving is given back when the connection closes", () => {
+  const receive = new ReceiveBudget({ total: 100_000 });
+  const { socket } = open(new SendBudget(), 1 << 20, receive);
+  const frame = encodeClientFrame(Opcode.Binary, new Uint8Array(50_000), MASK);
+  socket.receive(frame.subarray(0, 100));
+  assert.equal(receive.held, 50_000);
+  socket.destroy();
+  assert.equal(receive.held, 0);
 });

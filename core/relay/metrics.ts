@@ -13,7 +13,8 @@ export type RefusalReason =
   | "protocol"
   | "timeout"
   | "admission"
-  | "budget";
+  | "budget"
+  | "receive-budget";
 
 /** Counters of one relay process. */
 export class RelayMetrics {
@@ -41,6 +42,7 @@ export class RelayMetrics {
     timeout: 0,
     admission: 0,
     budget: 0,
+    "receive-budget": 0,
   };
   /** Times a client went over its rate limit. */
   rateLimitEvents = 0;

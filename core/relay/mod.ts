@@ -90,6 +90,12 @@ export {
   type SendBudgetLimits,
 } from "./send_budget.ts";
 export {
+  ClientReceiveBudget,
+  DEFAULT_RECEIVE_BUDGET,
+  ReceiveBudget,
+  type ReceiveBudgetLimits,
+} from "./receive_budget.ts";
+export {
   dialViaRelay,
   type DialViaRelayOptions,
   type RelayPresence,

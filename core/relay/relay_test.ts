@@ -2,6 +2,13 @@
 import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
 import { RelayClient, RelayRefusedError, relayWebSocketUrl } from "./client.ts";
+import {
+  concatBytes,
+  encodeClientFrame,
+  FrameParser,
+  Opcode,
+  type WebSocketFrame,
+} from "./_websocket_frames.ts";
 import { decodeRelayFrame, encodeRelayFrame, type RelayFrame } from "./frames.ts";
 import { signChallenge } from "./handshake.ts";
 import { serveRelay } from "./serve_relay.ts";
@@ -416,5 +423,186 @@ Deno.test("relay: at --max-clients, a client racing another to authenticate is r
   } finally {
     a.c.close();
     b.c.close();
+  }
+});
+
+/**
+ * A v2 client on a raw TCP connection that writes WebSocket frames itself, so
+ * it can send a message in pieces, fragmented or cut inside a frame.
+ */
+class RawRelayConnection {
+  readonly key = SecretKey.generate();
+  readonly #conn: Deno.Conn;
+  readonly #parser = new FrameParser(1 << 20);
+  readonly #frames: WebSocketFrame[] = [];
+  readonly #buffer = new Uint8Array(64 << 10);
+  #mask = Uint8Array.of(9, 8, 7, 6);
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** Connects, upgrades and authenticates. */
+  static async open(port: number): Promise<RawRelayConnection> {
+    const raw = new RawRelayConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+    await writeAll(raw.#conn, upgradeRequest());
+    let head: Uint8Array = new Uint8Array(0);
+    let end = -1;
+    while (end < 0) {
+      const n = await raw.#conn.read(raw.#buffer);
+      if (n === null) throw new Error("closed during the upgrade");
+      head = concatBytes([head, raw.#buffer.subarray(0, n)]);
+      end = new TextDecoder().decode(head).indexOf("\r\n\r\n");
+    }
+    raw.#frames.push(...raw.#parser.push(head.slice(end + 4)));
+    const challenge = decodeRelayFrame((await raw.next()).payload, 2);
+    assert.equal(challenge.type, "server-challenge");
+    await raw.send(
+      Opcode.Binary,
+      encodeRelayFrame(signChallenge(raw.key, challenge.challenge), 2),
+    );
+    assert.equal(decodeRelayFrame((await raw.next()).payload, 2).type, "server-confirms-auth");
+    return raw;
+  }
+
+  /** The next WebSocket frame from the relay. */
+  async next(): Promise<WebSocketFrame> {
+    while (this.#frames.length === 0) {
+      const n = await this.#conn.read(this.#buffer);
+      if (n === null) throw new Error("the relay closed the connection");
+      this.#frames.push(...this.#parser.push(this.#buffer.slice(0, n)));
+    }
+    return this.#frames.shift()!;
+  }
+
+  /** Writes one frame; `fin` false leaves its message open for continuations. */
+  async send(opcode: number, payload: Uint8Array, fin = true): Promise<void> {
+    await this.write(this.frame(opcode, payload, fin));
+  }
+
+  /** The bytes of one frame, to be written in pieces. */
+  frame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
+    const frame = encodeClientFrame(opcode, payload, this.#mask);
+    if (!fin) frame[0] &= 0x7f;
+    return frame;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.#conn, bytes);
+  }
+
+  /** A WebSocket Ping, then frames until its Pong: the relay has read all before it. */
+  async roundTrip(): Promise<void> {
+    await this.send(Opcode.Ping, Uint8Array.of(1));
+    for (let frame; (frame = await this.next()).opcode !== Opcode.Pong;) {
+      if (frame.opcode === Opcode.Close) throw new Error(`closed: ${closeReason(frame)}`);
+    }
+  }
+
+  /** The code and reason of the relay's close frame, skipping anything before it. */
+  async closed(): Promise<string> {
+    let frame;
+    do frame = await this.next(); while (frame.opcode !== Opcode.Close);
+    return closeReason(frame);
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+function closeReason(frame: WebSocketFrame): string {
+  const code = (frame.payload[0] << 8) | frame.payload[1];
+  return `${code} ${new TextDecoder().decode(frame.payload.subarray(2))}`;
+}
+
+Deno.test("relay: messages still arriving are held within a total for all clients; one over it is closed, the others go on", async () => {
+  const PAYLOAD = 50_000;
+  // Two messages of 50,000 bytes fit, a third does not.
+  const lines: string[] = [];
+  await using r = await startRelay({
+    limits: { receiveBudget: { total: 120_000 } },
+    log: { info: (line) => lines.push(line), debug() {} },
+  });
+  const port = Number(new URL(r.url).port);
+  const receiver = await client(r.url);
+  const raws: RawRelayConnection[] = [];
+  const open = async () => {
+    const raw = await RawRelayConnection.open(port);
+    raws.push(raw);
+    return raw;
+  };
+  const to = receiver.key.endpointId.bytes;
+  /** A datagram to the receiver, as a relay frame, filled with `fill`. */
+  const datagram = (fill: number) =>
+    encodeRelayFrame({
+      type: "client-to-relay-datagram",
+      destination: to,
+      ecn: 0,
+      payload: new Uint8Array(PAYLOAD).fill(fill),
+    }, 2);
+  /** Sends all of `message` but its last 1,000 bytes, as a first fragment; the relay has read it. */
+  const start = async (raw: RawRelayConnection, message: Uint8Array) => {
+    await raw.send(Opcode.Binary, message.subarray(0, message.length - 1_000), false);
+    await raw.roundTrip();
+  };
+  const finish = (raw: RawRelayConnection, message: Uint8Array) =>
+    raw.send(Opcode.Continuation, message.subarray(message.length - 1_000));
+  const arrived = (fill: number) => receiver.received.filter((d) => d.payload[0] === fill).length;
+  try {
+    await receiver.c.ready();
+    const [a, b, c] = [await open(), await open(), await open()];
+    await start(a, datagram(1));
+    await start(b, datagram(2));
+    // c's message is cut inside its frame: its declared size does not fit what is left.
+    const third = c.frame(Opcode.Binary, datagram(3));
+    await c.write(third.subarray(0, 2_000));
+    assert.match(await c.closed(), /^4008 over the relay's receive budget/);
+    assert.equal(r.relay.metrics.refusals["receive-budget"], 1);
+    assert.deepEqual(lines.filter((line) => line.includes("receive budget")), [
+      "relay: closed a client over the receive budget: a frame of 50034 bytes still arriving " +
+      "(120000 bytes held for messages still arriving, in all)",
+    ]);
+    // a and b are not disturbed: their messages arrive whole.
+    await finish(a, datagram(1));
+    await finish(b, datagram(2));
+    await until(() => arrived(1) === 1 && arrived(2) === 1);
+    assert.ok(receiver.received.every((d) => d.payload.length === PAYLOAD));
+    // Delivered messages gave their bytes back: two more fit.
+    await start(a, datagram(4));
+    await start(b, datagram(5));
+    // A connection that goes gives back what it held: a newcomer's fits.
+    const clients = r.relay.metrics.clients;
+    a.close();
+    await until(() => r.relay.metrics.clients === clients - 1);
+    const d = await open();
+    await start(d, datagram(6));
+    await finish(b, datagram(5));
+    await finish(d, datagram(6));
+    await until(() => arrived(5) === 1 && arrived(6) === 1);
+    assert.equal(arrived(4), 0);
+    // A message in one piece, as any client sends, goes through as ever.
+    await d.send(Opcode.Binary, datagram(7));
+    await until(() => arrived(7) === 1);
+    assert.equal(r.relay.metrics.refusals["receive-budget"], 1);
+    assert.equal(r.relay.metrics.refusals.protocol, 0);
+  } finally {
+    receiver.c.close();
+    for (const raw of raws) raw.close();
+  }
+});
+
+Deno.test("relay: after the handshake, a message over a relay frame's 64 KiB (and its type) is refused from its header", async () => {
+  await using r = await startRelay();
+  const raw = await RawRelayConnection.open(Number(new URL(r.url).port));
+  try {
+    // 64 KiB and 8 bytes is the longest a relay frame can be; one byte more is refused.
+    const frame = raw.frame(Opcode.Binary, new Uint8Array((64 << 10) + 9));
+    await raw.write(frame.subarray(0, 14));
+    assert.match(await raw.closed(), /^4002 protocol error: message over 65544 bytes/);
+  } finally {
+    raw.close();
   }
 });

@@ -12,7 +12,7 @@ import type { EndpointId } from "../identity/mod.ts";
 import {
   decodeRelayFrame,
   encodeRelayFrame,
-  MAX_FRAME_SIZE,
+  MAX_PACKET_SIZE,
   RELAY_SUBPROTOCOLS,
   relayDatagramInPlace,
   type RelayFrame,
@@ -37,6 +37,11 @@ import {
   SendBudget,
   type SendBudgetLimits,
 } from "./send_budget.ts";
+import {
+  DEFAULT_RECEIVE_BUDGET,
+  ReceiveBudget,
+  type ReceiveBudgetLimits,
+} from "./receive_budget.ts";
 import { addressGroup } from "../net/mod.ts";
 import { AdmissionLimit } from "../transport/mod.ts";
 import { RepeatedLines } from "../log/mod.ts";
@@ -81,6 +86,15 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
  * its header arrives (1 MiB each across the unauthenticated places would be 1 GiB).
  */
 const MAX_HANDSHAKE_MESSAGE = 4 << 10;
+/**
+ * Largest WebSocket message read from an authenticated client: a relay frame
+ * after the handshake has a body of at most 64 KiB (iroh refuses to send a
+ * longer one, and `decodeRelayFrame` refuses it) after its type, a QUIC varint
+ * of at most 8 bytes. A longer message could only be closed as a protocol
+ * error once whole, so it is refused from its header instead of held up to
+ * iroh's 1 MiB WebSocket limit: no valid message is refused.
+ */
+const MAX_CLIENT_MESSAGE = MAX_PACKET_SIZE + 8;
 /** A client that has not completed the handshake after this long is closed. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /**
@@ -127,6 +141,8 @@ export interface RelayServerOptions {
     connectionsPerAddress?: number;
     /** Default `DEFAULT_SEND_BUDGET`. */
     sendBudget?: Partial<SendBudgetLimits>;
+    /** Default `DEFAULT_RECEIVE_BUDGET`. */
+    receiveBudget?: Partial<ReceiveBudgetLimits>;
   };
   /** Timings, for tests. */
   timing?: {
@@ -209,6 +225,10 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     perAddress: options.limits?.connectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   });
   const sendBudget = new SendBudget({ ...DEFAULT_SEND_BUDGET, ...options.limits?.sendBudget });
+  const receiveBudget = new ReceiveBudget({
+    ...DEFAULT_RECEIVE_BUDGET,
+    ...options.limits?.receiveBudget,
+  });
   // Hostile clients come in floods: one line per kind, then a count every 10 s.
   const lines = new RepeatedLines((line) => log.info(line));
   const shared: RelayShared = {
@@ -223,6 +243,7 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
     clients,
     unauthenticated,
     answerBudget: sendBudget.limits.answersPerClient,
+    receiveTotal: receiveBudget.limits.total,
   };
 
   const upgrade = (request: Request, socket: UpgradedSocket, head: Uint8Array): void => {
@@ -275,6 +296,7 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
       head,
       maxMessage: MAX_HANDSHAKE_MESSAGE,
       account,
+      receiveAccount: receiveBudget.client(),
     });
     metrics.accepted++;
     // It adds itself to `clients`, takes itself out when it closes, and gives
@@ -370,6 +392,8 @@ interface RelayShared {
   unauthenticated: AdmissionLimit;
   /** Bytes of answers a client may have waiting (for the log line). */
   answerBudget: number;
+  /** Bytes held for messages still arriving, for all clients (for the log line). */
+  receiveTotal: number;
 }
 
 /** How a {@linkcode RelayClient} was admitted. */
@@ -427,6 +451,7 @@ class RelayClient {
       },
       onProtocolError: (reason) => this.#violation(reason),
       onOverBudget: (what) => this.#overBudget(what),
+      onOverReceiveBudget: (what) => this.#overReceiveBudget(what),
       onClose: () => this.#closed(),
     });
     // Bytes that came with the upgrade request may already have closed it.
@@ -470,7 +495,7 @@ class RelayClient {
 
   #receive(message: Uint8Array, text: boolean): void {
     if (this.#state === "closed") return;
-    // The message's size was checked (MAX_FRAME_SIZE) before it was read.
+    // The message's size was checked (MAX_CLIENT_MESSAGE) before it was read.
     if (text) return this.#violation("text message");
     let frame: RelayFrame;
     try {
@@ -530,7 +555,7 @@ class RelayClient {
     this.#keyBytes = frame.publicKey.slice();
     this.#state = "active";
     this.#leaveUnauthenticated();
-    this.#socket.maxMessage = MAX_FRAME_SIZE;
+    this.#socket.maxMessage = MAX_CLIENT_MESSAGE;
     if (this.#shared.rateLimit) {
       this.#bucket = new TokenBucket(
         this.#shared.rateLimit,
@@ -626,6 +651,25 @@ class RelayClient {
       `relay: closed a client over its send budget: ${what} (over ${answerBudget} bytes waiting)`,
     );
     this.close(CLOSE_POLICY, "over its send budget: it does not read the answers it asks for");
+  }
+
+  /**
+   * Its message still arriving did not fit the relay's receive total: closed,
+   * as waiting would hold what it has while others fill the rest.
+   */
+  #overReceiveBudget(what: string): void {
+    if (this.#state === "closed") return;
+    const { metrics, lines, receiveTotal } = this.#shared;
+    metrics.refusals["receive-budget"]++;
+    lines.report(
+      "receive-budget",
+      `relay: closed a client over the receive budget: ${what} ` +
+        `(${receiveTotal} bytes held for messages still arriving, in all)`,
+    );
+    this.close(
+      CLOSE_POLICY,
+      "over the relay's receive budget: too many messages arriving at once; reconnect",
+    );
   }
 
   /** Gives back its unauthenticated place (once authenticated, or closed). */
