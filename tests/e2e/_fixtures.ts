@@ -70,6 +70,30 @@ export async function rssBytes(pid: number): Promise<number | undefined> {
   }
 }
 
+/**
+ * VmRSS and VmHWM (the kernel's record of the peak RSS) of a process, in KiB.
+ * Through `cat`: Deno lets only --allow-all read /proc/<pid>, and `deno task
+ * test` grants --allow-run but not that.
+ */
+export async function processMemory(pid: number): Promise<{ rss: number; peak: number }> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  const status = new TextDecoder().decode(stdout);
+  const field = (name: string) =>
+    Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"))![1]);
+  return { rss: field("VmRSS"), peak: field("VmHWM") };
+}
+
+/** A relay's counters, by name with labels (`tunnel_relay_refusals_total{reason="timeout"}`). */
+export async function relayMetrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = line.match(/^(tunnel_relay_\S+) (\d+)$/);
+    if (match) values.set(match[1], Number(match[2]));
+  }
+  return values;
+}
+
 /** Whether a program is on PATH (tests of real peers skip without them). */
 export function haveProgram(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/sbin", "/sbin"])) {

@@ -20,6 +20,7 @@ import {
   signChallenge,
 } from "../../core/relay/mod.ts";
 import { type ManagedProcess, startLocalRelay } from "../harness/mod.ts";
+import { processMemory, relayMetrics } from "./_fixtures.ts";
 
 /** Bytes an attacker sends at most, and for how long: far beyond any budget, far below the old failure. */
 const FLOOD_BYTES = 256 << 20;
@@ -32,29 +33,6 @@ const MAX_FLOOD_GROWTH_KIB = 160 * 1024;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * VmRSS and VmHWM (the kernel's record of the peak RSS) of a process, in KiB,
- * through `cat` (Deno lets only --allow-all read /proc/<pid>).
- */
-async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
-  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const status = new TextDecoder().decode(stdout);
-  const field = (name: string) =>
-    Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"))![1]);
-  return { rss: field("VmRSS"), peak: field("VmHWM") };
-}
-
-/** The relay's counters, by name with labels. */
-async function metricsOf(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const match = line.match(/^(tunnel_relay_\S+) (\d+)$/);
-    if (match) values.set(match[1], Number(match[2]));
-  }
-  return values;
 }
 
 /** A masked client frame (zero mask: the payload goes as is). */
@@ -208,7 +186,7 @@ async function relayUnderTest(args: string[] = []) {
   const base = url.replace(/\/$/, "");
   await (await fetch(`${base}/healthz`)).body?.cancel();
   await delay(300);
-  const idle = (await memoryOf(proc.process.pid)).rss;
+  const idle = (await processMemory(proc.process.pid)).rss;
   return { proc, url: base, port: Number(new URL(base).port), idle };
 }
 
@@ -237,7 +215,7 @@ async function assertFloodBounded(
   result: { sent: number; closed: boolean },
   name: string,
 ): Promise<void> {
-  const memory = await memoryOf(relay.proc.process.pid);
+  const memory = await processMemory(relay.proc.process.pid);
   const growth = memory.peak - relay.idle;
   console.log(
     `  ${name}: sent ${(result.sent / 2 ** 20).toFixed(0)} MiB, closed ${result.closed}; ` +
@@ -247,7 +225,7 @@ async function assertFloodBounded(
   );
   assert.ok(result.closed, `${name}: the relay did not close the connection`);
   assert.ok(growth < MAX_FLOOD_GROWTH_KIB, `${name}: relay peak RSS grew ${growth} KiB`);
-  const metrics = await metricsOf(relay.url);
+  const metrics = await relayMetrics(relay.url);
   assert.equal(metrics.get('tunnel_relay_refusals_total{reason="budget"}'), 1);
   // One line for the kind, not one per event.
   const lines = [...relay.proc.lines("stdout"), ...relay.proc.lines("stderr")]
@@ -303,7 +281,7 @@ Deno.test("tunnel relay: a message of endless empty fragments holds nothing, mem
     const empty = (opcode: number) => Uint8Array.of(opcode, 0x80, 0, 0, 0, 0);
     raw.socket.write(empty(0x2));
     const result = await raw.floodUnread(empty(0x0));
-    const memory = await memoryOf(relay.proc.process.pid);
+    const memory = await processMemory(relay.proc.process.pid);
     const growth = memory.peak - relay.idle;
     console.log(
       `  empty fragments: sent ${(result.sent / 2 ** 20).toFixed(0)} MiB; relay RSS idle ${
@@ -351,7 +329,7 @@ Deno.test("tunnel relay: unauthenticated upgrades from one address do not lock o
     const another = await RawRelayConnection.open(relay.port);
     flood.push(another);
     assert.match(await another.status(), /^HTTP\/1\.1 503 /);
-    const metrics = await metricsOf(relay.url);
+    const metrics = await relayMetrics(relay.url);
     assert.equal(metrics.get("tunnel_relay_clients"), 1);
     assert.ok(metrics.get('tunnel_relay_refusals_total{reason="admission"}')! > 0);
     assert.equal(metrics.get('tunnel_relay_refusals_total{reason="capacity"}'), 0);
@@ -449,7 +427,7 @@ Deno.test("tunnel relay: silent TCP connections from one address are capped, and
     // Their places come back as they close.
     for (const socket of silent) socket.destroy();
     await delay(300);
-    const metrics = await metricsOf(relay.url);
+    const metrics = await relayMetrics(relay.url);
     assert.equal(metrics.get('tunnel_relay_refusals_total{reason="admission"}'), refused);
     const lines = [...relay.proc.lines("stdout"), ...relay.proc.lines("stderr")]
       .filter((line) => line.includes("without a request handled"));

@@ -24,6 +24,7 @@ import {
   signChallenge,
 } from "../../core/relay/mod.ts";
 import { ManagedProcess, tunnelCommandArgs } from "../harness/mod.ts";
+import { processMemory, relayMetrics } from "./_fixtures.ts";
 
 /**
  * Per-client receive rate of the relay under test, bytes per second. Without a
@@ -92,30 +93,6 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * VmRSS and VmHWM (the kernel's record of the peak RSS) of a process, in KiB.
- * Through `cat`: Deno lets only --allow-all read /proc/<pid>, and `deno task
- * test` grants --allow-run but not that.
- */
-async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
-  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const status = new TextDecoder().decode(stdout);
-  const field = (name: string) =>
-    Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"))![1]);
-  return { rss: field("VmRSS"), peak: field("VmHWM") };
-}
-
-/** The relay's counters, by name with labels (`tunnel_relay_refusals_total{reason="timeout"}`). */
-async function metricsOf(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const match = line.match(/^(tunnel_relay_\S+) (\d+)$/);
-    if (match) values.set(match[1], Number(match[2]));
-  }
-  return values;
 }
 
 async function startRelay() {
@@ -386,7 +363,7 @@ Deno.test("tunnel relay: a transfer completes intact beside garbage, oversize, s
 
   await (await fetch(`${relay.url}/healthz`)).body?.cancel();
   await delay(300);
-  const idle = (await memoryOf(pid)).rss;
+  const idle = (await processMemory(pid)).rss;
   log(`relay RSS idle: ${(idle / 1024).toFixed(1)} MiB`);
 
   // Stalls, started first since the relay takes 10 s to give up on them: a
@@ -425,7 +402,7 @@ Deno.test("tunnel relay: a transfer completes intact beside garbage, oversize, s
       await Promise.all(wave.map((client) => client.ready(15_000)));
     }
     await delay(300);
-    const withIdlers = (await memoryOf(pid)).rss;
+    const withIdlers = (await processMemory(pid)).rss;
     log(`relay RSS with ${IDLE_CLIENTS} idle clients: ${(withIdlers / 1024).toFixed(1)} MiB`);
 
     // The transfer, and against it at once: two flooders (one at the receiver's
@@ -458,7 +435,7 @@ Deno.test("tunnel relay: a transfer completes intact beside garbage, oversize, s
     assert.equal(result.receivedHash, result.sentHash);
     assert.ok(cut.every(Boolean), "the relay read a 48 MiB message to its end");
 
-    const memory = await memoryOf(pid);
+    const memory = await processMemory(pid);
     log(
       `relay RSS peak: ${(memory.peak / 1024).toFixed(1)} MiB, now ${
         (memory.rss / 1024).toFixed(1)
@@ -471,7 +448,7 @@ Deno.test("tunnel relay: a transfer completes intact beside garbage, oversize, s
     assert.ok(await within(silentClosed, stallLeft()), "the silent TCP connection is closed");
     assert.ok(await within(halfClosed, stallLeft()), "the half request is closed");
 
-    const metrics = await metricsOf(relay.url);
+    const metrics = await relayMetrics(relay.url);
     log(`metrics: ${JSON.stringify(Object.fromEntries(metrics))}`);
     assert.equal(metrics.get("tunnel_relay_clients"), IDLE_CLIENTS);
     assert.equal(
