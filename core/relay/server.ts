@@ -280,7 +280,9 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
       return refuseUpgrade(
         socket,
         503,
-        "Cannot relay: too many connections from your address are authenticating; retry shortly",
+        `Cannot relay: too many connections ${
+          over === "total" ? "" : "from your address "
+        }are authenticating; retry shortly`,
       );
     }
     const refusal = metrics.clients >= maxClients
