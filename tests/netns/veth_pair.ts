@@ -53,6 +53,8 @@ export interface PairHost {
 export interface VethPairOptions {
   /** MTU of the veth link. Default 1500, an Ethernet LAN's. */
   mtu?: number;
+  /** Namespace name prefix. Default `newBedPrefix()` (swept after a crash). */
+  prefix?: string;
 }
 
 /** A built pair. Always `close()` it, in a `finally`. */
@@ -92,7 +94,7 @@ const MAX_PORT_TRIES = 100;
  */
 export async function createVethPair(options: VethPairOptions = {}): Promise<VethPair> {
   tool("ip", "iproute2");
-  const prefix = newBedPrefix();
+  const prefix = options.prefix ?? newBedPrefix();
   const made: string[] = [];
   const teardown = () => removeNamespaces(made);
   try {

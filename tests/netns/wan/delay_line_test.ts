@@ -60,7 +60,7 @@ Deno.test({
   name: "delay line at zero delay: capacity next to a bare veth (iperf3 TCP)",
   ignore: reason !== undefined,
   fn: async () => {
-    const veth = await createVethPair();
+    const veth = await createVethPair({ prefix: prefix() });
     let direct;
     try {
       direct = await iperf(veth);
@@ -70,6 +70,21 @@ Deno.test({
     let through = 0;
     await withWan({}, async (wan) => {
       through = (await iperf(wan)).mbPerSec;
+      // A UDP flood shows the packet rate it reaches (printed, not asserted).
+      const udp = await runIperf3({
+        serverPort: PORT,
+        clientPort: PORT,
+        durationSec: 3,
+        hostname: wan.right.ip,
+        namespaces: { server: wan.right.ns, client: wan.left.ns },
+        udp: { bitrate: "2G", length: 1400 },
+      });
+      console.log(
+        `iperf3 UDP flood of 1,400-byte datagrams through the delay line: ` +
+          `${udp.datagramsPerSec?.toFixed(0)} datagrams/s arrived, ${
+            udp.mbPerSec.toFixed(0)
+          } MB/s, ${udp.lostPercent?.toFixed(1)}% lost`,
+      );
     });
     console.log(
       `iperf3 TCP ${IPERF_SECONDS} s: veth ${direct.mbPerSec.toFixed(0)} MB/s, ` +
