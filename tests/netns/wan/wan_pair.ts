@@ -200,9 +200,9 @@ export async function createWanPair(options: WanPairOptions = {}): Promise<WanPa
       ]);
       // The delay line binds to it up; the host's end stays down until the line is ready.
       await ipBatch(mid, [
-        `link set ${end} mtu ${mtu}`,
-        `link set ${end} promisc on`,
-        `link set ${end} up`,
+        `link set dev ${end} mtu ${mtu}`,
+        `link set dev ${end} promisc on`,
+        `link set dev ${end} up`,
       ]);
       await offloadsOff(host.ns, host.device);
       await offloadsOff(mid, end);
