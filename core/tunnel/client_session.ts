@@ -17,7 +17,9 @@ import { formatBytes, type TunnelLog } from "./log.ts";
 import { AuthStatus, FrameDecoder, ProtocolError } from "./messages.ts";
 import { RepeatedLines } from "../log/mod.ts";
 import { formatHostPort, formatSource, type Source } from "./source.ts";
-import { pipeTcpToStream } from "./tcp_pipe.ts";
+import { pipeTcpToStripes } from "./tcp_pipe.ts";
+import { MAX_STRIPES } from "./segments.ts";
+import { StripeSet } from "./stripe_set.ts";
 import type { SessionSupplier } from "./session_supplier.ts";
 import { relayLocalUdp } from "./udp_client_relay.ts";
 
@@ -229,15 +231,17 @@ async function forwardOne(
   const from = formatHostPort(remote.hostname, remote.port);
   let stream;
   let stats: SessionStats;
+  let conn: PeerConnection;
   try {
-    const { conn, stats: sessionStats } = await sessions.current().catch((error) => {
+    const current = await sessions.current().catch((error) => {
       warnings.report(
         "no-session",
         `connection from ${from} closed: no session to the server: ${(error as Error).message}`,
       );
       throw error;
     });
-    stats = sessionStats;
+    conn = current.conn;
+    stats = current.stats;
     stream = await deadline(
       conn.openStream(),
       OPEN_STREAM_TIMEOUT_MS,
@@ -251,8 +255,9 @@ async function forwardOne(
     return;
   }
   const framed = new FramedStream(stream);
+  const pipeId = nextPipeId();
   try {
-    await framed.write({ type: "tcp-open" });
+    await framed.write({ type: "tcp-open", pipeId });
   } catch {
     tcp.close();
     framed.abort();
@@ -268,12 +273,54 @@ async function forwardOne(
       `connection from ${from} closed: the server could not open it: ${reason}`,
     );
   });
-  const moved = await pipeTcpToStream(tcp, raw, { opened, stats });
+  const stripes = new StripeSet(raw);
+  const grow = () => {
+    for (let index = 1; index < MAX_STRIPES; index++) {
+      openStripe(conn, pipeId, index, stripes).catch((error) =>
+        log.debug(`connection from ${from}: stripe ${index} not opened: ${error.message}`)
+      );
+    }
+  };
+  const moved = await pipeTcpToStripes(tcp, stripes, { opened, stats, grow });
   log.debug(
     `connection from ${from} closed (${formatBytes(moved.sent)} sent, ${
       formatBytes(moved.received)
     } received)`,
   );
+}
+
+let lastPipeId = 0;
+/** A connection id no other connection of this process has had (until 2^32 of them). */
+function nextPipeId(): number {
+  lastPipeId = (lastPipeId + 1) >>> 0;
+  return lastPipeId;
+}
+
+/**
+ * Opens stripe `index` of connection `pipeId` and adds it to `stripes` once its
+ * header is written (so the server knows what it is before any segment on it).
+ */
+async function openStripe(
+  conn: PeerConnection,
+  pipeId: number,
+  index: number,
+  stripes: StripeSet,
+): Promise<void> {
+  const framed = new FramedStream(
+    await deadline(conn.openStream(), OPEN_STREAM_TIMEOUT_MS, "no stream credit"),
+  );
+  try {
+    await framed.write({ type: "tcp-stripe", pipeId, index });
+  } catch (error) {
+    framed.abort();
+    throw error;
+  }
+  const { stream } = framed.release();
+  if (!stripes.add(index, stream)) {
+    // The connection ended meanwhile.
+    stream.writable.close().catch(() => {});
+    stream.readable.cancel().catch(() => {});
+  }
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 
 /** ALPN of this protocol version; a peer speaking another version fails the handshake. */
-export const ALPN = "tunnel/3";
+export const ALPN = "tunnel/4";
 
 /** Outcome of authentication, as carried in an AuthResponse. */
 export const AuthStatus = {
@@ -26,7 +26,8 @@ export type Message =
   | { type: "auth-response"; status: AuthStatus; reason: string }
   | { type: "source-request"; source: string }
   | { type: "source-response"; accepted: boolean; reason: string }
-  | { type: "tcp-open" }
+  | { type: "tcp-open"; pipeId: number }
+  | { type: "tcp-stripe"; pipeId: number; index: number }
   | { type: "tcp-result"; connected: boolean; reason: string }
   | { type: "udp-packet"; flowId: number; payload: Uint8Array }
   | { type: "path-hello"; kind: "direct" | "relay"; label: string }
@@ -88,6 +89,7 @@ const TYPE_IDS = {
   "vpn-hello": 0x0e,
   "vpn-config": 0x0f,
   "wireguard-message": 0x10,
+  "tcp-stripe": 0x11,
 } as const satisfies Record<Message["type"], number>;
 
 // Limits: a token is 18 bytes and a manual-mode secret 32, 256 leaves room for both;
@@ -98,7 +100,7 @@ const MAX_PAYLOAD: Record<number, number> = {
   0x02: 1 + 1024,
   0x03: 300,
   0x04: 1 + 1024,
-  0x05: 0,
+  0x05: 4,
   0x06: 4 + MAX_UDP_PAYLOAD,
   0x07: 1 + 1024,
   0x08: 1 + 512,
@@ -110,6 +112,7 @@ const MAX_PAYLOAD: Record<number, number> = {
   0x0e: 32,
   0x0f: VPN_CONFIG_BYTES,
   0x10: MAX_WIREGUARD_MESSAGE,
+  0x11: 5,
 };
 
 const HEADER = 3;
@@ -140,8 +143,17 @@ function payloadOf(message: Message): Uint8Array {
         message.connected ? 1 : 0,
         ...encoder.encode(message.reason.slice(0, 512)),
       );
-    case "tcp-open":
-      return new Uint8Array(0);
+    case "tcp-open": {
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setUint32(0, message.pipeId >>> 0);
+      return out;
+    }
+    case "tcp-stripe": {
+      const out = new Uint8Array(5);
+      new DataView(out.buffer).setUint32(0, message.pipeId >>> 0);
+      out[4] = message.index;
+      return out;
+    }
     case "udp-packet": {
       const out = new Uint8Array(4 + message.payload.length);
       new DataView(out.buffer).setUint32(0, message.flowId);
@@ -277,7 +289,20 @@ function decodePayload(id: number, payload: Uint8Array): Message {
         reason: text(payload.subarray(1)),
       };
     case 0x05:
-      return { type: "tcp-open" };
+      if (payload.length !== 4) throw new ProtocolError("tcp-open without its 4-byte pipe id");
+      return {
+        type: "tcp-open",
+        pipeId: new DataView(payload.buffer, payload.byteOffset).getUint32(0),
+      };
+    case 0x11:
+      if (payload.length !== 5) {
+        throw new ProtocolError("tcp-stripe without its pipe id and stripe index");
+      }
+      return {
+        type: "tcp-stripe",
+        pipeId: new DataView(payload.buffer, payload.byteOffset).getUint32(0),
+        index: payload[4],
+      };
     case 0x07:
       if (payload.length < 1 || payload[0] > 1) {
         throw new ProtocolError("tcp-result without a valid status");

@@ -21,7 +21,7 @@ const SAMPLES: Message[] = [
   { type: "auth-response", status: AuthStatus.ServerFull, reason: "full" },
   { type: "source-request", source: "tcp://127.0.0.1:22" },
   { type: "source-response", accepted: false, reason: "not allowed" },
-  { type: "tcp-open" },
+  { type: "tcp-open", pipeId: 7 },
   { type: "udp-packet", flowId: 0xdeadbeef, payload: Uint8Array.of(1, 2, 3) },
   { type: "tcp-result", connected: false, reason: "refused" },
   { type: "tcp-result", connected: true, reason: "" },
@@ -45,12 +45,13 @@ const SAMPLES: Message[] = [
     },
   },
   { type: "wireguard-message", message: Uint8Array.of(4, 0, 0, 0) },
+  { type: "tcp-stripe", pipeId: 0xffffffff, index: 3 },
 ];
 
 Deno.test("encodeMessage() matches golden bytes", () => {
   assert.equal(toHex(encodeMessage(SAMPLES[3])), "030012" + toHex(text("tcp://127.0.0.1:22")));
   assert.equal(toHex(encodeMessage(SAMPLES[2])), "020005" + "02" + toHex(text("full")));
-  assert.equal(toHex(encodeMessage(SAMPLES[5])), "050000");
+  assert.equal(toHex(encodeMessage(SAMPLES[5])), "050004" + "00000007");
   assert.equal(toHex(encodeMessage(SAMPLES[6])), "060007deadbeef010203");
   assert.equal(toHex(encodeMessage(SAMPLES[7])), "070008" + "00" + toHex(text("refused")));
   assert.equal(toHex(encodeMessage(SAMPLES[8])), "07000101");
@@ -62,6 +63,7 @@ Deno.test("encodeMessage() matches golden bytes", () => {
     "0f004b" + "01".repeat(32) + "02".repeat(32) + "0a000002" + "18" + "0a000001" + "058c",
   );
   assert.equal(toHex(encodeMessage(SAMPLES[18])), "10000404000000");
+  assert.equal(toHex(encodeMessage(SAMPLES[19])), "110005" + "ffffffff03");
 });
 
 Deno.test("FrameDecoder rejects malformed VPN messages", () => {
@@ -130,8 +132,8 @@ Deno.test("FrameDecoder round-trips every message, fed one byte at a time", () =
 
 Deno.test("FrameDecoder.pushOne() leaves the bytes after a header for the caller", () => {
   const decoder = new FrameDecoder();
-  const bytes = new Uint8Array([...encodeMessage({ type: "tcp-open" }), 9, 8, 7]);
-  assert.deepEqual(decoder.pushOne(bytes), { type: "tcp-open" });
+  const bytes = new Uint8Array([...encodeMessage({ type: "tcp-open", pipeId: 7 }), 9, 8, 7]);
+  assert.deepEqual(decoder.pushOne(bytes), { type: "tcp-open", pipeId: 7 });
   assert.deepEqual(decoder.takeRemainder(), Uint8Array.of(9, 8, 7));
 });
 
@@ -142,7 +144,11 @@ Deno.test("FrameDecoder rejects unknown types and oversized lengths before buffe
     () => new FrameDecoder().push(Uint8Array.of(0x01, 0xea, 0x60)),
     /exceeds the limit/,
   );
-  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x05, 0x00, 0x01, 0x00)), /exceeds/);
+  assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x05, 0x00, 0x05, 0x00)), /exceeds/);
+  assert.throws(
+    () => new FrameDecoder().push(Uint8Array.of(0x05, 0x00, 0x01, 0x00)),
+    /without its 4-byte pipe id/,
+  );
 });
 
 Deno.test("FrameDecoder rejects malformed payloads with its own error", () => {

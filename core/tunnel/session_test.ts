@@ -6,6 +6,7 @@ import type { PeerConnection } from "../transport/mod.ts";
 import { connect, echoDialer, serverOptions, text, TOKEN } from "./_session_fixtures.ts";
 import { AllowList } from "./allow_list.ts";
 import { openClientSession, SessionRefusedError } from "./client_session.ts";
+import { encodeSegmentHeader, SEGMENT_HEADER_BYTES } from "./segments.ts";
 import { FramedStream } from "./framed_stream.ts";
 import { silentLog } from "./log.ts";
 import { decodeDatagram, encodeDatagram } from "./messages.ts";
@@ -13,17 +14,35 @@ import { forwardingServices } from "./server_session.ts";
 import { SessionLimiter } from "./session_limiter.ts";
 import { parseSource } from "./source.ts";
 
-/** Everything until the end of `readable`, as text. */
-async function readAll(readable: ReadableStream<Uint8Array>): Promise<string> {
-  let out = "";
-  for await (const chunk of readable) out += new TextDecoder().decode(chunk);
+/** Everything until the end of `readable`, as text; `prefix` came first. */
+async function readAll(
+  readable: ReadableStream<Uint8Array>,
+  prefix: Uint8Array = new Uint8Array(0),
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [prefix];
+  for await (const chunk of readable) parts.push(chunk);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** `data` as one segment of a connection on one stripe (segments.ts). */
+function segment(data: string): Uint8Array {
+  const payload = new TextEncoder().encode(data);
+  const out = new Uint8Array(SEGMENT_HEADER_BYTES + payload.length);
+  encodeSegmentHeader(out, { next: 0, length: payload.length });
+  out.set(payload, SEGMENT_HEADER_BYTES);
   return out;
 }
 
 /** Opens a tcp stream on an accepted session, writes `data`, returns the stream. */
 async function openTcp(conn: PeerConnection) {
   const framed = new FramedStream(await conn.openStream());
-  await framed.write({ type: "tcp-open" });
+  await framed.write({ type: "tcp-open", pipeId: 7 });
   return framed;
 }
 
@@ -34,12 +53,11 @@ Deno.test("session: a valid token and an allowed source open a session that echo
   const framed = await openTcp(session.conn);
   assert.deepEqual(await framed.read(), { type: "tcp-result", connected: true, reason: "" });
   const { stream, remainder } = framed.release();
-  assert.equal(remainder.length, 0);
   const writer = stream.writable.getWriter();
-  await writer.write(new TextEncoder().encode("ping"));
+  await writer.write(segment("ping"));
   // Half-close: our side ends, the echo still comes back, then the stream ends.
   await writer.close();
-  assert.equal(await readAll(stream.readable), "ping");
+  assert.deepEqual(await readAll(stream.readable, remainder), segment("ping"));
   assert.deepEqual(dialed, ["127.0.0.1:22"]);
   client.close();
   await served;

@@ -1,152 +1,194 @@
 /**
- * Joins a local TCP connection to a tunnel stream, both directions, with
- * half-close carried across and bounded buffering.
+ * Joins a local TCP connection to its stripes (the tunnel streams that carry it),
+ * both directions, with half-close carried across and bounded buffering.
  * @module
  */
-import type { DuplexStream } from "../transport/mod.ts";
 import type { ByteConn } from "./dialer.ts";
+import {
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  MAX_SEGMENT,
+  SEGMENT_HEADER_BYTES,
+} from "./segments.ts";
 import type { SessionStats } from "./session_stats.ts";
+import { ProtocolError } from "./messages.ts";
+import type { StripeSet } from "./stripe_set.ts";
+import { StripeReader } from "./stripe_reader.ts";
 
 /**
- * Bytes read per TCP read. 64 KiB matches QUIC's typical stream write size; with
- * at most one chunk in flight per direction, a slow reader holds each connection
- * to about 128 KiB of our memory on top of the transport's own windows.
+ * Bytes a connection moves (both directions together) before the opener asks
+ * for more stripes. A transfer that big is bulk, and at every round trip over
+ * ~10 ms it is past what one stream's window carries per round trip; short
+ * exchanges (a web request, an interactive session) keep one stream.
  */
-const CHUNK_SIZE = 64 * 1024;
+export const STRIPE_AFTER_BYTES = 512 * 1024;
 
 /** Bytes moved by a finished pipe. */
 export interface PipeTotals {
-  /** From the TCP side into the stream. */
+  /** From the TCP side into the stripes. */
   sent: number;
-  /** From the stream out to the TCP side. */
+  /** From the stripes out to the TCP side. */
   received: number;
 }
 
-/** Options of {@linkcode pipeTcpToStream}. */
+/** Options of {@linkcode pipeTcpToStripes}. */
 export interface PipeOptions {
-  /** Stream data already read past a header, delivered to `tcp` first. */
+  /** Bytes of stripe 0 already read past a header, read first. */
   initial?: Uint8Array;
   /**
-   * Settles once the stream's readable side may be read: with the data read
-   * past a header that came first (delivered to `tcp` first), or rejected when
-   * the peer refused the connection, which tears both sides down. Data from
-   * `tcp` flows into the stream meanwhile, so a header costs no round trip.
+   * Settles once stripe 0 may be read: with the bytes read past a header that
+   * came first, or rejected when the peer refused the connection, which tears
+   * both sides down. Data from `tcp` flows meanwhile, so a header costs no round trip.
    */
   opened?: Promise<Uint8Array>;
   /** The session's live counters, added to as bytes move (and the connection counted). */
   stats?: SessionStats;
+  /**
+   * Called once when the connection has moved {@linkcode STRIPE_AFTER_BYTES}:
+   * the side that opened the connection opens more stripes and adds them to the set.
+   */
+  grow?: () => void;
 }
 
 /**
- * Copies `tcp` ⇄ `stream` until both directions have ended. EOF on one side
- * becomes a half-close on the other (TCP FIN ⇄ QUIC FIN); an error on either
- * side tears both down. Closes `tcp` when done; never throws.
+ * Copies `tcp` ⇄ the stripes of `stripes` until both directions have ended.
+ * Each direction is a chain of segments (segments.ts) across the stripes, so
+ * bytes come out in order whichever stripe carried them. EOF on one side
+ * becomes a half-close on the other (TCP FIN ⇄ FIN on every stripe); an error
+ * on either side tears everything down. At most one segment is in flight per
+ * stripe and direction. Closes `tcp` and the set when done; never throws.
  */
-export async function pipeTcpToStream(
+export async function pipeTcpToStripes(
   tcp: ByteConn,
-  stream: DuplexStream,
+  stripes: StripeSet,
   options: PipeOptions = {},
 ): Promise<PipeTotals> {
   const totals: PipeTotals = { sent: 0, received: 0 };
   const stats = options.stats;
   if (stats) stats.tcpConnections++;
-  const writer = stream.writable.getWriter();
-  let reader: ReturnType<typeof byobReader> | undefined;
+  const writers: (WritableStreamDefaultWriter<Uint8Array> | undefined)[] = [];
+  const readers: (StripeReader | undefined)[] = [];
   let failed = false;
-  const abortBoth = () => {
+  let upstreamDone = false;
+  let downstreamDone = false;
+  let grew = !options.grow;
+
+  const writerOf = (index: number) => writers[index] ??= stripes.stripes[index]!.writable.getWriter();
+  const stopReading = (index: number) => {
+    const reader = readers[index];
+    if (reader) reader.cancel().catch(() => {});
+    else stripes.stripes[index]?.readable.cancel().catch(() => {});
+  };
+  const abortAll = () => {
     if (failed) return;
     failed = true;
-    writer.abort().catch(() => {});
-    reader?.cancel().catch(() => {});
+    stripes.close();
+    stripes.stripes.forEach((stripe, index) => {
+      if (!stripe) return;
+      (writers[index] ? writers[index].abort() : stripe.writable.abort()).catch(() => {});
+      stopReading(index);
+    });
     try {
       tcp.close();
     } catch { /* already closed */ }
   };
+  // A stripe that joins after a direction has ended gets that direction's end at once.
+  stripes.onJoin((index, stripe) => {
+    if (upstreamDone) stripe.writable.close().catch(() => {});
+    if (downstreamDone) stripe.readable.cancel().catch(() => {});
+  });
+  const moved = () => {
+    if (!grew && totals.sent + totals.received >= STRIPE_AFTER_BYTES) {
+      grew = true;
+      options.grow!();
+    }
+  };
 
   const upstream = (async () => {
+    // One buffer per stripe, reused once that stripe's previous write has handed
+    // its bytes to the transport: a write in flight on each stripe at most.
+    const slots: { buffer: Uint8Array; pending?: Promise<void> }[] = [];
+    let current = 0;
     try {
-      // One buffer for the life of the pipe: a write has handed the bytes to the
-      // transport once it resolves, and allocating per chunk made each process's
-      // RSS float ~70 MB above its baseline under load (garbage awaiting GC).
-      const buffer = new Uint8Array(CHUNK_SIZE);
       for (;;) {
-        const n = await tcp.read(buffer);
+        const slot = slots[current] ??= {
+          buffer: new Uint8Array(SEGMENT_HEADER_BYTES + MAX_SEGMENT),
+        };
+        if (slot.pending) await slot.pending;
+        if (failed) return;
+        const n = await tcp.read(slot.buffer.subarray(SEGMENT_HEADER_BYTES));
         if (n === null) break;
         totals.sent += n;
         if (stats) stats.sent += n;
-        await writer.write(buffer.subarray(0, n));
+        const next = nextStripe(stripes, current);
+        encodeSegmentHeader(slot.buffer, { next, length: n });
+        slot.pending = writerOf(current).write(slot.buffer.subarray(0, SEGMENT_HEADER_BYTES + n))
+          .catch(abortAll);
+        current = next;
+        moved();
       }
-      await writer.close();
+      await Promise.all(slots.map((slot) => slot.pending));
+      if (failed) return;
+      upstreamDone = true;
+      await Promise.all(
+        stripes.stripes.map((stripe, index) =>
+          stripe ? writerOf(index).close().catch(() => {}) : undefined
+        ),
+      );
     } catch {
-      abortBoth();
+      abortAll();
     }
   })();
 
   const downstream = (async () => {
     try {
       const initial = options.opened ? await options.opened : options.initial;
-      if (failed) {
-        // Torn down while waiting for the header: nobody will read the stream.
-        stream.readable.cancel().catch(() => {});
-        return;
-      }
-      reader = byobReader(stream.readable);
-      if (initial && initial.length > 0) {
-        totals.received += initial.length;
-        if (stats) stats.received += initial.length;
-        await writeAll(tcp, initial);
-      }
+      if (failed) return;
+      let header: Uint8Array = new Uint8Array(SEGMENT_HEADER_BYTES);
+      let payload: Uint8Array = new Uint8Array(MAX_SEGMENT);
+      let current = 0;
       for (;;) {
-        const value = await reader.read();
-        if (!value) break;
-        totals.received += value.length;
-        if (stats) stats.received += value.length;
-        await writeAll(tcp, value);
+        const reader = readers[current] ??= new StripeReader(
+          (await stripes.get(current)).readable,
+          current === 0 ? initial : stripes.prefixOf(current),
+        );
+        const head = await reader.fill(header);
+        header = head.view;
+        if (head.filled === 0) break;
+        if (head.filled < SEGMENT_HEADER_BYTES) throw new ProtocolError("stripe ended mid-header");
+        const { next, length } = decodeSegmentHeader(header);
+        const body = await reader.fill(payload.subarray(0, length));
+        payload = new Uint8Array(body.view.buffer);
+        if (body.filled < length) throw new ProtocolError("stripe ended mid-segment");
+        totals.received += length;
+        if (stats) stats.received += length;
+        await writeAll(tcp, body.view);
+        current = next;
+        moved();
       }
+      downstreamDone = true;
+      // The peer ended every stripe after its last segment: nothing more will come.
+      stripes.stripes.forEach((_, index) => stopReading(index));
       await tcp.closeWrite();
     } catch {
-      abortBoth();
+      abortAll();
     }
   })();
 
   await Promise.all([upstream, downstream]);
   if (stats) stats.tcpConnections--;
+  stripes.close();
   try {
     tcp.close();
-  } catch { /* closed by abortBoth */ }
+  } catch { /* closed by abortAll */ }
   return totals;
 }
 
-/**
- * Reads a byte stream into one recycled buffer when the stream supports BYOB
- * reads (Deno's QUIC streams do), falling back to default reads otherwise.
- */
-function byobReader(readable: ReadableStream<Uint8Array>) {
-  let byob: ReadableStreamBYOBReader | undefined;
-  let plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  try {
-    byob = readable.getReader({ mode: "byob" });
-  } catch {
-    plain = readable.getReader();
-  }
-  let buffer = new ArrayBuffer(CHUNK_SIZE);
-  return {
-    async read(): Promise<Uint8Array | undefined> {
-      if (plain) {
-        const { value, done } = await plain.read();
-        return done ? undefined : value;
-      }
-      const { value, done } = await byob!.read(new Uint8Array(buffer));
-      if (done || !value) return undefined;
-      // The read transferred our buffer; take it back for the next read once the
-      // caller is done with this view (it awaits the TCP write first).
-      buffer = value.buffer as ArrayBuffer;
-      return value;
-    },
-    cancel(): Promise<void> {
-      return (byob ?? plain)!.cancel();
-    },
-  };
+/** The stripe after `current` in index order among those present, wrapping to 0. */
+function nextStripe(stripes: StripeSet, current: number): number {
+  const held = stripes.stripes;
+  for (let index = current + 1; index < held.length; index++) if (held[index]) return index;
+  return 0;
 }
 
 async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {

@@ -12,7 +12,9 @@ import type { ServerService, ServiceSession, ServiceTotals } from "./service.ts"
 import type { SessionLimiter } from "./session_limiter.ts";
 import { checkSource, type SourceGrant } from "./source_check.ts";
 import { formatHostPort } from "./source.ts";
-import { pipeTcpToStream } from "./tcp_pipe.ts";
+import { ProtocolError } from "./messages.ts";
+import { StripeSet } from "./stripe_set.ts";
+import { pipeTcpToStripes } from "./tcp_pipe.ts";
 
 /**
  * Forwarded TCP connections open at once in one session. 256 covers a browser
@@ -55,19 +57,47 @@ async function serveTcpStreams(
   const processStreams = options.processStreams.forClient(session.client);
   const totals = { sent: 0, received: 0 };
   const pipes = new Set<Promise<void>>();
+  // Connections by the id the client gave them, for the stripes that join them.
+  const stripeSets = new Map<number, StripeSet>();
   for (;;) {
     const raw = await conn.acceptStream();
     if (!raw) break;
     const pipe = (async () => {
       const framed = new FramedStream(raw);
       let counted = false;
+      let stripes: StripeSet | undefined;
+      let pipeId = -1;
+      let piped = false;
       try {
         const header = await deadline(
           framed.readHeader(),
           STREAM_HEADER_TIMEOUT_MS,
           "no stream header",
         );
+        if (header?.type === "tcp-stripe") {
+          const joining = stripeSets.get(header.pipeId);
+          if (!joining) throw new ProtocolError("stripe of a connection that is not open");
+          const { stream, remainder } = framed.release();
+          let joined = false;
+          try {
+            joined = joining.add(header.index, stream, remainder);
+          } finally {
+            // A bad index, or a connection that has just ended: the stream is dropped.
+            if (!joined) {
+              stream.writable.abort().catch(() => {});
+              stream.readable.cancel().catch(() => {});
+            }
+          }
+          return;
+        }
         if (header?.type !== "tcp-open") throw new Error("stream did not start with tcp-open");
+        if (stripeSets.has(header.pipeId)) {
+          throw new ProtocolError(`connection id ${header.pipeId} is already open`);
+        }
+        // Known from now on: a client may open stripes before the TcpResult reaches it.
+        stripes = new StripeSet(framed.stream);
+        pipeId = header.pipeId;
+        stripeSets.set(pipeId, stripes);
         // pipes includes this one.
         const refusal = pipes.size > MAX_TCP_STREAMS_PER_SESSION
           ? `too many connections in this session (limit ${MAX_TCP_STREAMS_PER_SESSION})`
@@ -90,8 +120,9 @@ async function serveTcpStreams(
           return;
         }
         await framed.write({ type: "tcp-result", connected: true, reason: "" });
-        const { stream, remainder } = framed.release();
-        const moved = await pipeTcpToStream(tcp, stream, {
+        const { remainder } = framed.release();
+        piped = true;
+        const moved = await pipeTcpToStripes(tcp, stripes, {
           initial: remainder,
           stats: session.stats,
         });
@@ -103,6 +134,11 @@ async function serveTcpStreams(
         framed.abort();
       } finally {
         if (counted) processStreams.release();
+        if (stripes) {
+          stripeSets.delete(pipeId);
+          // Refused or failed before piping: stripes that joined are dropped with it.
+          if (!piped) dropStripes(stripes);
+        }
       }
     })();
     pipes.add(pipe);
@@ -110,6 +146,15 @@ async function serveTcpStreams(
   }
   await Promise.all(pipes);
   return totals;
+}
+
+/** Closes a set that never carried its connection and resets the stripes that joined it. */
+function dropStripes(stripes: StripeSet): void {
+  stripes.close();
+  for (const stripe of stripes.stripes.slice(1)) {
+    stripe?.writable.abort().catch(() => {});
+    stripe?.readable.cancel().catch(() => {});
+  }
 }
 
 /** Tells the client why its connection was not opened, then ends the stream. */

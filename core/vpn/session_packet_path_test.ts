@@ -55,7 +55,7 @@ Deno.test("SessionPacketPath drops a peer's stream that carries other messages",
   const stream = await a.openStream();
   const writer = stream.writable.getWriter();
   // A tcp-open frame, then a WireGuard message that must not be delivered.
-  await writer.write(Uint8Array.of(0x05, 0, 0, 0x10, 0, 1, 4));
+  await writer.write(Uint8Array.of(0x05, 0, 4, 0, 0, 0, 7, 0x10, 0, 1, 4));
   await new Promise((r) => setTimeout(r, 20));
   const sender = new SessionPacketPath(a);
   sender.send([message(10, 9)]);

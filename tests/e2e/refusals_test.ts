@@ -154,7 +154,7 @@ Deno.test("a client that never authenticates is disconnected after 5 s; others a
   // A stream that is not authentication is refused at once, not forwarded.
   const early = await dialServer(s);
   const earlyWriter = (await early.openStream()).writable.getWriter();
-  await earlyWriter.write(encodeMessage({ type: "tcp-open" }));
+  await earlyWriter.write(encodeMessage({ type: "tcp-open", pipeId: 7 }));
   assert.match((await early.closed).reason, /first message was not authentication/);
   const closed = await silent.closed;
   const elapsed = performance.now() - started;

@@ -213,7 +213,7 @@ Deno.test({
           const framed = new FramedStream(await session.conn.openStream());
           // Held, or a collected stream would be reset and give its slot back.
           streams.push(framed);
-          await framed.write({ type: "tcp-open" });
+          await framed.write({ type: "tcp-open", pipeId: 7 });
           const result = await framed.read();
           return result?.type === "tcp-result" ? result : undefined;
         }));
