@@ -55,8 +55,8 @@ export interface PipeOptions {
  * Each direction is a chain of segments (segments.ts) across the stripes, so
  * bytes come out in order whichever stripe carried them. EOF on one side
  * becomes a half-close on the other (TCP FIN ⇄ FIN on every stripe); an error
- * on either side tears everything down. At most one segment is in flight per
- * stripe and direction. Closes `tcp` and the set when done; never throws.
+ * on either side tears everything down. At most two segments are in flight
+ * from `tcp`, so a connection holds three 64 KiB buffers of our memory. Closes `tcp` and the set when done; never throws.
  */
 export async function pipeTcpToStripes(
   tcp: ByteConn,
@@ -105,29 +105,34 @@ export async function pipeTcpToStripes(
   };
 
   const upstream = (async () => {
-    // One buffer per stripe, reused once that stripe's previous write has handed
-    // its bytes to the transport: a write in flight on each stripe at most.
-    const slots: { buffer: Uint8Array; pending?: Promise<void> }[] = [];
+    // Two buffers in turn: one is read into while the other's write hands its bytes
+    // to the transport, whichever stripes they go to. The memory a connection holds
+    // stays at three segments (two up, one down) however many stripes it has.
+    const buffers = [0, 1].map(() => ({
+      bytes: new Uint8Array(SEGMENT_HEADER_BYTES + MAX_SEGMENT),
+      pending: undefined as Promise<void> | undefined,
+    }));
     let current = 0;
+    let turn = 0;
     try {
       for (;;) {
-        const slot = slots[current] ??= {
-          buffer: new Uint8Array(SEGMENT_HEADER_BYTES + MAX_SEGMENT),
-        };
-        if (slot.pending) await slot.pending;
+        const buffer = buffers[turn];
+        turn ^= 1;
+        if (buffer.pending) await buffer.pending;
         if (failed) return;
-        const n = await tcp.read(slot.buffer.subarray(SEGMENT_HEADER_BYTES));
+        const n = await tcp.read(buffer.bytes.subarray(SEGMENT_HEADER_BYTES));
         if (n === null) break;
         totals.sent += n;
         if (stats) stats.sent += n;
         const next = nextStripe(stripes, current);
-        encodeSegmentHeader(slot.buffer, { next, length: n });
-        slot.pending = writerOf(current).write(slot.buffer.subarray(0, SEGMENT_HEADER_BYTES + n))
+        encodeSegmentHeader(buffer.bytes, { next, length: n });
+        buffer.pending = writerOf(current)
+          .write(buffer.bytes.subarray(0, SEGMENT_HEADER_BYTES + n))
           .catch(abortAll);
         current = next;
         moved();
       }
-      await Promise.all(slots.map((slot) => slot.pending));
+      await Promise.all(buffers.map((buffer) => buffer.pending));
       if (failed) return;
       upstreamDone = true;
       await Promise.all(
