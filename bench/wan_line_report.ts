@@ -42,12 +42,17 @@ function direction(label: string, side: DirectionReport, configuredLoss: number 
 
 /**
  * Summarizes the counters of one case's delay line (all rows and runs of the case).
- * `report` is undefined when the line could not report (it was killed).
+ * `report` is undefined when the line could not report; `noReportReason` then says why
+ * (`WanPair.noReportReason()`).
  */
-export function summarizeLine(report: LineReport | undefined, wanCase: WanCase): LineSummary {
+export function summarizeLine(
+  report: LineReport | undefined,
+  wanCase: WanCase,
+  noReportReason?: string,
+): LineSummary {
   if (report === undefined) {
     return {
-      note: "line: no counters (it did not report when stopped)",
+      note: `line: no counters (${noReportReason ?? "it did not report when stopped"})`,
       ownDrops: null,
       suspect: true,
     };

@@ -32,7 +32,8 @@ Deno.test("summarizeLine(): frames the line dropped itself mark the case", () =>
   strictEqual(summary.suspect, true);
   strictEqual(summary.ownDrops, 5);
   match(summary.note, /line: 5 own drops \(no slot 3, send 2, truncated 0\)/);
-  const silent = summarizeLine(undefined, lossCase);
+  const silent = summarizeLine(undefined, lossCase, "it exited with code 1: boom");
   strictEqual(silent.suspect, true);
   strictEqual(silent.ownDrops, null);
+  strictEqual(silent.note, "line: no counters (it exited with code 1: boom)");
 });

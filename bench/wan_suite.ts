@@ -35,6 +35,8 @@ export interface WanCaseResult {
   unavailable: Map<WanPathKind, string>;
   /** The delay line's counters, undefined when it did not report. */
   line: LineReport | undefined;
+  /** Why the line did not report, when it did not. */
+  lineSilence?: string;
 }
 
 /** Title of the summary table. */
@@ -53,7 +55,7 @@ function caseTitle(result: WanCaseResult, suspect: boolean): string {
  * over all runs, seconds without a byte over all runs) and a last `(delay line)` row.
  */
 export function caseRows(result: WanCaseResult): BenchRow[] {
-  const line = summarizeLine(result.line, result.wanCase);
+  const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
   const table = caseTitle(result, line.suspect);
   const sshRuns = result.samples.get("ssh -L") ?? [];
   const ssh = sshRuns.length > 0 ? median(sshRuns) : null;
@@ -85,7 +87,7 @@ export function caseRows(result: WanCaseResult): BenchRow[] {
 
 /** The summary table's row of one case: median MB/s per path, cases as rows. */
 export function summaryRow(result: WanCaseResult, options: BenchOptions): BenchRow {
-  const line = summarizeLine(result.line, result.wanCase);
+  const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
   const values: Record<string, number | null> = {};
   for (const path of WAN_PATHS) {
     const runs = result.samples.get(path) ?? [];
@@ -154,6 +156,7 @@ async function measureCase(
   } finally {
     await paths.stop();
     result.line = await wan.close();
+    result.lineSilence = wan.noReportReason();
   }
   return result;
 }
