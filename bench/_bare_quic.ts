@@ -4,10 +4,13 @@
  * and per TCP connection one bidirectional stream piped both ways with one reused
  * buffer per direction. Two processes, as the tunnel runs:
  *
- *     deno run --unstable-net --allow-net bench/_bare_quic.ts server TARGET_PORT
+ *     deno run --unstable-net --allow-net bench/_bare_quic.ts server TARGET_PORT [HOST]
  *       -> "bare-quic server PORT ENDPOINT_ID"
- *     deno run --unstable-net --allow-net bench/_bare_quic.ts client SERVER_PORT ENDPOINT_ID
+ *     deno run --unstable-net --allow-net bench/_bare_quic.ts client SERVER_PORT ENDPOINT_ID [HOST]
  *       -> "bare-quic client PORT"
+ *
+ * HOST (default 127.0.0.1): the server binds it and forwards to HOST:TARGET_PORT; the
+ * client dials the server there. The client always listens on 127.0.0.1.
  *
  * The server pins its certificate to a fresh Ed25519 key and uses the project's
  * QUIC transport options, as `core/transport/quic.ts` does.
@@ -83,9 +86,9 @@ async function pipe(tcp: Deno.TcpConn, stream: Duplex): Promise<void> {
   } catch { /* already closed */ }
 }
 
-async function server(targetPort: number): Promise<void> {
+async function server(targetPort: number, host: string): Promise<void> {
   const key = SecretKey.generate();
-  const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+  const endpoint = new Deno.QuicEndpoint({ hostname: host, port: 0 });
   const listener = endpoint.listen({
     ...serverCredentials(key),
     alpnProtocols: [ALPN],
@@ -96,7 +99,7 @@ async function server(targetPort: number): Promise<void> {
     (async () => {
       const conn = await incoming.accept();
       for await (const stream of conn.incomingBidirectionalStreams) {
-        Deno.connect({ hostname: "127.0.0.1", port: targetPort }).then(
+        Deno.connect({ hostname: host, port: targetPort }).then(
           (tcp) => pipe(tcp, stream),
           () => stream.writable.abort().catch(() => {}),
         );
@@ -105,9 +108,9 @@ async function server(targetPort: number): Promise<void> {
   }
 }
 
-async function client(serverPort: number, endpointId: EndpointId): Promise<void> {
+async function client(serverPort: number, endpointId: EndpointId, host: string): Promise<void> {
   const conn = await Deno.connectQuic({
-    hostname: "127.0.0.1",
+    hostname: host,
     port: serverPort,
     serverName: serverNameFor(endpointId),
     caCerts: [trustAnchorFor(endpointId)],
@@ -125,14 +128,15 @@ async function client(serverPort: number, endpointId: EndpointId): Promise<void>
 }
 
 if (import.meta.main) {
-  const [mode, port, id] = Deno.args;
+  const [mode, port, ...rest] = Deno.args;
   const portNumber = Number(port);
-  if (mode === "server" && Number.isInteger(portNumber)) await server(portNumber);
-  else if (mode === "client" && Number.isInteger(portNumber) && id) {
-    await client(portNumber, EndpointId.parse(id));
+  if (mode === "server" && Number.isInteger(portNumber) && rest.length <= 1) {
+    await server(portNumber, rest[0] ?? "127.0.0.1");
+  } else if (mode === "client" && Number.isInteger(portNumber) && rest[0] && rest.length <= 2) {
+    await client(portNumber, EndpointId.parse(rest[0]), rest[1] ?? "127.0.0.1");
   } else {
     console.error(
-      "Usage: _bare_quic.ts server TARGET_PORT | client SERVER_PORT ENDPOINT_ID",
+      "Usage: _bare_quic.ts server TARGET_PORT [HOST] | client SERVER_PORT ENDPOINT_ID [HOST]",
     );
     Deno.exit(2);
   }

@@ -3,6 +3,7 @@
  *
  *     deno run -A --unstable-net bench/bench.ts [--json FILE] [--runs N] [--duration S]
  *                                              [--only NAME,NAME] [--tunnel-main PATH]
+ *                                              [--wan-cases ID,ID]
  *
  * Prints Markdown to stdout, progress to stderr. Rows whose path cannot be set up
  * (e.g. the tunnel CLI not runnable yet) say "unavailable: <reason>"; the rest still run.
@@ -15,6 +16,7 @@ import { reasonOf } from "./bench_suite.ts";
 import { formatMachineInfo, machineInfo } from "./machine_info.ts";
 import { markdownTables } from "./markdown_table.ts";
 import { SUITES } from "./suites.ts";
+import { selectWanCases, WAN_CASES } from "./wan_cases.ts";
 
 /** Parsed command line of the benchmark. */
 export interface BenchArgs extends BenchOptions {
@@ -55,20 +57,23 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs {
     else if (flag === "--duration") parsed.durationSec = count(1, 60);
     else if (flag === "--only") parsed.only = value().split(",").filter(Boolean);
     else if (flag === "--tunnel-main") parsed.tunnelMain = value();
+    else if (flag === "--wan-cases") parsed.wanCases = value().split(",").filter(Boolean);
     else if (flag === "--help" || flag === "-h") parsed.help = true;
     else throw new TypeError(`Cannot parse arguments: unknown flag ${flag}`);
   }
   const unknown = parsed.only?.filter((name) => !SUITES.some((suite) => suite.name === name));
   if (unknown?.length) throw new TypeError(`Cannot parse --only: unknown suite ${unknown}`);
+  if (parsed.wanCases !== undefined) selectWanCases(parsed.wanCases);
   return parsed;
 }
 
 function usage(): string {
   return [
     "Usage: deno task bench [--json FILE] [--runs N (3)] [--duration S (4)] [--only NAME,...]",
-    "                       [--tunnel-main PATH (cli/main.ts)]",
+    "                       [--tunnel-main PATH (cli/main.ts)] [--wan-cases ID,... (all)]",
     "Suites:",
     ...SUITES.map((suite) => `  ${suite.name.padEnd(16)} ${suite.description}`),
+    `WAN cases: ${WAN_CASES.map((c) => c.id).join(", ")}`,
   ].join("\n");
 }
 
@@ -119,7 +124,7 @@ async function main(): Promise<number> {
   const totalSec = (performance.now() - started) / 1000;
   console.log(
     [
-      "## tunnel benchmark (loopback)",
+      "## tunnel benchmark",
       "",
       formatMachineInfo(info),
       `Options: runs ${args.runs}, iperf3 -t ${args.durationSec}; total ${totalSec.toFixed(0)} s`,
@@ -130,7 +135,7 @@ async function main(): Promise<number> {
   if (args.json) {
     const report = {
       machine: info,
-      options: { runs: args.runs, durationSec: args.durationSec },
+      options: { runs: args.runs, durationSec: args.durationSec, wanCases: args.wanCases },
       totalSec,
       rows,
     };

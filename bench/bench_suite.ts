@@ -6,6 +6,8 @@ export interface BenchOptions {
   runs: number;
   /** iperf3 test length in seconds. */
   durationSec: number;
+  /** Cases of the `wan` suite to run (`--wan-cases`); all when absent. */
+  wanCases?: string[];
 }
 
 /** One row of one result table. */

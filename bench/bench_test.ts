@@ -1,5 +1,6 @@
-import { deepStrictEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import { parseBenchArgs } from "./bench.ts";
+import { SUITES } from "./suites.ts";
 
 Deno.test("parseBenchArgs() reads every flag", () => {
   deepStrictEqual(
@@ -14,4 +15,21 @@ Deno.test("parseBenchArgs() rejects unknown flags, bad counts and unknown suites
   throws(() => parseBenchArgs(["--runs", "0"]), TypeError);
   throws(() => parseBenchArgs(["--duration"]), TypeError);
   throws(() => parseBenchArgs(["--only", "nope"]), TypeError);
+});
+
+Deno.test("parseBenchArgs() reads --wan-cases and rejects an unknown case", () => {
+  deepStrictEqual(parseBenchArgs(["--only", "wan", "--wan-cases", "rtt20,loss1"]), {
+    runs: 3,
+    durationSec: 4,
+    help: false,
+    only: ["wan"],
+    wanCases: ["rtt20", "loss1"],
+  });
+  throws(() => parseBenchArgs(["--wan-cases", "rtt21"]), /unknown case rtt21/);
+  throws(() => parseBenchArgs(["--wan-cases", ","]), /no case named/);
+});
+
+Deno.test("the wan suite is registered, so --only wan selects it", () => {
+  ok(SUITES.some((suite) => suite.name === "wan"));
+  deepStrictEqual(parseBenchArgs(["--only", "wan"]).only, ["wan"]);
 });

@@ -1,4 +1,6 @@
 import { ManagedProcess, runCommand, waitForTcpListener } from "../tests/harness/mod.ts";
+import { type ReceiverInterval, receiverIntervals } from "./iperf3_seconds.ts";
+import { waitForListenerInNamespace } from "./namespace_listener.ts";
 
 /** Options for {@linkcode runIperf3}. */
 export interface Iperf3Options {
@@ -14,6 +16,16 @@ export interface Iperf3Options {
   udp?: { bitrate: string; length: number };
   /** Address the server binds and the client dials. Default `127.0.0.1`. */
   hostname?: string;
+  /**
+   * Address the client dials when it is not the server's (a forwarder's local address,
+   * `clientPort` on it). Default `hostname`.
+   */
+  dialHostname?: string;
+  /**
+   * Also read the receiver's per-second intervals (`iperf3 -s -J`, client
+   * `--get-server-output`) into {@linkcode Iperf3Result.intervals}.
+   */
+  receiverIntervals?: boolean;
   /**
    * Run the server and the client in these network namespaces (`ip netns exec`), for
    * paths between two hosts of a test bed. Default: both in this process's namespace.
@@ -31,6 +43,8 @@ export interface Iperf3Result {
   jitterMs: number | null;
   /** UDP only: datagrams that arrived per second (sent minus lost, over the test time). */
   datagramsPerSec: number | null;
+  /** The receiver's intervals when `receiverIntervals` was asked for, else null. */
+  intervals: ReceiverInterval[] | null;
 }
 
 // An iperf3 report is a few kB per stream and interval: 50 streams for 60 s stay far
@@ -43,13 +57,14 @@ const MAX_REPORT_CHARS = 16 << 20;
  *
  * @param text the client's stdout
  * @param options `udp`: read loss, jitter and datagrams too; `noJson`: the reason
- * given when `text` is not JSON (e.g. the client's stderr)
+ * given when `text` is not JSON (e.g. the client's stderr); `receiverIntervals`: read
+ * the server's intervals (`--get-server-output`)
  * @throws {Error} "Cannot run iperf3: ..." for output that is not a report, a report
  * with an `error`, or one without the receiver's sums.
  */
 export function parseIperf3Json(
   text: string,
-  options: { udp: boolean; noJson?: string },
+  options: { udp: boolean; noJson?: string; receiverIntervals?: boolean },
 ): Iperf3Result {
   // deno-lint-ignore no-explicit-any
   let report: any;
@@ -74,6 +89,7 @@ export function parseIperf3Json(
     lostPercent: udp && number(sum.lost_percent) ? sum.lost_percent : null,
     jitterMs: udp && number(sum.jitter_ms) ? sum.jitter_ms : null,
     datagramsPerSec: arrived,
+    intervals: options.receiverIntervals ? receiverIntervals(report) : null,
   };
 }
 
@@ -96,8 +112,11 @@ export async function runIperf3(options: Iperf3Options): Promise<Iperf3Result> {
       : { command: "ip", args: ["netns", "exec", ns, "iperf3", ...args] };
   const serverArgs = ["-s", "-1", "-p", String(options.serverPort), "-B", hostname];
   // /proc/net shows this process's namespace only: in another one, wait for iperf3's
-  // own line, which --forceflush makes appear as soon as it listens.
-  if (namespaces) serverArgs.push("--forceflush");
+  // own line, which --forceflush makes appear as soon as it listens. A server in JSON
+  // mode prints nothing until it is done: then ask `ss` in its namespace.
+  const json = options.receiverIntervals === true;
+  if (json) serverArgs.push("-J");
+  else if (namespaces) serverArgs.push("--forceflush");
   const serverCmd = inNamespace(namespaces?.server, serverArgs);
   const server = ManagedProcess.spawn(serverCmd.command, {
     args: serverCmd.args,
@@ -106,9 +125,14 @@ export async function runIperf3(options: Iperf3Options): Promise<Iperf3Result> {
   });
   try {
     // Not a probe connection: -1 would spend its one test on the probe.
-    if (namespaces) await server.waitForLine(/^Server listening on /, { timeoutMs: 5_000 });
-    else await waitForTcpListener(options.serverPort, { hostname, timeoutMs: 5_000 });
-    const args = ["-c", hostname, "-p", String(options.clientPort)];
+    const port = options.serverPort;
+    if (namespaces && json) {
+      await waitForListenerInNamespace(namespaces.server, port, { hostname, timeoutMs: 5_000 });
+    } else if (namespaces) {
+      await server.waitForLine(/^Server listening on /, { timeoutMs: 5_000 });
+    } else await waitForTcpListener(port, { hostname, timeoutMs: 5_000 });
+    const args = ["-c", options.dialHostname ?? hostname, "-p", String(options.clientPort)];
+    if (json) args.push("--get-server-output");
     args.push("-t", String(options.durationSec), "-J");
     if (options.parallel !== undefined) args.push("-P", String(options.parallel));
     if (options.udp) {
@@ -120,7 +144,11 @@ export async function runIperf3(options: Iperf3Options): Promise<Iperf3Result> {
       timeoutMs: (options.durationSec + CLIENT_SLACK_SEC) * 1_000,
     });
     const why = result.timedOut ? "timed out" : result.stderr.trim() || "no JSON output";
-    return parseIperf3Json(result.stdout, { udp: options.udp !== undefined, noJson: why });
+    return parseIperf3Json(result.stdout, {
+      udp: options.udp !== undefined,
+      noJson: why,
+      receiverIntervals: json,
+    });
   } finally {
     await server.stop();
   }

@@ -9,6 +9,7 @@ import { vpnSuite } from "./vpn_suite.ts";
 import { tunnelVpn } from "./tunnel_vpn.ts";
 import { wireGuardEngineVpn } from "./wireguard_engine_vpn.ts";
 import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
+import { wanSuite } from "./wan_suite.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -23,4 +24,5 @@ export const SUITES: readonly BenchSuite[] = [
   tunnelStartup,
   manualSetup,
   vpnSuite([wireGuardGoVpn, tunnelVpn, wireGuardEngineVpn]),
+  wanSuite,
 ];

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { runIperf3 } from "../../../bench/iperf3.ts";
 import { pingRtts } from "../../../bench/ping_rtt.ts";
 import { findTool } from "../command.ts";
-import { newBedPrefix } from "../namespaces.ts";
 import { createVethPair } from "../veth_pair.ts";
 import { createWanPair, type WanPair, type WanPairOptions } from "./wan_pair.ts";
 
@@ -23,13 +22,11 @@ function skipReason(): string | undefined {
 const reason = skipReason();
 if (reason) console.log(`delay_line_test.ts skipped: ${reason}`);
 
-// `wl-` rather than the beds' `tnb-`: built while other beds' tests may run on the machine.
-const prefix = () => `wl-${newBedPrefix().slice("tnb-".length)}`;
 const IPERF_SECONDS = 4;
 const PORT = 5201;
 
 async function withWan(options: WanPairOptions, fn: (wan: WanPair) => Promise<void>) {
-  const wan = await createWanPair({ ...options, prefix: prefix() });
+  const wan = await createWanPair(options);
   let report;
   try {
     await fn(wan);
@@ -60,7 +57,7 @@ Deno.test({
   name: "delay line at zero delay: capacity next to a bare veth (iperf3 TCP)",
   ignore: reason !== undefined,
   fn: async () => {
-    const veth = await createVethPair({ prefix: prefix() });
+    const veth = await createVethPair();
     let direct;
     try {
       direct = await iperf(veth);

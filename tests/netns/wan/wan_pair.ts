@@ -1,6 +1,6 @@
 /**
- * STATUS: prototype (issue 20, item 1). Works as far as `delay_line_test.ts` shows; not
- * yet used by the bench.
+ * STATUS: prototype (issue 20, item 1). Works as far as `delay_line_test.ts` shows; the
+ * bench's WAN table (`bench/wan_suite.ts`) builds one per case.
  *
  * Two namespaces joined through a third that emulates a WAN: the delay line
  * (`_delay_line.ts`) bridges two veths there, each direction with its own
@@ -105,6 +105,11 @@ export interface WanPair {
    * namespaces. Idempotent.
    */
   close(): Promise<{ ab: DirectionReport; ba: DirectionReport } | undefined>;
+  /**
+   * After `close()` resolved without counters: why (the line had exited, with its code and
+   * first stderr line, or it was killed for not stopping in time). Undefined otherwise.
+   */
+  noReportReason(): string | undefined;
 }
 
 const SUBNET_PREFIX = "192.0.2";
@@ -160,19 +165,29 @@ export async function createWanPair(options: WanPairOptions = {}): Promise<WanPa
   const made: string[] = [];
   let child: Deno.ChildProcess | undefined;
   let watch: ReturnType<typeof watchLines> | undefined;
+  let noReportReason: string | undefined;
   const stopLine = async () => {
     if (!child || !watch) return undefined;
+    // Exited before we asked it to stop: a crash, not a slow stop.
+    const early = await Promise.race([child.status, Promise.resolve(undefined)]);
     await child.stdin.close().catch(() => {});
+    let killed = false;
     const timer = setTimeout(() => {
       try {
         child!.kill("SIGKILL");
+        killed = true;
       } catch { /* gone */ }
     }, STOP_GRACE_MS);
-    await child.status;
+    const status = await child.status;
     clearTimeout(timer);
     await watch.done.catch(() => {});
     const exit = watch.lines.find((line) => line.startsWith('{"event":"exit"'));
-    return exit ? JSON.parse(exit) as { ab: DirectionReport; ba: DirectionReport } : undefined;
+    if (exit) return JSON.parse(exit) as { ab: DirectionReport; ba: DirectionReport };
+    const said = (await watch.stderr.catch(() => "")).trim().split("\n")[0];
+    noReportReason = killed
+      ? `it did not stop within ${STOP_GRACE_MS} ms of its stdin closing and was killed`
+      : `it ${early ? "had exited" : "exited"} with code ${status.code}${said ? `: ${said}` : ""}`;
+    return undefined;
   };
   const teardown = async () => {
     const report = await stopLine();
@@ -239,6 +254,7 @@ export async function createWanPair(options: WanPairOptions = {}): Promise<WanPa
       spawn: (host, cmd, o) => spawnInNamespace(host.ns, cmd, o),
       exec: (host, cmd, o) => runInNamespace(host.ns, cmd, o),
       close: () => closing ??= teardown(),
+      noReportReason: () => noReportReason,
     };
   } catch (error) {
     await teardown();

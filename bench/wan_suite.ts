@@ -1,0 +1,213 @@
+/**
+ * The WAN table (`deno task bench --only wan`, issue 20): iperf3 TCP from a left to a right
+ * network namespace joined by the userspace delay line (`tests/netns/wan/`), MTU 1500,
+ * through each of direct TCP, `ssh -L`, bare Deno QUIC, the tunnel's direct path and the
+ * tunnel through `tunnel relay`, for each case of `wan_cases.ts`. One WAN pair per case;
+ * within a case, runs are interleaved (every path once, then again) and the median is
+ * reported with the slowest receiver second and the count of seconds without a byte.
+ * Each case also gets a row with the delay line's counters.
+ * @module
+ */
+import { canBuildBeds, sweepStaleBeds } from "../tests/netns/mod.ts";
+import { findTool } from "../tests/netns/command.ts";
+import { createWanPair } from "../tests/netns/wan/wan_pair.ts";
+import type { BenchEnvironment } from "./bench_environment.ts";
+import { type BenchOptions, type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
+import { runIperf3 } from "./iperf3.ts";
+import { type ReceiverInterval, summarizeSeconds } from "./iperf3_seconds.ts";
+import { formatValue } from "./markdown_table.ts";
+import { median } from "./stats.ts";
+import { selectWanCases, type WanCase } from "./wan_cases.ts";
+import { type LineReport, summarizeLine } from "./wan_line_report.ts";
+import { WAN_PATHS, type WanEndpoint, type WanPathKind, WanPaths } from "./wan_paths.ts";
+
+/** What one case measured, before it becomes rows. */
+export interface WanCaseResult {
+  /** The case. */
+  wanCase: WanCase;
+  /** Per path: MB/s of each run that succeeded. */
+  samples: Map<WanPathKind, number[]>;
+  /** Per path: the receiver's intervals of every run. */
+  intervals: Map<WanPathKind, ReceiverInterval[]>;
+  /** Per path: the first line of each failed run's error. */
+  errors: Map<WanPathKind, string[]>;
+  /** Paths that could not be set up, with the reason. */
+  unavailable: Map<WanPathKind, string>;
+  /** The delay line's counters, undefined when it did not report. */
+  line: LineReport | undefined;
+  /** Why the line did not report, when it did not. */
+  lineSilence?: string;
+}
+
+/** Title of the summary table. */
+export function summaryTitle(options: BenchOptions): string {
+  return `WAN: iperf3 TCP MB/s between two namespaces through the delay line, MTU 1500 ` +
+    `(median of ${options.runs}, iperf3 -t ${options.durationSec})`;
+}
+
+function caseTitle(result: WanCaseResult, suspect: boolean): string {
+  return `WAN ${result.wanCase.title}` +
+    (suspect ? " (SUSPECT: the delay line dropped frames itself or did not report)" : "");
+}
+
+/**
+ * Rows of one case: one per path (median MB/s, ratio to `ssh -L`, slowest receiver second
+ * over all runs, seconds without a byte over all runs) and a last `(delay line)` row.
+ */
+export function caseRows(result: WanCaseResult): BenchRow[] {
+  const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
+  const table = caseTitle(result, line.suspect);
+  const sshRuns = result.samples.get("ssh -L") ?? [];
+  const ssh = sshRuns.length > 0 ? median(sshRuns) : null;
+  const rows = WAN_PATHS.map((path): BenchRow => {
+    const reason = result.unavailable.get(path);
+    const runs = result.samples.get(path) ?? [];
+    const mbPerSec = runs.length > 0 ? median(runs) : null;
+    const seconds = summarizeSeconds(result.intervals.get(path) ?? []);
+    const values = {
+      "MB/s": mbPerSec,
+      "vs ssh -L": mbPerSec !== null && ssh ? mbPerSec / ssh : null,
+      "slowest 1 s (MB/s)": reason === undefined ? seconds.slowestMbPerSec : null,
+      "seconds at 0 B": reason === undefined && seconds.seconds > 0 ? seconds.zeroSeconds : null,
+    };
+    if (reason !== undefined) return { table, path, values, note: `unavailable: ${reason}` };
+    const failed = result.errors.get(path) ?? [];
+    const note = [
+      runs.length > 0
+        ? `runs: ${runs.map(formatValue).join(" / ")} (min ${formatValue(Math.min(...runs))}, ` +
+          `max ${formatValue(Math.max(...runs))}); ${seconds.seconds} s counted`
+        : "",
+      failed.length > 0 ? `${failed.length} failed: ${failed[0]}` : "",
+    ].filter(Boolean).join("; ");
+    return { table, path, values, note };
+  });
+  rows.push({ table, path: "(delay line)", values: {}, note: line.note });
+  return rows;
+}
+
+/** The summary table's row of one case: median MB/s per path, cases as rows. */
+export function summaryRow(result: WanCaseResult, options: BenchOptions): BenchRow {
+  const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
+  const values: Record<string, number | null> = {};
+  for (const path of WAN_PATHS) {
+    const runs = result.samples.get(path) ?? [];
+    values[path] = runs.length > 0 ? median(runs) : null;
+  }
+  const unavailable = [...result.unavailable.keys()];
+  return {
+    table: summaryTitle(options),
+    path: result.wanCase.title,
+    values,
+    note: [
+      line.suspect ? "SUSPECT: see the case's delay line row" : `line: ${line.ownDrops} own drops`,
+      unavailable.length > 0 ? `unavailable: ${unavailable.join(", ")}` : "",
+    ].filter(Boolean).join("; "),
+  };
+}
+
+async function measureCase(
+  env: BenchEnvironment,
+  wanCase: WanCase,
+  options: BenchOptions,
+): Promise<WanCaseResult> {
+  const result: WanCaseResult = {
+    wanCase,
+    samples: new Map(WAN_PATHS.map((path) => [path, []])),
+    intervals: new Map(WAN_PATHS.map((path) => [path, []])),
+    errors: new Map(WAN_PATHS.map((path) => [path, []])),
+    unavailable: new Map(),
+    line: undefined,
+  };
+  const wan = await createWanPair({ ab: wanCase.ab, ba: wanCase.ba });
+  const paths = new WanPaths(wan, env.mainModule);
+  // Ctrl-C: bench.ts stops the environment, which stops these too.
+  env.onStop(() => paths.stop());
+  env.onStop(() => wan.close());
+  try {
+    const endpoints = new Map<WanPathKind, WanEndpoint>();
+    for (const path of WAN_PATHS) {
+      try {
+        endpoints.set(path, await paths.start(path));
+      } catch (error) {
+        result.unavailable.set(path, reasonOf(error));
+      }
+    }
+    for (let run = 0; run < options.runs; run++) {
+      for (const [path, endpoint] of endpoints) {
+        console.error(`[bench] wan ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`);
+        try {
+          const measured = await runIperf3({
+            serverPort: paths.target.port,
+            hostname: paths.target.hostname,
+            clientPort: endpoint.port,
+            dialHostname: endpoint.hostname,
+            durationSec: options.durationSec,
+            parallel: wanCase.parallel,
+            namespaces: { server: wan.right.ns, client: wan.left.ns },
+            receiverIntervals: true,
+          });
+          result.samples.get(path)!.push(measured.mbPerSec);
+          result.intervals.get(path)!.push(...measured.intervals ?? []);
+        } catch (error) {
+          result.errors.get(path)!.push(reasonOf(error));
+        }
+      }
+    }
+  } finally {
+    await paths.stop();
+    result.line = await wan.close();
+    result.lineSilence = wan.noReportReason();
+  }
+  return result;
+}
+
+/** Why the suite cannot run here, or undefined. */
+async function skipReason(): Promise<string | undefined> {
+  const support = await canBuildBeds({ stun: false });
+  if (!support.ok) return support.reason;
+  const missing = [["ethtool", "ethtool"], ["iperf3", "iperf3"], ["ss", "iproute2"]]
+    .filter(([name]) => !findTool(name))
+    .map(([name, pkg]) => `${name} (${pkg})`);
+  return missing.length > 0 ? `missing tools: ${missing.join(", ")}` : undefined;
+}
+
+/** The WAN suite: see the module documentation. */
+export const wanSuite: BenchSuite = {
+  name: "wan",
+  description: "iperf3 TCP across an emulated WAN (delay, loss, rate cap): direct, ssh -L, " +
+    "bare QUIC, tunnel, tunnel via relay (--wan-cases to choose cases)",
+  async run(env, options) {
+    const cases = selectWanCases(options.wanCases);
+    const reason = await skipReason();
+    if (reason !== undefined) {
+      return [{
+        table: summaryTitle(options),
+        path: "(suite)",
+        values: {},
+        note: `skipped: ${reason}`,
+      }];
+    }
+    await sweepStaleBeds();
+    const results: WanCaseResult[] = [];
+    for (const wanCase of cases) {
+      try {
+        results.push(await measureCase(env, wanCase, options));
+      } catch (error) {
+        // The WAN itself did not come up: every path of the case is unavailable.
+        const why = reasonOf(error);
+        results.push({
+          wanCase,
+          samples: new Map(),
+          intervals: new Map(),
+          errors: new Map(),
+          unavailable: new Map(WAN_PATHS.map((path) => [path, `WAN: ${why}`])),
+          line: undefined,
+        });
+      }
+    }
+    return [
+      ...results.map((result) => summaryRow(result, options)),
+      ...results.flatMap(caseRows),
+    ];
+  },
+};
