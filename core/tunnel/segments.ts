@@ -41,7 +41,9 @@ export interface SegmentHeader {
 export function encodeSegmentHeader(into: Uint8Array, header: SegmentHeader): void {
   const { next, length } = header;
   if (!Number.isInteger(next) || next < 0 || next >= MAX_STRIPES) {
-    throw new RangeError(`Cannot encode a segment header: stripe ${next} (0 to ${MAX_STRIPES - 1})`);
+    throw new RangeError(
+      `Cannot encode a segment header: stripe ${next} (0 to ${MAX_STRIPES - 1})`,
+    );
   }
   if (!Number.isInteger(length) || length < 1 || length > MAX_SEGMENT) {
     throw new RangeError(`Cannot encode a segment header: length ${length} (1 to ${MAX_SEGMENT})`);

@@ -28,10 +28,12 @@ Deno.test("segment headers round-trip at the edges", () => {
 
 Deno.test("encodeSegmentHeader() refuses what a reader would refuse", () => {
   const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
-  for (const header of [{ next: MAX_STRIPES, length: 1 }, { next: 0, length: 0 }, {
-    next: 0,
-    length: MAX_SEGMENT + 1,
-  }, { next: -1, length: 1 }]) {
+  for (
+    const header of [{ next: MAX_STRIPES, length: 1 }, { next: 0, length: 0 }, {
+      next: 0,
+      length: MAX_SEGMENT + 1,
+    }, { next: -1, length: 1 }]
+  ) {
     assert.throws(() => encodeSegmentHeader(bytes, header), RangeError);
   }
 });

@@ -56,7 +56,9 @@ Deno.test("server: stripes join their connection and the echo comes back in orde
   assert.deepEqual(await primary.read(), { type: "tcp-result", connected: true, reason: "" });
   const stripes: DuplexStream[] = [primary.release().stream];
   for (let index = 1; index < MAX_STRIPES; index++) {
-    stripes.push((await openWith(conn, { type: "tcp-stripe", pipeId: 41, index })).release().stream);
+    stripes.push(
+      (await openWith(conn, { type: "tcp-stripe", pipeId: 41, index })).release().stream,
+    );
   }
   // Ten segments round-robin over the four stripes, then every stripe finished.
   const writers = stripes.map((s) => s.writable.getWriter());

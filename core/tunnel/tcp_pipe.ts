@@ -73,7 +73,8 @@ export async function pipeTcpToStripes(
   let downstreamDone = false;
   let grew = !options.grow;
 
-  const writerOf = (index: number) => writers[index] ??= stripes.stripes[index]!.writable.getWriter();
+  const writerOf = (index: number) =>
+    writers[index] ??= stripes.stripes[index]!.writable.getWriter();
   const stopReading = (index: number) => {
     const reader = readers[index];
     if (reader) reader.cancel().catch(() => {});
@@ -93,7 +94,7 @@ export async function pipeTcpToStripes(
     } catch { /* already closed */ }
   };
   // A stripe that joins after a direction has ended gets that direction's end at once.
-  stripes.onJoin((index, stripe) => {
+  stripes.onJoin((_index, stripe) => {
     if (upstreamDone) stripe.writable.close().catch(() => {});
     if (downstreamDone) stripe.readable.cancel().catch(() => {});
   });

@@ -18,7 +18,8 @@ import { pipeTcpToStripes } from "./tcp_pipe.ts";
 
 /**
  * Forwarded TCP connections open at once in one session. 256 covers a browser
- * or a build tool through one tunnel; each holds a socket and up to ~128 KiB.
+ * or a build tool through one tunnel; each holds a socket and three 64 KiB segment
+ * buffers (tcp_pipe.ts), and its stripes count among the 1,024 streams a peer may open.
  */
 export const MAX_TCP_STREAMS_PER_SESSION = 256;
 /** Forwarded TCP connections of all sessions together (each holds a socket). */
