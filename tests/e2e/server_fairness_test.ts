@@ -209,11 +209,11 @@ Deno.test({
           `tcp://127.0.0.1:${echo.port}`,
         );
         held.push(session.conn);
-        const results = await Promise.all(Array.from({ length: 256 }, async () => {
+        const results = await Promise.all(Array.from({ length: 256 }, async (_, pipeId) => {
           const framed = new FramedStream(await session.conn.openStream());
           // Held, or a collected stream would be reset and give its slot back.
           streams.push(framed);
-          await framed.write({ type: "tcp-open", pipeId: 7 });
+          await framed.write({ type: "tcp-open", pipeId });
           const result = await framed.read();
           return result?.type === "tcp-result" ? result : undefined;
         }));
