@@ -14,7 +14,7 @@ import {
 import { resolveRecord } from "../../core/discovery/mod.ts";
 import type { EndpointId } from "../../core/identity/mod.ts";
 import { dialViaRelay, RelayRefusedError } from "../../core/relay/mod.ts";
-import { ConnectError, dialQuic } from "../../core/transport/mod.ts";
+import { congestionControlToward, ConnectError, dialQuic } from "../../core/transport/mod.ts";
 import {
   ALPN,
   type ClientSession,
@@ -78,7 +78,13 @@ export async function connectToServer(
     : [];
   const dialDirect = (addrs: { hostname: string; port: number }[]): ConnectAttempt => ({
     label: "direct",
-    connect: () => dialQuic({ addrs, endpointId: settings.serverId, alpn: ALPN }),
+    connect: () =>
+      dialQuic({
+        addrs,
+        endpointId: settings.serverId,
+        alpn: ALPN,
+        congestionControl: congestionControlToward,
+      }),
   });
   const dialRelay = (url: string): ConnectAttempt => ({
     label: `relay ${url}`,

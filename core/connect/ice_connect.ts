@@ -7,7 +7,13 @@
  */
 import type { SecretKey } from "../identity/mod.ts";
 import { IceAgent, type NominatedPath, type RemoteIceParameters } from "../nat/mod.ts";
-import { deadline, dialQuic, listenQuic, type PeerConnection } from "../transport/mod.ts";
+import {
+  congestionControlToward,
+  deadline,
+  dialQuic,
+  listenQuic,
+  type PeerConnection,
+} from "../transport/mod.ts";
 import type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
 
 /**
@@ -71,6 +77,7 @@ export async function dialOverIce(options: DialOverIceOptions): Promise<PeerConn
       endpointId: answer.serverId,
       alpn: options.alpn,
       endpoint,
+      congestionControl: congestionControlToward(path.remote.address),
     });
   } catch (error) {
     endpoint.close();
@@ -108,8 +115,14 @@ export async function acceptOverIce(options: AcceptOverIceOptions): Promise<Peer
     await session.close();
     throw error;
   }
-  const { endpoint } = await session.takeOver(offer.ice);
-  const listener = listenQuic({ endpoint, secretKey: options.secretKey, alpn: options.alpn });
+  const { path, endpoint } = await session.takeOver(offer.ice);
+  const listener = listenQuic({
+    endpoint,
+    secretKey: options.secretKey,
+    alpn: options.alpn,
+    // The listener serves this one path, so it takes the path's controller.
+    congestionControl: congestionControlToward(path.remote.address),
+  });
   try {
     const conn = await deadline(
       listener.accept(),

@@ -41,4 +41,10 @@ export {
   MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS,
 } from "./quic.ts";
+export {
+  type CongestionControl,
+  congestionControlToward,
+  LOOPBACK_PATH_CONGESTION_CONTROL,
+  NETWORK_PATH_CONGESTION_CONTROL,
+} from "./congestion.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";

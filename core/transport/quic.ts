@@ -12,6 +12,7 @@ import {
 } from "../identity/mod.ts";
 import { AdmissionLimit, type AdmissionLimits } from "./admission.ts";
 import { AsyncQueue } from "./async_queue.ts";
+import type { CongestionControl } from "./congestion.ts";
 import type { CloseInfo, DuplexStream, PeerConnection, PeerListener } from "./connection.ts";
 
 /**
@@ -173,6 +174,12 @@ export interface ListenQuicOptions {
   admission?: AdmissionLimit;
   /** Told about each connection attempt that did not become a connection. */
   onHandshakeFailed?: (address: string, reason: string) => void;
+  /**
+   * The congestion controller of the connections accepted here (it governs what
+   * this side sends). Default `"default"` (Deno's, Cubic-like); pick it with
+   * `congestionControlToward` (./congestion.ts) for the address clients come from.
+   */
+  congestionControl?: CongestionControl;
 }
 
 /**
@@ -188,6 +195,7 @@ export function listenQuic(options: ListenQuicOptions): PeerListener {
     ...serverCredentials(options.secretKey),
     alpnProtocols: [options.alpn],
     ...TRANSPORT_OPTIONS,
+    congestionControl: options.congestionControl ?? "default",
   });
   const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   const pending = options.admission ?? new AdmissionLimit(
@@ -296,6 +304,13 @@ export interface DialQuicOptions {
   timeoutMs?: number;
   /** Gives up between addresses once aborted. */
   signal?: AbortSignal;
+  /**
+   * The congestion controller of the connection (it governs what this side
+   * sends), or a choice of one for each address tried (e.g.
+   * `congestionControlToward` of ./congestion.ts). Default `"default"` (Deno's,
+   * Cubic-like).
+   */
+  congestionControl?: CongestionControl | ((hostname: string) => CongestionControl);
 }
 
 /**
@@ -304,6 +319,7 @@ export interface DialQuicOptions {
  */
 export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection> {
   const failures: string[] = [];
+  const choice = options.congestionControl ?? "default";
   for (const addr of options.addrs) {
     options.signal?.throwIfAborted();
     let attempt: Promise<Deno.QuicConn>;
@@ -317,6 +333,7 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
         endpoint: options.endpoint,
         zeroRtt: false,
         ...TRANSPORT_OPTIONS,
+        congestionControl: typeof choice === "function" ? choice(addr.hostname) : choice,
       });
     } catch (error) {
       // Name resolution fails synchronously, before there is anything to await.

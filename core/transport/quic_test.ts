@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
 import { AdmissionLimit } from "./admission.ts";
 import type { PeerListener } from "./connection.ts";
+import type { CongestionControl } from "./congestion.ts";
 import { dialQuic, listenQuic, type ListenQuicOptions } from "./quic.ts";
 
 const ALPN = "quic-test/1";
@@ -148,6 +149,75 @@ Deno.test("a dialer pinned to another key fails the handshake and the listener c
     const accepted = listener.accept();
     const conn = await dialQuic({ addrs, endpointId: key.endpointId, alpn: ALPN });
     assert.ok(await accepted);
+    conn.close();
+  } finally {
+    listener.close();
+  }
+});
+
+for (const congestionControl of ["default", "throughput", "low-latency"] as CongestionControl[]) {
+  Deno.test(`a connection whose both ends use congestionControl "${congestionControl}" carries a stream both ways`, async () => {
+    const key = SecretKey.generate();
+    const listener = listenQuic({
+      hostname: LOOPBACK,
+      secretKey: key,
+      alpn: ALPN,
+      congestionControl,
+    });
+    try {
+      const accepted = listener.accept();
+      const client = await dialQuic({
+        addrs: [{ hostname: LOOPBACK, port: listener.addr.port }],
+        endpointId: key.endpointId,
+        alpn: ALPN,
+        congestionControl,
+      });
+      const server = await accepted;
+      assert.ok(server);
+      // Enough bytes for several congestion windows' worth of round trips.
+      const payload = new Uint8Array(2 * 1024 * 1024).map((_, i) => i % 251);
+      const stream = await client.openStream();
+      const writing = (async () => {
+        const writer = stream.writable.getWriter();
+        await writer.write(payload);
+        await writer.close();
+      })();
+      const echoing = (async () => {
+        const incoming = await server.acceptStream();
+        assert.ok(incoming);
+        await incoming.readable.pipeTo(incoming.writable);
+      })();
+      const echoed = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+      await Promise.all([writing, echoing]);
+      assert.deepEqual(echoed, payload);
+      client.close();
+      server.close();
+    } finally {
+      listener.close();
+    }
+  });
+}
+
+Deno.test("dialQuic() asks a congestion control choice about each address it tries", async () => {
+  const key = SecretKey.generate();
+  const listener = listenQuic({ hostname: LOOPBACK, secretKey: key, alpn: ALPN });
+  const asked: string[] = [];
+  try {
+    const accepted = listener.accept();
+    const conn = await dialQuic({
+      addrs: [
+        { hostname: "name.invalid", port: 1 },
+        { hostname: LOOPBACK, port: listener.addr.port },
+      ],
+      endpointId: key.endpointId,
+      alpn: ALPN,
+      congestionControl: (hostname) => {
+        asked.push(hostname);
+        return "low-latency";
+      },
+    });
+    assert.ok(await accepted);
+    assert.deepEqual(asked, ["name.invalid", LOOPBACK]);
     conn.close();
   } finally {
     listener.close();
