@@ -44,7 +44,7 @@ export {
 export {
   type CongestionControl,
   congestionControlToward,
-  LOOPBACK_PATH_CONGESTION_CONTROL,
+  LOCAL_PATH_CONGESTION_CONTROL,
   NETWORK_PATH_CONGESTION_CONTROL,
 } from "./congestion.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
