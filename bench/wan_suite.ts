@@ -17,7 +17,6 @@ import { runIperf3 } from "./iperf3.ts";
 import { type ReceiverInterval, summarizeSeconds } from "./iperf3_seconds.ts";
 import { formatValue } from "./markdown_table.ts";
 import { median } from "./stats.ts";
-import { readUdpRcvbufErrors } from "./udp_drop_counter.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
 import { type LineReport, summarizeLine } from "./wan_line_report.ts";
 import { WAN_PATHS, type WanEndpoint, type WanPathKind, WanPaths } from "./wan_paths.ts";
@@ -30,11 +29,6 @@ export interface WanCaseResult {
   samples: Map<WanPathKind, number[]>;
   /** Per path: the receiver's intervals of every run. */
   intervals: Map<WanPathKind, ReceiverInterval[]>;
-  /**
-   * Per path: UDP datagrams both hosts' kernels dropped for a full socket receive buffer,
-   * in each run that succeeded (direct TCP and `ssh -L` use no UDP: 0 unless something else does).
-   */
-  rcvbufDrops: Map<WanPathKind, number[]>;
   /** Per path: the first line of each failed run's error. */
   errors: Map<WanPathKind, string[]>;
   /** Paths that could not be set up, with the reason. */
@@ -70,13 +64,11 @@ export function caseRows(result: WanCaseResult): BenchRow[] {
     const runs = result.samples.get(path) ?? [];
     const mbPerSec = runs.length > 0 ? median(runs) : null;
     const seconds = summarizeSeconds(result.intervals.get(path) ?? []);
-    const drops = result.rcvbufDrops.get(path) ?? [];
     const values = {
       "MB/s": mbPerSec,
       "vs ssh -L": mbPerSec !== null && ssh ? mbPerSec / ssh : null,
       "slowest 1 s (MB/s)": reason === undefined ? seconds.slowestMbPerSec : null,
       "seconds at 0 B": reason === undefined && seconds.seconds > 0 ? seconds.zeroSeconds : null,
-      "UDP rcvbuf drops/run": drops.length > 0 ? median(drops) : null,
     };
     if (reason !== undefined) return { table, path, values, note: `unavailable: ${reason}` };
     const failed = result.errors.get(path) ?? [];
@@ -122,18 +114,12 @@ async function measureCase(
     wanCase,
     samples: new Map(WAN_PATHS.map((path) => [path, []])),
     intervals: new Map(WAN_PATHS.map((path) => [path, []])),
-    rcvbufDrops: new Map(WAN_PATHS.map((path) => [path, []])),
     errors: new Map(WAN_PATHS.map((path) => [path, []])),
     unavailable: new Map(),
     line: undefined,
   };
   const wan = await createWanPair({ ab: wanCase.ab, ba: wanCase.ba });
   const paths = new WanPaths(wan, env.mainModule);
-  const rcvbufDrops = async () => {
-    let total = 0;
-    for (const host of [wan.left, wan.right]) total += await readUdpRcvbufErrors(wan.exec, host);
-    return total;
-  };
   // Ctrl-C: bench.ts stops the environment, which stops these too.
   env.onStop(() => paths.stop());
   env.onStop(() => wan.close());
@@ -150,7 +136,6 @@ async function measureCase(
       for (const [path, endpoint] of endpoints) {
         console.error(`[bench] wan ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`);
         try {
-          const dropsBefore = await rcvbufDrops();
           const measured = await runIperf3({
             serverPort: paths.target.port,
             hostname: paths.target.hostname,
@@ -163,7 +148,6 @@ async function measureCase(
           });
           result.samples.get(path)!.push(measured.mbPerSec);
           result.intervals.get(path)!.push(...measured.intervals ?? []);
-          result.rcvbufDrops.get(path)!.push(await rcvbufDrops() - dropsBefore);
         } catch (error) {
           result.errors.get(path)!.push(reasonOf(error));
         }
@@ -215,7 +199,6 @@ export const wanSuite: BenchSuite = {
           wanCase,
           samples: new Map(),
           intervals: new Map(),
-          rcvbufDrops: new Map(),
           errors: new Map(),
           unavailable: new Map(WAN_PATHS.map((path) => [path, `WAN: ${why}`])),
           line: undefined,

@@ -24,16 +24,12 @@ function result(line: WanCaseResult["line"]): WanCaseResult {
   samples.set("ssh -L", [10, 10, 10]);
   const intervals = new Map<WanPathKind, ReceiverInterval[]>(none());
   intervals.set("direct", [{ seconds: 1, bytes: 0 }, { seconds: 1, bytes: 4e6 }]);
-  const rcvbufDrops = new Map<WanPathKind, number[]>(none());
-  rcvbufDrops.set("direct", [0, 0, 0]);
-  rcvbufDrops.set("tunnel", [300, 100, 200]);
   const errors = new Map<WanPathKind, string[]>(none());
   errors.set("bare QUIC", ["Cannot run iperf3: timed out"]);
   return {
     wanCase: WAN_CASES[2],
     samples,
     intervals,
-    rcvbufDrops,
     errors,
     unavailable: new Map([["tunnel via relay", "tunnel relay: Error: no"]]),
     line,
@@ -49,10 +45,7 @@ Deno.test("caseRows(): medians, ratio to ssh -L, seconds, unavailable rows, the 
     "vs ssh -L": 2,
     "slowest 1 s (MB/s)": 0,
     "seconds at 0 B": 1,
-    "UDP rcvbuf drops/run": 0,
   });
-  strictEqual(rows[3].values["UDP rcvbuf drops/run"], 200);
-  strictEqual(rows[1].values["UDP rcvbuf drops/run"], null);
   match(rows[0].note!, /^runs: 30\.0 \/ 10\.0 \/ 20\.0 \(min 10\.0, max 30\.0\); 2 s counted$/);
   match(rows[2].note!, /^1 failed: Cannot run iperf3: timed out$/);
   strictEqual(rows[4].note, "unavailable: tunnel relay: Error: no");
