@@ -8,18 +8,18 @@
  * Each case also gets a row with the delay line's counters.
  * @module
  */
-import { canBuildBeds, sweepStaleBeds } from "../tests/netns/mod.ts";
-import { findTool } from "../tests/netns/command.ts";
-import { createWanPair } from "../tests/netns/wan/wan_pair.ts";
+import { sweepStaleBeds } from "../tests/netns/mod.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
 import { type BenchOptions, type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { runIperf3 } from "./iperf3.ts";
 import { type ReceiverInterval, summarizeSeconds } from "./iperf3_seconds.ts";
 import { formatValue } from "./markdown_table.ts";
+import { runInterleaved, startPaths } from "./path_runs.ts";
 import { median } from "./stats.ts";
+import { onWanPair, wanSkipReason } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
 import { type LineReport, summarizeLine } from "./wan_line_report.ts";
-import { WAN_PATHS, type WanEndpoint, type WanPathKind, WanPaths } from "./wan_paths.ts";
+import { WAN_PATHS, type WanPathKind, WanPaths } from "./wan_paths.ts";
 
 /** What one case measured, before it becomes rows. */
 export interface WanCaseResult {
@@ -110,33 +110,18 @@ async function measureCase(
   wanCase: WanCase,
   options: BenchOptions,
 ): Promise<WanCaseResult> {
-  const result: WanCaseResult = {
-    wanCase,
-    samples: new Map(WAN_PATHS.map((path) => [path, []])),
-    intervals: new Map(WAN_PATHS.map((path) => [path, []])),
-    errors: new Map(WAN_PATHS.map((path) => [path, []])),
-    unavailable: new Map(),
-    line: undefined,
-  };
-  const wan = await createWanPair({ ab: wanCase.ab, ba: wanCase.ba });
-  const paths = new WanPaths(wan, env.mainModule);
-  // Ctrl-C: bench.ts stops the environment, which stops these too.
-  env.onStop(() => paths.stop());
-  env.onStop(() => wan.close());
-  try {
-    const endpoints = new Map<WanPathKind, WanEndpoint>();
-    for (const path of WAN_PATHS) {
-      try {
-        endpoints.set(path, await paths.start(path));
-      } catch (error) {
-        result.unavailable.set(path, reasonOf(error));
-      }
-    }
-    for (let run = 0; run < options.runs; run++) {
-      for (const [path, endpoint] of endpoints) {
-        console.error(`[bench] wan ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`);
-        try {
-          const measured = await runIperf3({
+  const { measured, line, lineSilence } = await onWanPair(env, wanCase, async (wan) => {
+    const paths = new WanPaths(wan, env.mainModule);
+    // Ctrl-C: bench.ts stops the environment, which stops these too.
+    env.onStop(() => paths.stop());
+    try {
+      const { started, unavailable } = await startPaths(WAN_PATHS, (path) => paths.start(path));
+      const runs = await runInterleaved(
+        [...started.keys()],
+        options.runs,
+        (path) => {
+          const endpoint = started.get(path)!;
+          return runIperf3({
             serverPort: paths.target.port,
             hostname: paths.target.hostname,
             clientPort: endpoint.port,
@@ -146,29 +131,27 @@ async function measureCase(
             namespaces: { server: wan.right.ns, client: wan.left.ns },
             receiverIntervals: true,
           });
-          result.samples.get(path)!.push(measured.mbPerSec);
-          result.intervals.get(path)!.push(...measured.intervals ?? []);
-        } catch (error) {
-          result.errors.get(path)!.push(reasonOf(error));
-        }
-      }
+        },
+        (path, run) =>
+          console.error(`[bench] wan ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
+      );
+      return { runs, unavailable };
+    } finally {
+      await paths.stop();
     }
-  } finally {
-    await paths.stop();
-    result.line = await wan.close();
-    result.lineSilence = wan.noReportReason();
-  }
-  return result;
-}
-
-/** Why the suite cannot run here, or undefined. */
-async function skipReason(): Promise<string | undefined> {
-  const support = await canBuildBeds({ stun: false });
-  if (!support.ok) return support.reason;
-  const missing = [["ethtool", "ethtool"], ["iperf3", "iperf3"], ["ss", "iproute2"]]
-    .filter(([name]) => !findTool(name))
-    .map(([name, pkg]) => `${name} (${pkg})`);
-  return missing.length > 0 ? `missing tools: ${missing.join(", ")}` : undefined;
+  });
+  const { runs, unavailable } = measured;
+  const perPath = <T>(pick: (path: WanPathKind) => T) =>
+    new Map(WAN_PATHS.map((path) => [path, pick(path)]));
+  return {
+    wanCase,
+    samples: perPath((path) => runs.get(path)?.results.map((r) => r.mbPerSec) ?? []),
+    intervals: perPath((path) => runs.get(path)?.results.flatMap((r) => r.intervals ?? []) ?? []),
+    errors: perPath((path) => runs.get(path)?.errors ?? []),
+    unavailable,
+    line,
+    lineSilence,
+  };
 }
 
 /** The WAN suite: see the module documentation. */
@@ -178,7 +161,7 @@ export const wanSuite: BenchSuite = {
     "bare QUIC, tunnel, tunnel via relay (--wan-cases to choose cases)",
   async run(env, options) {
     const cases = selectWanCases(options.wanCases);
-    const reason = await skipReason();
+    const reason = await wanSkipReason();
     if (reason !== undefined) {
       return [{
         table: summaryTitle(options),

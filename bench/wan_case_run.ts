@@ -1,0 +1,68 @@
+/**
+ * What every WAN suite does around its measurements: check the machine can build the
+ * namespaces and has the tools, and give each case a fresh WAN pair that is closed
+ * (with the delay line's counters read) whatever happens.
+ * @module
+ */
+import { canBuildBeds } from "../tests/netns/mod.ts";
+import { findTool } from "../tests/netns/command.ts";
+import { createWanPair, type WanPair } from "../tests/netns/wan/wan_pair.ts";
+import type { BenchEnvironment } from "./bench_environment.ts";
+import type { WanCase } from "./wan_cases.ts";
+import type { LineReport } from "./wan_line_report.ts";
+
+/** Tools every WAN suite needs, as [command, Debian package]. */
+const WAN_TOOLS: readonly (readonly [string, string])[] = [
+  ["ethtool", "ethtool"],
+  ["iperf3", "iperf3"],
+  ["ss", "iproute2"],
+];
+
+/**
+ * Why a WAN suite cannot run here (no root or no netns support, or a missing tool among
+ * the WAN pair's, iperf3 and `extraTools`), or undefined when it can.
+ */
+export async function wanSkipReason(
+  extraTools: readonly (readonly [string, string])[] = [],
+): Promise<string | undefined> {
+  const support = await canBuildBeds({ stun: false });
+  if (!support.ok) return support.reason;
+  const missing = [...WAN_TOOLS, ...extraTools]
+    .filter(([name]) => !findTool(name))
+    .map(([name, pkg]) => `${name} (${pkg})`);
+  return missing.length > 0 ? `missing tools: ${missing.join(", ")}` : undefined;
+}
+
+/** What {@link onWanPair} returns. */
+export interface OnWanPair<T> {
+  /** What `measure` resolved to. */
+  measured: T;
+  /** The delay line's counters, undefined when it did not report. */
+  line: LineReport | undefined;
+  /** Why the line did not report, when it did not. */
+  lineSilence?: string;
+}
+
+/**
+ * Builds the WAN pair of `wanCase`, runs `measure` on it and closes the pair (also on
+ * Ctrl-C, through `env`). `measure` stops what it starts; closing the pair kills whatever
+ * is left in its namespaces.
+ *
+ * @throws {Error} when the pair cannot be built, or what `measure` throws.
+ */
+export async function onWanPair<T>(
+  env: BenchEnvironment,
+  wanCase: Pick<WanCase, "ab" | "ba">,
+  measure: (wan: WanPair) => Promise<T>,
+): Promise<OnWanPair<T>> {
+  const wan = await createWanPair({ ab: wanCase.ab, ba: wanCase.ba });
+  env.onStop(() => wan.close());
+  let measured: T;
+  let line: LineReport | undefined;
+  try {
+    measured = await measure(wan);
+  } finally {
+    line = await wan.close();
+  }
+  return { measured, line, lineSilence: wan.noReportReason() };
+}
