@@ -18,7 +18,7 @@ import { runInterleaved, startPaths } from "./path_runs.ts";
 import { median } from "./stats.ts";
 import { onWanPair, wanSkipReason } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
-import { type LineReport, summarizeLine } from "./wan_line_report.ts";
+import { caseTableTitle, type LineReport, lineRow, summarizeLine } from "./wan_line_report.ts";
 import { WAN_PATHS, type WanPathKind, WanPaths } from "./wan_paths.ts";
 
 /** What one case measured, before it becomes rows. */
@@ -45,18 +45,13 @@ export function summaryTitle(options: BenchOptions): string {
     `(median of ${options.runs}, iperf3 -t ${options.durationSec})`;
 }
 
-function caseTitle(result: WanCaseResult, suspect: boolean): string {
-  return `WAN ${result.wanCase.title}` +
-    (suspect ? " (SUSPECT: the delay line dropped frames itself or did not report)" : "");
-}
-
 /**
  * Rows of one case: one per path (median MB/s, ratio to `ssh -L`, slowest receiver second
  * over all runs, seconds without a byte over all runs) and a last `(delay line)` row.
  */
 export function caseRows(result: WanCaseResult): BenchRow[] {
   const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
-  const table = caseTitle(result, line.suspect);
+  const table = caseTableTitle("WAN", result.wanCase, line);
   const sshRuns = result.samples.get("ssh -L") ?? [];
   const ssh = sshRuns.length > 0 ? median(sshRuns) : null;
   const rows = WAN_PATHS.map((path): BenchRow => {
@@ -81,7 +76,7 @@ export function caseRows(result: WanCaseResult): BenchRow[] {
     ].filter(Boolean).join("; ");
     return { table, path, values, note };
   });
-  rows.push({ table, path: "(delay line)", values: {}, note: line.note });
+  rows.push(lineRow(table, line));
   return rows;
 }
 

@@ -1,0 +1,182 @@
+/**
+ * The WAN UDP table (`deno task bench --only wan-udp`, issue 20): iperf3 UDP at 20 MB/s
+ * (`-u -b 160M -l 1000`) from the left to the right namespace of a WAN pair, direct and
+ * through the tunnel's UDP forwarding (direct path and via `tunnel relay`), for each case
+ * of `wan_udp_cases.ts`. Received MB/s, loss and jitter are the iperf3 server's own
+ * figures. One WAN pair per case, runs interleaved, medians; each case also gets a row
+ * with the delay line's counters.
+ * @module
+ */
+import { sweepStaleBeds } from "../tests/netns/mod.ts";
+import type { BenchEnvironment } from "./bench_environment.ts";
+import { type BenchOptions, type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
+import { type Iperf3Result, runIperf3 } from "./iperf3.ts";
+import { formatValue } from "./markdown_table.ts";
+import { type PathRuns, runInterleaved, startPaths } from "./path_runs.ts";
+import { medianOfKnown } from "./stats.ts";
+import { arrivedMbPerSec } from "./udp_rate.ts";
+import type { WanCase } from "./wan_cases.ts";
+import { onWanPair, wanSkipReason } from "./wan_case_run.ts";
+import { caseTableTitle, type LineReport, lineRow, summarizeLine } from "./wan_line_report.ts";
+import { WAN_UDP_PATHS, WanPaths, type WanUdpPathKind } from "./wan_paths.ts";
+import { WAN_UDP_CASES } from "./wan_udp_cases.ts";
+
+// 160 Mbit/s is 20 MB/s, the loopback UDP table's rate (udp_throughput.ts).
+const BITRATE = "160M";
+// 1000 bytes fit one QUIC datagram of the tunnel at the initial 1200-byte QUIC MTU.
+const LENGTH = 1000;
+
+/** What one case measured, before it becomes rows. */
+export interface WanUdpCaseResult {
+  /** The case. */
+  wanCase: WanCase;
+  /** Per started path: its runs' iperf3 results and errors. */
+  runs: Map<WanUdpPathKind, PathRuns<Iperf3Result>>;
+  /** Paths that could not be set up, with the reason. */
+  unavailable: Map<WanUdpPathKind, string>;
+  /** The delay line's counters, undefined when it did not report. */
+  line: LineReport | undefined;
+  /** Why the line did not report, when it did not. */
+  lineSilence?: string;
+}
+
+/** Title of the summary table. */
+export function udpSummaryTitle(options: BenchOptions): string {
+  return `WAN UDP: iperf3 -u -b ${BITRATE} -l ${LENGTH} between two namespaces through the ` +
+    `delay line, MTU 1500 (median of ${options.runs}, -t ${options.durationSec})`;
+}
+
+function medians(results: readonly Iperf3Result[]) {
+  return {
+    "MB/s": medianOfKnown(results.map((result) => arrivedMbPerSec(result, LENGTH))),
+    "loss %": medianOfKnown(results.map((result) => result.lostPercent)),
+    "jitter ms": medianOfKnown(results.map((result) => result.jitterMs)),
+  };
+}
+
+/**
+ * Rows of one case: one per path (median received MB/s, loss % and jitter ms as the
+ * iperf3 server counted them; each run in the note) and a last `(delay line)` row.
+ */
+export function udpCaseRows(result: WanUdpCaseResult): BenchRow[] {
+  const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
+  const table = caseTableTitle("WAN UDP", result.wanCase, line);
+  const rows = WAN_UDP_PATHS.map((path): BenchRow => {
+    const { results, errors } = result.runs.get(path) ?? { results: [], errors: [] };
+    const values = medians(results);
+    const reason = result.unavailable.get(path);
+    if (reason !== undefined) return { table, path, values, note: `unavailable: ${reason}` };
+    const note = [
+      results.length > 0
+        ? `runs: ${
+          results.map((r) =>
+            `${formatValue(arrivedMbPerSec(r, LENGTH))} MB/s ${formatValue(r.lostPercent)}% ` +
+            `${formatValue(r.jitterMs)} ms`
+          ).join(" / ")
+        }`
+        : "",
+      errors.length > 0 ? `${errors.length} failed: ${errors[0]}` : "",
+    ].filter(Boolean).join("; ");
+    return { table, path, values, note };
+  });
+  rows.push(lineRow(table, line));
+  return rows;
+}
+
+/** The summary table's row of one case: median received MB/s and loss % per path. */
+export function udpSummaryRow(result: WanUdpCaseResult, options: BenchOptions): BenchRow {
+  const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
+  const values: Record<string, number | null> = {};
+  for (const path of WAN_UDP_PATHS) {
+    const medianOf = medians(result.runs.get(path)?.results ?? []);
+    values[`${path} MB/s`] = medianOf["MB/s"];
+    values[`${path} loss %`] = medianOf["loss %"];
+  }
+  const unavailable = [...result.unavailable.keys()];
+  return {
+    table: udpSummaryTitle(options),
+    path: result.wanCase.title,
+    values,
+    note: [
+      line.suspect ? "SUSPECT: see the case's delay line row" : `line: ${line.ownDrops} own drops`,
+      unavailable.length > 0 ? `unavailable: ${unavailable.join(", ")}` : "",
+    ].filter(Boolean).join("; "),
+  };
+}
+
+async function measureCase(
+  env: BenchEnvironment,
+  wanCase: WanCase,
+  options: BenchOptions,
+): Promise<WanUdpCaseResult> {
+  const { measured, line, lineSilence } = await onWanPair(env, wanCase, async (wan) => {
+    const paths = new WanPaths(wan, env.mainModule);
+    env.onStop(() => paths.stop());
+    try {
+      const { started, unavailable } = await startPaths(
+        WAN_UDP_PATHS,
+        (path) => paths.startUdp(path),
+      );
+      const runs = await runInterleaved(
+        [...started.keys()],
+        options.runs,
+        (path) => {
+          const endpoint = started.get(path)!;
+          return runIperf3({
+            serverPort: paths.target.port,
+            hostname: paths.target.hostname,
+            clientPort: endpoint.port,
+            dialHostname: endpoint.hostname,
+            durationSec: options.durationSec,
+            udp: { bitrate: BITRATE, length: LENGTH },
+            namespaces: { server: wan.right.ns, client: wan.left.ns },
+          });
+        },
+        (path, run) =>
+          console.error(`[bench] wan-udp ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
+      );
+      return { runs, unavailable };
+    } finally {
+      await paths.stop();
+    }
+  });
+  return { wanCase, ...measured, line, lineSilence };
+}
+
+/** The WAN UDP suite: see the module documentation. */
+export const wanUdpSuite: BenchSuite = {
+  name: "wan-udp",
+  description: `iperf3 UDP -b ${BITRATE} -l ${LENGTH} across an emulated WAN (delay, loss, ` +
+    `jitter): direct, tunnel, tunnel via relay (MB/s, loss, jitter)`,
+  async run(env, options) {
+    const reason = await wanSkipReason();
+    if (reason !== undefined) {
+      return [{
+        table: udpSummaryTitle(options),
+        path: "(suite)",
+        values: {},
+        note: `skipped: ${reason}`,
+      }];
+    }
+    await sweepStaleBeds();
+    const results: WanUdpCaseResult[] = [];
+    for (const wanCase of WAN_UDP_CASES) {
+      try {
+        results.push(await measureCase(env, wanCase, options));
+      } catch (error) {
+        // The WAN itself did not come up: every path of the case is unavailable.
+        const why = reasonOf(error);
+        results.push({
+          wanCase,
+          runs: new Map(),
+          unavailable: new Map(WAN_UDP_PATHS.map((path) => [path, `WAN: ${why}`])),
+          line: undefined,
+        });
+      }
+    }
+    return [
+      ...results.map((result) => udpSummaryRow(result, options)),
+      ...results.flatMap(udpCaseRows),
+    ];
+  },
+};
