@@ -4,12 +4,29 @@
  * (with the delay line's counters read) whatever happens.
  * @module
  */
-import { canBuildBeds } from "../tests/netns/mod.ts";
+import { canBuildBeds, sweepStaleBeds } from "../tests/netns/mod.ts";
 import { findTool } from "../tests/netns/command.ts";
 import { createWanPair, type WanPair } from "../tests/netns/wan/wan_pair.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
+import { reasonOf } from "./bench_suite.ts";
+import type { Iperf3Result } from "./iperf3.ts";
+import type { PathRuns } from "./path_runs.ts";
 import type { WanCase } from "./wan_cases.ts";
 import type { LineReport } from "./wan_line_report.ts";
+
+/** What one case of a WAN table measured, before it becomes rows. */
+export interface WanCaseResult<K extends string> {
+  /** The case. */
+  wanCase: WanCase;
+  /** Per started path: its runs' iperf3 results and errors. */
+  runs: Map<K, PathRuns<Iperf3Result>>;
+  /** Paths that could not be set up, with the reason. */
+  unavailable: Map<K, string>;
+  /** The delay line's counters, undefined when it did not report. */
+  line: LineReport | undefined;
+  /** Why the line did not report, when it did not. */
+  lineSilence?: string;
+}
 
 /** Tools every WAN suite needs, as [command, Debian package]. */
 const WAN_TOOLS: readonly (readonly [string, string])[] = [
@@ -65,4 +82,32 @@ export async function onWanPair<T>(
     line = await wan.close();
   }
   return { measured, line, lineSilence: wan.noReportReason() };
+}
+
+/**
+ * Measures `cases` one after another (after sweeping beds a crashed run left). A case
+ * whose WAN pair could not be built (`measureCase` threw) gets every path of `paths`
+ * unavailable with the reason, and the next case runs.
+ */
+export async function measureWanCases<K extends string>(
+  cases: readonly WanCase[],
+  paths: readonly K[],
+  measureCase: (wanCase: WanCase) => Promise<WanCaseResult<K>>,
+): Promise<WanCaseResult<K>[]> {
+  await sweepStaleBeds();
+  const results: WanCaseResult<K>[] = [];
+  for (const wanCase of cases) {
+    try {
+      results.push(await measureCase(wanCase));
+    } catch (error) {
+      const why = reasonOf(error);
+      results.push({
+        wanCase,
+        runs: new Map(),
+        unavailable: new Map(paths.map((path) => [path, `WAN: ${why}`])),
+        line: undefined,
+      });
+    }
+  }
+  return results;
 }

@@ -82,3 +82,15 @@ export function caseTableTitle(label: string, wanCase: WanCase, line: LineSummar
 export function lineRow(table: string, line: LineSummary): BenchRow {
   return { table, path: "(delay line)", values: {}, note: line.note };
 }
+
+/**
+ * The note of a case's row in a summary table: the line's own drops (or SUSPECT) and the
+ * paths that could not be set up.
+ */
+export function caseSummaryNote(line: LineSummary, unavailable: Iterable<string>): string {
+  const paths = [...unavailable];
+  return [
+    line.suspect ? "SUSPECT: see the case's delay line row" : `line: ${line.ownDrops} own drops`,
+    paths.length > 0 ? `unavailable: ${paths.join(", ")}` : "",
+  ].filter(Boolean).join("; ");
+}

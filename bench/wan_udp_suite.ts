@@ -7,17 +7,16 @@
  * with the delay line's counters.
  * @module
  */
-import { sweepStaleBeds } from "../tests/netns/mod.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
-import { type BenchOptions, type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
+import type { BenchOptions, BenchRow, BenchSuite } from "./bench_suite.ts";
 import { type Iperf3Result, runIperf3 } from "./iperf3.ts";
 import { formatValue } from "./markdown_table.ts";
-import { type PathRuns, runInterleaved, startPaths } from "./path_runs.ts";
+import { runInterleaved, startPaths } from "./path_runs.ts";
 import { medianOfKnown } from "./stats.ts";
 import { arrivedMbPerSec } from "./udp_rate.ts";
 import type { WanCase } from "./wan_cases.ts";
-import { onWanPair, wanSkipReason } from "./wan_case_run.ts";
-import { caseTableTitle, type LineReport, lineRow, summarizeLine } from "./wan_line_report.ts";
+import { measureWanCases, onWanPair, type WanCaseResult, wanSkipReason } from "./wan_case_run.ts";
+import { caseSummaryNote, caseTableTitle, lineRow, summarizeLine } from "./wan_line_report.ts";
 import { WAN_UDP_PATHS, WanPaths, type WanUdpPathKind } from "./wan_paths.ts";
 import { WAN_UDP_CASES } from "./wan_udp_cases.ts";
 
@@ -26,19 +25,8 @@ const BITRATE = "160M";
 // 1000 bytes fit one QUIC datagram of the tunnel at the initial 1200-byte QUIC MTU.
 const LENGTH = 1000;
 
-/** What one case measured, before it becomes rows. */
-export interface WanUdpCaseResult {
-  /** The case. */
-  wanCase: WanCase;
-  /** Per started path: its runs' iperf3 results and errors. */
-  runs: Map<WanUdpPathKind, PathRuns<Iperf3Result>>;
-  /** Paths that could not be set up, with the reason. */
-  unavailable: Map<WanUdpPathKind, string>;
-  /** The delay line's counters, undefined when it did not report. */
-  line: LineReport | undefined;
-  /** Why the line did not report, when it did not. */
-  lineSilence?: string;
-}
+/** What one case of the WAN UDP table measured. */
+export type WanUdpCaseResult = WanCaseResult<WanUdpPathKind>;
 
 /** Title of the summary table. */
 export function udpSummaryTitle(options: BenchOptions): string {
@@ -92,15 +80,11 @@ export function udpSummaryRow(result: WanUdpCaseResult, options: BenchOptions): 
     values[`${path} MB/s`] = medianOf["MB/s"];
     values[`${path} loss %`] = medianOf["loss %"];
   }
-  const unavailable = [...result.unavailable.keys()];
   return {
     table: udpSummaryTitle(options),
     path: result.wanCase.title,
     values,
-    note: [
-      line.suspect ? "SUSPECT: see the case's delay line row" : `line: ${line.ownDrops} own drops`,
-      unavailable.length > 0 ? `unavailable: ${unavailable.join(", ")}` : "",
-    ].filter(Boolean).join("; "),
+    note: caseSummaryNote(line, result.unavailable.keys()),
   };
 }
 
@@ -158,22 +142,11 @@ export const wanUdpSuite: BenchSuite = {
         note: `skipped: ${reason}`,
       }];
     }
-    await sweepStaleBeds();
-    const results: WanUdpCaseResult[] = [];
-    for (const wanCase of WAN_UDP_CASES) {
-      try {
-        results.push(await measureCase(env, wanCase, options));
-      } catch (error) {
-        // The WAN itself did not come up: every path of the case is unavailable.
-        const why = reasonOf(error);
-        results.push({
-          wanCase,
-          runs: new Map(),
-          unavailable: new Map(WAN_UDP_PATHS.map((path) => [path, `WAN: ${why}`])),
-          line: undefined,
-        });
-      }
-    }
+    const results = await measureWanCases(
+      WAN_UDP_CASES,
+      WAN_UDP_PATHS,
+      (wanCase) => measureCase(env, wanCase, options),
+    );
     return [
       ...results.map((result) => udpSummaryRow(result, options)),
       ...results.flatMap(udpCaseRows),
