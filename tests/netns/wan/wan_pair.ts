@@ -102,7 +102,8 @@ export interface WanPair {
   exec(host: { readonly ns: string }, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
   /**
    * A UDP port free in `host`'s namespace, as `VethPair.freeUdpPort()`: with it a WAN pair
-   * is a `VethPair`, so the VPNs the VPN suite starts on a veth pair run across it too.
+   * serves as a `VethPair` (close() aside), so the VPNs the VPN suite starts on a veth
+   * pair run across it too.
    */
   freeUdpPort(host: { readonly ns: string }): Promise<number>;
   /**
