@@ -15,11 +15,11 @@ import type { WanCase } from "./wan_cases.ts";
 import type { LineReport } from "./wan_line_report.ts";
 
 /** What one case of a WAN table measured, before it becomes rows. */
-export interface WanCaseResult<K extends string> {
+export interface WanCaseResult<K extends string, R = Iperf3Result> {
   /** The case. */
   wanCase: WanCase;
-  /** Per started path: its runs' iperf3 results and errors. */
-  runs: Map<K, PathRuns<Iperf3Result>>;
+  /** Per started path: its runs' results (iperf3's, unless the suite adds more) and errors. */
+  runs: Map<K, PathRuns<R>>;
   /** Paths that could not be set up, with the reason. */
   unavailable: Map<K, string>;
   /** The delay line's counters, undefined when it did not report. */
@@ -89,13 +89,13 @@ export async function onWanPair<T>(
  * whose WAN pair could not be built (`measureCase` threw) gets every path of `paths`
  * unavailable with the reason, and the next case runs.
  */
-export async function measureWanCases<K extends string>(
+export async function measureWanCases<K extends string, R>(
   cases: readonly WanCase[],
   paths: readonly K[],
-  measureCase: (wanCase: WanCase) => Promise<WanCaseResult<K>>,
-): Promise<WanCaseResult<K>[]> {
+  measureCase: (wanCase: WanCase) => Promise<WanCaseResult<K, R>>,
+): Promise<WanCaseResult<K, R>[]> {
   await sweepStaleBeds();
-  const results: WanCaseResult<K>[] = [];
+  const results: WanCaseResult<K, R>[] = [];
   for (const wanCase of cases) {
     try {
       results.push(await measureCase(wanCase));

@@ -3,10 +3,12 @@
  * (`-u -b 160M -l 1000`) from the left to the right namespace of a WAN pair, direct and
  * through the tunnel's UDP forwarding (direct path and via `tunnel relay`), for each case
  * of `wan_udp_cases.ts`. Received MB/s, loss and jitter are the iperf3 server's own
- * figures. One WAN pair per case, runs interleaved, medians; each case also gets a row
+ * figures; beside them, the datagrams the kernel dropped at full socket receive buffers
+ * in the left and the right namespace during the run (`Udp: RcvbufErrors`). One WAN pair per case, runs interleaved, medians; each case also gets a row
  * with the delay line's counters.
  * @module
  */
+import type { WanPair } from "../tests/netns/wan/wan_pair.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
 import type { BenchOptions, BenchRow, BenchSuite } from "./bench_suite.ts";
 import { type Iperf3Result, runIperf3 } from "./iperf3.ts";
@@ -14,6 +16,7 @@ import { formatValue } from "./markdown_table.ts";
 import { runInterleaved, startPaths } from "./path_runs.ts";
 import { medianOfKnown } from "./stats.ts";
 import { arrivedMbPerSec } from "./udp_rate.ts";
+import { rcvbufErrorsIn } from "./udp_rcvbuf_errors.ts";
 import type { WanCase } from "./wan_cases.ts";
 import { measureWanCases, onWanPair, type WanCaseResult, wanSkipReason } from "./wan_case_run.ts";
 import { caseSummaryNote, caseTableTitle, lineRow, summarizeLine } from "./wan_line_report.ts";
@@ -25,8 +28,16 @@ const BITRATE = "160M";
 // 1000 bytes fit one QUIC datagram of the tunnel at the initial 1200-byte QUIC MTU.
 const LENGTH = 1000;
 
+/** One run of one path: iperf3's figures and the sockets' overflow drops during it. */
+export interface UdpRun {
+  /** The iperf3 server's figures. */
+  iperf3: Iperf3Result;
+  /** Datagrams dropped at full socket receive buffers in each namespace during the run. */
+  rcvbufErrors: { left: number; right: number };
+}
+
 /** What one case of the WAN UDP table measured. */
-export type WanUdpCaseResult = WanCaseResult<WanUdpPathKind>;
+export type WanUdpCaseResult = WanCaseResult<WanUdpPathKind, UdpRun>;
 
 /** Title of the summary table. */
 export function udpSummaryTitle(options: BenchOptions): string {
@@ -34,17 +45,21 @@ export function udpSummaryTitle(options: BenchOptions): string {
     `delay line, MTU 1500 (median of ${options.runs}, -t ${options.durationSec})`;
 }
 
-function medians(results: readonly Iperf3Result[]) {
+function medians(runs: readonly UdpRun[]) {
+  const results = runs.map((run) => run.iperf3);
   return {
     "MB/s": medianOfKnown(results.map((result) => arrivedMbPerSec(result, LENGTH))),
     "loss %": medianOfKnown(results.map((result) => result.lostPercent)),
     "jitter ms": medianOfKnown(results.map((result) => result.jitterMs)),
+    "rcvbuf drops left": medianOfKnown(runs.map((run) => run.rcvbufErrors.left)),
+    "rcvbuf drops right": medianOfKnown(runs.map((run) => run.rcvbufErrors.right)),
   };
 }
 
 /**
- * Rows of one case: one per path (median received MB/s, loss % and jitter ms as the
- * iperf3 server counted them; each run in the note) and a last `(delay line)` row.
+ * Rows of one case: one per path (medians of received MB/s, loss % and jitter ms as the
+ * iperf3 server counted them, and of each namespace's receive-buffer drops; each run in
+ * the note) and a last `(delay line)` row.
  */
 export function udpCaseRows(result: WanUdpCaseResult): BenchRow[] {
   const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
@@ -57,9 +72,9 @@ export function udpCaseRows(result: WanUdpCaseResult): BenchRow[] {
     const note = [
       results.length > 0
         ? `runs: ${
-          results.map((r) =>
+          results.map(({ iperf3: r, rcvbufErrors: drops }) =>
             `${formatValue(arrivedMbPerSec(r, LENGTH))} MB/s ${formatValue(r.lostPercent)}% ` +
-            `${formatValue(r.jitterMs)} ms`
+            `${formatValue(r.jitterMs)} ms, rcvbuf ${drops.left}/${drops.right}`
           ).join(" / ")
         }`
         : "",
@@ -88,6 +103,10 @@ export function udpSummaryRow(result: WanUdpCaseResult, options: BenchOptions): 
   };
 }
 
+async function rcvbufErrorsOf(wan: WanPair): Promise<{ left: number; right: number }> {
+  return { left: await rcvbufErrorsIn(wan.left.ns), right: await rcvbufErrorsIn(wan.right.ns) };
+}
+
 async function measureCase(
   env: BenchEnvironment,
   wanCase: WanCase,
@@ -104,9 +123,10 @@ async function measureCase(
       const runs = await runInterleaved(
         [...started.keys()],
         options.runs,
-        (path) => {
+        async (path): Promise<UdpRun> => {
           const endpoint = started.get(path)!;
-          return runIperf3({
+          const before = await rcvbufErrorsOf(wan);
+          const iperf3 = await runIperf3({
             serverPort: paths.target.port,
             hostname: paths.target.hostname,
             clientPort: endpoint.port,
@@ -115,6 +135,11 @@ async function measureCase(
             udp: { bitrate: BITRATE, length: LENGTH },
             namespaces: { server: wan.right.ns, client: wan.left.ns },
           });
+          const after = await rcvbufErrorsOf(wan);
+          return {
+            iperf3,
+            rcvbufErrors: { left: after.left - before.left, right: after.right - before.right },
+          };
         },
         (path, run) =>
           console.error(`[bench] wan-udp ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
