@@ -8,11 +8,12 @@ import { canBuildBeds, sweepStaleBeds } from "../tests/netns/mod.ts";
 import { findTool } from "../tests/netns/command.ts";
 import { createWanPair, type WanPair } from "../tests/netns/wan/wan_pair.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
-import { reasonOf } from "./bench_suite.ts";
+import { type BenchRow, reasonOf } from "./bench_suite.ts";
 import type { Iperf3Result } from "./iperf3.ts";
 import type { PathRuns } from "./path_runs.ts";
 import type { WanCase } from "./wan_cases.ts";
 import type { LineReport } from "./wan_line_report.ts";
+import { WanPaths } from "./wan_paths.ts";
 
 /** What one case of a WAN table measured, before it becomes rows. */
 export interface WanCaseResult<K extends string, R = Iperf3Result> {
@@ -84,30 +85,74 @@ export async function onWanPair<T>(
   return { measured, line, lineSilence: wan.noReportReason() };
 }
 
+/** One WAN table: its cases and rows, how to measure a case and how it becomes rows. */
+export interface WanTable<K extends string, R> {
+  /** Title of the summary table (also of the one "skipped" row). */
+  summaryTitle: string;
+  /** The cases, in table order. */
+  cases: readonly WanCase[];
+  /** The rows (paths) of each case. */
+  paths: readonly K[];
+  /** Tools besides the WAN pair's and iperf3, as [command, Debian package]. */
+  extraTools?: readonly (readonly [string, string])[];
+  /** Measures one case on its own WAN pair ({@link onWanPair}). */
+  measureCase(wanCase: WanCase): Promise<WanCaseResult<K, R>>;
+  /** The case's row of the summary table. */
+  summaryRow(result: WanCaseResult<K, R>): BenchRow;
+  /** The case's own table. */
+  caseRows(result: WanCaseResult<K, R>): BenchRow[];
+}
+
 /**
- * Measures `cases` one after another (after sweeping beds a crashed run left). A case
- * whose WAN pair could not be built (`measureCase` threw) gets every path of `paths`
- * unavailable with the reason, and the next case runs.
+ * Runs a WAN table: one "skipped" row when the machine cannot ({@link wanSkipReason});
+ * else, after sweeping beds a crashed run left, each case in turn (a case whose WAN pair
+ * could not be built gets every path unavailable with the reason, and the next case
+ * runs), then the summary rows and every case's table.
  */
-export async function measureWanCases<K extends string, R>(
-  cases: readonly WanCase[],
-  paths: readonly K[],
-  measureCase: (wanCase: WanCase) => Promise<WanCaseResult<K, R>>,
-): Promise<WanCaseResult<K, R>[]> {
+export async function runWanTable<K extends string, R>(
+  table: WanTable<K, R>,
+): Promise<BenchRow[]> {
+  const reason = await wanSkipReason(table.extraTools);
+  if (reason !== undefined) {
+    return [{ table: table.summaryTitle, path: "(suite)", values: {}, note: `skipped: ${reason}` }];
+  }
   await sweepStaleBeds();
   const results: WanCaseResult<K, R>[] = [];
-  for (const wanCase of cases) {
+  for (const wanCase of table.cases) {
     try {
-      results.push(await measureCase(wanCase));
+      results.push(await table.measureCase(wanCase));
     } catch (error) {
       const why = reasonOf(error);
       results.push({
         wanCase,
         runs: new Map(),
-        unavailable: new Map(paths.map((path) => [path, `WAN: ${why}`])),
+        unavailable: new Map(table.paths.map((path) => [path, `WAN: ${why}`])),
         line: undefined,
       });
     }
   }
-  return results;
+  return [
+    ...results.map((result) => table.summaryRow(result)),
+    ...results.flatMap((result) => table.caseRows(result)),
+  ];
+}
+
+/**
+ * {@link onWanPair} with the WAN table's paths (`wan_paths.ts`) on the pair, all stopped
+ * when `measure` is done (also on Ctrl-C, through `env`).
+ */
+export function onWanPaths<T>(
+  env: BenchEnvironment,
+  wanCase: Pick<WanCase, "ab" | "ba">,
+  measure: (wan: WanPair, paths: WanPaths) => Promise<T>,
+): Promise<OnWanPair<T>> {
+  return onWanPair(env, wanCase, async (wan) => {
+    const paths = new WanPaths(wan, env.mainModule);
+    env.onStop(() => paths.stop());
+    try {
+      return await measure(wan, paths);
+    } finally {
+      await paths.stop();
+    }
+  });
 }

@@ -16,16 +16,10 @@ import { summarizeSeconds } from "./iperf3_seconds.ts";
 import { formatValue } from "./markdown_table.ts";
 import { type PathRuns, runInterleaved, startPaths } from "./path_runs.ts";
 import { medianOfKnown } from "./stats.ts";
-import { measureWanCases, onWanPair, type WanCaseResult, wanSkipReason } from "./wan_case_run.ts";
+import { onWanPaths, runWanTable, type WanCaseResult } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
 import { caseSummaryNote, caseTableTitle, lineRow, summarizeLine } from "./wan_line_report.ts";
-import {
-  WAN_IPERF_PORT,
-  WAN_PATHS,
-  type WanEndpoint,
-  type WanPathKind,
-  WanPaths,
-} from "./wan_paths.ts";
+import { WAN_IPERF_PORT, WAN_PATHS, type WanEndpoint, type WanPathKind } from "./wan_paths.ts";
 
 /** How a TCP WAN table is laid out: its rows, the row the others are compared with, titles. */
 export interface WanTcpLayout<K extends string> {
@@ -147,19 +141,12 @@ async function measureCase(
   wanCase: WanCase,
   options: BenchOptions,
 ): Promise<WanCaseResult<WanPathKind>> {
-  const { measured, line, lineSilence } = await onWanPair(env, wanCase, async (wan) => {
-    const paths = new WanPaths(wan, env.mainModule);
-    // Ctrl-C: bench.ts stops the environment, which stops these too.
-    env.onStop(() => paths.stop());
-    try {
-      const { started, unavailable } = await startPaths(
-        WAN_PATHS,
-        async (path) => ({ server: paths.target.hostname, dial: await paths.start(path) }),
-      );
-      return { runs: await runTcpPaths(wan, wanCase, options, started, "wan"), unavailable };
-    } finally {
-      await paths.stop();
-    }
+  const { measured, line, lineSilence } = await onWanPaths(env, wanCase, async (wan, paths) => {
+    const { started, unavailable } = await startPaths(
+      WAN_PATHS,
+      async (path) => ({ server: paths.target.hostname, dial: await paths.start(path) }),
+    );
+    return { runs: await runTcpPaths(wan, wanCase, options, started, "wan"), unavailable };
   });
   return { wanCase, ...measured, line, lineSilence };
 }
@@ -169,25 +156,14 @@ export const wanSuite: BenchSuite = {
   name: "wan",
   description: "iperf3 TCP across an emulated WAN (delay, loss, rate cap): direct, ssh -L, " +
     "bare QUIC, tunnel, tunnel via relay (--wan-cases to choose cases)",
-  async run(env, options) {
-    const cases = selectWanCases(options.wanCases);
-    const reason = await wanSkipReason();
-    if (reason !== undefined) {
-      return [{
-        table: WAN_LAYOUT.summaryTitle(options),
-        path: "(suite)",
-        values: {},
-        note: `skipped: ${reason}`,
-      }];
-    }
-    const results = await measureWanCases(
-      cases,
-      WAN_PATHS,
-      (wanCase) => measureCase(env, wanCase, options),
-    );
-    return [
-      ...results.map((result) => summaryRow(result, WAN_LAYOUT, options)),
-      ...results.flatMap((result) => caseRows(result, WAN_LAYOUT)),
-    ];
+  run(env, options) {
+    return runWanTable({
+      summaryTitle: WAN_LAYOUT.summaryTitle(options),
+      cases: selectWanCases(options.wanCases),
+      paths: WAN_PATHS,
+      measureCase: (wanCase) => measureCase(env, wanCase, options),
+      summaryRow: (result) => summaryRow(result, WAN_LAYOUT, options),
+      caseRows: (result) => caseRows(result, WAN_LAYOUT),
+    });
   },
 };

@@ -1,24 +1,14 @@
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
-import type { DirectionReport } from "../tests/netns/wan/wan_pair.ts";
 import type { ReceiverInterval } from "./iperf3_seconds.ts";
 import { WAN_CASES } from "./wan_cases.ts";
 import type { Iperf3Result } from "./iperf3.ts";
+import { QUIET_DIRECTION } from "./wan_test_fixtures.ts";
 import type { PathRuns } from "./path_runs.ts";
 import type { WanCaseResult } from "./wan_case_run.ts";
 import { WAN_PATHS, type WanPathKind } from "./wan_paths.ts";
 import { caseRows, summaryRow, WAN_LAYOUT } from "./wan_suite.ts";
 
-const quiet: DirectionReport = {
-  offered: 10,
-  lost: 0,
-  overflowed: 0,
-  departed: 10,
-  departedBytes: 15_140,
-  truncated: 0,
-  noSlot: 0,
-  sendDrops: 0,
-  pending: 0,
-};
+const quiet = QUIET_DIRECTION;
 
 function tcp(mbPerSec: number, intervals: ReceiverInterval[] = []): Iperf3Result {
   return { mbPerSec, lostPercent: null, jitterMs: null, datagramsPerSec: null, intervals };

@@ -18,9 +18,9 @@ import { medianOfKnown } from "./stats.ts";
 import { arrivedMbPerSec } from "./udp_rate.ts";
 import { rcvbufErrorsIn } from "./udp_rcvbuf_errors.ts";
 import type { WanCase } from "./wan_cases.ts";
-import { measureWanCases, onWanPair, type WanCaseResult, wanSkipReason } from "./wan_case_run.ts";
+import { onWanPaths, runWanTable, type WanCaseResult } from "./wan_case_run.ts";
 import { caseSummaryNote, caseTableTitle, lineRow, summarizeLine } from "./wan_line_report.ts";
-import { WAN_UDP_PATHS, WanPaths, type WanUdpPathKind } from "./wan_paths.ts";
+import { WAN_UDP_PATHS, type WanUdpPathKind } from "./wan_paths.ts";
 import { WAN_UDP_CASES } from "./wan_udp_cases.ts";
 
 // 160 Mbit/s is 20 MB/s, the loopback UDP table's rate (udp_throughput.ts).
@@ -112,42 +112,36 @@ async function measureCase(
   wanCase: WanCase,
   options: BenchOptions,
 ): Promise<WanUdpCaseResult> {
-  const { measured, line, lineSilence } = await onWanPair(env, wanCase, async (wan) => {
-    const paths = new WanPaths(wan, env.mainModule);
-    env.onStop(() => paths.stop());
-    try {
-      const { started, unavailable } = await startPaths(
-        WAN_UDP_PATHS,
-        (path) => paths.startUdp(path),
-      );
-      const runs = await runInterleaved(
-        [...started.keys()],
-        options.runs,
-        async (path): Promise<UdpRun> => {
-          const endpoint = started.get(path)!;
-          const before = await rcvbufErrorsOf(wan);
-          const iperf3 = await runIperf3({
-            serverPort: paths.target.port,
-            hostname: paths.target.hostname,
-            clientPort: endpoint.port,
-            dialHostname: endpoint.hostname,
-            durationSec: options.durationSec,
-            udp: { bitrate: BITRATE, length: LENGTH },
-            namespaces: { server: wan.right.ns, client: wan.left.ns },
-          });
-          const after = await rcvbufErrorsOf(wan);
-          return {
-            iperf3,
-            rcvbufErrors: { left: after.left - before.left, right: after.right - before.right },
-          };
-        },
-        (path, run) =>
-          console.error(`[bench] wan-udp ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
-      );
-      return { runs, unavailable };
-    } finally {
-      await paths.stop();
-    }
+  const { measured, line, lineSilence } = await onWanPaths(env, wanCase, async (wan, paths) => {
+    const { started, unavailable } = await startPaths(
+      WAN_UDP_PATHS,
+      (path) => paths.startUdp(path),
+    );
+    const runs = await runInterleaved(
+      [...started.keys()],
+      options.runs,
+      async (path): Promise<UdpRun> => {
+        const endpoint = started.get(path)!;
+        const before = await rcvbufErrorsOf(wan);
+        const iperf3 = await runIperf3({
+          serverPort: paths.target.port,
+          hostname: paths.target.hostname,
+          clientPort: endpoint.port,
+          dialHostname: endpoint.hostname,
+          durationSec: options.durationSec,
+          udp: { bitrate: BITRATE, length: LENGTH },
+          namespaces: { server: wan.right.ns, client: wan.left.ns },
+        });
+        const after = await rcvbufErrorsOf(wan);
+        return {
+          iperf3,
+          rcvbufErrors: { left: after.left - before.left, right: after.right - before.right },
+        };
+      },
+      (path, run) =>
+        console.error(`[bench] wan-udp ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
+    );
+    return { runs, unavailable };
   });
   return { wanCase, ...measured, line, lineSilence };
 }
@@ -157,24 +151,14 @@ export const wanUdpSuite: BenchSuite = {
   name: "wan-udp",
   description: `iperf3 UDP -b ${BITRATE} -l ${LENGTH} across an emulated WAN (delay, loss, ` +
     `jitter): direct, tunnel, tunnel via relay (MB/s, loss, jitter)`,
-  async run(env, options) {
-    const reason = await wanSkipReason();
-    if (reason !== undefined) {
-      return [{
-        table: udpSummaryTitle(options),
-        path: "(suite)",
-        values: {},
-        note: `skipped: ${reason}`,
-      }];
-    }
-    const results = await measureWanCases(
-      WAN_UDP_CASES,
-      WAN_UDP_PATHS,
-      (wanCase) => measureCase(env, wanCase, options),
-    );
-    return [
-      ...results.map((result) => udpSummaryRow(result, options)),
-      ...results.flatMap(udpCaseRows),
-    ];
+  run(env, options) {
+    return runWanTable({
+      summaryTitle: udpSummaryTitle(options),
+      cases: WAN_UDP_CASES,
+      paths: WAN_UDP_PATHS,
+      measureCase: (wanCase) => measureCase(env, wanCase, options),
+      summaryRow: (result) => udpSummaryRow(result, options),
+      caseRows: udpCaseRows,
+    });
   },
 };

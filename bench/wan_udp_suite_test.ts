@@ -1,22 +1,12 @@
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
-import type { DirectionReport } from "../tests/netns/wan/wan_pair.ts";
 import type { Iperf3Result } from "./iperf3.ts";
+import { QUIET_DIRECTION } from "./wan_test_fixtures.ts";
 import type { PathRuns } from "./path_runs.ts";
 import { WAN_UDP_PATHS, type WanUdpPathKind } from "./wan_paths.ts";
 import { WAN_UDP_CASES } from "./wan_udp_cases.ts";
 import { udpCaseRows, type UdpRun, udpSummaryRow, type WanUdpCaseResult } from "./wan_udp_suite.ts";
 
-const quiet: DirectionReport = {
-  offered: 10,
-  lost: 0,
-  overflowed: 0,
-  departed: 10,
-  departedBytes: 15_140,
-  truncated: 0,
-  noSlot: 0,
-  sendDrops: 0,
-  pending: 0,
-};
+const quiet = QUIET_DIRECTION;
 
 function udp(datagramsPerSec: number, lostPercent: number, jitterMs: number, right = 0): UdpRun {
   const iperf3: Iperf3Result = {

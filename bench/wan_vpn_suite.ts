@@ -12,7 +12,7 @@ import type { VethPair } from "../tests/netns/mod.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
 import type { BenchOptions, BenchSuite } from "./bench_suite.ts";
 import { startPaths } from "./path_runs.ts";
-import { measureWanCases, onWanPair, type WanCaseResult, wanSkipReason } from "./wan_case_run.ts";
+import { onWanPair, runWanTable, type WanCaseResult } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
 import { WAN_IPERF_PORT } from "./wan_paths.ts";
 import { caseRows, runTcpPaths, summaryRow, type WanTcpLayout } from "./wan_suite.ts";
@@ -105,25 +105,15 @@ export function wanVpnSuite(vpns: readonly VpnUnderTest[]): BenchSuite {
     description: `iperf3 TCP through VPNs across an emulated WAN (delay, loss): ${
       layout.paths.join(", ")
     }`,
-    async run(env, options) {
-      const reason = await wanSkipReason();
-      if (reason !== undefined) {
-        return [{
-          table: layout.summaryTitle(options),
-          path: "(suite)",
-          values: {},
-          note: `skipped: ${reason}`,
-        }];
-      }
-      const results = await measureWanCases(
-        WAN_VPN_CASES,
-        layout.paths,
-        (wanCase) => measureCase(env, wanCase, options, vpns, layout),
-      );
-      return [
-        ...results.map((result) => summaryRow(result, layout, options)),
-        ...results.flatMap((result) => caseRows(result, layout)),
-      ];
+    run(env, options) {
+      return runWanTable({
+        summaryTitle: layout.summaryTitle(options),
+        cases: WAN_VPN_CASES,
+        paths: layout.paths,
+        measureCase: (wanCase) => measureCase(env, wanCase, options, vpns, layout),
+        summaryRow: (result) => summaryRow(result, layout, options),
+        caseRows: (result) => caseRows(result, layout),
+      });
     },
   };
 }
