@@ -33,3 +33,12 @@ Deno.test("the wan suite is registered, so --only wan selects it", () => {
   ok(SUITES.some((suite) => suite.name === "wan"));
   deepStrictEqual(parseBenchArgs(["--only", "wan"]).only, ["wan"]);
 });
+
+Deno.test("the wan-udp and wan-vpn suites are registered, so --only selects them", () => {
+  for (const name of ["wan-udp", "wan-vpn"]) {
+    ok(SUITES.some((suite) => suite.name === name), name);
+    deepStrictEqual(parseBenchArgs(["--only", name]).only, [name]);
+  }
+  const vpn = SUITES.find((suite) => suite.name === "wan-vpn")!;
+  ok(/wireguard-go, tunnel vpn/.test(vpn.description), vpn.description);
+});

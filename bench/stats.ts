@@ -18,3 +18,9 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1];
 }
+
+/** Median of the values that are not null; null when none is. */
+export function medianOfKnown(values: readonly (number | null)[]): number | null {
+  const known = values.filter((value): value is number => value !== null);
+  return known.length > 0 ? median(known) : null;
+}

@@ -1,5 +1,5 @@
 import { equal, throws } from "node:assert/strict";
-import { median, percentile } from "./stats.ts";
+import { median, medianOfKnown, percentile } from "./stats.ts";
 
 Deno.test("median() takes the middle, or the mean of the middle two", () => {
   equal(median([3, 1, 2]), 2);
@@ -14,4 +14,10 @@ Deno.test("percentile() uses nearest rank", () => {
   equal(percentile(values, 0), 1);
   equal(percentile([5], 99), 5);
   throws(() => percentile(values, 101), RangeError);
+});
+
+Deno.test("medianOfKnown() leaves nulls out, and is null when nothing is known", () => {
+  equal(medianOfKnown([null, 3, 1, null]), 2);
+  equal(medianOfKnown([null]), null);
+  equal(medianOfKnown([]), null);
 });

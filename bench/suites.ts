@@ -10,6 +10,8 @@ import { tunnelVpn } from "./tunnel_vpn.ts";
 import { wireGuardEngineVpn } from "./wireguard_engine_vpn.ts";
 import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
 import { wanSuite } from "./wan_suite.ts";
+import { wanUdpSuite } from "./wan_udp_suite.ts";
+import { wanVpnSuite } from "./wan_vpn_suite.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -25,4 +27,6 @@ export const SUITES: readonly BenchSuite[] = [
   manualSetup,
   vpnSuite([wireGuardGoVpn, tunnelVpn, wireGuardEngineVpn]),
   wanSuite,
+  wanUdpSuite,
+  wanVpnSuite([wireGuardGoVpn, tunnelVpn]),
 ];

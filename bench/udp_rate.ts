@@ -3,7 +3,7 @@ import { type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
 import { type Iperf3Result, runIperf3 } from "./iperf3.ts";
 import { formatValue } from "./markdown_table.ts";
 import { RateSearch } from "./rate_search.ts";
-import { median } from "./stats.ts";
+import { medianOfKnown } from "./stats.ts";
 import { tunnelUdpPort } from "./udp_throughput.ts";
 
 // Issue 14's target: 50 MB/s of 1,200-byte datagrams (a WireGuard- or QUIC-sized
@@ -125,20 +125,19 @@ interface PathSearch {
   errors: string[];
 }
 
-// Datagrams that arrived times their length: what the receiver got, whatever the sender managed.
-function arrivedMbPerSec(result: Iperf3Result): number {
-  return result.datagramsPerSec !== null ? result.datagramsPerSec * LENGTH / 1e6 : result.mbPerSec;
+/**
+ * MB/s of datagrams that arrived (their count times `length`): what the receiver got,
+ * whatever the sender managed. iperf3's own rate when it gave no datagram counts.
+ */
+export function arrivedMbPerSec(result: Iperf3Result, length: number): number {
+  return result.datagramsPerSec !== null ? result.datagramsPerSec * length / 1e6 : result.mbPerSec;
 }
 
 function fixedValues(results: readonly Iperf3Result[]): Record<string, number | null> {
-  const mid = (values: (number | null)[]) => {
-    const known = values.filter((value): value is number => value !== null);
-    return known.length > 0 ? median(known) : null;
-  };
   return {
-    "MB/s": mid(results.map(arrivedMbPerSec)),
-    "datagrams/s": mid(results.map((result) => result.datagramsPerSec)),
-    "loss %": mid(results.map((result) => result.lostPercent)),
+    "MB/s": medianOfKnown(results.map((result) => arrivedMbPerSec(result, LENGTH))),
+    "datagrams/s": medianOfKnown(results.map((result) => result.datagramsPerSec)),
+    "loss %": medianOfKnown(results.map((result) => result.lostPercent)),
   };
 }
 
@@ -151,7 +150,9 @@ function fixedRow(
   const note = [
     results.length > 0
       ? `runs: ${
-        results.map((r) => `${formatValue(arrivedMbPerSec(r))} MB/s ${formatValue(r.lostPercent)}%`)
+        results.map((r) =>
+          `${formatValue(arrivedMbPerSec(r, LENGTH))} MB/s ${formatValue(r.lostPercent)}%`
+        )
           .join(" / ")
       }`
       : "",
@@ -164,7 +165,7 @@ function searchValues(result?: Iperf3Result, rate?: number): Record<string, numb
   return {
     "offered Mbit/s": rate ?? null,
     "datagrams/s": result?.datagramsPerSec ?? null,
-    "MB/s": result ? arrivedMbPerSec(result) : null,
+    "MB/s": result ? arrivedMbPerSec(result, LENGTH) : null,
     "loss %": result?.lostPercent ?? null,
   };
 }

@@ -53,8 +53,13 @@ export interface VpnUnderTest {
 const IPERF_PORT = 5201;
 // Each VPN gets 10.77.<i + 1>.0/24; 10.77.0.0/24 stays for the wireguard-go test fixture.
 const NETWORK_BASE = "10.77";
-// A VPN's first packet waits for its handshake; past this the VPN does not work.
-const READY_TIMEOUT_MS = 10_000;
+/** How long a started VPN may take to carry its first ping (its handshake); past this it does not work. */
+export const VPN_READY_TIMEOUT_MS = 10_000;
+
+/** The /24 the `index`th VPN (from 0) of a suite puts its tunnel addresses in. */
+export function vpnNetwork(index: number): string {
+  return `${NETWORK_BASE}.${index + 1}.0/24`;
+}
 
 /** Options of {@link vpnSuite}. */
 export interface VpnSuiteOptions {
@@ -86,7 +91,7 @@ export function vpnSuite(
   vpns: readonly VpnUnderTest[],
   suiteOptions: VpnSuiteOptions = {},
 ): BenchSuite {
-  const readyTimeoutMs = suiteOptions.readyTimeoutMs ?? READY_TIMEOUT_MS;
+  const readyTimeoutMs = suiteOptions.readyTimeoutMs ?? VPN_READY_TIMEOUT_MS;
   return {
     name: "vpn",
     description: `VPN between two namespaces: veth direct, ${
@@ -109,7 +114,7 @@ export function vpnSuite(
           try {
             const running = await vpn.start({
               pair,
-              network: `${NETWORK_BASE}.${i + 1}.0/24`,
+              network: vpnNetwork(i),
               mainModule: env.mainModule,
             });
             paths.push({ label: vpn.path, target: running.rightIp, vpn: running });
@@ -201,7 +206,12 @@ async function measure(
   });
 }
 
-async function waitForPing(ns: string, ip: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits until `ip` answers a ping from namespace `ns`.
+ *
+ * @throws {Error} "no ping reply through <ip> within <timeoutMs> ms".
+ */
+export async function waitForPing(ns: string, ip: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   // Bounded by the deadline; each try waits at most 2 s (ping -W) for its reply.
   while (performance.now() < deadline) {

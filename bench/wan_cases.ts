@@ -35,8 +35,8 @@ const CAP_RTT_MS = 40;
  */
 export const CAP_QUEUE_BYTES = CAP_BITS_PER_SECOND / 8 * CAP_RTT_MS / 1000;
 
-/** Half of `rttMs` each way: the delay of both directions. */
-function split(rttMs: number): { ab: DirectionConfig; ba: DirectionConfig } {
+/** Half of `rttMs` each way: the delay of both directions, nothing else. */
+export function split(rttMs: number): { ab: DirectionConfig; ba: DirectionConfig } {
   return { ab: { delayUs: rttMs / 2 * MS }, ba: { delayUs: rttMs / 2 * MS } };
 }
 

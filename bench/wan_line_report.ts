@@ -6,6 +6,7 @@
  * @module
  */
 import type { DirectionReport } from "../tests/netns/wan/wan_pair.ts";
+import type { BenchRow } from "./bench_suite.ts";
 import type { WanCase } from "./wan_cases.ts";
 
 /** Both directions' counters, as `WanPair.close()` returns them. */
@@ -66,4 +67,30 @@ export function summarizeLine(
     `truncated ${count(report.ab.truncated + report.ba.truncated)})`,
   ];
   return { note: parts.join("; "), ownDrops: own, suspect: own > 0 };
+}
+
+/**
+ * Title of a case's own table: `<label> <case title>`, marked SUSPECT when the line's
+ * figures cannot be trusted.
+ */
+export function caseTableTitle(label: string, wanCase: WanCase, line: LineSummary): string {
+  return `${label} ${wanCase.title}` +
+    (line.suspect ? " (SUSPECT: the delay line dropped frames itself or did not report)" : "");
+}
+
+/** The last row of a case's table: the delay line's counters. */
+export function lineRow(table: string, line: LineSummary): BenchRow {
+  return { table, path: "(delay line)", values: {}, note: line.note };
+}
+
+/**
+ * The note of a case's row in a summary table: the line's own drops (or SUSPECT) and the
+ * paths that could not be set up.
+ */
+export function caseSummaryNote(line: LineSummary, unavailable: Iterable<string>): string {
+  const paths = [...unavailable];
+  return [
+    line.suspect ? "SUSPECT: see the case's delay line row" : `line: ${line.ownDrops} own drops`,
+    paths.length > 0 ? `unavailable: ${paths.join(", ")}` : "",
+  ].filter(Boolean).join("; ");
 }

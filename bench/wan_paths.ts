@@ -11,6 +11,9 @@
  *   `tunnel relay` both in the right namespace; a client given `--server-addr`.
  * - `tunnel via relay`: a client with `--relay-url <that relay> --relay-only`. The relay
  *   sits beside the server, so relayed bytes cross the WAN once, as the direct ones do.
+ *
+ * For UDP (`startUdp()`), the tunnel paths are a TCP and a UDP client on one local port
+ * (the server allows both to `192.0.2.2/32`).
  * @module
  */
 import { generateToken } from "../core/auth/mod.ts";
@@ -26,9 +29,17 @@ export const WAN_PATHS = ["direct", "ssh -L", "bare QUIC", "tunnel", "tunnel via
 /** One row of the WAN table. */
 export type WanPathKind = typeof WAN_PATHS[number];
 
+/** The rows of the WAN UDP table, in order: the paths that forward UDP. */
+export const WAN_UDP_PATHS = ["direct", "tunnel", "tunnel via relay"] as const;
+/** One row of the WAN UDP table. */
+export type WanUdpPathKind = typeof WAN_UDP_PATHS[number];
+
 /** Port of the iperf3 server on the right host (namespaces of our own: nothing else binds). */
 export const WAN_IPERF_PORT = 5201;
 const SSH_LOCAL_PORT = 6001;
+// Local ports of the UDP table's tunnel paths (TCP and UDP on each), in the left namespace.
+const UDP_DIRECT_LOCAL_PORT = 6101;
+const UDP_RELAY_LOCAL_PORT = 6102;
 const TUNNEL_PORT = 4433;
 const RELAY_PORT = 3340;
 // Type-checking the CLI on a busy 2-core machine is the slow part of a start.
@@ -93,6 +104,21 @@ export class WanPaths {
     if (path === "ssh -L") return await this.#sshForward();
     if (path === "bare QUIC") return await this.#bareQuic();
     return await this.#tunnelClient(path === "tunnel via relay");
+  }
+
+  /**
+   * Sets up a path for an iperf3 UDP test: iperf3 keeps its control connection on TCP and
+   * sends its datagrams on UDP to the same port, so a tunnel path is two clients, one per
+   * transport, on one local port. Each call starts new clients.
+   *
+   * @throws {PathUnavailable} with a one-line reason when it cannot be set up.
+   */
+  async startUdp(path: WanUdpPathKind): Promise<WanEndpoint> {
+    if (path === "direct") return this.target;
+    const viaRelay = path === "tunnel via relay";
+    const port = viaRelay ? UDP_RELAY_LOCAL_PORT : UDP_DIRECT_LOCAL_PORT;
+    await this.#tunnelClient(viaRelay, "tcp", port);
+    return await this.#tunnelClient(viaRelay, "udp", port);
   }
 
   /** Stops everything started, most recent first. Harmless to call twice. */
@@ -200,6 +226,8 @@ export class WanPaths {
         `${right.ip}:${TUNNEL_PORT}`,
         "--allowed-tcp",
         `${right.ip}/32`,
+        "--allowed-udp",
+        `${right.ip}/32`,
         "--auth-tokens",
         token,
         "--relay-url",
@@ -224,7 +252,11 @@ export class WanPaths {
     return { relayUrl, endpointId: idLine.slice("EndpointId: ".length).trim(), token };
   }
 
-  async #tunnelClient(viaRelay: boolean): Promise<WanEndpoint> {
+  async #tunnelClient(
+    viaRelay: boolean,
+    transport: "tcp" | "udp" = "tcp",
+    localPort = 0,
+  ): Promise<WanEndpoint> {
     const { relayUrl, endpointId, token } = await this.#tunnelServer();
     const { right, left } = this.#wan;
     const via = viaRelay
@@ -239,9 +271,9 @@ export class WanPaths {
         ...via,
         "--no-dns",
         "--source",
-        `tcp://${right.ip}:${WAN_IPERF_PORT}`,
+        `${transport}://${right.ip}:${WAN_IPERF_PORT}`,
         "--target",
-        "127.0.0.1:0",
+        `127.0.0.1:${localPort}`,
         "--auth-token",
         token,
       ]),
@@ -255,7 +287,8 @@ export class WanPaths {
       const [, hostname, port] = CLIENT_READY.exec(line)!;
       return { hostname, port: Number(port) };
     } catch (error) {
-      throw failure(viaRelay ? "tunnel client (relay)" : "tunnel client", client, error);
+      const what = `tunnel client${viaRelay ? " (relay)" : ""}${transport === "udp" ? " UDP" : ""}`;
+      throw failure(what, client, error);
     }
   }
 }

@@ -8,70 +8,71 @@
  * Each case also gets a row with the delay line's counters.
  * @module
  */
-import { canBuildBeds, sweepStaleBeds } from "../tests/netns/mod.ts";
-import { findTool } from "../tests/netns/command.ts";
-import { createWanPair } from "../tests/netns/wan/wan_pair.ts";
+import type { WanPair } from "../tests/netns/wan/wan_pair.ts";
 import type { BenchEnvironment } from "./bench_environment.ts";
-import { type BenchOptions, type BenchRow, type BenchSuite, reasonOf } from "./bench_suite.ts";
-import { runIperf3 } from "./iperf3.ts";
-import { type ReceiverInterval, summarizeSeconds } from "./iperf3_seconds.ts";
+import type { BenchOptions, BenchRow, BenchSuite } from "./bench_suite.ts";
+import { type Iperf3Result, runIperf3 } from "./iperf3.ts";
+import { summarizeSeconds } from "./iperf3_seconds.ts";
 import { formatValue } from "./markdown_table.ts";
-import { median } from "./stats.ts";
+import { type PathRuns, runInterleaved, startPaths } from "./path_runs.ts";
+import { medianOfKnown } from "./stats.ts";
+import { onWanPaths, runWanTable, type WanCaseResult } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
-import { type LineReport, summarizeLine } from "./wan_line_report.ts";
-import { WAN_PATHS, type WanEndpoint, type WanPathKind, WanPaths } from "./wan_paths.ts";
+import { caseSummaryNote, caseTableTitle, lineRow, summarizeLine } from "./wan_line_report.ts";
+import { WAN_IPERF_PORT, WAN_PATHS, type WanEndpoint, type WanPathKind } from "./wan_paths.ts";
 
-/** What one case measured, before it becomes rows. */
-export interface WanCaseResult {
-  /** The case. */
-  wanCase: WanCase;
-  /** Per path: MB/s of each run that succeeded. */
-  samples: Map<WanPathKind, number[]>;
-  /** Per path: the receiver's intervals of every run. */
-  intervals: Map<WanPathKind, ReceiverInterval[]>;
-  /** Per path: the first line of each failed run's error. */
-  errors: Map<WanPathKind, string[]>;
-  /** Paths that could not be set up, with the reason. */
-  unavailable: Map<WanPathKind, string>;
-  /** The delay line's counters, undefined when it did not report. */
-  line: LineReport | undefined;
-  /** Why the line did not report, when it did not. */
-  lineSilence?: string;
+/** How a TCP WAN table is laid out: its rows, the row the others are compared with, titles. */
+export interface WanTcpLayout<K extends string> {
+  /** Start of each case table's title, e.g. `WAN`. */
+  label: string;
+  /** The rows, in order. */
+  paths: readonly K[];
+  /** The row of the "vs" column. */
+  reference: K;
+  /** Title of the summary table. */
+  summaryTitle(options: BenchOptions): string;
 }
 
-/** Title of the summary table. */
-export function summaryTitle(options: BenchOptions): string {
-  return `WAN: iperf3 TCP MB/s between two namespaces through the delay line, MTU 1500 ` +
-    `(median of ${options.runs}, iperf3 -t ${options.durationSec})`;
-}
+/** The WAN table's layout: every path of `wan_paths.ts`, compared with `ssh -L`. */
+export const WAN_LAYOUT: WanTcpLayout<WanPathKind> = {
+  label: "WAN",
+  paths: WAN_PATHS,
+  reference: "ssh -L",
+  summaryTitle: (options) =>
+    `WAN: iperf3 TCP MB/s between two namespaces through the delay line, MTU 1500 ` +
+    `(median of ${options.runs}, iperf3 -t ${options.durationSec})`,
+};
 
-function caseTitle(result: WanCaseResult, suspect: boolean): string {
-  return `WAN ${result.wanCase.title}` +
-    (suspect ? " (SUSPECT: the delay line dropped frames itself or did not report)" : "");
+function mbPerSecOf<K extends string>(result: WanCaseResult<K>, path: K): number[] {
+  return result.runs.get(path)?.results.map((run) => run.mbPerSec) ?? [];
 }
 
 /**
- * Rows of one case: one per path (median MB/s, ratio to `ssh -L`, slowest receiver second
- * over all runs, seconds without a byte over all runs) and a last `(delay line)` row.
+ * Rows of one case: one per path (median MB/s, ratio to the layout's reference row,
+ * slowest receiver second over all runs, seconds without a byte over all runs) and a last
+ * `(delay line)` row.
  */
-export function caseRows(result: WanCaseResult): BenchRow[] {
+export function caseRows<K extends string>(
+  result: WanCaseResult<K>,
+  layout: WanTcpLayout<K>,
+): BenchRow[] {
   const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
-  const table = caseTitle(result, line.suspect);
-  const sshRuns = result.samples.get("ssh -L") ?? [];
-  const ssh = sshRuns.length > 0 ? median(sshRuns) : null;
-  const rows = WAN_PATHS.map((path): BenchRow => {
+  const table = caseTableTitle(layout.label, result.wanCase, line);
+  const reference = medianOfKnown(mbPerSecOf(result, layout.reference));
+  const rows = layout.paths.map((path): BenchRow => {
     const reason = result.unavailable.get(path);
-    const runs = result.samples.get(path) ?? [];
-    const mbPerSec = runs.length > 0 ? median(runs) : null;
-    const seconds = summarizeSeconds(result.intervals.get(path) ?? []);
+    const runs = mbPerSecOf(result, path);
+    const mbPerSec = medianOfKnown(runs);
+    const intervals = result.runs.get(path)?.results.flatMap((run) => run.intervals ?? []);
+    const seconds = summarizeSeconds(intervals ?? []);
     const values = {
       "MB/s": mbPerSec,
-      "vs ssh -L": mbPerSec !== null && ssh ? mbPerSec / ssh : null,
+      [`vs ${layout.reference}`]: mbPerSec !== null && reference ? mbPerSec / reference : null,
       "slowest 1 s (MB/s)": reason === undefined ? seconds.slowestMbPerSec : null,
       "seconds at 0 B": reason === undefined && seconds.seconds > 0 ? seconds.zeroSeconds : null,
     };
     if (reason !== undefined) return { table, path, values, note: `unavailable: ${reason}` };
-    const failed = result.errors.get(path) ?? [];
+    const failed = result.runs.get(path)?.errors ?? [];
     const note = [
       runs.length > 0
         ? `runs: ${runs.map(formatValue).join(" / ")} (min ${formatValue(Math.min(...runs))}, ` +
@@ -81,94 +82,73 @@ export function caseRows(result: WanCaseResult): BenchRow[] {
     ].filter(Boolean).join("; ");
     return { table, path, values, note };
   });
-  rows.push({ table, path: "(delay line)", values: {}, note: line.note });
+  rows.push(lineRow(table, line));
   return rows;
 }
 
 /** The summary table's row of one case: median MB/s per path, cases as rows. */
-export function summaryRow(result: WanCaseResult, options: BenchOptions): BenchRow {
+export function summaryRow<K extends string>(
+  result: WanCaseResult<K>,
+  layout: WanTcpLayout<K>,
+  options: BenchOptions,
+): BenchRow {
   const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
   const values: Record<string, number | null> = {};
-  for (const path of WAN_PATHS) {
-    const runs = result.samples.get(path) ?? [];
-    values[path] = runs.length > 0 ? median(runs) : null;
-  }
-  const unavailable = [...result.unavailable.keys()];
+  for (const path of layout.paths) values[path] = medianOfKnown(mbPerSecOf(result, path));
   return {
-    table: summaryTitle(options),
+    table: layout.summaryTitle(options),
     path: result.wanCase.title,
     values,
-    note: [
-      line.suspect ? "SUSPECT: see the case's delay line row" : `line: ${line.ownDrops} own drops`,
-      unavailable.length > 0 ? `unavailable: ${unavailable.join(", ")}` : "",
-    ].filter(Boolean).join("; "),
+    note: caseSummaryNote(line, result.unavailable.keys()),
   };
+}
+
+/**
+ * Measures the started paths of one case in interleaved runs of iperf3 TCP from the left
+ * to the right namespace (receiver intervals read), `dial(path)` saying where the client
+ * dials and which address the server binds.
+ */
+export function runTcpPaths<K extends string>(
+  wan: WanPair,
+  wanCase: WanCase,
+  options: BenchOptions,
+  started: Map<K, { server: string; dial: WanEndpoint }>,
+  suite: string,
+): Promise<Map<K, PathRuns<Iperf3Result>>> {
+  return runInterleaved(
+    [...started.keys()],
+    options.runs,
+    (path) => {
+      const { server, dial } = started.get(path)!;
+      return runIperf3({
+        serverPort: WAN_IPERF_PORT,
+        hostname: server,
+        clientPort: dial.port,
+        dialHostname: dial.hostname,
+        durationSec: options.durationSec,
+        parallel: wanCase.parallel,
+        namespaces: { server: wan.right.ns, client: wan.left.ns },
+        receiverIntervals: true,
+      });
+    },
+    (path, run) =>
+      console.error(`[bench] ${suite} ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
+  );
 }
 
 async function measureCase(
   env: BenchEnvironment,
   wanCase: WanCase,
   options: BenchOptions,
-): Promise<WanCaseResult> {
-  const result: WanCaseResult = {
-    wanCase,
-    samples: new Map(WAN_PATHS.map((path) => [path, []])),
-    intervals: new Map(WAN_PATHS.map((path) => [path, []])),
-    errors: new Map(WAN_PATHS.map((path) => [path, []])),
-    unavailable: new Map(),
-    line: undefined,
-  };
-  const wan = await createWanPair({ ab: wanCase.ab, ba: wanCase.ba });
-  const paths = new WanPaths(wan, env.mainModule);
-  // Ctrl-C: bench.ts stops the environment, which stops these too.
-  env.onStop(() => paths.stop());
-  env.onStop(() => wan.close());
-  try {
-    const endpoints = new Map<WanPathKind, WanEndpoint>();
-    for (const path of WAN_PATHS) {
-      try {
-        endpoints.set(path, await paths.start(path));
-      } catch (error) {
-        result.unavailable.set(path, reasonOf(error));
-      }
-    }
-    for (let run = 0; run < options.runs; run++) {
-      for (const [path, endpoint] of endpoints) {
-        console.error(`[bench] wan ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`);
-        try {
-          const measured = await runIperf3({
-            serverPort: paths.target.port,
-            hostname: paths.target.hostname,
-            clientPort: endpoint.port,
-            dialHostname: endpoint.hostname,
-            durationSec: options.durationSec,
-            parallel: wanCase.parallel,
-            namespaces: { server: wan.right.ns, client: wan.left.ns },
-            receiverIntervals: true,
-          });
-          result.samples.get(path)!.push(measured.mbPerSec);
-          result.intervals.get(path)!.push(...measured.intervals ?? []);
-        } catch (error) {
-          result.errors.get(path)!.push(reasonOf(error));
-        }
-      }
-    }
-  } finally {
-    await paths.stop();
-    result.line = await wan.close();
-    result.lineSilence = wan.noReportReason();
-  }
-  return result;
-}
-
-/** Why the suite cannot run here, or undefined. */
-async function skipReason(): Promise<string | undefined> {
-  const support = await canBuildBeds({ stun: false });
-  if (!support.ok) return support.reason;
-  const missing = [["ethtool", "ethtool"], ["iperf3", "iperf3"], ["ss", "iproute2"]]
-    .filter(([name]) => !findTool(name))
-    .map(([name, pkg]) => `${name} (${pkg})`);
-  return missing.length > 0 ? `missing tools: ${missing.join(", ")}` : undefined;
+): Promise<WanCaseResult<WanPathKind>> {
+  const { measured, line, lineSilence } = await onWanPaths(env, wanCase, async (wan, paths) => {
+    const { started, unavailable } = await startPaths(
+      WAN_PATHS,
+      async (path) => ({ server: paths.target.hostname, dial: await paths.start(path) }),
+    );
+    return { runs: await runTcpPaths(wan, wanCase, options, started, "wan"), unavailable };
+  });
+  return { wanCase, ...measured, line, lineSilence };
 }
 
 /** The WAN suite: see the module documentation. */
@@ -176,38 +156,14 @@ export const wanSuite: BenchSuite = {
   name: "wan",
   description: "iperf3 TCP across an emulated WAN (delay, loss, rate cap): direct, ssh -L, " +
     "bare QUIC, tunnel, tunnel via relay (--wan-cases to choose cases)",
-  async run(env, options) {
-    const cases = selectWanCases(options.wanCases);
-    const reason = await skipReason();
-    if (reason !== undefined) {
-      return [{
-        table: summaryTitle(options),
-        path: "(suite)",
-        values: {},
-        note: `skipped: ${reason}`,
-      }];
-    }
-    await sweepStaleBeds();
-    const results: WanCaseResult[] = [];
-    for (const wanCase of cases) {
-      try {
-        results.push(await measureCase(env, wanCase, options));
-      } catch (error) {
-        // The WAN itself did not come up: every path of the case is unavailable.
-        const why = reasonOf(error);
-        results.push({
-          wanCase,
-          samples: new Map(),
-          intervals: new Map(),
-          errors: new Map(),
-          unavailable: new Map(WAN_PATHS.map((path) => [path, `WAN: ${why}`])),
-          line: undefined,
-        });
-      }
-    }
-    return [
-      ...results.map((result) => summaryRow(result, options)),
-      ...results.flatMap(caseRows),
-    ];
+  run(env, options) {
+    return runWanTable({
+      summaryTitle: WAN_LAYOUT.summaryTitle(options),
+      cases: selectWanCases(options.wanCases),
+      paths: WAN_PATHS,
+      measureCase: (wanCase) => measureCase(env, wanCase, options),
+      summaryRow: (result) => summaryRow(result, WAN_LAYOUT, options),
+      caseRows: (result) => caseRows(result, WAN_LAYOUT),
+    });
   },
 };

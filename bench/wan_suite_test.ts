@@ -1,43 +1,39 @@
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
-import type { DirectionReport } from "../tests/netns/wan/wan_pair.ts";
 import type { ReceiverInterval } from "./iperf3_seconds.ts";
 import { WAN_CASES } from "./wan_cases.ts";
+import type { Iperf3Result } from "./iperf3.ts";
+import { QUIET_DIRECTION } from "./wan_test_fixtures.ts";
+import type { PathRuns } from "./path_runs.ts";
+import type { WanCaseResult } from "./wan_case_run.ts";
 import { WAN_PATHS, type WanPathKind } from "./wan_paths.ts";
-import { caseRows, summaryRow, type WanCaseResult } from "./wan_suite.ts";
+import { caseRows, summaryRow, WAN_LAYOUT } from "./wan_suite.ts";
 
-const quiet: DirectionReport = {
-  offered: 10,
-  lost: 0,
-  overflowed: 0,
-  departed: 10,
-  departedBytes: 15_140,
-  truncated: 0,
-  noSlot: 0,
-  sendDrops: 0,
-  pending: 0,
-};
+const quiet = QUIET_DIRECTION;
 
-function result(line: WanCaseResult["line"]): WanCaseResult {
-  const none = () => new Map<WanPathKind, never[]>(WAN_PATHS.map((p) => [p, []]));
-  const samples = new Map<WanPathKind, number[]>(WAN_PATHS.map((p) => [p, []]));
-  samples.set("direct", [30, 10, 20]);
-  samples.set("ssh -L", [10, 10, 10]);
-  const intervals = new Map<WanPathKind, ReceiverInterval[]>(none());
-  intervals.set("direct", [{ seconds: 1, bytes: 0 }, { seconds: 1, bytes: 4e6 }]);
-  const errors = new Map<WanPathKind, string[]>(none());
-  errors.set("bare QUIC", ["Cannot run iperf3: timed out"]);
+function tcp(mbPerSec: number, intervals: ReceiverInterval[] = []): Iperf3Result {
+  return { mbPerSec, lostPercent: null, jitterMs: null, datagramsPerSec: null, intervals };
+}
+
+function result(line: WanCaseResult<WanPathKind>["line"]): WanCaseResult<WanPathKind> {
+  const runs = new Map<WanPathKind, PathRuns<Iperf3Result>>([
+    ["direct", {
+      results: [tcp(30, [{ seconds: 1, bytes: 0 }, { seconds: 1, bytes: 4e6 }]), tcp(10), tcp(20)],
+      errors: [],
+    }],
+    ["ssh -L", { results: [tcp(10), tcp(10), tcp(10)], errors: [] }],
+    ["bare QUIC", { results: [], errors: ["Cannot run iperf3: timed out"] }],
+    ["tunnel", { results: [], errors: [] }],
+  ]);
   return {
     wanCase: WAN_CASES[2],
-    samples,
-    intervals,
-    errors,
+    runs,
     unavailable: new Map([["tunnel via relay", "tunnel relay: Error: no"]]),
     line,
   };
 }
 
 Deno.test("caseRows(): medians, ratio to ssh -L, seconds, unavailable rows, the line row", () => {
-  const rows = caseRows(result({ ab: quiet, ba: quiet }));
+  const rows = caseRows(result({ ab: quiet, ba: quiet }), WAN_LAYOUT);
   deepStrictEqual(rows.map((row) => row.path), [...WAN_PATHS, "(delay line)"]);
   strictEqual(rows[0].table, "WAN RTT 80 ms");
   deepStrictEqual(rows[0].values, {
@@ -55,14 +51,14 @@ Deno.test("caseRows(): medians, ratio to ssh -L, seconds, unavailable rows, the 
 
 Deno.test("caseRows() and summaryRow() mark a case whose line dropped frames itself", () => {
   const bad = result({ ab: { ...quiet, noSlot: 1 }, ba: quiet });
-  match(caseRows(bad)[0].table, /SUSPECT/);
-  const summary = summaryRow(bad, { runs: 3, durationSec: 4 });
+  match(caseRows(bad, WAN_LAYOUT)[0].table, /SUSPECT/);
+  const summary = summaryRow(bad, WAN_LAYOUT, { runs: 3, durationSec: 4 });
   strictEqual(summary.path, "RTT 80 ms");
   strictEqual(summary.values["direct"], 20);
   strictEqual(summary.values["tunnel via relay"], null);
   match(summary.note!, /^SUSPECT: .*; unavailable: tunnel via relay$/);
   strictEqual(
-    summaryRow(result({ ab: quiet, ba: quiet }), { runs: 1, durationSec: 1 }).note,
+    summaryRow(result({ ab: quiet, ba: quiet }), WAN_LAYOUT, { runs: 1, durationSec: 1 }).note,
     "line: 0 own drops; unavailable: tunnel via relay",
   );
 });

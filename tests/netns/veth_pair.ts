@@ -87,6 +87,30 @@ const FIRST_UDP_PORT = 51820;
 const MAX_PORT_TRIES = 100;
 
 /**
+ * A `freeUdpPort(host)` function like {@link VethPair.freeUdpPort}'s, with its own
+ * memory of the ports it handed out: for other two-host beds (the WAN pair) that run
+ * the same VPNs.
+ */
+export function udpPortFinder(): (host: { readonly ns: string }) => Promise<number> {
+  let nextPort = FIRST_UDP_PORT;
+  return async (host) => {
+    for (let i = 0; i < MAX_PORT_TRIES; i++) {
+      const port = nextPort++;
+      const held = await runInNamespace(host.ns, [
+        tool("ss", "iproute2"),
+        "-H",
+        "-u",
+        "-a",
+        "-n",
+        `sport = :${port}`,
+      ]);
+      if (held.code === 0 && held.stdout.trim() === "") return port;
+    }
+    throw new Error(`Cannot find a free UDP port in ${host.ns}: ${MAX_PORT_TRIES} were taken`);
+  };
+}
+
+/**
  * Builds the two namespaces and the veth link between them; on any failure removes what
  * it had built and rethrows.
  *
@@ -121,28 +145,13 @@ export async function createVethPair(options: VethPairOptions = {}): Promise<Vet
       `link set ${right.device} up`,
     ]);
     let closing: Promise<void> | undefined;
-    let nextPort = FIRST_UDP_PORT;
     return {
       left,
       right,
       subnet: `${SUBNET_PREFIX}.0/24`,
       spawn: (host, cmd, o) => spawnInNamespace(host.ns, cmd, o),
       exec: (host, cmd, o) => runInNamespace(host.ns, cmd, o),
-      async freeUdpPort(host) {
-        for (let i = 0; i < MAX_PORT_TRIES; i++) {
-          const port = nextPort++;
-          const held = await runInNamespace(host.ns, [
-            tool("ss", "iproute2"),
-            "-H",
-            "-u",
-            "-a",
-            "-n",
-            `sport = :${port}`,
-          ]);
-          if (held.code === 0 && held.stdout.trim() === "") return port;
-        }
-        throw new Error(`Cannot find a free UDP port in ${host.ns}: ${MAX_PORT_TRIES} were taken`);
-      },
+      freeUdpPort: udpPortFinder(),
       close: () => closing ??= teardown(),
     };
   } catch (error) {

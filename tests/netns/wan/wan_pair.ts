@@ -39,7 +39,7 @@ import {
   removeNamespaces,
   sysctlIn,
 } from "../namespaces.ts";
-import type { PairHost } from "../veth_pair.ts";
+import { type PairHost, udpPortFinder } from "../veth_pair.ts";
 import type { LinkCounters, LinkModelOptions } from "./link_model.ts";
 
 /** One direction's settings: a {@link LinkModelOptions} with a seed instead of a function. */
@@ -100,6 +100,12 @@ export interface WanPair {
   spawn(host: { readonly ns: string }, cmd: string[], options?: SpawnOptions): Deno.ChildProcess;
   /** Runs a command in a namespace to completion. */
   exec(host: { readonly ns: string }, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * A UDP port free in `host`'s namespace, as `VethPair.freeUdpPort()`: with it a WAN pair
+   * serves as a `VethPair` (close() aside), so the VPNs the VPN suite starts on a veth
+   * pair run across it too.
+   */
+  freeUdpPort(host: { readonly ns: string }): Promise<number>;
   /**
    * Stops the delay line (its counters, when it could report them) and deletes the three
    * namespaces. Idempotent.
@@ -253,6 +259,7 @@ export async function createWanPair(options: WanPairOptions = {}): Promise<WanPa
       subnet: `${SUBNET_PREFIX}.0/24`,
       spawn: (host, cmd, o) => spawnInNamespace(host.ns, cmd, o),
       exec: (host, cmd, o) => runInNamespace(host.ns, cmd, o),
+      freeUdpPort: udpPortFinder(),
       close: () => closing ??= teardown(),
       noReportReason: () => noReportReason,
     };
