@@ -16,6 +16,7 @@ import { summarizeSeconds } from "./iperf3_seconds.ts";
 import { formatValue } from "./markdown_table.ts";
 import { type PathRuns, runInterleaved, startPaths } from "./path_runs.ts";
 import { medianOfKnown } from "./stats.ts";
+import { rcvbufErrorsIn } from "./udp_rcvbuf_errors.ts";
 import { onWanPaths, runWanTable, type WanCaseResult } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
 import { caseSummaryNote, caseTableTitle, lineRow, summarizeLine } from "./wan_line_report.ts";
@@ -43,7 +44,16 @@ export const WAN_LAYOUT: WanTcpLayout<WanPathKind> = {
     `(median of ${options.runs}, iperf3 -t ${options.durationSec})`,
 };
 
-function mbPerSecOf<K extends string>(result: WanCaseResult<K>, path: K): number[] {
+/**
+ * One iperf3 TCP run across the WAN, with the UDP datagrams both namespaces' kernels
+ * dropped meanwhile for a full socket receive buffer (QUIC's UDP; TCP paths use none).
+ */
+export interface WanTcpRun extends Iperf3Result {
+  /** `Udp: RcvbufErrors` of the left and the right namespace together, during the run. */
+  rcvbufDrops: number;
+}
+
+function mbPerSecOf<K extends string>(result: WanCaseResult<K, WanTcpRun>, path: K): number[] {
   return result.runs.get(path)?.results.map((run) => run.mbPerSec) ?? [];
 }
 
@@ -53,7 +63,7 @@ function mbPerSecOf<K extends string>(result: WanCaseResult<K>, path: K): number
  * `(delay line)` row.
  */
 export function caseRows<K extends string>(
-  result: WanCaseResult<K>,
+  result: WanCaseResult<K, WanTcpRun>,
   layout: WanTcpLayout<K>,
 ): BenchRow[] {
   const line = summarizeLine(result.line, result.wanCase, result.lineSilence);
@@ -65,11 +75,13 @@ export function caseRows<K extends string>(
     const mbPerSec = medianOfKnown(runs);
     const intervals = result.runs.get(path)?.results.flatMap((run) => run.intervals ?? []);
     const seconds = summarizeSeconds(intervals ?? []);
+    const drops = result.runs.get(path)?.results.map((run) => run.rcvbufDrops) ?? [];
     const values = {
       "MB/s": mbPerSec,
       [`vs ${layout.reference}`]: mbPerSec !== null && reference ? mbPerSec / reference : null,
       "slowest 1 s (MB/s)": reason === undefined ? seconds.slowestMbPerSec : null,
       "seconds at 0 B": reason === undefined && seconds.seconds > 0 ? seconds.zeroSeconds : null,
+      "UDP rcvbuf drops/run": medianOfKnown(drops),
     };
     if (reason !== undefined) return { table, path, values, note: `unavailable: ${reason}` };
     const failed = result.runs.get(path)?.errors ?? [];
@@ -88,7 +100,7 @@ export function caseRows<K extends string>(
 
 /** The summary table's row of one case: median MB/s per path, cases as rows. */
 export function summaryRow<K extends string>(
-  result: WanCaseResult<K>,
+  result: WanCaseResult<K, WanTcpRun>,
   layout: WanTcpLayout<K>,
   options: BenchOptions,
 ): BenchRow {
@@ -114,13 +126,15 @@ export function runTcpPaths<K extends string>(
   options: BenchOptions,
   started: Map<K, { server: string; dial: WanEndpoint }>,
   suite: string,
-): Promise<Map<K, PathRuns<Iperf3Result>>> {
+): Promise<Map<K, PathRuns<WanTcpRun>>> {
+  const drops = async () => await rcvbufErrorsIn(wan.left.ns) + await rcvbufErrorsIn(wan.right.ns);
   return runInterleaved(
     [...started.keys()],
     options.runs,
-    (path) => {
+    async (path) => {
       const { server, dial } = started.get(path)!;
-      return runIperf3({
+      const before = await drops();
+      const run = await runIperf3({
         serverPort: WAN_IPERF_PORT,
         hostname: server,
         clientPort: dial.port,
@@ -130,6 +144,7 @@ export function runTcpPaths<K extends string>(
         namespaces: { server: wan.right.ns, client: wan.left.ns },
         receiverIntervals: true,
       });
+      return { ...run, rcvbufDrops: await drops() - before };
     },
     (path, run) =>
       console.error(`[bench] ${suite} ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
@@ -140,7 +155,7 @@ async function measureCase(
   env: BenchEnvironment,
   wanCase: WanCase,
   options: BenchOptions,
-): Promise<WanCaseResult<WanPathKind>> {
+): Promise<WanCaseResult<WanPathKind, WanTcpRun>> {
   const { measured, line, lineSilence } = await onWanPaths(env, wanCase, async (wan, paths) => {
     const { started, unavailable } = await startPaths(
       WAN_PATHS,

@@ -1,28 +1,36 @@
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import type { ReceiverInterval } from "./iperf3_seconds.ts";
 import { WAN_CASES } from "./wan_cases.ts";
-import type { Iperf3Result } from "./iperf3.ts";
 import { QUIET_DIRECTION } from "./wan_test_fixtures.ts";
 import type { PathRuns } from "./path_runs.ts";
 import type { WanCaseResult } from "./wan_case_run.ts";
 import { WAN_PATHS, type WanPathKind } from "./wan_paths.ts";
-import { caseRows, summaryRow, WAN_LAYOUT } from "./wan_suite.ts";
+import { caseRows, summaryRow, WAN_LAYOUT, type WanTcpRun } from "./wan_suite.ts";
 
 const quiet = QUIET_DIRECTION;
 
-function tcp(mbPerSec: number, intervals: ReceiverInterval[] = []): Iperf3Result {
-  return { mbPerSec, lostPercent: null, jitterMs: null, datagramsPerSec: null, intervals };
+function tcp(mbPerSec: number, intervals: ReceiverInterval[] = [], rcvbufDrops = 0): WanTcpRun {
+  return {
+    mbPerSec,
+    lostPercent: null,
+    jitterMs: null,
+    datagramsPerSec: null,
+    intervals,
+    rcvbufDrops,
+  };
 }
 
-function result(line: WanCaseResult<WanPathKind>["line"]): WanCaseResult<WanPathKind> {
-  const runs = new Map<WanPathKind, PathRuns<Iperf3Result>>([
+type Result = WanCaseResult<WanPathKind, WanTcpRun>;
+
+function result(line: Result["line"]): Result {
+  const runs = new Map<WanPathKind, PathRuns<WanTcpRun>>([
     ["direct", {
       results: [tcp(30, [{ seconds: 1, bytes: 0 }, { seconds: 1, bytes: 4e6 }]), tcp(10), tcp(20)],
       errors: [],
     }],
+    ["tunnel", { results: [tcp(20, [], 300), tcp(20, [], 100), tcp(20, [], 200)], errors: [] }],
     ["ssh -L", { results: [tcp(10), tcp(10), tcp(10)], errors: [] }],
     ["bare QUIC", { results: [], errors: ["Cannot run iperf3: timed out"] }],
-    ["tunnel", { results: [], errors: [] }],
   ]);
   return {
     wanCase: WAN_CASES[2],
@@ -41,7 +49,10 @@ Deno.test("caseRows(): medians, ratio to ssh -L, seconds, unavailable rows, the 
     "vs ssh -L": 2,
     "slowest 1 s (MB/s)": 0,
     "seconds at 0 B": 1,
+    "UDP rcvbuf drops/run": 0,
   });
+  strictEqual(rows[3].values["UDP rcvbuf drops/run"], 200);
+  strictEqual(rows[2].values["UDP rcvbuf drops/run"], null);
   match(rows[0].note!, /^runs: 30\.0 \/ 10\.0 \/ 20\.0 \(min 10\.0, max 30\.0\); 2 s counted$/);
   match(rows[2].note!, /^1 failed: Cannot run iperf3: timed out$/);
   strictEqual(rows[4].note, "unavailable: tunnel relay: Error: no");

@@ -15,7 +15,13 @@ import { startPaths } from "./path_runs.ts";
 import { onWanPair, runWanTable, type WanCaseResult } from "./wan_case_run.ts";
 import { selectWanCases, type WanCase } from "./wan_cases.ts";
 import { WAN_IPERF_PORT } from "./wan_paths.ts";
-import { caseRows, runTcpPaths, summaryRow, type WanTcpLayout } from "./wan_suite.ts";
+import {
+  caseRows,
+  runTcpPaths,
+  summaryRow,
+  type WanTcpLayout,
+  type WanTcpRun,
+} from "./wan_suite.ts";
 import {
   type RunningVpn,
   VPN_READY_TIMEOUT_MS,
@@ -57,7 +63,7 @@ async function measureCase(
   options: BenchOptions,
   vpns: readonly VpnUnderTest[],
   layout: WanTcpLayout<string>,
-): Promise<WanCaseResult<string>> {
+): Promise<WanCaseResult<string, WanTcpRun>> {
   const { measured, line, lineSilence } = await onWanPair(env, wanCase, async (wan) => {
     // A WanPair is a VethPair but for close(), which also returns the line's counters.
     const pair: VethPair = { ...wan, close: async () => void await wan.close() };
