@@ -151,7 +151,7 @@ export async function pipeTcpToStripes(
       const initial = options.opened ? await options.opened : options.initial;
       if (failed) return;
       let header: Uint8Array = new Uint8Array(SEGMENT_HEADER_BYTES);
-      let payload: Uint8Array = new Uint8Array(MAX_SEGMENT);
+      let payload: Uint8Array = new Uint8Array(MAX_SEGMENT + SEGMENT_HEADER_BYTES);
       let current = 0;
       for (;;) {
         const reader = readers[current] ??= new StripeReader(
@@ -163,12 +163,16 @@ export async function pipeTcpToStripes(
         if (head.filled === 0) break;
         if (head.filled < SEGMENT_HEADER_BYTES) throw new ProtocolError("stripe ended mid-header");
         const { next, length } = decodeSegmentHeader(header);
-        const body = await reader.fill(payload.subarray(0, length));
-        payload = new Uint8Array(body.view.buffer);
-        if (body.filled < length) throw new ProtocolError("stripe ended mid-segment");
-        totals.received += length;
-        if (stats) stats.received += length;
-        await writeAll(tcp, body.view);
+        // The payload goes out as it arrives; each read also asks for the next header.
+        for (let remaining = length; remaining > 0;) {
+          const part = await reader.readUpTo(payload, remaining, SEGMENT_HEADER_BYTES);
+          payload = part.view;
+          if (part.filled === 0) throw new ProtocolError("stripe ended mid-segment");
+          remaining -= part.filled;
+          totals.received += part.filled;
+          if (stats) stats.received += part.filled;
+          await writeAll(tcp, payload.subarray(0, part.filled));
+        }
         current = next;
         moved();
       }

@@ -186,7 +186,7 @@ Deno.test("pipeTcpToStripes() tears down on a malformed segment header", async (
   a.close();
 });
 
-Deno.test("pipeTcpToStripes() tears down on a stripe cut mid-segment", async () => {
+Deno.test("pipeTcpToStripes() tears down on a stripe cut mid-segment, after what arrived", async () => {
   const [a, b] = memoryConnectionPair();
   const stream = await a.openStream();
   const writer = stream.writable.getWriter();
@@ -196,6 +196,31 @@ Deno.test("pipeTcpToStripes() tears down on a stripe cut mid-segment", async () 
   const tcp = new FakeTcp();
   await pipeTcpToStripes(tcp, new StripeSet(accepted!));
   assert.ok(tcp.closed);
-  assert.equal(tcp.received.length, 0);
+  // Bytes go out as they arrive, so the three that came are through; the cut tears down.
+  assert.deepEqual([...join(tcp.received)], [1, 2, 3]);
+  a.close();
+});
+
+Deno.test("pipeTcpToStripes() reads segments whatever the chunks they arrive in", async () => {
+  const [a, b] = memoryConnectionPair();
+  const stream = await a.openStream();
+  const writer = stream.writable.getWriter();
+  // Three segments on stripe 0, then the end, written one byte at a time and then all at once.
+  const wire: number[] = [];
+  for (const data of [[1], [2, 3], [4, 5, 6]]) {
+    const header = new Uint8Array(SEGMENT_HEADER_BYTES);
+    encodeSegmentHeader(header, { next: 0, length: data.length });
+    wire.push(...header, ...data);
+  }
+  const half = Math.floor(wire.length / 2);
+  for (const byte of wire.slice(0, half)) await writer.write(Uint8Array.of(byte));
+  await writer.write(Uint8Array.from(wire.slice(half)));
+  await writer.close();
+  const accepted = await b.acceptStream();
+  const tcp = new FakeTcp();
+  tcp.end();
+  const totals = await pipeTcpToStripes(tcp, new StripeSet(accepted!));
+  assert.deepEqual([...tcp.bytes()], [1, 2, 3, 4, 5, 6]);
+  assert.equal(totals.received, 6);
   a.close();
 });
