@@ -44,10 +44,11 @@ export interface PipeOptions {
   /** The session's live counters, added to as bytes move (and the connection counted). */
   stats?: SessionStats;
   /**
-   * Called once when the connection has moved {@linkcode STRIPE_AFTER_BYTES}:
-   * the side that opened the connection opens more stripes and adds them to the set.
+   * Called when the connection has moved {@linkcode STRIPE_AFTER_BYTES}: the side that
+   * opened the connection opens more stripes and adds them to the set, and returns true;
+   * false asks to be called again after another {@linkcode STRIPE_AFTER_BYTES}.
    */
-  grow?: () => void;
+  grow?: () => boolean;
 }
 
 /**
@@ -71,7 +72,7 @@ export async function pipeTcpToStripes(
   let failed = false;
   let upstreamDone = false;
   let downstreamDone = false;
-  let grew = !options.grow;
+  let growAt = options.grow ? STRIPE_AFTER_BYTES : Infinity;
 
   const writerOf = (index: number) =>
     writers[index] ??= stripes.stripes[index]!.writable.getWriter();
@@ -99,10 +100,9 @@ export async function pipeTcpToStripes(
     if (downstreamDone) stripe.readable.cancel().catch(() => {});
   });
   const moved = () => {
-    if (!grew && totals.sent + totals.received >= STRIPE_AFTER_BYTES) {
-      grew = true;
-      options.grow!();
-    }
+    const total = totals.sent + totals.received;
+    if (total < growAt) return;
+    growAt = options.grow!() ? Infinity : total + STRIPE_AFTER_BYTES;
   };
 
   const upstream = (async () => {

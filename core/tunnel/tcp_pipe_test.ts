@@ -74,7 +74,7 @@ function pattern(length: number, seed: number): Uint8Array {
  * Two pipes joined by a memory connection, as client and server join theirs:
  * the opener's grow() opens stripes 1..3 and announces each by a first byte (its index).
  */
-async function pipePair(options: { grow?: boolean } = {}) {
+async function pipePair(options: { grow?: boolean; askGrow?: () => boolean } = {}) {
   const [a, b] = memoryConnectionPair();
   const first = await a.openStream();
   const opener = new StripeSet(first);
@@ -95,7 +95,11 @@ async function pipePair(options: { grow?: boolean } = {}) {
       answerer.add(value![0], stream, value!.subarray(1));
     }
   })();
-  const grow = async () => {
+  const grow = () => {
+    openStripes();
+    return true;
+  };
+  const openStripes = async () => {
     for (let index = 1; index < MAX_STRIPES; index++) {
       const stream = await a.openStream();
       const writer = stream.writable.getWriter();
@@ -105,7 +109,11 @@ async function pipePair(options: { grow?: boolean } = {}) {
     }
   };
   // The first stream appears to the peer when bytes are written: the opener's pipe writes first.
-  const nearPipe = pipeTcpToStripes(near, opener, options.grow ? { grow } : {});
+  const nearPipe = pipeTcpToStripes(
+    near,
+    opener,
+    options.askGrow ? { grow: options.askGrow } : options.grow ? { grow } : {},
+  );
   near.feed(Uint8Array.of(0xaa));
   while (!answerer) await new Promise((r) => setTimeout(r, 1));
   const farPipe = pipeTcpToStripes(far, answerer);
@@ -222,5 +230,22 @@ Deno.test("pipeTcpToStripes() reads segments whatever the chunks they arrive in"
   const totals = await pipeTcpToStripes(tcp, new StripeSet(accepted!));
   assert.deepEqual([...tcp.bytes()], [1, 2, 3, 4, 5, 6]);
   assert.equal(totals.received, 6);
+  a.close();
+});
+
+Deno.test("pipeTcpToStripes() asks again, after as many bytes more, when grow() declines", async () => {
+  let asked = 0;
+  const { a, near, far, nearPipe, farPipe, opener } = await pipePair({
+    askGrow: () => {
+      asked++;
+      return false;
+    },
+  });
+  near.feed(pattern(3 * STRIPE_AFTER_BYTES + 10, 5));
+  near.end();
+  far.end();
+  await Promise.all([nearPipe, farPipe]);
+  assert.equal(asked, 3);
+  assert.equal(opener.stripes.filter(Boolean).length, 1);
   a.close();
 });
