@@ -82,6 +82,9 @@ async function serveTcpStreams(
           let joined = false;
           try {
             joined = joining.add(header.index, stream, remainder);
+            if (joined) {
+              log.debug(`[${label}] connection ${header.pipeId}: stripe ${header.index} joined`);
+            }
           } finally {
             // A bad index, or a connection that has just ended: the stream is dropped.
             if (!joined) {
