@@ -33,38 +33,24 @@ export class StripeReader {
 
   /** Fills `view`; fewer bytes only when the stream ended. */
   async fill(view: Uint8Array): Promise<Filled> {
-    let filled = 0;
-    if (this.#leftover.length > 0) {
-      filled = Math.min(view.length, this.#leftover.length);
-      view.set(this.#leftover.subarray(0, filled));
-      this.#leftover = this.#leftover.subarray(filled);
-    }
     // Read before the loop: a BYOB read detaches the view, which then reads as empty.
     const { byteOffset, length } = view;
+    let filled = 0;
     while (filled < length) {
-      if (this.#byob) {
-        const { value, done } = await this.#byob.read(view.subarray(filled));
-        // The read moved the view's buffer; the bytes before `filled` moved with it.
-        if (value) view = new Uint8Array(value.buffer, byteOffset, length);
-        if (done || !value) break;
-        filled += value.length;
-      } else {
-        const { value, done } = await this.#plain!.read();
-        if (done) break;
-        const take = Math.min(length - filled, value.length);
-        view.set(value.subarray(0, take), filled);
-        filled += take;
-        this.#leftover = value.subarray(take);
-      }
+      const part = await this.readUpTo(view.subarray(filled), length - filled);
+      // The read moved the view's buffer; the bytes before `filled` moved with it.
+      view = new Uint8Array(part.view.buffer, byteOffset, length);
+      if (part.filled === 0) break;
+      filled += part.filled;
     }
     return { view, filled };
   }
 
   /**
    * Reads at most `wanted` bytes (at least 1, or 0 at the end of the stream) into the
-   * start of `view`. From the stream it asks for up to `lookahead` bytes more (as far as
-   * `view` has room), so what follows (the next segment's header) often comes with the
-   * same read; those bytes are kept and read first next time.
+   * start of `view`. A BYOB read asks for up to `lookahead` bytes more (as far as `view`
+   * has room), so what follows (the next segment's header) often comes with the same
+   * read; those bytes, like the rest of a chunk from a plain read, are read first next time.
    */
   async readUpTo(view: Uint8Array, wanted: number, lookahead = 0): Promise<Filled> {
     if (this.#leftover.length > 0) {
@@ -73,39 +59,28 @@ export class StripeReader {
       this.#leftover = this.#leftover.subarray(filled);
       return { view, filled };
     }
-    const { byteOffset, length } = view;
-    const asked = Math.min(length, wanted + lookahead);
-    if (this.#byob) {
-      const { value, done } = await this.#byob.read(view.subarray(0, asked));
-      if (value) view = new Uint8Array(value.buffer, byteOffset, length);
-      if (done || !value) return { view, filled: 0 };
-      return { view, filled: this.#keepPast(view, value.length, wanted) };
+    if (!this.#byob) {
+      const { value, done } = await this.#plain!.read();
+      if (done) return { view, filled: 0 };
+      const filled = Math.min(wanted, view.length, value.length);
+      view.set(value.subarray(0, filled));
+      this.#leftover = value.subarray(filled);
+      return { view, filled };
     }
-    const { value, done } = await this.#plain!.read();
-    if (done) return { view, filled: 0 };
-    const take = Math.min(asked, value.length);
-    view.set(value.subarray(0, take));
-    this.#leftover = value.subarray(take);
-    return { view, filled: this.#keepPast(view, take, wanted) };
-  }
-
-  /** Of `got` bytes read into `view`, keeps those past `wanted` for later; the count left. */
-  #keepPast(view: Uint8Array, got: number, wanted: number): number {
-    if (got <= wanted) return got;
-    const past = view.slice(wanted, got);
-    this.#leftover = this.#leftover.length > 0 ? concat(past, this.#leftover) : past;
-    return wanted;
+    const { byteOffset, length } = view;
+    const { value, done } = await this.#byob.read(
+      view.subarray(0, Math.min(length, wanted + lookahead)),
+    );
+    if (value) view = new Uint8Array(value.buffer, byteOffset, length);
+    if (done || !value) return { view, filled: 0 };
+    if (value.length <= wanted) return { view, filled: value.length };
+    // The leftover was empty: the bytes past `wanted` are all it holds now.
+    this.#leftover = view.slice(wanted, value.length);
+    return { view, filled: wanted };
   }
 
   /** Stops reading (the peer is asked to stop sending). */
   cancel(): Promise<void> {
     return (this.#byob ?? this.#plain)!.cancel();
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -3,7 +3,7 @@
  * checked source, answered with a TcpResult and then piped both ways.
  * @module
  */
-import { deadline } from "../transport/mod.ts";
+import { deadline, type DuplexStream } from "../transport/mod.ts";
 import type { AllowList } from "./allow_list.ts";
 import type { ByteConn, Dialer } from "./dialer.ts";
 import { FramedStream } from "./framed_stream.ts";
@@ -87,10 +87,7 @@ async function serveTcpStreams(
             }
           } finally {
             // A bad index, or a connection that has just ended: the stream is dropped.
-            if (!joined) {
-              stream.writable.abort().catch(() => {});
-              stream.readable.cancel().catch(() => {});
-            }
+            if (!joined) dropStream(stream);
           }
           return;
         }
@@ -155,10 +152,13 @@ async function serveTcpStreams(
 /** Closes a set that never carried its connection and resets the stripes that joined it. */
 function dropStripes(stripes: StripeSet): void {
   stripes.close();
-  for (const stripe of stripes.stripes.slice(1)) {
-    stripe?.writable.abort().catch(() => {});
-    stripe?.readable.cancel().catch(() => {});
-  }
+  for (const stripe of stripes.stripes.slice(1)) if (stripe) dropStream(stripe);
+}
+
+/** Resets both halves of a stream nobody will use. */
+function dropStream(stream: DuplexStream): void {
+  stream.writable.abort().catch(() => {});
+  stream.readable.cancel().catch(() => {});
 }
 
 /** Tells the client why its connection was not opened, then ends the stream. */

@@ -23,14 +23,7 @@
  * ```
  * @module
  */
-import type { ExecResult } from "../bed.ts";
-import {
-  type ExecOptions,
-  runInNamespace,
-  spawnInNamespace,
-  type SpawnOptions,
-  tool,
-} from "../command.ts";
+import { runInNamespace, spawnInNamespace, tool } from "../command.ts";
 import {
   addNamespace,
   ipBatch,
@@ -39,7 +32,7 @@ import {
   removeNamespaces,
   sysctlIn,
 } from "../namespaces.ts";
-import { type PairHost, udpPortFinder } from "../veth_pair.ts";
+import { type PairHost, udpPortFinder, type VethPair } from "../veth_pair.ts";
 import type { LinkCounters, LinkModelOptions } from "./link_model.ts";
 
 /** One direction's settings: a {@link LinkModelOptions} with a seed instead of a function. */
@@ -86,26 +79,14 @@ export interface WanPairOptions {
   prefix?: string;
 }
 
-/** A built WAN pair. Always `close()` it, in a `finally`. */
-export interface WanPair {
-  /** The left end, `192.0.2.1`. */
-  readonly left: PairHost;
-  /** The right end, `192.0.2.2`. */
-  readonly right: PairHost;
+/**
+ * A built WAN pair. Always `close()` it, in a `finally`. Everything but `close()` is a
+ * {@link VethPair}'s (`freeUdpPort()` included), so the VPNs the VPN suite starts on a veth
+ * pair run across it too.
+ */
+export interface WanPair extends Omit<VethPair, "close"> {
   /** Namespace of the delay line. */
   readonly mid: string;
-  /** The hosts' subnet, `192.0.2.0/24`. */
-  readonly subnet: string;
-  /** Spawns `ip netns exec <ns> <cmd...>`. */
-  spawn(host: { readonly ns: string }, cmd: string[], options?: SpawnOptions): Deno.ChildProcess;
-  /** Runs a command in a namespace to completion. */
-  exec(host: { readonly ns: string }, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
-  /**
-   * A UDP port free in `host`'s namespace, as `VethPair.freeUdpPort()`: with it a WAN pair
-   * serves as a `VethPair` (close() aside), so the VPNs the VPN suite starts on a veth
-   * pair run across it too.
-   */
-  freeUdpPort(host: { readonly ns: string }): Promise<number>;
   /**
    * Stops the delay line (its counters, when it could report them) and deletes the three
    * namespaces. Idempotent.
