@@ -5,6 +5,7 @@ import { AllowList } from "./allow_list.ts";
 import type { ByteConn, DatagramAddr, DatagramSocket, Dialer } from "./dialer.ts";
 import { silentLog } from "./log.ts";
 import {
+  type ForwardingOptions,
   forwardingServices,
   serveConnection,
   type ServerSessionOptions,
@@ -79,7 +80,11 @@ export class FakeUdpSocket implements DatagramSocket {
   }
 }
 
-export function serverOptions(dialer: Dialer, extra: Partial<ServerSessionOptions> = {}) {
+export function serverOptions(
+  dialer: Dialer,
+  extra: Partial<ServerSessionOptions> = {},
+  forwarding: Partial<ForwardingOptions> = {},
+) {
   return {
     authenticate: (credential: Uint8Array) => text(credential) === text(TOKEN),
     services: forwardingServices({
@@ -87,6 +92,7 @@ export function serverOptions(dialer: Dialer, extra: Partial<ServerSessionOption
       allowedUdp: new AllowList(["127.0.0.0/8"]),
       resolve: (host: string) => Promise.resolve([host]),
       dialer,
+      ...forwarding,
     }),
     sessions: new SessionLimiter(4),
     log: silentLog,

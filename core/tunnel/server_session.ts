@@ -104,6 +104,8 @@ export interface ForwardingOptions {
   processTcpStreams?: SessionLimiter;
   /** UDP flows of the whole process. Default: 4,096. */
   processUdpFlows?: SessionLimiter;
+  /** How long a TCP stripe waits for its connection to open. Default: 10 s. */
+  stripeWaitMs?: number;
 }
 
 /** The port-forwarding services, `tcp` and `udp`, for {@linkcode ServerSessionOptions.services}. */
@@ -116,6 +118,7 @@ export function forwardingServices(options: ForwardingOptions): ServerServices {
       resolve,
       dialer,
       processStreams: options.processTcpStreams ?? new SessionLimiter(MAX_PROCESS_TCP_STREAMS),
+      stripeWaitMs: options.stripeWaitMs,
     }),
     udp: udpService({
       allowed: options.allowedUdp,

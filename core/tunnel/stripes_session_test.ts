@@ -44,8 +44,8 @@ async function endsWithoutData(stream: DuplexStream, ms = 2_000): Promise<boolea
   }
 }
 
-async function session() {
-  const { client, served } = connect(serverOptions(echoDialer().dialer));
+async function session(stripeWaitMs?: number) {
+  const { client, served } = connect(serverOptions(echoDialer().dialer, {}, { stripeWaitMs }));
   const opened = await openClientSession(client, TOKEN, parseSource("tcp://127.0.0.1:22"));
   return { client, served, conn: opened.conn };
 }
@@ -92,8 +92,48 @@ Deno.test("server: stripes join their connection and the echo comes back in orde
   await served;
 });
 
-Deno.test("server: a stripe of no open connection, a repeated index or an index out of range is reset; the session goes on", async () => {
+Deno.test("server: a stripe that arrives before its connection's TcpOpen waits for it and joins", async () => {
   const { client, served, conn } = await session();
+  // The order a lost datagram can bring: stripe 1's stream is read before stream 0's header.
+  const early = (await openWith(conn, { type: "tcp-stripe", pipeId: 8, index: 1 })).release();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const primary = await openWith(conn, { type: "tcp-open", pipeId: 8 });
+  assert.deepEqual(await primary.read(), { type: "tcp-result", connected: true, reason: "" });
+  const { stream } = primary.release();
+  // A chain that goes through the early stripe: 1 on stripe 0, then 2 on stripe 1.
+  const writer = stream.writable.getWriter();
+  const earlyWriter = early.stream.writable.getWriter();
+  await writer.write(segment(1, Uint8Array.of(1)));
+  await earlyWriter.write(segment(0, Uint8Array.of(2)));
+  await Promise.all([writer.close(), earlyWriter.close()]);
+  // The echo's chain alternates over both stripes: collect the payload bytes in order.
+  const readers = [stream, early.stream].map((s) => s.readable.getReader());
+  const pending = [new Uint8Array(0), new Uint8Array(0)];
+  const take = async (index: number, n: number) => {
+    while (pending[index].length < n) {
+      const { value, done } = await readers[index].read();
+      if (done) return undefined;
+      pending[index] = new Uint8Array([...pending[index], ...value]);
+    }
+    const out = pending[index].subarray(0, n);
+    pending[index] = pending[index].subarray(n);
+    return out;
+  };
+  const echoed: number[] = [];
+  for (let current = 0;;) {
+    const header = await take(current, SEGMENT_HEADER_BYTES);
+    if (!header) break;
+    const length = (header[1] << 16) | (header[2] << 8) | header[3];
+    echoed.push(...(await take(current, length))!);
+    current = header[0];
+  }
+  assert.deepEqual(echoed, [1, 2]);
+  client.close();
+  await served;
+});
+
+Deno.test("server: a stripe of no open connection (after the wait), a repeated index or an index out of range is reset; the session goes on", async () => {
+  const { client, served, conn } = await session(200);
   const unknown = await openWith(conn, { type: "tcp-stripe", pipeId: 999, index: 1 });
   assert.ok(await endsWithoutData(unknown.release().stream), "stripe of an unknown connection");
   const primary = await openWith(conn, { type: "tcp-open", pipeId: 5 });

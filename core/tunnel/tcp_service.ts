@@ -13,7 +13,8 @@ import type { SessionLimiter } from "./session_limiter.ts";
 import { checkSource, type SourceGrant } from "./source_check.ts";
 import { formatHostPort } from "./source.ts";
 import { ProtocolError } from "./messages.ts";
-import { StripeSet } from "./stripe_set.ts";
+import { STRIPE_WAIT_MS, StripeSet } from "./stripe_set.ts";
+import { OpenPipes } from "./open_pipes.ts";
 import { pipeTcpToStripes } from "./tcp_pipe.ts";
 
 /**
@@ -39,6 +40,11 @@ export interface TcpServiceOptions {
   dialer: Dialer;
   /** Connections of all sessions of the process, with each client's share. */
   processStreams: SessionLimiter;
+  /**
+   * How long a stripe waits for the TcpOpen of its connection, which may come later
+   * on its own stream. Default {@linkcode STRIPE_WAIT_MS}.
+   */
+  stripeWaitMs?: number;
 }
 
 /** The `tcp` service handler. */
@@ -58,11 +64,14 @@ async function serveTcpStreams(
   const processStreams = options.processStreams.forClient(session.client);
   const totals = { sent: 0, received: 0 };
   const pipes = new Set<Promise<void>>();
-  // Connections by the id the client gave them, for the stripes that join them.
-  const stripeSets = new Map<number, StripeSet>();
+  const open = new OpenPipes();
+  const stripeWaitMs = options.stripeWaitMs ?? STRIPE_WAIT_MS;
   for (;;) {
     const raw = await conn.acceptStream();
-    if (!raw) break;
+    if (!raw) {
+      open.closeAll();
+      break;
+    }
     const pipe = (async () => {
       const framed = new FramedStream(raw);
       let counted = false;
@@ -76,7 +85,7 @@ async function serveTcpStreams(
           "no stream header",
         );
         if (header?.type === "tcp-stripe") {
-          const joining = stripeSets.get(header.pipeId);
+          const joining = await open.find(header.pipeId, stripeWaitMs);
           if (!joining) throw new ProtocolError("stripe of a connection that is not open");
           const { stream, remainder } = framed.release();
           let joined = false;
@@ -92,13 +101,13 @@ async function serveTcpStreams(
           return;
         }
         if (header?.type !== "tcp-open") throw new Error("stream did not start with tcp-open");
-        if (stripeSets.has(header.pipeId)) {
+        // Known from now on: a client may open stripes before the TcpResult reaches it.
+        const opening = new StripeSet(framed.stream);
+        if (!open.open(header.pipeId, opening)) {
           throw new ProtocolError(`connection id ${header.pipeId} is already open`);
         }
-        // Known from now on: a client may open stripes before the TcpResult reaches it.
-        stripes = new StripeSet(framed.stream);
+        stripes = opening;
         pipeId = header.pipeId;
-        stripeSets.set(pipeId, stripes);
         // pipes includes this one.
         const refusal = pipes.size > MAX_TCP_STREAMS_PER_SESSION
           ? `too many connections in this session (limit ${MAX_TCP_STREAMS_PER_SESSION})`
@@ -136,7 +145,7 @@ async function serveTcpStreams(
       } finally {
         if (counted) processStreams.release();
         if (stripes) {
-          stripeSets.delete(pipeId);
+          open.close(pipeId);
           // Refused or failed before piping: stripes that joined are dropped with it.
           if (!piped) dropStripes(stripes);
         }

@@ -48,6 +48,7 @@ Deno.test({
         Deno.execPath(),
         ...tunnelCommandArgs([
           "client",
+          "-v",
           "--server-node-id",
           id,
           "--server-addr",
@@ -66,7 +67,12 @@ Deno.test({
       const ready = await client.waitForLine(/127\.0\.0\.1:\d+/, { timeoutMs: 30_000 });
       const port = Number(/127\.0\.0\.1:(\d+)/.exec(ready)![1]);
       // 24 MB each way: past the first probe's round trip (1 s) at any speed this line allows.
-      await transferInBed(wan.left, port, 24_000_000);
+      await transferInBed(wan.left, port, 24_000_000).catch((error) => {
+        // Both tunnels' own account is what tells a reset from a broken peer apart.
+        const tail = (name: string, proc: typeof server) =>
+          `${name}:\n${proc.lines("stderr").slice(-30).join("\n")}`;
+        throw new Error(`${error.message}\n${tail("server", server)}\n${tail("client", client)}`);
+      });
       const joined = [...server.lines("stdout"), ...server.lines("stderr")]
         .filter((line) => /stripe \d joined/.test(line));
       assert.deepEqual(
