@@ -127,13 +127,14 @@ export function runTcpPaths<K extends string>(
   started: Map<K, { server: string; dial: WanEndpoint }>,
   suite: string,
 ): Promise<Map<K, PathRuns<WanTcpRun>>> {
-  const drops = async () => await rcvbufErrorsIn(wan.left.ns) + await rcvbufErrorsIn(wan.right.ns);
+  const counts =
+    async () => [await rcvbufErrorsIn(wan.left.ns), await rcvbufErrorsIn(wan.right.ns)];
   return runInterleaved(
     [...started.keys()],
     options.runs,
     async (path) => {
       const { server, dial } = started.get(path)!;
-      const before = await drops();
+      const before = await counts();
       const run = await runIperf3({
         serverPort: WAN_IPERF_PORT,
         hostname: server,
@@ -144,7 +145,15 @@ export function runTcpPaths<K extends string>(
         namespaces: { server: wan.right.ns, client: wan.left.ns },
         receiverIntervals: true,
       });
-      return { ...run, rcvbufDrops: await drops() - before };
+      const after = await counts();
+      const [left, right] = [after[0] - before[0], after[1] - before[1]];
+      // Which side's sockets overflowed: the table has their sum, the log each.
+      if (left + right > 0) {
+        console.error(
+          `[bench] ${suite} ${wanCase.id} ${path}: rcvbuf drops left ${left}, right ${right}`,
+        );
+      }
+      return { ...run, rcvbufDrops: left + right };
     },
     (path, run) =>
       console.error(`[bench] ${suite} ${wanCase.id} run ${run + 1}/${options.runs}: ${path}`),
