@@ -6,8 +6,9 @@
  * reads one stream and discards it, and which every 20 ms runs JavaScript for
  * STALL_MS without yielding, as any program that does some work will.
  *
- *     deno run --unstable-net --allow-net --allow-run --allow-read=/proc/net/snmp \
- *       bench/_quic_starved_socket.ts [STALL_MS ...]     (default: 0 2 5 10)
+ *     deno run -A --unstable-net bench/_quic_starved_socket.ts [STALL_MS ...]   (default: 0 2 5 10)
+ *
+ * (`-A`: Deno lets nothing less read /proc.)
  *
  * For each STALL_MS it prints the MB/s of 64 MB sent over loopback and the UDP
  * datagrams the kernel dropped for a full receive buffer meanwhile (`RcvbufErrors`
@@ -59,6 +60,8 @@ async function send(port: number, id: EndpointId): Promise<number> {
     alpnProtocols: [ALPN],
     serverName: serverNameFor(id),
     caCerts: [trustAnchorFor(id)],
+    // BBR, as the tunnel uses toward networks: it does not back off from the drops.
+    congestionControl: "low-latency",
   });
   const started = performance.now();
   const stream = await conn.createBidirectionalStream();
