@@ -32,8 +32,6 @@ export {
 } from "./path_dialer.ts";
 export { type DirectAddress, directPathDialer } from "./direct_path.ts";
 export { type RelayAddress, relayPathDialer } from "./relay_path.ts";
-export type { RelayClientLog } from "../relay/mod.ts";
-export type { ClientSession, Source, TunnelLog } from "../tunnel/mod.ts";
 export {
   type ConnectEvents,
   connectToServer,
