@@ -40,3 +40,18 @@ export {
   type ServerConnectTarget,
   type ServerSession,
 } from "./connect_server.ts";
+export {
+  type EndpointServer,
+  type EndpointServerEvents,
+  type EndpointServerSettings,
+  RELAY_READY_WAIT_MS,
+  startEndpointServer,
+} from "./serve_endpoint.ts";
+export {
+  type EndpointIce,
+  RELAY_STUN_PORT,
+  relayStunServers,
+  startClientUpgrades,
+  upgradeAnswerer,
+} from "./upgrades.ts";
+export { dialableAddresses } from "./dialable_addresses.ts";
