@@ -39,7 +39,8 @@ import {
 import { PathAnnouncer } from "./path_announcer.ts";
 import { ReconnectLines } from "./reconnect_lines.ts";
 import { parseStatusAddress, serveStatus, type StatusDocument } from "../status_endpoint.ts";
-import { irohIce, type IrohIceSettings, startClientUpgrades } from "./iroh_upgrade.ts";
+import { irohIce, type IrohIceSettings } from "./iroh_upgrade.ts";
+import { startClientUpgrades } from "../../core/endpoint/mod.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
 import type { Upgrader } from "../../core/upgrade/mod.ts";
 import {

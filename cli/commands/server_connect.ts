@@ -1,25 +1,20 @@
 /**
- * How the iroh-mode client gets a session with its server: every path at once
- * (direct addresses, relays, the discovery lookup and the paths it finds), the
- * first to authenticate the server's key wins, then authentication and the
- * source request. The same whole connect runs at start and on each reconnect;
- * {@linkcode permanentFailure} says which failures are not worth retrying.
+ * The iroh-mode client's settings turned into the paths core's endpoint dials
+ * (core/endpoint `connectToServer`), and which failures are not worth retrying
+ * ({@linkcode permanentFailure}), worded for the command line.
  * @module
  */
+import { AllAttemptsFailedError } from "../../core/connect/mod.ts";
 import {
-  AllAttemptsFailedError,
-  type ConnectAttempt,
-  firstToConnect,
-} from "../../core/connect/mod.ts";
-import { resolveRecord } from "../../core/discovery/mod.ts";
+  connectToServer as connectToServerByPaths,
+  type DirectAddress,
+  type RelayAddress,
+  type ServerSession,
+} from "../../core/endpoint/mod.ts";
 import type { EndpointId } from "../../core/identity/mod.ts";
-import { dialViaRelay, RelayRefusedError } from "../../core/relay/mod.ts";
-import { congestionControlToward, ConnectError, dialQuic } from "../../core/transport/mod.ts";
+import { RelayRefusedError } from "../../core/relay/mod.ts";
+import { ConnectError } from "../../core/transport/mod.ts";
 import {
-  ALPN,
-  type ClientSession,
-  formatHostPort,
-  openClientSession,
   type PathInfo,
   SessionRefusedError,
   type Source,
@@ -52,14 +47,7 @@ export interface ServerConnectSettings {
   source: Source | string;
 }
 
-/** A session with the server, and where it was reached. */
-export interface ServerSession {
-  session: ClientSession;
-  /** "at 192.0.2.1:7000" or "through relay https://…", for the user. */
-  where: string;
-  /** The relay the session's first path goes through, when it does. */
-  relayUrl?: string;
-}
+export type { ServerSession };
 
 /**
  * Connects to the server by every path, authenticates and requests the source.
@@ -67,89 +55,45 @@ export interface ServerSession {
  * @throws {Error} the one path's own error when there was one path, else a
  * summary of all; {@linkcode SessionRefusedError} when the server refused.
  */
-export async function connectToServer(
+export function connectToServer(
   settings: ServerConnectSettings,
   log: TunnelLog,
   onConnected?: (where: string) => void,
   onPathChange?: (path: PathInfo) => void,
 ): Promise<ServerSession> {
-  const direct = settings.serverAddrs.length > 0
-    ? await resolveServerAddrs(settings.serverAddrs, log)
-    : [];
-  const dialDirect = (addrs: { hostname: string; port: number }[]): ConnectAttempt => ({
-    label: "direct",
-    connect: () =>
-      dialQuic({
-        addrs,
-        endpointId: settings.serverId,
-        alpn: ALPN,
-        congestionControl: congestionControlToward,
-      }),
-  });
-  const dialRelay = (url: string): ConnectAttempt => ({
-    label: `relay ${url}`,
-    connect: () =>
-      dialViaRelay({
-        relayUrl: url,
-        serverId: settings.serverId,
-        alpn: ALPN,
-        accessToken: settings.relayToken?.for(url),
-        log: { debug: (line: string) => log.debug(line) },
-      }),
-  });
-  // Every path at once, the lookup among them; the first to authenticate the server's key wins.
-  const attempts: ConnectAttempt[] = [
-    ...(direct.length > 0 ? [dialDirect(direct)] : []),
-    ...settings.relayUrls.map(dialRelay),
-  ];
+  const relayLog = { debug: (line: string) => log.debug(line) };
   const dnsServer = settings.dnsServer;
-  if (dnsServer !== undefined) {
-    attempts.push({
-      label: `discovery at ${dnsServer}`,
-      connect: async (signal) => {
-        const found = await discover(
-          settings.serverId,
-          dnsServer,
-          settings.relayToken?.for(dnsServer),
-          log,
-          signal,
-        );
-        const relays = settings.discoveredRelays
-          ? found.relayUrls.filter((url) => !settings.relayUrls.includes(url))
-          : [];
-        const avoid = settings.avoidAddress ?? (() => false);
-        const addrs = settings.relayOnly ? [] : found.addrs.filter((a) => !avoid(a.hostname));
-        const more = [...(addrs.length > 0 ? [dialDirect(addrs)] : []), ...relays.map(dialRelay)];
-        if (more.length === 0) {
-          throw new Error(
-            `The discovery record of ${settings.serverId} at ${dnsServer} names no path this client may use`,
-          );
-        }
-        return await firstToConnect(more);
-      },
-    });
-  }
-  const { conn, label } = await firstToConnect(attempts).catch((error) => {
-    // One path: its own error, which may be a ConnectError that permanentFailure knows.
-    throw unwrapSingleFailure(error);
-  });
-  const where = label === "direct"
-    ? `at ${formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`
-    : `through ${label}`;
-  onConnected?.(where);
-  const relayUrl = label.startsWith("relay ") ? label.slice("relay ".length) : undefined;
-  const session = await openClientSession(
-    conn,
-    new TextEncoder().encode(settings.token),
-    settings.source,
-    {
-      path: relayUrl === undefined
-        ? { kind: "direct", label: formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port) }
-        : { kind: "relay", label: relayUrl },
-      onPathChange,
+  return connectToServerByPaths({
+    serverId: settings.serverId,
+    addresses: async () => {
+      // Names are resolved at each connect, and a name that fails is said with its flag.
+      const direct = settings.serverAddrs.length > 0
+        ? await resolveServerAddrs(settings.serverAddrs, log)
+        : [];
+      const addresses: (DirectAddress | RelayAddress)[] = direct.length > 0
+        ? [{ kind: "direct", addrs: direct }]
+        : [];
+      for (const url of settings.relayUrls) {
+        addresses.push({
+          kind: "relay",
+          url,
+          accessToken: settings.relayToken?.for(url),
+          log: relayLog,
+        });
+      }
+      return addresses;
     },
-  );
-  return { session, where, relayUrl };
+    lookup: dnsServer === undefined ? undefined : {
+      pkarrUrl: dnsServer,
+      accessToken: settings.relayToken?.for(dnsServer),
+      relays: settings.discoveredRelays,
+      directs: !settings.relayOnly,
+      avoidAddress: settings.avoidAddress,
+      relayAccessToken: (url) => settings.relayToken?.for(url),
+    },
+    token: new TextEncoder().encode(settings.token),
+    source: settings.source,
+  }, { log, onConnected, onPathChange });
 }
 
 /**
@@ -186,41 +130,4 @@ export function permanentFailure(error: unknown): Error | undefined {
     return error;
   }
   return undefined;
-}
-
-/**
- * The server's relays and addresses from its signed record.
- * @throws {Error} naming the pkarr relay when it has no record or cannot be asked.
- */
-async function discover(
-  serverId: EndpointId,
-  dnsServer: string,
-  accessToken: string | undefined,
-  log: TunnelLog,
-  signal: AbortSignal,
-) {
-  const record = await resolveRecord(serverId, { relayUrl: dnsServer, accessToken, signal });
-  if (!record) {
-    throw new Error(
-      `No discovery record for ${serverId} at ${dnsServer}: is the server running with --dns-server ${dnsServer}?`,
-    );
-  }
-  log.debug(
-    `discovery: relays ${record.relayUrls.join(", ") || "none"}; addresses ${
-      record.addrs.map((a) => formatHostPort(a.hostname, a.port)).join(", ") || "none"
-    }`,
-  );
-  if (record.relayUrls.length === 0 && record.addrs.length === 0) {
-    throw new Error(
-      `The discovery record of ${serverId} at ${dnsServer} names no relay or address`,
-    );
-  }
-  return record;
-}
-
-/** The error of the one path there was, else the summary of all. */
-function unwrapSingleFailure(error: unknown): unknown {
-  return error instanceof AllAttemptsFailedError && error.failures.length === 1
-    ? unwrapSingleFailure(error.failures[0].error)
-    : error;
 }

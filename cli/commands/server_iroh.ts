@@ -6,29 +6,18 @@
 import { Command, Option } from "commander";
 import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
-import { startPublishing } from "../../core/discovery/mod.ts";
-import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../../core/relay/mod.ts";
-import {
-  congestionControlToward,
-  listenQuic,
-  type PeerListener,
-} from "../../core/transport/mod.ts";
+import { startEndpointServer } from "../../core/endpoint/mod.ts";
+import { RelayRefusedError } from "../../core/relay/mod.ts";
 import {
   type AllowList,
-  ALPN,
   formatHostPort,
   forwardingServices,
   parseHostPort,
-  serveConnection,
   type ServerLimits,
-  serverLimits,
   type ServerServices,
-  SessionRegistry,
-  sharedPool,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
-import { dialableAddresses } from "../listen_addresses.ts";
 import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
 import { pick, positiveInteger, repeatable, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
@@ -38,7 +27,7 @@ import { modeHelp } from "./mode_help.ts";
 import { parseStatusAddress, serveStatus, type StatusDocument } from "../status_endpoint.ts";
 import { loadSecretKey } from "./server_key_commands.ts";
 import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
-import { irohIce, type IrohIceSettings, upgradeAnswerer } from "./iroh_upgrade.ts";
+import { irohIce, type IrohIceSettings } from "./iroh_upgrade.ts";
 import {
   type IrohPathFlags,
   irohPathOptions,
@@ -56,9 +45,6 @@ import {
   type VerboseFlag,
   verboseOption,
 } from "./shared_flags.ts";
-
-/** How long start-up waits for each relay before going on without it. */
-const RELAY_READY_WAIT_MS = 5_000;
 
 /** Default `--max-sessions`. */
 export const DEFAULT_MAX_SESSIONS = 100;
@@ -287,7 +273,8 @@ export async function runServerIroh(settings: ServerIrohSettings, out: Output): 
 
 /**
  * Runs a server reachable by EndpointId (direct, relays, discovery, hole
- * punching) whose sessions carry what `services` serve, until Ctrl-C.
+ * punching; core/endpoint `startEndpointServer`) whose sessions carry what
+ * `services` serve, until Ctrl-C.
  */
 export async function runIrohServer(
   settings: IrohServerSettings,
@@ -300,141 +287,50 @@ export async function runIrohServer(
     started?: (endpointId: string) => void;
   } = {},
 ): Promise<void> {
-  const limits = serverLimits(out);
-  let listener: PeerListener;
+  let server;
   try {
-    listener = listenQuic({
-      hostname: settings.bind.host,
-      port: settings.bind.port,
-      secretKey: settings.secretKey,
-      alpn: ALPN,
-      // Its clients come over the paths its address faces (a wildcard: real networks,
-      // BBR). The relay shim's connections share the listener: on the emulated WAN
-      // (80 ms, server -> client through a relay) BBR on this side moved 7.7 MB/s
-      // against 7.2 with the default, and 2.3-2.5 against 1.1-1.4 with 0.5% loss, so
-      // they need no listener of their own. docs/BENCHMARKS.md, "Congestion control per path".
-      congestionControl: congestionControlToward(settings.bind.host),
-      // Handshakes count as unauthenticated connections: while those are at
-      // their limit new attempts are refused before they cost a handshake.
-      admission: limits.unauthenticated,
-      onHandshakeFailed: (address, reason) =>
-        limits.warnings.report(
-          `handshake: ${reason}`,
-          `connection attempt${address ? ` from ${address}` : ""} failed: ${reason}`,
-        ),
-    });
+    server = await startEndpointServer(
+      {
+        secretKey: settings.secretKey,
+        authenticate: (credential) => settings.tokens.has(credential),
+        maxSessions: settings.maxSessions,
+        bind: settings.bind,
+        relayUrls: settings.publicRelays ? [] : settings.relayUrls,
+        homeRelayCandidates: settings.publicRelays ? PUBLIC_RELAY_URLS : undefined,
+        relayOnly: settings.relayOnly,
+        pkarrUrl: settings.dnsServer,
+        // Only a relay (or pkarr relay) at a named relay's origin gets its token, never a third party.
+        accessTokenFor: (url) => settings.relayToken?.for(url),
+        ice: settings.ice,
+      },
+      services,
+      {
+        log: out,
+        onListening: (directAddrs) => {
+          if (settings.freshKey) {
+            out.warn(
+              "no --secret-file given: using a fresh identity; its EndpointId changes on restart",
+            );
+          }
+          out.info(`EndpointId: ${settings.secretKey.endpointId}`);
+          if (settings.relayOnly) out.info("Relay only: no direct address is offered");
+          for (const addr of directAddrs) out.info(`Listening on ${addr}`);
+          out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
+        },
+        onNoHomeRelay: (fallback) =>
+          out.warn(
+            `none of iroh's public relays answered; trying ${fallback} in the background (or pass --relay-url, or --no-relay)`,
+          ),
+        onRelayRefused: (error) => out.warn(`${relayRefusalMessage(error)}; not retrying`),
+      },
+    );
   } catch (error) {
-    const why = error instanceof Deno.errors.AddrInUse
-      ? "address already in use"
-      : (error as Error).message;
-    throw new Error(`Cannot listen on ${settings.bind.host}:${settings.bind.port}: ${why}`);
-  }
-  if (settings.freshKey) {
-    out.warn("no --secret-file given: using a fresh identity; its EndpointId changes on restart");
-  }
-  out.info(`EndpointId: ${settings.secretKey.endpointId}`);
-  const skip = settings.ice.avoidAddress ?? (() => false);
-  // Addresses of a VPN's own device are left out: a client dialing one through its
-  // tunnel would carry the tunnel inside itself.
-  const directAddrs = settings.relayOnly
-    ? []
-    : dialableAddresses(listener.addr).filter((addr) => !skip(hostOf(addr)));
-  if (settings.relayOnly) out.info("Relay only: no direct address is offered");
-  for (const addr of directAddrs) out.info(`Listening on ${addr}`);
-  out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
-  const wildcard = settings.bind.host === "::" || settings.bind.host === "0.0.0.0";
-  let relayUrls = settings.relayUrls;
-  if (settings.publicRelays) {
-    const home = await pickHomeRelay(PUBLIC_RELAY_URLS);
-    if (!home) {
-      out.warn(
-        `none of iroh's public relays answered; trying ${
-          PUBLIC_RELAY_URLS[0]
-        } in the background (or pass --relay-url, or --no-relay)`,
-      );
-    }
-    relayUrls = [home ?? PUBLIC_RELAY_URLS[0]];
-  }
-  // Set once the first publish is under way; relay reconnections republish through it.
-  const discovery: { publisher?: ReturnType<typeof startPublishing> } = {};
-  // A refusal at start-up ends the server (below); one later is told once, as it happens.
-  let started = false;
-  const presences = relayUrls.map((url) => {
-    out.info(`Relay: ${url}`);
-    return serveViaRelay({
-      relayUrl: url,
-      secretKey: settings.secretKey,
-      accessToken: settings.relayToken?.for(url),
-      onRefused: (error) => {
-        if (started) out.warn(`${relayRefusalMessage(error)}; not retrying`);
-      },
-      listenerPort: listener.addr.port,
-      listenerHostname: wildcard ? undefined : listener.addr.hostname,
-      log: { debug: (line) => out.debug(line) },
-      onStateChange: (connected) => {
-        limits.warnings.report(
-          `relay ${url} ${connected}`,
-          connected ? `Relay ${url}: connected` : `Relay ${url}: lost, reconnecting`,
-        );
-        // A restarted pkarr relay (often the same process) has lost our record.
-        if (connected) discovery.publisher?.publish();
-      },
-    });
-  });
-  // Clients through a relay reach us only once we are there: wait a little for it.
-  const refusals: RelayRefusedError[] = [];
-  await Promise.all(
-    presences.map((presence, i) =>
-      presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) => {
-        if (error instanceof RelayRefusedError) {
-          // Refused access is a setting to fix, not an outage: say so and stop.
-          if (error.access) return void refusals.push(error);
-          return out.warn(`${relayRefusalMessage(error)}; not retrying`);
-        }
-        out.warn(
-          `${(error as Error).message}; still trying in the background (${relayUrls[i]})`,
-        );
-      })
-    ),
-  );
-  if (refusals.length > 0) {
-    for (const presence of presences) presence.close();
-    listener.close();
-    throw new Error(relayRefusalMessage(refusals[0]));
-  }
-  started = true;
-  const publisher = settings.dnsServer === undefined ? undefined : startPublishing({
-    secretKey: settings.secretKey,
-    pkarrUrl: settings.dnsServer,
-    // Only a pkarr relay at a named relay's origin gets its token, never a third party.
-    accessToken: settings.relayToken?.for(settings.dnsServer),
-    contents: () => ({
-      relayUrls,
-      addrs: directAddrs.flatMap((text) => {
-        try {
-          const { host, port } = parseHostPort(text);
-          return [{ hostname: host, port }];
-        } catch {
-          return []; // "[::]:7000 (all interfaces; ...)": nothing dialable to publish
-        }
-      }),
-    }),
-    onError: (error) => limits.warnings.report("publish", `discovery: ${error.message}`),
-  });
-  if (publisher) {
-    discovery.publisher = publisher;
-    await publisher.first;
-    out.info(`Discovery: publishing to ${settings.dnsServer}`);
+    if (error instanceof RelayRefusedError) throw new Error(relayRefusalMessage(error));
+    throw error;
   }
   options.started?.(settings.secretKey.endpointId.toString());
   out.info("Waiting for clients to connect...");
-
-  // Relay-only offers no direct path, punched or published.
-  const answerUpgrades = settings.relayOnly
-    ? undefined
-    : upgradeAnswerer(settings.secretKey, settings.ice, relayUrls, out);
-  const sessions = sharedPool(settings.maxSessions);
-  const registry = new SessionRegistry();
+  const { limits, sessions, registry } = server;
   const statusView = settings.status &&
     serveStatus(settings.status, () => ({
       role: "server",
@@ -459,43 +355,8 @@ export async function runIrohServer(
       `Status: tunnel status ${formatHostPort(statusView.addr.hostname, statusView.addr.port)}`,
     );
   }
-  const served = services(limits);
-  const active = new Set<Promise<void>>();
-  let counter = 0;
-  const serving = (async () => {
-    for (;;) {
-      const conn = await listener.accept();
-      if (!conn) return;
-      const session = serveConnection(conn, {
-        authenticate: (credential) => settings.tokens.has(credential),
-        services: served,
-        sessions,
-        log: out,
-        label: `session ${++counter}`,
-        unauthenticated: limits.unauthenticated,
-        warnings: limits.warnings,
-        onPaths: answerUpgrades,
-        registry,
-      });
-      active.add(session);
-      session.finally(() => active.delete(session));
-    }
-  })();
   await shutdownSignal();
   out.info("Shutting down");
-  publisher?.stop();
-  for (const presence of presences) presence.close();
-  listener.close();
   await statusView?.shutdown();
-  await serving;
-  limits.warnings.close();
-}
-
-// The host of a `dialableAddresses` entry (`[::1]:7000` gives `::1`); "" for its hint line.
-function hostOf(addr: string): string {
-  try {
-    return parseHostPort(addr).host;
-  } catch {
-    return "";
-  }
+  await server.close();
 }

@@ -51,16 +51,22 @@ export class AllAttemptsFailedError extends Error {
 
 /**
  * Runs every attempt at once and resolves with the first connection and its
- * label; later successes are closed.
+ * label; later successes are closed. When `signal` aborts (a race this one is
+ * part of was won elsewhere), every attempt hears it.
  * @throws {AllAttemptsFailedError} when all fail (a single failure keeps its message).
  */
-export function firstToConnect(attempts: ConnectAttempt[]): Promise<LabeledConnection> {
+export function firstToConnect(
+  attempts: ConnectAttempt[],
+  signal?: AbortSignal,
+): Promise<LabeledConnection> {
   return new Promise((resolve, reject) => {
     const failures: { label: string; error: unknown }[] = new Array(attempts.length);
     let pending = attempts.length;
     let won = false;
     const losers = new AbortController();
     if (pending === 0) return reject(new AllAttemptsFailedError([]));
+    if (signal?.aborted) losers.abort(signal.reason);
+    else signal?.addEventListener("abort", () => losers.abort(signal.reason), { once: true });
     attempts.forEach((attempt, index) => {
       attempt.connect(losers.signal).then((result) => {
         const labeled = "conn" in result ? result : { conn: result, label: attempt.label };

@@ -56,3 +56,22 @@ Deno.test("firstToConnect() aborts the losers' signal and keeps a nested winner'
   assert.equal(loserSignal?.aborted, true);
   nested.close();
 });
+
+Deno.test("firstToConnect() passes a parent's abort on to every attempt of a nested race", async () => {
+  const parent = new AbortController();
+  const heard: AbortSignal[] = [];
+  const stalled = (label: string) => ({
+    label,
+    connect: (signal: AbortSignal) => {
+      heard.push(signal);
+      return new Promise<never>((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason))
+      );
+    },
+  });
+  const race = firstToConnect([stalled("a"), stalled("b")], parent.signal);
+  parent.abort(new Error("the outer race was won"));
+  await assert.rejects(race, /the outer race was won/);
+  assert.equal(heard.length, 2);
+  assert.ok(heard.every((signal) => signal.aborted));
+});

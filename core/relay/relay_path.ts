@@ -50,6 +50,8 @@ export interface DialViaRelayOptions {
   accessToken?: string;
   /** Give up on reaching the relay after this long. */
   timeoutMs?: number;
+  /** Gives up once aborted (another path won), closing what it opened. */
+  signal?: AbortSignal;
   /** Relay state changes. */
   log?: RelayClientLog;
   /**
@@ -66,6 +68,7 @@ export interface DialViaRelayOptions {
  * reached; {@linkcode ConnectError} when QUIC fails through it.
  */
 export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerConnection> {
+  options.signal?.throwIfAborted();
   const shim = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const serverKey = options.serverId.bytes;
   const serverKeyString = keyString(serverKey);
@@ -101,10 +104,19 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
       }
     } catch { /* closed */ }
   })();
+  const signal = options.signal;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  // Raced below while the relay is reached; dialQuic hears the signal itself.
+  aborted.catch(() => {});
   try {
-    await relay.ready(options.timeoutMs);
+    await Promise.race([relay.ready(options.timeoutMs), aborted]);
     const addr = shim.addr as Deno.NetAddr;
     const conn = await dialQuic({
+      signal,
       addrs: [{ hostname: addr.hostname, port: addr.port }],
       endpointId: options.serverId,
       alpn: options.alpn,
@@ -123,6 +135,8 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
   } catch (error) {
     cleanup();
     throw error;
+  } finally {
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }
 

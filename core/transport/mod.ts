@@ -25,7 +25,17 @@ export { AsyncQueue } from "./async_queue.ts";
 export { deadline, DeadlineError } from "./deadline.ts";
 export { type MemoryConnectionOptions, memoryConnectionPair } from "./memory.ts";
 export { MultipathConnection, type MultipathOptions, type PathOptions } from "./multipath.ts";
-export { PATH_SILENCE_MS, type PathInfo, type PathKind, PathTable } from "./path_table.ts";
+export { PATH_SILENCE_MS, type PathInfo, PathTable } from "./path_table.ts";
+export {
+  DIRECT_PATH,
+  isRelayedKind,
+  type PathKind,
+  pathKindByWireCode,
+  type PathKindInfo,
+  pathKindInfo,
+  registerPathKind,
+  RELAY_PATH,
+} from "./path_kind.ts";
 export {
   CONNECT_TIMEOUT_MS,
   ConnectError,

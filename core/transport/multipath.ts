@@ -15,7 +15,7 @@ const MAX_QUEUED_DATAGRAMS = 1_024;
 
 /** How a path is described. */
 export interface PathOptions {
-  /** Direct or relayed. */
+  /** Its kind (see path_kind.ts). */
   kind: PathKind;
   /** The address or relay URL, for people. */
   label: string;

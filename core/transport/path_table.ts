@@ -6,8 +6,9 @@
  * @module
  */
 
-/** How a path reaches the peer. */
-export type PathKind = "direct" | "relay";
+import { isRelayedKind, type PathKind } from "./path_kind.ts";
+
+export type { PathKind };
 
 /** A path that has not answered a probe for this long is not used. */
 export const PATH_SILENCE_MS = 2_500;
@@ -18,7 +19,7 @@ const RTT_WEIGHT = 0.25;
 export interface PathInfo {
   /** Stable id within the table. */
   readonly id: number;
-  /** Direct or relayed. */
+  /** Its kind (see path_kind.ts). */
   readonly kind: PathKind;
   /** For people: the address or relay URL. */
   readonly label: string;
@@ -124,7 +125,8 @@ export class PathTable {
     const [liveA, liveB] = [this.#live(a, now), this.#live(b, now)];
     if (liveA !== liveB) return liveA;
     if (!liveA) return a.lastHeardAt > b.lastHeardAt;
-    if (a.kind !== b.kind) return a.kind === "direct";
+    const [relayedA, relayedB] = [isRelayedKind(a.kind), isRelayedKind(b.kind)];
+    if (relayedA !== relayedB) return !relayedA;
     const [rttA, rttB] = [a.rttMs ?? Infinity, b.rttMs ?? Infinity];
     if (rttA !== rttB) return rttA < rttB;
     return a.id < b.id; // the older path, for stability

@@ -302,7 +302,7 @@ export interface DialQuicOptions {
   endpoint?: Deno.QuicEndpoint;
   /** Give up after this long per address. */
   timeoutMs?: number;
-  /** Gives up between addresses once aborted. */
+  /** Gives up once aborted (rejecting with the signal's reason), even mid-handshake. */
   signal?: AbortSignal;
   /**
    * The congestion controller of the connection (it governs what this side
@@ -341,23 +341,29 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
       continue;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error("timed out")),
         options.timeoutMs ?? CONNECT_TIMEOUT_MS,
       );
+      // Another path won: this handshake is not waited for.
+      onAbort = () => reject(options.signal!.reason);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
     });
     try {
       const conn = await Promise.race([attempt, timeout]);
       return new QuicPeerConnection(conn);
     } catch (error) {
       attempt.then((late) => late.close(), () => {});
+      if (options.signal?.aborted) throw options.signal.reason;
       const why = describeQuicError(error);
       if (why === IDENTITY_MISMATCH) throw new ConnectError("identity", why);
       if (why === VERSION_MISMATCH) throw new ConnectError("version", why);
       failures.push(`${addr.hostname}:${addr.port}: ${why}`);
     } finally {
       clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     }
   }
   throw new ConnectError(

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { type PathKind, pathKindByWireCode, pathKindInfo } from "../transport/mod.ts";
+
 /** ALPN of this protocol version; a peer speaking another version fails the handshake. */
 export const ALPN = "tunnel/4";
 
@@ -30,7 +32,7 @@ export type Message =
   | { type: "tcp-stripe"; pipeId: number; index: number }
   | { type: "tcp-result"; connected: boolean; reason: string }
   | { type: "udp-packet"; flowId: number; payload: Uint8Array }
-  | { type: "path-hello"; kind: "direct" | "relay"; label: string }
+  | { type: "path-hello"; kind: PathKind; label: string }
   | { type: "path-ping"; nonce: number }
   | { type: "path-pong"; nonce: number }
   | { type: "path-offer"; body: Uint8Array }
@@ -162,7 +164,7 @@ function payloadOf(message: Message): Uint8Array {
     }
     case "path-hello":
       return Uint8Array.of(
-        message.kind === "direct" ? 0 : 1,
+        wireCodeOf(message.kind),
         ...encoder.encode(message.label.slice(0, 256)),
       );
     case "path-ping":
@@ -317,15 +319,11 @@ function decodePayload(id: number, payload: Uint8Array): Message {
       const flowId = new DataView(payload.buffer, payload.byteOffset).getUint32(0);
       return { type: "udp-packet", flowId, payload: payload.slice(4) };
     }
-    case 0x08:
-      if (payload.length < 1 || payload[0] > 1) {
-        throw new ProtocolError("path-hello without a valid path kind");
-      }
-      return {
-        type: "path-hello",
-        kind: payload[0] === 0 ? "direct" : "relay",
-        label: text(payload.subarray(1)),
-      };
+    case 0x08: {
+      const kind = payload.length < 1 ? undefined : pathKindByWireCode(payload[0]);
+      if (!kind) throw new ProtocolError("path-hello without a valid path kind");
+      return { type: "path-hello", kind: kind.kind, label: text(payload.subarray(1)) };
+    }
     case 0x09:
     case 0x0a: {
       if (payload.length !== 4) throw new ProtocolError("path probe without its 4-byte nonce");
@@ -495,4 +493,11 @@ export function decodeDatagram(datagram: Uint8Array): { flowId: number; payload:
   }
   const flowId = new DataView(datagram.buffer, datagram.byteOffset).getUint32(0);
   return { flowId, payload: datagram.subarray(DATAGRAM_HEADER) };
+}
+
+/** The PathHello byte of `kind`. @throws {ProtocolError} for a kind never registered. */
+function wireCodeOf(kind: PathKind): number {
+  const info = pathKindInfo(kind);
+  if (!info) throw new ProtocolError(`path kind '${kind}' is not registered`);
+  return info.wireCode;
 }

@@ -2,7 +2,7 @@
  * The addresses a server bound to a wildcard can be dialed at.
  * @module
  */
-import { formatHostPort } from "../core/tunnel/mod.ts";
+import { formatHostPort } from "../tunnel/mod.ts";
 
 /**
  * Lists `host:port` for every interface address when bound to a wildcard and

@@ -1,0 +1,217 @@
+/**
+ * A client's way to a server known by its key: every path at once (the
+ * addresses it was given, the lookup of the server's record and the paths that
+ * names), the first to prove the server's key wins and the others are aborted;
+ * then authentication and the request. The same whole connect runs at start
+ * and on each reconnect.
+ * @module
+ */
+import { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "../connect/mod.ts";
+import { resolveRecord } from "../discovery/mod.ts";
+import type { EndpointId } from "../identity/mod.ts";
+import { isRelayedKind, type PathInfo, type PeerConnection } from "../transport/mod.ts";
+import {
+  ALPN,
+  type ClientSession,
+  formatHostPort,
+  openClientSession,
+  type Source,
+  type TunnelLog,
+} from "../tunnel/mod.ts";
+import type { DirectAddress } from "./direct_path.ts";
+import { dialerFor, dialPath, type DialTarget, type PathAddress } from "./path_dialer.ts";
+import type { RelayAddress } from "./relay_path.ts";
+
+/** Where the server's record is looked up, and which of its paths this client may take. */
+export interface RecordLookup {
+  /** The pkarr relay the server publishes to. */
+  pkarrUrl: string;
+  /** Sent to the pkarr relay, when it wants one. */
+  accessToken?: string;
+  /** Whether the relays the record names are dialed (beyond those already given). */
+  relays: boolean;
+  /** Whether the direct addresses the record names are dialed. */
+  directs: boolean;
+  /** Addresses never to dial (a VPN client's own network and routes). */
+  avoidAddress?: (address: string) => boolean;
+  /** The access token of a relay the record names, if this client has one for it. */
+  relayAccessToken?: (url: string) => string | undefined;
+}
+
+/** What connecting takes. */
+export interface ServerConnectTarget {
+  /** The server's key. */
+  serverId: EndpointId;
+  /** Addresses to dial at once, made at each connect (names resolved afresh). */
+  addresses: () => Promise<PathAddress[]>;
+  /** The server's record, looked up alongside (none: no lookup). */
+  lookup?: RecordLookup;
+  /** The credential to present. */
+  token: Uint8Array;
+  /** The source to ask for, or another kind of request (`ip://…`). */
+  source: Source | string;
+}
+
+/** What a connect tells as it goes. */
+export interface ConnectEvents {
+  /** Detail (the record found, relay state). */
+  log: TunnelLog;
+  /** The server was reached ("at 192.0.2.1:7000", "through relay https://…"), before the session opens. */
+  onConnected?(where: string): void;
+  /** New traffic of the session moved to `path`. */
+  onPathChange?(path: PathInfo): void;
+}
+
+/** A session with the server, and where it was reached. */
+export interface ServerSession {
+  /** The authenticated session. */
+  session: ClientSession;
+  /** "at 192.0.2.1:7000" or "through relay https://…", for people. */
+  where: string;
+  /** The relay the session's first path goes through, when it does. */
+  relayUrl?: string;
+}
+
+/** Why the server's record gave no path to dial. */
+export class RecordLookupError extends Error {
+  /** A short name for the reason. */
+  readonly reason: "no-record" | "no-path" | "no-usable-path";
+  /** The server looked up. */
+  readonly serverId: EndpointId;
+  /** Where. */
+  readonly pkarrUrl: string;
+
+  /** The error for `reason`, with a message that says what to check. */
+  constructor(
+    reason: "no-record" | "no-path" | "no-usable-path",
+    serverId: EndpointId,
+    pkarrUrl: string,
+  ) {
+    super(
+      reason === "no-record"
+        ? `No discovery record for ${serverId} at ${pkarrUrl}: is the server running and publishing there?`
+        : reason === "no-path"
+        ? `The discovery record of ${serverId} at ${pkarrUrl} names no relay or address`
+        : `The discovery record of ${serverId} at ${pkarrUrl} names no path this client may use`,
+    );
+    this.name = "RecordLookupError";
+    this.reason = reason;
+    this.serverId = serverId;
+    this.pkarrUrl = pkarrUrl;
+  }
+}
+
+/**
+ * Connects to the server by every path, authenticates and requests the source.
+ * Every attempt hears one abort signal, raised once one has won.
+ * @throws {Error} the one path's own error when there was one path, else an
+ * {@linkcode AllAttemptsFailedError}; a `SessionRefusedError` when the server refused.
+ */
+export async function connectToServer(
+  target: ServerConnectTarget,
+  events: ConnectEvents,
+): Promise<ServerSession> {
+  const dialTarget: DialTarget = { endpointId: target.serverId, alpn: ALPN };
+  // How each winner was reached, by connection: its kind and its path's label.
+  const reached = new WeakMap<PeerConnection, { kind: string; label: string }>();
+  const attemptAt = (address: PathAddress): ConnectAttempt => ({
+    label: dialerFor(address).describe(address),
+    connect: async (signal) => {
+      const { conn, label } = await dialPath(dialTarget, address, { signal });
+      reached.set(conn, { kind: address.kind, label });
+      return conn;
+    },
+  });
+  const given = await target.addresses();
+  const attempts = given.map(attemptAt);
+  const lookup = target.lookup;
+  if (lookup !== undefined) {
+    const givenKeys = new Set(given.map(addressKey));
+    attempts.push({
+      label: `discovery at ${lookup.pkarrUrl}`,
+      connect: async (signal) => {
+        const found = await pathsInRecord(target.serverId, lookup, events.log, signal);
+        const more = found.filter((address) => !givenKeys.has(addressKey(address)));
+        if (more.length === 0) {
+          throw new RecordLookupError("no-usable-path", target.serverId, lookup.pkarrUrl);
+        }
+        return await firstToConnect(more.map(attemptAt), signal);
+      },
+    });
+  }
+  const { conn } = await firstToConnect(attempts).catch((error) => {
+    // One path: its own error, which the caller may know (a refusal, a wrong key).
+    throw unwrapSingleFailure(error);
+  });
+  const { kind, label: pathLabel } = reached.get(conn)!;
+  const where = isRelayedKind(kind) ? `through ${kind} ${pathLabel}` : `at ${pathLabel}`;
+  events.onConnected?.(where);
+  const session = await openClientSession(conn, target.token, target.source, {
+    path: { kind, label: pathLabel },
+    onPathChange: events.onPathChange,
+  });
+  return { session, where, relayUrl: kind === "relay" ? pathLabel : undefined };
+}
+
+/**
+ * The paths the server's signed record names that this client may take.
+ * @throws {RecordLookupError} when there is no record or it names no path.
+ */
+async function pathsInRecord(
+  serverId: EndpointId,
+  lookup: RecordLookup,
+  log: TunnelLog,
+  signal: AbortSignal,
+): Promise<PathAddress[]> {
+  const record = await resolveRecord(serverId, {
+    relayUrl: lookup.pkarrUrl,
+    accessToken: lookup.accessToken,
+    signal,
+  });
+  if (!record) throw new RecordLookupError("no-record", serverId, lookup.pkarrUrl);
+  log.debug(
+    `discovery: relays ${record.relayUrls.join(", ") || "none"}; addresses ${
+      record.addrs.map((a) => formatHostPort(a.hostname, a.port)).join(", ") || "none"
+    }`,
+  );
+  if (record.relayUrls.length === 0 && record.addrs.length === 0) {
+    throw new RecordLookupError("no-path", serverId, lookup.pkarrUrl);
+  }
+  const avoid = lookup.avoidAddress ?? (() => false);
+  const addrs = lookup.directs ? record.addrs.filter((a) => !avoid(a.hostname)) : [];
+  const found: PathAddress[] = [];
+  if (addrs.length > 0) {
+    const direct: DirectAddress = { kind: "direct", addrs };
+    found.push(direct);
+  }
+  if (lookup.relays) {
+    for (const url of record.relayUrls) {
+      const relay: RelayAddress = {
+        kind: "relay",
+        url,
+        accessToken: lookup.relayAccessToken?.(url),
+        log: { debug: (line: string) => log.debug(line) },
+      };
+      found.push(relay);
+    }
+  }
+  return found;
+}
+
+/**
+ * What makes two addresses the same place to dial: their fields, less how to
+ * talk to it (tokens, logs).
+ */
+function addressKey(address: PathAddress): string {
+  return JSON.stringify(
+    address,
+    (key, value) => key === "accessToken" || key === "log" ? undefined : value,
+  );
+}
+
+/** The error of the one path there was, else the summary of all. */
+function unwrapSingleFailure(error: unknown): unknown {
+  return error instanceof AllAttemptsFailedError && error.failures.length === 1
+    ? unwrapSingleFailure(error.failures[0].error)
+    : error;
+}

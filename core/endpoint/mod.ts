@@ -1,0 +1,57 @@
+/**
+ * The iroh-mode endpoint: how a peer known by its key is reached and served,
+ * over every kind of path at once.
+ *
+ * - A **path seam** (`PathDialer`): each kind of path is one file with a dialer
+ *   registered for its kind (`direct_path.ts`, `relay_path.ts`); importing
+ *   this module registers the built-in ones. A new kind is its own file plus
+ *   one export line below.
+ * - **Connecting** (`connectToServer`): every address at once, and the server's
+ *   record looked up alongside; one abort signal reaches every attempt once
+ *   one has won.
+ *
+ * ```ts
+ * import { connectToServer } from "./mod.ts";
+ * const { session, where } = await connectToServer({
+ *   serverId,
+ *   addresses: () => Promise.resolve([{ kind: "relay", url: "https://relay.example/" }]),
+ *   token,
+ *   source: parseSource("tcp://127.0.0.1:22"),
+ * }, { log });
+ * ```
+ * @module
+ */
+export {
+  type DialedPath,
+  dialerFor,
+  dialPath,
+  type DialTarget,
+  type PathAddress,
+  type PathDialer,
+  registerPathDialer,
+} from "./path_dialer.ts";
+export { type DirectAddress, directPathDialer } from "./direct_path.ts";
+export { type RelayAddress, relayPathDialer } from "./relay_path.ts";
+export {
+  type ConnectEvents,
+  connectToServer,
+  type RecordLookup,
+  RecordLookupError,
+  type ServerConnectTarget,
+  type ServerSession,
+} from "./connect_server.ts";
+export {
+  type EndpointServer,
+  type EndpointServerEvents,
+  type EndpointServerSettings,
+  RELAY_READY_WAIT_MS,
+  startEndpointServer,
+} from "./serve_endpoint.ts";
+export {
+  type EndpointIce,
+  RELAY_STUN_PORT,
+  relayStunServers,
+  startClientUpgrades,
+  upgradeAnswerer,
+} from "./upgrades.ts";
+export { dialableAddresses } from "./dialable_addresses.ts";

@@ -1,0 +1,261 @@
+/**
+ * A server reached by its key: a QUIC listener for direct clients, a presence
+ * at each relay for the others, its record published for discovery, answers to
+ * clients punching a direct path, and an accept loop whose sessions carry what
+ * the caller's services serve. The caller words what it shows; this module
+ * logs through core's log seam and tells the rest as events.
+ * @module
+ */
+import type { SecretKey } from "../identity/mod.ts";
+import { startPublishing } from "../discovery/mod.ts";
+import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../relay/mod.ts";
+import { congestionControlToward, listenQuic, type PeerListener } from "../transport/mod.ts";
+import {
+  ALPN,
+  parseHostPort,
+  serveConnection,
+  type ServerLimits,
+  serverLimits,
+  type ServerServices,
+  SessionRegistry,
+  sharedPool,
+  type TunnelLog,
+} from "../tunnel/mod.ts";
+import { dialableAddresses } from "./dialable_addresses.ts";
+import { type EndpointIce, upgradeAnswerer } from "./upgrades.ts";
+
+/** How long start-up waits for each relay before going on without it. */
+export const RELAY_READY_WAIT_MS = 5_000;
+
+/** What the server is. */
+export interface EndpointServerSettings {
+  /** Its key: its EndpointId, the certificate QUIC presents, its relay address. */
+  secretKey: SecretKey;
+  /** Checks a client's credential (in constant time). */
+  authenticate(credential: Uint8Array): boolean;
+  /** Sessions at once. */
+  maxSessions: number;
+  /** The listener's address (a wildcard: every interface). */
+  bind: { host: string; port: number };
+  /** Relays to be present at (the first is the home relay). */
+  relayUrls: string[];
+  /** When no relay is named: the candidates the fastest of which becomes the home relay. */
+  homeRelayCandidates?: readonly string[];
+  /** Reachable only through relays: no direct address is offered, punched or published. */
+  relayOnly: boolean;
+  /** The pkarr relay the record is published to (none: no record). */
+  pkarrUrl?: string;
+  /** The access token for a relay (or a pkarr relay), when there is one. */
+  accessTokenFor?(url: string): string | undefined;
+  /** How to gather candidates when a client punches a direct path. */
+  ice: EndpointIce;
+}
+
+/** What the server tells as it starts and runs (all optional). */
+export interface EndpointServerEvents {
+  /** Status lines and details. */
+  log: TunnelLog;
+  /** Listening: before any relay is reached. `directAddrs` as `host:port` (or a hint). */
+  onListening?(directAddrs: string[]): void;
+  /** No candidate relay answered: `fallback` is tried in the background. */
+  onNoHomeRelay?(fallback: string): void;
+  /** A relay refused the server after start-up, or refused it for a reason retrying cannot fix. */
+  onRelayRefused?(error: RelayRefusedError): void;
+}
+
+/** A started server. */
+export interface EndpointServer {
+  /** The addresses it listens on, as dialable `host:port` (none when relay-only). */
+  readonly directAddrs: readonly string[];
+  /** The relays it is present at. */
+  readonly relayUrls: readonly string[];
+  /** Its sessions, for a status view. */
+  readonly registry: SessionRegistry;
+  /** The limits it serves within (their current use, for a status view). */
+  readonly limits: ServerLimits;
+  /** Its session pool (`--max-sessions`). */
+  readonly sessions: { readonly active: number; readonly max: number };
+  /** Stops accepting, leaves the relays and the record, and waits for the loop to end. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server: listens, reaches its relays (waiting up to
+ * {@linkcode RELAY_READY_WAIT_MS} for each), publishes its record, and accepts
+ * clients whose sessions carry `services(limits)`.
+ * @throws {Error} when it cannot listen; {@linkcode RelayRefusedError} when a
+ * relay refused it access at start-up (a setting to fix).
+ */
+export async function startEndpointServer(
+  settings: EndpointServerSettings,
+  services: (limits: ServerLimits) => ServerServices,
+  events: EndpointServerEvents,
+): Promise<EndpointServer> {
+  const { log } = events;
+  const limits = serverLimits(log);
+  let listener: PeerListener;
+  try {
+    listener = listenQuic({
+      hostname: settings.bind.host,
+      port: settings.bind.port,
+      secretKey: settings.secretKey,
+      alpn: ALPN,
+      // Its clients come over the paths its address faces (a wildcard: real networks,
+      // BBR). The relay shim's connections share the listener: on the emulated WAN
+      // (80 ms, server -> client through a relay) BBR on this side moved 7.7 MB/s
+      // against 7.2 with the default, and 2.3-2.5 against 1.1-1.4 with 0.5% loss, so
+      // they need no listener of their own. docs/BENCHMARKS.md, "Congestion control per path".
+      congestionControl: congestionControlToward(settings.bind.host),
+      // Handshakes count as unauthenticated connections: while those are at
+      // their limit new attempts are refused before they cost a handshake.
+      admission: limits.unauthenticated,
+      onHandshakeFailed: (address, reason) =>
+        limits.warnings.report(
+          `handshake: ${reason}`,
+          `connection attempt${address ? ` from ${address}` : ""} failed: ${reason}`,
+        ),
+    });
+  } catch (error) {
+    const why = error instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : (error as Error).message;
+    throw new Error(`Cannot listen on ${settings.bind.host}:${settings.bind.port}: ${why}`);
+  }
+  const skip = settings.ice.avoidAddress ?? (() => false);
+  // Addresses of a VPN's own device are left out: a client dialing one through its
+  // tunnel would carry the tunnel inside itself.
+  const directAddrs = settings.relayOnly
+    ? []
+    : dialableAddresses(listener.addr).filter((addr) => !skip(hostOf(addr)));
+  events.onListening?.(directAddrs);
+  const wildcard = settings.bind.host === "::" || settings.bind.host === "0.0.0.0";
+  let relayUrls = settings.relayUrls;
+  const candidates = settings.homeRelayCandidates;
+  if (relayUrls.length === 0 && candidates && candidates.length > 0) {
+    const home = await pickHomeRelay(candidates);
+    if (!home) events.onNoHomeRelay?.(candidates[0]);
+    relayUrls = [home ?? candidates[0]];
+  }
+  // Set once the first publish is under way; relay reconnections republish through it.
+  const discovery: { publisher?: ReturnType<typeof startPublishing> } = {};
+  // A refusal at start-up ends the start (below); one later is told once, as it happens.
+  let started = false;
+  const presences = relayUrls.map((url) => {
+    log.info(`Relay: ${url}`);
+    return serveViaRelay({
+      relayUrl: url,
+      secretKey: settings.secretKey,
+      accessToken: settings.accessTokenFor?.(url),
+      onRefused: (error) => {
+        if (started) events.onRelayRefused?.(error);
+      },
+      listenerPort: listener.addr.port,
+      listenerHostname: wildcard ? undefined : listener.addr.hostname,
+      log: { debug: (line) => log.debug(line) },
+      onStateChange: (connected) => {
+        limits.warnings.report(
+          `relay ${url} ${connected}`,
+          connected ? `Relay ${url}: connected` : `Relay ${url}: lost, reconnecting`,
+        );
+        // A restarted pkarr relay (often the same process) has lost our record.
+        if (connected) discovery.publisher?.publish();
+      },
+    });
+  });
+  // Clients through a relay reach us only once we are there: wait a little for it.
+  const refusals: RelayRefusedError[] = [];
+  await Promise.all(
+    presences.map((presence, i) =>
+      presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) => {
+        if (error instanceof RelayRefusedError) {
+          // Refused access is a setting to fix, not an outage: stop.
+          if (error.access) return void refusals.push(error);
+          return events.onRelayRefused?.(error);
+        }
+        log.warn(`${(error as Error).message}; still trying in the background (${relayUrls[i]})`);
+      })
+    ),
+  );
+  if (refusals.length > 0) {
+    for (const presence of presences) presence.close();
+    listener.close();
+    limits.warnings.close();
+    throw refusals[0];
+  }
+  started = true;
+  const pkarrUrl = settings.pkarrUrl;
+  const publisher = pkarrUrl === undefined ? undefined : startPublishing({
+    secretKey: settings.secretKey,
+    pkarrUrl,
+    accessToken: settings.accessTokenFor?.(pkarrUrl),
+    contents: () => ({
+      relayUrls,
+      addrs: directAddrs.flatMap((text) => {
+        try {
+          const { host, port } = parseHostPort(text);
+          return [{ hostname: host, port }];
+        } catch {
+          return []; // "[::]:7000 (all interfaces; ...)": nothing dialable to publish
+        }
+      }),
+    }),
+    onError: (error) => limits.warnings.report("publish", `discovery: ${error.message}`),
+  });
+  if (publisher) {
+    discovery.publisher = publisher;
+    await publisher.first;
+    log.info(`Discovery: publishing to ${pkarrUrl}`);
+  }
+
+  // Relay-only offers no direct path, punched or published.
+  const answerUpgrades = settings.relayOnly
+    ? undefined
+    : upgradeAnswerer(settings.secretKey, settings.ice, relayUrls, log);
+  const sessions = sharedPool(settings.maxSessions);
+  const registry = new SessionRegistry();
+  const served = services(limits);
+  const active = new Set<Promise<void>>();
+  let counter = 0;
+  const serving = (async () => {
+    for (;;) {
+      const conn = await listener.accept();
+      if (!conn) return;
+      const session = serveConnection(conn, {
+        authenticate: (credential) => settings.authenticate(credential),
+        services: served,
+        sessions,
+        log,
+        label: `session ${++counter}`,
+        unauthenticated: limits.unauthenticated,
+        warnings: limits.warnings,
+        onPaths: answerUpgrades,
+        registry,
+      });
+      active.add(session);
+      session.finally(() => active.delete(session));
+    }
+  })();
+  return {
+    directAddrs,
+    relayUrls,
+    registry,
+    limits,
+    sessions,
+    async close() {
+      publisher?.stop();
+      for (const presence of presences) presence.close();
+      listener.close();
+      await serving;
+      limits.warnings.close();
+    },
+  };
+}
+
+// The host of a `dialableAddresses` entry (`[::1]:7000` gives `::1`); "" for its hint line.
+function hostOf(addr: string): string {
+  try {
+    return parseHostPort(addr).host;
+  } catch {
+    return "";
+  }
+}

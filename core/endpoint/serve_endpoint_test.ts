@@ -1,0 +1,62 @@
+// The server endpoint on loopback, driven as a command would drive it: it says where it
+// listens, a client reaches it through core's connect, its registry lists the session, a
+// wrong token is refused, and close() ends it all (the sanitizers check nothing is left).
+import assert from "node:assert/strict";
+import { generateToken, TokenSet } from "../auth/mod.ts";
+import { SecretKey } from "../identity/mod.ts";
+import {
+  AllowList,
+  forwardingServices,
+  parseHostPort,
+  parseSource,
+  SessionRefusedError,
+  silentLog,
+} from "../tunnel/mod.ts";
+import { connectToServer, type DirectAddress, startEndpointServer } from "./mod.ts";
+
+const TOKEN = generateToken();
+
+Deno.test("startEndpointServer(): reached directly through connectToServer; close() ends it", async () => {
+  const secretKey = SecretKey.generate();
+  const tokens = new TokenSet([TOKEN]);
+  let listening: string[] = [];
+  const server = await startEndpointServer({
+    secretKey,
+    authenticate: (credential) => tokens.has(credential),
+    maxSessions: 4,
+    bind: { host: "127.0.0.1", port: 0 },
+    relayUrls: [],
+    relayOnly: false,
+    ice: {},
+  }, (limits) =>
+    forwardingServices({
+      allowedTcp: new AllowList(["127.0.0.0/8"]),
+      allowedUdp: new AllowList([]),
+      processTcpStreams: limits.processTcpStreams,
+      processUdpFlows: limits.processUdpFlows,
+    }), { log: silentLog, onListening: (addrs) => listening = addrs });
+  try {
+    assert.equal(listening.length, 1);
+    assert.deepEqual(server.directAddrs, listening);
+    const { host, port } = parseHostPort(listening[0]);
+    const address: DirectAddress = { kind: "direct", addrs: [{ hostname: host, port }] };
+    const connect = (token: string) =>
+      connectToServer({
+        serverId: secretKey.endpointId,
+        addresses: () => Promise.resolve([address]),
+        token: new TextEncoder().encode(token),
+        source: parseSource("tcp://127.0.0.1:22"),
+      }, { log: silentLog });
+    const found = await connect(TOKEN);
+    assert.equal(found.where, `at ${listening[0]}`);
+    // The server lists a session once its side has set it up, just after the client's.
+    for (let i = 0; i < 100 && server.registry.snapshot().length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(server.registry.snapshot().length, 1);
+    found.session.conn.close();
+    await assert.rejects(connect(generateToken()), SessionRefusedError);
+  } finally {
+    await server.close();
+  }
+});

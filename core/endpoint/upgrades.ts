@@ -1,0 +1,78 @@
+/**
+ * Hole punching on a session that began on a relay: the client keeps trying
+ * for a direct path, the server answers its offers. STUN servers default to
+ * the relays' own (iroh's relays and `tunnel relay` answer STUN on 3478).
+ * @module
+ */
+import type { EndpointId, SecretKey } from "../identity/mod.ts";
+import { ALPN, formatHostPort, type SessionPaths, type TunnelLog } from "../tunnel/mod.ts";
+import { answerUpgrades, keepUpgrading, type Upgrader } from "../upgrade/mod.ts";
+
+/** The STUN port relays answer on (RFC 5389's default). */
+export const RELAY_STUN_PORT = 3478;
+
+/** How an endpoint gathers ICE candidates when it punches a direct path. */
+export interface EndpointIce {
+  /** Named STUN servers; undefined: each relay's host on {@linkcode RELAY_STUN_PORT}. */
+  stunServers?: string[];
+  /** Offer only these local addresses (default: every interface). */
+  hostAddresses?: string[];
+  /**
+   * Interface addresses never to offer or publish: a VPN's own device, since a
+   * path to the peer through the tunnel would carry the tunnel inside itself.
+   */
+  avoidAddress?: (address: string) => boolean;
+}
+
+/** The STUN servers of `relayUrls`: each host once, on {@linkcode RELAY_STUN_PORT}. */
+export function relayStunServers(relayUrls: readonly string[]): string[] {
+  const hosts = new Set<string>();
+  for (const url of relayUrls) {
+    try {
+      hosts.add(new URL(url).hostname.replace(/^\[|\]$/g, ""));
+    } catch { /* checked when the settings were resolved */ }
+  }
+  return [...hosts].map((host) => formatHostPort(host, RELAY_STUN_PORT));
+}
+
+/**
+ * Starts punching a direct path for a client session that began on `relayUrl`.
+ * Attempts are logged at debug; a missing permission once, as a warning.
+ */
+export function startClientUpgrades(
+  paths: SessionPaths,
+  serverId: EndpointId,
+  ice: EndpointIce,
+  relayUrl: string,
+  log: TunnelLog,
+): Upgrader {
+  return keepUpgrading(paths, serverId, {
+    stunServers: ice.stunServers ?? relayStunServers([relayUrl]),
+    hostAddresses: ice.hostAddresses,
+    avoidAddress: ice.avoidAddress,
+    alpn: ALPN,
+    log: { debug: (line) => log.debug(line), warn: (line) => log.warn(line) },
+  });
+}
+
+/** What a server runs for each session: answers to its client's hole-punching offers. */
+export function upgradeAnswerer(
+  secretKey: SecretKey,
+  ice: EndpointIce,
+  relayUrls: readonly string[],
+  log: TunnelLog,
+): (paths: SessionPaths, label: string) => void {
+  const stunServers = ice.stunServers ?? relayStunServers(relayUrls);
+  return (paths, label) => {
+    answerUpgrades(paths, secretKey, {
+      stunServers,
+      hostAddresses: ice.hostAddresses,
+      avoidAddress: ice.avoidAddress,
+      alpn: ALPN,
+      log: {
+        debug: (line) => log.debug(`[${label}] ${line}`),
+        warn: (line) => log.warn(`[${label}] ${line}`),
+      },
+    });
+  };
+}
