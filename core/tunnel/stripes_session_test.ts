@@ -44,6 +44,30 @@ async function endsWithoutData(stream: DuplexStream, ms = 2_000): Promise<boolea
   }
 }
 
+/** The payload bytes of a chain of segments across `stripes`, in chain order, to its end. */
+async function readChain(stripes: DuplexStream[]): Promise<number[]> {
+  const readers = stripes.map((s) => s.readable.getReader());
+  const pending = stripes.map(() => new Uint8Array(0));
+  const take = async (index: number, n: number) => {
+    while (pending[index].length < n) {
+      const { value, done } = await readers[index].read();
+      if (done) return undefined;
+      pending[index] = new Uint8Array([...pending[index], ...value]);
+    }
+    const out = pending[index].subarray(0, n);
+    pending[index] = pending[index].subarray(n);
+    return out;
+  };
+  const echoed: number[] = [];
+  for (let current = 0;;) {
+    const header = await take(current, SEGMENT_HEADER_BYTES);
+    if (!header) return echoed;
+    const length = (header[1] << 16) | (header[2] << 8) | header[3];
+    echoed.push(...(await take(current, length))!);
+    current = header[0];
+  }
+}
+
 async function session(stripeWaitMs?: number) {
   const { client, served } = connect(serverOptions(echoDialer().dialer, {}, { stripeWaitMs }));
   const opened = await openClientSession(client, TOKEN, parseSource("tcp://127.0.0.1:22"));
@@ -67,26 +91,7 @@ Deno.test("server: stripes join their connection and the echo comes back in orde
   }
   await Promise.all(writers.map((w) => w.close()));
   // The server's echo is itself striped: follow its chain.
-  const readers = stripes.map((s) => s.readable.getReader());
-  const pending = stripes.map(() => new Uint8Array(0));
-  const take = async (index: number, n: number) => {
-    while (pending[index].length < n) {
-      const { value, done } = await readers[index].read();
-      if (done) return undefined;
-      pending[index] = new Uint8Array([...pending[index], ...value]);
-    }
-    const out = pending[index].subarray(0, n);
-    pending[index] = pending[index].subarray(n);
-    return out;
-  };
-  const echoed: number[] = [];
-  for (let current = 0;;) {
-    const header = await take(current, SEGMENT_HEADER_BYTES);
-    if (!header) break;
-    const length = (header[1] << 16) | (header[2] << 8) | header[3];
-    echoed.push(...(await take(current, length))!);
-    current = header[0];
-  }
+  const echoed = await readChain(stripes);
   assert.deepEqual(echoed, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   client.close();
   await served;
@@ -107,26 +112,7 @@ Deno.test("server: a stripe that arrives before its connection's TcpOpen waits f
   await earlyWriter.write(segment(0, Uint8Array.of(2)));
   await Promise.all([writer.close(), earlyWriter.close()]);
   // The echo's chain alternates over both stripes: collect the payload bytes in order.
-  const readers = [stream, early.stream].map((s) => s.readable.getReader());
-  const pending = [new Uint8Array(0), new Uint8Array(0)];
-  const take = async (index: number, n: number) => {
-    while (pending[index].length < n) {
-      const { value, done } = await readers[index].read();
-      if (done) return undefined;
-      pending[index] = new Uint8Array([...pending[index], ...value]);
-    }
-    const out = pending[index].subarray(0, n);
-    pending[index] = pending[index].subarray(n);
-    return out;
-  };
-  const echoed: number[] = [];
-  for (let current = 0;;) {
-    const header = await take(current, SEGMENT_HEADER_BYTES);
-    if (!header) break;
-    const length = (header[1] << 16) | (header[2] << 8) | header[3];
-    echoed.push(...(await take(current, length))!);
-    current = header[0];
-  }
+  const echoed = await readChain([stream, early.stream]);
   assert.deepEqual(echoed, [1, 2]);
   client.close();
   await served;
