@@ -5,7 +5,12 @@
  * credential is made of.
  * @module
  */
-import type { IceAnswer, IceOffer, SignalingChannel } from "../core/connect/mod.ts";
+import {
+  ICE_TIMEOUT_MS,
+  type IceAnswer,
+  type IceOffer,
+  type SignalingChannel,
+} from "../core/connect/mod.ts";
 import { EndpointId } from "../core/identity/mod.ts";
 import {
   ANSWER_LABEL,
@@ -123,7 +128,9 @@ export class ManualServerChannel implements SignalingChannel<IceAnswer, IceOffer
   async send(answer: IceAnswer): Promise<void> {
     const offer = this.#offer!;
     this.#out.prompt(
-      `Source ${offer.source} allowed. Paste this answer into the client within 25 s:`,
+      `Source ${offer.source} allowed. Paste this answer into the client within ${
+        ICE_TIMEOUT_MS / 1000
+      } s:`,
     );
     this.#out.info(
       await encodeAnswer({

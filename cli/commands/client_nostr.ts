@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "commander";
-import { dialOverIce } from "../../core/connect/mod.ts";
+import { dialOverIce, ICE_TIMEOUT_MS } from "../../core/connect/mod.ts";
 import {
   ALPN,
   formatSource,
@@ -44,9 +44,6 @@ import {
   type VerboseFlag,
   verboseOption,
 } from "./shared_flags.ts";
-
-/** The whole attempt (request to QUIC) ends within this, as in manual mode. */
-const ATTEMPT_TIMEOUT_MS = 25_000;
 
 /** The command line of `tunnel client nostr`. */
 export interface ClientNostrFlags
@@ -110,7 +107,7 @@ export async function runClientNostr(settings: ClientNostrSettings, out: Output)
       channel,
       ...settings.ice,
       alpn: ALPN,
-      timeoutMs: ATTEMPT_TIMEOUT_MS,
+      timeoutMs: ICE_TIMEOUT_MS,
       firstSpeaker: "acceptor",
       onPath: (path) => printPath(out, path),
     }).catch((error) => {

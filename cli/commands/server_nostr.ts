@@ -6,7 +6,7 @@
  */
 import { Command, Option } from "commander";
 import { constantTimeEqual } from "../../core/auth/mod.ts";
-import { acceptOverIce } from "../../core/connect/mod.ts";
+import { acceptOverIce, ICE_TIMEOUT_MS } from "../../core/connect/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import {
   ALPN,
@@ -44,8 +44,6 @@ import {
 
 /** Default `--max-sessions` in nostr mode (the specification's). */
 export const DEFAULT_NOSTR_MAX_SESSIONS = 10;
-/** Each session's ICE attempt ends within this, as in manual mode. */
-const SESSION_ICE_TIMEOUT_MS = 25_000;
 
 /** The command line of `tunnel server nostr`. */
 export interface ServerNostrFlags
@@ -156,7 +154,7 @@ export async function runServerNostr(settings: ServerNostrSettings, out: Output)
             ...settings.ice,
             alpn: ALPN,
             secretKey: SecretKey.generate(),
-            timeoutMs: SESSION_ICE_TIMEOUT_MS,
+            timeoutMs: ICE_TIMEOUT_MS,
             firstSpeaker: "acceptor",
           });
           hub.end(request.session);
