@@ -13,8 +13,8 @@ import {
   ALPN,
   checkRequest,
   forwardingServices,
-  serveConnection,
   serverLimits,
+  SessionHost,
   SessionLimiter,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
@@ -115,14 +115,17 @@ export async function runServerManual(
     throw withIceAdvice(error);
   });
   const expected = channel.credential();
-  const session = serveConnection(conn, {
-    authenticate: (credential) => constantTimeEqual(expected, credential),
+  const host = new SessionHost({
     services,
     sessions: new SessionLimiter(1),
     log: out,
-    label: "session",
     warnings: limits.warnings,
   });
+  const session = host.serve(
+    conn,
+    (credential) => constantTimeEqual(expected, credential),
+    "session",
+  );
   const outcome = await Promise.race([session.then(() => "done"), shutdownSignal()]);
   if (outcome !== "done") {
     out.info("Shutting down");

@@ -12,8 +12,8 @@ import {
   ALPN,
   checkRequest,
   forwardingServices,
-  serveConnection,
   serverLimits,
+  SessionHost,
   SessionLimiter,
   systemResolver,
 } from "../../core/tunnel/mod.ts";
@@ -123,15 +123,14 @@ export async function runServerNostr(settings: ServerNostrSettings, out: Output)
   const sessions = new SessionLimiter(
     settings.maxSessions === 0 ? Number.MAX_SAFE_INTEGER : settings.maxSessions,
   );
-  let counter = 0;
+  const host = new SessionHost({ services, sessions, log: out, warnings: limits.warnings });
   // Sessions still punching hold a place too, so a burst of requests cannot overshoot.
   let punching = 0;
-  const active = new Set<Promise<void>>();
   const serving = (async () => {
     for (;;) {
       const request = await hub.nextRequest();
       if (!request) return;
-      const label = `session ${++counter}`;
+      const label = host.nextLabel();
       // Refused before any ICE work: the client prints the reason.
       if (sessions.active + punching >= sessions.max) {
         const reason = `server is at its session limit (${settings.maxSessions}); try again later`;
@@ -146,7 +145,7 @@ export async function runServerNostr(settings: ServerNostrSettings, out: Output)
         continue;
       }
       punching++;
-      const job = (async () => {
+      (async () => {
         let punched = false;
         try {
           const conn = await acceptOverIce({
@@ -162,14 +161,7 @@ export async function runServerNostr(settings: ServerNostrSettings, out: Output)
           punching--;
           // The session id travelled encrypted to us alone: it is the client's credential.
           const expected = new TextEncoder().encode(request.session);
-          await serveConnection(conn, {
-            authenticate: (credential) => constantTimeEqual(expected, credential),
-            services,
-            sessions,
-            log: out,
-            label,
-            warnings: limits.warnings,
-          });
+          await host.serve(conn, (credential) => constantTimeEqual(expected, credential), label);
         } catch (error) {
           out.info(`[${label}] no connection: ${(error as Error).message}`);
         } finally {
@@ -177,8 +169,6 @@ export async function runServerNostr(settings: ServerNostrSettings, out: Output)
           hub.end(request.session);
         }
       })();
-      active.add(job);
-      job.finally(() => active.delete(job));
     }
   })();
   await shutdownSignal();

@@ -13,10 +13,10 @@ import { congestionControlToward, listenQuic, type PeerListener } from "../trans
 import {
   ALPN,
   parseHostPort,
-  serveConnection,
   type ServerLimits,
   serverLimits,
   type ServerServices,
+  SessionHost,
   SessionRegistry,
   sharedPool,
   type TunnelLog,
@@ -213,26 +213,20 @@ export async function startEndpointServer(
     : upgradeAnswerer(settings.secretKey, settings.ice, relayUrls, log);
   const sessions = sharedPool(settings.maxSessions);
   const registry = new SessionRegistry();
-  const served = services(limits);
-  const active = new Set<Promise<void>>();
-  let counter = 0;
+  const host = new SessionHost({
+    services: services(limits),
+    sessions,
+    log,
+    unauthenticated: limits.unauthenticated,
+    warnings: limits.warnings,
+    onPaths: answerUpgrades,
+    registry,
+  });
   const serving = (async () => {
     for (;;) {
       const conn = await listener.accept();
       if (!conn) return;
-      const session = serveConnection(conn, {
-        authenticate: (credential) => settings.authenticate(credential),
-        services: served,
-        sessions,
-        log,
-        label: `session ${++counter}`,
-        unauthenticated: limits.unauthenticated,
-        warnings: limits.warnings,
-        onPaths: answerUpgrades,
-        registry,
-      });
-      active.add(session);
-      session.finally(() => active.delete(session));
+      host.serve(conn, (credential) => settings.authenticate(credential));
     }
   })();
   return {

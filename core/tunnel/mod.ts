@@ -83,6 +83,7 @@ export {
   SessionRefusedError,
 } from "./client_session.ts";
 export { SESSION_WAIT_MS, type SessionSupplier, singleSession } from "./session_supplier.ts";
+export { SessionHost, type SessionHostOptions } from "./session_host.ts";
 export {
   AUTH_TIMEOUT_MS,
   checkRequest,
