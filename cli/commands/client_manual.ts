@@ -4,28 +4,15 @@
  * @module
  */
 import { Command } from "commander";
-import { dialOverIce } from "../../core/connect/mod.ts";
-import {
-  ALPN,
-  formatSource,
-  openClientSession,
-  singleSession,
-  type Source,
-} from "../../core/tunnel/mod.ts";
+import { formatSource, type Source } from "../../core/tunnel/mod.ts";
 import { ManualClientChannel } from "../manual_channel.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
 import { modeHelp } from "./mode_help.ts";
-import {
-  type IceFlags,
-  iceOptions,
-  type IceSettings,
-  iceSettings,
-  printPath,
-  withIceAdvice,
-} from "./ice_options.ts";
-import { bindTarget, forwardUntilDone } from "./local_target.ts";
+import { type IceFlags, iceOptions, type IceSettings, iceSettings } from "./ice_options.ts";
+import { bindTarget } from "./local_target.ts";
+import { runIceClient } from "../run/ice_client.ts";
 import {
   type ConfigFlags,
   configOptions,
@@ -104,18 +91,13 @@ export async function runClientManual(
       out,
       settings.answerFile,
     );
-    const conn = await dialOverIce({
+    await runIceClient({
       channel,
-      ...settings.ice,
-      alpn: ALPN,
-      onPath: (path) => printPath(out, path),
-    }).catch((error) => {
-      throw withIceAdvice(error);
-    });
-    const session = await openClientSession(conn, channel.credential(), settings.source);
-    out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
-    // One-shot signaling: there is no way to reconnect, so losing the session ends the client.
-    await forwardUntilDone(singleSession(session), local, out);
+      ice: settings.ice,
+      source: settings.source,
+      local,
+      credential: () => channel.credential(),
+    }, out);
   } finally {
     local.close();
   }

@@ -4,26 +4,14 @@
  * @module
  */
 import { Command } from "commander";
-import { dialOverIce, ICE_TIMEOUT_MS } from "../../core/connect/mod.ts";
-import {
-  ALPN,
-  formatSource,
-  openClientSession,
-  singleSession,
-  type Source,
-} from "../../core/tunnel/mod.ts";
+import { ICE_TIMEOUT_MS } from "../../core/connect/mod.ts";
+import { formatSource, type Source } from "../../core/tunnel/mod.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
-import {
-  type IceFlags,
-  iceOptions,
-  type IceSettings,
-  iceSettings,
-  printPath,
-  withIceAdvice,
-} from "./ice_options.ts";
-import { bindTarget, forwardUntilDone } from "./local_target.ts";
+import { type IceFlags, iceOptions, type IceSettings, iceSettings } from "./ice_options.ts";
+import { bindTarget } from "./local_target.ts";
+import { runIceClient } from "../run/ice_client.ts";
 import { modeHelp } from "./mode_help.ts";
 import {
   type NostrFlags,
@@ -103,24 +91,17 @@ export async function runClientNostr(settings: ClientNostrSettings, out: Output)
     signaling = await openNostrSignaling(settings.identity, out);
     const { session, channel } = signaling.hub.request(formatSource(settings.source));
     out.info(`Asking ${settings.identity.peer.npub} for ${formatSource(settings.source)}...`);
-    const conn = await dialOverIce({
+    await runIceClient({
       channel,
-      ...settings.ice,
-      alpn: ALPN,
+      ice: settings.ice,
+      source: settings.source,
+      local,
+      // The session id travelled encrypted to the server alone: it is the credential.
+      credential: () => new TextEncoder().encode(session),
       timeoutMs: ICE_TIMEOUT_MS,
       firstSpeaker: "acceptor",
-      onPath: (path) => printPath(out, path),
-    }).catch((error) => {
-      throw withIceAdvice(error);
-    });
-    signaling.close();
-    const tunnel = await openClientSession(
-      conn,
-      new TextEncoder().encode(session),
-      settings.source,
-    );
-    out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
-    await forwardUntilDone(singleSession(tunnel), local, out);
+      onPunched: () => signaling!.close(),
+    }, out);
   } finally {
     signaling?.close();
     local.close();
