@@ -25,7 +25,7 @@ import { clientNostrCommand } from "./commands/client_nostr.ts";
 import { statusCommand } from "./commands/status.ts";
 import { vpnCommand } from "./commands/vpn.ts";
 import { generateNostrKeyCommand, showNpubCommand } from "./commands/nostr_key_commands.ts";
-import { resolveConfigPath } from "./commands/shared_flags.ts";
+import { resolveConfigPath } from "./settings/shared_flags.ts";
 import { requireUnstableNet } from "./unstable_net.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage_error.ts";
 import denoJson from "../deno.json" with { type: "json" };

@@ -4,69 +4,52 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { tokenFormatError } from "../../core/auth/mod.ts";
 import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
 import {
   type ClientSession,
-  formatHostPort,
   formatSource,
   parseHostPort,
-  type PathInfo,
   SESSION_WAIT_MS,
-  SessionRegistry,
   type SessionSupplier,
   singleSession,
   type Source,
 } from "../../core/tunnel/mod.ts";
-import type { Config, ModeConfig } from "../config.ts";
-import { type EnvSetting, readEnvSetting, unreadableHint } from "../env.ts";
+import type { Config } from "../config.ts";
+import { readEnvSetting } from "../env.ts";
 import { pick, repeatable, shutdownSignal } from "../options.ts";
-import { type IrohPathFlags, irohPathOptions, resolveIrohPaths } from "./iroh_paths.ts";
-import { resolveRelayToken } from "./relay_token.ts";
+import { irohPathOptions, resolveIrohPaths } from "../settings/iroh_paths.ts";
+import { resolveRelayToken } from "../settings/relay_token.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
-import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
-import { modeHelp } from "./mode_help.ts";
-import { bindTarget, forwardUntilDone, type LocalTarget } from "./local_target.ts";
+import { modeHelp } from "../settings/mode_help.ts";
+import { bindTarget, forwardUntilDone, type LocalTarget } from "../run/local_target.ts";
 import {
   connectToServer,
   permanentFailure,
   type ServerConnectSettings,
   type ServerSession,
-} from "./server_connect.ts";
-import { PathAnnouncer } from "./path_announcer.ts";
-import { ReconnectLines } from "./reconnect_lines.ts";
-import { parseStatusAddress, serveStatus, type StatusDocument } from "../status_endpoint.ts";
-import { irohIce, type IrohIceSettings } from "./iroh_upgrade.ts";
-import { startClientUpgrades } from "../../core/endpoint/mod.ts";
-import { type IceFlags, iceOptions, iceSettings } from "./ice_options.ts";
-import type { Upgrader } from "../../core/upgrade/mod.ts";
+} from "../run/server_connect.ts";
+import { ReconnectLines } from "../run/reconnect_lines.ts";
+import { SessionFollower } from "../run/session_follower.ts";
+import { parseStatusAddress } from "../status_endpoint.ts";
+import { irohIce, type IrohIceSettings } from "../settings/iroh_ice.ts";
+import { iceOptions, iceSettings } from "../settings/ice_options.ts";
 import {
-  type ConfigFlags,
+  type ClientIrohEnv,
+  type ClientIrohFlags,
+  resolveToken,
+} from "../settings/iroh_client_settings.ts";
+import {
   configOptions,
-  type ForwardFlags,
   forwardOptions,
   loadModeConfig,
   parseSourceSetting,
   parseTargetSetting,
   requireSetting,
-  type VerboseFlag,
   verboseOption,
-} from "./shared_flags.ts";
-
-/** The command line of `tunnel client [iroh]`, as commander parses it. */
-export interface ClientIrohFlags
-  extends ConfigFlags, ForwardFlags, IrohPathFlags, IceFlags, VerboseFlag {
-  serverNodeId?: string;
-  serverAddr?: string[];
-  authToken?: string;
-  authTokenFile?: string;
-  /** false with `--no-reconnect`. */
-  reconnect?: boolean;
-  status?: string;
-}
+} from "../settings/shared_flags.ts";
 
 /** Everything the client needs, checked. */
 export interface ClientIrohSettings extends ServerConnectSettings {
@@ -121,12 +104,6 @@ export function clientIrohCommand(): Command {
       new Output(flags.verbose),
     );
   });
-}
-
-/** The environment's part in the settings: `TUNNEL_AUTH_TOKEN`, `TUNNEL_RELAY_TOKEN`. */
-export interface ClientIrohEnv {
-  authToken?: EnvSetting;
-  relayToken?: EnvSetting;
 }
 
 /**
@@ -192,146 +169,6 @@ export async function resolveClientIrohSettings(
     reconnect: flags.reconnect === false ? false : file.reconnect ?? true,
   };
 }
-
-/**
- * The token, from the first of: the command line (`--auth-token`,
- * `--auth-token-file`), `TUNNEL_AUTH_TOKEN`, the config file. Only the
- * server's operator can issue one, so that is where the messages send the user.
- */
-export async function resolveToken(
-  flags: Pick<ClientIrohFlags, "authToken" | "authTokenFile">,
-  env: ClientIrohEnv,
-  file: Pick<ModeConfig<"client", "iroh">, "auth_token" | "auth_token_file">,
-  configPath: string | undefined,
-): Promise<string> {
-  if (flags.authToken !== undefined && flags.authTokenFile !== undefined) {
-    throw new UsageError("Use either --auth-token or --auth-token-file, not both");
-  }
-  const readTokenFile = (path: string) => readUserFile(path, "token file", MAX_TOKEN_FILE_BYTES);
-  let text: string | undefined;
-  let where = "";
-  if (flags.authToken !== undefined) {
-    [text, where] = [flags.authToken, "--auth-token"];
-  } else if (flags.authTokenFile !== undefined) {
-    [text, where] = [
-      await readTokenFile(flags.authTokenFile),
-      `token file '${flags.authTokenFile}'`,
-    ];
-  } else if (env.authToken?.value !== undefined) {
-    [text, where] = [env.authToken.value, "TUNNEL_AUTH_TOKEN"];
-  } else if (file.auth_token !== undefined) {
-    [text, where] = [file.auth_token, `'auth_token' of config '${configPath}'`];
-  } else if (file.auth_token_file !== undefined) {
-    [text, where] = [
-      await readTokenFile(file.auth_token_file),
-      `token file '${file.auth_token_file}'`,
-    ];
-  }
-  if (text === undefined) {
-    throw new UsageError(
-      "Missing --auth-token (or --auth-token-file, TUNNEL_AUTH_TOKEN, or 'auth_token' in the " +
-        "config file): ask the server's operator for one" + unreadableHint(env.authToken),
-    );
-  }
-  const problem = tokenFormatError(text.trim());
-  if (problem) {
-    throw new UsageError(
-      `Invalid auth token in ${where}: ${problem}; ask the server's operator for a valid token`,
-    );
-  }
-  return text.trim();
-}
-
-/**
- * What follows the client's current session: its path lines, its hole
- * punching, and its entry in the status view. Each new session replaces the last.
- */
-export class SessionFollower {
-  /** The sessions the status view lists (at most one). */
-  readonly registry = new SessionRegistry();
-  /** What the status view says of the client. */
-  state: "connecting" | "connected" | "reconnecting" = "connecting";
-  readonly #settings: FollowedServer;
-  readonly #out: Output;
-  readonly #announcer: PathAnnouncer;
-  #unregister: (() => void) | undefined;
-  #upgrader: Upgrader | undefined;
-
-  /** Follows sessions with the server `settings` names, printing path lines to `out`. */
-  constructor(settings: FollowedServer, out: Output) {
-    this.#settings = settings;
-    this.#out = out;
-    this.#announcer = new PathAnnouncer((line) => out.info(line));
-  }
-
-  /** Where a new session reports path changes. */
-  readonly onPathChange = (path: PathInfo): void => this.#announcer.changed(path);
-
-  /** Follows `found` from now on; `source` is what the status view says it carries. */
-  adopt(found: ServerSession, source?: string): void {
-    this.#leave();
-    const { session } = found;
-    this.#announcer.watch(() => session.paths.paths());
-    this.#unregister = this.registry.add({
-      label: "session",
-      peer: this.#settings.serverId.toString(),
-      source: source ??
-        (typeof this.#settings.source === "string"
-          ? this.#settings.source
-          : formatSource(this.#settings.source)),
-      paths: session.paths,
-      stats: session.stats,
-    });
-    if (found.relayUrl !== undefined && !this.#settings.relayOnly) {
-      this.#upgrader = startClientUpgrades(
-        session.paths,
-        this.#settings.serverId,
-        this.#settings.ice,
-        found.relayUrl,
-        this.#out,
-      );
-    }
-    this.state = "connected";
-  }
-
-  /**
-   * Serves the client's status view at `address` (loopback), with `more` of
-   * its mode (a VPN's address), and prints the command that reads it.
-   * @throws {Error} when the address cannot be bound.
-   */
-  serveStatus(
-    address: { host: string; port: number },
-    more: () => Pick<StatusDocument, "vpn"> = () => ({}),
-  ): Deno.HttpServer<Deno.NetAddr> {
-    const view = serveStatus(address, () => ({
-      role: "client",
-      endpointId: this.#settings.serverId.toString(),
-      state: this.state,
-      sessions: this.registry.snapshot(),
-      ...more(),
-    }));
-    this.#out.info(`Status: tunnel status ${formatHostPort(view.addr.hostname, view.addr.port)}`);
-    return view;
-  }
-
-  /** The session was lost; another is being made. */
-  lost(): void {
-    this.#leave();
-    this.state = "reconnecting";
-  }
-
-  #leave(): void {
-    this.#upgrader?.stop();
-    this.#upgrader = undefined;
-    this.#unregister?.();
-    this.#unregister = undefined;
-  }
-}
-
-/** What a {@linkcode SessionFollower} needs to know of the server and the way to it. */
-export type FollowedServer =
-  & Pick<ClientIrohSettings, "serverId" | "relayOnly" | "ice">
-  & { source: Source | string };
 
 /** Runs the client until Ctrl-C, or until the server is lost and cannot be had back. */
 export async function runClientIroh(settings: ClientIrohSettings, out: Output): Promise<void> {

@@ -9,9 +9,14 @@ import { ManualClientChannel } from "../manual_channel.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
-import { modeHelp } from "./mode_help.ts";
-import { type IceFlags, iceOptions, type IceSettings, iceSettings } from "./ice_options.ts";
-import { bindTarget } from "./local_target.ts";
+import { modeHelp } from "../settings/mode_help.ts";
+import {
+  type IceFlags,
+  iceOptions,
+  type IceSettings,
+  iceSettings,
+} from "../settings/ice_options.ts";
+import { bindTarget } from "../run/local_target.ts";
 import { runIceClient } from "../run/ice_client.ts";
 import {
   type ConfigFlags,
@@ -24,7 +29,7 @@ import {
   requireSetting,
   type VerboseFlag,
   verboseOption,
-} from "./shared_flags.ts";
+} from "../settings/shared_flags.ts";
 
 /** The command line of `tunnel client manual`, as commander parses it. */
 export interface ClientManualFlags extends ConfigFlags, IceFlags, ForwardFlags, VerboseFlag {

@@ -9,17 +9,22 @@ import { formatSource, type Source } from "../../core/tunnel/mod.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
 import { Output } from "../output.ts";
-import { type IceFlags, iceOptions, type IceSettings, iceSettings } from "./ice_options.ts";
-import { bindTarget } from "./local_target.ts";
+import {
+  type IceFlags,
+  iceOptions,
+  type IceSettings,
+  iceSettings,
+} from "../settings/ice_options.ts";
+import { bindTarget } from "../run/local_target.ts";
 import { runIceClient } from "../run/ice_client.ts";
-import { modeHelp } from "./mode_help.ts";
+import { modeHelp } from "../settings/mode_help.ts";
 import {
   type NostrFlags,
   type NostrIdentity,
   nostrOptions,
   resolveNostrIdentity,
-} from "./nostr_options.ts";
-import { openNostrSignaling } from "./nostr_signaling.ts";
+} from "../settings/nostr_options.ts";
+import { openNostrSignaling } from "../run/nostr_signaling.ts";
 import {
   type ConfigFlags,
   configOptions,
@@ -31,7 +36,7 @@ import {
   requireSetting,
   type VerboseFlag,
   verboseOption,
-} from "./shared_flags.ts";
+} from "../settings/shared_flags.ts";
 
 /** The command line of `tunnel client nostr`. */
 export interface ClientNostrFlags

@@ -4,22 +4,8 @@
  * @module
  */
 import { Command } from "commander";
-import { NostrSecretKey, readNostrKeyFile, writeNostrKeyFile } from "../../core/nostr/mod.ts";
-import { UsageError } from "../usage_error.ts";
-
-/**
- * Reads an nsec file.
- * @throws {UsageError} when it holds no valid key (the user named the wrong file).
- * @throws {Error} when it cannot be read or is too large.
- */
-export async function loadNostrKey(path: string): Promise<NostrSecretKey> {
-  try {
-    return await readNostrKeyFile(path);
-  } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
-}
+import { NostrSecretKey, writeNostrKeyFile } from "../../core/nostr/mod.ts";
+import { loadNostrKey } from "../settings/key_files.ts";
 
 /** Defines `generate-nostr-key`. */
 export function generateNostrKeyCommand(): Command {

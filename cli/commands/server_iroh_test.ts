@@ -3,7 +3,8 @@ import { generateToken } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { parseConfig } from "../config.ts";
 import { UsageError } from "../usage_error.ts";
-import { DEFAULT_MAX_SESSIONS, resolveServerIrohSettings } from "./server_iroh.ts";
+import { resolveServerIrohSettings } from "./server_iroh.ts";
+import { DEFAULT_MAX_SESSIONS } from "../settings/iroh_server_settings.ts";
 
 const token = generateToken();
 const SERVER = `

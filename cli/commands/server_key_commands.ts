@@ -1,26 +1,10 @@
 /**
- * `tunnel generate-server-key` and `tunnel show-server-id`, and reading the
- * key files they make.
+ * `tunnel generate-server-key` and `tunnel show-server-id`.
  * @module
  */
 import { Command } from "commander";
-import { readSecretKeyFile, SecretKey, writeSecretKeyFile } from "../../core/identity/mod.ts";
-import { UsageError } from "../usage_error.ts";
-
-/**
- * Reads a secret key file.
- * @throws {UsageError} when it holds no valid key (the user named the wrong file).
- * @throws {Error} when it cannot be read or is too large.
- */
-export async function loadSecretKey(path: string): Promise<SecretKey> {
-  try {
-    return await readSecretKeyFile(path);
-  } catch (error) {
-    // readSecretKeyFile throws TypeError for the content, Error for reading.
-    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
-}
+import { SecretKey, writeSecretKeyFile } from "../../core/identity/mod.ts";
+import { loadSecretKey } from "../settings/key_files.ts";
 
 /** Defines `generate-server-key`. */
 export function generateServerKeyCommand(): Command {

@@ -22,7 +22,7 @@ import { ManualServerChannel } from "../manual_channel.ts";
 import type { Config } from "../config.ts";
 import { shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
-import { modeHelp } from "./mode_help.ts";
+import { modeHelp } from "../settings/mode_help.ts";
 import {
   type IceFlags,
   iceOptions,
@@ -30,7 +30,7 @@ import {
   iceSettings,
   printPath,
   withIceAdvice,
-} from "./ice_options.ts";
+} from "../settings/ice_options.ts";
 import {
   type AllowedNetworkFlags,
   allowedNetworkOptions,
@@ -40,7 +40,7 @@ import {
   resolveAllowedNetworks,
   type VerboseFlag,
   verboseOption,
-} from "./shared_flags.ts";
+} from "../settings/shared_flags.ts";
 
 /** The command line of `tunnel server manual`, as commander parses it. */
 export interface ServerManualFlags extends ConfigFlags, IceFlags, AllowedNetworkFlags, VerboseFlag {

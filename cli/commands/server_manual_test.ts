@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../config.ts";
 import { UsageError } from "../usage_error.ts";
-import { DEFAULT_STUN_SERVERS } from "./ice_options.ts";
+import { DEFAULT_STUN_SERVERS } from "../settings/ice_options.ts";
 import { resolveServerManualSettings } from "./server_manual.ts";
 
 const CONFIG = parseConfig(

@@ -21,15 +21,20 @@ import type { Config } from "../config.ts";
 import { pick, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
-import { type IceFlags, iceOptions, type IceSettings, iceSettings } from "./ice_options.ts";
-import { modeHelp } from "./mode_help.ts";
+import {
+  type IceFlags,
+  iceOptions,
+  type IceSettings,
+  iceSettings,
+} from "../settings/ice_options.ts";
+import { modeHelp } from "../settings/mode_help.ts";
 import {
   type NostrFlags,
   type NostrIdentity,
   nostrOptions,
   resolveNostrIdentity,
-} from "./nostr_options.ts";
-import { openNostrSignaling } from "./nostr_signaling.ts";
+} from "../settings/nostr_options.ts";
+import { openNostrSignaling } from "../run/nostr_signaling.ts";
 import {
   type AllowedNetworkFlags,
   allowedNetworkOptions,
@@ -40,7 +45,7 @@ import {
   resolveAllowedNetworks,
   type VerboseFlag,
   verboseOption,
-} from "./shared_flags.ts";
+} from "../settings/shared_flags.ts";
 
 /** Default `--max-sessions` in nostr mode (the specification's). */
 export const DEFAULT_NOSTR_MAX_SESSIONS = 10;

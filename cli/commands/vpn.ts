@@ -7,10 +7,10 @@ import { Command, Option } from "commander";
 import { readEnvSetting } from "../env.ts";
 import { positiveInteger, repeatable } from "../options.ts";
 import { Output } from "../output.ts";
-import { iceOptions } from "./ice_options.ts";
-import { irohPathOptions } from "./iroh_paths.ts";
-import { DEFAULT_MAX_SESSIONS } from "./server_iroh.ts";
-import { verboseOption } from "./shared_flags.ts";
+import { iceOptions } from "../settings/ice_options.ts";
+import { irohPathOptions } from "../settings/iroh_paths.ts";
+import { DEFAULT_MAX_SESSIONS } from "../settings/iroh_server_settings.ts";
+import { verboseOption } from "../settings/shared_flags.ts";
 import type { VpnClientFlags } from "./vpn_client_run.ts";
 import type { VpnServerFlags } from "./vpn_server_run.ts";
 import {

@@ -24,20 +24,21 @@ import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress, type VpnStatus } from "../status_endpoint.ts";
-import { type ClientIrohFlags, resolveToken, SessionFollower } from "./client_iroh.ts";
-import { iceSettings } from "./ice_options.ts";
-import { irohIce } from "./iroh_upgrade.ts";
-import { resolveIrohPaths } from "./iroh_paths.ts";
-import { resolveRelayToken } from "./relay_token.ts";
+import { type ClientIrohFlags, resolveToken } from "../settings/iroh_client_settings.ts";
+import { SessionFollower } from "../run/session_follower.ts";
+import { iceSettings } from "../settings/ice_options.ts";
+import { irohIce } from "../settings/iroh_ice.ts";
+import { resolveIrohPaths } from "../settings/iroh_paths.ts";
+import { resolveRelayToken } from "../settings/relay_token.ts";
 import {
   connectToServer,
   permanentFailure,
   type ServerConnectSettings,
   type ServerSession,
-} from "./server_connect.ts";
+} from "../run/server_connect.ts";
 import { DEFAULT_KEEPALIVE_SECS, DEFAULT_LOCK_FILE, DEFAULT_VPN_MTU } from "./vpn_options.ts";
-import { ReconnectLines } from "./reconnect_lines.ts";
-import type { IrohIceSettings } from "./iroh_upgrade.ts";
+import { ReconnectLines } from "../run/reconnect_lines.ts";
+import type { IrohIceSettings } from "../settings/iroh_ice.ts";
 
 /** The command line of `tunnel vpn client`. */
 export interface VpnClientFlags extends

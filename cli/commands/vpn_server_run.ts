@@ -24,8 +24,8 @@ import {
   type IrohServerFlags,
   type IrohServerSettings,
   resolveIrohServerSettings,
-  runIrohServer,
-} from "./server_iroh.ts";
+} from "../settings/iroh_server_settings.ts";
+import { runIrohServer } from "../run/iroh_server.ts";
 import { clientToClientLine } from "./vpn_client_to_client.ts";
 import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "./vpn_options.ts";
 

@@ -13,8 +13,8 @@ import {
 import { ALPN, formatSource, openClientSession, singleSession } from "../../core/tunnel/mod.ts";
 import type { Source } from "../../core/tunnel/mod.ts";
 import type { Output } from "../output.ts";
-import { type IceSettings, printPath, withIceAdvice } from "../commands/ice_options.ts";
-import { forwardUntilDone, type LocalTarget } from "../commands/local_target.ts";
+import { type IceSettings, printPath, withIceAdvice } from "../settings/ice_options.ts";
+import { forwardUntilDone, type LocalTarget } from "./local_target.ts";
 
 /** How the session is signaled and opened. */
 export interface IceClientOptions {

@@ -8,6 +8,6 @@ Deno.test("IceFailedError starts with the reason and suggests only ways out that
     /^ICE found no working path to the peer \(no candidate pair answered within 25000 ms\)\. /,
   );
   assert.equal(error.detail, "no candidate pair answered within 25000 ms");
-  // Core names no CLI flags; the CLI adds its own advice (cli/commands/ice_options_test.ts).
+  // Core names no CLI flags; the CLI adds its own advice (cli/settings/ice_options_test.ts).
   assert.doesNotMatch(error.message, /--/);
 });

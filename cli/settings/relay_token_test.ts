@@ -5,17 +5,17 @@ import { RelayRefusedError } from "../../core/relay/mod.ts";
 import { parseConfig } from "../config.ts";
 import type { EnvSetting } from "../env.ts";
 import { UsageError } from "../usage_error.ts";
-import { clientIrohCommand, resolveClientIrohSettings } from "./client_iroh.ts";
+import { clientIrohCommand, resolveClientIrohSettings } from "../commands/client_iroh.ts";
 import {
   relayRefusalMessage,
   RelayToken,
   resolveRelayToken,
   urlCredentials,
 } from "./relay_token.ts";
-import { resolveServerIrohSettings, serverIrohCommand } from "./server_iroh.ts";
-import { resolveVpnClientSettings } from "./vpn_client_run.ts";
-import { resolveVpnServerSettings } from "./vpn_server_run.ts";
-import { vpnCommand } from "./vpn.ts";
+import { resolveServerIrohSettings, serverIrohCommand } from "../commands/server_iroh.ts";
+import { resolveVpnClientSettings } from "../commands/vpn_client_run.ts";
+import { resolveVpnServerSettings } from "../commands/vpn_server_run.ts";
+import { vpnCommand } from "../commands/vpn.ts";
 
 const RELAY = "http://relay.test:3340";
 const SECRET = "relay-s3cret";

@@ -5,7 +5,7 @@
  */
 import { NostrRelaySet, SIGNAL_KIND, SignalingHub, transferId } from "../../core/nostr/mod.ts";
 import type { Output } from "../output.ts";
-import type { NostrIdentity } from "./nostr_options.ts";
+import type { NostrIdentity } from "../settings/nostr_options.ts";
 
 /** How long start-up waits for a first relay. */
 const RELAY_READY_MS = 10_000;

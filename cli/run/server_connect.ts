@@ -21,7 +21,7 @@ import {
   type TunnelLog,
 } from "../../core/tunnel/mod.ts";
 import { resolveServerAddrs } from "./server_addrs.ts";
-import { relayRefusalMessage, type RelayToken } from "./relay_token.ts";
+import { relayRefusalMessage, type RelayToken } from "../settings/relay_token.ts";
 
 /** What connecting takes: who the server is, the ways to reach it, what to ask for. */
 export interface ServerConnectSettings {

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { NostrPublicKey, NostrSecretKey } from "../../core/nostr/mod.ts";
 import { pick, repeatable } from "../options.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
-import { loadNostrKey } from "./nostr_key_commands.ts";
+import { loadNostrKey } from "./key_files.ts";
 
 /** Public Nostr relays used when none is named (the specification's list). */
 export const DEFAULT_NOSTR_RELAYS: readonly string[] = [

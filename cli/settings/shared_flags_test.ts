@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { ConfigError } from "../config.ts";
 import { UsageError } from "../usage_error.ts";
-import { clientIrohCommand } from "./client_iroh.ts";
-import { clientManualCommand } from "./client_manual.ts";
-import { serverIrohCommand } from "./server_iroh.ts";
-import { serverManualCommand } from "./server_manual.ts";
+import { clientIrohCommand } from "../commands/client_iroh.ts";
+import { clientManualCommand } from "../commands/client_manual.ts";
+import { serverIrohCommand } from "../commands/server_iroh.ts";
+import { serverManualCommand } from "../commands/server_manual.ts";
 import { loadModeConfig, resolveAllowedNetworks, resolveConfigPath } from "./shared_flags.ts";
 
 /** The options of `command` as `flags: description` lines. */

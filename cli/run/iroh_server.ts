@@ -1,0 +1,105 @@
+/**
+ * Running a server reached by EndpointId for a command: core's endpoint
+ * (core/endpoint `startEndpointServer`) with the command's wording, its status
+ * view, and Ctrl-C.
+ * @module
+ */
+import { startEndpointServer } from "../../core/endpoint/mod.ts";
+import { RelayRefusedError } from "../../core/relay/mod.ts";
+import { formatHostPort, type ServerLimits, type ServerServices } from "../../core/tunnel/mod.ts";
+import { shutdownSignal } from "../options.ts";
+import type { Output } from "../output.ts";
+import { serveStatus, type StatusDocument } from "../status_endpoint.ts";
+import type { IrohServerSettings } from "../settings/iroh_server_settings.ts";
+import { PUBLIC_RELAY_URLS } from "../settings/iroh_paths.ts";
+import { relayRefusalMessage } from "../settings/relay_token.ts";
+
+/**
+ * Runs a server reachable by EndpointId (direct, relays, discovery, hole
+ * punching; core/endpoint `startEndpointServer`) whose sessions carry what
+ * `services` serve, until Ctrl-C.
+ */
+export async function runIrohServer(
+  settings: IrohServerSettings,
+  out: Output,
+  services: (limits: ServerLimits) => ServerServices,
+  options: {
+    /** More of the status view (VPN mode's network). */
+    status?: () => Pick<StatusDocument, "vpn">;
+    /** Told the EndpointId once the server is reachable, before it waits for clients. */
+    started?: (endpointId: string) => void;
+  } = {},
+): Promise<void> {
+  let server;
+  try {
+    server = await startEndpointServer(
+      {
+        secretKey: settings.secretKey,
+        authenticate: (credential) => settings.tokens.has(credential),
+        maxSessions: settings.maxSessions,
+        bind: settings.bind,
+        relayUrls: settings.publicRelays ? [] : settings.relayUrls,
+        homeRelayCandidates: settings.publicRelays ? PUBLIC_RELAY_URLS : undefined,
+        relayOnly: settings.relayOnly,
+        pkarrUrl: settings.dnsServer,
+        // Only a relay (or pkarr relay) at a named relay's origin gets its token, never a third party.
+        accessTokenFor: (url) => settings.relayToken?.for(url),
+        ice: settings.ice,
+      },
+      services,
+      {
+        log: out,
+        onListening: (directAddrs) => {
+          if (settings.freshKey) {
+            out.warn(
+              "no --secret-file given: using a fresh identity; its EndpointId changes on restart",
+            );
+          }
+          out.info(`EndpointId: ${settings.secretKey.endpointId}`);
+          if (settings.relayOnly) out.info("Relay only: no direct address is offered");
+          for (const addr of directAddrs) out.info(`Listening on ${addr}`);
+          out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
+        },
+        onNoHomeRelay: (fallback) =>
+          out.warn(
+            `none of iroh's public relays answered; trying ${fallback} in the background (or pass --relay-url, or --no-relay)`,
+          ),
+        onRelayRefused: (error) => out.warn(`${relayRefusalMessage(error)}; not retrying`),
+      },
+    );
+  } catch (error) {
+    if (error instanceof RelayRefusedError) throw new Error(relayRefusalMessage(error));
+    throw error;
+  }
+  options.started?.(settings.secretKey.endpointId.toString());
+  out.info("Waiting for clients to connect...");
+  const { limits, sessions, registry } = server;
+  const statusView = settings.status &&
+    serveStatus(settings.status, () => ({
+      role: "server",
+      endpointId: settings.secretKey.endpointId.toString(),
+      sessions: registry.snapshot(),
+      pools: {
+        unauthenticated: {
+          active: limits.unauthenticated.total,
+          max: limits.unauthenticated.limits.total,
+        },
+        sessions: { active: sessions.active, max: sessions.max },
+        tcpConnections: {
+          active: limits.processTcpStreams.active,
+          max: limits.processTcpStreams.max,
+        },
+        udpFlows: { active: limits.processUdpFlows.active, max: limits.processUdpFlows.max },
+      },
+      ...options.status?.(),
+    }));
+  if (statusView) {
+    out.info(
+      `Status: tunnel status ${formatHostPort(statusView.addr.hostname, statusView.addr.port)}`,
+    );
+  }
+  await shutdownSignal();
+  out.info("Shutting down");
+  await statusView?.shutdown();
+  await server.close();
+}
