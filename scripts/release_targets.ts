@@ -58,7 +58,7 @@ export const ENTRY_POINT = "cli/main.ts";
 
 /**
  * The permission flags baked into every binary: those of deno.json's `tunnel` task,
- * which grants the union of the README's permission table, so a compiled `tunnel`
+ * which grants the union of docs/CLI.md's permission table, so a compiled `tunnel`
  * may do exactly what `deno task tunnel` may.
  *
  * @throws {Error} when the task no longer has the shape `deno run <flags> cli/main.ts`.

@@ -1,6 +1,8 @@
 // The README's commands, run as written: the Quick start alias and every command
-// after it, manual mode's pair, the permission table's flag sets, the config
-// files, and each option it names. Only documented placeholders are replaced
+// after it, manual mode's pair; and what the README hands on to docs/: the
+// permission table's flag sets and the config files (docs/CLI.md), the relay's
+// config (docs/RELAY.md), and each option the README or those docs name. Only
+// documented placeholders are replaced
 // (the repository path, host names, LAN addresses, the EndpointId and ports), and
 // everything stays on loopback: no STUN server or other host is ever contacted.
 import assert from "node:assert/strict";
@@ -39,6 +41,22 @@ import denoJson from "../../deno.json" with { type: "json" };
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const README = await Deno.readTextFile(`${ROOT}/README.md`);
+/** The command, option, permission and config reference the README links to. */
+const CLI_DOC = await Deno.readTextFile(`${ROOT}/docs/CLI.md`);
+/** `tunnel relay`'s page: options, access tokens, its config file. */
+const RELAY_DOC = await Deno.readTextFile(`${ROOT}/docs/RELAY.md`);
+/** The README and the user docs it moved its reference to: every option they name must exist. */
+const USER_DOC_PATHS = [
+  "README.md",
+  "docs/INSTALL.md",
+  "docs/CLI.md",
+  "docs/VPN.md",
+  "docs/RELAY.md",
+  "docs/TROUBLESHOOTING.md",
+];
+const USER_DOCS = await Promise.all(
+  USER_DOC_PATHS.map(async (path) => ({ path, text: await Deno.readTextFile(`${ROOT}/${path}`) })),
+);
 const ELIDED_ID = "2xnb…kpga";
 
 const isRoot =
@@ -297,10 +315,10 @@ function grants(flags: string[], flag: string): boolean {
   return held !== undefined && list.split(",").every((item) => held.includes(item));
 }
 
-/** The Deno flags of each row of the permission table, by the row's commands. */
+/** The Deno flags of each row of the permission table (docs/CLI.md), by the row's commands. */
 function permissionRows(): Map<string, string[]> {
   const rows = new Map<string, string[]>();
-  for (const [commands, flags] of tableRows(readmeSection(README, "Permissions"))) {
+  for (const [commands, flags] of tableRows(readmeSection(CLI_DOC, "Permissions"))) {
     rows.set(
       codeSpans(commands).join(", "),
       flags === "none" ? [] : shellWords(codeSpans(flags)[0]),
@@ -317,7 +335,7 @@ function runDeno(flags: string[], args: string[], stdin?: string) {
   });
 }
 
-Deno.test("README permission table: each row is exactly what its commands run with", async () => {
+Deno.test("docs/CLI.md permission table: each row is exactly what its commands run with", async () => {
   const rows = permissionRows();
   assert.deepEqual([...rows.keys()], [
     "server, client, server manual, client manual, server nostr, client nostr",
@@ -397,10 +415,10 @@ Deno.test("README permission table: each row is exactly what its commands run wi
   );
 });
 
-Deno.test("README config files load as shown, with the Quick start's token", async () => {
+Deno.test("docs/CLI.md config files load as shown, with the README Quick start's token", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const blocks = fencedBlocks(readmeSection(README, "Config files"), "toml");
+    const blocks = fencedBlocks(readmeSection(CLI_DOC, "Config files"), "toml");
     assert.equal(blocks.length, 2);
     await Deno.writeTextFile(`${dir}/server.toml`, blocks[0]);
     await Deno.writeTextFile(`${dir}/client.toml`, blocks[1]);
@@ -421,7 +439,7 @@ Deno.test("README config files load as shown, with the Quick start's token", asy
     );
     assert.deepEqual(client.serverAddrs, [{ hostname: "server.example", port: 7000 }]);
 
-    const [relayToml] = fencedBlocks(readmeSection(README, "tunnel relay"), "toml");
+    const [relayToml] = fencedBlocks(readmeSection(RELAY_DOC, "Config file"), "toml");
     await Deno.writeTextFile(`${dir}/relay.toml`, relayToml);
     const relay = await resolveRelaySettings(
       { stun: true },
@@ -437,7 +455,7 @@ Deno.test("README config files load as shown, with the Quick start's token", asy
   }
 });
 
-/** Flags of the other tools the README's container and package commands run. */
+/** Flags of the other tools the container and package commands of the docs run. */
 const OTHER_TOOLS_FLAGS = new Set([
   "--dry-run", // deno publish
   "--build", // docker compose up
@@ -451,7 +469,7 @@ const OTHER_TOOLS_FLAGS = new Set([
   "--ignore-missing", // sha256sum -c
 ]);
 
-Deno.test("every option the README names exists, and every --target it shows is loopback", async () => {
+Deno.test("every option the README and its user docs name exists, and every --target they show is loopback", async () => {
   const helps = await Promise.all(
     [
       ["--help"],
@@ -477,13 +495,18 @@ Deno.test("every option the README names exists, and every --target it shows is 
   const installer = await runCommand("sh", { args: [`${ROOT}/install.sh`, "--help"] });
   assert.equal(installer.code, 0, installer.stderr);
   const tunnelHelp = [...helps.map((result) => result.stdout), installer.stdout].join("\n");
-  const named = new Set(README.match(/(?<![\w-])--[a-z][a-z0-9-]*/g));
-  for (const flag of named) {
+  const named = new Map<string, string>();
+  for (const { path, text } of USER_DOCS) {
+    for (const flag of text.match(/(?<![\w-])--[a-z][a-z0-9-]*/g) ?? []) {
+      if (!named.has(flag)) named.set(flag, path);
+    }
+  }
+  for (const [flag, path] of named) {
     if (new RegExp(`${flag}(?![a-z0-9-])`).test(tunnelHelp)) continue;
     if (OTHER_TOOLS_FLAGS.has(flag)) continue;
     // Not tunnel's: then Deno's (`deno run` refuses a flag it does not know).
     const deno = await runCommand(Deno.execPath(), { args: ["run", flag, "--help"] });
-    assert.equal(deno.code, 0, `README names ${flag}, which neither tunnel nor deno has`);
+    assert.equal(deno.code, 0, `${path} names ${flag}, which neither tunnel nor deno has`);
   }
   // The paragraph on `ps` points at ways to keep secrets off the command line that exist.
   const paragraph = README.split("\n\n").find((text) => text.includes("`ps`"));
@@ -504,8 +527,10 @@ Deno.test("every option the README names exists, and every --target it shows is 
     assert.ok(spans.includes(needed), `the ps paragraph does not offer ${needed}`);
   }
   // A --target on all interfaces opens the tunnel to the client's network: never shown.
-  for (const [, target] of README.matchAll(/(?:--target |target = ")([^\s"`]+)/g)) {
-    if (target === "HOST:PORT") continue; // the option's description
-    assert.match(target, /^(127\.0\.0\.1|\[::1\]):\d+$/, `README shows --target ${target}`);
+  for (const { path, text } of USER_DOCS) {
+    for (const [, target] of text.matchAll(/(?:--target |target = ")([^\s"`]+)/g)) {
+      if (target === "HOST:PORT") continue; // the option's description
+      assert.match(target, /^(127\.0\.0\.1|\[::1\]):\d+$/, `${path} shows --target ${target}`);
+    }
   }
 });

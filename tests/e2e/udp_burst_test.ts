@@ -102,12 +102,12 @@ async function run(command: string, args: string[]): Promise<string> {
   if (!success) throw new Error(`${command} ${args.join(" ")} failed`);
   return new TextDecoder().decode(stdout);
 }
-/** What the README recommends for bursty UDP: room for ~1,800 such datagrams per socket. */
+/** What docs/TROUBLESHOOTING.md recommends for bursty UDP: room for ~1,800 such datagrams per socket. */
 const RECOMMENDED_RMEM = 4 << 20;
 
 /**
  * Runs `body` with the kernel's default socket receive buffer raised to the
- * README's recommendation when this process may (root), restoring it after.
+ * recommendation of docs/TROUBLESHOOTING.md when this process may (root), restoring it after.
  * Deno cannot size one socket's buffer, so the default is the only lever.
  */
 async function withRecommendedReceiveBuffer<T>(body: (raised: boolean) => Promise<T>): Promise<T> {

@@ -64,7 +64,7 @@ export function forwardingPermissionFlags(
 
 /**
  * Deno permission flags of `tunnel vpn server|client` (its `cliArgs` from
- * `vpn` on), as the README's permission table gives them: port forwarding's,
+ * `vpn` on), as docs/CLI.md's permission table gives them: port forwarding's,
  * plus FFI (the TUN device) and `ip`; with `--masquerade`, also `iptables`,
  * `sysctl` and reads of `/proc` (is a crashed run's process gone?); for a
  * client, its lock file.
