@@ -12,14 +12,13 @@ import { CloseCode } from "../../core/transport/mod.ts";
 import { parseHostPort, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
 import {
   IpRouter,
-  openTunDevice,
   startVpnClientLink,
   startWireGuard,
-  takeInstanceLock,
-  type TunDevice,
   type VpnClientLink,
   vpnRequest,
 } from "../../core/vpn/mod.ts";
+import { openTunDevice, type TunDevice } from "../../core/vpn/device/mod.ts";
+import { takeInstanceLock } from "../../core/vpn/host/mod.ts";
 import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";

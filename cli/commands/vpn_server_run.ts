@@ -7,16 +7,17 @@
 import { formatIp, parseIp } from "../../core/net/mod.ts";
 import {
   AddressPool,
+  IpRouter,
+  ipService,
+  parseVpnAddress,
+  startWireGuard,
+} from "../../core/vpn/mod.ts";
+import { openTunDevice, type TunDevice } from "../../core/vpn/device/mod.ts";
+import {
   deviceForwarding,
   enableHostForwarding,
   type HostForwarding,
-  IpRouter,
-  ipService,
-  openTunDevice,
-  parseVpnAddress,
-  startWireGuard,
-  type TunDevice,
-} from "../../core/vpn/mod.ts";
+} from "../../core/vpn/host/mod.ts";
 import { Cidr } from "../../core/net/mod.ts";
 import type { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
