@@ -7,7 +7,10 @@
  * - `host/`: host setup: interface commands, forwarding and masquerading, the
  *   single-instance lock.
  *
- * This folder joins them: {@link ipService} (the server's side of a session),
+ * This folder joins them, and every packet between a device and a peer stays
+ * in it: {@link VpnClient} (a client's device and routing across its
+ * sessions), {@link openVpnServer} (a server's device, forwarding and `ip`
+ * service), {@link ipService} (the server's side of a session),
  * {@link startVpnClientLink} (the client's), {@link SessionPacketPath}
  * (WireGuard messages over a tunnel session), {@link AddressPool} and
  * {@link IpRouter} (which packet goes to which peer).
@@ -43,8 +46,36 @@ export type {
   VpnConfig,
 } from "../tunnel/mod.ts";
 export type { PacketPath } from "./wireguard/mod.ts";
-export type { TunDevice } from "./device/mod.ts";
-export { type AddressLease, AddressPool, parseVpnAddress } from "./address_pool.ts";
+export type { OpenTunOptions, TunDevice } from "./device/mod.ts";
+export type {
+  CommandOutcome,
+  CommandRunner,
+  ForwardingOptions,
+  HostForwarding,
+  HostForwardingOptions,
+  InterfaceAddress,
+  SysctlFile,
+} from "./host/mod.ts";
+export {
+  VpnClient,
+  type VpnClientEvent,
+  type VpnClientOptions,
+  type VpnClientStatus,
+} from "./vpn_client.ts";
+export {
+  ForwardingSetupError,
+  openVpnServer,
+  type VpnServer,
+  type VpnServerEvent,
+  type VpnServerOptions,
+  type VpnServerStatus,
+} from "./vpn_server.ts";
+export {
+  type AddressLease,
+  AddressPool,
+  parseVpnAddress,
+  ServerAddressError,
+} from "./address_pool.ts";
 export { IpRouter, type PacketSink, type RouterDrops } from "./ip_router.ts";
 export { ipService, type IpServiceOptions, vpnRequest } from "./ip_service.ts";
 export { MAX_WAITING_PACKETS, PacketBatches } from "./packet_batches.ts";
