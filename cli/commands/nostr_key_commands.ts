@@ -4,7 +4,12 @@
  * @module
  */
 import { Command } from "commander";
-import { NostrSecretKey, readNostrKeyFile, writeNostrKeyFile } from "../../core/nostr/mod.ts";
+import {
+  NostrKeyFileError,
+  NostrSecretKey,
+  readNostrKeyFile,
+  writeNostrKeyFile,
+} from "../../core/nostr/mod.ts";
 import { UsageError } from "../usage_error.ts";
 
 /**
@@ -16,7 +21,12 @@ export async function loadNostrKey(path: string): Promise<NostrSecretKey> {
   try {
     return await readNostrKeyFile(path);
   } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof NostrKeyFileError) {
+      throw new UsageError(
+        `${error.message} (create one with 'tunnel generate-nostr-key --output ${error.path}')`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

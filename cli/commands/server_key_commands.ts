@@ -4,7 +4,12 @@
  * @module
  */
 import { Command } from "commander";
-import { readSecretKeyFile, SecretKey, writeSecretKeyFile } from "../../core/identity/mod.ts";
+import {
+  readSecretKeyFile,
+  SecretKey,
+  SecretKeyFileError,
+  writeSecretKeyFile,
+} from "../../core/identity/mod.ts";
 import { UsageError } from "../usage_error.ts";
 
 /**
@@ -16,8 +21,13 @@ export async function loadSecretKey(path: string): Promise<SecretKey> {
   try {
     return await readSecretKeyFile(path);
   } catch (error) {
-    // readSecretKeyFile throws TypeError for the content, Error for reading.
-    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
+    // The content is wrong (the user named the wrong file); anything else failed reading.
+    if (error instanceof SecretKeyFileError) {
+      throw new UsageError(
+        `${error.message} (create one with 'tunnel generate-server-key --output ${error.path}')`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }
