@@ -10,9 +10,9 @@
  * ```
  * @module
  */
-import { Keypair } from "../core/vpn/keypair.ts";
-import { decodeTransportHeader } from "../core/vpn/messages.ts";
-import { generatePrivateKey, publicKeyOf, WireGuardPeer } from "../core/vpn/mod.ts";
+import { Keypair } from "../core/vpn/wireguard/keypair.ts";
+import { decodeTransportHeader } from "../core/vpn/wireguard/messages.ts";
+import { generatePrivateKey, publicKeyOf, WireGuardPeer } from "../core/vpn/wireguard/mod.ts";
 
 /** Packets per second of each measurement. */
 export interface WireGuardEngineRates {

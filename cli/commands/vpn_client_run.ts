@@ -7,23 +7,20 @@
  */
 import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
-import { Cidr, formatIp, parseIp } from "../../core/net/mod.ts";
+import { Cidr, formatIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
-import { parseHostPort, SESSION_WAIT_MS } from "../../core/tunnel/mod.ts";
+import { parseHostPort, SESSION_WAIT_MS, SessionRefusedError } from "../../core/tunnel/mod.ts";
 import {
-  IpRouter,
-  openTunDevice,
-  startVpnClientLink,
-  startWireGuard,
-  takeInstanceLock,
-  type TunDevice,
+  VpnClient,
+  type VpnClientEvent,
   type VpnClientLink,
   vpnRequest,
 } from "../../core/vpn/mod.ts";
+import { takeInstanceLock } from "../../core/vpn/host/mod.ts";
 import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
-import { parseStatusAddress, type VpnStatus } from "../status_endpoint.ts";
+import { parseStatusAddress } from "../status_endpoint.ts";
 import { type ClientIrohFlags, resolveToken } from "../settings/iroh_client_settings.ts";
 import { SessionFollower } from "../run/session_follower.ts";
 import { iceSettings } from "../settings/ice_options.ts";
@@ -155,7 +152,12 @@ interface VpnSession {
 export async function runVpnClient(settings: VpnClientSettings, out: Output): Promise<void> {
   const lock = await takeInstanceLock(settings.lockFile);
   if (lock.tookOverStale) out.debug(`took over the stale lock ${lock.path} of a run that ended`);
-  const vpn = new VpnDevice(settings, out);
+  const vpn = new VpnClient({
+    mtu: settings.mtu,
+    routes: settings.routes,
+    keepaliveSeconds: settings.keepaliveSecs || undefined,
+    onEvent: (event) => out.info(vpnClientLine(event)),
+  });
   // No path may end where the VPN routes (its network, --route networks): a path
   // through the tunnel would carry the tunnel inside itself. Hole punching neither
   // offers nor tries such addresses, and published ones are not dialed.
@@ -178,18 +180,13 @@ export async function runVpnClient(settings: VpnClientSettings, out: Output): Pr
 async function connectVpn(
   settings: VpnClientSettings,
   out: { info(line: string): void; warn(line: string): void; debug(line: string): void },
-  vpn: VpnDevice,
+  vpn: VpnClient,
   follower: SessionFollower,
   onConnected?: (where: string) => void,
 ): Promise<VpnSession> {
   const found = await connectToServer(settings, out, onConnected, follower.onPathChange);
   try {
-    const link = await startVpnClientLink(found.session, {
-      startWireGuard,
-      keepaliveSeconds: settings.keepaliveSecs || undefined,
-      onPackets: (packets) => vpn.fromServer(packets),
-    });
-    return { found, link };
+    return { found, link: await vpn.link(found.session) };
   } catch (error) {
     found.session.conn.close({ code: CloseCode.ProtocolViolation, reason: "no VPN configuration" });
     throw error;
@@ -200,7 +197,7 @@ async function runSessions(
   settings: VpnClientSettings,
   out: Output,
   follower: SessionFollower,
-  vpn: VpnDevice,
+  vpn: VpnClient,
 ): Promise<void> {
   const shutdown = shutdownSignal();
   let first: VpnSession | undefined;
@@ -273,129 +270,29 @@ async function runSessions(
   throw vpnRefusal(ended);
 }
 
-// "server refused request ip://<instance>: <reason>": the instance is noise to the user.
-const REFUSED_REQUEST = /^server refused request ip:\/\/[^:]*: /;
-
-/** Says a refused request in VPN words (the server's reason stays as it is). */
+/**
+ * Says a refused request in VPN words: the server's reason as it is, without
+ * the request (its client instance is noise to the user).
+ */
 export function vpnRefusal(error: unknown): unknown {
-  if (error instanceof Error && REFUSED_REQUEST.test(error.message)) {
-    return new Error(
-      `Server refused the VPN client: ${error.message.replace(REFUSED_REQUEST, "")}`,
-    );
+  if (error instanceof SessionRefusedError && error.kind === "source") {
+    return new Error(`Server refused the VPN client: ${error.reason}`, { cause: error });
   }
   return error;
 }
 
-/**
- * The client's TUN device across sessions: made when the first session says
- * which address is ours, kept while later sessions give the same one, made
- * again when a session gives another.
- */
-class VpnDevice {
-  readonly #settings: VpnClientSettings;
-  readonly #out: Output;
-  #tun: TunDevice | undefined;
-  #router: IpRouter | undefined;
-  #routing: Promise<void> | undefined;
-  #address = "";
-  #network: Cidr | undefined;
-  #unsetDefault: (() => void) | undefined;
-  #link: VpnClientLink | undefined;
-
-  constructor(settings: VpnClientSettings, out: Output) {
-    this.#settings = settings;
-    this.#out = out;
-  }
-
-  /** Packets the server sent. */
-  fromServer(packets: Uint8Array[]): void {
-    this.#router?.fromPeer(packets);
-  }
-
-  /** Routes through `link` from now on, making the device first if needed. */
-  async use(link: VpnClientLink): Promise<void> {
-    const { config } = link;
-    const address = `${formatIp(config.clientAddress)}/${config.prefixLength}`;
-    if (address !== this.#address) {
-      if (this.#tun) {
-        this.#out.info(
-          `VPN address changed from ${this.#address} to ${address}: making the device again`,
-        );
-        await this.#closeDevice();
-      }
-      const mtu = Math.min(this.#settings.mtu, config.mtu);
-      if (mtu < this.#settings.mtu) {
-        this.#out.info(
-          `MTU ${mtu}: the server's device is smaller than --mtu ${this.#settings.mtu}`,
-        );
-      }
-      const tun = await openTunDevice({
-        mtu,
-        address: { ip: formatIp(config.clientAddress), prefixLength: config.prefixLength },
-        peer: formatIp(config.serverAddress),
-        routes: this.#settings.routes.map((route) => route.text),
-      });
-      this.#tun = tun;
-      this.#address = address;
-      this.#router = new IpRouter(tun);
-      this.#routing = this.#router.run();
-      this.#network = Cidr.containing(config.clientAddress, config.prefixLength);
-      const routes = [this.#network.text, ...this.#settings.routes.map((route) => route.text)];
-      this.#out.info(
-        `VPN ready: ${address} on ${tun.name} (MTU ${mtu}), server ${
-          formatIp(config.serverAddress)
-        }; routes: ${routes.join(", ")}`,
-      );
-    } else {
-      this.#out.info(`VPN address ${address} kept on ${this.#tun!.name}`);
-    }
-    this.#link = link;
-    this.#unsetDefault?.();
-    this.#unsetDefault = this.#router!.setDefault(link.tunnel);
-  }
-
-  /**
-   * Whether packets to `address` go through the VPN: its network (known once a
-   * session said it) and the `--route` networks. No path of the session may end there.
-   */
-  covers(address: string): boolean {
-    const ip = parseIp(address);
-    if (ip === undefined) return false;
-    if (this.#network?.contains(ip)) return true;
-    return this.#settings.routes.some((route) => route.contains(ip));
-  }
-
-  /** The session is gone: packets wait for nothing (they are dropped) until the next. */
-  lost(): void {
-    this.#unsetDefault?.();
-    this.#unsetDefault = undefined;
-    this.#link?.close();
-    this.#link = undefined;
-  }
-
-  /** What the status view shows. */
-  status(): VpnStatus | undefined {
-    if (!this.#tun) return undefined;
-    return {
-      address: this.#address,
-      device: this.#tun.name,
-      routes: this.#settings.routes.map((route) => route.text),
-    };
-  }
-
-  /** Removes the device and stops WireGuard. */
-  async close(): Promise<void> {
-    this.lost();
-    await this.#closeDevice();
-  }
-
-  async #closeDevice(): Promise<void> {
-    const tun = this.#tun;
-    this.#tun = undefined;
-    this.#router = undefined;
-    this.#address = "";
-    this.#network = undefined;
-    if (tun) await tun.close();
-    await this.#routing;
+/** A line for the user about the device (the `--mtu` the user gave, in its words). */
+export function vpnClientLine(event: VpnClientEvent): string {
+  switch (event.type) {
+    case "address-changed":
+      return `VPN address changed from ${event.from} to ${event.to}: making the device again`;
+    case "mtu-lowered":
+      return `MTU ${event.mtu}: the server's device is smaller than --mtu ${event.asked}`;
+    case "device-ready":
+      return `VPN ready: ${event.address} on ${event.device} (MTU ${event.mtu}), server ${event.server}; routes: ${
+        event.routes.join(", ")
+      }`;
+    case "device-kept":
+      return `VPN address ${event.address} kept on ${event.device}`;
   }
 }

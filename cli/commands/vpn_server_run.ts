@@ -4,20 +4,15 @@
  * who each get the next free address and WireGuard over their session.
  * @module
  */
-import { formatIp, parseIp } from "../../core/net/mod.ts";
+import { Cidr, CidrError } from "../../core/net/mod.ts";
 import {
   AddressPool,
-  deviceForwarding,
-  enableHostForwarding,
-  type HostForwarding,
-  IpRouter,
-  ipService,
-  openTunDevice,
+  ForwardingSetupError,
+  openVpnServer,
   parseVpnAddress,
-  startWireGuard,
-  type TunDevice,
+  ServerAddressError,
+  type VpnServerEvent,
 } from "../../core/vpn/mod.ts";
-import { Cidr } from "../../core/net/mod.ts";
 import type { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
 import {
@@ -64,7 +59,16 @@ export async function resolveVpnServerSettings(
       : parseVpnAddress(flags.serverIp, "--server-ip");
     pool = new AddressPool(network, serverIp);
   } catch (error) {
-    throw new UsageError((error as Error).message.replace("Invalid CIDR", "Invalid --network"));
+    if (error instanceof CidrError) {
+      throw new UsageError(`Invalid --network '${error.text}': ${error.detail}`, { cause: error });
+    }
+    if (error instanceof ServerAddressError) {
+      throw new UsageError(
+        `Invalid --server-ip ${error.address}: not a host address of ${error.network}`,
+        { cause: error },
+      );
+    }
+    throw new UsageError((error as Error).message, { cause: error });
   }
   return {
     ...await resolveIrohServerSettings(flags, undefined, env),
@@ -86,57 +90,28 @@ function checkInterface(name: string): string {
 
 /** Runs the VPN server until Ctrl-C; the device goes when it ends. */
 export async function runVpnServer(settings: VpnServerSettings, out: Output): Promise<void> {
-  const { pool } = settings;
-  const serverIp = formatIp(pool.serverAddress);
-  const tun: TunDevice = await openTunDevice({
+  const vpn = await openVpnServer({
+    pool: settings.pool,
     mtu: settings.mtu,
-    address: { ip: serverIp, prefixLength: pool.network.prefix },
+    masquerade: settings.masquerade,
+    exhaustedAdvice: "try again later, or ask the operator for a larger --network",
+    onEvent: (event) => out.info(vpnServerLine(event)),
+  }).catch((error) => {
+    throw error instanceof ForwardingSetupError
+      ? new Error(`Cannot set up --masquerade: ${error.message}`)
+      : error;
   });
-  out.info(
-    `VPN network ${pool.network.text}: this server is ${serverIp} on ${tun.name} (MTU ${settings.mtu}), ${pool.capacity} client addresses`,
-  );
-  let forwarding: HostForwarding | undefined;
-  if (settings.masquerade) {
-    try {
-      forwarding = await enableHostForwarding({
-        network: pool.network.text,
-        tunName: tun.name,
-        outInterface: settings.masquerade.outInterface,
-      });
-    } catch (error) {
-      await tun.close();
-      throw new Error(`Cannot set up --masquerade: ${(error as Error).message}`);
-    }
-    out.info(
-      `Forwarding: clients reach networks behind this host, masqueraded out of ${
-        settings.masquerade.outInterface ?? `every interface but ${tun.name}`
-      }`,
-    );
-  }
-  // After --masquerade, which may have turned forwarding on.
-  out.info(clientToClientLine(tun.name, await forwardingOf(tun.name)));
-  const router = new IpRouter(tun);
-  const routing = router.run();
   try {
+    // After --masquerade, which may have turned forwarding on.
+    out.info(clientToClientLine(vpn.device, await vpn.clientToClient()));
     // The device's own addresses are never offered as paths to clients (that path would
     // run through the tunnel it carries).
-    const inVpn = (address: string) => {
-      const ip = parseIp(address);
-      return ip !== undefined && pool.network.contains(ip);
-    };
     await runIrohServer(
-      { ...settings, ice: { ...settings.ice, avoidAddress: inVpn } },
+      { ...settings, ice: { ...settings.ice, avoidAddress: (address) => vpn.covers(address) } },
       out,
-      () => ({ ip: ipService({ pool, router, mtu: settings.mtu, startWireGuard }) }),
+      () => ({ ip: vpn.service() }),
       {
-        status: () => ({
-          vpn: {
-            network: pool.network.text,
-            address: `${serverIp}/${pool.network.prefix}`,
-            device: tun.name,
-            clients: pool.size,
-          },
-        }),
+        status: () => ({ vpn: vpn.status() }),
         started: (endpointId) =>
           out.info(
             `Clients connect with: tunnel vpn client --server-node-id ${endpointId} --auth-token <TOKEN>`,
@@ -144,14 +119,18 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
       },
     );
   } finally {
-    await forwarding?.close();
-    await tun.close();
-    await routing;
+    await vpn.close();
   }
 }
 
-/** Whether the kernel forwards what arrives on `device`; undefined when unknown (macOS, or `ip` failed). */
-async function forwardingOf(device: string): Promise<boolean | undefined> {
-  if (Deno.build.os !== "linux") return undefined;
-  return await deviceForwarding(device).catch(() => undefined);
+/** A line for the user about what the server set up. */
+export function vpnServerLine(event: VpnServerEvent): string {
+  switch (event.type) {
+    case "device-ready":
+      return `VPN network ${event.network}: this server is ${event.address} on ${event.device} (MTU ${event.mtu}), ${event.capacity} client addresses`;
+    case "forwarding-enabled":
+      return `Forwarding: clients reach networks behind this host, masqueraded out of ${
+        event.outInterface ?? `every interface but ${event.device}`
+      }`;
+  }
 }

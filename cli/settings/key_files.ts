@@ -4,8 +4,8 @@
  * fix (a usage error); one that cannot be read is an error of its own.
  * @module
  */
-import { readSecretKeyFile, type SecretKey } from "../../core/identity/mod.ts";
-import { type NostrSecretKey, readNostrKeyFile } from "../../core/nostr/mod.ts";
+import { readSecretKeyFile, type SecretKey, SecretKeyFileError } from "../../core/identity/mod.ts";
+import { NostrKeyFileError, type NostrSecretKey, readNostrKeyFile } from "../../core/nostr/mod.ts";
 import { UsageError } from "../usage_error.ts";
 
 /**
@@ -17,8 +17,13 @@ export async function loadSecretKey(path: string): Promise<SecretKey> {
   try {
     return await readSecretKeyFile(path);
   } catch (error) {
-    // readSecretKeyFile throws TypeError for the content, Error for reading.
-    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
+    // The content is wrong (the user named the wrong file); anything else failed reading.
+    if (error instanceof SecretKeyFileError) {
+      throw new UsageError(
+        `${error.message} (create one with 'tunnel generate-server-key --output ${error.path}')`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }
@@ -32,7 +37,12 @@ export async function loadNostrKey(path: string): Promise<NostrSecretKey> {
   try {
     return await readNostrKeyFile(path);
   } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof NostrKeyFileError) {
+      throw new UsageError(
+        `${error.message} (create one with 'tunnel generate-nostr-key --output ${error.path}')`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

@@ -11,11 +11,32 @@ import { SecretKey } from "./secret_key.ts";
  */
 export const MAX_KEY_FILE_BYTES = 4096;
 
+/** A secret key file that holds no valid key: which file, and what is wrong with its content. */
+export class SecretKeyFileError extends TypeError {
+  /** Always "SecretKeyFileError". */
+  override name = "SecretKeyFileError";
+  /** The file as named. */
+  readonly path: string;
+  /** What is wrong with its content. */
+  readonly problem: string;
+
+  /**
+   * Builds the error.
+   * @param path the file as named
+   * @param problem what is wrong with its content
+   */
+  constructor(path: string, problem: string) {
+    super(`Invalid secret key file '${path}': ${problem}`);
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
 /**
  * Reads a key file written by {@linkcode writeSecretKeyFile}.
  * @throws {Error} naming the file when it cannot be read or is larger than
  * {@linkcode MAX_KEY_FILE_BYTES}.
- * @throws {TypeError} naming the file when it holds no valid key.
+ * @throws {SecretKeyFileError} naming the file when it holds no valid key.
  */
 export async function readSecretKeyFile(path: string): Promise<SecretKey> {
   const text = await readCappedTextFile(path, {
@@ -25,11 +46,7 @@ export async function readSecretKeyFile(path: string): Promise<SecretKey> {
   try {
     return SecretKey.parse(text);
   } catch (error) {
-    throw new TypeError(
-      `Invalid secret key file '${path}': ${
-        (error as Error).message
-      } (create one with 'tunnel generate-server-key --output ${path}')`,
-    );
+    throw new SecretKeyFileError(path, (error as Error).message);
   }
 }
 

@@ -19,5 +19,5 @@ export {
   serverNameFor,
   trustAnchorFor,
 } from "./certificate.ts";
-export { readSecretKeyFile, writeSecretKeyFile } from "./key_file.ts";
+export { readSecretKeyFile, SecretKeyFileError, writeSecretKeyFile } from "./key_file.ts";
 export { encodeBase32 } from "./base32.ts";

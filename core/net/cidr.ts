@@ -4,6 +4,27 @@
  */
 import { formatIp, type IpBytes, parseIp } from "./ip.ts";
 
+/** A network that does not parse: what was given and what is wrong with it. */
+export class CidrError extends TypeError {
+  /** Always "CidrError". */
+  override name = "CidrError";
+  /** The text as given. */
+  readonly text: string;
+  /** What is wrong, with an example of the form. */
+  readonly detail: string;
+
+  /**
+   * Builds the error.
+   * @param text the text as given
+   * @param detail what is wrong, with an example of the form
+   */
+  constructor(text: string, detail: string) {
+    super(`Invalid CIDR '${text}': ${detail}`);
+    this.text = text;
+    this.detail = detail;
+  }
+}
+
 /** One network: address bytes and prefix length. */
 export class Cidr {
   readonly #network: IpBytes;
@@ -21,7 +42,7 @@ export class Cidr {
   /**
    * Parses `a.b.c.d/n` or `v6::/n`; a bare address means a single host.
    *
-   * @throws {TypeError} naming the bad value.
+   * @throws {CidrError} naming the bad value.
    * @example
    * ```ts
    * Cidr.parse("10.0.0.0/8").prefix; // 8
@@ -31,8 +52,7 @@ export class Cidr {
   static parse(text: string): Cidr {
     const trimmed = text.trim();
     const [addressText, prefixText, ...rest] = trimmed.split("/");
-    const fail = (why: string) =>
-      new TypeError(`Invalid CIDR '${text}': ${why} (example: 127.0.0.0/8 or ::1/128)`);
+    const fail = (why: string) => new CidrError(text, `${why} (example: 127.0.0.0/8 or ::1/128)`);
     if (rest.length > 0) throw fail("more than one '/'");
     const network = parseIp(addressText);
     if (!network) throw fail(`'${addressText}' is not an IP address`);

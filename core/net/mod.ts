@@ -11,6 +11,6 @@
  * @module
  */
 export { formatIp, type IpBytes, ipv4FromNumber, ipv4ToNumber, parseIp } from "./ip.ts";
-export { Cidr } from "./cidr.ts";
+export { Cidr, CidrError } from "./cidr.ts";
 export { addressGroup } from "./address_group.ts";
 export { isLocalAddress } from "./local_address.ts";

@@ -8,21 +8,38 @@ import { NostrSecretKey } from "./keys.ts";
 /** Largest nsec file read: an nsec is 63 characters; anything much larger is the wrong file. */
 export const MAX_NSEC_FILE_BYTES = 4096;
 
+/** An nsec file that holds no valid key: which file, and what is wrong with its content. */
+export class NostrKeyFileError extends TypeError {
+  /** Always "NostrKeyFileError". */
+  override name = "NostrKeyFileError";
+  /** The file as named. */
+  readonly path: string;
+  /** What is wrong with its content. */
+  readonly problem: string;
+
+  /**
+   * Builds the error.
+   * @param path the file as named
+   * @param problem what is wrong with its content
+   */
+  constructor(path: string, problem: string) {
+    super(`Invalid nsec file '${path}': ${problem}`);
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
 /**
  * Reads a file holding an nsec (or 64 hex digits).
  * @throws {Error} naming the file when it cannot be read or is too large.
- * @throws {TypeError} naming the file and the problem when it holds no valid key.
+ * @throws {NostrKeyFileError} naming the file and the problem when it holds no valid key.
  */
 export async function readNostrKeyFile(path: string): Promise<NostrSecretKey> {
   const text = await readCappedTextFile(path, { what: "nsec file", maxBytes: MAX_NSEC_FILE_BYTES });
   try {
     return NostrSecretKey.parse(text);
   } catch (error) {
-    throw new TypeError(
-      `Invalid nsec file '${path}': ${
-        (error as Error).message
-      } (create one with 'tunnel generate-nostr-key --output ${path}')`,
-    );
+    throw new NostrKeyFileError(path, (error as Error).message);
   }
 }
 

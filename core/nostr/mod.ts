@@ -17,7 +17,12 @@
  * @module
  */
 export { NostrKeyError, NostrPublicKey, NostrSecretKey } from "./keys.ts";
-export { MAX_NSEC_FILE_BYTES, readNostrKeyFile, writeNostrKeyFile } from "./key_file.ts";
+export {
+  MAX_NSEC_FILE_BYTES,
+  NostrKeyFileError,
+  readNostrKeyFile,
+  writeNostrKeyFile,
+} from "./key_file.ts";
 export {
   ANSWER_TIMEOUT_MS,
   type EventBus,

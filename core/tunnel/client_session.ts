@@ -43,15 +43,26 @@ export class SessionRefusedError extends Error {
   override name = "SessionRefusedError";
   /** Which step was refused. */
   readonly kind: RefusalKind;
+  /** The server's reason as it gave it (the message says it with what was refused). */
+  readonly reason: string;
+  /** The request or source refused, as sent (kind "source"). */
+  readonly request?: string;
 
   /**
    * Builds the error.
    * @param kind which step was refused
    * @param message the reason, for users
+   * @param details the server's own reason (default: `message`) and the request refused
    */
-  constructor(kind: RefusalKind, message: string) {
+  constructor(
+    kind: RefusalKind,
+    message: string,
+    details: { reason?: string; request?: string } = {},
+  ) {
     super(message);
     this.kind = kind;
+    this.reason = details.reason ?? message;
+    this.request = details.request;
   }
 }
 
@@ -100,6 +111,7 @@ export async function openClientSession(
     throw new SessionRefusedError(
       authAnswer.status === AuthStatus.ServerFull ? "full" : "auth",
       `${prefix}: ${authAnswer.reason}`,
+      { reason: authAnswer.reason },
     );
   }
 
@@ -115,6 +127,7 @@ export async function openClientSession(
       `server refused ${
         typeof source === "string" ? "request" : "source"
       } ${request}: ${sourceAnswer.reason}`,
+      { reason: sourceAnswer.reason, request },
     );
   }
   const path = options.path ??
@@ -140,7 +153,7 @@ async function refusal(conn: PeerConnection, fallback: string): Promise<Error> {
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
   ]);
   const reason = info?.reason || fallback;
-  return new SessionRefusedError("closed", `server closed the connection: ${reason}`);
+  return new SessionRefusedError("closed", `server closed the connection: ${reason}`, { reason });
 }
 
 /** The server did not open the connection to the source; `message` says why. */

@@ -24,6 +24,27 @@ export interface AddressLease {
   readonly text: string;
 }
 
+/** The server's address given for a VPN network is not one of its host addresses. */
+export class ServerAddressError extends TypeError {
+  /** Always "ServerAddressError". */
+  override name = "ServerAddressError";
+  /** The address given. */
+  readonly address: string;
+  /** The network, CIDR text. */
+  readonly network: string;
+
+  /**
+   * Builds the error.
+   * @param address the address given
+   * @param network the network, CIDR text
+   */
+  constructor(address: string, network: string) {
+    super(`Invalid server address ${address}: not a host address of ${network}`);
+    this.address = address;
+    this.network = network;
+  }
+}
+
 /** Instances remembered for an address hint; oldest forgotten first. */
 const REMEMBERED_INSTANCES = 4_096;
 
@@ -46,7 +67,8 @@ export class AddressPool {
    * A pool of `network`'s addresses.
    * @param network an IPv4 network with room for the server and one client (a /30 or larger)
    * @param serverAddress the server's address in it; default the first usable one
-   * @throws {TypeError} naming the problem, for users
+   * @throws {ServerAddressError} when `serverAddress` is not a host address of `network`
+   * @throws {TypeError} naming the problem with `network`, for users
    */
   constructor(network: Cidr, serverAddress?: IpBytes) {
     const base = network.address;
@@ -70,9 +92,7 @@ export class AddressPool {
       server.length !== 4 || !network.contains(server) || serverNumber < this.#first ||
       serverNumber > this.#last
     ) {
-      throw new TypeError(
-        `Invalid --server-ip ${formatIp(server)}: not a host address of ${network.text}`,
-      );
+      throw new ServerAddressError(formatIp(server), network.text);
     }
     this.serverAddress = server;
     this.#server = serverNumber;
@@ -138,7 +158,8 @@ export class AddressPool {
 }
 
 /**
- * Parses an IPv4 address given by the user (`--server-ip`).
+ * Parses an IPv4 address given by the user.
+ * @param what how the message names the value, e.g. the setting it came from
  * @throws {TypeError} naming the problem
  */
 export function parseVpnAddress(text: string, what: string): IpBytes {

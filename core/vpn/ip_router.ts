@@ -10,7 +10,7 @@
  * @module
  */
 import { ipv4ToNumber } from "../net/mod.ts";
-import type { TunDevice } from "./tun_device.ts";
+import type { TunDevice } from "./device/mod.ts";
 
 /** Where a router sends a peer's packets (a WireGuard link, or a fake). */
 export interface PacketSink {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { IpRouter, type PacketSink } from "./ip_router.ts";
-import type { TunDevice } from "./tun_device.ts";
+import type { TunDevice } from "./device/mod.ts";
 
 /** An IPv4 header from `src` to `dst` with a marker byte after it. */
 function packet(src: number[], dst: number[], marker = 0): Uint8Array {

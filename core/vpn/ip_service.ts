@@ -35,6 +35,11 @@ export interface IpServiceOptions {
   mtu: number;
   /** Starts the WireGuard engine. */
   startWireGuard: StartWireGuard;
+  /**
+   * Advice a client refused for a full pool is given after the facts, in the
+   * words of whoever runs the server (which setting makes the network larger).
+   */
+  exhaustedAdvice?: string;
 }
 
 /** The `ip` service handler. */
@@ -57,7 +62,7 @@ export function ipService(options: IpServiceOptions): ServerService<AddressLease
           accepted: false,
           reason: `VPN address pool ${pool.network.text} is exhausted (${pool.capacity} client ${
             pool.capacity === 1 ? "address" : "addresses"
-          }, all in use); try again later, or ask the operator for a larger --network`,
+          }, all in use)${options.exhaustedAdvice ? `; ${options.exhaustedAdvice}` : ""}`,
         });
       }
       return Promise.resolve({

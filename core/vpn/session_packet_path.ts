@@ -8,7 +8,7 @@
  */
 import type { DuplexStream, PeerConnection } from "../transport/mod.ts";
 import { encodeWireGuardFrames, FrameDecoder } from "../tunnel/mod.ts";
-import type { PacketPath } from "./packet_path.ts";
+import type { PacketPath } from "./wireguard/mod.ts";
 import { PacketBatches } from "./packet_batches.ts";
 
 /**

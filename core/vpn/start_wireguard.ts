@@ -3,8 +3,7 @@
  * driven by a {@linkcode WireGuardLink} over the session's path.
  * @module
  */
-import { WireGuardLink } from "./wireguard_link.ts";
-import { WireGuardPeer } from "./wireguard_peer.ts";
+import { WireGuardLink, WireGuardPeer } from "./wireguard/mod.ts";
 import type { WireGuardTunnel, WireGuardTunnelOptions } from "./wireguard_tunnel.ts";
 
 /** Starts WireGuard with one peer (the engine of this folder); a {@linkcode StartWireGuard}. */

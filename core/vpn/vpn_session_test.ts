@@ -14,7 +14,7 @@ import {
 import { AddressPool } from "./address_pool.ts";
 import { IpRouter } from "./ip_router.ts";
 import { ipService, vpnRequest } from "./ip_service.ts";
-import { MemoryTun } from "./memory_tun.ts";
+import { MemoryTun } from "./device/mod.ts";
 import { startWireGuard } from "./start_wireguard.ts";
 import { startVpnClientLink } from "./vpn_client_session.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { PacketSink } from "./ip_router.ts";
-import type { PacketPath } from "./packet_path.ts";
+import type { PacketPath } from "./wireguard/mod.ts";
 
 /** What starting WireGuard with one peer takes. */
 export interface WireGuardTunnelOptions {

@@ -4,7 +4,7 @@
  * as the VPN server does.
  * @module
  */
-import { enableHostForwarding } from "../../core/vpn/mod.ts";
+import { enableHostForwarding } from "../../core/vpn/host/mod.ts";
 
 const [network, tunName, outInterface] = Deno.args;
 try {

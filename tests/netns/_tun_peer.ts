@@ -9,7 +9,7 @@
  * - `close`: opens a device, closes it while a read waits, prints its name and what the read gave.
  * @module
  */
-import { openLinuxTun, openTunDevice } from "../../core/vpn/mod.ts";
+import { openLinuxTun, openTunDevice } from "../../core/vpn/device/mod.ts";
 import { echoReply, udpPacket } from "./_ipv4_packets.ts";
 
 const [mode, ...args] = Deno.args;

@@ -9,7 +9,7 @@
  *   <endpoint-ip> <endpoint-port> <listen-port> <our-tunnel-ip> <their-tunnel-ip>
  * @module
  */
-import { UdpPacketPath, WireGuardLink, WireGuardPeer } from "../../core/vpn/mod.ts";
+import { UdpPacketPath, WireGuardLink, WireGuardPeer } from "../../core/vpn/wireguard/mod.ts";
 
 const [privateB64, peerB64, endpointIp, endpointPort, listenPort, ourIp, theirIp] = Deno.args;
 const fromB64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));

@@ -15,13 +15,9 @@
  *   <listen-port> <address-cidr> <mtu>
  * @module
  */
-import {
-  IpRouter,
-  openTunDevice,
-  UdpPacketPath,
-  WireGuardLink,
-  WireGuardPeer,
-} from "../../core/vpn/mod.ts";
+import { IpRouter } from "../../core/vpn/mod.ts";
+import { openTunDevice } from "../../core/vpn/device/mod.ts";
+import { UdpPacketPath, WireGuardLink, WireGuardPeer } from "../../core/vpn/wireguard/mod.ts";
 
 const [privateB64, peerB64, endpoint, listenPort, cidr, mtuText] = Deno.args;
 const fromB64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));

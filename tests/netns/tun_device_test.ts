@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { findTool, mustRun, run } from "./command.ts";
 import { addNamespace, newBedPrefix, removeNamespaces, sweepStaleBeds } from "./namespaces.ts";
-import { TUN_PERMISSION_MESSAGE } from "../../core/vpn/mod.ts";
+import { TUN_PERMISSION_MESSAGE } from "../../core/vpn/device/mod.ts";
 
 const PEER = new URL("./_tun_peer.ts", import.meta.url).pathname;
 // The narrow set VPN mode documents for its device: FFI for libc, and ip.

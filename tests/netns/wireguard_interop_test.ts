@@ -21,7 +21,7 @@ import assert from "node:assert/strict";
 import { findTool, mustRun, run } from "./command.ts";
 import { addNamespace, newBedPrefix, removeNamespaces } from "./namespaces.ts";
 import { canBuildBeds } from "./preflight.ts";
-import { generatePrivateKey, publicKeyOf } from "../../core/vpn/mod.ts";
+import { generatePrivateKey, publicKeyOf } from "../../core/vpn/wireguard/mod.ts";
 import { runIperf3 } from "../../bench/iperf3.ts";
 import { sweepStaleBeds } from "./namespaces.ts";
 import { startBedEcho, transferInBed } from "./tunnels_in_bed.ts";

@@ -29,7 +29,8 @@
  * ```
  * @module
  */
-import type { RouterDrops, WireGuardPeerStats } from "../../core/vpn/mod.ts";
+import type { RouterDrops } from "../../core/vpn/mod.ts";
+import type { WireGuardPeerStats } from "../../core/vpn/wireguard/mod.ts";
 import { ManagedProcess, PROJECT_CONFIG } from "../harness/mod.ts";
 import { tool } from "./command.ts";
 import { decodeWireGuardKey, wireGuardPublicKey } from "./wireguard_keys.ts";

@@ -11,7 +11,7 @@
  * leaves last restores it, even after a crash.
  * @module
  */
-import { Cidr, parseIp } from "../net/mod.ts";
+import { Cidr, parseIp } from "../../net/mod.ts";
 import { checkInterfaceName } from "./interface_name.ts";
 
 /** Prefix of every rule comment host forwarding adds. */

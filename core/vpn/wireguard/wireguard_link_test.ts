@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ipv4Packet, seqOf } from "./_wireguard_fixtures.ts";
 import { memoryPacketPathPair } from "./memory_packet_path.ts";
-import { MemoryTun } from "./memory_tun.ts";
+import { MemoryTun } from "../device/mod.ts";
 import { generatePrivateKey, publicKeyOf } from "./noise_primitives.ts";
 import type { PacketPath } from "./packet_path.ts";
 import { UdpPacketPath } from "./udp_packet_path.ts";

@@ -3,8 +3,13 @@
  * brought up and routed, which removes what it added when closed.
  * @module
  */
-import { type CommandRunner, runCommands, systemRunner } from "./command_runner.ts";
-import { type InterfaceAddress, planInterface } from "./interface_plan.ts";
+import {
+  type CommandRunner,
+  type InterfaceAddress,
+  planInterface,
+  runCommands,
+  systemRunner,
+} from "../host/mod.ts";
 import type { TunDevice } from "./tun_device.ts";
 import { openDarwinTun } from "./tun_darwin.ts";
 import { openLinuxTun } from "./tun_linux.ts";

@@ -3,7 +3,7 @@
  * name, then the flags. Pure encoding, so it is tested without a kernel.
  * @module
  */
-import { checkInterfaceName } from "./interface_name.ts";
+import { checkInterfaceName } from "../host/mod.ts";
 
 /** `_IOW('T', 202, int)`: attaches the descriptor to a new (or named) TUN/TAP interface. */
 export const TUNSETIFF = 0x400454ca;

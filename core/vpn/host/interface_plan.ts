@@ -4,7 +4,7 @@
  * by {@link runCommands}.
  * @module
  */
-import { Cidr, formatIp, type IpBytes, parseIp } from "../net/mod.ts";
+import { Cidr, formatIp, type IpBytes, parseIp } from "../../net/mod.ts";
 
 /** An address on the interface: the host's own address and its network's prefix length. */
 export interface InterfaceAddress {
