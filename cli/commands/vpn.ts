@@ -21,7 +21,7 @@ import {
   keepaliveSeconds,
   parseMtu,
   requireVpnSupport,
-} from "./vpn_options.ts";
+} from "../settings/vpn_options.ts";
 
 /** Defines `tunnel vpn` and its two commands. */
 export function vpnCommand(): Command {

@@ -33,7 +33,11 @@ import {
   type ServerConnectSettings,
   type ServerSession,
 } from "../run/server_connect.ts";
-import { DEFAULT_KEEPALIVE_SECS, DEFAULT_LOCK_FILE, DEFAULT_VPN_MTU } from "./vpn_options.ts";
+import {
+  DEFAULT_KEEPALIVE_SECS,
+  DEFAULT_LOCK_FILE,
+  DEFAULT_VPN_MTU,
+} from "../settings/vpn_options.ts";
 import { ReconnectLines } from "../run/reconnect_lines.ts";
 import type { IrohIceSettings } from "../settings/iroh_ice.ts";
 

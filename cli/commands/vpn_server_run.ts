@@ -21,8 +21,8 @@ import {
   resolveIrohServerSettings,
 } from "../settings/iroh_server_settings.ts";
 import { runIrohServer } from "../run/iroh_server.ts";
-import { clientToClientLine } from "./vpn_client_to_client.ts";
-import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "./vpn_options.ts";
+import { clientToClientLine } from "../run/vpn_client_to_client.ts";
+import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "../settings/vpn_options.ts";
 
 /** The command line of `tunnel vpn server`. */
 export interface VpnServerFlags extends Omit<IrohServerFlags, "config" | "defaultConfig"> {

@@ -5,7 +5,12 @@
  * Pure but for reading the files the user names.
  * @module
  */
-import { parseTokensFile, tokenFormatError, TokenSet } from "../../core/auth/mod.ts";
+import {
+  parseTokensFile,
+  tokenFormatError,
+  TokenSet,
+  TokensFileError,
+} from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { parseHostPort } from "../../core/tunnel/mod.ts";
 import type { Config, ModeConfig } from "../config.ts";
@@ -150,7 +155,15 @@ async function resolveTokens(
   };
   const fromFile = async (path: string) => {
     const text = await readUserFile(path, "tokens file", MAX_LIST_FILE_BYTES);
-    tokens.push(...asUsageError(() => parseTokensFile(text, path)));
+    try {
+      tokens.push(...parseTokensFile(text, path));
+    } catch (error) {
+      if (!(error instanceof TokensFileError)) throw error;
+      throw new UsageError(
+        `${error.message}; check it was copied whole (tokens come from 'tunnel generate-token')`,
+        { cause: error },
+      );
+    }
   };
   const envTokens = (env.authTokens?.value ?? "").split(/[\s,]+/).filter(Boolean);
   if (flags.authTokens !== undefined || flags.authTokensFile !== undefined) {

@@ -14,7 +14,8 @@ export {
   parseToken,
   TOKEN_ALPHABET,
   TOKEN_LENGTH,
+  TokenFormatError,
   tokenFormatError,
 } from "./token.ts";
-export { constantTimeEqual, parseTokensFile, TokenSet } from "./token_set.ts";
+export { constantTimeEqual, parseTokensFile, TokenSet, TokensFileError } from "./token_set.ts";
 export { BearerTokenSet } from "./bearer_tokens.ts";

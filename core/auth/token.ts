@@ -58,17 +58,25 @@ export function tokenFormatError(token: string): string | undefined {
   return undefined;
 }
 
+/** A token that is not one: what is wrong with it is in `problem`. */
+export class TokenFormatError extends TypeError {
+  /** What is wrong, e.g. "checksum mismatch (mistyped or truncated?)". */
+  readonly problem: string;
+
+  /** The error for `problem`. */
+  constructor(problem: string) {
+    super(`Invalid auth token: ${problem}`);
+    this.problem = problem;
+  }
+}
+
 /**
  * Parses a token, trimming surrounding white space.
- * @throws {TypeError} naming what is wrong, with a hint to generate one.
+ * @throws {TokenFormatError} naming what is wrong.
  */
 export function parseToken(text: string): string {
   const token = text.trim();
   const problem = tokenFormatError(token);
-  if (problem) {
-    throw new TypeError(
-      `Invalid auth token: ${problem}; check it was copied whole (tokens come from 'tunnel generate-token')`,
-    );
-  }
+  if (problem) throw new TokenFormatError(problem);
   return token;
 }

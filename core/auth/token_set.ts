@@ -2,7 +2,7 @@
  * The set of tokens a server accepts, checked in constant time.
  * @module
  */
-import { parseToken } from "./token.ts";
+import { parseToken, tokenFormatError } from "./token.ts";
 
 const encoder = new TextEncoder();
 
@@ -44,20 +44,36 @@ export class TokenSet {
   }
 }
 
+/** A tokens file with a line that holds no valid token. */
+export class TokensFileError extends TypeError {
+  /** The file, as named. */
+  readonly file: string;
+  /** The line (from 1). */
+  readonly line: number;
+  /** What is wrong with its token. */
+  readonly problem: string;
+
+  /** The error for line `line` of `file`. */
+  constructor(file: string, line: number, problem: string) {
+    super(`${file}:${line}: Invalid auth token: ${problem}`);
+    this.file = file;
+    this.line = line;
+    this.problem = problem;
+  }
+}
+
 /**
  * Parses a tokens file: one token per line, `#` starts a comment, blank lines ignored.
- * @throws {TypeError} naming the line of the first invalid token.
+ * @throws {TokensFileError} naming the line of the first invalid token.
  */
 export function parseTokensFile(text: string, fileName: string): string[] {
   const tokens: string[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.replace(/#.*/, "").trim();
     if (line === "") return;
-    try {
-      tokens.push(parseToken(line));
-    } catch (error) {
-      throw new TypeError(`${fileName}:${index + 1}: ${(error as Error).message}`);
-    }
+    const problem = tokenFormatError(line);
+    if (problem) throw new TokensFileError(fileName, index + 1, problem);
+    tokens.push(line);
   });
   return tokens;
 }
