@@ -55,3 +55,47 @@ export {
   upgradeAnswerer,
 } from "./upgrades.ts";
 export { dialableAddresses } from "./dialable_addresses.ts";
+
+// Types the surface above names, from the areas that define them.
+export type { EndpointId, SecretKey } from "../identity/mod.ts";
+export type { RelayClientLog, RelayRefusedError } from "../relay/mod.ts";
+export type {
+  AdmissionLimit,
+  AdmissionLimits,
+  AdmissionRefusal,
+  CloseInfo,
+  DuplexStream,
+  MultipathConnection,
+  PathInfo,
+  PathKind,
+  PathKindInfo,
+  PathOptions,
+  PeerConnection,
+} from "../transport/mod.ts";
+export type {
+  AuthStatus,
+  ClientSession,
+  FramedStream,
+  Message,
+  PathSignal,
+  PathStatus,
+  PoolSlots,
+  RepeatedLines,
+  ServerLimits,
+  ServerService,
+  ServerServices,
+  ServiceDecision,
+  ServiceSession,
+  ServiceTotals,
+  SessionEntry,
+  SessionLimiter,
+  SessionPaths,
+  SessionRegistry,
+  SessionStats,
+  SessionStatus,
+  Source,
+  SourceProtocol,
+  TunnelLog,
+  VpnConfig,
+} from "../tunnel/mod.ts";
+export type { Upgrader } from "../upgrade/mod.ts";
