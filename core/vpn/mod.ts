@@ -31,7 +31,7 @@
  */
 // Types of other areas that this surface names.
 export type { Cidr, IpBytes } from "../net/mod.ts";
-export type { CloseInfo, DuplexStream, PeerConnection } from "../transport/mod.ts";
+export type { CloseInfo, DuplexStream, PathKind, PeerConnection } from "../transport/mod.ts";
 export type {
   AuthStatus,
   FramedStream,
