@@ -4,14 +4,11 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
-import { CloseCode } from "../../core/transport/mod.ts";
 import {
   type ClientSession,
   formatSource,
   parseHostPort,
-  SESSION_WAIT_MS,
   type SessionSupplier,
   singleSession,
   type Source,
@@ -31,7 +28,7 @@ import {
   type ServerConnectSettings,
   type ServerSession,
 } from "../run/server_connect.ts";
-import { ReconnectLines } from "../run/reconnect_lines.ts";
+import { followReconnects } from "../run/followed_reconnects.ts";
 import { SessionFollower } from "../run/session_follower.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings } from "../settings/iroh_ice.ts";
@@ -221,46 +218,31 @@ async function runSessions(
   follower.adopt(first);
   out.info(`Tunnel ready: ${local.address} -> ${formatSource(settings.source)}`);
   const sessions = settings.reconnect
-    ? reconnectingSessions(first.session, settings, out, follower)
+    ? reconnectingSessions(first, settings, out, follower)
     : singleSession(first.session);
   await forwardUntilDone(sessions, local, out, { shutdown });
 }
 
 /**
- * A session that is made again whenever it is lost: one line when it is lost,
- * one when it is back, and failed attempts summarised in between.
+ * A session that is made again whenever it is lost (cli/run/followed_reconnects.ts),
+ * supplied to the forwarding loop.
  */
 function reconnectingSessions(
-  first: ClientSession,
+  first: ServerSession,
   settings: ClientIrohSettings,
   out: Output,
   follower: SessionFollower,
 ): SessionSupplier {
-  // An outage at the longest backoff still prints about one line a minute.
-  const lines = new ReconnectLines(out, settings.serverId.toString());
-  let latest: ServerSession | undefined;
-  return new Reconnector<ClientSession>(first, {
-    connect: async () => {
-      latest = await connectToServer(
-        settings,
-        lines.attemptLog,
-        undefined,
-        follower.onPathChange,
-      );
-      return latest.session;
+  const found = new WeakMap<ClientSession, ServerSession>([[first.session, first]]);
+  return followReconnects<ClientSession>(first.session, {
+    serverId: settings.serverId.toString(),
+    out,
+    follower,
+    connect: async (log) => {
+      const made = await connectToServer(settings, log, undefined, follower.onPathChange);
+      found.set(made.session, made);
+      return made.session;
     },
-    lost: (session) => session.conn.closed.then((info) => info.reason),
-    close: (session, reason) => session.conn.close({ code: CloseCode.Done, reason }),
-    giveUp: permanentFailure,
-    waitMs: SESSION_WAIT_MS,
-    onLost: (reason) => {
-      follower.lost();
-      lines.lost(reason);
-    },
-    onAttemptFailed: (error, attempt, retryInMs) => lines.attemptFailed(error, attempt, retryInMs),
-    onRestored: (_, attempts, downMs) => {
-      lines.restored(latest?.where ?? "", attempts, downMs);
-      if (latest) follower.adopt(latest);
-    },
+    found: (session) => found.get(session)!,
   });
 }

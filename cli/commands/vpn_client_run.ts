@@ -5,11 +5,10 @@
  * and keeps its device while the address stays the same.
  * @module
  */
-import { Reconnector } from "../../core/connect/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import { Cidr, formatIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
-import { parseHostPort, SESSION_WAIT_MS, SessionRefusedError } from "../../core/tunnel/mod.ts";
+import { parseHostPort, SessionRefusedError } from "../../core/tunnel/mod.ts";
 import {
   VpnClient,
   type VpnClientEvent,
@@ -38,7 +37,7 @@ import {
   DEFAULT_LOCK_FILE,
   DEFAULT_VPN_MTU,
 } from "../settings/vpn_options.ts";
-import { ReconnectLines } from "../run/reconnect_lines.ts";
+import { followReconnects } from "../run/followed_reconnects.ts";
 import type { IrohIceSettings } from "../settings/iroh_ice.ts";
 
 /** The command line of `tunnel vpn client`. */
@@ -238,32 +237,22 @@ async function runSessions(
     }
     throw new Error(`Connection to the server lost: ${lost}`);
   }
-  const lines = new ReconnectLines(out, settings.serverId.toString());
-  const sessions = new Reconnector<VpnSession>(first, {
-    connect: () => connectVpn(settings, lines.attemptLog, vpn, follower),
-    lost: (session) => session.found.session.conn.closed.then((info) => info.reason),
-    close: (session, reason) => {
-      session.link.close();
-      session.found.session.conn.close({ code: CloseCode.Done, reason });
-    },
-    giveUp: permanentFailure,
-    waitMs: SESSION_WAIT_MS,
-    onLost: (reason) => {
-      follower.lost();
-      vpn.lost();
-      lines.lost(reason);
-    },
-    onAttemptFailed: (error, attempt, retryInMs) => lines.attemptFailed(error, attempt, retryInMs),
-    onRestored: (session, attempts, downMs) => {
-      lines.restored(session.found.where, attempts, downMs);
+  const sessions = followReconnects<VpnSession>(first, {
+    serverId: settings.serverId.toString(),
+    out,
+    follower,
+    connect: (log) => connectVpn(settings, log, vpn, follower),
+    found: (session) => session.found,
+    release: (session) => session.link.close(),
+    onLost: () => vpn.lost(),
+    restore: (session) =>
       vpn.use(session.link).then(
         () => follower.adopt(session.found, `vpn ${formatIp(session.link.config.clientAddress)}`),
         (error) => {
           out.warn(`${(error as Error).message}; dropping the session to try again`);
           session.found.session.conn.close({ code: CloseCode.Done, reason: "device failed" });
         },
-      );
-    },
+      ),
   });
   const ended = await Promise.race([sessions.ended, shutdown.then(() => undefined)]);
   if (ended === undefined) {
