@@ -11,7 +11,7 @@ COPY cli/ cli/
 COPY core/ core/
 COPY container-deploy/cache_cli.sh container-deploy/image_lockfile.ts /build/
 # `deno cache --frozen cli/main.ts`, after cutting deno.json and deno.lock down to the
-# packages the CLI loads (the lockfile also pins test-only ones; see cache_cli.sh).
+# packages the CLI loads (see cache_cli.sh).
 RUN sh /build/cache_cli.sh
 
 FROM denoland/deno:distroless-2.9.6

@@ -3,9 +3,10 @@
  * the container image (see cache_cli.sh).
  *
  * Why: with `nodeModulesDir: "none"`, `deno run` wants every package of the lockfile in
- * its cache before it starts, whether the program imports it or not. The repository's
- * lockfile also pins what only the tests use (the iroh bindings, the manifest
- * validators), which would otherwise be fetched into every image. Entries are only
+ * its cache before it starts, whether the program imports it or not. The repository keeps
+ * what only the tests use (the iroh bindings, the manifest validators) in deno.test.json and
+ * deno.test.lock, apart from deno.lock; this cut still keeps out of the image any package
+ * that reaches deno.lock without the CLI importing it. Entries are only
  * removed, never changed: the integrity hashes left are the committed ones, and
  * `deno cache --frozen` still checks every download against them.
  *

@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 // Deno's npm cache. ESM cannot import a `.node` addon itself; only `require` can.
 import "@number0/iroh-linux-x64-gnu/package.json" with { type: "json" };
 
-/** Platforms whose binary is pinned (deno.json); elsewhere the interop test skips. */
+/** Platforms whose binary is pinned (deno.test.json); elsewhere the interop test skips. */
 export const IROH_PLATFORM = { os: "linux", arch: "x86_64" } as const;
 
 /** An iroh EndpointId (Ed25519 public key). */

@@ -7,14 +7,14 @@
  * have used a direct path, and the relay's /metrics must show the bytes it carried.
  */
 import assert from "node:assert/strict";
-import { ManagedProcess, PROJECT_CONFIG, tunnelCommandArgs } from "../harness/mod.ts";
+import { ManagedProcess, tunnelCommandArgs } from "../harness/mod.ts";
 import { tool } from "./command.ts";
 import { type Bed, type BedHost, canBuildBeds, createBed, sweepStaleBeds } from "./mod.ts";
 
 const support = await canBuildBeds({ stun: false });
 const skip = !support.ok
   ? support.reason
-  // deno.json pins the bindings' linux-x64-gnu binary (see _iroh_bindings.ts for why).
+  // deno.test.json pins the bindings' linux-x64-gnu binary (see _iroh_bindings.ts for why).
   : Deno.build.arch !== "x86_64"
   ? "the iroh bindings are pinned for linux-x86_64 only"
   : undefined;
@@ -22,6 +22,8 @@ if (skip) console.log(`skipping iroh interop: ${skip}`);
 else await sweepStaleBeds();
 
 const PEER = new URL("./_iroh_peer.ts", import.meta.url).pathname;
+// The tests' configuration: the bindings are a test-only package, absent from deno.json.
+const TEST_CONFIG = new URL("../../deno.test.json", import.meta.url).pathname;
 // iroh's port for a relay in development (plain HTTP), as `tunnel relay` defaults to.
 const RELAY_PORT = 3340;
 const SIZE = 1_000_000;
@@ -33,7 +35,7 @@ function peerCommand(args: string[]): string[] {
     "run",
     "--no-prompt",
     "--config",
-    PROJECT_CONFIG,
+    TEST_CONFIG,
     "--allow-ffi",
     "--allow-env=IROH_PEER_LOG",
     PEER,
