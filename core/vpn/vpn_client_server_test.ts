@@ -11,23 +11,13 @@ import {
   silentLog,
 } from "../tunnel/mod.ts";
 import { AddressPool } from "./address_pool.ts";
+import { markOf, packet, TOKEN } from "./_test_packets.ts";
 import { MemoryTun, type OpenTunOptions } from "./device/mod.ts";
 import type { HostForwarding, HostForwardingOptions } from "./host/mod.ts";
 import { vpnRequest } from "./ip_service.ts";
 import { VpnClient, type VpnClientEvent } from "./vpn_client.ts";
 import { ForwardingSetupError, openVpnServer, type VpnServerEvent } from "./vpn_server.ts";
 
-const TOKEN = new TextEncoder().encode("iVpnToken12345678");
-
-/** A 28-byte IPv4 packet from `src` to `dst`, marked in its id field. */
-function packet(src: number[], dst: number[], mark: number): Uint8Array {
-  const bytes = new Uint8Array(28);
-  bytes.set([0x45, 0, 0, 28, mark >> 8, mark & 0xff, 0, 0, 64, 17]);
-  bytes.set(src, 12);
-  bytes.set(dst, 16);
-  return bytes;
-}
-const markOf = (p: Uint8Array) => (p[4] << 8) | p[5];
 const INSTANCE = "ab".repeat(16);
 
 /** Makes MemoryTuns and remembers what each was opened with. */

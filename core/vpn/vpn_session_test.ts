@@ -12,23 +12,13 @@ import {
   silentLog,
 } from "../tunnel/mod.ts";
 import { AddressPool } from "./address_pool.ts";
+import { markOf, packet, TOKEN } from "./_test_packets.ts";
 import { IpRouter } from "./ip_router.ts";
 import { ipService, vpnRequest } from "./ip_service.ts";
 import { MemoryTun } from "./device/mod.ts";
 import { startWireGuard } from "./start_wireguard.ts";
 import { startVpnClientLink } from "./vpn_client_session.ts";
 
-const TOKEN = new TextEncoder().encode("iVpnToken12345678");
-
-/** A 28-byte IPv4 packet (an empty UDP datagram's size) from `src` to `dst`, marked in its id field. */
-function packet(src: number[], dst: number[], mark: number): Uint8Array {
-  const bytes = new Uint8Array(28);
-  bytes.set([0x45, 0, 0, 28, mark >> 8, mark & 0xff, 0, 0, 64, 17]);
-  bytes.set(src, 12);
-  bytes.set(dst, 16);
-  return bytes;
-}
-const markOf = (p: Uint8Array) => (p[4] << 8) | p[5];
 const instance = (n: number) => n.toString(16).padStart(32, "0");
 
 function vpnServer(network = "10.0.0.0/24") {
