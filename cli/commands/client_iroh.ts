@@ -50,19 +50,10 @@ import {
 
 /** Everything the client needs, checked. */
 export interface ClientIrohSettings extends ServerConnectSettings {
-  serverId: EndpointId;
-  serverAddrs: { hostname: string; port: number }[];
-  /** Relays the server is reachable at, named by the user. */
-  relayUrls: string[];
-  /** Whether the relays the server's record names are tried (not with `--no-relay`). */
-  discoveredRelays: boolean;
-  /** Only relay paths: no direct address is dialed. */
-  relayOnly: boolean;
-  /** The pkarr relay to look the server's record up at (none: no lookup). */
-  dnsServer?: string;
+  /** The source to ask for. */
   source: Source;
+  /** Where it is served locally. */
   target: { host: string; port: number };
-  token: string;
   /** Whether a lost session is made again (not with `--no-reconnect`). */
   reconnect: boolean;
   /** How to gather ICE candidates when punching a direct path. */
