@@ -28,8 +28,8 @@ import {
   type ServerConnectSettings,
   type ServerSession,
 } from "../run/server_connect.ts";
-import { followReconnects } from "../run/followed_reconnects.ts";
-import { SessionFollower } from "../run/session_follower.ts";
+import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
+import { serveClientStatus } from "../run/client_status.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings } from "../settings/iroh_ice.ts";
 import { iceOptions, iceSettings } from "../settings/ice_options.ts";
@@ -165,7 +165,7 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
   const follower = new SessionFollower(settings, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
-    statusView = settings.status && follower.serveStatus(settings.status);
+    statusView = settings.status && serveClientStatus(follower, settings.status, out);
   } catch (error) {
     local.close();
     throw error;
@@ -215,7 +215,7 @@ async function runSessions(
 }
 
 /**
- * A session that is made again whenever it is lost (cli/run/followed_reconnects.ts),
+ * A session that is made again whenever it is lost (core/endpoint `followReconnects`),
  * supplied to the forwarding loop.
  */
 function reconnectingSessions(
@@ -226,6 +226,7 @@ function reconnectingSessions(
 ): SessionSupplier {
   const found = new WeakMap<ClientSession, ServerSession>([[first.session, first]]);
   return followReconnects<ClientSession>(first.session, {
+    giveUp: permanentFailure,
     serverId: settings.serverId.toString(),
     out,
     follower,

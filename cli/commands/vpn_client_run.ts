@@ -21,7 +21,8 @@ import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { type ClientIrohFlags, resolveToken } from "../settings/iroh_client_settings.ts";
-import { SessionFollower } from "../run/session_follower.ts";
+import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
+import { serveClientStatus } from "../run/client_status.ts";
 import { iceSettings } from "../settings/ice_options.ts";
 import { irohIce } from "../settings/iroh_ice.ts";
 import { resolveIrohPaths } from "../settings/iroh_paths.ts";
@@ -37,7 +38,6 @@ import {
   DEFAULT_LOCK_FILE,
   DEFAULT_VPN_MTU,
 } from "../settings/vpn_options.ts";
-import { followReconnects } from "../run/followed_reconnects.ts";
 import type { IrohIceSettings } from "../settings/iroh_ice.ts";
 
 /** The command line of `tunnel vpn client`. */
@@ -170,7 +170,7 @@ export async function runVpnClient(settings: VpnClientSettings, out: Output): Pr
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     statusView = settings.status &&
-      follower.serveStatus(settings.status, () => ({ vpn: vpn.status() }));
+      serveClientStatus(follower, settings.status, out, () => ({ vpn: vpn.status() }));
     await runSessions(settings, out, follower, vpn);
   } finally {
     await vpn.close();
@@ -238,6 +238,7 @@ async function runSessions(
     throw new Error(`Connection to the server lost: ${lost}`);
   }
   const sessions = followReconnects<VpnSession>(first, {
+    giveUp: permanentFailure,
     serverId: settings.serverId.toString(),
     out,
     follower,

@@ -3,8 +3,7 @@
  * session is lost, failed attempts summarised, one line when it is back.
  * @module
  */
-import { RepeatedLines, type TunnelLog } from "../../core/tunnel/mod.ts";
-import type { Output } from "../output.ts";
+import { RepeatedLines, type TunnelLog } from "../tunnel/mod.ts";
 
 /**
  * How often failed reconnect attempts are summarised. A minute: at the longest
@@ -16,16 +15,16 @@ const ATTEMPT_SUMMARY_MS = 60_000;
 /** The lines of one client's reconnects. */
 export class ReconnectLines {
   /**
-   * Where an attempt logs: its own warnings (a --server-addr name that does not
+   * Where an attempt logs: its own warnings (a server address that does not
    * resolve) would repeat on every attempt, so only its summary line is printed.
    */
   readonly attemptLog: TunnelLog;
-  readonly #out: Output;
+  readonly #out: TunnelLog;
   readonly #serverId: string;
   readonly #failures: RepeatedLines;
 
   /** Lines about the server `serverId`, to `out`. */
-  constructor(out: Output, serverId: string) {
+  constructor(out: TunnelLog, serverId: string) {
     this.#out = out;
     this.#serverId = serverId;
     this.#failures = new RepeatedLines((line) => out.warn(line), ATTEMPT_SUMMARY_MS);

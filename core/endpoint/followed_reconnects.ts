@@ -4,13 +4,11 @@
  * summarised, one line when it is back; a failure trying again cannot fix ends it.
  * @module
  */
-import { Reconnector } from "../../core/connect/mod.ts";
-import type { ServerSession } from "../../core/endpoint/mod.ts";
-import { CloseCode } from "../../core/transport/mod.ts";
-import { SESSION_WAIT_MS, type TunnelLog } from "../../core/tunnel/mod.ts";
-import type { Output } from "../output.ts";
+import { Reconnector } from "../connect/mod.ts";
+import type { ServerSession } from "./connect_server.ts";
+import { CloseCode } from "../transport/mod.ts";
+import { SESSION_WAIT_MS, type TunnelLog } from "../tunnel/mod.ts";
 import { ReconnectLines } from "./reconnect_lines.ts";
-import { permanentFailure } from "./server_connect.ts";
 import type { SessionFollower } from "./session_follower.ts";
 
 /** What a client's reconnects need, for sessions of type `T` (a session, a VPN link over one). */
@@ -18,7 +16,9 @@ export interface FollowedReconnectOptions<T> {
   /** The server, for the lines. */
   serverId: string;
   /** Where the lines go. */
-  out: Output;
+  out: TunnelLog;
+  /** The error to stop with when trying again cannot help (a refusal, a wrong key), else undefined. */
+  giveUp(error: unknown): Error | undefined;
   /** Follows each session made. */
   follower: SessionFollower;
   /** Makes a session; `log` is the attempt's (its own warnings stay at debug). */
@@ -48,7 +48,7 @@ export function followReconnects<T>(
       options.release?.(session);
       conn(session).close({ code: CloseCode.Done, reason });
     },
-    giveUp: permanentFailure,
+    giveUp: (error) => options.giveUp(error),
     waitMs: SESSION_WAIT_MS,
     onLost: (reason) => {
       options.follower.lost();

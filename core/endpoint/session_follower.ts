@@ -3,19 +3,18 @@
  * path lines, its hole punching, and its entry in the status view.
  * @module
  */
-import { type ServerSession, startClientUpgrades } from "../../core/endpoint/mod.ts";
-import type { EndpointId } from "../../core/identity/mod.ts";
+import type { EndpointId } from "../identity/mod.ts";
 import {
-  formatHostPort,
   formatSource,
   type PathInfo,
   SessionRegistry,
+  type SessionStatus,
   type Source,
-} from "../../core/tunnel/mod.ts";
-import type { Upgrader } from "../../core/upgrade/mod.ts";
-import type { Output } from "../output.ts";
-import type { IrohIceSettings } from "../settings/iroh_ice.ts";
-import { serveStatus, type StatusDocument } from "../status_endpoint.ts";
+  type TunnelLog,
+} from "../tunnel/mod.ts";
+import type { Upgrader } from "../upgrade/mod.ts";
+import type { ServerSession } from "./connect_server.ts";
+import { type EndpointIce, startClientUpgrades } from "./upgrades.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
 
 /**
@@ -28,16 +27,16 @@ export class SessionFollower {
   /** What the status view says of the client. */
   state: "connecting" | "connected" | "reconnecting" = "connecting";
   readonly #settings: FollowedServer;
-  readonly #out: Output;
+  readonly #log: TunnelLog;
   readonly #announcer: PathAnnouncer;
   #unregister: (() => void) | undefined;
   #upgrader: Upgrader | undefined;
 
-  /** Follows sessions with the server `settings` names, printing path lines to `out`. */
-  constructor(settings: FollowedServer, out: Output) {
+  /** Follows sessions with the server `settings` names, logging path lines to `log`. */
+  constructor(settings: FollowedServer, log: TunnelLog) {
     this.#settings = settings;
-    this.#out = out;
-    this.#announcer = new PathAnnouncer((line) => out.info(line));
+    this.#log = log;
+    this.#announcer = new PathAnnouncer((line) => log.info(line));
   }
 
   /** Where a new session reports path changes. */
@@ -64,30 +63,20 @@ export class SessionFollower {
         this.#settings.serverId,
         this.#settings.ice,
         found.relayUrl,
-        this.#out,
+        this.#log,
       );
     }
     this.state = "connected";
   }
 
-  /**
-   * Serves the client's status view at `address` (loopback), with `more` of
-   * its mode (a VPN's address), and prints the command that reads it.
-   * @throws {Error} when the address cannot be bound.
-   */
-  serveStatus(
-    address: { host: string; port: number },
-    more: () => Pick<StatusDocument, "vpn"> = () => ({}),
-  ): Deno.HttpServer<Deno.NetAddr> {
-    const view = serveStatus(address, () => ({
+  /** What a status view says of the client now. */
+  status(): FollowerStatus {
+    return {
       role: "client",
       endpointId: this.#settings.serverId.toString(),
       state: this.state,
       sessions: this.registry.snapshot(),
-      ...more(),
-    }));
-    this.#out.info(`Status: tunnel status ${formatHostPort(view.addr.hostname, view.addr.port)}`);
-    return view;
+    };
   }
 
   /** The session was lost; another is being made. */
@@ -104,6 +93,18 @@ export class SessionFollower {
   }
 }
 
+/** What a status view says of a following client. */
+export interface FollowerStatus {
+  /** Always "client". */
+  role: "client";
+  /** The server's EndpointId. */
+  endpointId: string;
+  /** Connecting, connected or reconnecting. */
+  state: "connecting" | "connected" | "reconnecting";
+  /** Its session (at most one), as the registry lists it. */
+  sessions: SessionStatus[];
+}
+
 /** What a {@linkcode SessionFollower} needs to know of the server and the way to it. */
 export interface FollowedServer {
   /** The server's key. */
@@ -111,7 +112,7 @@ export interface FollowedServer {
   /** Only relay paths: no hole punching. */
   relayOnly: boolean;
   /** How hole punching gathers candidates. */
-  ice: IrohIceSettings;
+  ice: EndpointIce;
   /** What the sessions carry, as the status view says it. */
   source: Source | string;
 }

@@ -4,8 +4,8 @@
  * first probe to come back, or at most {@linkcode PATH_ANNOUNCE_WAIT_MS}.
  * @module
  */
-import type { PathInfo } from "../../core/transport/mod.ts";
-import { describePath } from "../../core/tunnel/mod.ts";
+import type { PathInfo } from "../transport/mod.ts";
+import { describePath } from "../tunnel/mod.ts";
 
 /**
  * Longest wait for a new path's first round trip before it is announced
@@ -20,7 +20,10 @@ export class PathAnnouncer {
   #paths: () => PathInfo[] = () => [];
   #latest = 0;
 
-  /** @param print where the lines go */
+  /**
+   * An announcer printing its lines with `print`.
+   * @param print where the lines go
+   */
   constructor(print: (line: string) => void) {
     this.#print = print;
   }
