@@ -1,16 +1,17 @@
 /**
- * Authentication tokens: `i`, 16 random characters, one check character (18 in all).
+ * Authentication tokens: `i`, 16 characters, one check character (18 in all),
+ * interchangeable with tunnel-rs's.
  *
- * The check character makes the whole token, read as digits of base 65 over the
- * alphabet below, satisfy  sum(v_k * 2^(17-k)) = 0 (mod 65), k = 0..17.
- * This is Damm's scheme over the quasigroup x*y = 2x + y (mod 65), which is totally
- * anti-symmetric because 2 and 2-1 are both invertible mod 65. Hence:
- * - any single changed character changes the sum by d * 2^j with 0 < |d| < 65,
- *   never 0 mod 65 since 2^j is invertible;
- * - any swap of two adjacent different characters changes it by (a - b) * 2^j,
- *   likewise never 0.
- * `.` is part of the alphabet (the 65th value) but generated tokens draw their
- * random part from the other 64, so `.` appears only as a check character, rarely.
+ * The check character is tunnel-rs's: the 16 body characters' codes weighted
+ * 1, 2, ..., 16, summed, modulo 65, as an index into the alphabet below. So a
+ * token tunnel-rs generated is accepted here and one generated here is accepted
+ * by tunnel-rs. The sum catches most single mistyped characters (not those whose
+ * code difference times the weight is a multiple of 65) and most swaps.
+ *
+ * Tokens this project generated before it matched tunnel-rs carry another check
+ * character (Damm's scheme over x*y = 2x + y mod 65, which catches every single
+ * change and every adjacent swap); they stay valid, so no deployed token breaks.
+ * Generated bodies draw from the first 64 characters (`.` is left out).
  * @module
  */
 
@@ -22,7 +23,15 @@ const RANDOM_ALPHABET = TOKEN_ALPHABET.slice(0, 64);
 export const TOKEN_LENGTH = 18;
 const PREFIX = "i";
 
-function checkValue(chars: string): number {
+/** tunnel-rs's check character for a 16-character body. */
+function tunnelRsCheck(body: string): string {
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) sum += body.charCodeAt(i) * (i + 1);
+  return TOKEN_ALPHABET[sum % MODULUS];
+}
+
+/** The check of this project's earlier tokens: 0 for a whole token that passes it. */
+function legacyCheckValue(chars: string): number {
   let interim = 0;
   for (const char of chars) {
     interim = (2 * interim + TOKEN_ALPHABET.indexOf(char)) % MODULUS;
@@ -30,14 +39,12 @@ function checkValue(chars: string): number {
   return interim;
 }
 
-/** Generates a token from the system's CSPRNG. */
+/** Generates a token from the system's CSPRNG, with tunnel-rs's check character. */
 export function generateToken(): string {
   // 64 divides 256, so masking a random byte keeps the draw uniform.
   const random = crypto.getRandomValues(new Uint8Array(16));
-  const body = PREFIX + Array.from(random, (b) => RANDOM_ALPHABET[b & 63]).join("");
-  // Solve 2 * interim + c = 0 (mod 65) for the check character c.
-  const check = (MODULUS - ((2 * checkValue(body)) % MODULUS)) % MODULUS;
-  return body + TOKEN_ALPHABET[check];
+  const body = Array.from(random, (b) => RANDOM_ALPHABET[b & 63]).join("");
+  return PREFIX + body + tunnelRsCheck(body);
 }
 
 /**
@@ -54,7 +61,9 @@ export function tokenFormatError(token: string): string | undefined {
       return `invalid character '${char}' (allowed: A-Z a-z 0-9 - _ .)`;
     }
   }
-  if (checkValue(token) !== 0) return "checksum mismatch (mistyped or truncated?)";
+  const checked = token[17] === tunnelRsCheck(token.slice(1, 17)) ||
+    legacyCheckValue(token) === 0;
+  if (!checked) return "checksum mismatch (mistyped or truncated?)";
   return undefined;
 }
 
