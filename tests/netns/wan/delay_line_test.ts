@@ -149,7 +149,14 @@ Deno.test({
         ba: { delayUs: 5000 },
       },
       async (wan) => {
-        mbPerSec = (await iperf(wan)).mbPerSec;
+        // iperf3's own end-of-test exchange has hung past its deadline once in CI behind the
+        // drop-tail queue (the line's counters were sound): a hang gets one more run, and
+        // the rate is asserted on whichever run completes.
+        mbPerSec = await iperf(wan).catch((error) => {
+          if (!/timed out/.test((error as Error).message)) throw error;
+          console.log(`iperf3 run timed out; running it once more`);
+          return iperf(wan);
+        }).then((run) => run.mbPerSec);
       },
     );
     // 80 Mbit/s of frames is 10 MB/s; TCP payload is 1448 of each 1514-byte frame.
