@@ -11,8 +11,6 @@ import { iceOptions } from "../settings/ice_options.ts";
 import { irohPathOptions } from "../settings/iroh_paths.ts";
 import { DEFAULT_MAX_SESSIONS } from "../settings/iroh_server_settings.ts";
 import { verboseOption } from "../settings/shared_flags.ts";
-import type { VpnClientFlags } from "./vpn_client_run.ts";
-import type { VpnServerFlags } from "./vpn_server_run.ts";
 import {
   DEFAULT_KEEPALIVE_SECS,
   DEFAULT_LOCK_FILE,
@@ -21,6 +19,8 @@ import {
   keepaliveSeconds,
   parseMtu,
   requireVpnSupport,
+  type VpnClientFlags,
+  type VpnServerFlags,
 } from "../settings/vpn_options.ts";
 
 /** Defines `tunnel vpn` and its two commands. */

@@ -20,7 +20,7 @@ import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
-import { type ClientIrohFlags, resolveToken } from "../settings/iroh_client_settings.ts";
+import { resolveToken } from "../settings/iroh_client_settings.ts";
 import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
 import { iceSettings } from "../settings/ice_options.ts";
@@ -37,36 +37,9 @@ import {
   DEFAULT_KEEPALIVE_SECS,
   DEFAULT_LOCK_FILE,
   DEFAULT_VPN_MTU,
+  type VpnClientFlags,
 } from "../settings/vpn_options.ts";
 import type { IrohIceSettings } from "../settings/iroh_ice.ts";
-
-/** The command line of `tunnel vpn client`. */
-export interface VpnClientFlags extends
-  Pick<
-    ClientIrohFlags,
-    | "serverNodeId"
-    | "serverAddr"
-    | "authToken"
-    | "authTokenFile"
-    | "reconnect"
-    | "status"
-    | "verbose"
-    | "relayUrl"
-    | "relay"
-    | "dnsServer"
-    | "dns"
-    | "relayOnly"
-    | "relayToken"
-    | "relayTokenFile"
-    | "stunServer"
-    | "stun"
-    | "hostCandidate"
-  > {
-  mtu?: number;
-  keepaliveSecs?: number;
-  route?: string[];
-  lockFile?: string;
-}
 
 /** Everything the VPN client needs, checked. */
 export interface VpnClientSettings extends ServerConnectSettings {

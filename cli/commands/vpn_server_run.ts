@@ -16,22 +16,16 @@ import {
 import type { Output } from "../output.ts";
 import { UsageError } from "../usage_error.ts";
 import {
-  type IrohServerFlags,
   type IrohServerSettings,
   resolveIrohServerSettings,
 } from "../settings/iroh_server_settings.ts";
 import { runIrohServer } from "../run/iroh_server.ts";
 import { clientToClientLine } from "../run/vpn_client_to_client.ts";
-import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "../settings/vpn_options.ts";
-
-/** The command line of `tunnel vpn server`. */
-export interface VpnServerFlags extends Omit<IrohServerFlags, "config" | "defaultConfig"> {
-  network?: string;
-  serverIp?: string;
-  mtu?: number;
-  /** `--masquerade` alone (true) or with the interface to masquerade out of. */
-  masquerade?: string | boolean;
-}
+import {
+  DEFAULT_VPN_MTU,
+  DEFAULT_VPN_NETWORK,
+  type VpnServerFlags,
+} from "../settings/vpn_options.ts";
 
 /** Everything the VPN server needs, checked. */
 export interface VpnServerSettings extends IrohServerSettings {

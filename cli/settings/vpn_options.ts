@@ -5,6 +5,8 @@
  * @module
  */
 import { UsageError } from "../usage_error.ts";
+import type { ClientIrohFlags } from "./iroh_client_settings.ts";
+import type { IrohServerFlags } from "./iroh_server_settings.ts";
 
 /** Default `--network`. */
 export const DEFAULT_VPN_NETWORK = "10.0.0.0/24";
@@ -56,4 +58,41 @@ export function keepaliveSeconds(value: string): number {
     throw new UsageError(`Invalid --keepalive-secs '${value}': must be 0 to 3600`);
   }
   return Number(value);
+}
+
+/** The command line of `tunnel vpn client`. */
+export interface VpnClientFlags extends
+  Pick<
+    ClientIrohFlags,
+    | "serverNodeId"
+    | "serverAddr"
+    | "authToken"
+    | "authTokenFile"
+    | "reconnect"
+    | "status"
+    | "verbose"
+    | "relayUrl"
+    | "relay"
+    | "dnsServer"
+    | "dns"
+    | "relayOnly"
+    | "relayToken"
+    | "relayTokenFile"
+    | "stunServer"
+    | "stun"
+    | "hostCandidate"
+  > {
+  mtu?: number;
+  keepaliveSecs?: number;
+  route?: string[];
+  lockFile?: string;
+}
+
+/** The command line of `tunnel vpn server`. */
+export interface VpnServerFlags extends Omit<IrohServerFlags, "config" | "defaultConfig"> {
+  network?: string;
+  serverIp?: string;
+  mtu?: number;
+  /** `--masquerade` alone (true) or with the interface to masquerade out of. */
+  masquerade?: string | boolean;
 }
