@@ -121,7 +121,7 @@ export async function resolveClientIrohSettings(
   }
   if (addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined) {
     throw new UsageError(
-      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses) or drop --no-dns",
+      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses) or drop --no-dns (no_dns = true in a config)",
     );
   }
   const source = parseSourceSetting(
@@ -138,7 +138,12 @@ export async function resolveClientIrohSettings(
     relayUrls: paths.relayUrls,
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
-    dnsServer: paths.dnsServer,
+    // A server the user can already name a way to (an address, a relay) is not
+    // looked up at iroh's public pkarr relay unless asked: nothing leaves for public
+    // services that the user did not choose.
+    dnsServer: paths.publicDns && (addrs.length > 0 || paths.relayUrls.length > 0)
+      ? undefined
+      : paths.dnsServer,
     relayToken: await resolveRelayToken(
       flags,
       env.relayToken,

@@ -163,6 +163,12 @@ Deno.test("client settings: a relay alone is a way to reach the server; a bad re
     resolveClientIrohSettings({ ...withoutAddr, dns: false }),
     /--server-addr .*, --relay-url .* or drop --no-dns/,
   );
+  // A relay named is a way to the server: iroh's public pkarr relay is not asked.
+  assert.equal(
+    (await resolveClientIrohSettings({ ...withoutAddr, relayUrl: ["http://127.0.0.1:3340"] }))
+      .dnsServer,
+    undefined,
+  );
   // With nothing but the EndpointId, the client looks the server up (iroh's pkarr relay).
   const byId = await resolveClientIrohSettings(withoutAddr);
   assert.equal(byId.dnsServer, "https://dns.iroh.link/pkarr");
@@ -210,4 +216,34 @@ Deno.test("the client reconnects unless --no-reconnect or `reconnect = false` sa
     false,
   );
   assert.throws(() => withReconnect(`reconnect = "no"`), UsageError);
+});
+
+Deno.test("client settings: server_addrs alone never asks public discovery; a named pkarr relay is still asked", async () => {
+  const config = (extra: string) =>
+    parseConfig(
+      `role = "client"\n[iroh]\nserver_node_id = "${id}"\nserver_addrs = ["127.0.0.1:7000"]\nrequest_source = "tcp://127.0.0.1:22"\ntarget = "127.0.0.1:2222"\nauth_token = "${token}"\n${extra}`,
+      "c.toml",
+      "client",
+      "iroh",
+    );
+  const { serverAddr: _, ...withoutAddr } = FLAGS;
+  assert.equal((await resolveClientIrohSettings(withoutAddr, config(""))).dnsServer, undefined);
+  assert.equal((await resolveClientIrohSettings(FLAGS)).dnsServer, undefined);
+  assert.equal(
+    (await resolveClientIrohSettings(
+      withoutAddr,
+      config(`dns_server = "http://127.0.0.1:3340/pkarr"`),
+    )).dnsServer,
+    "http://127.0.0.1:3340/pkarr",
+  );
+  const off = parseConfig(
+    `role = "client"\n[iroh]\nserver_node_id = "${id}"\nrequest_source = "tcp://127.0.0.1:22"\ntarget = "127.0.0.1:2222"\nauth_token = "${token}"\nno_dns = true\n`,
+    "c.toml",
+    "client",
+    "iroh",
+  );
+  await rejectsAsUsage(
+    resolveClientIrohSettings(withoutAddr, off),
+    /--server-addr .*, --relay-url .* or drop --no-dns/,
+  );
 });

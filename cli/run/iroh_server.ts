@@ -65,6 +65,10 @@ export async function runIrohServer(
             `none of iroh's public relays answered; trying ${fallback} in the background (or pass --relay-url, or --no-relay)`,
           ),
         onRelayRefused: (error) => out.warn(`${relayRefusalMessage(error)}; not retrying`),
+        onPublishFailed: (error) =>
+          out.warn(
+            `${error.message}. Clients cannot look this server up by its EndpointId until a publish succeeds (retried in the background); meanwhile they reach it with --server-addr or --relay-url, or pass --dns-server (your own relay) or --no-dns`,
+          ),
       },
     );
   } catch (error) {

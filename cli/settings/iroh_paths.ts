@@ -44,6 +44,8 @@ export interface IrohPaths {
   relayOnly: boolean;
   /** Where records are published and looked up; undefined with `--no-dns`. */
   dnsServer?: string;
+  /** No pkarr relay named and discovery not turned off: iroh's public one is the one to use. */
+  publicDns: boolean;
 }
 
 /** Adds the path flags; the descriptions say what each does for `role`. */
@@ -83,18 +85,24 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
 }
 
 /**
- * Resolves the path flags over the config file's `relay_urls` and `dns_server`.
+ * Resolves the path flags over the config file's `relay_urls`, `dns_server`
+ * and `no_dns` (flags win: `--dns-server` overrides `no_dns = true`).
  * @param configPath The config file's path, for messages about its keys.
  * @throws {UsageError} naming a malformed URL, a URL carrying credentials, or
  *   contradictory flags.
  */
 export function resolveIrohPaths(
   flags: IrohPathFlags,
-  file: { relay_urls?: string[]; dns_server?: string },
+  file: { relay_urls?: string[]; dns_server?: string; no_dns?: boolean },
   configPath?: string,
 ): IrohPaths {
   const noRelay = flags.relay === false;
-  const noDns = flags.dns === false;
+  if (file.no_dns === true && file.dns_server !== undefined) {
+    throw new UsageError(
+      `Config '${configPath}' sets both 'dns_server' and 'no_dns = true': keep one`,
+    );
+  }
+  const noDns = flags.dns === false || (flags.dnsServer === undefined && file.no_dns === true);
   if (noRelay && flags.relayUrl !== undefined) {
     throw new UsageError("Use either --relay-url or --no-relay, not both");
   }
@@ -117,7 +125,8 @@ export function resolveIrohPaths(
   if (flags.relayOnly && named !== undefined && named.length === 0) {
     throw new UsageError("--relay-only needs a relay: relay_urls in the config is empty");
   }
-  const dnsServer = noDns ? undefined : pick(flags.dnsServer, file.dns_server) ?? PUBLIC_PKARR_URL;
+  const namedDns = noDns ? undefined : pick(flags.dnsServer, file.dns_server);
+  const dnsServer = noDns ? undefined : namedDns ?? PUBLIC_PKARR_URL;
   if (dnsServer !== undefined) {
     refuseUrlCredentials(
       dnsServer,
@@ -130,5 +139,6 @@ export function resolveIrohPaths(
     publicRelays: named === undefined,
     relayOnly: flags.relayOnly === true,
     dnsServer,
+    publicDns: !noDns && namedDns === undefined,
   };
 }

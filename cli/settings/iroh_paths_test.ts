@@ -8,6 +8,7 @@ Deno.test("iroh paths: nothing named means iroh's public relays and pkarr relay"
     publicRelays: true,
     relayOnly: false,
     dnsServer: PUBLIC_PKARR_URL,
+    publicDns: true,
   });
 });
 
@@ -18,6 +19,7 @@ Deno.test("iroh paths: flags over config; an empty relay_urls and --no-relay mea
     publicRelays: false,
     relayOnly: false,
     dnsServer: "http://file.test/pkarr",
+    publicDns: false,
   });
   assert.deepEqual(resolveIrohPaths({}, { relay_urls: [] }).relayUrls, []);
   assert.equal(resolveIrohPaths({}, { relay_urls: [] }).publicRelays, false);
@@ -27,6 +29,7 @@ Deno.test("iroh paths: flags over config; an empty relay_urls and --no-relay mea
     publicRelays: false,
     relayOnly: false,
     dnsServer: undefined,
+    publicDns: false,
   });
 });
 
@@ -38,6 +41,10 @@ Deno.test("iroh paths: contradictions and malformed URLs are usage errors", () =
     [[{ dns: false, dnsServer: "http://a.test/" }, {}], /--dns-server or --no-dns/],
     [[{ relayUrl: ["ftp://a.test/"] }, {}], /Invalid relay URL 'ftp:\/\/a.test\/'/],
     [[{ dnsServer: "dns.test" }, {}], /Invalid --dns-server 'dns.test'/],
+    [
+      [{}, { no_dns: true, dns_server: "http://a.test/" }, "s.toml"],
+      /^Config 's.toml' sets both 'dns_server' and 'no_dns = true': keep one$/,
+    ],
   ];
   for (const [args, message] of cases) {
     assert.throws(
@@ -45,4 +52,13 @@ Deno.test("iroh paths: contradictions and malformed URLs are usage errors", () =
       (e) => e instanceof UsageError && message.test(e.message),
     );
   }
+});
+
+Deno.test("iroh paths: `no_dns = true` in a config turns discovery off; --dns-server overrides it", () => {
+  const off = resolveIrohPaths({}, { no_dns: true });
+  assert.equal(off.dnsServer, undefined);
+  assert.equal(off.publicDns, false);
+  assert.equal(resolveIrohPaths({}, { no_dns: false }).dnsServer, PUBLIC_PKARR_URL);
+  const flag = resolveIrohPaths({ dnsServer: "http://127.0.0.1:3340/pkarr" }, { no_dns: true });
+  assert.equal(flag.dnsServer, "http://127.0.0.1:3340/pkarr");
 });

@@ -69,6 +69,7 @@ export {
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
 export {
+  PKARR_REQUEST_TIMEOUT_MS,
   PkarrRelayError,
   type PkarrRelayOptions,
   publishRecord,

@@ -24,12 +24,21 @@ export interface PkarrRelayOptions {
   /** Cancels the request. */
   signal?: AbortSignal;
   /**
+   * Gives up on a relay that does not answer after this long (default
+   * {@linkcode PKARR_REQUEST_TIMEOUT_MS}): a network that drops packets would
+   * otherwise hold the request for the kernel's minutes of retries.
+   */
+  timeoutMs?: number;
+  /**
    * Sent as `Authorization: Bearer <token>`: for a pkarr relay that is also the
    * caller's own relay and wants its access token. The caller decides where a
    * token may go; this module sends it wherever `relayUrl` points.
    */
   accessToken?: string;
 }
+
+/** How long a publish or lookup waits for the relay's answer by default. */
+export const PKARR_REQUEST_TIMEOUT_MS = 10_000;
 
 /** A pkarr relay could not be reached, refused a record, or answered with one that does not check. */
 export class PkarrRelayError extends Error {
@@ -87,7 +96,6 @@ export async function publishRecord(
         "content-type": "application/x-pkarr-signed-packet",
         ...authorization(options),
       },
-      signal: options.signal,
     }),
     options,
     fail,
@@ -125,7 +133,7 @@ export async function resolveRecord(
   const fail = (why: string, status?: number, cause?: unknown) =>
     new PkarrRelayError(`Cannot resolve ${url}: ${why}`, url, status, { cause });
   const response = await send(
-    new Request(url, { headers: authorization(options), signal: options.signal }),
+    new Request(url, { headers: authorization(options) }),
     options,
     fail,
   );
@@ -168,11 +176,33 @@ async function send(
   options: PkarrRelayOptions,
   fail: (why: string, status?: number, cause?: unknown) => PkarrRelayError,
 ): Promise<Response> {
+  const timeoutMs = options.timeoutMs ?? PKARR_REQUEST_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    return await (options.fetch ?? fetch)(request);
+    return await (options.fetch ?? fetch)(new Request(request, { signal }));
   } catch (error) {
-    throw rethrowAbort(options) ?? fail((error as Error).message, undefined, error);
+    const asked = rethrowAbort(options);
+    if (asked !== undefined) throw asked;
+    if (timeout.aborted) {
+      throw fail(`no answer within ${timeoutMs / 1000} s`, undefined, error);
+    }
+    throw fail(fetchFailureReason(error), undefined, error);
   }
+}
+
+/**
+ * What went wrong in a failed fetch, in the words of its cause: Deno says only
+ * "fetch failed" and keeps the reason (a DNS failure, a refused connection, a
+ * certificate) in `cause`, behind the request's URL that callers name anyway.
+ */
+function fetchFailureReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (!(cause instanceof Error) || cause.message === "") return message;
+  return cause.message
+    .replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^client error \((\w+)\): /, "");
 }
 
 /** The abort reason when `signal` ended the request: the caller asked for it, so it is not wrapped. */

@@ -169,3 +169,40 @@ Deno.test("publishRecord() sends its accessToken as a bearer token; without one 
     record(1n),
   );
 });
+
+Deno.test("resolveRecord() gives up on a relay that never answers, saying so", async () => {
+  const hanging = (request: Request) =>
+    new Promise<Response>((_, reject) => {
+      request.signal.addEventListener("abort", () => reject(request.signal.reason));
+    });
+  const started = Date.now();
+  await assert.rejects(
+    resolveRecord(SecretKey.generate().endpointId, {
+      relayUrl: RELAY,
+      fetch: hanging,
+      timeoutMs: 200,
+    }),
+    (e) => e instanceof PkarrRelayError && /no answer within 0\.2 s$/.test(e.message),
+  );
+  assert.ok(Date.now() - started < 2_000);
+});
+
+Deno.test("publishRecord() names the cause of a failed fetch, not just 'fetch failed'", async () => {
+  // What Deno's fetch throws when DNS cannot resolve the relay's host.
+  const failing = () =>
+    Promise.reject(
+      new TypeError("fetch failed", {
+        cause: new Error(
+          "error sending request for url (https://dns.example/pkarr/x): client error (Connect): dns error: failed to lookup address information: Temporary failure in name resolution",
+        ),
+      }),
+    );
+  await assert.rejects(
+    publishRecord(SecretKey.generate(), record(1n), { relayUrl: RELAY, fetch: failing }),
+    (e) =>
+      e instanceof PkarrRelayError &&
+      e.message.endsWith(
+        ": dns error: failed to lookup address information: Temporary failure in name resolution",
+      ),
+  );
+});

@@ -88,3 +88,72 @@ Deno.test("startPublishing() sends its accessToken to a relay that takes writes 
   });
   assert.deepEqual(resolved?.relayUrls, ["http://127.0.0.1:3340/"]);
 });
+
+Deno.test("startPublishing() reports a failed first publish and retries sooner, backing off", async () => {
+  const store = createPkarrHandler();
+  const attempts: number[] = [];
+  const started = Date.now();
+  // The network is down for the first three attempts.
+  const flaky = ((input: Request | URL | string, init?: RequestInit) => {
+    attempts.push(Date.now() - started);
+    if (attempts.length <= 3) return Promise.reject(new TypeError("network is unreachable"));
+    return store(new Request(input, init));
+  }) as typeof fetch;
+  const errors: Error[] = [];
+  let recovered = 0;
+  const key = SecretKey.generate();
+  const publisher = startPublishing({
+    secretKey: key,
+    pkarrUrl: "http://dns.test/pkarr",
+    contents: () => ({ relayUrls: ["http://127.0.0.1:3340/"], addrs: [] }),
+    onError: (error) => errors.push(error),
+    onRecovered: () => recovered++,
+    fetch: flaky,
+    retryMs: 40,
+  });
+  try {
+    const first = await publisher.first;
+    assert.match(
+      first?.message ?? "",
+      /^Cannot publish to http:\/\/dns\.test\/pkarr\/.*: network is unreachable$/,
+    );
+    const deadline = Date.now() + 5_000;
+    while (recovered === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(recovered, 1);
+    assert.equal(errors.length, 3);
+    // Retries 40, 80 and 160 ms apart: backing off, never the five-minute interval.
+    const gaps = attempts.slice(1).map((at, i) => at - attempts[i]);
+    assert.equal(gaps.length, 3);
+    assert.ok(gaps[0] >= 35 && gaps[1] >= 75 && gaps[2] >= 155, `gaps ${gaps}`);
+    assert.ok(gaps[2] < 2_000, `gaps ${gaps}`);
+    const resolved = await resolveRecord(key.endpointId, {
+      relayUrl: "http://dns.test/pkarr",
+      fetch: (request) => store(request),
+    });
+    assert.deepEqual(resolved?.relayUrls, ["http://127.0.0.1:3340/"]);
+  } finally {
+    publisher.stop();
+  }
+});
+
+Deno.test("startPublishing() stops retrying once stopped", async () => {
+  let calls = 0;
+  const failing = (() => {
+    calls++;
+    return Promise.reject(new TypeError("network is unreachable"));
+  }) as typeof fetch;
+  const publisher = startPublishing({
+    secretKey: SecretKey.generate(),
+    pkarrUrl: "http://dns.test/pkarr",
+    contents: () => ({ relayUrls: [], addrs: [] }),
+    onError: () => {},
+    fetch: failing,
+    retryMs: 20,
+  });
+  await publisher.first;
+  publisher.stop();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(calls, 1);
+});

@@ -7,7 +7,7 @@
  * @module
  */
 import { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "../connect/mod.ts";
-import { resolveRecord } from "../discovery/mod.ts";
+import { PkarrRelayError, resolveRecord } from "../discovery/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
 import { isRelayedKind, type PathInfo, type PeerConnection } from "../transport/mod.ts";
 import {
@@ -74,8 +74,8 @@ export interface ServerSession {
 
 /** Why the server's record gave no path to dial. */
 export class RecordLookupError extends Error {
-  /** A short name for the reason. */
-  readonly reason: "no-record" | "no-path" | "no-usable-path";
+  /** A short name for the reason; "unreachable": the pkarr relay did not answer. */
+  readonly reason: "no-record" | "no-path" | "no-usable-path" | "unreachable";
   /** The server looked up. */
   readonly serverId: EndpointId;
   /** Where. */
@@ -83,16 +83,20 @@ export class RecordLookupError extends Error {
 
   /** The error for `reason`, with a message that says what to check. */
   constructor(
-    reason: "no-record" | "no-path" | "no-usable-path",
+    reason: "no-record" | "no-path" | "no-usable-path" | "unreachable",
     serverId: EndpointId,
     pkarrUrl: string,
+    options?: ErrorOptions,
   ) {
     super(
-      reason === "no-record"
+      reason === "unreachable"
+        ? `Cannot look ${serverId} up at ${pkarrUrl}: ${lookupFailure(options?.cause)}`
+        : reason === "no-record"
         ? `No discovery record for ${serverId} at ${pkarrUrl}: is the server running and publishing there?`
         : reason === "no-path"
         ? `The discovery record of ${serverId} at ${pkarrUrl} names no relay or address`
         : `The discovery record of ${serverId} at ${pkarrUrl} names no path this client may use`,
+      options,
     );
     this.name = "RecordLookupError";
     this.reason = reason;
@@ -167,6 +171,9 @@ async function pathsInRecord(
     relayUrl: lookup.pkarrUrl,
     accessToken: lookup.accessToken,
     signal,
+  }).catch((error) => {
+    if (!(error instanceof PkarrRelayError)) throw error;
+    throw new RecordLookupError("unreachable", serverId, lookup.pkarrUrl, { cause: error });
   });
   if (!record) throw new RecordLookupError("no-record", serverId, lookup.pkarrUrl);
   log.debug(
@@ -214,4 +221,10 @@ function unwrapSingleFailure(error: unknown): unknown {
   return error instanceof AllAttemptsFailedError && error.failures.length === 1
     ? unwrapSingleFailure(error.failures[0].error)
     : error;
+}
+
+/** Why a lookup failed, without the record URL its error repeats (the message names the relay). */
+function lookupFailure(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/^Cannot resolve \S+: /, "");
 }

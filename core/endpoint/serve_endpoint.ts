@@ -8,6 +8,7 @@
  */
 import type { SecretKey } from "../identity/mod.ts";
 import { startPublishing } from "../discovery/mod.ts";
+import { sayIfSlow } from "../log/mod.ts";
 import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../relay/mod.ts";
 import { congestionControlToward, listenQuic, type PeerListener } from "../transport/mod.ts";
 import {
@@ -22,6 +23,7 @@ import {
   type TunnelLog,
 } from "../tunnel/mod.ts";
 import { dialableAddresses } from "./dialable_addresses.ts";
+import { publishedAddrs } from "./published_addrs.ts";
 import { type EndpointIce, upgradeAnswerer } from "./upgrades.ts";
 
 /** How long start-up waits for each relay before going on without it. */
@@ -61,6 +63,11 @@ export interface EndpointServerEvents {
   onNoHomeRelay?(fallback: string): void;
   /** A relay refused the server after start-up, or refused it for a reason retrying cannot fix. */
   onRelayRefused?(error: RelayRefusedError): void;
+  /**
+   * The first publish of the record failed (it is retried in the background;
+   * later failures are logged as warnings, repeated ones summarised).
+   */
+  onPublishFailed?(error: Error): void;
 }
 
 /** A started server. */
@@ -132,7 +139,10 @@ export async function startEndpointServer(
   let relayUrls = settings.relayUrls;
   const candidates = settings.homeRelayCandidates;
   if (relayUrls.length === 0 && candidates && candidates.length > 0) {
-    const home = await pickHomeRelay(candidates);
+    const home = await sayIfSlow(
+      pickHomeRelay(candidates),
+      () => log.info(`Relay: finding the nearest of ${candidates.length} public relays...`),
+    );
     if (!home) events.onNoHomeRelay?.(candidates[0]);
     relayUrls = [home ?? candidates[0]];
   }
@@ -162,50 +172,52 @@ export async function startEndpointServer(
       },
     });
   });
+  const pkarrUrl = settings.pkarrUrl;
+  // The record goes out while the relays are reached: each wait may be seconds offline.
+  const publisher = pkarrUrl === undefined ? undefined : startPublishing({
+    secretKey: settings.secretKey,
+    pkarrUrl,
+    accessToken: settings.accessTokenFor?.(pkarrUrl),
+    contents: () => ({ relayUrls, addrs: publishedAddrs(directAddrs, pkarrUrl) }),
+    onError: (error) => {
+      if (started) limits.warnings.report("publish", `Discovery: ${error.message}`);
+    },
+    onRecovered: () => log.info(`Discovery: published to ${pkarrUrl}`),
+  });
+  discovery.publisher = publisher;
+  const published = publisher &&
+    sayIfSlow(publisher.first, () => log.info(`Discovery: publishing to ${pkarrUrl}...`));
   // Clients through a relay reach us only once we are there: wait a little for it.
   const refusals: RelayRefusedError[] = [];
   await Promise.all(
     presences.map((presence, i) =>
-      presence.relay.ready(RELAY_READY_WAIT_MS).catch((error) => {
+      sayIfSlow(
+        presence.relay.ready(RELAY_READY_WAIT_MS),
+        () =>
+          log.info(`Relay: waiting for ${relayUrls[i]} (up to ${RELAY_READY_WAIT_MS / 1000} s)...`),
+      ).catch((error) => {
         if (error instanceof RelayRefusedError) {
           // Refused access is a setting to fix, not an outage: stop.
           if (error.access) return void refusals.push(error);
           return events.onRelayRefused?.(error);
         }
-        log.warn(`${(error as Error).message}; still trying in the background (${relayUrls[i]})`);
+        log.warn(still(error as Error, relayUrls[i]));
       })
     ),
   );
   if (refusals.length > 0) {
+    publisher?.stop();
     for (const presence of presences) presence.close();
     listener.close();
     limits.warnings.close();
     throw refusals[0];
   }
-  started = true;
-  const pkarrUrl = settings.pkarrUrl;
-  const publisher = pkarrUrl === undefined ? undefined : startPublishing({
-    secretKey: settings.secretKey,
-    pkarrUrl,
-    accessToken: settings.accessTokenFor?.(pkarrUrl),
-    contents: () => ({
-      relayUrls,
-      addrs: directAddrs.flatMap((text) => {
-        try {
-          const { host, port } = parseHostPort(text);
-          return [{ hostname: host, port }];
-        } catch {
-          return []; // "[::]:7000 (all interfaces; ...)": nothing dialable to publish
-        }
-      }),
-    }),
-    onError: (error) => limits.warnings.report("publish", `discovery: ${error.message}`),
-  });
-  if (publisher) {
-    discovery.publisher = publisher;
-    await publisher.first;
-    log.info(`Discovery: publishing to ${pkarrUrl}`);
+  if (published) {
+    const failure = await published;
+    if (failure) events.onPublishFailed?.(failure);
+    else log.info(`Discovery: published to ${pkarrUrl}`);
   }
+  started = true;
 
   // Relay-only offers no direct path, punched or published.
   const answerUpgrades = settings.relayOnly
@@ -243,6 +255,12 @@ export async function startEndpointServer(
       limits.warnings.close();
     },
   };
+}
+
+/** The line for a relay not reached at start-up, naming it once. */
+function still(error: Error, url: string): string {
+  const named = error.message.includes(url) ? "" : ` (${url})`;
+  return `${error.message}; still trying in the background${named}`;
 }
 
 // The host of a `dialableAddresses` entry (`[::1]:7000` gives `::1`); "" for its hint line.

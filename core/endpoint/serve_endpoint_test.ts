@@ -3,6 +3,7 @@
 // wrong token is refused, and close() ends it all (the sanitizers check nothing is left).
 import assert from "node:assert/strict";
 import { generateToken, TokenSet } from "../auth/mod.ts";
+import { createPkarrHandler, resolveRecord } from "../discovery/mod.ts";
 import { SecretKey } from "../identity/mod.ts";
 import {
   AllowList,
@@ -15,6 +16,35 @@ import {
 import { connectToServer, type DirectAddress, startEndpointServer } from "./mod.ts";
 
 const TOKEN = generateToken();
+
+/** Starts a loopback server that publishes to `pkarrUrl`; returns it with what it said. */
+async function serverPublishingTo(pkarrUrl: string) {
+  const lines: string[] = [];
+  const failures: Error[] = [];
+  const log = {
+    info: (line: string) => lines.push(line),
+    warn: (line: string) => lines.push(`warning: ${line}`),
+    debug() {},
+  };
+  const secretKey = SecretKey.generate();
+  const server = await startEndpointServer({
+    secretKey,
+    authenticate: () => false,
+    maxSessions: 1,
+    bind: { host: "127.0.0.1", port: 0 },
+    relayUrls: [],
+    relayOnly: false,
+    pkarrUrl,
+    ice: {},
+  }, (limits) =>
+    forwardingServices({
+      allowedTcp: new AllowList([]),
+      allowedUdp: new AllowList([]),
+      processTcpStreams: limits.processTcpStreams,
+      processUdpFlows: limits.processUdpFlows,
+    }), { log, onPublishFailed: (error) => failures.push(error) });
+  return { server, secretKey, lines, failures };
+}
 
 Deno.test("startEndpointServer(): reached directly through connectToServer; close() ends it", async () => {
   const secretKey = SecretKey.generate();
@@ -56,6 +86,41 @@ Deno.test("startEndpointServer(): reached directly through connectToServer; clos
     assert.equal(server.registry.snapshot().length, 1);
     found.session.conn.close();
     await assert.rejects(connect(generateToken()), SessionRefusedError);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("startEndpointServer(): says it published only once the record is there", async () => {
+  const store = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, createPkarrHandler());
+  const pkarrUrl = `http://127.0.0.1:${store.addr.port}/pkarr`;
+  const { server, secretKey, lines, failures } = await serverPublishingTo(pkarrUrl);
+  try {
+    assert.deepEqual(failures, []);
+    assert.deepEqual(lines, [`Discovery: published to ${pkarrUrl}`]);
+    const record = await resolveRecord(secretKey.endpointId, { relayUrl: pkarrUrl });
+    // The pkarr relay is on this machine: the loopback address is worth publishing.
+    assert.deepEqual(record?.addrs.map((a) => a.hostname), ["127.0.0.1"]);
+  } finally {
+    await server.close();
+    await store.shutdown();
+  }
+});
+
+Deno.test("startEndpointServer(): a failed first publish is told with its cause, never as published", async () => {
+  // A port nobody listens on: the publish is refused at once.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const { server, lines, failures } = await serverPublishingTo(`http://127.0.0.1:${port}/pkarr`);
+  try {
+    assert.equal(failures.length, 1);
+    assert.match(
+      failures[0].message,
+      /^Cannot publish to http:\/\/127\.0\.0\.1:\d+\/pkarr\/\w+: .*(refused|connect)/i,
+    );
+    assert.doesNotMatch(failures[0].message, /fetch failed/);
+    assert.deepEqual(lines.filter((line) => /Discovery/.test(line)), []);
   } finally {
     await server.close();
   }

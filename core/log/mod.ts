@@ -5,3 +5,4 @@
  * @module
  */
 export { RepeatedLines, SUMMARY_INTERVAL_MS } from "./repeated_lines.ts";
+export { sayIfSlow, SLOW_STEP_MS } from "./slow_step.ts";

@@ -24,3 +24,16 @@ export function isLocalAddress(hostname: string): boolean {
   const loopback = ip.every((byte, i) => byte === (i === 15 ? 1 : 0));
   return loopback || (ip[0] & 0xfe) === 0xfc || (ip[0] === 0xfe && (ip[1] & 0xc0) === 0x80);
 }
+
+/**
+ * True for `localhost` and loopback addresses (127.0.0.0/8, `::1`, IPv4-mapped
+ * loopback), with or without brackets; false for anything else, names included.
+ */
+export function isLoopbackAddress(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, "").replace(/%.*$/, "").toLowerCase();
+  if (bare === "localhost") return true;
+  const ip = parseIp(bare);
+  if (!ip) return false;
+  if (ip.length === 4) return ip[0] === 127;
+  return ip.every((byte, i) => byte === (i === 15 ? 1 : 0));
+}

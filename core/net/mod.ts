@@ -13,4 +13,4 @@
 export { formatIp, type IpBytes, ipv4FromNumber, ipv4ToNumber, parseIp } from "./ip.ts";
 export { Cidr, CidrError } from "./cidr.ts";
 export { addressGroup } from "./address_group.ts";
-export { isLocalAddress } from "./local_address.ts";
+export { isLocalAddress, isLoopbackAddress } from "./local_address.ts";

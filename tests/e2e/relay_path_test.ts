@@ -105,7 +105,7 @@ Deno.test("discovery: a client given only the EndpointId and the pkarr relay fin
     bind: "127.0.0.1:0",
     extraArgs: ["--relay-url", relay.url, "--dns-server", dns],
   });
-  assert.ok(server.lines().includes(`Discovery: publishing to ${dns}`), server.lines().join("\n"));
+  assert.ok(server.lines().includes(`Discovery: published to ${dns}`), server.lines().join("\n"));
   await using client = await startClient({
     serverNodeId: server.endpointId,
     source: `tcp://127.0.0.1:${echo.port}`,
@@ -193,6 +193,9 @@ Deno.test("discovery: a record signed by another key is refused, naming the pkar
   assert.equal(result.code, 1);
   const lines = result.stderr.trim().split("\n");
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0], new RegExp(`^Error: Cannot resolve ${dns.replace(/[.]/g, "\\.")}/`));
+  assert.match(
+    lines[0],
+    new RegExp(`^Error: Cannot look ${victim.endpointId} up at ${dns.replace(/[.]/g, "\\.")}: `),
+  );
   assert.match(lines[0], new RegExp(`not a record of ${victim.endpointId}`));
 });
