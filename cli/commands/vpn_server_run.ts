@@ -19,6 +19,7 @@ import {
   type IrohServerSettings,
   resolveIrohServerSettings,
 } from "../settings/iroh_server_settings.ts";
+import { clientReachFlags } from "../run/client_command_line.ts";
 import { runIrohServer } from "../run/iroh_server.ts";
 import { clientToClientLine } from "../run/vpn_client_to_client.ts";
 import {
@@ -106,9 +107,11 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
       () => ({ ip: vpn.service() }),
       {
         status: () => ({ vpn: vpn.status() }),
-        started: (endpointId) =>
+        started: (reach) =>
           out.info(
-            `Clients connect with: tunnel vpn client --server-node-id ${endpointId} --auth-token <TOKEN>`,
+            `Clients connect with: tunnel vpn client ${
+              clientReachFlags(reach).join(" ")
+            } --auth-token <TOKEN>`,
           ),
       },
     );

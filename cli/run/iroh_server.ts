@@ -13,6 +13,7 @@ import { serveStatus, type StatusDocument } from "../status_endpoint.ts";
 import type { IrohServerSettings } from "../settings/iroh_server_settings.ts";
 import { PUBLIC_RELAY_URLS } from "../settings/iroh_paths.ts";
 import { relayRefusalMessage } from "../settings/relay_token.ts";
+import type { ServerReach } from "./client_command_line.ts";
 
 /**
  * Runs a server reachable by EndpointId (direct, relays, discovery, hole
@@ -26,8 +27,8 @@ export async function runIrohServer(
   options: {
     /** More of the status view (VPN mode's network). */
     status?: () => Pick<StatusDocument, "vpn">;
-    /** Told the EndpointId once the server is reachable, before it waits for clients. */
-    started?: (endpointId: string) => void;
+    /** Told how clients reach the server once it is reachable, before it waits for them. */
+    started?: (reach: ServerReach) => void;
   } = {},
 ): Promise<void> {
   let server;
@@ -75,7 +76,14 @@ export async function runIrohServer(
     if (error instanceof RelayRefusedError) throw new Error(relayRefusalMessage(error));
     throw error;
   }
-  options.started?.(settings.secretKey.endpointId.toString());
+  options.started?.({
+    endpointId: settings.secretKey.endpointId.toString(),
+    relayUrls: server.relayUrls,
+    publicRelays: settings.publicRelays,
+    dnsServer: settings.dnsServer,
+    directAddrs: server.directAddrs,
+    relayToken: settings.relayToken !== undefined,
+  });
   out.info("Waiting for clients to connect...");
   const { limits, sessions, registry } = server;
   const statusView = settings.status &&

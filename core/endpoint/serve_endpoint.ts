@@ -233,6 +233,15 @@ export async function startEndpointServer(
     warnings: limits.warnings,
     onPaths: answerUpgrades,
     registry,
+    // A relayed client reaches the listener from a shim on this machine: name it
+    // by the key it holds at the relay instead.
+    describePeer: (address) => {
+      for (const [i, presence] of presences.entries()) {
+        const peer = presence.peerAt(address);
+        if (peer) return `${peer} through relay ${relayUrls[i]}`;
+      }
+      return undefined;
+    },
   });
   const serving = (async () => {
     for (;;) {

@@ -9,7 +9,7 @@
  *   to the server's QUIC listener, which sees it as one more client address.
  * @module
  */
-import { type EndpointId, SecretKey } from "../identity/mod.ts";
+import { EndpointId, SecretKey } from "../identity/mod.ts";
 import { congestionControlToward, dialQuic, type PeerConnection } from "../transport/mod.ts";
 import { isLocalAddress } from "../net/mod.ts";
 import { RelayClient, type RelayClientLog, type RelayRefusedError } from "./client.ts";
@@ -171,12 +171,19 @@ export interface RelayPresence {
   readonly relay: RelayClient;
   /** Peers with a shim now. */
   readonly peers: number;
+  /**
+   * The relayed peer whose shim speaks from `address` (as the listener sees
+   * it), or `undefined` when no shim of this presence has that address.
+   */
+  peerAt(address: { hostname: string; port: number }): EndpointId | undefined;
   /** Leaves the relay and closes every shim. */
   close(): void;
 }
 
 interface Shim {
   socket: Deno.DatagramConn;
+  /** The peer's key, as the relay delivers it. */
+  peer: Uint8Array;
   /** Where the relay's datagrams go to the listener. */
   toQuic: QuicFeed;
   lastActive: number;
@@ -217,9 +224,9 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
     }
     const socket = Deno.listenDatagram({ transport: "udp", hostname: shimHost, port: 0 });
     const toQuic = quicFeed(paced, (datagram) => socket.send(datagram, listener), queued);
-    const shim = { socket, toQuic, lastActive: Date.now() };
-    shims.set(key, shim);
     const peer = source.slice();
+    const shim = { socket, peer, toQuic, lastActive: Date.now() };
+    shims.set(key, shim);
     (async () => {
       const buffer = new Uint8Array(RECEIVE_BUFFER);
       try {
@@ -261,6 +268,15 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
     relay,
     get peers() {
       return shims.size;
+    },
+    peerAt(address) {
+      for (const shim of shims.values()) {
+        const local = shim.socket.addr as Deno.NetAddr;
+        if (local.port === address.port && sameHost(local.hostname, address.hostname)) {
+          return new EndpointId(shim.peer);
+        }
+      }
+      return undefined;
     },
     close() {
       clearInterval(sweeper);
@@ -312,4 +328,10 @@ function lastKeyString(): (key: Uint8Array) => string {
     }
     return string;
   };
+}
+
+/** Whether two spellings name one loopback host (a dual-stack listener sees `::ffff:127.0.0.1`). */
+function sameHost(a: string, b: string): boolean {
+  const bare = (host: string) => host.replace(/^\[|\]$/g, "").replace(/^::ffff:/i, "");
+  return bare(a) === bare(b);
 }

@@ -154,6 +154,12 @@ export interface ServerSessionOptions {
   onPaths?(paths: SessionPaths, label: string): void;
   /** Where running sessions are listed for a status view. */
   registry?: SessionRegistry;
+  /**
+   * Who is at `address` in people's words, when the address alone would
+   * mislead (a relayed client arrives from a local shim socket). Default: the
+   * address.
+   */
+  describePeer?(address: { hostname: string; port: number }): string | undefined;
 }
 
 /**
@@ -167,7 +173,8 @@ export async function serveConnection(
   const { log, label } = options;
   const warnings = options.warnings ?? new RepeatedLines((line) => log.info(line));
   const peerHost = conn.remoteAddr.hostname;
-  const peer = formatHostPort(peerHost, conn.remoteAddr.port);
+  const peer = options.describePeer?.(conn.remoteAddr) ??
+    formatHostPort(peerHost, conn.remoteAddr.port);
   const refused = (why: string) =>
     warnings.report(`refused: ${why}`, `[${label}] refused ${peer}: ${why}`);
 

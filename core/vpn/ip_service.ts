@@ -12,6 +12,7 @@ import { deadline } from "../transport/mod.ts";
 import type { ServerService, ServiceSession, ServiceTotals } from "../tunnel/mod.ts";
 import type { AddressLease, AddressPool } from "./address_pool.ts";
 import type { IpRouter } from "./ip_router.ts";
+import { batchBytes } from "./packet_batches.ts";
 import { SessionPacketPath } from "./session_packet_path.ts";
 import type { StartWireGuard } from "./wireguard_tunnel.ts";
 
@@ -120,7 +121,7 @@ async function serveVpnSession(
     presharedKey,
     path,
     onPackets(packets) {
-      const bytes = byteLength(packets);
+      const bytes = batchBytes(packets);
       totals.received += bytes;
       if (stats) stats.received += bytes;
       options.router.fromPeer(packets, lease.address);
@@ -129,7 +130,7 @@ async function serveVpnSession(
   privateKey.fill(0);
   const removeRoute = options.router.addHost(lease.address, {
     send(packets) {
-      const bytes = byteLength(packets);
+      const bytes = batchBytes(packets);
       totals.sent += bytes;
       if (stats) stats.sent += bytes;
       tunnel.send(packets);
@@ -144,10 +145,4 @@ async function serveVpnSession(
     path.close();
   }
   return totals;
-}
-
-function byteLength(packets: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const packet of packets) total += packet.length;
-  return total;
 }

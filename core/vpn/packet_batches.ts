@@ -55,3 +55,10 @@ export class PacketBatches {
     this.#waiter = undefined;
   }
 }
+
+/** Bytes in a batch of packets (for a session's counters). */
+export function batchBytes(packets: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const packet of packets) total += packet.length;
+  return total;
+}

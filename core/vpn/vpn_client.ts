@@ -8,7 +8,7 @@
  */
 import { Cidr, formatIp, parseIp } from "../net/mod.ts";
 import type { PeerConnection } from "../transport/mod.ts";
-import type { FramedStream } from "../tunnel/mod.ts";
+import type { FramedStream, SessionStats } from "../tunnel/mod.ts";
 import { openTunDevice, type OpenTunOptions, type TunDevice } from "./device/mod.ts";
 import { IpRouter } from "./ip_router.ts";
 import { startWireGuard } from "./start_wireguard.ts";
@@ -117,7 +117,9 @@ export class VpnClient {
    * WireGuard over its connection; the server's packets go to the device.
    * @throws {Error} when the server does not answer with a VPN configuration in time
    */
-  link(session: { conn: PeerConnection; control: FramedStream }): Promise<VpnClientLink> {
+  link(
+    session: { conn: PeerConnection; control: FramedStream; stats?: SessionStats },
+  ): Promise<VpnClientLink> {
     return startVpnClientLink(session, {
       startWireGuard: this.#options.startWireGuard ?? startWireGuard,
       keepaliveSeconds: this.#options.keepaliveSeconds,

@@ -125,6 +125,10 @@ Deno.test("VpnClient makes its device from the first session and routes both way
   serverTun.inject([packet([10, 0, 0, 1], [10, 0, 0, 2], 2)]);
   await clientTun.waitForWritten(1);
   assert.deepEqual(clientTun.written.map(markOf), [2]);
+  // The session's counters (the status view's) count the IP bytes each way.
+  const sizeOf = (mark: number, from: number[], to: number[]) => packet(from, to, mark).length;
+  assert.equal(session.stats.sent, sizeOf(1, [10, 0, 0, 2], [10, 0, 0, 1]));
+  assert.equal(session.stats.received, sizeOf(2, [10, 0, 0, 1], [10, 0, 0, 2]));
 
   // The same instance again: the same address, the device stays.
   vpn.lost();

@@ -6,7 +6,8 @@
  */
 import { x25519 } from "@noble/curves/ed25519.js";
 import { deadline, type PeerConnection } from "../transport/mod.ts";
-import type { FramedStream, VpnConfig } from "../tunnel/mod.ts";
+import type { FramedStream, SessionStats, VpnConfig } from "../tunnel/mod.ts";
+import { batchBytes } from "./packet_batches.ts";
 import { SessionPacketPath } from "./session_packet_path.ts";
 import type { StartWireGuard, WireGuardTunnel } from "./wireguard_tunnel.ts";
 
@@ -36,11 +37,13 @@ export interface VpnClientLinkOptions {
 }
 
 /**
- * Exchanges keys on `control` and starts WireGuard over `conn`.
+ * Exchanges keys on `control` and starts WireGuard over `conn`; the IP bytes
+ * each way are counted in the session's `stats`, when it has them, for the
+ * status view.
  * @throws {Error} when the server does not answer with a configuration in time
  */
 export async function startVpnClientLink(
-  session: { conn: PeerConnection; control: FramedStream },
+  session: { conn: PeerConnection; control: FramedStream; stats?: SessionStats },
   options: VpnClientLinkOptions,
 ): Promise<VpnClientLink> {
   const privateKey = x25519.utils.randomSecretKey();
@@ -55,18 +58,28 @@ export async function startVpnClientLink(
     throw new Error("the server did not answer with a VPN configuration (is it a VPN server?)");
   }
   const path = new SessionPacketPath(session.conn);
+  const stats = session.stats;
   const tunnel = options.startWireGuard({
     privateKey,
     peerPublicKey: answer.config.serverPublicKey,
     presharedKey: answer.config.presharedKey,
     path,
     persistentKeepaliveSeconds: options.keepaliveSeconds,
-    onPackets: options.onPackets,
+    onPackets: (packets) => {
+      if (stats) stats.received += batchBytes(packets);
+      options.onPackets(packets);
+    },
   });
   privateKey.fill(0);
   return {
     config: answer.config,
-    tunnel,
+    tunnel: stats === undefined ? tunnel : {
+      send(packets) {
+        stats.sent += batchBytes(packets);
+        tunnel.send(packets);
+      },
+      close: () => tunnel.close(),
+    },
     path,
     close() {
       tunnel.close();

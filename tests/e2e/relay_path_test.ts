@@ -49,6 +49,15 @@ Deno.test("through the relay: TCP and UDP forward, the path is named, a wrong to
   );
   const { sent, received } = await transferPayload(tcp.localPort, 4 << 20);
   assert.equal(received.sha256, sent.sha256);
+  // The server names a relayed client by its key at the relay, not by the local shim socket.
+  const connected = server.lines().filter((l) => l.includes("client connected from"));
+  assert.equal(connected.length, 1, server.lines().join("\n"));
+  assert.match(
+    connected[0],
+    new RegExp(
+      `client connected from [a-z2-7]{52} through relay ${relay.url.replace(/[.]/g, "\\.")}$`,
+    ),
+  );
 
   await using udp = await startClient({
     serverNodeId: server.endpointId,

@@ -100,6 +100,13 @@ vpnTest("vpn: direct, ping both ways, iperf3 TCP and a checksummed 50 MB transfe
   const server = await serverIn(pair, token);
   await using _server = server.proc;
   const { id, address: serverIp } = server;
+  // Started with --no-relay --no-dns on every interface: the line it prints reaches it.
+  assert.ok(
+    server.proc.lines("stdout").includes(
+      `Clients connect with: tunnel vpn client --server-node-id ${id} --no-dns --server-addr ${pair.right.ip}:${SERVER_PORT} --auth-token <TOKEN>`,
+    ),
+    server.proc.lines("stdout").join("\n"),
+  );
   const client = await startVpnClient(pair.left, id, direct(token, pair.right.ip), {
     lockFile: `${scratch}/client.lock`,
   });
@@ -497,6 +504,10 @@ vpnTest("vpn: tunnel status lists the VPN client with its address and bytes", as
   assert.equal(onClient.vpn?.address, `${client.address}/24`);
   assert.equal(onClient.vpn?.device, client.device);
   assert.equal(onClient.sessions[0]?.source, `vpn ${client.address}`);
+  // The client counts its VPN traffic too: at least the pings' IP bytes each way
+  // (84 bytes per echo; the ping before the status above made more).
+  const counted = onClient.sessions[0];
+  assert.ok(counted.sent >= 3 * 84 && counted.received >= 3 * 84, JSON.stringify(counted));
 });
 
 interface StatusJson {

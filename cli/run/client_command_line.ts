@@ -1,0 +1,64 @@
+/**
+ * The command a server prints for its clients: the flags a client needs to
+ * reach this server as it was started (its relays, its discovery, or an
+ * address when it has neither), so the line works when copied.
+ * @module
+ */
+import { isLoopbackAddress } from "../../core/net/mod.ts";
+import { parseHostPort } from "../../core/tunnel/mod.ts";
+import { PUBLIC_PKARR_URL } from "../settings/iroh_paths.ts";
+
+/** How the server was started, as far as its clients care. */
+export interface ServerReach {
+  /** Its EndpointId. */
+  endpointId: string;
+  /** The relays it is present at (the public home relay too). */
+  relayUrls: readonly string[];
+  /** Whether those relays are iroh's public ones (clients learn them from the record). */
+  publicRelays: boolean;
+  /** Its pkarr relay; undefined with `--no-dns`. */
+  dnsServer?: string;
+  /** Its direct addresses as it prints them. */
+  directAddrs: readonly string[];
+  /** Whether its relays want an access token. */
+  relayToken: boolean;
+}
+
+/**
+ * The flags after `tunnel <command> client` that reach the server, with
+ * placeholders in angle brackets for what the server cannot know (the token,
+ * a host name when it listens on every interface).
+ */
+export function clientReachFlags(reach: ServerReach): string[] {
+  const flags = ["--server-node-id", reach.endpointId];
+  const discovered = reach.dnsServer !== undefined;
+  if (reach.dnsServer !== undefined && reach.dnsServer !== PUBLIC_PKARR_URL) {
+    flags.push("--dns-server", reach.dnsServer);
+  }
+  // Named relays are in the record too, but a client without the record needs them.
+  if (!reach.publicRelays || !discovered) {
+    for (const url of reach.relayUrls) flags.push("--relay-url", url);
+  }
+  if (reach.relayToken && reach.relayUrls.length > 0) flags.push("--relay-token", "<RELAY_TOKEN>");
+  if (!discovered) {
+    flags.push("--no-dns");
+    if (reach.relayUrls.length === 0) flags.push("--server-addr", serverAddr(reach.directAddrs));
+  }
+  return flags;
+}
+
+/** The address a client elsewhere can dial: not loopback when another exists. */
+function serverAddr(directAddrs: readonly string[]): string {
+  const dialable = directAddrs.flatMap((text) => {
+    try {
+      return [{ text, host: parseHostPort(text).host }];
+    } catch {
+      return [];
+    }
+  });
+  const reachable = dialable.find((addr) => !isLoopbackAddress(addr.host)) ?? dialable[0];
+  if (reachable) return reachable.text;
+  // Bound to every interface and no address found: the port is all it knows.
+  const port = directAddrs[0]?.match(/:(\d+)/)?.[1];
+  return `<HOST>:${port ?? "<PORT>"}`;
+}

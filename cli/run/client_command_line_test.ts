@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { clientReachFlags, type ServerReach } from "./client_command_line.ts";
+
+const ID = "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga";
+const BASE: ServerReach = {
+  endpointId: ID,
+  relayUrls: ["https://euc1-1.relay.n0.iroh.link/"],
+  publicRelays: true,
+  dnsServer: "https://dns.iroh.link/pkarr",
+  directAddrs: ["127.0.0.1:7000", "192.168.1.20:7000"],
+  relayToken: false,
+};
+
+Deno.test("clientReachFlags(): public relays and discovery need only the EndpointId", () => {
+  assert.deepEqual(clientReachFlags(BASE), ["--server-node-id", ID]);
+});
+
+Deno.test("clientReachFlags(): --no-relay --no-dns gives a dialable address, not loopback", () => {
+  assert.deepEqual(
+    clientReachFlags({ ...BASE, relayUrls: [], publicRelays: false, dnsServer: undefined }),
+    ["--server-node-id", ID, "--no-dns", "--server-addr", "192.168.1.20:7000"],
+  );
+  // Only loopback: that is what there is (a test on one machine).
+  assert.deepEqual(
+    clientReachFlags({
+      ...BASE,
+      relayUrls: [],
+      publicRelays: false,
+      dnsServer: undefined,
+      directAddrs: ["127.0.0.1:7000"],
+    }).slice(-1),
+    ["127.0.0.1:7000"],
+  );
+  // Every interface and no address found: a placeholder for the host, the port known.
+  assert.deepEqual(
+    clientReachFlags({
+      ...BASE,
+      relayUrls: [],
+      publicRelays: false,
+      dnsServer: undefined,
+      directAddrs: ["[::]:7000 (all interfaces; no address found)"],
+    }).slice(-1),
+    ["<HOST>:7000"],
+  );
+});
+
+Deno.test("clientReachFlags(): own relay and pkarr relay are named, with the relay token", () => {
+  assert.deepEqual(
+    clientReachFlags({
+      ...BASE,
+      relayUrls: ["https://relay.example/"],
+      publicRelays: false,
+      dnsServer: "https://relay.example/pkarr",
+      relayToken: true,
+    }),
+    [
+      "--server-node-id",
+      ID,
+      "--dns-server",
+      "https://relay.example/pkarr",
+      "--relay-url",
+      "https://relay.example/",
+      "--relay-token",
+      "<RELAY_TOKEN>",
+    ],
+  );
+  // A relay but no record: the relay is the way.
+  assert.deepEqual(
+    clientReachFlags({
+      ...BASE,
+      relayUrls: ["http://10.0.0.1:3340/"],
+      publicRelays: false,
+      dnsServer: undefined,
+    }),
+    ["--server-node-id", ID, "--relay-url", "http://10.0.0.1:3340/", "--no-dns"],
+  );
+  // The public home relay without a record: the client must be told which one.
+  assert.deepEqual(
+    clientReachFlags({ ...BASE, dnsServer: undefined }),
+    ["--server-node-id", ID, "--relay-url", "https://euc1-1.relay.n0.iroh.link/", "--no-dns"],
+  );
+});
