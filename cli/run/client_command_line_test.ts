@@ -15,29 +15,23 @@ Deno.test("clientReachFlags(): public relays and discovery need only the Endpoin
   assert.deepEqual(clientReachFlags(BASE), ["--server-node-id", ID]);
 });
 
+/** A server started with --no-relay --no-dns. */
+const OFFLINE: ServerReach = { ...BASE, relayUrls: [], publicRelays: false, dnsServer: undefined };
+
 Deno.test("clientReachFlags(): --no-relay --no-dns gives a dialable address, not loopback", () => {
   assert.deepEqual(
-    clientReachFlags({ ...BASE, relayUrls: [], publicRelays: false, dnsServer: undefined }),
+    clientReachFlags(OFFLINE),
     ["--server-node-id", ID, "--no-dns", "--server-addr", "192.168.1.20:7000"],
   );
   // Only loopback: that is what there is (a test on one machine).
   assert.deepEqual(
-    clientReachFlags({
-      ...BASE,
-      relayUrls: [],
-      publicRelays: false,
-      dnsServer: undefined,
-      directAddrs: ["127.0.0.1:7000"],
-    }).slice(-1),
+    clientReachFlags({ ...OFFLINE, directAddrs: ["127.0.0.1:7000"] }).slice(-1),
     ["127.0.0.1:7000"],
   );
   // Every interface and no address found: a placeholder for the host, the port known.
   assert.deepEqual(
     clientReachFlags({
-      ...BASE,
-      relayUrls: [],
-      publicRelays: false,
-      dnsServer: undefined,
+      ...OFFLINE,
       directAddrs: ["[::]:7000 (all interfaces; no address found)"],
     }).slice(-1),
     ["<HOST>:7000"],
