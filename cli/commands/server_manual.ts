@@ -29,6 +29,7 @@ import {
   type IceSettings,
   iceSettings,
   printPath,
+  slowGatheringLine,
   withIceAdvice,
 } from "../settings/ice_options.ts";
 import {
@@ -111,6 +112,7 @@ export async function runServerManual(
     alpn: ALPN,
     secretKey: SecretKey.generate(),
     onPath: (path) => printPath(out, path),
+    onSlowGathering: () => out.info(slowGatheringLine(settings.ice)),
   }).catch((error) => {
     throw withIceAdvice(error);
   });

@@ -13,7 +13,12 @@ import {
 import { ALPN, formatSource, openClientSession, singleSession } from "../../core/tunnel/mod.ts";
 import type { Source } from "../../core/tunnel/mod.ts";
 import type { Output } from "../output.ts";
-import { type IceSettings, printPath, withIceAdvice } from "../settings/ice_options.ts";
+import {
+  type IceSettings,
+  printPath,
+  slowGatheringLine,
+  withIceAdvice,
+} from "../settings/ice_options.ts";
 import { forwardUntilDone, type LocalTarget } from "./local_target.ts";
 
 /** How the session is signaled and opened. */
@@ -48,6 +53,7 @@ export async function runIceClient(options: IceClientOptions, out: Output): Prom
     timeoutMs: options.timeoutMs,
     firstSpeaker: options.firstSpeaker,
     onPath: (path) => printPath(out, path),
+    onSlowGathering: () => out.info(slowGatheringLine(options.ice)),
   }).catch((error) => {
     throw withIceAdvice(error);
   });

@@ -89,6 +89,13 @@ export function withIceAdvice(error: unknown): unknown {
   return new Error(`${error.message} ${ICE_FAILURE_ADVICE}`, { cause: error });
 }
 
+/** The progress line of a gathering that takes long: what it waits for. */
+export function slowGatheringLine(ice: IceSettings): string {
+  return ice.stunServers.length === 0
+    ? "Gathering ICE candidates..."
+    : `Gathering ICE candidates: waiting for STUN ${ice.stunServers.join(", ")}...`;
+}
+
 /** Prints the established path the way the specification shows it. */
 export function printPath(out: Output, path: NominatedPath): void {
   out.info("ICE connection established!");

@@ -5,6 +5,7 @@
  * nostr's events are channels.
  * @module
  */
+import { sayIfSlow } from "../log/mod.ts";
 import type { SecretKey } from "../identity/mod.ts";
 import { IceAgent, type NominatedPath, type RemoteIceParameters } from "../nat/mod.ts";
 import {
@@ -37,6 +38,11 @@ export interface IceConnectCommonOptions {
   timeoutMs?: number;
   /** Told the nominated path before QUIC takes it over (for status lines). */
   onPath?: (path: NominatedPath) => void;
+  /**
+   * Told once when gathering candidates takes longer than `SLOW_STEP_MS` (a
+   * STUN server or its name that does not answer), for a progress line.
+   */
+  onSlowGathering?: () => void;
   /**
    * Who speaks first on the channel. "dialer" (default, manual mode): the
    * dialer's parameters, then the accepting side's. "acceptor" (nostr mode,
@@ -152,12 +158,15 @@ class IceSession {
     role: "controlling" | "controlled",
     options: IceConnectCommonOptions,
   ): Promise<IceSession> {
-    const agent = await IceAgent.gather({
-      role,
-      stunServers: options.stunServers,
-      hostAddresses: options.hostAddresses,
-      avoidAddress: options.avoidAddress,
-    });
+    const agent = await sayIfSlow(
+      IceAgent.gather({
+        role,
+        stunServers: options.stunServers,
+        hostAddresses: options.hostAddresses,
+        avoidAddress: options.avoidAddress,
+      }),
+      () => options.onSlowGathering?.(),
+    );
     return new IceSession(agent, options);
   }
 

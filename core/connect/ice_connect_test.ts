@@ -105,3 +105,40 @@ Deno.test("the accepting side may speak first (nostr mode's order): same path, s
     await Promise.all([dialed.closed, accepted.closed]);
   }
 });
+
+Deno.test("dialOverIce() says once when gathering waits on a STUN server that stays silent", async () => {
+  // A STUN server that reads and never answers: gathering waits out its retransmissions (~3 s).
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (silent.addr as Deno.NetAddr).port;
+  const refusing = {
+    send: async (_: IceOffer) => {},
+    receive: (): Promise<IceAnswer> => Promise.reject(new Error("no answer")),
+  };
+  let slow = 0;
+  try {
+    await assert.rejects(
+      dialOverIce({
+        channel: refusing,
+        stunServers: [`127.0.0.1:${port}`],
+        hostAddresses: ["127.0.0.1"],
+        alpn: ALPN,
+        onSlowGathering: () => slow++,
+      }),
+      /no answer/,
+    );
+    assert.equal(slow, 1);
+    // Without STUN, gathering is quick and nothing is said.
+    await assert.rejects(
+      dialOverIce({
+        channel: refusing,
+        ...LOOPBACK_ONLY,
+        alpn: ALPN,
+        onSlowGathering: () => slow++,
+      }),
+      /no answer/,
+    );
+    assert.equal(slow, 1);
+  } finally {
+    silent.close();
+  }
+});
