@@ -83,9 +83,10 @@ export function resolveClientManualSettings(
     "request_source",
   );
   const targetText = requireSetting(pick(flags.target, file.target), "--target", "target");
+  const source = parseSourceSetting(sourceText);
   return {
-    source: parseSourceSetting(sourceText),
-    target: parseTargetSetting(targetText),
+    source,
+    target: parseTargetSetting(targetText, source),
     ice: iceSettings(flags, file.stun_servers),
     answerFile: flags.answerFile,
   };

@@ -31,14 +31,15 @@ Deno.test("manual mode on loopback: blocks pasted, Direct (Host), TCP intact", a
   assert.equal(received.sha256, sent.sha256);
 });
 
-Deno.test("manual mode carries UDP, large datagrams included", async () => {
+Deno.test("manual mode carries UDP (target written udp://host:port), large datagrams included", async () => {
   await using echo = startUdpEchoServer();
   await using pair = startManualPair(spawn, spawn, TUNNEL_MAIN, PROJECT_CONFIG, [
     ...LOOPBACK,
     "-s",
     `udp://127.0.0.1:${echo.port}`,
     "-t",
-    "127.0.0.1:0",
+    // tunnel-rs's form of a UDP target: the scheme restates the source's protocol.
+    "udp://127.0.0.1:0",
   ], [...LOOPBACK, "--allowed-udp", "127.0.0.0/8"]);
   const port = Number((await pair.client.waitFor(/^Tunnel ready: 127\.0\.0\.1:(\d+)/, 30_000))[1]);
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
