@@ -85,7 +85,7 @@ export function resolveServerManualSettings(
   config?: Config<"server", "manual">,
 ): ServerManualSettings {
   const file = config?.values ?? {};
-  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, file.allowed_sources);
+  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, config);
   return {
     allowedTcp,
     allowedUdp,

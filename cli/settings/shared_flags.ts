@@ -13,8 +13,15 @@ import {
   parseSource,
   type Source,
 } from "../../core/tunnel/mod.ts";
-import { type Config, defaultConfigPath, loadConfig, type Mode, type Role } from "../config.ts";
-import { pick, repeatable } from "../options.ts";
+import {
+  type Config,
+  ConfigError,
+  defaultConfigPath,
+  loadConfig,
+  type Mode,
+  type Role,
+} from "../config.ts";
+import { repeatable } from "../options.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 
 /** `-c/--config` and `--default-config`. */
@@ -105,16 +112,35 @@ export interface AllowedNetworks {
   allowedUdp: AllowList;
 }
 
+/** A server config file's allowlists, and the file's path to name in errors. */
+export interface AllowedSourcesConfig {
+  path: string;
+  values: { allowed_sources?: { tcp?: string[]; udp?: string[] } };
+}
+
 /**
  * The allowlists, from the flags or else the config file's `allowed_sources`.
- * @throws {UsageError} naming a malformed network, or when both lists are empty.
+ * @throws {UsageError} naming a malformed network (and, when the config file
+ * gave it, the file and key), or when both lists are empty.
  */
 export function resolveAllowedNetworks(
   flags: AllowedNetworkFlags,
-  sources: { tcp?: string[]; udp?: string[] } = {},
+  config?: AllowedSourcesConfig,
 ): AllowedNetworks {
-  const allowedTcp = asUsageError(() => new AllowList(pick(flags.allowedTcp, sources.tcp) ?? []));
-  const allowedUdp = asUsageError(() => new AllowList(pick(flags.allowedUdp, sources.udp) ?? []));
+  const sources = config?.values.allowed_sources ?? {};
+  const list = (flag: string[] | undefined, key: "tcp" | "udp") => {
+    if (flag !== undefined) return asUsageError(() => new AllowList(flag));
+    try {
+      return new AllowList(sources[key] ?? []);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid config '${config?.path}': allowed_sources.${key}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  };
+  const allowedTcp = list(flags.allowedTcp, "tcp");
+  const allowedUdp = list(flags.allowedUdp, "udp");
   if (allowedTcp.networks.length === 0 && allowedUdp.networks.length === 0) {
     throw new UsageError(
       "No allowed networks: pass --allowed-tcp and/or --allowed-udp (e.g. --allowed-tcp 127.0.0.0/8)",

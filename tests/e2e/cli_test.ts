@@ -311,7 +311,8 @@ Deno.test("a command given nothing to work with prints its help on stderr and ex
     [[], [
       /^Usage: tunnel \[options\] \[command\]/m,
       /^ {2}server +share services/m,
-      /\(modes: iroh, manual\)/,
+      /^ {2}server +share services with authenticated clients\n +\(modes: iroh, manual, nostr\)$/m,
+      /^ {2}client +reach a service a server shares \(modes: iroh,\n +manual, nostr\)$/m,
       /Exit status:/,
     ]],
     [["server"], [/^Usage: tunnel server \[iroh\] \[options\]/m, /--allowed-tcp/, /^Modes/m]],
@@ -325,6 +326,8 @@ Deno.test("a command given nothing to work with prints its help on stderr and ex
     [["client", "manual"], [/^Usage: tunnel client manual \[options\]/m, /--answer-file/]],
     [["generate-server-key"], [/^Usage: tunnel generate-server-key \[options\]/m, /--output/]],
     [["show-server-id"], [/^Usage: tunnel show-server-id \[options\]/m, /--secret-file/]],
+    [["generate-nostr-key"], [/^Usage: tunnel generate-nostr-key \[options\]/m, /--output/]],
+    [["show-npub"], [/^Usage: tunnel show-npub \[options\]/m, /--nsec-file/]],
   ];
   for (const [args, patterns] of cases) {
     const result = await runCli(args);
@@ -373,6 +376,22 @@ Deno.test("`tunnel server --help` and `tunnel client --help` show the default mo
   assert.equal(manual.code, 0);
   assert.match(manual.stdout, /--no-stun/);
   assert.doesNotMatch(manual.stdout, /--auth-tokens/);
+});
+
+Deno.test("`tunnel help` of a command that does not exist is one line and exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["help", "bogus"], /^Error: Unknown command 'bogus' \(see 'tunnel --help'\)$/],
+    [["help", "vpn", "bogus"], /^Error: Unknown command 'bogus' for 'tunnel vpn' /],
+    [["help", "server", "bogus"], /^Error: Unknown mode 'bogus' for 'tunnel server'/],
+  ];
+  for (const [args, message] of cases) {
+    assertOneErrorLine(await runCli(args), message, EXIT_USAGE, args.join(" "));
+  }
+  for (const args of [["help", "vpn", "server"], ["help", "generate-token"], ["help", "help"]]) {
+    const result = await runCli(args);
+    assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stdout, /^Usage: tunnel /m);
+  }
 });
 
 Deno.test("an unknown mode is named in one line with the modes there are", async () => {
