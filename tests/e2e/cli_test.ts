@@ -74,6 +74,12 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
     await Deno.writeTextFile(`${dir}/bad.key`, "not a key");
     await Deno.writeTextFile(`${dir}/tokens.txt`, `# ok\n${generateToken()}\nioops\n`);
     await Deno.writeTextFile(`${dir}/bad.toml`, 'role = "server"\n[iroh]\nmax_sesions = 1\n');
+    await Deno.writeTextFile(
+      `${dir}/bad_cidr.toml`,
+      'role = "server"\n[iroh]\n[iroh.allowed_sources]\ntcp = ["10.0.0.0/33"]\n',
+    );
+    // Opening a FIFO no one writes to blocks: each user file flag must refuse it instead.
+    assert.ok((await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output()).success);
     const token = generateToken();
     const server = [
       "server",
@@ -123,6 +129,27 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
         EXIT_FAILURE,
       ],
       [[...server, "--secret", "abc"], /Invalid secret key/, EXIT_USAGE],
+      [
+        ["server", "-c", `${dir}/bad_cidr.toml`, "--auth-tokens", token],
+        /^Error: Invalid config '.*bad_cidr\.toml': allowed_sources\.tcp: Invalid CIDR '10\.0\.0\.0\/33'/,
+        EXIT_USAGE,
+      ],
+      ...[
+        [...server, "--secret-file", `${dir}/fifo`],
+        ["server", "--allowed-tcp", "127.0.0.0/8", "--auth-tokens-file", `${dir}/fifo`],
+        ["server", "-c", `${dir}/fifo`],
+        ["show-server-id", "--secret-file", `${dir}/fifo`],
+        ["show-npub", "--nsec-file", `${dir}/fifo`],
+        [
+          ...client().filter((arg) => arg !== "--auth-token" && arg !== token),
+          "--auth-token-file",
+          `${dir}/fifo`,
+        ],
+      ].map((args): [string[], RegExp, number] => [
+        args,
+        /^Error: Cannot read [a-z ]+ '.*fifo': not a regular file \(a pipe, socket or device\); name a file$/,
+        EXIT_FAILURE,
+      ]),
       [["server", "-c", `${dir}/bad.toml`], /unknown key 'iroh\.max_sesions'/, EXIT_USAGE],
       [
         ["server", "-c", `${dir}/none.toml`],
