@@ -250,7 +250,7 @@ Deno.test("an answer pasted after the server stopped waiting is named as expired
   toClient.releaseLock();
 });
 
-Deno.test("--offer-file is read without a paste prompt", async () => {
+Deno.test("--offer-file and --answer-file are read without a paste prompt", async () => {
   const { runCli } = await import("../harness/mod.ts");
   const dir = await Deno.makeTempDir();
   try {
@@ -280,6 +280,33 @@ Deno.test("--offer-file is read without a paste prompt", async () => {
     assert.match(
       result.stderr.trim().split("\n").at(-1)!,
       /^Error: The TUNNEL MANUAL OFFER block is damaged/,
+    );
+    // The client's --answer-file alike: the offer is printed, the answer read from the file.
+    await Deno.writeTextFile(
+      `${dir}/answer.txt`,
+      "-----BEGIN TUNNEL MANUAL ANSWER-----\nAAAA\n-----END TUNNEL MANUAL ANSWER-----\n",
+    );
+    const client = await runCli(
+      [
+        "client",
+        "manual",
+        ...LOOPBACK,
+        "-s",
+        "tcp://127.0.0.1:22",
+        "-t",
+        "127.0.0.1:0",
+        "--answer-file",
+        `${dir}/answer.txt`,
+      ],
+      { readPaths: [dir] },
+    );
+    assert.equal(client.code, 1, client.stderr);
+    assert.match(client.stdout, /-----END TUNNEL MANUAL OFFER-----/);
+    assert.doesNotMatch(client.stderr, /[Pp]aste/);
+    assert.match(client.stderr, /its answer is read from '.*answer\.txt'/);
+    assert.match(
+      client.stderr.trim().split("\n").at(-1)!,
+      /^Error: The TUNNEL MANUAL ANSWER block is damaged/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
