@@ -12,7 +12,12 @@ import { UsageError } from "./usage_error.ts";
 export type ModeFromConfig = (options: string[], role: Role) => Promise<Mode>;
 
 /** Commands that can do nothing without arguments: called bare, they print their help. */
-const NEED_ARGUMENTS = new Set(["generate-server-key", "show-server-id"]);
+const NEED_ARGUMENTS = new Set([
+  "generate-server-key",
+  "show-server-id",
+  "generate-nostr-key",
+  "show-npub",
+]);
 
 function isRole(word: string | undefined): word is Role {
   return word === "server" || word === "client";

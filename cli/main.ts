@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, CommanderError } from "commander";
-import { loadConfig, type Role } from "./config.ts";
+import { loadConfig, MODES, type Role } from "./config.ts";
 import {
   commandPath,
   helpCommand,
@@ -43,13 +43,13 @@ function buildProgram(): Command {
     .version(denoJson.version)
     .addHelpText("after", EXIT_STATUS_HELP);
   const server = program.command("server")
-    .description("share services with authenticated clients (modes: iroh, manual)")
+    .description(`share services with authenticated clients (modes: ${modeList()})`)
     .helpCommand(false);
   server.addCommand(serverIrohCommand());
   server.addCommand(serverManualCommand());
   server.addCommand(serverNostrCommand());
   const client = program.command("client")
-    .description("reach a service a server shares (modes: iroh, manual)")
+    .description(`reach a service a server shares (modes: ${modeList()})`)
     .helpCommand(false);
   client.addCommand(clientIrohCommand());
   client.addCommand(clientManualCommand());
@@ -71,6 +71,39 @@ function buildProgram(): Command {
   program.addCommand(statusCommand());
   configureAll(program);
   return program;
+}
+
+/** Every mode, as the top-level help lists them: "iroh, manual, nostr" (the first is the default). */
+function modeList(): string {
+  return MODES.join(", ");
+}
+
+/**
+ * `tunnel help X Y`: X (and Y under it) must be commands, or commander would
+ * print the help of the last one it knows and exit 0. Roles are left to
+ * {@linkcode routeArgs}, which names their modes.
+ * @throws {UsageError} naming the first word that is no command there.
+ */
+function checkHelpTopic(program: Command, words: string[]): void {
+  let command = program;
+  const path: string[] = [];
+  for (const word of words) {
+    if (word.startsWith("-") || word === "help" || isRoleWord(path[0])) return;
+    const next = command.commands.find((c) => c.name() === word);
+    if (!next) {
+      throw new UsageError(
+        path.length === 0
+          ? `Unknown command '${word}'`
+          : `Unknown command '${word}' for 'tunnel ${path.join(" ")}'`,
+      );
+    }
+    command = next;
+    path.push(word);
+  }
+}
+
+function isRoleWord(word: string | undefined): boolean {
+  return word === "server" || word === "client";
 }
 
 /**
@@ -109,6 +142,7 @@ async function main(args: string[]): Promise<number> {
   const names = program.commands.map((c) => c.name());
   let routed = args;
   try {
+    if (args[0] === "help") checkHelpTopic(program, args.slice(1));
     routed = await routeArgs(args, modeFromConfig);
     if (wantsHelp(routed)) {
       findCommand(program, commandPath(routed, names)).outputHelp({ error: true });

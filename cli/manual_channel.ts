@@ -34,6 +34,8 @@ export class ManualClientChannel implements SignalingChannel<IceOffer, IceAnswer
   readonly #out: Output;
   readonly #answerFile?: string;
   #answerSecret?: Uint8Array;
+  #offerPrintedAt?: number;
+  #answerReadAt?: number;
 
   /**
    * @param source the source request the offer carries
@@ -49,8 +51,22 @@ export class ManualClientChannel implements SignalingChannel<IceOffer, IceAnswer
   /** Prints the offer block. */
   async send(offer: IceOffer): Promise<void> {
     const text = await encodeOffer({ ...this.#secrets, source: this.#source, ...offer.ice });
-    this.#out.prompt("Send this offer to the server, then paste its answer here:");
+    this.#out.prompt(
+      this.#answerFile === undefined
+        ? "Send this offer to the server, then paste its answer here:"
+        : `Send this offer to the server; its answer is read from '${this.#answerFile}':`,
+    );
     this.#out.info(text);
+    this.#offerPrintedAt = performance.now();
+  }
+
+  /**
+   * From printing the offer to reading a complete answer block, in ms;
+   * undefined until both happened. The server's wait starts in between.
+   */
+  get answerDelayMs(): number | undefined {
+    if (this.#offerPrintedAt === undefined || this.#answerReadAt === undefined) return undefined;
+    return this.#answerReadAt - this.#offerPrintedAt;
   }
 
   /**
@@ -58,10 +74,9 @@ export class ManualClientChannel implements SignalingChannel<IceOffer, IceAnswer
    * @throws {Error} with the server's reason when it refused the source.
    */
   async receive(): Promise<IceAnswer> {
-    const answer = await decodeAnswer(
-      await readBlock(ANSWER_LABEL, this.#answerFile),
-      this.#secrets,
-    );
+    const block = await readBlock(ANSWER_LABEL, this.#answerFile);
+    this.#answerReadAt = performance.now();
+    const answer = await decodeAnswer(block, this.#secrets);
     if (!answer.accepted) {
       throw new Error(`server refused source ${this.#source}: ${answer.reason}`);
     }
@@ -109,7 +124,12 @@ export class ManualServerChannel implements SignalingChannel<IceAnswer, IceOffer
    * @throws {Error} after printing a refusal block when the source is not allowed.
    */
   async receive(): Promise<IceOffer> {
-    this.#out.prompt("Paste the client's offer:");
+    // A paste prompt only when someone pastes: a file is read as it appears.
+    this.#out.prompt(
+      this.#offerFile === undefined
+        ? "Paste the client's offer:"
+        : `Waiting for the client's offer in '${this.#offerFile}'`,
+    );
     const offer = await decodeOffer(await readBlock(OFFER_LABEL, this.#offerFile));
     const refusal = await this.#check(offer.source);
     if (refusal !== undefined) {

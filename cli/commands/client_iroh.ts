@@ -129,6 +129,7 @@ export async function resolveClientIrohSettings(
   );
   const target = parseTargetSetting(
     requireSetting(pick(flags.target, file.target), "--target", "target"),
+    source,
   );
   const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {

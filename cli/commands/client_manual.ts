@@ -18,6 +18,8 @@ import {
 } from "../settings/ice_options.ts";
 import { bindTarget } from "../run/local_target.ts";
 import { runIceClient } from "../run/ice_client.ts";
+import { checkBlockFile } from "../block_input.ts";
+import { explainClientIceFailure } from "../manual_expiry.ts";
 import {
   type ConfigFlags,
   configOptions,
@@ -52,11 +54,16 @@ export function clientManualCommand(): Command {
   forwardOptions(command)
     .option(
       "--answer-file <file>",
-      "read the answer from this file (waits for it) instead of stdin",
+      "read the answer from this file instead of stdin (waits up to 10 minutes for it to appear)",
     );
   return verboseOption(command).action(async (flags: ClientManualFlags) => {
     const config = await loadModeConfig(flags, "client", "manual");
-    await runClientManual(resolveClientManualSettings(flags, config), new Output(flags.verbose));
+    const settings = resolveClientManualSettings(flags, config);
+    // Before the offer is printed: an answer file that can never appear ends the run now.
+    if (settings.answerFile !== undefined) {
+      await checkBlockFile(settings.answerFile, "--answer-file");
+    }
+    await runClientManual(settings, new Output(flags.verbose));
   });
 }
 
@@ -76,9 +83,10 @@ export function resolveClientManualSettings(
     "request_source",
   );
   const targetText = requireSetting(pick(flags.target, file.target), "--target", "target");
+  const source = parseSourceSetting(sourceText);
   return {
-    source: parseSourceSetting(sourceText),
-    target: parseTargetSetting(targetText),
+    source,
+    target: parseTargetSetting(targetText, source),
     ice: iceSettings(flags, file.stun_servers),
     answerFile: flags.answerFile,
   };
@@ -102,6 +110,7 @@ export async function runClientManual(
       source: settings.source,
       local,
       credential: () => channel.credential(),
+      explainFailure: (error) => explainClientIceFailure(error, channel.answerDelayMs),
     }, out);
   } finally {
     local.close();

@@ -80,10 +80,11 @@ export async function resolveClientNostrSettings(
     "request_source",
   );
   const targetText = requireSetting(pick(flags.target, file.target), "--target", "target");
+  const source = parseSourceSetting(sourceText);
   return {
     identity: await resolveNostrIdentity(flags, file),
-    source: parseSourceSetting(sourceText),
-    target: parseTargetSetting(targetText),
+    source,
+    target: parseTargetSetting(targetText, source),
     ice: iceSettings(flags, file.stun_servers),
   };
 }

@@ -78,10 +78,9 @@ export async function resolveServerIrohSettings(
   config?: Config<"server", "iroh">,
   env: ServerIrohEnv = {},
 ): Promise<ServerIrohSettings> {
-  const file = config?.values ?? {};
   return {
     ...await resolveIrohServerSettings(flags, config, env),
-    ...resolveAllowedNetworks(flags, file.allowed_sources),
+    ...resolveAllowedNetworks(flags, config),
   };
 }
 

@@ -30,8 +30,9 @@ import {
   iceSettings,
   printPath,
   slowGatheringLine,
-  withIceAdvice,
 } from "../settings/ice_options.ts";
+import { checkBlockFile } from "../block_input.ts";
+import { explainServerIceFailure } from "../manual_expiry.ts";
 import {
   type AllowedNetworkFlags,
   allowedNetworkOptions,
@@ -64,10 +65,15 @@ export function serverManualCommand(): Command {
       "ICE with copy-paste signaling: paste the client's offer, print an answer (one session)",
     );
   allowedNetworkOptions(command)
-    .option("--offer-file <file>", "read the offer from this file (waits for it) instead of stdin");
+    .option(
+      "--offer-file <file>",
+      "read the offer from this file instead of stdin (waits up to 10 minutes for it to appear)",
+    );
   return verboseOption(command).action(async (flags: ServerManualFlags) => {
     const config = await loadModeConfig(flags, "server", "manual");
-    await runServerManual(resolveServerManualSettings(flags, config), new Output(flags.verbose));
+    const settings = resolveServerManualSettings(flags, config);
+    if (settings.offerFile !== undefined) await checkBlockFile(settings.offerFile, "--offer-file");
+    await runServerManual(settings, new Output(flags.verbose));
   });
 }
 
@@ -80,7 +86,7 @@ export function resolveServerManualSettings(
   config?: Config<"server", "manual">,
 ): ServerManualSettings {
   const file = config?.values ?? {};
-  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, file.allowed_sources);
+  const { allowedTcp, allowedUdp } = resolveAllowedNetworks(flags, config);
   return {
     allowedTcp,
     allowedUdp,
@@ -89,11 +95,15 @@ export function resolveServerManualSettings(
   };
 }
 
-/** Serves one manual-mode session. */
+/**
+ * Serves one manual-mode session. Ctrl-C or SIGTERM at any point (waiting for
+ * the offer included) prints `Shutting down` and returns.
+ */
 export async function runServerManual(
   settings: ServerManualSettings,
   out: Output,
 ): Promise<void> {
+  const shutdown = shutdownSignal();
   const limits = serverLimits(out);
   const services = forwardingServices({
     allowedTcp: settings.allowedTcp,
@@ -106,7 +116,7 @@ export async function runServerManual(
     const { decision } = await checkRequest(services, source);
     return decision.accepted ? undefined : decision.reason;
   }, settings.offerFile);
-  const conn = await acceptOverIce({
+  const accepting = acceptOverIce({
     channel,
     ...settings.ice,
     alpn: ALPN,
@@ -114,8 +124,16 @@ export async function runServerManual(
     onPath: (path) => printPath(out, path),
     onSlowGathering: () => out.info(slowGatheringLine(settings.ice)),
   }).catch((error) => {
-    throw withIceAdvice(error);
+    throw explainServerIceFailure(error);
   });
+  const conn = await Promise.race([accepting, shutdown.then(() => undefined)]);
+  if (conn === undefined) {
+    out.info("Shutting down");
+    // The attempt is abandoned (an offer that never comes does not end); a connection it still makes is closed.
+    accepting.then((late) => late.close(), () => {});
+    limits.warnings.close();
+    return;
+  }
   const expected = channel.credential();
   const host = new SessionHost({
     services,
@@ -128,7 +146,7 @@ export async function runServerManual(
     (credential) => constantTimeEqual(expected, credential),
     "session",
   );
-  const outcome = await Promise.race([session.then(() => "done"), shutdownSignal()]);
+  const outcome = await Promise.race([session.then(() => "done"), shutdown]);
   if (outcome !== "done") {
     out.info("Shutting down");
     conn.close();

@@ -98,7 +98,7 @@ export async function resolveServerNostrSettings(
   config?: Config<"server", "nostr">,
 ): Promise<ServerNostrSettings> {
   const file = config?.values ?? {};
-  const networks = resolveAllowedNetworks(flags, file.allowed_sources);
+  const networks = resolveAllowedNetworks(flags, config);
   const maxSessions = pick(flags.maxSessions, file.max_sessions) ?? DEFAULT_NOSTR_MAX_SESSIONS;
   if (!Number.isInteger(maxSessions) || maxSessions < 0) {
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be 0 or a positive integer`);

@@ -12,6 +12,7 @@ import {
 } from "../../core/connect/mod.ts";
 import { ALPN, formatSource, openClientSession, singleSession } from "../../core/tunnel/mod.ts";
 import type { Source } from "../../core/tunnel/mod.ts";
+import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import {
   type IceSettings,
@@ -39,27 +40,42 @@ export interface IceClientOptions {
   firstSpeaker?: "acceptor" | "dialer";
   /** Told when the path is up, before the session opens (to close a signaling that is done). */
   onPunched?(): void;
+  /** Turns an ICE failure into what the user reads (default: {@linkcode withIceAdvice}). */
+  explainFailure?(error: unknown): unknown;
 }
 
 /**
- * Punches a path through `channel`, opens the session and forwards until it ends.
+ * Punches a path through `channel`, opens the session and forwards until it
+ * ends. Ctrl-C or SIGTERM at any point (waiting for a paste included) prints
+ * `Shutting down` and returns.
  * @throws {Error} with ICE advice when no path was found; the session's refusal when refused.
  */
 export async function runIceClient(options: IceClientOptions, out: Output): Promise<void> {
-  const conn = await dialOverIce({
-    channel: options.channel,
-    ...options.ice,
-    alpn: ALPN,
-    timeoutMs: options.timeoutMs,
-    firstSpeaker: options.firstSpeaker,
-    onPath: (path) => printPath(out, path),
-    onSlowGathering: () => out.info(slowGatheringLine(options.ice)),
-  }).catch((error) => {
-    throw withIceAdvice(error);
-  });
-  options.onPunched?.();
-  const session = await openClientSession(conn, options.credential(), options.source);
+  const shutdown = shutdownSignal();
+  const explain = options.explainFailure ?? withIceAdvice;
+  const opening = (async () => {
+    const conn = await dialOverIce({
+      channel: options.channel,
+      ...options.ice,
+      alpn: ALPN,
+      timeoutMs: options.timeoutMs,
+      firstSpeaker: options.firstSpeaker,
+      onPath: (path) => printPath(out, path),
+      onSlowGathering: () => out.info(slowGatheringLine(options.ice)),
+    }).catch((error) => {
+      throw explain(error);
+    });
+    options.onPunched?.();
+    return await openClientSession(conn, options.credential(), options.source);
+  })();
+  const session = await Promise.race([opening, shutdown.then(() => undefined)]);
+  if (session === undefined) {
+    out.info("Shutting down");
+    // The attempt is abandoned (a paste that never comes does not end); a session it still makes is closed.
+    opening.then((late) => late.conn.close(), () => {});
+    return;
+  }
   out.info(`Tunnel ready: ${options.local.address} -> ${formatSource(options.source)}`);
   // One-shot signaling: there is no way to reconnect, so losing the session ends the client.
-  await forwardUntilDone(singleSession(session), options.local, out);
+  await forwardUntilDone(singleSession(session), options.local, out, { shutdown });
 }

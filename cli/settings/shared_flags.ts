@@ -6,9 +6,22 @@
  * @module
  */
 import type { Command } from "commander";
-import { AllowList, parseHostPort, parseSource, type Source } from "../../core/tunnel/mod.ts";
-import { type Config, defaultConfigPath, loadConfig, type Mode, type Role } from "../config.ts";
-import { pick, repeatable } from "../options.ts";
+import {
+  AllowList,
+  formatSource,
+  parseHostPort,
+  parseSource,
+  type Source,
+} from "../../core/tunnel/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  defaultConfigPath,
+  loadConfig,
+  type Mode,
+  type Role,
+} from "../config.ts";
+import { repeatable } from "../options.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 
 /** `-c/--config` and `--default-config`. */
@@ -56,7 +69,10 @@ export function allowedNetworkOptions(command: Command): Command {
 export function forwardOptions(command: Command): Command {
   return command
     .option("-s, --source <url>", "source to request: tcp://host:port or udp://host:port")
-    .option("-t, --target <host:port>", "local address to listen on");
+    .option(
+      "-t, --target <addr>",
+      "local address to listen on: host:port, or tcp://host:port / udp://host:port (the source's protocol)",
+    );
 }
 
 /** Adds `-v/--verbose` to a mode command. */
@@ -96,16 +112,35 @@ export interface AllowedNetworks {
   allowedUdp: AllowList;
 }
 
+/** A server config file's allowlists, and the file's path to name in errors. */
+export interface AllowedSourcesConfig {
+  path: string;
+  values: { allowed_sources?: { tcp?: string[]; udp?: string[] } };
+}
+
 /**
  * The allowlists, from the flags or else the config file's `allowed_sources`.
- * @throws {UsageError} naming a malformed network, or when both lists are empty.
+ * @throws {UsageError} naming a malformed network (and, when the config file
+ * gave it, the file and key), or when both lists are empty.
  */
 export function resolveAllowedNetworks(
   flags: AllowedNetworkFlags,
-  sources: { tcp?: string[]; udp?: string[] } = {},
+  config?: AllowedSourcesConfig,
 ): AllowedNetworks {
-  const allowedTcp = asUsageError(() => new AllowList(pick(flags.allowedTcp, sources.tcp) ?? []));
-  const allowedUdp = asUsageError(() => new AllowList(pick(flags.allowedUdp, sources.udp) ?? []));
+  const sources = config?.values.allowed_sources ?? {};
+  const list = (flag: string[] | undefined, key: "tcp" | "udp") => {
+    if (flag !== undefined) return asUsageError(() => new AllowList(flag));
+    try {
+      return new AllowList(sources[key] ?? []);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid config '${config?.path}': allowed_sources.${key}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  };
+  const allowedTcp = list(flags.allowedTcp, "tcp");
+  const allowedUdp = list(flags.allowedUdp, "udp");
   if (allowedTcp.networks.length === 0 && allowedUdp.networks.length === 0) {
     throw new UsageError(
       "No allowed networks: pass --allowed-tcp and/or --allowed-udp (e.g. --allowed-tcp 127.0.0.0/8)",
@@ -134,11 +169,35 @@ export function parseSourceSetting(text: string): Source {
 }
 
 /**
- * Parses a `-t/--target` value.
- * @throws {UsageError} "Invalid --target address '<text>': expected host:port, ...".
+ * Parses a `-t/--target` value: the local address the client listens on for
+ * `source`, as `HOST:PORT` or, as tunnel-rs writes it, `tcp://HOST:PORT` or
+ * `udp://HOST:PORT`. The local end always carries the source's protocol, so a
+ * scheme only restates it: one that differs from the source's is refused.
+ *
+ * @throws {UsageError} naming the value: not `[scheme://]host:port`, another
+ * scheme, or a protocol other than the source's.
+ * @example
+ * ```ts
+ * parseTargetSetting("udp://0.0.0.0:51820", { protocol: "udp", host: "127.0.0.1", port: 51820 });
+ * // { host: "0.0.0.0", port: 51820 }
+ * ```
  */
-export function parseTargetSetting(text: string): { host: string; port: number } {
-  return asUsageError(() => parseHostPort(text, "--target address"));
+export function parseTargetSetting(text: string, source: Source): { host: string; port: number } {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
+  if (scheme && scheme[1] !== "tcp" && scheme[1] !== "udp") {
+    throw new UsageError(
+      `Invalid --target '${text}': scheme must be tcp:// or udp:// (or none: host:port)`,
+    );
+  }
+  if (scheme && scheme[1] !== source.protocol) {
+    throw new UsageError(
+      `Invalid --target '${text}': the source ${
+        formatSource(source)
+      } is ${source.protocol.toUpperCase()}, so the target listens for ${source.protocol.toUpperCase()} (write ${source.protocol}://... or host:port)`,
+    );
+  }
+  const address = scheme ? text.slice(scheme[0].length) : text;
+  return asUsageError(() => parseHostPort(address, "--target address"));
 }
 
 /**

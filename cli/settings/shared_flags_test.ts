@@ -69,14 +69,39 @@ Deno.test("loadModeConfig() loads the named file for the command's mode only", a
 });
 
 Deno.test("resolveAllowedNetworks() takes each flag over its config list", () => {
-  const lists = resolveAllowedNetworks({ allowedUdp: ["::1"] }, {
-    tcp: ["127.0.0.0/8"],
-    udp: ["10.0.0.0/8"],
+  const config = (allowed: { tcp?: string[]; udp?: string[] }) => ({
+    path: "server.toml",
+    values: { allowed_sources: allowed },
   });
+  const lists = resolveAllowedNetworks(
+    { allowedUdp: ["::1"] },
+    config({ tcp: ["127.0.0.0/8"], udp: ["10.0.0.0/8"] }),
+  );
   assert.deepEqual(lists.allowedTcp.networks.map((n) => n.text), ["127.0.0.0/8"]);
   assert.deepEqual(lists.allowedUdp.networks.map((n) => n.text), ["::1"]);
   assert.throws(
-    () => resolveAllowedNetworks({ allowedTcp: [] }, { tcp: ["127.0.0.0/8"] }),
+    () => resolveAllowedNetworks({ allowedTcp: [] }, config({ tcp: ["127.0.0.0/8"] })),
     (error: Error) => error instanceof UsageError && /^No allowed networks/.test(error.message),
+  );
+});
+
+Deno.test("resolveAllowedNetworks() names the config file and key of a bad network it holds", () => {
+  const config = {
+    path: "/etc/tunnel/server.toml",
+    values: { allowed_sources: { udp: ["10.0.0.0/33"] } },
+  };
+  assert.throws(
+    () => resolveAllowedNetworks({}, config),
+    (error: Error) =>
+      error instanceof ConfigError &&
+      /^Invalid config '\/etc\/tunnel\/server\.toml': allowed_sources\.udp: Invalid CIDR '10\.0\.0\.0\/33'/
+        .test(error.message),
+  );
+  // The same value from a flag names no file.
+  assert.throws(
+    () => resolveAllowedNetworks({ allowedUdp: ["10.0.0.0/33"] }, config),
+    (error: Error) =>
+      error instanceof UsageError && !(error instanceof ConfigError) &&
+      /^Invalid CIDR '10\.0\.0\.0\/33'/.test(error.message),
   );
 });

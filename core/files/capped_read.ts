@@ -6,8 +6,10 @@
  */
 
 /**
- * Reads `path` as UTF-8 text of at most `maxBytes` bytes. The size is checked
- * first, and the read stops past the limit (devices and pipes report no size).
+ * Reads `path` as UTF-8 text of at most `maxBytes` bytes. Only a regular file
+ * is read: opening a FIFO no one writes to would block forever, and a device
+ * is never a key or a list. The size is checked first, and the read stops past
+ * the limit anyway (a file can grow while it is read).
  *
  * @param path The file to read.
  * @param options `what` names the file in messages ("tokens file"); `maxBytes` is the limit.
@@ -31,10 +33,15 @@ export async function readCappedTextFile(
       throw fail(error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message);
     }
   };
+  // Checked before opening, which is what blocks on a FIFO.
+  const before = await io(() => Deno.stat(path));
+  if (before.isDirectory) throw fail("it is a directory");
+  if (!before.isFile) throw fail("not a regular file (a pipe, socket or device); name a file");
   const file = await io(() => Deno.open(path));
   try {
     const info = await io(() => file.stat());
-    if (info.isDirectory) throw fail("it is a directory");
+    // Replaced between the two looks: what was opened is checked too.
+    if (!info.isFile) throw fail("not a regular file (a pipe, socket or device); name a file");
     if (info.size > maxBytes) throw tooLarge();
     const buffer = new Uint8Array(maxBytes + 1);
     let length = 0;

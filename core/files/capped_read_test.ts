@@ -42,14 +42,31 @@ Deno.test("readCappedTextFile() refuses a file past the limit with one line nami
 });
 
 Deno.test({
-  name: "readCappedTextFile() stops reading a file whose size is unknown at the limit",
+  name: "readCappedTextFile() refuses a FIFO with no writer and a device at once, with one line",
   ignore: Deno.build.os === "windows",
   async fn() {
-    // /dev/zero reports size 0 and never ends: only a capped read returns.
-    await assert.rejects(
-      () => readCappedTextFile("/dev/zero", { what: "config", maxBytes: 4096 }),
-      /Cannot read config '\/dev\/zero': larger than the limit of 4 KiB/,
-    );
+    const dir = await Deno.makeTempDir();
+    try {
+      const fifo = `${dir}/fifo`;
+      assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+      // Opening a FIFO no one writes to blocks: the bound proves it was never opened.
+      for (const path of [fifo, "/dev/zero"]) {
+        const started = performance.now();
+        await assert.rejects(
+          () => readCappedTextFile(path, { what: "secret key file", maxBytes: 4096 }),
+          (error: Error) =>
+            error.message ===
+              `Cannot read secret key file '${path}': not a regular file (a pipe, socket or device); name a file`,
+        );
+        assert.ok(performance.now() - started < 1_000);
+      }
+      // A symbolic link to a regular file is read.
+      await Deno.writeTextFile(`${dir}/real`, "key\n");
+      await Deno.symlink(`${dir}/real`, `${dir}/link`);
+      assert.equal(await readCappedTextFile(`${dir}/link`, { what: "key", maxBytes: 10 }), "key\n");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 

@@ -55,9 +55,10 @@ Deno.test("readSecretKeyFile() refuses a file larger than 4 KiB without reading 
           `Cannot read secret key file '${path}': larger than the limit of 4 KiB`,
     );
     if (Deno.build.os !== "windows") {
+      // A device is refused before it is read at all.
       await assert.rejects(
         () => readSecretKeyFile("/dev/zero"),
-        /larger than the limit of 4 KiB/,
+        /Cannot read secret key file '\/dev\/zero': not a regular file/,
       );
     }
   } finally {

@@ -169,6 +169,7 @@ export class _ConnectSession {
     if (this.#context.connection.nominated || this.#handshake.heardPeer) {
       return new IceFailedError(
         `a path was found but the peer did not confirm it within ${timeoutMs} ms`,
+        { pathFound: true },
       );
     }
     return new IceFailedError(

@@ -28,16 +28,23 @@ const ADVICE =
 export class IceFailedError extends Error {
   /** The specific reason, e.g. "no candidate pair answered within 30000 ms". */
   readonly detail: string;
+  /**
+   * Whether any candidate pair worked before the time ran out. False when no
+   * check ever succeeded: the peer may never have started (a signaling block
+   * used too late) as well as be unreachable.
+   */
+  readonly pathFound: boolean;
 
   /**
    * Builds the user-facing message from the specific reason and general advice.
    *
    * @param detail The specific reason; it starts the message, the general advice follows.
-   * @param options Standard `ErrorOptions` (`cause`).
+   * @param options Standard `ErrorOptions` (`cause`), and `pathFound` (default false).
    */
-  constructor(detail: string, options?: ErrorOptions) {
+  constructor(detail: string, options?: ErrorOptions & { pathFound?: boolean }) {
     super(`ICE found no working path to the peer (${detail}). ${ADVICE}`, options);
     this.name = "IceFailedError";
     this.detail = detail;
+    this.pathFound = options?.pathFound ?? false;
   }
 }

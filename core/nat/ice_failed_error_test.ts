@@ -11,3 +11,8 @@ Deno.test("IceFailedError starts with the reason and suggests only ways out that
   // Core names no CLI flags; the CLI adds its own advice (cli/settings/ice_options_test.ts).
   assert.doesNotMatch(error.message, /--/);
 });
+
+Deno.test("IceFailedError tells whether a path was found before the time ran out", () => {
+  assert.equal(new IceFailedError("no check succeeded").pathFound, false);
+  assert.equal(new IceFailedError("not confirmed", { pathFound: true }).pathFound, true);
+});

@@ -74,6 +74,12 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
     await Deno.writeTextFile(`${dir}/bad.key`, "not a key");
     await Deno.writeTextFile(`${dir}/tokens.txt`, `# ok\n${generateToken()}\nioops\n`);
     await Deno.writeTextFile(`${dir}/bad.toml`, 'role = "server"\n[iroh]\nmax_sesions = 1\n');
+    await Deno.writeTextFile(
+      `${dir}/bad_cidr.toml`,
+      'role = "server"\n[iroh]\n[iroh.allowed_sources]\ntcp = ["10.0.0.0/33"]\n',
+    );
+    // Opening a FIFO no one writes to blocks: each user file flag must refuse it instead.
+    assert.ok((await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output()).success);
     const token = generateToken();
     const server = [
       "server",
@@ -123,6 +129,27 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
         EXIT_FAILURE,
       ],
       [[...server, "--secret", "abc"], /Invalid secret key/, EXIT_USAGE],
+      [
+        ["server", "-c", `${dir}/bad_cidr.toml`, "--auth-tokens", token],
+        /^Error: Invalid config '.*bad_cidr\.toml': allowed_sources\.tcp: Invalid CIDR '10\.0\.0\.0\/33'/,
+        EXIT_USAGE,
+      ],
+      ...[
+        [...server, "--secret-file", `${dir}/fifo`],
+        ["server", "--allowed-tcp", "127.0.0.0/8", "--auth-tokens-file", `${dir}/fifo`],
+        ["server", "-c", `${dir}/fifo`],
+        ["show-server-id", "--secret-file", `${dir}/fifo`],
+        ["show-npub", "--nsec-file", `${dir}/fifo`],
+        [
+          ...client().filter((arg) => arg !== "--auth-token" && arg !== token),
+          "--auth-token-file",
+          `${dir}/fifo`,
+        ],
+      ].map((args): [string[], RegExp, number] => [
+        args,
+        /^Error: Cannot read [a-z ]+ '.*fifo': not a regular file \(a pipe, socket or device\); name a file$/,
+        EXIT_FAILURE,
+      ]),
       [["server", "-c", `${dir}/bad.toml`], /unknown key 'iroh\.max_sesions'/, EXIT_USAGE],
       [
         ["server", "-c", `${dir}/none.toml`],
@@ -311,7 +338,8 @@ Deno.test("a command given nothing to work with prints its help on stderr and ex
     [[], [
       /^Usage: tunnel \[options\] \[command\]/m,
       /^ {2}server +share services/m,
-      /\(modes: iroh, manual\)/,
+      /^ {2}server +share services with authenticated clients\n +\(modes: iroh, manual, nostr\)$/m,
+      /^ {2}client +reach a service a server shares \(modes: iroh,\n +manual, nostr\)$/m,
       /Exit status:/,
     ]],
     [["server"], [/^Usage: tunnel server \[iroh\] \[options\]/m, /--allowed-tcp/, /^Modes/m]],
@@ -325,6 +353,8 @@ Deno.test("a command given nothing to work with prints its help on stderr and ex
     [["client", "manual"], [/^Usage: tunnel client manual \[options\]/m, /--answer-file/]],
     [["generate-server-key"], [/^Usage: tunnel generate-server-key \[options\]/m, /--output/]],
     [["show-server-id"], [/^Usage: tunnel show-server-id \[options\]/m, /--secret-file/]],
+    [["generate-nostr-key"], [/^Usage: tunnel generate-nostr-key \[options\]/m, /--output/]],
+    [["show-npub"], [/^Usage: tunnel show-npub \[options\]/m, /--nsec-file/]],
   ];
   for (const [args, patterns] of cases) {
     const result = await runCli(args);
@@ -373,6 +403,22 @@ Deno.test("`tunnel server --help` and `tunnel client --help` show the default mo
   assert.equal(manual.code, 0);
   assert.match(manual.stdout, /--no-stun/);
   assert.doesNotMatch(manual.stdout, /--auth-tokens/);
+});
+
+Deno.test("`tunnel help` of a command that does not exist is one line and exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["help", "bogus"], /^Error: Unknown command 'bogus' \(see 'tunnel --help'\)$/],
+    [["help", "vpn", "bogus"], /^Error: Unknown command 'bogus' for 'tunnel vpn' /],
+    [["help", "server", "bogus"], /^Error: Unknown mode 'bogus' for 'tunnel server'/],
+  ];
+  for (const [args, message] of cases) {
+    assertOneErrorLine(await runCli(args), message, EXIT_USAGE, args.join(" "));
+  }
+  for (const args of [["help", "vpn", "server"], ["help", "generate-token"], ["help", "help"]]) {
+    const result = await runCli(args);
+    assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stdout, /^Usage: tunnel /m);
+  }
 });
 
 Deno.test("an unknown mode is named in one line with the modes there are", async () => {

@@ -534,3 +534,117 @@ Deno.test("every option the README and its user docs name exists, and every --ta
     }
   }
 });
+
+/** The long options a command's help lists (`-h, --help` aside), and its short-to-long pairs. */
+function helpOptions(help: string): { longs: Set<string>; shorts: Map<string, string> } {
+  const longs = new Set<string>();
+  const shorts = new Map<string, string>();
+  // Commander puts each option at two spaces; wrapped descriptions are indented further.
+  for (const [, short, long] of help.matchAll(/^ {2}(?:(-[a-zA-Z]), )?(--[a-z][a-z0-9-]*)/gm)) {
+    if (long === "--help") continue;
+    longs.add(long);
+    if (short) shorts.set(short, long);
+  }
+  return { longs, shorts };
+}
+
+/** The options the first column of `table`'s rows names, short ones made long with `shorts`. */
+function tableOptions(rows: string[][], shorts: Map<string, string>): Set<string> {
+  const named = new Set<string>();
+  for (const [cell] of rows) {
+    for (const [long] of cell.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)) named.add(long);
+    for (const [short] of cell.matchAll(/(?<![\w-])-[a-zA-Z](?![\w-])/g)) {
+      const long = shorts.get(short);
+      assert.ok(long, `the table names ${short}, which no command it documents has`);
+      named.add(long);
+    }
+  }
+  return named;
+}
+
+/** The body rows of the first table in `text` (tableRows reads every table line of its text). */
+function firstTable(text: string): string[][] {
+  const lines = text.split("\n");
+  const start = lines.findIndex((line) => line.startsWith("|"));
+  assert.ok(start >= 0, "no table");
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith("|"));
+  return tableRows(lines.slice(start, end < 0 ? undefined : end).join("\n"));
+}
+
+/** The first table after the line `marker` in `text`. */
+function tableAfter(text: string, marker: string): string[][] {
+  const at = text.indexOf(`\n${marker}\n`);
+  assert.ok(at >= 0, `cannot find '${marker}'`);
+  return firstTable(text.slice(at + marker.length + 2));
+}
+
+Deno.test("each option table of the docs lists exactly the options of its commands' help", async () => {
+  // Derived from --help both ways: an option added to a command without its row (or a row
+  // left after its option went) fails here, whoever adds it.
+  const tables: { what: string; rows: string[][]; commands: string[][] }[] = [
+    {
+      what: "docs/CLI.md `tunnel server [iroh]`",
+      rows: tableAfter(CLI_DOC, "`tunnel server [iroh]`"),
+      commands: [["server", "iroh"]],
+    },
+    {
+      what: "docs/CLI.md `tunnel client [iroh]`",
+      rows: tableAfter(CLI_DOC, "`tunnel client [iroh]`"),
+      commands: [["client", "iroh"]],
+    },
+    {
+      what: "docs/CLI.md manual mode",
+      rows: firstTable(readmeSection(CLI_DOC, "manual mode")),
+      commands: [["server", "manual"], ["client", "manual"]],
+    },
+    {
+      what: "docs/CLI.md nostr mode",
+      rows: firstTable(readmeSection(CLI_DOC, "nostr mode")),
+      commands: [["server", "nostr"], ["client", "nostr"]],
+    },
+    {
+      what: "docs/RELAY.md tunnel relay",
+      rows: firstTable(readmeSection(RELAY_DOC, "Running it")),
+      commands: [["relay"]],
+    },
+  ];
+  for (const { what, rows, commands } of tables) {
+    assert.ok(rows.length > 0, `${what}: no table`);
+    const helps = await Promise.all(commands.map((args) => runCli([...args, "--help"])));
+    const shorts = new Map<string, string>();
+    const everyHelp = new Set<string>();
+    for (const [i, result] of helps.entries()) {
+      assert.equal(result.code, 0, `${commands[i].join(" ")} --help: ${result.stderr}`);
+      const options = helpOptions(result.stdout);
+      options.shorts.forEach((long, short) => shorts.set(short, long));
+      options.longs.forEach((long) => everyHelp.add(long));
+    }
+    const documented = tableOptions(rows, shorts);
+    const undocumented = [...everyHelp].filter((option) => !documented.has(option));
+    assert.deepEqual(undocumented, [], `${what}: options in the help but not in the table`);
+    const unknown = [...documented].filter((option) => !everyHelp.has(option));
+    assert.deepEqual(unknown, [], `${what}: options in the table but in no help`);
+  }
+});
+
+Deno.test("docs/INSTALL.md's commands name the repository through $REPO, set before use, never a literal placeholder", async () => {
+  const install = await Deno.readTextFile(`${ROOT}/docs/INSTALL.md`);
+  assert.doesNotMatch(install, /OWNER\/(REPO|NAME)/);
+  const blocks = [...fencedBlocks(install, "sh"), ...fencedBlocks(install, "powershell")];
+  let defined = false;
+  let urls = 0;
+  for (const block of blocks) {
+    if (/^\$?REPO ?= ?"?owner\/name"?/m.test(block)) defined = true;
+    for (const [url] of block.matchAll(/github\.com\/[^\s"')]+/g)) {
+      urls++;
+      assert.match(url, /^github\.com\/\$REPO(\/|$)/, `INSTALL.md runs ${url}`);
+      assert.ok(defined, `INSTALL.md uses $REPO before a block sets it: ${url}`);
+    }
+  }
+  assert.ok(urls >= 8, "INSTALL.md lost its install commands");
+  // The shell blocks parse as shell.
+  for (const block of fencedBlocks(install, "sh")) {
+    const syntax = await runCommand("sh", { args: ["-n", "-c", block] });
+    assert.equal(syntax.code, 0, `${block}\n${syntax.stderr}`);
+  }
+});
