@@ -31,7 +31,7 @@ export async function openNostrSignaling(
   const hub = new SignalingHub({
     secret: identity.secret,
     peer: identity.peer,
-    bus: { publish: (event) => relays.publish(event) },
+    bus: { publish: (event, copyOf) => relays.publish(event, copyOf) },
     log: debug,
   });
   const relays = NostrRelaySet.open({

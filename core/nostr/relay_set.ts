@@ -76,7 +76,7 @@ interface RelayState {
   /** End of a rate-limit pause. */
   resumeTimer?: ReturnType<typeof setTimeout>;
   /** Events published while the relay had us paused, sent when the pause ends. */
-  held: { message: string; atMs: number }[];
+  held: { message: string; atMs: number; copyOf?: string }[];
   health: RelayHealth;
   lastError?: string;
 }
@@ -154,14 +154,18 @@ export class NostrRelaySet {
    * Sends `event` to every connected relay; returns how many took it on the
    * wire. A relay that rate-limits us gets it when its pause ends (if still
    * fresh), not now.
+   * @param copyOf names the message `event` is a copy of: a held copy of the
+   * same message is replaced, so a pause's end sends one copy, not a burst
+   * that the relay would refuse again.
    */
-  publish(event: NostrEvent): number {
+  publish(event: NostrEvent, copyOf?: string): number {
     const message = JSON.stringify(["EVENT", event]);
     const now = this.#now();
     let sent = 0;
     for (const relay of this.#relays) {
       if (relay.health.paused(now)) {
-        relay.held.push({ message, atMs: now });
+        if (copyOf !== undefined) relay.held = relay.held.filter((e) => e.copyOf !== copyOf);
+        relay.held.push({ message, atMs: now, copyOf });
         if (relay.held.length > MAX_HELD_EVENTS) relay.held.shift();
         continue;
       }

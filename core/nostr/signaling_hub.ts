@@ -70,8 +70,11 @@ export class NoOfferError extends Error {
 
 /** What the hub publishes through and hears from (a NostrRelaySet, or a fake in tests). */
 export interface EventBus {
-  /** Sends an event to every relay. */
-  publish(event: NostrEvent): void;
+  /**
+   * Sends an event to every relay; `copyOf` names the message it is a copy
+   * of (copies of one message may replace each other while they wait).
+   */
+  publish(event: NostrEvent, copyOf?: string): void;
 }
 
 /** Options of {@linkcode SignalingHub}. */
@@ -151,12 +154,16 @@ export class SignalingHub {
 
   /** Server: refuses `session` with `reason` (published a few times: it is not answered). */
   refuse(session: string, reason: string): void {
-    const event = () =>
-      sealSignal(this.#options.secret, this.#options.peer, { type: "refused", session, reason });
-    this.#options.bus.publish(event());
+    const message = { type: "refused", session, reason } as const;
+    const publish = () =>
+      this.#options.bus.publish(
+        sealSignal(this.#options.secret, this.#options.peer, message),
+        `${session}:refused`,
+      );
+    publish();
     let left = 2;
     const timer = setInterval(() => {
-      this.#options.bus.publish(event());
+      publish();
       if (--left === 0) clearInterval(timer);
     }, REPUBLISH_FIRST_MS);
     Deno.unrefTimer(timer);
@@ -263,7 +270,10 @@ export class SignalingHub {
     this.#stopRepeating(state);
     let sent = 0;
     const publish = () => {
-      this.#options.bus.publish(sealSignal(this.#options.secret, this.#options.peer, message));
+      this.#options.bus.publish(
+        sealSignal(this.#options.secret, this.#options.peer, message),
+        `${message.session}:${message.type}`,
+      );
       const wait = republishDelayMs(++sent);
       if (wait === undefined) return (state.repeating = undefined);
       state.repeating = setTimeout(publish, wait);

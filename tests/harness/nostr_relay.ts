@@ -36,9 +36,10 @@ export interface NostrRelayOptions {
    */
   rateLimit?: { events: number; windowMs: number; answer?: "ok" | "notice" | "closed" };
   /**
-   * Print a line per EVENT received (`event PUBKEY KIND ID`), per event refused
-   * for the rate limit (`rate-limited PUBKEY ID`) and per REQ dropped
-   * (`dropped REQ SUBID`), read with {@linkcode NostrRelayFixture.logLines}. Default false.
+   * Print a line per EVENT received (`event PUBKEY KIND ID MS`), per event
+   * refused for the rate limit (`rate-limited PUBKEY ID MS`) and per REQ dropped
+   * (`dropped REQ SUBID MS`), MS when (ms since the epoch), read with
+   * {@linkcode NostrRelayFixture.logLines}. Default false.
    */
   logEvents?: boolean;
 }

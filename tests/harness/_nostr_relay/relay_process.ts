@@ -15,8 +15,9 @@
 // refuses the rest, as nostream does, with ["OK", id, false, "rate-limited: ..."]
 // (ok, the default), a NOTICE (notice), or a NOTICE and then a CLOSED of every
 // subscription on that connection (closed). --log-events prints one stdout line
-// per EVENT received ("event PUBKEY KIND ID"), per refusal ("rate-limited
-// PUBKEY ID") and per REQ dropped ("dropped REQ SUBID"), for tests to count.
+// per EVENT received ("event PUBKEY KIND ID MS"), per refusal ("rate-limited
+// PUBKEY ID MS") and per REQ dropped ("dropped REQ SUBID MS"), MS the time
+// (ms since the epoch), for tests to count and time.
 //
 // Prints "nostr relay listening on ws://HOST:PORT" once it accepts
 // connections. SIGINT ends it at once (the clients' connections drop); SIGTERM
@@ -148,7 +149,7 @@ function serveRelay(args: NostrRelayProcessArgs): void {
   const validator = new Validator();
   const limit = args.rateLimit &&
     new EphemeralRateLimit(args.rateLimit.events, args.rateLimit.windowMs);
-  const say = (line: string) => args.logEvents && console.log(line);
+  const say = (line: string) => args.logEvents && console.log(`${line} ${Date.now()}`);
   const open = new Map<WebSocket, Promise<void>>();
   Deno.addSignalListener("SIGTERM", () => closeAllThenExit(open));
   Deno.serve({
