@@ -61,9 +61,16 @@ export const OFFER_TIMEOUT_MS = 30_000;
 
 /** The client's request got neither an offer nor a refusal in time. */
 export class NoOfferError extends Error {
-  /** @param timeoutMs the wait that ran out */
-  constructor(readonly timeoutMs: number) {
+  /** The wait that ran out, in ms. */
+  readonly timeoutMs: number;
+
+  /**
+   * Says how long was waited.
+   * @param timeoutMs the wait that ran out
+   */
+  constructor(timeoutMs: number) {
     super(`no offer from the server within ${timeoutMs / 1000} s`);
+    this.timeoutMs = timeoutMs;
     this.name = "NoOfferError";
   }
 }
