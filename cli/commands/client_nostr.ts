@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { ICE_TIMEOUT_MS } from "../../core/connect/mod.ts";
+import { NoOfferError, OFFER_TIMEOUT_MS } from "../../core/nostr/mod.ts";
 import { formatSource, type Source } from "../../core/tunnel/mod.ts";
 import type { Config } from "../config.ts";
 import { pick } from "../options.ts";
@@ -89,14 +90,23 @@ export async function resolveClientNostrSettings(
   };
 }
 
-/** Runs one nostr-mode client session. */
+/**
+ * Runs one nostr-mode client session.
+ * @throws {Error} naming the server's npub and the relays when no offer comes
+ * within {@linkcode OFFER_TIMEOUT_MS} (one-shot signaling: the client exits, as
+ * on any other failure).
+ */
 export async function runClientNostr(settings: ClientNostrSettings, out: Output): Promise<void> {
   const local = bindTarget(settings.source.protocol, settings.target);
   let signaling;
   try {
     signaling = await openNostrSignaling(settings.identity, out);
     const { session, channel } = signaling.hub.request(formatSource(settings.source));
-    out.info(`Asking ${settings.identity.peer.npub} for ${formatSource(settings.source)}...`);
+    out.info(
+      `Asking ${settings.identity.peer.npub} for ${formatSource(settings.source)} (waiting up to ${
+        OFFER_TIMEOUT_MS / 1000
+      } s for its offer)...`,
+    );
     await runIceClient({
       channel,
       ice: settings.ice,
@@ -107,7 +117,15 @@ export async function runClientNostr(settings: ClientNostrSettings, out: Output)
       timeoutMs: ICE_TIMEOUT_MS,
       firstSpeaker: "acceptor",
       onPunched: () => signaling!.close(),
-    }, out);
+    }, out).catch((error) => {
+      if (!(error instanceof NoOfferError)) throw error;
+      const { identity } = settings;
+      throw new Error(
+        `No answer from ${identity.peer.npub} within ${error.timeoutMs / 1000} s through ${
+          identity.relays.join(", ")
+        }: check that its server runs with --peer-npub ${identity.secret.publicKey.npub} and shares a relay`,
+      );
+    });
   } finally {
     signaling?.close();
     local.close();

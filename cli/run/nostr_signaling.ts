@@ -1,6 +1,8 @@
 /**
  * Opening nostr mode's signaling: every relay subscribed to the peer's events
  * for us, fed into a hub; start-up waits until at least one relay is live.
+ * A relay's trouble (rate limits, closed subscriptions, refused events) is
+ * said once per relay; the rest is for `-v`.
  * @module
  */
 import { NostrRelaySet, SIGNAL_KIND, SignalingHub, transferId } from "../../core/nostr/mod.ts";
@@ -29,7 +31,7 @@ export async function openNostrSignaling(
   const hub = new SignalingHub({
     secret: identity.secret,
     peer: identity.peer,
-    bus: { publish: (event) => relays.publish(event) },
+    bus: { publish: (event, copyOf) => relays.publish(event, copyOf) },
     log: debug,
   });
   const relays = NostrRelaySet.open({
@@ -41,7 +43,7 @@ export async function openNostrSignaling(
       "#t": [transferId(identity.secret.publicKey, identity.peer)],
     },
     onEvent: (event) => hub.receive(event),
-    log: debug,
+    log: { ...debug, info: (line: string) => out.info(line) },
   });
   const close = () => {
     hub.close();

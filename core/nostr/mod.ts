@@ -26,10 +26,27 @@ export {
 export {
   ANSWER_TIMEOUT_MS,
   type EventBus,
-  REPUBLISH_MS,
+  NoOfferError,
+  OFFER_TIMEOUT_MS,
   SignalingHub,
   type SignalingHubOptions,
 } from "./signaling_hub.ts";
+export {
+  REPUBLISH_FIRST_MS,
+  REPUBLISH_MAX_COPIES,
+  REPUBLISH_MAX_GAP_MS,
+  republishDelayMs,
+} from "./republish_schedule.ts";
+export {
+  EOSE_TIMEOUT_MS,
+  MAX_REQ_ATTEMPTS,
+  type MissedEoseAction,
+  RATE_LIMIT_FIRST_PAUSE_MS,
+  RATE_LIMIT_MAX_PAUSE_MS,
+  type RefusalKind,
+  refusalKind,
+  RelayHealth,
+} from "./relay_health.ts";
 export {
   MAX_RELAY_MESSAGE,
   type NostrFilter,

@@ -3,21 +3,26 @@
  * each message taken once (replays and strangers dropped by openSignal and
  * ReplayGuard), and every message republished until the peer's next one
  * arrives, since relays pass kind 24242 only to subscriptions open at that
- * moment and never store it. A session's messages become a
+ * moment and never store it: copies thin out and stop
+ * ({@linkcode republishDelayMs}), so a peer that is gone does not make us
+ * flood the relays. A session's messages become a
  * {@linkcode SignalingChannel} for the ICE code manual mode uses.
  *
+ * Every wait has a bound: a client whose request gets no offer gives up after
+ * {@linkcode OFFER_TIMEOUT_MS} ({@linkcode NoOfferError}); a server whose
+ * offer gets no answer gives the session up after {@linkcode ANSWER_TIMEOUT_MS}.
  * The replay guard lives in memory, so a restarted server would take a
  * replayed request again: a request made before the hub started is ignored
- * (a live client re-seals its request every {@linkcode REPUBLISH_MS}, so its
- * next copy gets through), and a session whose client never answers the
- * offer is given up after {@linkcode ANSWER_TIMEOUT_MS}.
+ * (a live client re-seals each copy of its request, so its next copy gets
+ * through).
  * @module
  */
 import type { IceAnswer, IceOffer, SignalingChannel } from "../connect/mod.ts";
-import { AsyncQueue, deadline } from "../transport/mod.ts";
+import { AsyncQueue, deadline, DeadlineError } from "../transport/mod.ts";
 import { EndpointId } from "../identity/mod.ts";
 import { formatIceParameters, parseIceParameters, type RemoteIceParameters } from "../nat/mod.ts";
 import type { NostrPublicKey, NostrSecretKey } from "./keys.ts";
+import { REPUBLISH_FIRST_MS, republishDelayMs } from "./republish_schedule.ts";
 import {
   newSessionId,
   type NostrEvent,
@@ -36,22 +41,47 @@ function parseIce(text: string): RemoteIceParameters {
   return parseIceParameters(text.split("\n"));
 }
 
-/** How often an unanswered message is published again. */
-export const REPUBLISH_MS = 2_000;
-
 /**
  * How long the server waits for the client's answer to its offer. A live client
- * answers once it has gathered (3 s at most for a silent STUN server) and each
- * side republishes every {@linkcode REPUBLISH_MS}: a lost copy or two still fit.
- * Past it the request is taken for a replay or a client gone, and its session
- * slot is freed (before, such a session held it until the process ended).
+ * answers once it has gathered (3 s at most for a silent STUN server), and its
+ * copies go out at 0, 2 and 6 s: a lost copy or two still fit. Past it the
+ * request is taken for a replay or a client gone: the offer is no longer
+ * published and the session slot is freed.
  */
 export const ANSWER_TIMEOUT_MS = 15_000;
 
+/**
+ * How long a client waits for the server's offer (or refusal) to its request.
+ * The request's copies go out at 0, 2, 6, 14 and 22 s, so a server started
+ * up to ~20 s after the client, or a relay that drops a copy, still answers
+ * in time; past it the server is taken for absent (down, another key, or no
+ * shared relay).
+ */
+export const OFFER_TIMEOUT_MS = 30_000;
+
+/** The client's request got neither an offer nor a refusal in time. */
+export class NoOfferError extends Error {
+  /** The wait that ran out, in ms. */
+  readonly timeoutMs: number;
+
+  /**
+   * Says how long was waited.
+   * @param timeoutMs the wait that ran out
+   */
+  constructor(timeoutMs: number) {
+    super(`no offer from the server within ${timeoutMs / 1000} s`);
+    this.timeoutMs = timeoutMs;
+    this.name = "NoOfferError";
+  }
+}
+
 /** What the hub publishes through and hears from (a NostrRelaySet, or a fake in tests). */
 export interface EventBus {
-  /** Sends an event to every relay. */
-  publish(event: NostrEvent): void;
+  /**
+   * Sends an event to every relay; `copyOf` names the message it is a copy
+   * of (copies of one message may replace each other while they wait).
+   */
+  publish(event: NostrEvent, copyOf?: string): void;
 }
 
 /** Options of {@linkcode SignalingHub}. */
@@ -72,12 +102,14 @@ export interface SignalingHubOptions {
   startedMs?: number;
   /** Default {@linkcode ANSWER_TIMEOUT_MS}. */
   answerTimeoutMs?: number;
+  /** Default {@linkcode OFFER_TIMEOUT_MS}. */
+  offerTimeoutMs?: number;
 }
 
 interface SessionState {
   inbox: AsyncQueue<SignalMessage>;
-  /** The message being republished until the peer says something newer. */
-  repeating?: ReturnType<typeof setInterval>;
+  /** The next copy of the message being republished until the peer says something newer. */
+  repeating?: ReturnType<typeof setTimeout>;
 }
 
 /** One peer's signaling: many sessions over one set of relays. */
@@ -129,14 +161,18 @@ export class SignalingHub {
 
   /** Server: refuses `session` with `reason` (published a few times: it is not answered). */
   refuse(session: string, reason: string): void {
-    const event = () =>
-      sealSignal(this.#options.secret, this.#options.peer, { type: "refused", session, reason });
-    this.#options.bus.publish(event());
+    const message = { type: "refused", session, reason } as const;
+    const publish = () =>
+      this.#options.bus.publish(
+        sealSignal(this.#options.secret, this.#options.peer, message),
+        `${session}:refused`,
+      );
+    publish();
     let left = 2;
     const timer = setInterval(() => {
-      this.#options.bus.publish(event());
+      publish();
       if (--left === 0) clearInterval(timer);
-    }, REPUBLISH_MS);
+    }, REPUBLISH_FIRST_MS);
     Deno.unrefTimer(timer);
   }
 
@@ -165,11 +201,18 @@ export class SignalingHub {
         })),
       receive: async () => {
         const timeoutMs = this.#options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
-        const message = await deadline(
-          this.#next(state, "the client"),
-          timeoutMs,
-          `the client did not answer within ${timeoutMs / 1000} s`,
-        );
+        let message: SignalMessage;
+        try {
+          message = await deadline(
+            this.#next(state, "the client"),
+            timeoutMs,
+            `the client did not answer within ${timeoutMs / 1000} s`,
+          );
+        } catch (error) {
+          // Given up: no more copies of the offer, whoever ends the session.
+          this.end(session);
+          throw error;
+        }
         if (message.type !== "answer") throw new Error(`expected an answer, got ${message.type}`);
         return { ice: parseIce(message.ice) };
       },
@@ -200,7 +243,16 @@ export class SignalingHub {
           ice: formatIceParameters(offer.ice).join("\n"),
         })),
       receive: async () => {
-        const message = await this.#next(state, "the server");
+        const timeoutMs = this.#options.offerTimeoutMs ?? OFFER_TIMEOUT_MS;
+        let message: SignalMessage;
+        try {
+          message = await deadline(this.#next(state, "the server"), timeoutMs, "no offer");
+        } catch (error) {
+          if (!(error instanceof DeadlineError)) throw error;
+          // Given up: no more copies of the request.
+          this.end(session);
+          throw new NoOfferError(timeoutMs);
+        }
         if (message.type === "refused") throw new Error(`the server refused: ${message.reason}`);
         if (message.type !== "offer") throw new Error(`expected an offer, got ${message.type}`);
         return { ice: parseIce(message.ice), serverId: EndpointId.parse(message.serverId) };
@@ -220,17 +272,25 @@ export class SignalingHub {
     return message;
   }
 
+  /** Publishes `message` now and again on {@linkcode republishDelayMs}'s schedule, each copy sealed afresh. */
   #repeat(state: SessionState, message: SignalMessage): void {
     this.#stopRepeating(state);
-    const publish = () =>
-      this.#options.bus.publish(sealSignal(this.#options.secret, this.#options.peer, message));
+    let sent = 0;
+    const publish = () => {
+      this.#options.bus.publish(
+        sealSignal(this.#options.secret, this.#options.peer, message),
+        `${message.session}:${message.type}`,
+      );
+      const wait = republishDelayMs(++sent);
+      if (wait === undefined) return (state.repeating = undefined);
+      state.repeating = setTimeout(publish, wait);
+      Deno.unrefTimer(state.repeating);
+    };
     publish();
-    state.repeating = setInterval(publish, REPUBLISH_MS);
-    Deno.unrefTimer(state.repeating);
   }
 
   #stopRepeating(state: SessionState): void {
-    clearInterval(state.repeating);
+    clearTimeout(state.repeating);
     state.repeating = undefined;
   }
 }

@@ -3,7 +3,8 @@ import { acceptOverIce, dialOverIce } from "../connect/mod.ts";
 import { SecretKey } from "../identity/mod.ts";
 import { NostrSecretKey } from "./keys.ts";
 import { newSessionId, type NostrEvent, sealSignal } from "./signal_event.ts";
-import { SignalingHub } from "./signaling_hub.ts";
+import { NoOfferError, SignalingHub } from "./signaling_hub.ts";
+import { REPUBLISH_FIRST_MS } from "./republish_schedule.ts";
 
 const LOOPBACK_ONLY = { stunServers: [], hostAddresses: ["127.0.0.1"] };
 const ALPN = "nostr-hub-test/1";
@@ -141,6 +142,58 @@ Deno.test("SignalingHub: a server session whose client never answers the offer e
   try {
     const channel = hub.accept(newSessionId());
     await assert.rejects(channel.receive(), /the client did not answer within 0.1 s/);
+  } finally {
+    hub.close();
+  }
+});
+
+Deno.test("SignalingHub: a client whose request gets no offer gives up and stops publishing it", async () => {
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  const published: NostrEvent[] = [];
+  const hub = new SignalingHub({
+    secret: client,
+    peer: server.publicKey,
+    bus: { publish: (event) => published.push(event) },
+    offerTimeoutMs: 300,
+  });
+  try {
+    const { channel } = hub.request("tcp://127.0.0.1:22");
+    const started = performance.now();
+    const error = await channel.receive().then(() => undefined, (e) => e);
+    assert.ok(error instanceof NoOfferError, String(error));
+    assert.equal(error.timeoutMs, 300);
+    assert.match(error.message, /no offer from the server within 0.3 s/);
+    assert.ok(performance.now() - started < 2_000);
+    assert.equal(published.length, 1);
+    // Past the time of the first republished copy: none went out.
+    await new Promise((r) => setTimeout(r, REPUBLISH_FIRST_MS + 300));
+    assert.equal(published.length, 1, "no copy of a request given up");
+  } finally {
+    hub.close();
+  }
+});
+
+Deno.test("SignalingHub: an offer whose answer does not come stops being published", async () => {
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  const published: NostrEvent[] = [];
+  const hub = new SignalingHub({
+    secret: server,
+    peer: client.publicKey,
+    bus: { publish: (event) => published.push(event) },
+    answerTimeoutMs: 300,
+  });
+  try {
+    const channel = hub.accept(newSessionId());
+    await channel.send({
+      ice: { credentials: { ufrag: "abcd", pwd: "0123456789abcdefghijkl" }, candidates: [] },
+      serverId: SecretKey.generate().endpointId,
+    });
+    await assert.rejects(channel.receive(), /the client did not answer within 0.3 s/);
+    assert.equal(published.length, 1);
+    await new Promise((r) => setTimeout(r, REPUBLISH_FIRST_MS + 300));
+    assert.equal(published.length, 1, "no copy of an offer given up");
   } finally {
     hub.close();
   }

@@ -1,7 +1,10 @@
 // nostr mode against a real Nostr relay on loopback (tests/harness/nostr_relay.ts):
 // a transfer through the tunnel; two clients at once and a third refused by
 // --max-sessions 2 with the reason printed; one of two relays dead from the start;
-// requests replayed after a restart, or never followed by an answer, hold no slot.
+// requests replayed after a restart, or never followed by an answer, hold no slot
+// (and the offer stops being published); a client whose server never answers
+// gives up within its bound; a relay that drops the first REQ, or rate-limits,
+// still carries a session.
 import assert from "node:assert/strict";
 import {
   ANSWER_TIMEOUT_MS,
@@ -9,7 +12,10 @@ import {
   type NostrEvent,
   NostrRelaySet,
   NostrSecretKey,
+  OFFER_TIMEOUT_MS,
   openSignal,
+  RATE_LIMIT_FIRST_PAUSE_MS,
+  REPUBLISH_MAX_COPIES,
   sealSignal,
   SIGNAL_KIND,
 } from "../../core/nostr/mod.ts";
@@ -73,6 +79,18 @@ function startClient(
       ...LOOPBACK_ICE,
     ]),
   });
+}
+
+/** What the relay's log (`logEvents`) says of `author`'s events: `event` or `rate-limited`, and when. */
+function relayLog(relay: { logLines(): string[] }, author: NostrSecretKey) {
+  return relay.logLines().map((line) => line.split(" "))
+    .filter((fields) => fields[1] === author.publicKey.hex)
+    .map((fields) => ({ what: fields[0], atMs: Number(fields.at(-1)) }));
+}
+
+/** The events `author` published that the relay received. */
+function eventsBy(relay: { logLines(): string[] }, author: NostrSecretKey) {
+  return relayLog(relay, author).filter((entry) => entry.what === "event");
 }
 
 async function readyPort(proc: ManagedProcess): Promise<number> {
@@ -209,7 +227,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await using relay = await startNostrRelay();
+    await using relay = await startNostrRelay({ logEvents: true });
     await using echo = startTcpEchoServer();
     const server = NostrSecretKey.generate();
     const client = NostrSecretKey.generate();
@@ -232,8 +250,107 @@ Deno.test({
     await tunnelServer.waitForLine(/^\[session 1\] no connection: the client did not answer/, {
       timeoutMs: ANSWER_TIMEOUT_MS + 10_000,
     });
+    // The offer went out at 0, 2, 6 and 14 s, and not after the session was given up.
+    const offers = eventsBy(relay, server).length;
+    assert.ok(offers >= 1 && offers <= 4, `${offers} copies of the offer in 15 s`);
+    await delay(9_000);
+    assert.equal(eventsBy(relay, server).length, offers, "no copy after the session was given up");
     await using fresh = startClient(client, server, [relay.url], echo.port);
     const { sent, received } = await transferPayload(await readyPort(fresh), 1 << 16);
     assert.equal(received.sha256, sent.sha256);
+  },
+});
+
+Deno.test("nostr mode: a client whose server never answers gives up, naming the npub and relays", async () => {
+  await using relay = await startNostrRelay({ logEvents: true });
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  const relays = [relay.url, DEAD_RELAY];
+  const started = performance.now();
+  await using lonely = startClient(client, server, relays, 9);
+  const status = await Promise.race([
+    lonely.process.status,
+    delay(OFFER_TIMEOUT_MS + 15_000).then(() => {
+      throw new Error("the client is still waiting");
+    }),
+  ]);
+  const elapsed = performance.now() - started;
+  assert.equal(status.code, 1);
+  assert.ok(elapsed >= OFFER_TIMEOUT_MS, `gave up after ${elapsed} ms`);
+  assert.ok(elapsed < OFFER_TIMEOUT_MS + 15_000, `gave up after ${elapsed} ms`);
+  const errors = lonely.lines("stderr");
+  assert.deepEqual(errors, [
+    `Error: No answer from ${server.publicKey.npub} within ${OFFER_TIMEOUT_MS / 1000} s through ${
+      relays.join(", ")
+    }: check that its server runs with --peer-npub ${client.publicKey.npub} and shares a relay`,
+  ]);
+  // The request went out on its schedule, at most six copies, then no more.
+  const requests = eventsBy(relay, client).length;
+  assert.ok(requests >= 2 && requests <= REPUBLISH_MAX_COPIES, `${requests} copies of the request`);
+});
+
+Deno.test("nostr mode: a session through a relay that drops the first REQ of every connection", async () => {
+  await using relay = await startNostrRelay({ dropFirstReq: true, logEvents: true });
+  await using echo = startTcpEchoServer();
+  const server = NostrSecretKey.generate();
+  const client = NostrSecretKey.generate();
+  await using tunnelServer = startServer(server, client, [relay.url]);
+  await tunnelServer.waitForLine(/^Waiting for /, { timeoutMs: 20_000 });
+  await using tunnelClient = startClient(client, server, [relay.url], echo.port);
+  const { sent, received } = await transferPayload(await readyPort(tunnelClient), 1 << 16);
+  assert.equal(received.sha256, sent.sha256);
+  const dropped = relay.logLines().filter((line) => line.startsWith("dropped REQ "));
+  assert.equal(dropped.length, 2, "each side's first REQ was lost");
+});
+
+Deno.test({
+  name:
+    "nostr mode: a relay that rate-limits the client's key: said once, backed off, and the session still opens",
+  // The eavesdropper's WebSocket closes without waiting for the relay's close frame.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // nostream's limit (60 ephemeral events a minute per key), scaled down; the
+    // window outlasts a slow start of the client, so its first request is refused.
+    await using relay = await startNostrRelay({
+      rateLimit: { events: 2, windowMs: 15_000 },
+      logEvents: true,
+    });
+    await using echo = startTcpEchoServer();
+    const server = NostrSecretKey.generate();
+    const client = NostrSecretKey.generate();
+    await using tunnelServer = startServer(server, client, [relay.url]);
+    await tunnelServer.waitForLine(/^Waiting for /, { timeoutMs: 20_000 });
+    // The client's key has spent its allowance (on events for someone else,
+    // which the server never sees): its request is refused at first.
+    using eavesdropper = await openEavesdropper(relay.url, client);
+    const someoneElse = NostrSecretKey.generate().publicKey;
+    for (let i = 0; i < 2; i++) {
+      eavesdropper.publish(sealSignal(client, someoneElse, {
+        type: "request",
+        session: newSessionId(),
+        source: "tcp://127.0.0.1:9",
+      }));
+    }
+    await using tunnelClient = startClient(client, server, [relay.url], echo.port);
+    const { sent, received } = await transferPayload(await readyPort(tunnelClient), 1 << 16);
+    assert.equal(received.sha256, sent.sha256);
+    const said = tunnelClient.lines().filter((line) => /rate-limits us/.test(line));
+    assert.equal(said.length, 1, tunnelClient.lines().join("\n"));
+    assert.match(
+      said[0],
+      new RegExp(
+        `^nostr relay ${relay.url} rate-limits us \\(rate-limited: .+\\): sending it nothing for 5 s`,
+      ),
+    );
+    // Backed off: after the first refusal the client sent nothing for the pause.
+    const log = relayLog(relay, client);
+    const firstRefusal = log.findIndex((entry) => entry.what === "rate-limited");
+    assert.ok(firstRefusal >= 0, "the relay refused the client's request");
+    const next = log.slice(firstRefusal + 1).find((entry) => entry.what === "event")!;
+    assert.ok(
+      next.atMs - log[firstRefusal].atMs >= RATE_LIMIT_FIRST_PAUSE_MS - 300,
+      `next event ${next.atMs - log[firstRefusal].atMs} ms after the refusal`,
+    );
   },
 });

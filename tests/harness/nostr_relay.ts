@@ -25,6 +25,23 @@ export interface NostrRelayOptions {
   liveTagFilters?: boolean;
   /** Bound on the relay's start. Default 60,000 ms (the first start fetches packages). */
   timeoutMs?: number;
+  /** Ignore the first REQ of every connection, as a relay that loses a subscription at connect. Default false. */
+  dropFirstReq?: boolean;
+  /**
+   * Refuse a public key's ephemeral events (kinds 20000-29999) beyond `events`
+   * in any `windowMs`, as nostream does (60 a minute by default there). The
+   * answer: `["OK", id, false, "rate-limited: ..."]` (`ok`, the default), a
+   * NOTICE (`notice`), or a NOTICE and a CLOSED of the connection's
+   * subscriptions (`closed`). Default: no limit.
+   */
+  rateLimit?: { events: number; windowMs: number; answer?: "ok" | "notice" | "closed" };
+  /**
+   * Print a line per EVENT received (`event PUBKEY KIND ID MS`), per event
+   * refused for the rate limit (`rate-limited PUBKEY ID MS`) and per REQ dropped
+   * (`dropped REQ SUBID MS`), MS when (ms since the epoch), read with
+   * {@linkcode NostrRelayFixture.logLines}. Default false.
+   */
+  logEvents?: boolean;
 }
 
 /** How the relay goes down in {@linkcode NostrRelayFixture.stop} and `restart()`. */
@@ -45,6 +62,8 @@ export interface NostrRelayFixture extends AsyncDisposable {
   readonly port: number;
   /** Collected stderr of the current relay process, for failure messages. */
   stderrText(): string;
+  /** The current relay process's log lines (with `logEvents`), oldest first. */
+  logLines(): string[];
   /**
    * Stops the relay (see {@linkcode NostrRelayStopOptions}) and starts a new one
    * on the same port. Stored events are lost: the relay keeps them in memory.
@@ -74,9 +93,22 @@ export interface NostrRelayFixture extends AsyncDisposable {
  */
 export async function startNostrRelay(options: NostrRelayOptions = {}): Promise<NostrRelayFixture> {
   const hostname = options.hostname ?? "127.0.0.1";
+  const behaviour = [
+    ...(options.liveTagFilters ?? true ? [] : ["--ignore-live-tag-filters"]),
+    ...(options.dropFirstReq ? ["--drop-first-req"] : []),
+    ...(options.rateLimit
+      ? [
+        "--rate-limit-answer",
+        options.rateLimit.answer ?? "ok",
+        "--rate-limit",
+        `${options.rateLimit.events}/${options.rateLimit.windowMs}`,
+      ]
+      : []),
+    ...(options.logEvents ? ["--log-events"] : []),
+  ];
   const launch = (port: number) =>
     spawnRelay(hostname, port, {
-      liveTagFilters: options.liveTagFilters ?? true,
+      behaviour,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       wrap: options.wrap ?? [],
     });
@@ -89,6 +121,7 @@ export async function startNostrRelay(options: NostrRelayOptions = {}): Promise<
     url: `ws://${hostname}:${port}`,
     port,
     stderrText: () => current.process.stderrText(),
+    logLines: () => current.process.lines("stdout").filter((line) => !READY_LINE.test(line)),
     async restart(stopOptions: NostrRelayStopOptions = {}) {
       if (stopping) throw new Error("Cannot restart the Nostr relay: it was stopped");
       await current.process.stop({ signal: stopSignal(stopOptions) });
@@ -107,9 +140,9 @@ function stopSignal(options: NostrRelayStopOptions): Deno.Signal {
 async function spawnRelay(
   hostname: string,
   port: number,
-  options: { liveTagFilters: boolean; timeoutMs: number; wrap: string[] },
+  options: { behaviour: string[]; timeoutMs: number; wrap: string[] },
 ): Promise<{ process: ManagedProcess; port: number }> {
-  const { liveTagFilters, timeoutMs, wrap } = options;
+  const { behaviour, timeoutMs, wrap } = options;
   const [program, ...prefix] = [...wrap, Deno.execPath()];
   const process = ManagedProcess.spawn(program, {
     args: [
@@ -124,7 +157,7 @@ async function spawnRelay(
       hostname,
       "--port",
       String(port),
-      ...(liveTagFilters ? [] : ["--ignore-live-tag-filters"]),
+      ...behaviour,
     ],
     env: { NO_COLOR: "1" },
     graceMs: STOP_GRACE_MS,

@@ -257,3 +257,90 @@ Deno.test("startNostrRelay() restart() drops connections: nostr-tools under Deno
   deepStrictEqual(openSignal(server, client.publicKey, second.events[0]), message);
   second.close();
 });
+
+/** A raw WebSocket to `url` that collects the relay's messages, for the misbehaviour switches. */
+async function rawRelayClient(url: string) {
+  const socket = new WebSocket(url);
+  const received: unknown[][] = [];
+  socket.onmessage = (message) => received.push(JSON.parse(message.data));
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  return {
+    received,
+    send: (message: unknown[]) => socket.send(JSON.stringify(message)),
+    async [Symbol.asyncDispose]() {
+      const closed = new Promise((resolve) => socket.onclose = resolve);
+      socket.close();
+      await closed;
+    },
+  };
+}
+
+function ephemeralEvent(secret: Uint8Array, i: number) {
+  return finalizeEvent(
+    { kind: 24242, created_at: Math.floor(Date.now() / 1000), tags: [], content: `${i}` },
+    secret,
+  );
+}
+
+Deno.test("startNostrRelay({ dropFirstReq }) ignores each connection's first REQ, answers the next", async () => {
+  await using relay = await startNostrRelay({ dropFirstReq: true, logEvents: true });
+  for (let connection = 0; connection < 2; connection++) {
+    await using client = await rawRelayClient(relay.url);
+    client.send(["REQ", "a", { kinds: [1] }]);
+    await delay(500);
+    deepStrictEqual(client.received, [], "the first REQ gets nothing");
+    client.send(["REQ", "b", { kinds: [1] }]);
+    await until(() => client.received.length > 0, "EOSE of the second REQ");
+    deepStrictEqual(client.received, [["EOSE", "b"]]);
+  }
+  equal(relay.logLines().filter((line) => /^dropped REQ a \d+$/.test(line)).length, 2);
+});
+
+Deno.test("startNostrRelay({ rateLimit }) refuses a key's ephemeral events past the window's allowance", async () => {
+  await using relay = await startNostrRelay({ rateLimit: { events: 2, windowMs: 1_500 } });
+  await using client = await rawRelayClient(relay.url);
+  const secret = generateSecretKey();
+  const events = [0, 1, 2].map((i) => ephemeralEvent(secret, i));
+  for (const event of events) client.send(["EVENT", event]);
+  await until(() => client.received.length === 3, "three OKs");
+  // Messages are validated concurrently: which one is refused is not fixed, only how many.
+  deepStrictEqual(
+    client.received.map((m) => m[1]).sort(),
+    events.map((e) => e.id).sort(),
+  );
+  const refused = client.received.filter((m) => m[0] === "OK" && m[2] === false);
+  equal(refused.length, 1);
+  ok(String(refused[0][3]).startsWith("rate-limited: "));
+  // Another key has its own allowance; the first one's comes back with the window.
+  const other = ephemeralEvent(generateSecretKey(), 3);
+  client.send(["EVENT", other]);
+  await until(() => client.received.length === 4, "the other key's OK");
+  deepStrictEqual(client.received[3].slice(0, 3), ["OK", other.id, true]);
+  await delay(1_600);
+  const later = ephemeralEvent(secret, 4);
+  client.send(["EVENT", later]);
+  await until(() => client.received.length === 5, "the OK after the window");
+  deepStrictEqual(client.received[4].slice(0, 3), ["OK", later.id, true]);
+});
+
+Deno.test("startNostrRelay({ rateLimit: { answer: closed } }) says NOTICE, then CLOSED for each subscription", async () => {
+  await using relay = await startNostrRelay({
+    rateLimit: { events: 1, windowMs: 10_000, answer: "closed" },
+  });
+  await using client = await rawRelayClient(relay.url);
+  client.send(["REQ", "s", { kinds: [24242] }]);
+  await until(() => client.received.length === 1, "EOSE");
+  const secret = generateSecretKey();
+  client.send(["EVENT", ephemeralEvent(secret, 0)]);
+  client.send(["EVENT", ephemeralEvent(secret, 1)]);
+  await until(() => client.received.some((m) => m[0] === "CLOSED"), "CLOSED");
+  const after = client.received.filter((m) => m[0] === "NOTICE" || m[0] === "CLOSED");
+  deepStrictEqual(after.map((m) => m.slice(0, 2)), [["NOTICE", "rate limited: slow down"], [
+    "CLOSED",
+    "s",
+  ]]);
+  ok(String(after[1][2]).startsWith("rate-limited: "));
+});
