@@ -6,8 +6,8 @@ import { firstEcho } from "./first_echo.ts";
 
 const CLIENT_READY = /^Tunnel ready: 127\.0\.0\.1:(\d+)/;
 const SERVER_READY = /^Waiting for /;
-// A nostr client's whole attempt ends within 25 s (cli/commands/client_nostr.ts).
-const READY_TIMEOUT_MS = 30_000;
+// A nostr client waits at most 30 s for the offer (OFFER_TIMEOUT_MS), then up to 25 s of ICE.
+const READY_TIMEOUT_MS = 60_000;
 
 /** What {@linkcode measureNostrStartup} measured; each list holds one figure per client. */
 export interface NostrStartup {
