@@ -32,7 +32,7 @@ Deno.test("resolveVpnClientSettings(): routes, MTU and the ways to the server", 
   assert.deepEqual(settings.serverAddrs, [{ hostname: "192.0.2.7", port: 4433 }]);
   assert.deepEqual(settings.routes.map((r) => r.text), ["10.20.0.0/16"]);
   assert.equal(settings.mtu, DEFAULT_VPN_MTU);
-  assert.equal(settings.token, token);
+  assert.equal(settings.credential, token);
 });
 
 Deno.test("resolveVpnClientSettings() names what is missing or wrong", async () => {
