@@ -103,8 +103,8 @@ export async function resolveToken(
   if (text === undefined) {
     throw new UsageError(
       "Missing --auth-token (or --auth-token-file, TUNNEL_AUTH_TOKEN, or 'auth_token' in the " +
-        "config file): ask the server's operator for one, or pass --client-key FILE with a key " +
-        "the server lists (tunnel generate-client-key)" + unreadableHint(env.authToken),
+        "config file) or --client-key FILE (a key the server lists, from 'tunnel " +
+        "generate-client-key'): ask the server's operator for one" + unreadableHint(env.authToken),
     );
   }
   const problem = tokenFormatError(text.trim());

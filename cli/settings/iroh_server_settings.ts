@@ -107,10 +107,10 @@ export async function resolveIrohServerSettings(
     : { keys: await loadAuthorizedKeys(keysFile), file: keysFile };
   if (tokens.length === 0 && authorizedKeys === undefined) {
     throw new UsageError(
-      "No auth tokens or client keys configured: generate a token with 'tunnel generate-token' " +
-        "and pass --auth-tokens TOKEN, --auth-tokens-file FILE or TUNNEL_AUTH_TOKENS, or list " +
-        "client keys (from 'tunnel generate-client-key') in --authorized-keys FILE" +
-        unreadableHint(env.authTokens),
+      "No auth tokens or client keys configured: list client keys (from 'tunnel " +
+        "generate-client-key') in --authorized-keys FILE, or generate a token with 'tunnel " +
+        "generate-token' and pass --auth-tokens TOKEN, --auth-tokens-file FILE or " +
+        "TUNNEL_AUTH_TOKENS" + unreadableHint(env.authTokens),
     );
   }
   const maxSessions = pick(flags.maxSessions, file.max_sessions) ?? DEFAULT_MAX_SESSIONS;
