@@ -83,6 +83,7 @@ export {
   SessionRefusedError,
 } from "./client_session.ts";
 export { type ClientCredential, type ClientKeyCredential } from "./client_auth.ts";
+export type { AuthorizedKey, AuthorizedKeys, ClientKey, ClientPublicKey } from "../auth/mod.ts";
 export { SESSION_WAIT_MS, type SessionSupplier, singleSession } from "./session_supplier.ts";
 export { SessionHost, type SessionHostOptions } from "./session_host.ts";
 export {
