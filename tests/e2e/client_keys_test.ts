@@ -3,6 +3,7 @@
 // forwarding through it, and a client with an unlisted key refused in one line.
 import assert from "node:assert/strict";
 import {
+  freePort,
   runCli,
   startClient,
   startServer,
@@ -40,9 +41,10 @@ Deno.test("a client key listed in --authorized-keys forwards; an unlisted one is
     await Deno.writeTextFile(authorized, `# who may connect\n${aliceLine}\n`);
 
     await using echo = startTcpEchoServer();
+    const status = `127.0.0.1:${freePort()}`;
     await using server = await startServer({
       authTokens: [],
-      extraArgs: ["--authorized-keys", authorized],
+      extraArgs: ["--authorized-keys", authorized, "--status", status],
       readPaths: [authorized],
     });
     assert.ok(
@@ -63,6 +65,10 @@ Deno.test("a client key listed in --authorized-keys forwards; an unlisted one is
       server.lines().some((line) => /client connected from .* key "alice-laptop"$/.test(line)),
       server.lines().join("\n"),
     );
+
+    // `tunnel status` names the session's key too.
+    const shownStatus = await runCli(["status", status]);
+    assert.match(shownStatus.stdout, /session 1: \S+ key "alice-laptop" -> tcp:\/\/127\.0\.0\.1:/);
 
     const refused = await runCli([
       "client",
