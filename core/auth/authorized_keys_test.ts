@@ -5,7 +5,7 @@ import {
   MAX_AUTHORIZED_KEYS,
   parseAuthorizedKeys,
 } from "./authorized_keys.ts";
-import { ClientKey, MAX_KEY_COMMENT_LENGTH } from "./client_key.ts";
+import { ClientKey, type ClientPublicKey, MAX_KEY_COMMENT_LENGTH } from "./client_key.ts";
 
 const alice = ClientKey.generate().publicKey;
 const bob = ClientKey.generate().publicKey;
@@ -72,4 +72,15 @@ Deno.test("authorized keys: the set holds distinct keys, the first comment winni
   ]);
   assert.equal(keys.size, 1);
   assert.equal(keys.find(alice.bytes)?.comment, "first");
+});
+
+Deno.test("authorized keys: the set itself refuses more than the limit of distinct keys", () => {
+  // Stand-ins with distinct texts: making 10,001 real keys would only slow the test.
+  const entries = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      key: { bytes: new Uint8Array(32), toString: () => `k${i}` } as unknown as ClientPublicKey,
+      comment: "",
+    }));
+  assert.equal(new AuthorizedKeys(entries(MAX_AUTHORIZED_KEYS)).size, MAX_AUTHORIZED_KEYS);
+  assert.throws(() => new AuthorizedKeys(entries(MAX_AUTHORIZED_KEYS + 1)), RangeError);
 });

@@ -37,6 +37,19 @@ Deno.test("a client key listed in --authorized-keys forwards; an unlisted one is
       readPaths: [aliceKey],
     });
     assert.equal(`${shown.stdout.trim()} alice-laptop`, aliceLine);
+    // A key file is never overwritten without --force.
+    const again = await runCli(["generate-client-key", "--output", aliceKey], {
+      readPaths: [dir],
+      denoFlags: [`--allow-write=${dir}`],
+    });
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr.trim(), /^Error: Cannot write '.*': it already exists \(use --force/);
+    // Without --output: the key file on stdout, its public line on stderr (not a terminal).
+    const piped = await runCli(["generate-client-key", "--comment", "piped"]);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.match(piped.stdout, /^tunnelrsv1authsecret:[A-Za-z0-9_-]{43}$/m);
+    assert.match(piped.stderr.trim(), /^tunnelrsv1authpub:[A-Za-z0-9_-]{43} piped$/);
+    assert.ok(piped.stdout.includes(`# Public key: ${piped.stderr.trim()}`));
     const authorized = `${dir}/authorized_keys`;
     await Deno.writeTextFile(authorized, `# who may connect\n${aliceLine}\n`);
 
