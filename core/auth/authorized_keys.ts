@@ -100,7 +100,8 @@ function parseLine(line: string): AuthorizedKey | string {
   try {
     key = ClientPublicKey.parse(token);
   } catch (error) {
-    return (error as Error).message;
+    // "Invalid client public key: why": the caller's message already says what is invalid.
+    return (error as Error).message.replace(/^Invalid [^:]*: /, "");
   }
   const problem = keyCommentProblem(comment);
   return problem ?? { key, comment };
