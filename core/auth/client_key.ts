@@ -87,8 +87,16 @@ export class ClientPublicKey {
 
   /** The text form, `tunnelrsv1authpub:` and base64. */
   toString(): string {
-    return CLIENT_PUBLIC_KEY_PREFIX + toBase64Url(this.bytes);
+    return clientPublicKeyText(this.bytes);
   }
+}
+
+/**
+ * The text form of 32 bytes a peer sent as a public key, checked for nothing
+ * (for logs: a key that is no point of the curve is still named as sent).
+ */
+export function clientPublicKeyText(bytes: Uint8Array): string {
+  return CLIENT_PUBLIC_KEY_PREFIX + toBase64Url(bytes);
 }
 
 /** What is wrong with `bytes` as an Ed25519 public key, or `undefined`. */

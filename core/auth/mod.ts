@@ -40,6 +40,7 @@ export {
   ClientKeyFileError,
   clientKeyFileText,
   ClientPublicKey,
+  clientPublicKeyText,
   keyCommentProblem,
   MAX_KEY_COMMENT_LENGTH,
   parseClientKeyFile,

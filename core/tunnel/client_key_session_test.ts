@@ -76,7 +76,8 @@ Deno.test("client key: a listed key opens a session, named by its comment in the
 });
 
 Deno.test("client key: an unlisted key and a bad signature get the same refusal", async () => {
-  const unlisted = connect(keyServer());
+  const log = recordingLog();
+  const unlisted = connect(keyServer({ log }));
   const refused = await openClientSession(
     unlisted.client,
     { clientKey: mallory, serverId: SERVER_ID },
@@ -86,6 +87,11 @@ Deno.test("client key: an unlisted key and a bad signature get the same refusal"
   assert.equal(refused.kind, "auth");
   assert.equal(refused.reason, CLIENT_KEY_REFUSED);
   await unlisted.served;
+  // The server's log names the refused key, so its operator can tell whose it was.
+  assert.ok(
+    log.lines.some((line) => line.endsWith(`client key not authorized (key ${mallory.publicKey})`)),
+    log.lines.join("\n"),
+  );
 
   // Alice's key, but the proof signed by another key.
   const forged = connect(keyServer());

@@ -4,7 +4,12 @@
  * was made and of what the service is.
  * @module
  */
-import { type AuthorizedKey, type AuthorizedKeys, KeyChallenge } from "../auth/mod.ts";
+import {
+  type AuthorizedKey,
+  type AuthorizedKeys,
+  clientPublicKeyText,
+  KeyChallenge,
+} from "../auth/mod.ts";
 import { AdmissionLimit, CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import type { AllowList } from "./allow_list.ts";
 import { type Dialer, systemDialer } from "./dialer.ts";
@@ -194,8 +199,12 @@ export async function serveConnection(
   const warnings = options.warnings ?? new RepeatedLines((line) => log.info(line));
   const peerHost = conn.remoteAddr.hostname;
   const peer = formatHostPort(peerHost, conn.remoteAddr.port);
-  const refused = (why: string) =>
-    warnings.report(`refused: ${why}`, `[${label}] refused ${peer}: ${why}`);
+  // `detail` goes in the line but not the kind, so alike refusals stay one kind.
+  const refused = (why: string, detail?: string) =>
+    warnings.report(
+      `refused: ${why}`,
+      `[${label}] refused ${peer}: ${why}${detail === undefined ? "" : ` (${detail})`}`,
+    );
 
   const admission = options.unauthenticated?.tryAdmit(peerHost);
   if (admission) {
@@ -227,9 +236,10 @@ export async function serveConnection(
       "no valid authentication in time",
     );
     leaveAdmission();
-    if (typeof auth === "string") {
-      refused(auth);
-      conn.close({ code: CloseCode.AuthFailed, reason: auth });
+    if (typeof auth === "string" || "refused" in auth) {
+      const why = typeof auth === "string" ? auth : auth.refused;
+      refused(why, typeof auth === "string" ? undefined : auth.detail);
+      conn.close({ code: CloseCode.AuthFailed, reason: why });
       return;
     }
     client = auth.client;
@@ -332,7 +342,7 @@ async function authenticate(
   conn: PeerConnection,
   options: ServerSessionOptions,
   expiry: { expired: boolean },
-): Promise<string | { client: string; key?: AuthorizedKey }> {
+): Promise<string | { refused: string; detail: string } | { client: string; key?: AuthorizedKey }> {
   const stream = new FramedStream(await nextStream(conn, "authentication"));
   const message = await stream.read();
   const refuse = async (status: AuthStatus, reason: string) => {
@@ -358,7 +368,11 @@ async function authenticate(
     const proof = await stream.read();
     if (proof?.type !== "auth-key-proof") return "expected a key proof after the challenge";
     key = challenge.verify(proof.signature, keys.keys);
-    if (!key) return await refuse(AuthStatus.InvalidCredential, CLIENT_KEY_REFUSED);
+    if (!key) {
+      // The key (public) in the log, so an operator can tell whose it was and list it.
+      const detail = `key ${clientPublicKeyText(message.publicKey)}`;
+      return { refused: await refuse(AuthStatus.InvalidCredential, CLIENT_KEY_REFUSED), detail };
+    }
     client = `${addressGroup(conn.remoteAddr.hostname)} ${key.key}`;
   } else {
     return "first message was not authentication";
