@@ -381,11 +381,12 @@ async function authenticate(
   if (expiry.expired) return "authentication came too late";
   if (!options.sessions.tryAcquire(client)) {
     const full = options.sessions.active >= options.sessions.max;
+    const holder = key ? "key" : "token";
     return await refuse(
       AuthStatus.ServerFull,
       full
         ? `server is at its session limit (${options.sessions.max}); try again later`
-        : `this client (its token from its address) has its share of the server's sessions (${options.sessions.share} of ${options.sessions.max}); close one or try again later`,
+        : `this client (its ${holder} from its address) has its share of the server's sessions (${options.sessions.share} of ${options.sessions.max}); close one or try again later`,
     );
   }
   try {
