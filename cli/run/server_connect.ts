@@ -117,6 +117,13 @@ export function permanentFailure(error: unknown): Error | undefined {
     if (error.kind === "auth") {
       return new Error(`${error.message} (${authAdvice(error.reason)})`, { cause: error });
     }
+    // A server from before client keys drops a key's first frame as unknown: it will again.
+    if (error.kind === "closed" && /^unknown frame type 0x1[2-4]$/.test(error.reason)) {
+      return new Error(
+        `${error.message} (the server predates client keys: update it, or use a token)`,
+        { cause: error },
+      );
+    }
     return error.kind === "source" ? error : undefined;
   }
   if (error instanceof ConnectError) {
