@@ -16,6 +16,7 @@ import {
 import { clientIrohCommand } from "./commands/client_iroh.ts";
 import { generateTokenCommand } from "./commands/generate_token.ts";
 import { generateServerKeyCommand, showServerIdCommand } from "./commands/server_key_commands.ts";
+import { generateClientKeyCommand, showClientKeyCommand } from "./commands/client_key_commands.ts";
 import { serverIrohCommand } from "./commands/server_iroh.ts";
 import { clientManualCommand } from "./commands/client_manual.ts";
 import { serverManualCommand } from "./commands/server_manual.ts";
@@ -66,6 +67,8 @@ function buildProgram(): Command {
   program.addCommand(generateTokenCommand());
   program.addCommand(generateServerKeyCommand());
   program.addCommand(showServerIdCommand());
+  program.addCommand(generateClientKeyCommand());
+  program.addCommand(showClientKeyCommand());
   program.addCommand(generateNostrKeyCommand());
   program.addCommand(showNpubCommand());
   program.addCommand(statusCommand());

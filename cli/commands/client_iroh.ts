@@ -36,7 +36,7 @@ import { iceOptions, iceSettings } from "../settings/ice_options.ts";
 import {
   type ClientIrohEnv,
   type ClientIrohFlags,
-  resolveToken,
+  resolveCredential,
 } from "../settings/iroh_client_settings.ts";
 import {
   configOptions,
@@ -75,6 +75,10 @@ export function clientIrohCommand(): Command {
   )
     .option("--auth-token <token>", "authentication token")
     .option("--auth-token-file <file>", "file holding the authentication token")
+    .option(
+      "--client-key <file>",
+      "prove this client key instead of a token (see generate-client-key)",
+    )
     .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
     .addOption(
       new Option(
@@ -158,7 +162,7 @@ export async function resolveClientIrohSettings(
     }),
     source,
     target,
-    token: await resolveToken(flags, env, file, config?.path),
+    credential: await resolveCredential(flags, env, file, config?.path),
     // commander sets `reconnect` to true unless --no-reconnect: only false is a choice made.
     reconnect: flags.reconnect === false ? false : file.reconnect ?? true,
   };

@@ -56,11 +56,11 @@ Deno.test("the client token comes from the flags, else TUNNEL_AUTH_TOKEN, else t
     authToken: { name: "TUNNEL_AUTH_TOKEN" as const, value, readable },
   });
   assert.equal(
-    (await resolveClientIrohSettings({ authToken: flagToken }, config, env(envToken))).token,
+    (await resolveClientIrohSettings({ authToken: flagToken }, config, env(envToken))).credential,
     flagToken,
   );
-  assert.equal((await resolveClientIrohSettings({}, config, env(envToken))).token, envToken);
-  assert.equal((await resolveClientIrohSettings({}, config, env(undefined))).token, fileToken);
+  assert.equal((await resolveClientIrohSettings({}, config, env(envToken))).credential, envToken);
+  assert.equal((await resolveClientIrohSettings({}, config, env(undefined))).credential, fileToken);
   // Only the server's operator can issue a token: the messages send the user there.
   for (const [flags, e] of [[{ authToken: "ibad" }, env(undefined)], [{}, env("ibad")]] as const) {
     await assert.rejects(
@@ -101,7 +101,7 @@ Deno.test("resolveClientIrohSettings() takes every flag over the config file", a
   assert.deepEqual(settings.serverAddrs, [{ hostname: "127.0.0.1", port: 7000 }]);
   assert.deepEqual(settings.source, { protocol: "tcp", host: "127.0.0.1", port: 22 });
   assert.deepEqual(settings.target, { host: "127.0.0.1", port: 2222 });
-  assert.equal(settings.token, token);
+  assert.equal(settings.credential, token);
   const fromFile = await resolveClientIrohSettings({}, config);
   assert.equal(fromFile.serverId.toString(), otherId);
   assert.equal(fromFile.serverAddrs.length, 2);

@@ -41,6 +41,10 @@ export function serverIrohCommand(): Command {
   allowedNetworkOptions(command)
     .addOption(repeatable("--auth-tokens <token>", "accepted authentication token (repeatable)"))
     .option("--auth-tokens-file <file>", "file of accepted tokens, one per line, # comments")
+    .option(
+      "--authorized-keys <file>",
+      "file of accepted client public keys, one per line with a comment (see generate-client-key)",
+    )
     .addOption(
       new Option(
         "--max-sessions <n>",

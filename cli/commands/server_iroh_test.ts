@@ -55,7 +55,7 @@ Deno.test("CLI flags override config values; the rest comes from the file", asyn
 Deno.test("server settings refuse a missing token list or allowlist", async () => {
   await assert.rejects(
     () => resolveServerIrohSettings({ allowedTcp: ["127.0.0.0/8"] }),
-    /No auth tokens configured/,
+    /No auth tokens or client keys configured/,
   );
   await assert.rejects(
     () => resolveServerIrohSettings({ authTokens: [token] }),
@@ -101,7 +101,7 @@ Deno.test("server tokens come from the flags, else TUNNEL_AUTH_TOKENS, else the 
       resolveServerIrohSettings({ allowedTcp: ["127.0.0.0/8"] }, undefined, {
         authTokens: { name: "TUNNEL_AUTH_TOKENS", value: undefined, readable: false },
       }),
-    /No auth tokens configured: .*TUNNEL_AUTH_TOKENS \(TUNNEL_AUTH_TOKENS was not read: add it to Deno's --allow-env\)$/,
+    /No auth tokens or client keys configured: .*TUNNEL_AUTH_TOKENS \(TUNNEL_AUTH_TOKENS was not read: add it to Deno's --allow-env\)$/,
   );
 });
 

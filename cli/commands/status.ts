@@ -97,7 +97,9 @@ function formatSession(session: SessionStatus): string {
     !session.path || p.label !== session.path.label || p.kind !== session.path.kind
   );
   return [
-    `  ${session.label}: ${session.peer} -> ${session.source}`,
+    `  ${session.label}: ${session.peer}${
+      session.clientKey ? ` ${session.clientKey}` : ""
+    } -> ${session.source}`,
     `    path: ${path}`,
     ...others.map((p) =>
       `    also: ${p.kind} ${p.label}${p.live ? "" : " (not answering)"}${

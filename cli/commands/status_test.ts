@@ -61,3 +61,15 @@ Deno.test("formatStatus() shows how full a server's pools are", () => {
     "  in use: 2/100 sessions, 40/4096 TCP connections, 0/4096 UDP flows, 3/128 not yet authenticated",
   );
 });
+
+Deno.test("formatStatus() names the client key a session proved", () => {
+  const text = formatStatus({
+    role: "server",
+    endpointId: "ID",
+    sessions: [{ ...session, source: "tcp://127.0.0.1:22", clientKey: 'key "alice-laptop"' }],
+  });
+  assert.equal(
+    text.split("\n")[1],
+    '  session 1: 192.0.2.2:40112 key "alice-laptop" -> tcp://127.0.0.1:22',
+  );
+});

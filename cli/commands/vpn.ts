@@ -51,6 +51,10 @@ function vpnServerCommand(): Command {
     )
     .addOption(repeatable("--auth-tokens <token>", "accepted authentication token (repeatable)"))
     .option("--auth-tokens-file <file>", "file of accepted tokens, one per line, # comments")
+    .option(
+      "--authorized-keys <file>",
+      "file of accepted client public keys, one per line with a comment (see generate-client-key)",
+    )
     .addOption(
       new Option(
         "--max-sessions <n>",
@@ -101,6 +105,10 @@ function vpnClientCommand(): Command {
     )
     .option("--auth-token <token>", "authentication token")
     .option("--auth-token-file <file>", "file holding the authentication token")
+    .option(
+      "--client-key <file>",
+      "prove this client key instead of a token (see generate-client-key)",
+    )
     .addOption(
       repeatable("--route <cidr>", "another network to route through the VPN (repeatable)"),
     )

@@ -20,7 +20,7 @@ import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
-import { resolveToken } from "../settings/iroh_client_settings.ts";
+import { resolveCredential } from "../settings/iroh_client_settings.ts";
 import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
 import { iceSettings } from "../settings/ice_options.ts";
@@ -67,7 +67,7 @@ export interface VpnClientSettings extends ServerConnectSettings {
  */
 export async function resolveVpnClientSettings(
   flags: VpnClientFlags,
-  env: Parameters<typeof resolveToken>[1] = {},
+  env: Parameters<typeof resolveCredential>[1] = {},
 ): Promise<VpnClientSettings> {
   if (flags.serverNodeId === undefined) {
     throw new UsageError("Missing --server-node-id: the EndpointId the VPN server prints");
@@ -106,7 +106,7 @@ export async function resolveVpnClientSettings(
     relayOnly: paths.relayOnly,
     dnsServer: paths.dnsServer,
     relayToken: await resolveRelayToken(flags, env.relayToken, {}, undefined, paths.relayUrls),
-    token: await resolveToken(flags, env, {}, undefined),
+    credential: await resolveCredential(flags, env, {}, undefined),
     source: vpnRequest(instance),
     reconnect: flags.reconnect !== false,
     ice: irohIce(iceSettings(flags, undefined, []), stunNamed),

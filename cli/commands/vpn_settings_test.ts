@@ -1,6 +1,6 @@
 // VPN mode's settings, client and server, resolved without a device or a socket.
 import assert from "node:assert/strict";
-import { generateToken } from "../../core/auth/mod.ts";
+import { ClientKey, clientKeyFileText, generateToken } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { UsageError } from "../usage_error.ts";
 import { DEFAULT_VPN_MTU, DEFAULT_VPN_NETWORK } from "../settings/vpn_options.ts";
@@ -32,7 +32,7 @@ Deno.test("resolveVpnClientSettings(): routes, MTU and the ways to the server", 
   assert.deepEqual(settings.serverAddrs, [{ hostname: "192.0.2.7", port: 4433 }]);
   assert.deepEqual(settings.routes.map((r) => r.text), ["10.20.0.0/16"]);
   assert.equal(settings.mtu, DEFAULT_VPN_MTU);
-  assert.equal(settings.token, token);
+  assert.equal(settings.credential, token);
 });
 
 Deno.test("resolveVpnClientSettings() names what is missing or wrong", async () => {
@@ -75,4 +75,25 @@ Deno.test("resolveVpnServerSettings(): the default network, and a network or ser
     resolveVpnServerSettings({ authTokens: [token], masquerade: "eth0; rm" }),
     /not an interface name/,
   );
+});
+
+Deno.test("VPN mode takes client keys as iroh mode does: --client-key and --authorized-keys", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const key = ClientKey.generate();
+    await Deno.writeTextFile(`${dir}/client.key`, clientKeyFileText(key));
+    await Deno.writeTextFile(`${dir}/authorized_keys`, `${key.publicKey} vpn-laptop\n`);
+    const client = await resolveVpnClientSettings({
+      serverNodeId: serverId,
+      serverAddr: ["192.0.2.7:4433"],
+      clientKey: `${dir}/client.key`,
+    });
+    assert.ok(client.credential instanceof ClientKey);
+    assert.equal(client.credential.secretText(), key.secretText());
+    const server = await resolveVpnServerSettings({ authorizedKeys: `${dir}/authorized_keys` });
+    assert.equal(server.tokens.size, 0);
+    assert.equal(server.authorizedKeys?.keys.find(key.publicKey.bytes)?.comment, "vpn-laptop");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -37,6 +37,7 @@ export async function runIrohServer(
       {
         secretKey: settings.secretKey,
         authenticate: (credential) => settings.tokens.has(credential),
+        authorizedKeys: settings.authorizedKeys?.keys,
         maxSessions: settings.maxSessions,
         bind: settings.bind,
         relayUrls: settings.publicRelays ? [] : settings.relayUrls,
@@ -59,7 +60,11 @@ export async function runIrohServer(
           out.info(`EndpointId: ${settings.secretKey.endpointId}`);
           if (settings.relayOnly) out.info("Relay only: no direct address is offered");
           for (const addr of directAddrs) out.info(`Listening on ${addr}`);
-          out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
+          if (settings.tokens.size > 0 || !settings.authorizedKeys) {
+            out.info(`Auth tokens: ${settings.tokens.size} token(s) configured`);
+          }
+          const keys = settings.authorizedKeys;
+          if (keys) out.info(`Client keys: ${keys.keys.size} authorized in ${keys.file}`);
         },
         onNoHomeRelay: (fallback) =>
           out.warn(

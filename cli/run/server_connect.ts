@@ -4,6 +4,7 @@
  * ({@linkcode permanentFailure}), worded for the command line.
  * @module
  */
+import type { ClientKey } from "../../core/auth/mod.ts";
 import { AllAttemptsFailedError } from "../../core/connect/mod.ts";
 import {
   connectToServer as connectToServerByPaths,
@@ -15,6 +16,8 @@ import type { EndpointId } from "../../core/identity/mod.ts";
 import { RelayRefusedError } from "../../core/relay/mod.ts";
 import { ConnectError } from "../../core/transport/mod.ts";
 import {
+  CLIENT_KEY_REFUSED,
+  CLIENT_KEYS_NOT_ACCEPTED,
   type PathInfo,
   SessionRefusedError,
   type Source,
@@ -37,8 +40,8 @@ export interface ServerConnectSettings {
   relayOnly: boolean;
   /** Where its record is looked up (none: no lookup). */
   dnsServer?: string;
-  /** The token to present. */
-  token: string;
+  /** What to authenticate with: a token, or a client key. */
+  credential: string | ClientKey;
   /** The access token of the named relays (and of paths at their origins). */
   relayToken?: RelayToken;
   /** Published addresses not to dial: a VPN client's own network and routes. */
@@ -91,7 +94,9 @@ export function connectToServer(
       avoidAddress: settings.avoidAddress,
       relayAccessToken: (url) => settings.relayToken?.for(url),
     },
-    token: new TextEncoder().encode(settings.token),
+    credential: typeof settings.credential === "string"
+      ? new TextEncoder().encode(settings.credential)
+      : settings.credential,
     source: settings.source,
   }, { log, onConnected, onPathChange });
 }
@@ -110,9 +115,14 @@ export function permanentFailure(error: unknown): Error | undefined {
   }
   if (error instanceof SessionRefusedError) {
     if (error.kind === "auth") {
-      return new Error(`${error.message} (ask the server's operator for a valid token)`, {
-        cause: error,
-      });
+      return new Error(`${error.message} (${authAdvice(error.reason)})`, { cause: error });
+    }
+    // A server from before client keys drops a key's first frame as unknown: it will again.
+    if (error.kind === "closed" && /^unknown frame type 0x1[2-4]$/.test(error.reason)) {
+      return new Error(
+        `${error.message} (the server predates client keys: update it, or use a token)`,
+        { cause: error },
+      );
     }
     return error.kind === "source" ? error : undefined;
   }
@@ -130,4 +140,14 @@ export function permanentFailure(error: unknown): Error | undefined {
     return error;
   }
   return undefined;
+}
+
+/** What a refused client can do: a key the server does not list goes to its operator. */
+function authAdvice(reason: string): string {
+  if (reason === CLIENT_KEY_REFUSED) {
+    return "ask the server's operator to add your public key to its --authorized-keys file; " +
+      "'tunnel show-client-key --secret-file FILE' prints it";
+  }
+  if (reason === CLIENT_KEYS_NOT_ACCEPTED) return "ask the server's operator for a token";
+  return "ask the server's operator for a valid token";
 }

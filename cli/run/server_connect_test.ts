@@ -44,3 +44,29 @@ Deno.test("permanentFailure() retries what may pass: unreachable, full, dropped,
     assert.equal(permanentFailure(error), undefined, error.message);
   }
 });
+
+Deno.test("permanentFailure() words key refusals, and stops at a server that predates client keys", () => {
+  const unlisted = permanentFailure(
+    new SessionRefusedError("auth", "server refused authentication: client key not authorized", {
+      reason: "client key not authorized",
+    }),
+  );
+  assert.match(unlisted!.message, /add your public key to its --authorized-keys file/);
+  const tokensOnly = permanentFailure(
+    new SessionRefusedError("auth", "server refused authentication: x", {
+      reason: "this server accepts no client keys (only tokens)",
+    }),
+  );
+  assert.match(tokensOnly!.message, /\(ask the server's operator for a token\)$/);
+  const old = permanentFailure(
+    new SessionRefusedError("closed", "server closed the connection: unknown frame type 0x12", {
+      reason: "unknown frame type 0x12",
+    }),
+  );
+  assert.match(old!.message, /predates client keys: update it, or use a token\)$/);
+  // Any other closed connection is worth another attempt.
+  const lost = new SessionRefusedError("closed", "server closed the connection: timed out", {
+    reason: "timed out",
+  });
+  assert.equal(permanentFailure(lost), undefined);
+});

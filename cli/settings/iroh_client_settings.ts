@@ -1,14 +1,15 @@
 /**
  * The settings every client reached by EndpointId shares (`tunnel client
- * [iroh]`, `tunnel vpn client`): its command line and its token, from flags over
- * the environment over the config file.
+ * [iroh]`, `tunnel vpn client`): its command line and its credential (a token or
+ * a client key), from flags over the environment over the config file.
  * @module
  */
-import { tokenFormatError } from "../../core/auth/mod.ts";
+import { type ClientKey, tokenFormatError } from "../../core/auth/mod.ts";
 import type { ModeConfig } from "../config.ts";
 import { type EnvSetting, unreadableHint } from "../env.ts";
 import { UsageError } from "../usage_error.ts";
 import { MAX_TOKEN_FILE_BYTES, readUserFile } from "../user_file.ts";
+import { loadClientKey } from "./client_key_files.ts";
 import type { IceFlags } from "./ice_options.ts";
 import type { IrohPathFlags } from "./iroh_paths.ts";
 import type { ConfigFlags, ForwardFlags, VerboseFlag } from "./shared_flags.ts";
@@ -20,6 +21,7 @@ export interface ClientIrohFlags
   serverAddr?: string[];
   authToken?: string;
   authTokenFile?: string;
+  clientKey?: string;
   /** false with `--no-reconnect`. */
   reconnect?: boolean;
   status?: string;
@@ -29,6 +31,39 @@ export interface ClientIrohFlags
 export interface ClientIrohEnv {
   authToken?: EnvSetting;
   relayToken?: EnvSetting;
+}
+
+/**
+ * What the client authenticates with: a client key (its secret key file) or a
+ * token. The command line decides first (`--client-key`, or a token's flags,
+ * never both), then `TUNNEL_AUTH_TOKEN`, then the config file (`client_key`, or
+ * a token's keys, never both).
+ * @throws {UsageError} for both at once, a bad key file, or what {@linkcode resolveToken} refuses.
+ */
+export async function resolveCredential(
+  flags: Pick<ClientIrohFlags, "authToken" | "authTokenFile" | "clientKey">,
+  env: ClientIrohEnv,
+  file: Pick<ModeConfig<"client", "iroh">, "auth_token" | "auth_token_file" | "client_key">,
+  configPath: string | undefined,
+): Promise<string | ClientKey> {
+  const flagToken = flags.authToken !== undefined || flags.authTokenFile !== undefined;
+  if (flags.clientKey !== undefined) {
+    if (flagToken) {
+      throw new UsageError(
+        "Use either --client-key or --auth-token/--auth-token-file, not both",
+      );
+    }
+    return await loadClientKey(flags.clientKey);
+  }
+  if (!flagToken && env.authToken?.value === undefined && file.client_key !== undefined) {
+    if (file.auth_token !== undefined || file.auth_token_file !== undefined) {
+      throw new UsageError(
+        `Config '${configPath}' sets both 'client_key' and a token: keep one`,
+      );
+    }
+    return await loadClientKey(file.client_key);
+  }
+  return await resolveToken(flags, env, file, configPath);
 }
 
 /**
@@ -68,7 +103,8 @@ export async function resolveToken(
   if (text === undefined) {
     throw new UsageError(
       "Missing --auth-token (or --auth-token-file, TUNNEL_AUTH_TOKEN, or 'auth_token' in the " +
-        "config file): ask the server's operator for one" + unreadableHint(env.authToken),
+        "config file) or --client-key FILE (a key the server lists, from 'tunnel " +
+        "generate-client-key'): ask the server's operator for one" + unreadableHint(env.authToken),
     );
   }
   const problem = tokenFormatError(text.trim());

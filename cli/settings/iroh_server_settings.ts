@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  type AuthorizedKeys,
   parseTokensFile,
   tokenFormatError,
   TokenSet,
@@ -20,6 +21,7 @@ import { asUsageError, UsageError } from "../usage_error.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { loadSecretKey } from "./key_files.ts";
+import { loadAuthorizedKeys } from "./client_key_files.ts";
 import { type IceFlags, iceSettings } from "./ice_options.ts";
 import { irohIce, type IrohIceSettings } from "./iroh_ice.ts";
 import { type IrohPathFlags, resolveIrohPaths } from "./iroh_paths.ts";
@@ -34,6 +36,7 @@ export interface ServerIrohFlags
   extends ConfigFlags, AllowedNetworkFlags, IrohPathFlags, IceFlags, VerboseFlag {
   authTokens?: string[];
   authTokensFile?: string;
+  authorizedKeys?: string;
   maxSessions?: number;
   secret?: string;
   secretFile?: string;
@@ -45,7 +48,10 @@ export interface ServerIrohFlags
 export interface IrohServerSettings {
   secretKey: SecretKey;
   freshKey: boolean;
+  /** Accepted tokens (may be empty when keys are accepted). */
   tokens: TokenSet;
+  /** Accepted client keys and the file they came from, when any is named. */
+  authorizedKeys?: { keys: AuthorizedKeys; file: string };
   maxSessions: number;
   bind: { host: string; port: number };
   /** Relays to be reachable at (the first is the home relay). */
@@ -95,6 +101,18 @@ export async function resolveIrohServerSettings(
   else if (file.secret_file !== undefined) secretKey = await loadSecretKey(file.secret_file);
 
   const tokens = await resolveTokens(flags, env, file, config?.path);
+  const keysFile = pick(flags.authorizedKeys, file.authorized_keys);
+  const authorizedKeys = keysFile === undefined
+    ? undefined
+    : { keys: await loadAuthorizedKeys(keysFile), file: keysFile };
+  if (tokens.length === 0 && authorizedKeys === undefined) {
+    throw new UsageError(
+      "No auth tokens or client keys configured: list client keys (from 'tunnel " +
+        "generate-client-key') in --authorized-keys FILE, or generate a token with 'tunnel " +
+        "generate-token' and pass --auth-tokens TOKEN, --auth-tokens-file FILE or " +
+        "TUNNEL_AUTH_TOKENS" + unreadableHint(env.authTokens),
+    );
+  }
   const maxSessions = pick(flags.maxSessions, file.max_sessions) ?? DEFAULT_MAX_SESSIONS;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) {
     throw new UsageError(`Invalid max_sessions ${maxSessions}: must be a positive integer`);
@@ -120,7 +138,8 @@ export async function resolveIrohServerSettings(
     ice: irohIce(ice, stunNamed),
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
-    tokens,
+    tokens: new TokenSet(tokens),
+    authorizedKeys,
     maxSessions,
     bind: paths.relayOnly
       ? { host: "127.0.0.1", port: 0 }
@@ -133,14 +152,15 @@ export async function resolveIrohServerSettings(
 /**
  * The accepted tokens, from the first of: the command line (`--auth-tokens`,
  * `--auth-tokens-file`), `TUNNEL_AUTH_TOKENS`, the config file. A source
- * replaces the ones after it, like every other setting.
+ * replaces the ones after it, like every other setting. None is no error here:
+ * a server may accept client keys alone.
  */
 async function resolveTokens(
   flags: IrohServerFlags,
   env: ServerIrohEnv,
   file: ModeConfig<"server", "iroh">,
   configPath: string | undefined,
-): Promise<TokenSet> {
+): Promise<string[]> {
   const tokens: string[] = [];
   const fromList = (list: string[], where: string) => {
     for (const token of list) {
@@ -175,12 +195,5 @@ async function resolveTokens(
     fromList(file.auth_tokens ?? [], `'auth_tokens' of config '${configPath}'`);
     if (file.auth_tokens_file !== undefined) await fromFile(file.auth_tokens_file);
   }
-  if (tokens.length === 0) {
-    throw new UsageError(
-      "No auth tokens configured: generate one with 'tunnel generate-token' and pass " +
-        "--auth-tokens TOKEN, --auth-tokens-file FILE or TUNNEL_AUTH_TOKENS" +
-        unreadableHint(env.authTokens),
-    );
-  }
-  return new TokenSet(tokens);
+  return tokens;
 }

@@ -68,6 +68,7 @@ export interface VpnClientFlags extends
     | "serverAddr"
     | "authToken"
     | "authTokenFile"
+    | "clientKey"
     | "reconnect"
     | "status"
     | "verbose"

@@ -8,6 +8,7 @@
  */
 import { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "../connect/mod.ts";
 import { PkarrRelayError, resolveRecord } from "../discovery/mod.ts";
+import type { ClientKey } from "../auth/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
 import { isRelayedKind, type PathInfo, type PeerConnection } from "../transport/mod.ts";
 import {
@@ -46,8 +47,8 @@ export interface ServerConnectTarget {
   addresses: () => Promise<PathAddress[]>;
   /** The server's record, looked up alongside (none: no lookup). */
   lookup?: RecordLookup;
-  /** The credential to present. */
-  token: Uint8Array;
+  /** What to authenticate with: a token's bytes, or a client key (its proof bound to `serverId`). */
+  credential: Uint8Array | ClientKey;
   /** The source to ask for, or another kind of request (`ip://…`). */
   source: Source | string;
 }
@@ -150,11 +151,19 @@ export async function connectToServer(
   const { kind, label: pathLabel } = reached.get(conn)!;
   const where = isRelayedKind(kind) ? `through ${kind} ${pathLabel}` : `at ${pathLabel}`;
   events.onConnected?.(where);
-  const session = await openClientSession(conn, target.token, target.source, {
+  const session = await openClientSession(conn, credentialFor(target), target.source, {
     path: { kind, label: pathLabel },
     onPathChange: events.onPathChange,
   });
   return { session, where, relayUrl: kind === "relay" ? pathLabel : undefined };
+}
+
+/** The credential to present: a key's proofs are for the server dialed, whose key the handshake proved. */
+function credentialFor(target: ServerConnectTarget) {
+  const credential = target.credential;
+  return credential instanceof Uint8Array
+    ? credential
+    : { clientKey: credential, serverId: target.serverId.bytes };
 }
 
 /**

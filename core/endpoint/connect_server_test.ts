@@ -76,7 +76,7 @@ Deno.test("connectToServer(): a registered kind of path carries the session; the
   const found = await connectToServer({
     serverId,
     addresses: () => Promise.resolve([...stalled, { kind: "test-memory", name: "m" }]),
-    token: TOKEN,
+    credential: TOKEN,
     source: parseSource("tcp://127.0.0.1:22"),
   }, { log: silentLog });
   assert.equal(found.where, "at in memory", "not relayed: reached 'at' its label");
@@ -103,7 +103,7 @@ Deno.test("connectToServer(): with one path, its own error comes back, not a sum
     connectToServer({
       serverId,
       addresses: () => Promise.resolve([{ kind: "test-refused" }]),
-      token: TOKEN,
+      credential: TOKEN,
       source: parseSource("tcp://127.0.0.1:22"),
     }, { log: silentLog }),
     (error) => error instanceof RangeError && error.message === "the one path's own reason",
@@ -116,7 +116,7 @@ Deno.test("connectToServer(): an address of a kind nobody registered is an error
     connectToServer({
       serverId,
       addresses: () => Promise.resolve([{ kind: "test-unheard-of" }]),
-      token: TOKEN,
+      credential: TOKEN,
       source: parseSource("tcp://127.0.0.1:22"),
     }, { log: silentLog }),
     /no dialer for 'test-unheard-of' paths/,

@@ -64,6 +64,7 @@ export { type FollowedReconnectOptions, followReconnects } from "./followed_reco
 // Types the surface above names, from the areas that define them.
 export type { Reconnector, ReconnectorState } from "../connect/mod.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
+export type { AuthorizedKey, AuthorizedKeys, ClientKey, ClientPublicKey } from "../auth/mod.ts";
 export type { RelayClientLog, RelayRefusedError } from "../relay/mod.ts";
 export type {
   AdmissionLimit,

@@ -6,6 +6,7 @@
  * logs through core's log seam and tells the rest as events.
  * @module
  */
+import type { AuthorizedKeys } from "../auth/mod.ts";
 import type { SecretKey } from "../identity/mod.ts";
 import { startPublishing } from "../discovery/mod.ts";
 import { sayIfSlow } from "../log/mod.ts";
@@ -35,6 +36,8 @@ export interface EndpointServerSettings {
   secretKey: SecretKey;
   /** Checks a client's credential (in constant time). */
   authenticate(credential: Uint8Array): boolean;
+  /** Client keys accepted beside the credentials; their proofs are bound to `secretKey`. */
+  authorizedKeys?: AuthorizedKeys;
   /** Sessions at once. */
   maxSessions: number;
   /** The listener's address (a wildcard: every interface). */
@@ -227,6 +230,10 @@ export async function startEndpointServer(
   const registry = new SessionRegistry();
   const host = new SessionHost({
     services: services(limits),
+    clientKeys: settings.authorizedKeys && {
+      keys: settings.authorizedKeys,
+      serverId: settings.secretKey.endpointId.bytes,
+    },
     sessions,
     log,
     unauthenticated: limits.unauthenticated,

@@ -74,7 +74,7 @@ Deno.test("startEndpointServer(): reached directly through connectToServer; clos
       connectToServer({
         serverId: secretKey.endpointId,
         addresses: () => Promise.resolve([address]),
-        token: new TextEncoder().encode(token),
+        credential: new TextEncoder().encode(token),
         source: parseSource("tcp://127.0.0.1:22"),
       }, { log: silentLog });
     const found = await connect(TOKEN);

@@ -10,6 +10,7 @@ import {
   type PathOptions,
   type PeerConnection,
 } from "../transport/mod.ts";
+import { type ClientCredential, exchangeCredential } from "./client_auth.ts";
 import { SessionPaths } from "./session_paths.ts";
 import { SessionStats } from "./session_stats.ts";
 import { FramedStream } from "./framed_stream.ts";
@@ -89,20 +90,19 @@ export interface ClientSessionOptions {
 }
 
 /**
- * Authenticates with `credential`, requests `source`, and opens the session's
- * path stream (probes, and hole-punching signaling).
+ * Authenticates with `credential` (bearer bytes, or a client key's proof),
+ * requests `source`, and opens the session's path stream (probes, and
+ * hole-punching signaling).
  * @throws {SessionRefusedError} when the server refuses either.
  */
 export async function openClientSession(
   conn: PeerConnection,
-  credential: Uint8Array,
+  credential: ClientCredential,
   source: Source | string,
   options: ClientSessionOptions = {},
 ): Promise<ClientSession> {
   const auth = new FramedStream(await conn.openStream());
-  await auth.write({ type: "auth-request", credential });
-  await auth.closeWrite();
-  const authAnswer = await answer(auth, conn);
+  const authAnswer = await exchangeCredential(auth, credential, () => answer(auth, conn));
   if (authAnswer?.type !== "auth-response") throw await refusal(conn, "no authentication answer");
   if (authAnswer.status !== AuthStatus.Ok) {
     const prefix = authAnswer.status === AuthStatus.ServerFull

@@ -26,6 +26,9 @@ export type AuthStatus = typeof AuthStatus[keyof typeof AuthStatus];
 export type Message =
   | { type: "auth-request"; credential: Uint8Array }
   | { type: "auth-response"; status: AuthStatus; reason: string }
+  | { type: "auth-key-request"; publicKey: Uint8Array }
+  | { type: "auth-challenge"; nonce: Uint8Array }
+  | { type: "auth-key-proof"; signature: Uint8Array }
   | { type: "source-request"; source: string }
   | { type: "source-response"; accepted: boolean; reason: string }
   | { type: "tcp-open"; pipeId: number }
@@ -92,6 +95,9 @@ const TYPE_IDS = {
   "vpn-config": 0x0f,
   "wireguard-message": 0x10,
   "tcp-stripe": 0x11,
+  "auth-key-request": 0x12,
+  "auth-challenge": 0x13,
+  "auth-key-proof": 0x14,
 } as const satisfies Record<Message["type"], number>;
 
 // Limits: a token is 18 bytes and a manual-mode secret 32, 256 leaves room for both;
@@ -115,6 +121,10 @@ const MAX_PAYLOAD: Record<number, number> = {
   0x0f: VPN_CONFIG_BYTES,
   0x10: MAX_WIREGUARD_MESSAGE,
   0x11: 5,
+  // Client keys: an Ed25519 public key, a 32-byte nonce, an Ed25519 signature.
+  0x12: 32,
+  0x13: 32,
+  0x14: 64,
 };
 
 const HEADER = 3;
@@ -131,6 +141,12 @@ function payloadOf(message: Message): Uint8Array {
   switch (message.type) {
     case "auth-request":
       return message.credential;
+    case "auth-key-request":
+      return fixedLength(message.type, message.publicKey, 32);
+    case "auth-challenge":
+      return fixedLength(message.type, message.nonce, 32);
+    case "auth-key-proof":
+      return fixedLength(message.type, message.signature, 64);
     case "auth-response":
       return Uint8Array.of(message.status, ...encoder.encode(message.reason.slice(0, 512)));
     case "source-request":
@@ -269,6 +285,21 @@ function decodePayload(id: number, payload: Uint8Array): Message {
   switch (id) {
     case 0x01:
       return { type: "auth-request", credential: payload.slice() };
+    case 0x12:
+      if (payload.length !== 32) {
+        throw new ProtocolError("auth-key-request without its 32-byte key");
+      }
+      return { type: "auth-key-request", publicKey: payload.slice() };
+    case 0x13:
+      if (payload.length !== 32) {
+        throw new ProtocolError("auth-challenge without its 32-byte nonce");
+      }
+      return { type: "auth-challenge", nonce: payload.slice() };
+    case 0x14:
+      if (payload.length !== 64) {
+        throw new ProtocolError("auth-key-proof without its 64-byte signature");
+      }
+      return { type: "auth-key-proof", signature: payload.slice() };
     case 0x02: {
       if (payload.length < 1) throw new ProtocolError("auth-response without status");
       const status = payload[0];
@@ -349,6 +380,14 @@ function decodePayload(id: number, payload: Uint8Array): Message {
       return { type: "wireguard-message", message: payload };
   }
   throw new ProtocolError(`unknown frame type 0x${id.toString(16)}`);
+}
+
+/** `bytes`, which a frame of `type` carries at exactly `length` bytes. @throws {RangeError} otherwise. */
+function fixedLength(type: string, bytes: Uint8Array, length: number): Uint8Array {
+  if (bytes.length !== length) {
+    throw new RangeError(`Cannot encode ${type}: ${bytes.length} bytes, expected ${length}`);
+  }
+  return bytes;
 }
 
 function encodeVpnConfig(config: VpnConfig): Uint8Array {

@@ -46,6 +46,9 @@ const SAMPLES: Message[] = [
   },
   { type: "wireguard-message", message: Uint8Array.of(4, 0, 0, 0) },
   { type: "tcp-stripe", pipeId: 0xffffffff, index: 3 },
+  { type: "auth-key-request", publicKey: new Uint8Array(32).fill(0x11) },
+  { type: "auth-challenge", nonce: new Uint8Array(32).fill(0x22) },
+  { type: "auth-key-proof", signature: new Uint8Array(64).fill(0x33) },
 ];
 
 Deno.test("encodeMessage() matches golden bytes", () => {
@@ -157,6 +160,27 @@ Deno.test("FrameDecoder rejects malformed payloads with its own error", () => {
   assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x04, 0, 1, 5)), /valid status/);
   assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x03, 0, 1, 0xff)), /UTF-8/);
   assert.throws(() => new FrameDecoder().push(Uint8Array.of(0x06, 0, 3, 1, 2, 3)), /flow id/);
+});
+
+Deno.test("client-key frames have golden bytes and exact lengths both ways", () => {
+  assert.equal(toHex(encodeMessage(SAMPLES[20])), "120020" + "11".repeat(32));
+  assert.equal(toHex(encodeMessage(SAMPLES[21])), "130020" + "22".repeat(32));
+  assert.equal(toHex(encodeMessage(SAMPLES[22])), "140040" + "33".repeat(64));
+  // A frame one byte short or long is refused by its reader (long: from its header alone).
+  for (const [id, size] of [[0x12, 32], [0x13, 32], [0x14, 64]]) {
+    const short = Uint8Array.of(id, 0, size - 1, ...new Uint8Array(size - 1));
+    assert.throws(() => new FrameDecoder().push(short), /without its/);
+    assert.throws(() => new FrameDecoder().push(Uint8Array.of(id, 0, size + 1)), /exceeds/);
+  }
+  // And never written.
+  assert.throws(
+    () => encodeMessage({ type: "auth-key-request", publicKey: new Uint8Array(31) }),
+    RangeError,
+  );
+  assert.throws(
+    () => encodeMessage({ type: "auth-key-proof", signature: new Uint8Array(65) }),
+    RangeError,
+  );
 });
 
 Deno.test("FrameDecoder survives random, truncated and bit-flipped input", () => {

@@ -82,11 +82,17 @@ export {
   type RefusalKind,
   SessionRefusedError,
 } from "./client_session.ts";
+export { type ClientCredential, type ClientKeyCredential } from "./client_auth.ts";
+export type { AuthorizedKey, AuthorizedKeys, ClientKey, ClientPublicKey } from "../auth/mod.ts";
 export { SESSION_WAIT_MS, type SessionSupplier, singleSession } from "./session_supplier.ts";
 export { SessionHost, type SessionHostOptions } from "./session_host.ts";
 export {
   AUTH_TIMEOUT_MS,
   checkRequest,
+  CLIENT_KEY_REFUSED,
+  CLIENT_KEYS_NOT_ACCEPTED,
+  type ClientKeyAuth,
+  describeClientKey,
   type ForwardingOptions,
   forwardingServices,
   MAX_UNAUTHENTICATED,

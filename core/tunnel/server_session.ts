@@ -4,6 +4,12 @@
  * was made and of what the service is.
  * @module
  */
+import {
+  type AuthorizedKey,
+  type AuthorizedKeys,
+  clientPublicKeyText,
+  KeyChallenge,
+} from "../auth/mod.ts";
 import { AdmissionLimit, CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import type { AllowList } from "./allow_list.ts";
 import { type Dialer, systemDialer } from "./dialer.ts";
@@ -129,10 +135,35 @@ export function forwardingServices(options: ForwardingOptions): ServerServices {
   };
 }
 
+/** The client keys a server accepts, and its own key, which their proofs are bound to. */
+export interface ClientKeyAuth {
+  /** The accepted keys (`--authorized-keys`). */
+  keys: AuthorizedKeys;
+  /** The server's public key (its EndpointId's 32 bytes). */
+  serverId: Uint8Array;
+}
+
+/**
+ * What a server says to a client key it does not accept: the same for a key
+ * not listed and for a signature that does not answer the challenge.
+ */
+export const CLIENT_KEY_REFUSED = "client key not authorized";
+
+/** What a server says to a client key when it accepts none. */
+export const CLIENT_KEYS_NOT_ACCEPTED = "this server accepts no client keys (only tokens)";
+
+/** How a session's client is named in logs and the status view, by the key it proved. */
+export function describeClientKey(entry: AuthorizedKey): string {
+  // JSON quoting: a comment is the operator's text, but never a raw control character in a log.
+  return entry.comment === "" ? `key ${entry.key}` : `key ${JSON.stringify(entry.comment)}`;
+}
+
 /** What a server session needs to decide and to act. */
 export interface ServerSessionOptions {
-  /** Checks a client's credential (in constant time). */
+  /** Checks a client's bearer credential, a token or a session secret (in constant time). */
   authenticate(credential: Uint8Array): boolean;
+  /** Client keys accepted beside the credentials (none: a key is refused). */
+  clientKeys?: ClientKeyAuth;
   /** Handlers by request kind; a request of another kind is refused. */
   services: ServerServices;
   /** Authenticated sessions of the process (`--max-sessions`). */
@@ -175,8 +206,12 @@ export async function serveConnection(
   const peerHost = conn.remoteAddr.hostname;
   const peer = options.describePeer?.(conn.remoteAddr) ??
     formatHostPort(peerHost, conn.remoteAddr.port);
-  const refused = (why: string) =>
-    warnings.report(`refused: ${why}`, `[${label}] refused ${peer}: ${why}`);
+  // `detail` goes in the line but not the kind, so alike refusals stay one kind.
+  const refused = (why: string, detail?: string) =>
+    warnings.report(
+      `refused: ${why}`,
+      `[${label}] refused ${peer}: ${why}${detail === undefined ? "" : ` (${detail})`}`,
+    );
 
   const admission = options.unauthenticated?.tryAdmit(peerHost);
   if (admission) {
@@ -208,13 +243,15 @@ export async function serveConnection(
       "no valid authentication in time",
     );
     leaveAdmission();
-    if (typeof auth === "string") {
-      refused(auth);
-      conn.close({ code: CloseCode.AuthFailed, reason: auth });
+    if (typeof auth === "string" || "refused" in auth) {
+      const why = typeof auth === "string" ? auth : auth.refused;
+      refused(why, typeof auth === "string" ? undefined : auth.detail);
+      conn.close({ code: CloseCode.AuthFailed, reason: why });
       return;
     }
     client = auth.client;
-    log.info(`[${label}] client connected from ${peer}`);
+    const keyName = auth.key && describeClientKey(auth.key);
+    log.info(`[${label}] client connected from ${peer}${keyName ? ` ${keyName}` : ""}`);
 
     // The stream and the request share one deadline: an authenticated peer that
     // never opens its control stream must not keep its session slot.
@@ -258,6 +295,7 @@ export async function serveConnection(
     unregister = options.registry?.add({
       label,
       peer,
+      clientKey: keyName,
       source: decision.source ?? request.source,
       paths,
       stats,
@@ -303,15 +341,17 @@ async function nextStream(conn: PeerConnection, what: string) {
   return stream;
 }
 
-/** Runs the auth exchange; who the client is, or why it is refused. */
+/**
+ * Runs the auth exchange: a bearer credential, or a client key's proof over a
+ * fresh challenge. Who the client is (and the key it proved), or why it is refused.
+ */
 async function authenticate(
   conn: PeerConnection,
   options: ServerSessionOptions,
   expiry: { expired: boolean },
-) {
+): Promise<string | { refused: string; detail: string } | { client: string; key?: AuthorizedKey }> {
   const stream = new FramedStream(await nextStream(conn, "authentication"));
   const message = await stream.read();
-  if (message?.type !== "auth-request") return "first message was not authentication";
   const refuse = async (status: AuthStatus, reason: string) => {
     await stream.write({ type: "auth-response", status, reason });
     await stream.closeWrite();
@@ -319,19 +359,41 @@ async function authenticate(
     await Promise.race([conn.closed, new Promise((r) => setTimeout(r, REFUSAL_LINGER_MS))]);
     return reason;
   };
-  if (!options.authenticate(message.credential)) {
-    return await refuse(AuthStatus.InvalidCredential, "invalid authentication token");
+  let client: string;
+  let key: AuthorizedKey | undefined;
+  if (message?.type === "auth-request") {
+    if (!options.authenticate(message.credential)) {
+      return await refuse(AuthStatus.InvalidCredential, "invalid authentication token");
+    }
+    client = clientKey(message.credential, conn.remoteAddr.hostname);
+  } else if (message?.type === "auth-key-request") {
+    const keys = options.clientKeys;
+    if (!keys) return await refuse(AuthStatus.InvalidCredential, CLIENT_KEYS_NOT_ACCEPTED);
+    // Every request gets a challenge, listed key or not: the answer alone decides.
+    const challenge = new KeyChallenge(message.publicKey, keys.serverId);
+    await stream.write({ type: "auth-challenge", nonce: challenge.nonce });
+    const proof = await stream.read();
+    if (proof?.type !== "auth-key-proof") return "expected a key proof after the challenge";
+    key = challenge.verify(proof.signature, keys.keys);
+    if (!key) {
+      // The key (public) in the log, so an operator can tell whose it was and list it.
+      const detail = `key ${clientPublicKeyText(message.publicKey)}`;
+      return { refused: await refuse(AuthStatus.InvalidCredential, CLIENT_KEY_REFUSED), detail };
+    }
+    client = `${addressGroup(conn.remoteAddr.hostname)} ${key.key}`;
+  } else {
+    return "first message was not authentication";
   }
   // A client that answers after the deadline must not take a slot nobody frees.
   if (expiry.expired) return "authentication came too late";
-  const client = clientKey(message.credential, conn.remoteAddr.hostname);
   if (!options.sessions.tryAcquire(client)) {
     const full = options.sessions.active >= options.sessions.max;
+    const holder = key ? "key" : "token";
     return await refuse(
       AuthStatus.ServerFull,
       full
         ? `server is at its session limit (${options.sessions.max}); try again later`
-        : `this client (its token from its address) has its share of the server's sessions (${options.sessions.share} of ${options.sessions.max}); close one or try again later`,
+        : `this client (its ${holder} from its address) has its share of the server's sessions (${options.sessions.share} of ${options.sessions.max}); close one or try again later`,
     );
   }
   try {
@@ -346,7 +408,7 @@ async function authenticate(
     options.sessions.release(client);
     return "authentication came too late";
   }
-  return { client };
+  return { client, key };
 }
 
 /**

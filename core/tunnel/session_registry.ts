@@ -14,6 +14,8 @@ export interface SessionEntry {
   label: string;
   /** Who is at the other end: the client's address, or the server's EndpointId. */
   peer: string;
+  /** The client key it proved, as named in logs (`key "alice-laptop"`); none for a token. */
+  clientKey?: string;
   /** The forwarded source. */
   source: string;
   /** Its paths. */
@@ -40,6 +42,8 @@ export interface SessionStatus {
   label: string;
   /** As in {@linkcode SessionEntry}. */
   peer: string;
+  /** As in {@linkcode SessionEntry}; absent for a token. */
+  clientKey?: string;
   /** As in {@linkcode SessionEntry}. */
   source: string;
   /** The path new traffic takes, or null between paths. */
@@ -85,6 +89,7 @@ export class SessionRegistry {
       return {
         label: entry.label,
         peer: entry.peer,
+        ...(entry.clientKey === undefined ? {} : { clientKey: entry.clientKey }),
         source: entry.source,
         path: current ? pathStatus(current) : null,
         onPathMs: current ? Math.max(0, performance.now() - conn.currentSince) : 0,

@@ -343,8 +343,8 @@ Deno.test("docs/CLI.md permission table: each row is exactly what its commands r
     "vpn server --masquerade",
     "vpn client",
     "relay",
-    "generate-server-key, --force",
-    "show-server-id",
+    "generate-server-key, generate-client-key, --force",
+    "show-server-id, show-client-key",
     "generate-token",
   ]);
   // The end-to-end tests run iroh and manual mode, and `tunnel relay`, with the harness's sets.
@@ -368,25 +368,47 @@ Deno.test("docs/CLI.md permission table: each row is exactly what its commands r
   try {
     const key = `${dir}/server.key`;
     const withFile = (flags: string[]) => flags.map((flag) => flag.replace("=FILE", `=${key}`));
-    const made = await runDeno(withFile(rows.get("generate-server-key, --force")!), [
-      "generate-server-key",
-      "--output",
-      key,
-    ]);
+    const made = await runDeno(
+      withFile(rows.get("generate-server-key, generate-client-key, --force")!),
+      [
+        "generate-server-key",
+        "--output",
+        key,
+      ],
+    );
     assert.equal(made.code, 0, made.stderr);
-    const forced = await runDeno(withFile(rows.get("generate-server-key, --force")!), [
-      "generate-server-key",
-      "--output",
-      key,
-      "--force",
-    ]);
+    const forced = await runDeno(
+      withFile(rows.get("generate-server-key, generate-client-key, --force")!),
+      [
+        "generate-server-key",
+        "--output",
+        key,
+        "--force",
+      ],
+    );
     assert.equal(forced.code, 0, forced.stderr);
-    const shown = await runDeno(withFile(rows.get("show-server-id")!), [
+    const shown = await runDeno(withFile(rows.get("show-server-id, show-client-key")!), [
       "show-server-id",
       "--secret-file",
       key,
     ]);
     assert.equal(shown.stdout, forced.stdout, shown.stderr);
+    const clientKey = `${dir}/client.key`;
+    const withClientKey = (flags: string[]) =>
+      flags.map((flag) => flag.replace("=FILE", `=${clientKey}`));
+    for (const force of [[], ["--force"]]) {
+      const madeKey = await runDeno(
+        withClientKey(rows.get("generate-server-key, generate-client-key, --force")!),
+        ["generate-client-key", "--output", clientKey, ...force],
+      );
+      assert.equal(madeKey.code, 0, madeKey.stderr);
+      const shownKey = await runDeno(withClientKey(rows.get("show-server-id, show-client-key")!), [
+        "show-client-key",
+        "--secret-file",
+        clientKey,
+      ]);
+      assert.equal(shownKey.stdout, madeKey.stdout, shownKey.stderr);
+    }
     const token = await runDeno(rows.get("generate-token")!, ["generate-token"]);
     assert.equal(token.code, 0, token.stderr);
   } finally {
@@ -431,10 +453,12 @@ Deno.test("docs/CLI.md config files load as shown, with the README Quick start's
       {},
       await loadConfig(`${dir}/client.toml`, "client", "iroh"),
     );
-    assert.ok(server.tokens.has(new TextEncoder().encode(client.token)));
+    assert.equal(typeof client.credential, "string");
+    const token = client.credential as string;
+    assert.ok(server.tokens.has(new TextEncoder().encode(token)));
     const quickStart = fencedBlocks(readmeSection(README, "Quick start"), "sh")[0];
     assert.ok(
-      new RegExp(`--auth-tokens ${client.token}\\s`).test(quickStart),
+      new RegExp(`--auth-tokens ${token}\\s`).test(quickStart),
       "Quick start uses another token",
     );
     assert.deepEqual(client.serverAddrs, [{ hostname: "server.example", port: 7000 }]);
@@ -480,6 +504,8 @@ Deno.test("every option the README and its user docs name exists, and every --ta
       ["generate-token", "--help"],
       ["generate-server-key", "--help"],
       ["show-server-id", "--help"],
+      ["generate-client-key", "--help"],
+      ["show-client-key", "--help"],
       ["relay", "--help"],
       ["status", "--help"],
       ["server", "nostr", "--help"],
