@@ -109,9 +109,7 @@ export async function runVpnServer(settings: VpnServerSettings, out: Output): Pr
         status: () => ({ vpn: vpn.status() }),
         started: (reach) =>
           out.info(
-            `Clients connect with: tunnel vpn client ${
-              clientReachFlags(reach).join(" ")
-            } --auth-token <TOKEN>`,
+            `Clients connect with: tunnel vpn client ${clientReachFlags(reach).join(" ")}`,
           ),
       },
     );

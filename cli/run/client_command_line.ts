@@ -22,12 +22,14 @@ export interface ServerReach {
   directAddrs: readonly string[];
   /** Whether its relays want an access token. */
   relayToken: boolean;
+  /** How clients prove themselves: tokens, client keys, or either. */
+  credentials: "tokens" | "keys" | "either";
 }
 
 /**
- * The flags after `tunnel <command> client` that reach the server, with
- * placeholders in angle brackets for what the server cannot know (the token,
- * a host name when it listens on every interface).
+ * The flags after `tunnel <command> client` that reach the server and prove
+ * the client, with placeholders in angle brackets for what the server cannot
+ * know (the token or key file, a host name when it listens on every interface).
  */
 export function clientReachFlags(reach: ServerReach): string[] {
   const flags = ["--server-node-id", reach.endpointId];
@@ -44,6 +46,9 @@ export function clientReachFlags(reach: ServerReach): string[] {
     flags.push("--no-dns");
     if (reach.relayUrls.length === 0) flags.push("--server-addr", serverAddr(reach.directAddrs));
   }
+  // A server taking both shows the token form; the docs tell of the other.
+  if (reach.credentials === "keys") flags.push("--client-key", "<KEY_FILE>");
+  else flags.push("--auth-token", "<TOKEN>");
   return flags;
 }
 

@@ -9,10 +9,19 @@ const BASE: ServerReach = {
   dnsServer: "https://dns.iroh.link/pkarr",
   directAddrs: ["127.0.0.1:7000", "192.168.1.20:7000"],
   relayToken: false,
+  credentials: "tokens",
 };
+const TOKEN = ["--auth-token", "<TOKEN>"];
 
 Deno.test("clientReachFlags(): public relays and discovery need only the EndpointId", () => {
-  assert.deepEqual(clientReachFlags(BASE), ["--server-node-id", ID]);
+  assert.deepEqual(clientReachFlags(BASE), ["--server-node-id", ID, ...TOKEN]);
+  assert.deepEqual(clientReachFlags({ ...BASE, credentials: "keys" }), [
+    "--server-node-id",
+    ID,
+    "--client-key",
+    "<KEY_FILE>",
+  ]);
+  assert.deepEqual(clientReachFlags({ ...BASE, credentials: "either" }).slice(-2), TOKEN);
 });
 
 /** A server started with --no-relay --no-dns. */
@@ -21,11 +30,11 @@ const OFFLINE: ServerReach = { ...BASE, relayUrls: [], publicRelays: false, dnsS
 Deno.test("clientReachFlags(): --no-relay --no-dns gives a dialable address, not loopback", () => {
   assert.deepEqual(
     clientReachFlags(OFFLINE),
-    ["--server-node-id", ID, "--no-dns", "--server-addr", "192.168.1.20:7000"],
+    ["--server-node-id", ID, "--no-dns", "--server-addr", "192.168.1.20:7000", ...TOKEN],
   );
   // Only loopback: that is what there is (a test on one machine).
   assert.deepEqual(
-    clientReachFlags({ ...OFFLINE, directAddrs: ["127.0.0.1:7000"] }).slice(-1),
+    clientReachFlags({ ...OFFLINE, directAddrs: ["127.0.0.1:7000"] }).slice(-3, -2),
     ["127.0.0.1:7000"],
   );
   // Every interface and no address found: a placeholder for the host, the port known.
@@ -33,7 +42,7 @@ Deno.test("clientReachFlags(): --no-relay --no-dns gives a dialable address, not
     clientReachFlags({
       ...OFFLINE,
       directAddrs: ["[::]:7000 (all interfaces; no address found)"],
-    }).slice(-1),
+    }).slice(-3, -2),
     ["<HOST>:7000"],
   );
 });
@@ -56,6 +65,7 @@ Deno.test("clientReachFlags(): own relay and pkarr relay are named, with the rel
       "https://relay.example/",
       "--relay-token",
       "<RELAY_TOKEN>",
+      ...TOKEN,
     ],
   );
   // A relay but no record: the relay is the way.
@@ -66,11 +76,18 @@ Deno.test("clientReachFlags(): own relay and pkarr relay are named, with the rel
       publicRelays: false,
       dnsServer: undefined,
     }),
-    ["--server-node-id", ID, "--relay-url", "http://10.0.0.1:3340/", "--no-dns"],
+    ["--server-node-id", ID, "--relay-url", "http://10.0.0.1:3340/", "--no-dns", ...TOKEN],
   );
   // The public home relay without a record: the client must be told which one.
   assert.deepEqual(
     clientReachFlags({ ...BASE, dnsServer: undefined }),
-    ["--server-node-id", ID, "--relay-url", "https://euc1-1.relay.n0.iroh.link/", "--no-dns"],
+    [
+      "--server-node-id",
+      ID,
+      "--relay-url",
+      "https://euc1-1.relay.n0.iroh.link/",
+      "--no-dns",
+      ...TOKEN,
+    ],
   );
 });

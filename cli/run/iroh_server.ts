@@ -88,6 +88,11 @@ export async function runIrohServer(
     dnsServer: settings.dnsServer,
     directAddrs: server.directAddrs,
     relayToken: settings.relayToken !== undefined,
+    credentials: settings.authorizedKeys === undefined
+      ? "tokens"
+      : settings.tokens.size === 0
+      ? "keys"
+      : "either",
   });
   out.info("Waiting for clients to connect...");
   const { limits, sessions, registry } = server;
