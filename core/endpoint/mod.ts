@@ -44,7 +44,9 @@ export {
   type EndpointServer,
   type EndpointServerEvents,
   type EndpointServerSettings,
+  GOODBYE_LINGER_MS,
   RELAY_READY_WAIT_MS,
+  SHUTDOWN_CLOSE,
   startEndpointServer,
 } from "./serve_endpoint.ts";
 export {
