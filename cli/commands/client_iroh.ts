@@ -62,7 +62,7 @@ export interface ClientIrohSettings extends ServerConnectSettings {
   source: Source;
   /** Where it is served locally. */
   target: { host: string; port: number };
-  /** Whether a lost session is made again (not with `--no-reconnect`). */
+  /** Whether a failed first connect is retried and a lost session made again (not with `--no-reconnect`). */
   reconnect: boolean;
   /** How to gather ICE candidates when punching a direct path. */
   ice: IrohIceSettings;
@@ -87,7 +87,7 @@ export function clientIrohCommand(): Command {
     .addOption(
       new Option(
         "--no-reconnect",
-        "exit 1 when the connection to the server is lost, instead of reconnecting",
+        "connect once, and exit 1 when that fails or the server is lost, instead of retrying",
       ),
     );
   return verboseOption(command).action(async (flags: ClientIrohFlags) => {
