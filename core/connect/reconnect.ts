@@ -51,8 +51,8 @@ export interface ReconnectorOptions<T> {
 
 /**
  * Holds the current connection of type `T` and replaces it when it is lost.
- * Only reconnects: the first connection is the caller's to make (a first
- * connect that fails is an error to report, not to retry).
+ * Only reconnects: the first connection is the caller's to make (with the
+ * same backoff through `connectWithRetries` of ./retry_connect.ts, or once).
  *
  * @example
  * ```ts

@@ -180,6 +180,27 @@ Deno.test("SIGTERM of the server: the client says why within 1 s; a connection m
   console.log(`SIGTERM -> client told: ${noticeMs.toFixed(0)} ms`);
 });
 
+Deno.test("SIGTERM of the server with --no-reconnect: the client exits 1 at once with the reason", async () => {
+  await using echo = startTcpEchoServer();
+  const token = generateToken();
+  await using servers = await restartableServer([token]);
+  await using client = await startClient({
+    serverNodeId: servers.first.endpointId,
+    serverAddr: servers.first.addr,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+    extraArgs: ["--no-reconnect"],
+  });
+  await assertCarries(client);
+  const terminating = performance.now();
+  servers.first.process.kill("SIGTERM");
+  const status = await client.process.status;
+  const exitMs = performance.now() - terminating;
+  assert.equal(status.code, 1);
+  assert.ok(exitMs < 1_000, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
+  assert.match(client.stderr(), /^Error: Connection to the server lost: server shutting down$/m);
+});
+
 Deno.test("while the server is down a local connection waits 10 s, then is closed; the client serves again once it is back", async () => {
   await using echo = startTcpEchoServer();
   const token = generateToken();
