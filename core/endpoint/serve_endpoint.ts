@@ -246,11 +246,14 @@ export async function startEndpointServer(
     onPaths: answerUpgrades,
     registry,
   });
+  // Set once close() has said goodbye: a client that arrives during the linger is told the same.
+  let closing = false;
   const serving = (async () => {
     for (;;) {
       const conn = await listener.accept();
       if (!conn) return;
-      host.serve(conn, (credential) => settings.authenticate(credential));
+      if (closing) conn.close(SHUTDOWN_CLOSE);
+      else host.serve(conn, (credential) => settings.authenticate(credential));
     }
   })();
   return {
@@ -261,6 +264,7 @@ export async function startEndpointServer(
     sessions,
     async close() {
       publisher?.stop();
+      closing = true;
       if (host.closeAll(SHUTDOWN_CLOSE) > 0) {
         await new Promise((resolve) => setTimeout(resolve, GOODBYE_LINGER_MS));
       }
