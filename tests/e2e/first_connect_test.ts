@@ -69,6 +69,9 @@ Deno.test({
   ]);
   await sleep(3_000);
   assert.equal(client.exitStatus, undefined, `still trying: ${client.stderrText()}`);
+  // The first attempt gives up once QUIC's idle timeout (6 s) passes; the server comes after, so
+  // only a retry can reach it.
+  await client.waitForLine(NOT_YET, { timeoutMs: 20_000 });
   await using _server = await startServer({
     authTokens: token,
     secretFile: key.secretFile,
