@@ -7,6 +7,7 @@
  * @module
  */
 import { Backoff, MAX_BACKOFF_MS } from "./backoff.ts";
+import { abortableSleep } from "./retry_connect.ts";
 
 /**
  * A connection that lived this long was stable: once it is lost the backoff
@@ -226,21 +227,6 @@ function settledLater<T>(): PromiseWithResolvers<T> {
   const deferred = Promise.withResolvers<T>();
   deferred.promise.catch(() => {});
   return deferred;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function formatSeconds(ms: number): string {

@@ -52,7 +52,8 @@ export async function connectWithRetries<T>(
   }
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`; rejects with `signal`'s reason once it aborts (the default sleep of retries). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => {
