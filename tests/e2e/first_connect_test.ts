@@ -55,7 +55,7 @@ function assertPlainLines(stderr: string, allowedPorts: number[]) {
 
 Deno.test({
   name:
-    "a client started 3 s before its server (direct): it retries and forwards once the server is up",
+    "a client started before its server (direct): still trying after 3 s, it forwards once the server is up",
   ignore: testPath() === "relay",
 }, async () => {
   await using echo = startTcpEchoServer();
