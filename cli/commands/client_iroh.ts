@@ -12,6 +12,7 @@ import {
   type SessionSupplier,
   singleSession,
   type Source,
+  type TunnelLog,
 } from "../../core/tunnel/mod.ts";
 import type { Config } from "../config.ts";
 import { readEnvSetting } from "../env.ts";
@@ -28,7 +29,14 @@ import {
   type ServerConnectSettings,
   type ServerSession,
 } from "../run/server_connect.ts";
-import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
+import {
+  finalConnectFailure,
+  followReconnects,
+  ReconnectLines,
+  SessionFollower,
+} from "../../core/endpoint/mod.ts";
+import { connectWithRetries } from "../../core/connect/mod.ts";
+import { CloseCode } from "../../core/transport/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings } from "../settings/iroh_ice.ts";
@@ -54,7 +62,7 @@ export interface ClientIrohSettings extends ServerConnectSettings {
   source: Source;
   /** Where it is served locally. */
   target: { host: string; port: number };
-  /** Whether a lost session is made again (not with `--no-reconnect`). */
+  /** Whether a failed first connect is retried and a lost session made again (not with `--no-reconnect`). */
   reconnect: boolean;
   /** How to gather ICE candidates when punching a direct path. */
   ice: IrohIceSettings;
@@ -83,7 +91,7 @@ export function clientIrohCommand(): Command {
     .addOption(
       new Option(
         "--no-reconnect",
-        "exit 1 when the connection to the server is lost, instead of reconnecting",
+        "connect once, and exit 1 when that fails or the server is lost, instead of retrying",
       ),
     );
   return verboseOption(command).action(async (flags: ClientIrohFlags) => {
@@ -195,25 +203,15 @@ async function runSessions(
 ): Promise<void> {
   // From here on Ctrl-C ends the client cleanly, even in the middle of the first connect.
   const shutdown = shutdownSignal();
+  const stop = new AbortController();
+  shutdown.then(() => stop.abort(new Error("shut down")));
   let first;
   try {
-    first = await Promise.race([
-      connectToServer(
-        settings,
-        out,
-        (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
-        follower.onPathChange,
-      ),
-      shutdown.then(() => undefined),
-    ]);
+    first = await firstSession(settings, out, follower, stop.signal);
   } catch (error) {
-    // The first connect is not retried: a wrong setting is better said at once.
     local.close();
-    throw permanentFailure(error) ?? error;
-  }
-  if (first === undefined) {
+    if (!stop.signal.aborted) throw error;
     out.info("Shutting down");
-    local.close();
     return;
   }
   follower.adopt(first);
@@ -222,6 +220,62 @@ async function runSessions(
     ? reconnectingSessions(first, settings, out, follower)
     : singleSession(first.session);
   await forwardUntilDone(sessions, local, out, { shutdown });
+}
+
+/**
+ * The first session. Unless `--no-reconnect`, a failure trying again may fix
+ * (no server yet, no network yet) is retried with the reconnects' backoff, one
+ * line per change of cause, so a client started before its server gets
+ * through; a refusal or a wrong key ends it at once.
+ * @throws {Error} the failure to exit with; `signal`'s reason once it aborts.
+ */
+async function firstSession(
+  settings: ClientIrohSettings,
+  out: Output,
+  follower: SessionFollower,
+  signal: AbortSignal,
+): Promise<ServerSession> {
+  const connect = (log: TunnelLog) =>
+    untilAborted(
+      connectToServer(
+        settings,
+        log,
+        (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
+        follower.onPathChange,
+      ),
+      signal,
+    );
+  if (!settings.reconnect) {
+    try {
+      return await connect(out);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw permanentFailure(error) ?? finalConnectFailure(error);
+    }
+  }
+  const lines = new ReconnectLines(out, settings.serverId.toString());
+  let attempts = 0;
+  const { value } = await connectWithRetries({
+    // The first attempt says its own warnings (a name that does not resolve); retries, the lines.
+    connect: () => connect(++attempts === 1 ? out : lines.attemptLog),
+    giveUp: permanentFailure,
+    signal,
+    onAttemptFailed: (error, _attempt, retryInMs) => lines.notYet(error, retryInMs),
+  });
+  return value;
+}
+
+/** `made`, unless `signal` aborts first (its reason); a session made too late is closed. */
+function untilAborted(made: Promise<ServerSession>, signal: AbortSignal): Promise<ServerSession> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    made.then((found) => {
+      if (signal.aborted) found.session.conn.close({ code: CloseCode.Done, reason: "shut down" });
+      resolve(found);
+    }, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /**

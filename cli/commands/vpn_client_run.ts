@@ -21,7 +21,7 @@ import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { resolveCredential } from "../settings/iroh_client_settings.ts";
-import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
+import { finalConnectFailure, followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
 import { iceSettings } from "../settings/ice_options.ts";
 import { irohIce } from "../settings/iroh_ice.ts";
@@ -189,7 +189,7 @@ async function runSessions(
       shutdown.then(() => undefined),
     ]);
   } catch (error) {
-    throw vpnRefusal(permanentFailure(error) ?? error);
+    throw vpnRefusal(permanentFailure(error) ?? finalConnectFailure(error));
   }
   if (first === undefined) {
     out.info("Shutting down");

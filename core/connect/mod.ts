@@ -3,8 +3,9 @@
  * directly end up with a key-pinned {@linkcode PeerConnection}. Today: ICE
  * with parameters exchanged through a {@linkcode SignalingChannel} (manual
  * mode's copy-paste; later Nostr and the relay path), racing every path at
- * once ({@linkcode firstToConnect}), and connecting again with backoff once a
- * connection is lost ({@linkcode Reconnector}).
+ * once ({@linkcode firstToConnect}), connecting again with backoff once a
+ * connection is lost ({@linkcode Reconnector}), and a first connect with the
+ * same patience ({@linkcode connectWithRetries}).
  *
  * ```ts
  * import { dialOverIce, type IceAnswer, type IceOffer, type SignalingChannel } from "./mod.ts";
@@ -41,6 +42,7 @@ export {
   type LabeledConnection,
 } from "./first_to_connect.ts";
 export { Backoff, type BackoffOptions, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
+export { connectWithRetries, type RetryConnectOptions } from "./retry_connect.ts";
 export {
   Reconnector,
   type ReconnectorOptions,

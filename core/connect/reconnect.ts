@@ -7,6 +7,7 @@
  * @module
  */
 import { Backoff, MAX_BACKOFF_MS } from "./backoff.ts";
+import { abortableSleep } from "./retry_connect.ts";
 
 /**
  * A connection that lived this long was stable: once it is lost the backoff
@@ -51,8 +52,8 @@ export interface ReconnectorOptions<T> {
 
 /**
  * Holds the current connection of type `T` and replaces it when it is lost.
- * Only reconnects: the first connection is the caller's to make (a first
- * connect that fails is an error to report, not to retry).
+ * Only reconnects: the first connection is the caller's to make (with the
+ * same backoff through `connectWithRetries` of ./retry_connect.ts, or once).
  *
  * @example
  * ```ts
@@ -226,21 +227,6 @@ function settledLater<T>(): PromiseWithResolvers<T> {
   const deferred = Promise.withResolvers<T>();
   deferred.promise.catch(() => {});
   return deferred;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function formatSeconds(ms: number): string {

@@ -1,7 +1,8 @@
 /**
  * An iroh-mode client's session made again whenever it is lost (forwarding
- * and VPN alike): the follower told, one line when it is lost, failed attempts
- * summarised, one line when it is back; a failure trying again cannot fix ends it.
+ * and VPN alike): the follower told, one line when it is lost, one per change
+ * in why attempts fail, one line when it is back; a failure trying again
+ * cannot fix ends it.
  * @module
  */
 import { Reconnector } from "../connect/mod.ts";

@@ -44,7 +44,9 @@ export {
   type EndpointServer,
   type EndpointServerEvents,
   type EndpointServerSettings,
+  GOODBYE_LINGER_MS,
   RELAY_READY_WAIT_MS,
+  SHUTDOWN_CLOSE,
   startEndpointServer,
 } from "./serve_endpoint.ts";
 export {
@@ -59,10 +61,12 @@ export { dialableAddresses } from "./dialable_addresses.ts";
 export { type FollowedServer, type FollowerStatus, SessionFollower } from "./session_follower.ts";
 export { PATH_ANNOUNCE_WAIT_MS, PathAnnouncer } from "./path_announcer.ts";
 export { ReconnectLines } from "./reconnect_lines.ts";
+export { describeConnectFailure, failedPaths, finalConnectFailure } from "./connect_failure.ts";
 export { type FollowedReconnectOptions, followReconnects } from "./followed_reconnects.ts";
 
 // Types the surface above names, from the areas that define them.
 export type { Reconnector, ReconnectorState } from "../connect/mod.ts";
+export type { AddressFailure } from "../transport/mod.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
 export type { AuthorizedKey, AuthorizedKeys, ClientKey, ClientPublicKey } from "../auth/mod.ts";
 export type { RelayClientLog, RelayRefusedError } from "../relay/mod.ts";

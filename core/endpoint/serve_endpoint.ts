@@ -11,7 +11,12 @@ import type { SecretKey } from "../identity/mod.ts";
 import { startPublishing } from "../discovery/mod.ts";
 import { sayIfSlow } from "../log/mod.ts";
 import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../relay/mod.ts";
-import { congestionControlToward, listenQuic, type PeerListener } from "../transport/mod.ts";
+import {
+  CloseCode,
+  congestionControlToward,
+  listenQuic,
+  type PeerListener,
+} from "../transport/mod.ts";
 import {
   ALPN,
   parseHostPort,
@@ -29,6 +34,21 @@ import { type EndpointIce, upgradeAnswerer } from "./upgrades.ts";
 
 /** How long start-up waits for each relay before going on without it. */
 export const RELAY_READY_WAIT_MS = 5_000;
+
+/** What a server that stops cleanly tells each client (a QUIC application close). */
+export const SHUTDOWN_CLOSE = {
+  code: CloseCode.ServerUnavailable,
+  reason: "server shutting down",
+} as const;
+
+/**
+ * How long a stopping server keeps its socket and relays after telling its
+ * clients goodbye, so the close reaches them (through a relay it crosses the
+ * shim and the relay's WebSocket) before the process exits. Loopback relays
+ * deliver it in a few milliseconds; 300 ms leaves room for a relay across a
+ * WAN while a stop still feels immediate.
+ */
+export const GOODBYE_LINGER_MS = 300;
 
 /** What the server is. */
 export interface EndpointServerSettings {
@@ -85,7 +105,11 @@ export interface EndpointServer {
   readonly limits: ServerLimits;
   /** Its session pool (`--max-sessions`). */
   readonly sessions: { readonly active: number; readonly max: number };
-  /** Stops accepting, leaves the relays and the record, and waits for the loop to end. */
+  /**
+   * Stops accepting, tells every client {@linkcode SHUTDOWN_CLOSE} (waiting
+   * {@linkcode GOODBYE_LINGER_MS} when there was one for it to leave), leaves
+   * the relays and the record, and waits for the loop to end.
+   */
   close(): Promise<void>;
 }
 
@@ -250,11 +274,14 @@ export async function startEndpointServer(
       return undefined;
     },
   });
+  // Set once close() has said goodbye: a client that arrives during the linger is told the same.
+  let closing = false;
   const serving = (async () => {
     for (;;) {
       const conn = await listener.accept();
       if (!conn) return;
-      host.serve(conn, (credential) => settings.authenticate(credential));
+      if (closing) conn.close(SHUTDOWN_CLOSE);
+      else host.serve(conn, (credential) => settings.authenticate(credential));
     }
   })();
   return {
@@ -265,6 +292,10 @@ export async function startEndpointServer(
     sessions,
     async close() {
       publisher?.stop();
+      closing = true;
+      if (host.closeAll(SHUTDOWN_CLOSE) > 0) {
+        await new Promise((resolve) => setTimeout(resolve, GOODBYE_LINGER_MS));
+      }
       for (const presence of presences) presence.close();
       listener.close();
       await serving;

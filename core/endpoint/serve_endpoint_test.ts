@@ -13,7 +13,14 @@ import {
   SessionRefusedError,
   silentLog,
 } from "../tunnel/mod.ts";
-import { connectToServer, type DirectAddress, startEndpointServer } from "./mod.ts";
+import { createRelayServer, serveRelay } from "../relay/mod.ts";
+import {
+  connectToServer,
+  type DirectAddress,
+  type PathAddress,
+  SHUTDOWN_CLOSE,
+  startEndpointServer,
+} from "./mod.ts";
 
 const TOKEN = generateToken();
 
@@ -123,5 +130,77 @@ Deno.test("startEndpointServer(): a failed first publish is told with its cause,
     assert.deepEqual(lines.filter((line) => /Discovery/.test(line)), []);
   } finally {
     await server.close();
+  }
+});
+
+/** A server on loopback, optionally present at `relayUrl` only. */
+function startTestServer(secretKey: SecretKey, relayUrl?: string) {
+  const tokens = new TokenSet([TOKEN]);
+  return startEndpointServer({
+    secretKey,
+    authenticate: (credential) => tokens.has(credential),
+    maxSessions: 4,
+    bind: { host: "127.0.0.1", port: 0 },
+    relayUrls: relayUrl === undefined ? [] : [relayUrl],
+    relayOnly: relayUrl !== undefined,
+    ice: {},
+  }, (limits) =>
+    forwardingServices({
+      allowedTcp: new AllowList(["127.0.0.0/8"]),
+      allowedUdp: new AllowList([]),
+      processTcpStreams: limits.processTcpStreams,
+      processUdpFlows: limits.processUdpFlows,
+    }), { log: silentLog });
+}
+
+/** Connects to the server at `address`; closes the server and says how long its client took to hear. */
+async function goodbyeHeardAfter(secretKey: SecretKey, address: PathAddress, server: {
+  close(): Promise<void>;
+}) {
+  const found = await connectToServer({
+    serverId: secretKey.endpointId,
+    addresses: () => Promise.resolve([address]),
+    credential: new TextEncoder().encode(TOKEN),
+    source: parseSource("tcp://127.0.0.1:22"),
+  }, { log: silentLog });
+  const closing = performance.now();
+  const closed = server.close();
+  const info = await found.session.conn.closed;
+  const heardMs = performance.now() - closing;
+  await closed;
+  return { info, heardMs };
+}
+
+Deno.test("startEndpointServer(): close() tells a direct client why, at once", async () => {
+  const secretKey = SecretKey.generate();
+  const server = await startTestServer(secretKey);
+  const { host, port } = parseHostPort(server.directAddrs[0]);
+  const { info, heardMs } = await goodbyeHeardAfter(
+    secretKey,
+    { kind: "direct", addrs: [{ hostname: host, port }] } as DirectAddress,
+    server,
+  );
+  assert.deepEqual(info, SHUTDOWN_CLOSE);
+  // Without the goodbye the client would learn it from the idle timeout (6 s).
+  assert.ok(heardMs < 1_000, `heard after ${heardMs.toFixed(0)} ms`);
+});
+
+Deno.test("startEndpointServer(): close() tells a client through a relay why, before leaving the relay", async () => {
+  const relay = createRelayServer();
+  const http = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const relayUrl = `http://127.0.0.1:${http.port}`;
+  try {
+    const secretKey = SecretKey.generate();
+    const server = await startTestServer(secretKey, relayUrl);
+    const { info, heardMs } = await goodbyeHeardAfter(
+      secretKey,
+      { kind: "relay", url: relayUrl } as PathAddress,
+      server,
+    );
+    assert.deepEqual(info, SHUTDOWN_CLOSE);
+    assert.ok(heardMs < 1_000, `heard after ${heardMs.toFixed(0)} ms`);
+  } finally {
+    relay.close();
+    await http.shutdown();
   }
 });

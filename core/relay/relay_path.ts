@@ -126,6 +126,9 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
       // default), the default when it is on this machine (BBR halved the loopback
       // relay row, 22 vs 47 MB/s). docs/BENCHMARKS.md, "Congestion control per path".
       congestionControl: congestionControlToward(new URL(options.relayUrl).hostname),
+      // The shim's loopback port is ours, not the user's: errors name the relay.
+      describeAddress: () => `relay ${options.relayUrl}`,
+      unreachableHint: "check that the server is running and uses this relay",
     });
     conn.closed.finally(() => {
       const timer = setTimeout(cleanup, CLOSE_LINGER_MS);

@@ -37,6 +37,7 @@ export {
   RELAY_PATH,
 } from "./path_kind.ts";
 export {
+  type AddressFailure,
   CONNECT_TIMEOUT_MS,
   ConnectError,
   type ConnectFailure,

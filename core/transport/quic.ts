@@ -47,21 +47,33 @@ const TRANSPORT_OPTIONS = {
 /** Why dialing failed, for callers that add advice of their own. */
 export type ConnectFailure = "identity" | "version" | "unreachable";
 
+/** One address a dial could not reach: named as the user knows it, and why. */
+export interface AddressFailure {
+  /** The address as the user knows it (`192.0.2.1:7000`, `relay https://…`). */
+  where: string;
+  /** Why, in a few words ("connection refused", "no answer (timed out)"). */
+  why: string;
+}
+
 /** Dialing a peer failed; the message says why in user terms. */
 export class ConnectError extends Error {
   /** Always "ConnectError". */
   override name = "ConnectError";
   /** What failed: the peer's key, the protocol version, or reaching it at all. */
   readonly kind: ConnectFailure;
+  /** For "unreachable": each address tried and why it failed, in order. */
+  readonly failures: readonly AddressFailure[];
 
   /**
    * Builds the error.
    * @param kind what failed
    * @param message why, for users
+   * @param failures for "unreachable", each address and why
    */
-  constructor(kind: ConnectFailure, message: string) {
+  constructor(kind: ConnectFailure, message: string, failures: readonly AddressFailure[] = []) {
     super(message);
     this.kind = kind;
+    this.failures = failures;
   }
 }
 
@@ -311,6 +323,14 @@ export interface DialQuicOptions {
    * Cubic-like).
    */
   congestionControl?: CongestionControl | ((hostname: string) => CongestionControl);
+  /**
+   * How an address is named in errors. Default `host:port`; a relay's dial
+   * names its relay, for the address it dials is its own loopback shim, which
+   * the user never gave and cannot act on.
+   */
+  describeAddress?(addr: { hostname: string; port: number }): string;
+  /** What the user should check when no address answers. Default: the address and the server. */
+  unreachableHint?: string;
 }
 
 /**
@@ -318,8 +338,14 @@ export interface DialQuicOptions {
  * @throws {ConnectError} with a message saying what failed and what to check.
  */
 export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection> {
-  const failures: string[] = [];
+  const failures: AddressFailure[] = [];
   const choice = options.congestionControl ?? "default";
+  const describe = options.describeAddress ??
+    // IPv6 literals in brackets, as the user would type them.
+    ((addr: { hostname: string; port: number }) =>
+      addr.hostname.includes(":")
+        ? `[${addr.hostname}]:${addr.port}`
+        : `${addr.hostname}:${addr.port}`);
   for (const addr of options.addrs) {
     options.signal?.throwIfAborted();
     let attempt: Promise<Deno.QuicConn>;
@@ -337,7 +363,7 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
       });
     } catch (error) {
       // Name resolution fails synchronously, before there is anything to await.
-      failures.push(`${addr.hostname}:${addr.port}: ${describeQuicError(error)}`);
+      failures.push({ where: describe(addr), why: describeQuicError(error) });
       continue;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -360,17 +386,17 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
       const why = describeQuicError(error);
       if (why === IDENTITY_MISMATCH) throw new ConnectError("identity", why);
       if (why === VERSION_MISMATCH) throw new ConnectError("version", why);
-      failures.push(`${addr.hostname}:${addr.port}: ${why}`);
+      failures.push({ where: describe(addr), why });
     } finally {
       clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     }
   }
+  const hint = options.unreachableHint ?? "check the address and that the server is running";
   throw new ConnectError(
     "unreachable",
-    `Cannot reach the server (${
-      failures.join("; ")
-    }); check the address and that the server is running`,
+    `Cannot reach the server (${failures.map((f) => `${f.where}: ${f.why}`).join("; ")}); ${hint}`,
+    failures,
   );
 }
 

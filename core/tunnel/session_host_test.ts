@@ -32,3 +32,22 @@ Deno.test("SessionHost: numbers its sessions, serves each with its own check, an
   assert.equal(host.active, 0);
   await Promise.all(served);
 });
+
+Deno.test("SessionHost.closeAll(): every client hears the code and reason, authenticated or not", async () => {
+  const { services } = serverOptions(echoDialer().dialer);
+  const host = new SessionHost({ services, sessions: new SessionLimiter(4), log: silentLog });
+  const token = new TextEncoder().encode("t");
+  const [client, server] = memoryConnectionPair();
+  const served = host.serve(server, () => true);
+  const session = await openClientSession(client, token, parseSource("tcp://127.0.0.1:22"));
+  // A connection still authenticating is told too.
+  const [waiting, waitingServer] = memoryConnectionPair();
+  const servedWaiting = host.serve(waitingServer, () => true);
+  const goodbye = { code: 3, reason: "server shutting down" };
+  assert.equal(host.closeAll(goodbye), 2);
+  assert.deepEqual(await session.conn.closed, goodbye);
+  assert.deepEqual(await waiting.closed, goodbye);
+  await Promise.all([served, servedWaiting]);
+  await host.drained();
+  assert.equal(host.closeAll(goodbye), 0, "ended sessions are forgotten");
+});

@@ -213,10 +213,11 @@ Deno.test("bad input ends with one Error line, exit 2 for usage and 1 for files,
   }
 });
 
-/** A client pointed at a port where no server listens. */
+/** A client pointed at a port where no server listens, that gives up rather than retries. */
 function clientOfNoServer(target: string) {
   return runCli([
     "client",
+    "--no-reconnect",
     "-n",
     "a".repeat(52),
     "--no-relay",
@@ -486,9 +487,11 @@ Deno.test("without --unstable-net, server and client say which Deno flag is miss
 
 Deno.test("a bad --server-addr is named with the flag and the value", async () => {
   const token = generateToken();
+  // --no-reconnect: a name that does not resolve may resolve later (no network yet at boot).
   const client = (...addr: string[]) =>
     runCli([
       "client",
+      "--no-reconnect",
       "-n",
       "a".repeat(52),
       "-s",

@@ -31,6 +31,7 @@ async function waitFor(ms: number, what: string, check: () => boolean): Promise<
 }
 
 const LOST = /^warning: Connection to the server lost: .+; reconnecting$/m;
+const GOODBYE = /^warning: Connection to the server lost: server shutting down; reconnecting$/m;
 const RECONNECTED = /^Reconnected to server [a-z2-7]{52} (at \S+|through relay \S+) after /;
 
 /** A server whose key is in a file, so that it can be killed and started again as itself. */
@@ -147,6 +148,57 @@ Deno.test("kill -9 and restart of the server: the client reconnects by itself; a
       `(kill -> serving ${(servingAt - killedAt).toFixed(0)} ms; ` +
       `loss noticed ${(lostAt - killedAt).toFixed(0)} ms after the kill)`,
   );
+});
+
+Deno.test("SIGTERM of the server: the client says why within 1 s; a connection made meanwhile is forwarded once the server is back", async () => {
+  await using echo = startTcpEchoServer();
+  const token = generateToken();
+  await using servers = await restartableServer([token]);
+  await using client = await startClient({
+    serverNodeId: servers.first.endpointId,
+    serverAddr: servers.first.addr,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+  });
+  await assertCarries(client);
+
+  const terminating = performance.now();
+  servers.first.process.kill("SIGTERM");
+  const lostAt = await waitFor(5_000, "goodbye heard", () => GOODBYE.test(client.stderr()));
+  const noticeMs = lostAt - terminating;
+  assert.ok(noticeMs < 1_000, `goodbye heard ${noticeMs.toFixed(0)} ms after SIGTERM`);
+  await servers.first.process.status;
+
+  // Made while the client reconnects: it waits for the next session (10 s at most).
+  const transfer = transferPayload(client.localPort, 1 << 16);
+  await sleep(500);
+  await servers.restart();
+  const { sent, received } = await transfer;
+  assert.equal(received.sha256, sent.sha256);
+  assert.ok(client.lines().some((line) => RECONNECTED.test(line)), client.stderr());
+  assert.equal(client.stderr().match(new RegExp(LOST, "gm"))?.length, 1, client.stderr());
+  console.log(`SIGTERM -> client told: ${noticeMs.toFixed(0)} ms`);
+});
+
+Deno.test("SIGTERM of the server with --no-reconnect: the client exits 1 at once with the reason", async () => {
+  await using echo = startTcpEchoServer();
+  const token = generateToken();
+  await using servers = await restartableServer([token]);
+  await using client = await startClient({
+    serverNodeId: servers.first.endpointId,
+    serverAddr: servers.first.addr,
+    source: `tcp://127.0.0.1:${echo.port}`,
+    authToken: token,
+    extraArgs: ["--no-reconnect"],
+  });
+  await assertCarries(client);
+  const terminating = performance.now();
+  servers.first.process.kill("SIGTERM");
+  const status = await client.process.status;
+  const exitMs = performance.now() - terminating;
+  assert.equal(status.code, 1);
+  assert.ok(exitMs < 1_000, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
+  assert.match(client.stderr(), /^Error: Connection to the server lost: server shutting down$/m);
 });
 
 Deno.test("while the server is down a local connection waits 10 s, then is closed; the client serves again once it is back", async () => {

@@ -105,7 +105,9 @@ Deno.test({
 Deno.test("--max-sessions refuses the extra client with a message it prints", async () => {
   await using echo = startTcpEchoServer();
   await using tunnel = await openTunnel(`tcp://127.0.0.1:${echo.port}`, { maxSessions: 1 });
+  // --no-reconnect: a full server is worth waiting for otherwise.
   const result = await client(tunnel.server, [
+    "--no-reconnect",
     "--source",
     `tcp://127.0.0.1:${echo.port}`,
     "--auth-token",

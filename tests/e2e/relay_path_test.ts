@@ -124,9 +124,11 @@ Deno.test("discovery: a client given only the EndpointId and the pkarr relay fin
   const { sent, received } = await transferPayload(client.localPort, 1 << 20);
   assert.equal(received.sha256, sent.sha256);
 
-  // An EndpointId nobody published: the error names the server it asked.
+  // An EndpointId nobody published: the error names the server it asked (with
+  // --no-reconnect; without, the client waits for the server to publish).
   const unknown = await runCli([
     "client",
+    "--no-reconnect",
     "--server-node-id",
     "a".repeat(52),
     "--dns-server",
@@ -188,6 +190,7 @@ Deno.test("discovery: a record signed by another key is refused, naming the pkar
   const dns = `http://127.0.0.1:${hostile.addr.port}/pkarr`;
   const result = await runCli([
     "client",
+    "--no-reconnect",
     "--server-node-id",
     victim.endpointId.toString(),
     "--dns-server",

@@ -59,6 +59,15 @@ Deno.test("hole punching: relay first, then direct; the session outlives the rel
   assert.equal(after.received.sha256, after.sent.sha256);
   assert.equal(client.process.pid > 0, true);
   assert.ok(!lines().some((l) => l.startsWith("Error")), lines().join("\n"));
+
+  // The session now runs on the punched path alone: a server that stops says goodbye on it.
+  server.process.kill("SIGTERM");
+  const heard = await until(
+    "the goodbye",
+    () => client.stderr().includes("Connection to the server lost: server shutting down"),
+    5_000,
+  );
+  assert.ok(heard < 1_000, `goodbye heard ${heard.toFixed(0)} ms after SIGTERM`);
 });
 
 Deno.test("hole punching: --relay-only stays on the relay", async () => {
