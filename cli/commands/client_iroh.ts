@@ -25,6 +25,7 @@ import { modeHelp } from "../settings/mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "../run/local_target.ts";
 import {
   connectToServer,
+  lookupAdvice,
   permanentFailure,
   type ServerConnectSettings,
   type ServerSession,
@@ -250,17 +251,29 @@ async function firstSession(
       return await connect(out);
     } catch (error) {
       if (signal.aborted) throw error;
-      throw permanentFailure(error) ?? finalConnectFailure(error);
+      const final = permanentFailure(error) ?? finalConnectFailure(error);
+      const advice = lookupAdvice(error, settings);
+      throw advice === undefined
+        ? final
+        : new Error(`${final.message}; ${advice}`, { cause: final });
     }
   }
   const lines = new ReconnectLines(out, settings.serverId.toString());
   let attempts = 0;
+  let advised = false;
   const { value } = await connectWithRetries({
     // The first attempt says its own warnings (a name that does not resolve); retries, the lines.
     connect: () => connect(++attempts === 1 ? out : lines.attemptLog),
     giveUp: permanentFailure,
     signal,
-    onAttemptFailed: (error, _attempt, retryInMs) => lines.notYet(error, retryInMs),
+    onAttemptFailed: (error, _attempt, retryInMs) => {
+      lines.notYet(error, retryInMs);
+      const advice = advised ? undefined : lookupAdvice(error, settings);
+      if (advice !== undefined) {
+        advised = true;
+        out.info(`Hint: ${advice}`);
+      }
+    },
   });
   return value;
 }

@@ -9,6 +9,7 @@ import { AllAttemptsFailedError } from "../../core/connect/mod.ts";
 import {
   connectToServer as connectToServerByPaths,
   type DirectAddress,
+  RecordLookupError,
   type RelayAddress,
   type ServerSession,
 } from "../../core/endpoint/mod.ts";
@@ -150,4 +151,33 @@ function authAdvice(reason: string): string {
   }
   if (reason === CLIENT_KEYS_NOT_ACCEPTED) return "ask the server's operator for a token";
   return "ask the server's operator for a valid token";
+}
+
+/**
+ * The advice for a client that could only look its server up, when the lookup
+ * failed (no answer, no record): the flags that reach a server without one.
+ * Undefined when `error` is not such a failure, or the user named another way.
+ */
+export function lookupAdvice(
+  error: unknown,
+  settings: Pick<ServerConnectSettings, "serverAddrs" | "relayUrls">,
+): string | undefined {
+  if (settings.serverAddrs.length > 0 || settings.relayUrls.length > 0) return undefined;
+  const lookup = recordLookupFailure(error);
+  if (lookup === undefined || lookup.reason === "no-path" || lookup.reason === "no-usable-path") {
+    return undefined;
+  }
+  return `the server was looked up at ${lookup.pkarrUrl} only: if you know its address or relay, pass --server-addr HOST:PORT or --relay-url URL`;
+}
+
+/** The record lookup failure inside `error` (a race of paths nests it), if any. */
+function recordLookupFailure(error: unknown): RecordLookupError | undefined {
+  if (error instanceof RecordLookupError) return error;
+  if (error instanceof AllAttemptsFailedError) {
+    for (const failure of error.failures) {
+      const found = recordLookupFailure(failure.error);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }

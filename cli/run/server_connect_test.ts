@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { AllAttemptsFailedError } from "../../core/connect/mod.ts";
 import { ConnectError } from "../../core/transport/mod.ts";
+import { RecordLookupError } from "../../core/endpoint/mod.ts";
+import { SecretKey } from "../../core/identity/mod.ts";
 import { SessionRefusedError } from "../../core/tunnel/mod.ts";
-import { permanentFailure } from "./server_connect.ts";
+import { lookupAdvice, permanentFailure } from "./server_connect.ts";
 
 Deno.test("permanentFailure() stops on refusals and a wrong peer, with the first connect's advice", () => {
   const auth = permanentFailure(
@@ -69,4 +71,32 @@ Deno.test("permanentFailure() words key refusals, and stops at a server that pre
     reason: "timed out",
   });
   assert.equal(permanentFailure(lost), undefined);
+});
+
+Deno.test("lookupAdvice(): a failed lookup, with nothing else named, points at --server-addr and --relay-url", () => {
+  const serverId = SecretKey.generate().endpointId;
+  const pkarr = "http://127.0.0.1:3340/pkarr";
+  const unreachable = new RecordLookupError("unreachable", serverId, pkarr, {
+    cause: new Error("no answer within 10 s"),
+  });
+  const none = { serverAddrs: [], relayUrls: [] };
+  assert.match(
+    lookupAdvice(unreachable, none) ?? "",
+    /^the server was looked up at http:\/\/127\.0\.0\.1:3340\/pkarr only: .*--server-addr HOST:PORT or --relay-url URL$/,
+  );
+  // Nested in the race of paths, as connectToServer reports it.
+  const raced = new AllAttemptsFailedError([{
+    label: `discovery at ${pkarr}`,
+    error: unreachable,
+  }]);
+  assert.ok(lookupAdvice(raced, none));
+  assert.ok(lookupAdvice(new RecordLookupError("no-record", serverId, pkarr), none));
+  // Named ways, a record that names no path, another failure: no advice.
+  assert.equal(
+    lookupAdvice(unreachable, { serverAddrs: [{ hostname: "a", port: 1 }], relayUrls: [] }),
+    undefined,
+  );
+  assert.equal(lookupAdvice(unreachable, { serverAddrs: [], relayUrls: ["http://r/"] }), undefined);
+  assert.equal(lookupAdvice(new RecordLookupError("no-path", serverId, pkarr), none), undefined);
+  assert.equal(lookupAdvice(new Error("other"), none), undefined);
 });
