@@ -117,7 +117,7 @@ function vpnClientCommand(): Command {
     .addOption(
       new Option(
         "--no-reconnect",
-        "exit 1 when the connection to the server is lost, instead of reconnecting",
+        "connect once, and exit 1 when that fails or the server is lost, instead of retrying",
       ),
     );
   return verboseOption(

@@ -8,7 +8,7 @@
 import { EndpointId } from "../../core/identity/mod.ts";
 import { Cidr, formatIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
-import { parseHostPort, SessionRefusedError } from "../../core/tunnel/mod.ts";
+import { parseHostPort, SessionRefusedError, type TunnelLog } from "../../core/tunnel/mod.ts";
 import {
   VpnClient,
   type VpnClientEvent,
@@ -21,7 +21,13 @@ import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { resolveCredential } from "../settings/iroh_client_settings.ts";
-import { finalConnectFailure, followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
+import {
+  finalConnectFailure,
+  followReconnects,
+  ReconnectLines,
+  SessionFollower,
+} from "../../core/endpoint/mod.ts";
+import { connectWithRetries } from "../../core/connect/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
 import { iceSettings } from "../settings/ice_options.ts";
 import { irohIce } from "../settings/iroh_ice.ts";
@@ -176,22 +182,13 @@ async function runSessions(
   vpn: VpnClient,
 ): Promise<void> {
   const shutdown = shutdownSignal();
-  let first: VpnSession | undefined;
+  const stop = new AbortController();
+  shutdown.then(() => stop.abort(new Error("shut down")));
+  let first: VpnSession;
   try {
-    first = await Promise.race([
-      connectVpn(
-        settings,
-        out,
-        vpn,
-        follower,
-        (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
-      ),
-      shutdown.then(() => undefined),
-    ]);
+    first = await firstVpnSession(settings, out, vpn, follower, stop.signal);
   } catch (error) {
-    throw vpnRefusal(permanentFailure(error) ?? finalConnectFailure(error));
-  }
-  if (first === undefined) {
+    if (!stop.signal.aborted) throw error;
     out.info("Shutting down");
     return;
   }
@@ -235,6 +232,71 @@ async function runSessions(
     return;
   }
   throw vpnRefusal(ended);
+}
+
+/**
+ * The first session. Unless `--no-reconnect`, a failure trying again may fix
+ * (no server yet, no network yet: a client started at boot before its server)
+ * is retried with the reconnects' backoff, one line per change of cause; a
+ * refusal or a wrong key ends it at once.
+ * @throws {Error} the failure to exit with; `signal`'s reason once it aborts.
+ */
+async function firstVpnSession(
+  settings: VpnClientSettings,
+  out: Output,
+  vpn: VpnClient,
+  follower: SessionFollower,
+  signal: AbortSignal,
+): Promise<VpnSession> {
+  const connect = (log: TunnelLog) =>
+    sessionUnlessAborted(
+      connectVpn(
+        settings,
+        log,
+        vpn,
+        follower,
+        (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
+      ),
+      signal,
+    );
+  if (!settings.reconnect) {
+    try {
+      return await connect(out);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw vpnRefusal(permanentFailure(error) ?? finalConnectFailure(error));
+    }
+  }
+  const lines = new ReconnectLines(out, settings.serverId.toString());
+  let attempts = 0;
+  try {
+    const { value } = await connectWithRetries({
+      // The first attempt says its own warnings; retries, the lines.
+      connect: () => connect(++attempts === 1 ? out : lines.attemptLog),
+      giveUp: permanentFailure,
+      signal,
+      onAttemptFailed: (error, _attempt, retryInMs) => lines.notYet(error, retryInMs),
+    });
+    return value;
+  } catch (error) {
+    throw signal.aborted ? error : vpnRefusal(error);
+  }
+}
+
+/** `made`, unless `signal` aborts first (its reason); a session made too late is closed. */
+function sessionUnlessAborted(made: Promise<VpnSession>, signal: AbortSignal): Promise<VpnSession> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    made.then((session) => {
+      if (signal.aborted) {
+        session.link.close();
+        session.found.session.conn.close({ code: CloseCode.Done, reason: "shut down" });
+      }
+      resolve(session);
+    }, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /**

@@ -475,6 +475,45 @@ vpnTest("vpn: the client reconnects to a restarted server, keeping its device an
   assert.equal(client.proc.exitStatus, undefined);
 });
 
+vpnTest("vpn: a client started before its server keeps trying and connects once it is up", async (
+  pair,
+  scratch,
+) => {
+  const token = generateToken();
+  const secretFile = `${scratch}/server.key`;
+  const made = await runCommand(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      PROJECT_CONFIG,
+      TUNNEL_MAIN,
+      "generate-server-key",
+      "--output",
+      secretFile,
+    ],
+    timeoutMs: 20_000,
+  });
+  assert.equal(made.code, 0, made.stderr);
+  const id = /EndpointId: (\S+)/.exec(made.stdout + made.stderr)?.[1];
+  assert.ok(id, made.stdout + made.stderr);
+  // The client first: its first attempt finds nobody at the address and gives up
+  // after CONNECT_TIMEOUT_MS (10 s); the server comes after that.
+  const starting = startVpnClient(pair.left, id, direct(token, pair.right.ip), {
+    lockFile: `${scratch}/client.lock`,
+    timeoutMs: 45_000,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 11_500));
+  const server = await serverIn(pair, token, ["--secret-file", secretFile], [secretFile]);
+  await using _server = server.proc;
+  const client = await starting;
+  await using _client = client.proc;
+  const said = [...client.proc.lines("stdout"), ...client.proc.lines("stderr")];
+  const notYet = said.filter((line) => / yet: .*retrying/.test(line));
+  assert.equal(notYet.length, 1, said.join("\n"));
+  await waitForPing(pair.left, server.address);
+});
+
 vpnTest("vpn: tunnel status lists the VPN client with its address and bytes", async (
   pair,
   scratch,
