@@ -4,6 +4,7 @@
  * session over QUIC pinned to a fresh key.
  * @module
  */
+import { GOODBYE_LINGER_MS, SHUTDOWN_CLOSE } from "../../core/endpoint/mod.ts";
 import { Command } from "commander";
 import { constantTimeEqual } from "../../core/auth/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
@@ -149,7 +150,9 @@ export async function runServerManual(
   const outcome = await Promise.race([session.then(() => "done"), shutdown]);
   if (outcome !== "done") {
     out.info("Shutting down");
-    conn.close();
+    // The client hears why at once, instead of after its idle timeout.
+    conn.close(SHUTDOWN_CLOSE);
+    await new Promise((resolve) => setTimeout(resolve, GOODBYE_LINGER_MS));
   }
   await session;
   limits.warnings.close();

@@ -4,6 +4,7 @@
  * asked for; many sessions at once, up to `--max-sessions`.
  * @module
  */
+import { GOODBYE_LINGER_MS, SHUTDOWN_CLOSE } from "../../core/endpoint/mod.ts";
 import { Command, Option } from "commander";
 import { constantTimeEqual } from "../../core/auth/mod.ts";
 import { acceptOverIce, ICE_TIMEOUT_MS } from "../../core/connect/mod.ts";
@@ -179,6 +180,10 @@ export async function runServerNostr(settings: ServerNostrSettings, out: Output)
   await shutdownSignal();
   out.info("Shutting down");
   signaling.close();
+  // Clients hear why at once, instead of after their idle timeout.
+  if (host.closeAll(SHUTDOWN_CLOSE) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, GOODBYE_LINGER_MS));
+  }
   await serving;
   limits.warnings.close();
 }

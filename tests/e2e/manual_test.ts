@@ -29,6 +29,21 @@ Deno.test("manual mode on loopback: blocks pasted, Direct (Host), TCP intact", a
   await pair.server.waitFor(/^\s+Local: 127\.0\.0\.1:\d+ -> Remote: 127\.0\.0\.1:\d+$/, 1_000);
   const { sent, received } = await transferPayload(Number(ready[1]), 20_000_000);
   assert.equal(received.sha256, sent.sha256);
+  // A server stopped cleanly tells its client why at once, not after the idle timeout (6 s).
+  const stopping = performance.now();
+  pair.server.process.kill("SIGTERM");
+  const [serverStatus, clientStatus] = await Promise.all([
+    pair.server.process.status,
+    pair.client.process.status,
+  ]);
+  const heardMs = performance.now() - stopping;
+  assert.equal(serverStatus.code, 0);
+  assert.equal(clientStatus.code, 1);
+  assert.ok(
+    heardMs < 1_500,
+    `the client ended ${heardMs.toFixed(0)} ms after the server's SIGTERM`,
+  );
+  assert.match(pair.client.stderr.join("\n"), /server shutting down/);
 });
 
 Deno.test("manual mode carries UDP (target written udp://host:port), large datagrams included", async () => {
