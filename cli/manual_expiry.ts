@@ -44,9 +44,9 @@ export function explainClientIceFailure(error: unknown, answerDelayMs?: number):
 
 /**
  * The server's failure: when no connectivity check with the client ever
- * worked, the answer it printed went unused for the whole wait (not pasted in
- * time) or the client's packets cannot reach it; both are named, the late
- * paste first.
+ * worked, either the answer it printed was not pasted in time (it expired) or
+ * no path exists between the two. The server cannot tell which, so both are
+ * named, shortly, after what it knows; the ICE advice follows.
  *
  * @param error What the ICE attempt threw.
  * @example
@@ -58,13 +58,16 @@ export function explainServerIceFailure(error: unknown): unknown {
   const ice = iceFailure(error);
   if (!ice || ice.pathFound) return withIceAdvice(error);
   const advised = withIceAdvice(error) as Error;
+  const wait = seconds(ICE_TIMEOUT_MS);
+  // The advice after the reason, which this message words for the server.
+  const advice = advised.message.slice(
+    ice.message.indexOf(`(${ice.detail}). `) + ice.detail.length + 4,
+  );
   return new Error(
-    `ICE timed out waiting for the client: no connectivity check with it worked within ${
-      seconds(ICE_TIMEOUT_MS)
-    } s of printing the answer. If the answer was not pasted into the client by then, it expired: ` +
-      `start the client again, paste its new offer here and its answer back within ${
-        seconds(ICE_TIMEOUT_MS)
-      } s. If it was pasted in time: ${advised.message}`,
+    `ICE found no working path to the client within ${wait} s of printing the answer ` +
+      `(${ice.detail}). Either the answer was not pasted into the client in time (it expires ` +
+      `after ${wait} s: start the client again and paste the new blocks promptly), or no path ` +
+      `exists between the two. ${advice}`,
     { cause: ice },
   );
 }
