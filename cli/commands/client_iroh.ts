@@ -12,7 +12,6 @@ import {
   type SessionSupplier,
   singleSession,
   type Source,
-  type TunnelLog,
 } from "../../core/tunnel/mod.ts";
 import type { Config } from "../config.ts";
 import { readEnvSetting } from "../env.ts";
@@ -25,20 +24,14 @@ import { modeHelp } from "../settings/mode_help.ts";
 import { bindTarget, forwardUntilDone, type LocalTarget } from "../run/local_target.ts";
 import {
   connectToServer,
-  lookupAdvice,
   permanentFailure,
   type ServerConnectSettings,
   type ServerSession,
 } from "../run/server_connect.ts";
-import {
-  finalConnectFailure,
-  followReconnects,
-  ReconnectLines,
-  SessionFollower,
-} from "../../core/endpoint/mod.ts";
-import { connectWithRetries } from "../../core/connect/mod.ts";
+import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
+import { firstConnect } from "../run/first_connect.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings } from "../settings/iroh_ice.ts";
 import { iceOptions, iceSettings } from "../settings/ice_options.ts";
@@ -223,71 +216,27 @@ async function runSessions(
   await forwardUntilDone(sessions, local, out, { shutdown });
 }
 
-/**
- * The first session. Unless `--no-reconnect`, a failure trying again may fix
- * (no server yet, no network yet) is retried with the reconnects' backoff, one
- * line per change of cause, so a client started before its server gets
- * through; a refusal or a wrong key ends it at once.
- * @throws {Error} the failure to exit with; `signal`'s reason once it aborts.
- */
-async function firstSession(
+/** The first session (cli/run/first_connect.ts): retried unless `--no-reconnect`. */
+function firstSession(
   settings: ClientIrohSettings,
   out: Output,
   follower: SessionFollower,
   signal: AbortSignal,
 ): Promise<ServerSession> {
-  const connect = (log: TunnelLog) =>
-    untilAborted(
+  return firstConnect({
+    connect: (log) =>
       connectToServer(
         settings,
         log,
         (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
         follower.onPathChange,
       ),
-      signal,
-    );
-  if (!settings.reconnect) {
-    try {
-      return await connect(out);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const final = permanentFailure(error) ?? finalConnectFailure(error);
-      const advice = lookupAdvice(error, settings);
-      throw advice === undefined
-        ? final
-        : new Error(`${final.message}; ${advice}`, { cause: final });
-    }
-  }
-  const lines = new ReconnectLines(out, settings.serverId.toString());
-  let attempts = 0;
-  let advised = false;
-  const { value } = await connectWithRetries({
-    // The first attempt says its own warnings (a name that does not resolve); retries, the lines.
-    connect: () => connect(++attempts === 1 ? out : lines.attemptLog),
-    giveUp: permanentFailure,
+    retry: settings.reconnect,
+    out,
+    serverId: settings.serverId.toString(),
+    settings,
     signal,
-    onAttemptFailed: (error, _attempt, retryInMs) => {
-      lines.notYet(error, retryInMs);
-      const advice = advised ? undefined : lookupAdvice(error, settings);
-      if (advice !== undefined) {
-        advised = true;
-        out.info(`Hint: ${advice}`);
-      }
-    },
-  });
-  return value;
-}
-
-/** `made`, unless `signal` aborts first (its reason); a session made too late is closed. */
-function untilAborted(made: Promise<ServerSession>, signal: AbortSignal): Promise<ServerSession> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    made.then((found) => {
-      if (signal.aborted) found.session.conn.close({ code: CloseCode.Done, reason: "shut down" });
-      resolve(found);
-    }, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    discard: (late) => late.session.conn.close({ code: CloseCode.Done, reason: "shut down" }),
   });
 }
 

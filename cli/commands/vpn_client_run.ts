@@ -8,7 +8,7 @@
 import { EndpointId } from "../../core/identity/mod.ts";
 import { Cidr, formatIp } from "../../core/net/mod.ts";
 import { CloseCode } from "../../core/transport/mod.ts";
-import { parseHostPort, SessionRefusedError, type TunnelLog } from "../../core/tunnel/mod.ts";
+import { parseHostPort, SessionRefusedError } from "../../core/tunnel/mod.ts";
 import {
   VpnClient,
   type VpnClientEvent,
@@ -21,14 +21,9 @@ import type { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { resolveCredential } from "../settings/iroh_client_settings.ts";
-import {
-  finalConnectFailure,
-  followReconnects,
-  ReconnectLines,
-  SessionFollower,
-} from "../../core/endpoint/mod.ts";
-import { connectWithRetries } from "../../core/connect/mod.ts";
+import { followReconnects, SessionFollower } from "../../core/endpoint/mod.ts";
 import { serveClientStatus } from "../run/client_status.ts";
+import { firstConnect } from "../run/first_connect.ts";
 import { iceSettings } from "../settings/ice_options.ts";
 import { irohIce } from "../settings/iroh_ice.ts";
 import { resolveIrohPaths } from "../settings/iroh_paths.ts";
@@ -234,22 +229,16 @@ async function runSessions(
   throw vpnRefusal(ended);
 }
 
-/**
- * The first session. Unless `--no-reconnect`, a failure trying again may fix
- * (no server yet, no network yet: a client started at boot before its server)
- * is retried with the reconnects' backoff, one line per change of cause; a
- * refusal or a wrong key ends it at once.
- * @throws {Error} the failure to exit with; `signal`'s reason once it aborts.
- */
-async function firstVpnSession(
+/** The first session (cli/run/first_connect.ts): retried unless `--no-reconnect`. */
+function firstVpnSession(
   settings: VpnClientSettings,
   out: Output,
   vpn: VpnClient,
   follower: SessionFollower,
   signal: AbortSignal,
 ): Promise<VpnSession> {
-  const connect = (log: TunnelLog) =>
-    sessionUnlessAborted(
+  return firstConnect({
+    connect: (log) =>
       connectVpn(
         settings,
         log,
@@ -257,45 +246,16 @@ async function firstVpnSession(
         follower,
         (where) => out.info(`Connected to server ${settings.serverId} ${where}`),
       ),
-      signal,
-    );
-  if (!settings.reconnect) {
-    try {
-      return await connect(out);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw vpnRefusal(permanentFailure(error) ?? finalConnectFailure(error));
-    }
-  }
-  const lines = new ReconnectLines(out, settings.serverId.toString());
-  let attempts = 0;
-  try {
-    const { value } = await connectWithRetries({
-      // The first attempt says its own warnings; retries, the lines.
-      connect: () => connect(++attempts === 1 ? out : lines.attemptLog),
-      giveUp: permanentFailure,
-      signal,
-      onAttemptFailed: (error, _attempt, retryInMs) => lines.notYet(error, retryInMs),
-    });
-    return value;
-  } catch (error) {
-    throw signal.aborted ? error : vpnRefusal(error);
-  }
-}
-
-/** `made`, unless `signal` aborts first (its reason); a session made too late is closed. */
-function sessionUnlessAborted(made: Promise<VpnSession>, signal: AbortSignal): Promise<VpnSession> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    made.then((session) => {
-      if (signal.aborted) {
-        session.link.close();
-        session.found.session.conn.close({ code: CloseCode.Done, reason: "shut down" });
-      }
-      resolve(session);
-    }, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    retry: settings.reconnect,
+    out,
+    serverId: settings.serverId.toString(),
+    settings,
+    signal,
+    discard: (late) => {
+      late.link.close();
+      late.found.session.conn.close({ code: CloseCode.Done, reason: "shut down" });
+    },
+    reword: (error) => vpnRefusal(error) as Error,
   });
 }
 
