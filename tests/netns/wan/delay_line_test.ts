@@ -42,10 +42,13 @@ async function withWan(options: WanPairOptions, fn: (wan: WanPair) => Promise<vo
   return report;
 }
 
-const iperf = (pair: { left: { ns: string }; right: { ns: string; ip: string } }) =>
+const iperf = (
+  pair: { left: { ns: string }; right: { ns: string; ip: string } },
+  port = PORT,
+) =>
   runIperf3({
-    serverPort: PORT,
-    clientPort: PORT,
+    serverPort: port,
+    clientPort: port,
     durationSec: IPERF_SECONDS,
     hostname: pair.right.ip,
     namespaces: { server: pair.right.ns, client: pair.left.ns },
@@ -143,22 +146,29 @@ Deno.test({
   ignore: reason !== undefined,
   fn: async () => {
     let mbPerSec = 0;
-    const report = await withWan(
-      {
-        ab: { rateBitsPerSecond: 80e6, queueBytes: 100_000, delayUs: 5000 },
-        ba: { delayUs: 5000 },
-      },
-      async (wan) => {
-        // iperf3's own end-of-test exchange has hung past its deadline once in CI behind the
-        // drop-tail queue (the line's counters were sound): a hang gets one more run, and
-        // the rate is asserted on whichever run completes.
-        mbPerSec = await iperf(wan).catch((error) => {
-          if (!/timed out/.test((error as Error).message)) throw error;
-          console.log(`iperf3 run timed out; running it once more`);
-          return iperf(wan);
-        }).then((run) => run.mbPerSec);
-      },
-    );
+    let report;
+    // iperf3's end-of-test exchange sometimes hangs past its deadline behind the drop-tail
+    // queue when this file runs whole (seen in CI; the case alone passes, the line's counters
+    // stay sound), and a second run on the same line hangs too. Not understood yet: a hang
+    // gets a fresh line (namespaces and delay line) and another run, twice at most, and
+    // the rate is asserted on the first run that completes.
+    for (let attempt = 1;; attempt++) {
+      try {
+        report = await withWan(
+          {
+            ab: { rateBitsPerSecond: 80e6, queueBytes: 100_000, delayUs: 5000 },
+            ba: { delayUs: 5000 },
+          },
+          async (wan) => {
+            mbPerSec = (await iperf(wan)).mbPerSec;
+          },
+        );
+        break;
+      } catch (error) {
+        if (attempt === 3 || !/timed out/.test((error as Error).message)) throw error;
+        console.log(`iperf3 run ${attempt} timed out; again on a fresh line`);
+      }
+    }
     // 80 Mbit/s of frames is 10 MB/s; TCP payload is 1448 of each 1514-byte frame.
     const ceiling = 80e6 / 8 / 1e6 * 1448 / 1514;
     console.log(
