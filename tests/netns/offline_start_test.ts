@@ -25,6 +25,22 @@ const DEAD = "10.78.0.9";
 const RELAY = `http://${DEAD}:3340/`;
 const PKARR = `http://${DEAD}:3340/pkarr`;
 const TOKEN = "ikAdvudu_ZxNXhNLCD";
+const SERVER_ID = "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga";
+/** A client whose only way to its server is the lookup at the dead pkarr relay. */
+const CLIENT_BY_LOOKUP = [
+  "client",
+  "--server-node-id",
+  SERVER_ID,
+  "--dns-server",
+  PKARR,
+  "--source",
+  "tcp://127.0.0.1:22",
+  "--target",
+  "127.0.0.1:0",
+  "--auth-token",
+  TOKEN,
+  "--no-stun",
+];
 const ip = findTool("ip");
 const support = Deno.build.os === "linux" && Deno.uid() === 0 && ip !== undefined &&
   findTool("iptables") !== undefined;
@@ -167,21 +183,7 @@ Deno.test({
     withDeadUplink(async (host) => {
       const { lines, code } = await linesOf(
         host,
-        [
-          "client",
-          "--server-node-id",
-          "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga",
-          "--dns-server",
-          PKARR,
-          "--source",
-          "tcp://127.0.0.1:22",
-          "--target",
-          "127.0.0.1:0",
-          "--auth-token",
-          TOKEN,
-          "--no-reconnect",
-          "--no-stun",
-        ],
+        [...CLIENT_BY_LOOKUP, "--no-reconnect"],
         /^Error:/,
         30_000,
       );
@@ -204,20 +206,7 @@ Deno.test({
     withDeadUplink(async (host) => {
       const { lines } = await linesOf(
         host,
-        [
-          "client",
-          "--server-node-id",
-          "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga",
-          "--dns-server",
-          PKARR,
-          "--source",
-          "tcp://127.0.0.1:22",
-          "--target",
-          "127.0.0.1:0",
-          "--auth-token",
-          TOKEN,
-          "--no-stun",
-        ],
+        CLIENT_BY_LOOKUP,
         /^Hint:/,
         30_000,
       );

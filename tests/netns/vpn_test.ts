@@ -87,6 +87,28 @@ function serverIn(
   ], { readPaths });
 }
 
+/** Writes a server key in `scratch` with `generate-server-key`: its file and EndpointId. */
+async function serverKey(scratch: string): Promise<{ secretFile: string; id: string }> {
+  const secretFile = `${scratch}/server.key`;
+  const made = await runCommand(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      PROJECT_CONFIG,
+      TUNNEL_MAIN,
+      "generate-server-key",
+      "--output",
+      secretFile,
+    ],
+    timeoutMs: 20_000,
+  });
+  assert.equal(made.code, 0, made.stderr);
+  const id = /EndpointId: (\S+)/.exec(made.stdout + made.stderr)?.[1];
+  assert.ok(id, made.stdout + made.stderr);
+  return { secretFile, id };
+}
+
 /** Client flags reaching `server` at `addr` directly. */
 function direct(token: string, addr: string): string[] {
   return ["--server-addr", `${addr}:${SERVER_PORT}`, "--auth-token", token, ...OFFLINE];
@@ -427,21 +449,7 @@ vpnTest("vpn: the client reconnects to a restarted server, keeping its device an
   scratch,
 ) => {
   const token = generateToken();
-  const secretFile = `${scratch}/server.key`;
-  const made = await runCommand(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      PROJECT_CONFIG,
-      TUNNEL_MAIN,
-      "generate-server-key",
-      "--output",
-      secretFile,
-    ],
-    timeoutMs: 20_000,
-  });
-  assert.equal(made.code, 0, made.stderr);
+  const { secretFile } = await serverKey(scratch);
   const withSecret = ["--secret-file", secretFile];
   const server = await serverIn(pair, token, withSecret, [secretFile]);
   const client = await startVpnClient(pair.left, server.id, direct(token, pair.right.ip), {
@@ -480,23 +488,7 @@ vpnTest("vpn: a client started before its server keeps trying and connects once 
   scratch,
 ) => {
   const token = generateToken();
-  const secretFile = `${scratch}/server.key`;
-  const made = await runCommand(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      PROJECT_CONFIG,
-      TUNNEL_MAIN,
-      "generate-server-key",
-      "--output",
-      secretFile,
-    ],
-    timeoutMs: 20_000,
-  });
-  assert.equal(made.code, 0, made.stderr);
-  const id = /EndpointId: (\S+)/.exec(made.stdout + made.stderr)?.[1];
-  assert.ok(id, made.stdout + made.stderr);
+  const { secretFile, id } = await serverKey(scratch);
   // The client first: its first attempt finds nobody at the address and gives up
   // after CONNECT_TIMEOUT_MS (10 s); the server comes after that.
   const starting = startVpnClient(pair.left, id, direct(token, pair.right.ip), {
