@@ -7,7 +7,12 @@
  */
 import { sayIfSlow } from "../log/mod.ts";
 import type { SecretKey } from "../identity/mod.ts";
-import { IceAgent, type NominatedPath, type RemoteIceParameters } from "../nat/mod.ts";
+import {
+  IceAgent,
+  IceFailedError,
+  type NominatedPath,
+  type RemoteIceParameters,
+} from "../nat/mod.ts";
 import {
   congestionControlToward,
   deadline,
@@ -36,6 +41,17 @@ export interface IceConnectCommonOptions {
   alpn: string;
   /** Give up on ICE (and, accepting, on the QUIC client) after this long. */
   timeoutMs?: number;
+  /**
+   * Tried once ICE found no pair (its sockets are closed by then), with both
+   * sides' parameters: another way to a path, e.g. birthday punching. It
+   * resolves with a path whose socket is released, or rejects (its error is
+   * what the connect rejects with). Without it, the ICE failure is final.
+   */
+  afterIceFails?: (
+    local: RemoteIceParameters,
+    remote: RemoteIceParameters,
+    failure: IceFailedError,
+  ) => Promise<NominatedPath>;
   /** Told the nominated path before QUIC takes it over (for status lines). */
   onPath?: (path: NominatedPath) => void;
   /**
@@ -185,7 +201,15 @@ class IceSession {
    */
   async takeOver(remote: RemoteIceParameters) {
     try {
-      const path = await this.#agent.connect(remote, { timeoutMs: this.timeoutMs });
+      let path: NominatedPath;
+      try {
+        path = await this.#agent.connect(remote, { timeoutMs: this.timeoutMs });
+      } catch (error) {
+        const fallback = this.#options.afterIceFails;
+        if (!(error instanceof IceFailedError) || !fallback) throw error;
+        await this.#agent.close(); // its ports free before the fallback binds one
+        path = await fallback(this.parameters, remote, error);
+      }
       this.#options.onPath?.(path);
       await path.release();
       const endpoint = new Deno.QuicEndpoint({ hostname: path.bindAddress, port: path.bindPort });

@@ -14,6 +14,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { StunProtocol } from "werift-ice";
 import type { IceCandidate } from "./ice_candidate.ts";
+import { classifyMapping, type MappingBehaviour } from "./mapping_behaviour.ts";
 import { _isLoopback } from "./_host_addresses.ts";
 import type { _Address, _Werift } from "./_werift.ts";
 
@@ -97,7 +98,11 @@ export async function _queryServerReflexive(
   }
 }
 
-/** Queries every STUN server address from every host socket of the same family and scope. */
+/**
+ * Queries every STUN server address from every host socket of the same family
+ * and scope. Each server-reflexive candidate carries its socket's mapping
+ * behaviour when two or more distinct servers answered that socket.
+ */
 export async function _gatherServerReflexive(
   werift: _Werift,
   protocols: StunProtocol[],
@@ -115,14 +120,30 @@ export async function _gatherServerReflexive(
       )
       .map(async (server) => ({
         base,
+        server,
         mapped: await _queryServerReflexive(werift, protocol, server, signal),
       }));
   });
+  const results = await Promise.all(queries);
+  // Each socket's answers from distinct servers tell its NAT's mapping behaviour.
+  const mappingOf = new Map<string, MappingBehaviour>();
+  for (const { base } of results) {
+    const key = `${base.host} ${base.port}`;
+    if (mappingOf.has(key)) continue;
+    const answers = results
+      .filter((r) => r.base === base && r.mapped)
+      .map((r) => ({
+        server: `${r.server[0]} ${r.server[1]}`,
+        mapped: `${r.mapped![0]} ${r.mapped![1]}`,
+      }));
+    mappingOf.set(key, classifyMapping(answers));
+  }
   const found: IceCandidate[] = [];
   const seen = new Set(known.map((c) => `${c.address} ${c.port}`));
-  for (const { base, mapped } of await Promise.all(queries)) {
+  for (const { base, mapped } of results) {
     if (!mapped || seen.has(`${mapped[0]} ${mapped[1]}`)) continue;
     seen.add(`${mapped[0]} ${mapped[1]}`);
+    const mapping = mappingOf.get(`${base.host} ${base.port}`);
     found.push({
       foundation: werift.candidateFoundation("srflx", "udp", base.host),
       component: 1,
@@ -133,6 +154,7 @@ export async function _gatherServerReflexive(
       type: "srflx",
       relatedAddress: base.host,
       relatedPort: base.port,
+      ...(mapping === "unknown" || mapping === undefined ? {} : { mapping }),
     });
   }
   return found;

@@ -298,6 +298,7 @@ export class IceAgent {
       local,
       remote,
       connectionType: connectionTypeOf(local.type, remote.type),
+      method: "ice",
       bindAddress,
       bindPort,
       release: () => this.close(),

@@ -42,9 +42,18 @@ export interface IceCandidate {
   relatedAddress?: string;
   /** For srflx/relay: the base port the candidate was derived from. */
   relatedPort?: number;
+  /**
+   * For srflx: the NAT's mapping behaviour as this side's STUN servers showed
+   * it for the candidate's base socket (absent: unknown). Travels as the
+   * extension attribute `mapping independent|dependent`, which older peers
+   * ignore (RFC 8839: unknown extensions are skipped).
+   */
+  mapping?: "independent" | "dependent";
 }
 
 const CANDIDATE_TYPES: readonly CandidateType[] = ["host", "srflx", "prflx", "relay"];
+// A value we do not know is skipped like an unknown extension, so a later one cannot break us.
+const MAPPINGS: readonly string[] = ["independent", "dependent"];
 // RFC 8445 §5.1.2.1: priority is a 32-bit field but the formula never sets the top bit.
 const MAX_PRIORITY = 2 ** 31 - 1;
 // RFC 8839 §5.1: foundation is 1*32ice-char; ufrag/pwd use the same alphabet.
@@ -66,6 +75,7 @@ export function formatCandidate(candidate: IceCandidate): string {
     `${c.foundation} ${c.component} ${c.transport} ${c.priority} ${c.address} ${c.port} typ ${c.type}`;
   if (c.relatedAddress !== undefined) text += ` raddr ${c.relatedAddress}`;
   if (c.relatedPort !== undefined) text += ` rport ${c.relatedPort}`;
+  if (c.mapping !== undefined) text += ` mapping ${c.mapping}`;
   return text;
 }
 
@@ -96,6 +106,9 @@ export function parseCandidate(text: string): IceCandidate {
   for (let i = 8; i + 1 < fields.length; i += 2) {
     if (fields[i] === "raddr") candidate.relatedAddress = fields[i + 1];
     else if (fields[i] === "rport") candidate.relatedPort = _parseInteger(fields[i + 1], "rport");
+    else if (fields[i] === "mapping" && MAPPINGS.includes(fields[i + 1])) {
+      candidate.mapping = fields[i + 1] as "independent" | "dependent";
+    }
   }
   return validateCandidate(candidate);
 }
@@ -131,6 +144,9 @@ export function validateCandidate(candidate: IceCandidate): IceCandidate {
   }
   if (c.relatedPort !== undefined && !(c.relatedPort === 0 || _isPort(c.relatedPort))) {
     fail(`related port must be in 0..65535, got ${c.relatedPort}`);
+  }
+  if (c.mapping !== undefined && !MAPPINGS.includes(c.mapping)) {
+    fail(`unknown mapping behaviour "${c.mapping}"`);
   }
   return c;
 }

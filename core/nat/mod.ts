@@ -42,6 +42,12 @@
  *   unless DEBUG enables its namespaces.
  * - `--unstable-net` only for the QUIC endpoint that takes the path over.
  *
+ * When ICE finds no pair and one side's NAT maps per destination (symmetric)
+ * while the other's does not, {@linkcode decideBirthday} and
+ * {@linkcode punchBirthday} try birthday punching: bounded sockets, probes and
+ * time (see birthday_plan.ts), and the winning pair is a `NominatedPath` with
+ * `method: "birthday"`.
+ *
  * Never contacted: public STUN servers (only those passed in `stunServers`),
  * multicast DNS (`.local` candidates are rejected), TURN.
  *
@@ -70,3 +76,61 @@ export {
   parseIceParameters,
 } from "./ice_parameters_text.ts";
 export { connectionTypeOf, type NominatedPath, type PathEnd } from "./nominated_path.ts";
+export {
+  advertisedMapping,
+  classifyMapping,
+  type MappedAnswer,
+  type MappingBehaviour,
+} from "./mapping_behaviour.ts";
+export {
+  type BirthdayDecision,
+  type BirthdayPunchOptions,
+  decideBirthday,
+  isProbeTarget,
+  punchBirthday,
+} from "./birthday_punch.ts";
+export {
+  BIRTHDAY_LOWEST_PORT,
+  BIRTHDAY_PROBE_SPREAD_MS,
+  BIRTHDAY_PROBES,
+  BIRTHDAY_SOCKETS,
+  BIRTHDAY_SPRAY_INTERVAL_MS,
+  BIRTHDAY_SPRAY_ROUNDS,
+  BIRTHDAY_TIMEOUT_MS,
+  planProbes,
+  type ProbePlan,
+  type RandomSource,
+  secureRandom,
+  seededRandom,
+} from "./birthday_plan.ts";
+export {
+  BIRTHDAY_CONFIRM_INTERVAL_MS,
+  BIRTHDAY_LINGER_MS,
+  BIRTHDAY_MAX_ANSWERS,
+  BIRTHDAY_MAX_CONFIRMS,
+  type BirthdayAddress,
+  type BirthdayPair,
+  type BirthdaySend,
+  BirthdaySession,
+  type BirthdaySessionOptions,
+  type BirthdayState,
+} from "./birthday_session.ts";
+export {
+  BIRTHDAY_MESSAGE_LENGTH,
+  BIRTHDAY_TOKEN_LENGTH,
+  type BirthdayKind,
+  birthdayToken,
+  decodeBirthday,
+  encodeBirthday,
+} from "./birthday_message.ts";
+export {
+  BirthdayFailedError,
+  type BirthdayRunOptions,
+  type BirthdayRunResult,
+  runBirthday,
+} from "./birthday_run.ts";
+export {
+  type BirthdaySocket,
+  type BirthdaySocketOpener,
+  denoBirthdaySockets,
+} from "./birthday_sockets.ts";

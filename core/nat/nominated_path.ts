@@ -32,6 +32,11 @@ export interface NominatedPath {
   /** "Direct (Host)" | "NAT Traversal (Server Reflexive)" | "Peer Reflexive" | "Relayed",
    * from the candidate types of the pair (see {@linkcode connectionTypeOf}). */
   connectionType: string;
+  /**
+   * How the pair was found: `ice` (connectivity checks) or `birthday`
+   * (birthday punching after ICE failed, see `punchBirthday`).
+   */
+  method: "ice" | "birthday";
   /** Closes the ICE agent and all its sockets so a QUIC endpoint can bind
    * `bindAddress:bindPort` right after. Idempotent. */
   release(): Promise<void>;

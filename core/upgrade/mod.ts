@@ -16,6 +16,7 @@
  */
 export {
   answerUpgrades,
+  type JoinedPath,
   keepUpgrading,
   UPGRADE_ICE_TIMEOUT_MS,
   UPGRADE_RETRY_MS,

@@ -4,6 +4,8 @@
  * answers with its own and a join secret, both punch through, and the client's
  * QUIC connection on the nominated pair joins the session as a direct path
  * (proving the secret; no second authentication, no second session slot).
+ * When ICE finds no pair and exactly one side's NAT maps per destination,
+ * both try birthday punching before the attempt counts as failed.
  * While the session has no live direct path the client tries again, with
  * backoff; the relay path stays up as the fallback throughout.
  * @module
@@ -17,6 +19,14 @@ import {
   type SignalingChannel,
 } from "../connect/mod.ts";
 import type { EndpointId, SecretKey } from "../identity/mod.ts";
+import {
+  BirthdayFailedError,
+  decideBirthday,
+  type IceFailedError,
+  type NominatedPath,
+  punchBirthday,
+  type RemoteIceParameters,
+} from "../nat/mod.ts";
 import { CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import { formatHostPort, FramedStream, type SessionPaths } from "../tunnel/mod.ts";
 import {
@@ -60,6 +70,16 @@ export interface UpgradeOptions {
   iceTimeoutMs?: number;
   /** Where attempts are reported. */
   log: UpgradeLog;
+  /** Told each direct path that joined the session, with how it was punched (for path lines). */
+  onJoined?: (joined: JoinedPath) => void;
+}
+
+/** A direct path that joined the session. */
+export interface JoinedPath {
+  /** The peer's address on the path, as `host:port`. */
+  label: string;
+  /** How the pair was found: ICE checks, or birthday punching after ICE failed. */
+  method: NominatedPath["method"];
 }
 
 /** The client's hole punching for one session. */
@@ -106,8 +126,11 @@ export function keepUpgrading(
         continue;
       }
       try {
-        const label = await upgradeOnce(paths, serverId, options);
-        options.log.debug(`hole punching: direct path ${label} joined the session`);
+        const joined = await upgradeOnce(paths, serverId, options, stopper.signal);
+        options.log.debug(
+          `hole punching: direct path ${joined.label} joined the session (${joined.method})`,
+        );
+        options.onJoined?.(joined);
         failures = 0;
         delay = 0;
       } catch (error) {
@@ -132,12 +155,43 @@ class SessionFirstPathGone extends Error {
   override name = "SessionFirstPathGone";
 }
 
-/** One attempt; resolves with the direct path's address once it joined. */
+/**
+ * What an attempt tries once ICE found no pair: birthday punching when one
+ * NAT maps per destination and the other does not (decided from the mapping
+ * both sides advertised); otherwise the ICE failure stands, and why is logged.
+ */
+function birthdayAfterIce(
+  secret: () => Uint8Array,
+  options: UpgradeOptions,
+  signal: AbortSignal,
+): (
+  local: RemoteIceParameters,
+  remote: RemoteIceParameters,
+  failure: IceFailedError,
+) => Promise<NominatedPath> {
+  return async (local, remote, failure) => {
+    const decision = decideBirthday(local.candidates, remote.candidates);
+    if (decision.role === "none") {
+      options.log.debug(`no birthday punching: ${decision.reason}`);
+      throw failure;
+    }
+    options.log.debug(`ICE found no pair; birthday punching as the ${decision.role}`);
+    try {
+      return await punchBirthday({ decision, secret: secret(), signal });
+    } catch (error) {
+      if (!(error instanceof BirthdayFailedError)) throw error;
+      throw new Error(`${failure.message}; birthday punching: ${error.message}`);
+    }
+  };
+}
+
+/** One attempt; resolves with the direct path once it joined. */
 async function upgradeOnce(
   paths: SessionPaths,
   serverId: EndpointId,
   options: UpgradeOptions,
-): Promise<string> {
+  signal: AbortSignal,
+): Promise<JoinedPath> {
   const timeoutMs = options.iceTimeoutMs ?? UPGRADE_ICE_TIMEOUT_MS;
   paths.discardSignals(); // an answer to an earlier, failed attempt
   let secret: Uint8Array | undefined;
@@ -158,6 +212,7 @@ async function upgradeOnce(
       return { ice: answer.ice, serverId };
     },
   };
+  let method: JoinedPath["method"] = "ice";
   const conn = await dialOverIce({
     channel,
     stunServers: options.stunServers,
@@ -165,6 +220,8 @@ async function upgradeOnce(
     avoidAddress: options.avoidAddress,
     alpn: options.alpn,
     timeoutMs,
+    afterIceFails: birthdayAfterIce(() => secret!, options, signal),
+    onPath: (path) => method = path.method,
   });
   try {
     const stream = new FramedStream(await conn.openStream());
@@ -173,7 +230,7 @@ async function upgradeOnce(
     if (paths.add(conn, stream, { kind: "direct", label }) < 0) {
       throw new Error("the session ended meanwhile");
     }
-    return label;
+    return { label, method };
   } catch (error) {
     conn.close({ code: CloseCode.Done, reason: "join failed" });
     throw error;
@@ -191,13 +248,18 @@ export async function answerUpgrades(
   secretKey: SecretKey,
   options: UpgradeOptions,
 ): Promise<void> {
+  const ended = new AbortController(); // a birthday punch stops with the session
+  paths.conn.closed.then(() => ended.abort(new Error("the session ended")));
   for (;;) {
     const signal = await paths.nextSignal();
     if (!signal) return;
     if (signal.type !== "path-offer") continue;
     try {
-      const label = await answerOnce(paths, secretKey, signal.body, options);
-      options.log.debug(`hole punching: direct path ${label} joined the session`);
+      const joined = await answerOnce(paths, secretKey, signal.body, options, ended.signal);
+      options.log.debug(
+        `hole punching: direct path ${joined.label} joined the session (${joined.method})`,
+      );
+      options.onJoined?.(joined);
     } catch (error) {
       if (error instanceof Deno.errors.NotCapable) {
         options.log.warn(`no hole punching: ${(error as Error).message}`);
@@ -213,7 +275,8 @@ async function answerOnce(
   secretKey: SecretKey,
   body: Uint8Array,
   options: UpgradeOptions,
-): Promise<string> {
+  ended: AbortSignal,
+): Promise<JoinedPath> {
   const offer = decodePathOffer(body);
   const secret = crypto.getRandomValues(new Uint8Array(JOIN_SECRET_LENGTH));
   const timeoutMs = options.iceTimeoutMs ?? UPGRADE_ICE_TIMEOUT_MS;
@@ -222,6 +285,7 @@ async function answerOnce(
     send: (answer) =>
       paths.signal({ type: "path-answer", body: encodePathAnswer({ ice: answer.ice, secret }) }),
   };
+  let method: JoinedPath["method"] = "ice";
   const conn: PeerConnection = await acceptOverIce({
     channel,
     secretKey,
@@ -230,6 +294,8 @@ async function answerOnce(
     avoidAddress: options.avoidAddress,
     alpn: options.alpn,
     timeoutMs,
+    afterIceFails: birthdayAfterIce(() => secret, options, ended),
+    onPath: (path) => method = path.method,
   });
   try {
     const joined = await deadline(
@@ -250,7 +316,7 @@ async function answerOnce(
     if (paths.add(conn, joined.stream, { kind: "direct", label }) < 0) {
       throw new Error("the session ended meanwhile");
     }
-    return label;
+    return { label, method };
   } catch (error) {
     conn.close({ code: CloseCode.AuthFailed, reason: (error as Error).message.slice(0, 200) });
     throw error;
