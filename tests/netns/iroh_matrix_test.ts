@@ -2,7 +2,9 @@
  * iroh mode through real NATs: for each pair of NAT kinds (and both hosts on
  * one LAN), a client given the EndpointId, the relay and the pkarr relay
  * connects through `tunnel relay` on the public segment, then punches a
- * direct path wherever plain ICE can (manual mode's matrix says where) and
+ * direct path wherever plain ICE can (manual mode's matrix says where), by
+ * birthday punching where one NAT is symmetric and the other port-restricted
+ * (both sides given two STUN servers, so each knows its NAT's mapping), and
  * stays on the relay elsewhere; SSH works either way. Then, on a punched
  * path: the relay killed mid-transfer (the transfer and SSH go on), and the
  * direct path cut and restored (new connections go over the relay within
@@ -24,6 +26,7 @@ import {
 } from "./tunnels_in_bed.ts";
 import { type Bed, type BedHost, type BedOptions, canBuildBeds, createBed } from "./mod.ts";
 import type { NatKind } from "./mod.ts";
+import { startStunServer } from "./coturn.ts";
 
 const support = await canBuildBeds();
 if (!support.ok) console.log(`skipping iroh NAT matrix: ${support.reason}`);
@@ -39,6 +42,18 @@ async function until(what: string, check: () => boolean, ms: number): Promise<nu
     await new Promise((r) => setTimeout(r, 50));
   }
   return performance.now() - started;
+}
+
+/** The relay's STUN and a second one (coturn), so each side can tell its NAT's mapping. */
+const TWO_STUN_SERVERS = ["198.51.100.1:3478", "198.51.100.2:3478"];
+
+/**
+ * Where birthday punching finds the path: one side symmetric, the other
+ * port-restricted (with a cone NAT facing a symmetric one, plain ICE works).
+ */
+function byBirthday(client: NatKind, server: NatKind | "same-lan"): boolean {
+  const pair = [client, server].sort().join(" ");
+  return pair === "port-restricted symmetric";
 }
 
 /** Where plain ICE finds a path (docs/NAT_MATRIX.md, manual mode). */
@@ -64,8 +79,12 @@ interface Running {
   close(): Promise<void>;
 }
 
-/** Relay on the public host, sshd + echo + tunnel server on the right, client on the left. */
-async function connect(options: BedOptions): Promise<Running> {
+/**
+ * Relay on the public host, sshd + echo + tunnel server on the right, client
+ * on the left. `twoStun`: a second STUN server beside the relay's, named to
+ * both sides.
+ */
+async function connect(options: BedOptions, twoStun = false): Promise<Running> {
   const bed = await createBed({ ...options, stun: false });
   const cleanups: (() => Promise<unknown>)[] = [() => bed.close()];
   const close = async () => {
@@ -76,6 +95,18 @@ async function connect(options: BedOptions): Promise<Running> {
     const clientHost: BedHost = bed.left;
     const relay = await startBedRelay(bed, ["--stun-bind", "198.51.100.1:3478"]);
     cleanups.push(() => relay.stop());
+    const stunArgs = twoStun ? TWO_STUN_SERVERS.flatMap((s) => ["--stun-server", s]) : [];
+    if (twoStun) {
+      const dir = await Deno.makeTempDir({ prefix: "tnb-stun-" });
+      cleanups.push(() => Deno.remove(dir, { recursive: true }));
+      const stun = await startStunServer({
+        ns: bed.publicHost.ns,
+        ips: ["198.51.100.2"],
+        port: 3478,
+        dir,
+      });
+      cleanups.push(() => stun.stop());
+    }
     const sshd = await startSshd({ wrap: ["ip", ...inNamespace(server.ns, [])] });
     cleanups.push(async () => await sshd[Symbol.asyncDispose]());
     const echo = await startBedEcho(server);
@@ -83,12 +114,13 @@ async function connect(options: BedOptions): Promise<Running> {
     const echoPort = echo.port;
     const token = generateToken();
     const key = SecretKey.generate().toBase64();
-    let tunnelServer = await startBedServer(server, token, ["-v", "--secret", key]);
+    const serverArgs = ["-v", "--secret", key, ...stunArgs];
+    let tunnelServer = await startBedServer(server, token, serverArgs);
     cleanups.push(() => tunnelServer.proc.stop());
     const id = tunnelServer.id;
     const restartServer = async () => {
       await tunnelServer.proc.stop({ signal: "SIGKILL" });
-      tunnelServer = await startBedServer(server, token, ["-v", "--secret", key]);
+      tunnelServer = await startBedServer(server, token, serverArgs);
     };
     const started = performance.now();
     const client = spawnIn(clientHost.ns, [
@@ -110,6 +142,7 @@ async function connect(options: BedOptions): Promise<Running> {
         "--status",
         STATUS_ADDR,
         "-v",
+        ...stunArgs,
       ]),
     ]);
     cleanups.push(() => client.stop());
@@ -182,14 +215,17 @@ const CASES: [BedOptions, string][] = [
 ];
 
 for (const [options, label] of CASES) {
-  const direct = punchable(options.left, options.right);
+  const birthday = options.right !== "same-lan" && byBirthday(options.left, options.right);
+  const direct = punchable(options.left, options.right) || birthday;
   Deno.test({
-    name: `iroh mode through NATs: ${label} -> ${direct ? "direct" : "relay"}`,
+    name: `iroh mode through NATs: ${label} -> ${
+      birthday ? "direct by birthday punching" : direct ? "direct" : "relay"
+    }`,
     ignore: !support.ok,
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
-      const run = await connect(options);
+      const run = await connect(options, birthday);
       try {
         const lines = () => run.client.lines("stdout");
         assert.ok(
@@ -200,6 +236,15 @@ for (const [options, label] of CASES) {
         if (direct) {
           toDirectMs = run.readyMs +
             await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 20_000);
+          // The client's debug line names how the path was punched.
+          const joined = run.client.stderrText().split("\n").find((l) =>
+            /direct path \S+ joined the session \((ice|birthday)\)/.test(l)
+          );
+          assert.match(
+            joined ?? "",
+            birthday ? /\(birthday\)/ : /\(ice\)/,
+            run.client.stderrText(),
+          );
         } else {
           await new Promise((r) => setTimeout(r, 6_000));
           assert.ok(!lines().some((l) => DIRECT_LINE.test(l)), lines().join("\n"));
@@ -209,9 +254,11 @@ for (const [options, label] of CASES) {
         assert.equal(await statusPath(run), direct ? "direct" : "relay");
         const path = lines().filter((l) => l.startsWith("path: ")).at(-1) ?? "";
         console.log(
-          `RESULT | ${label} | ${direct ? "direct" : "relay"} | first byte ${
-            run.firstByteMs.toFixed(0)
-          } ms | ${toDirectMs ? `direct ${toDirectMs.toFixed(0)} ms` : "—"} | ${path}`,
+          `RESULT | ${label} | ${
+            birthday ? "direct (birthday)" : direct ? "direct" : "relay"
+          } | first byte ${run.firstByteMs.toFixed(0)} ms | ${
+            toDirectMs ? `direct ${toDirectMs.toFixed(0)} ms` : "—"
+          } | ${path}`,
         );
       } finally {
         await run.close();
