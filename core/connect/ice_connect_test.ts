@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SecretKey } from "../identity/mod.ts";
-import { IceFailedError } from "../nat/mod.ts";
+import { IceFailedError, type NominatedPath } from "../nat/mod.ts";
 import { acceptOverIce, dialOverIce } from "./ice_connect.ts";
 import { memoryChannelPair } from "./memory_channel.ts";
 import type { IceAnswer, IceOffer } from "./signaling_channel.ts";
@@ -141,4 +141,101 @@ Deno.test("dialOverIce() says once when gathering waits on a STUN server that st
   } finally {
     silent.close();
   }
+});
+
+/** Rewrites every candidate to an address no loopback candidate pairs with: ICE fails at once. */
+function unpairable<S, R>(channel: { send(m: S): Promise<void>; receive(): Promise<R> }) {
+  const rewrite = <T>(message: T): T => {
+    const m = message as { ice: { candidates: { address: string }[] } };
+    return {
+      ...m,
+      ice: {
+        ...m.ice,
+        candidates: m.ice.candidates.map((c) => ({ ...c, address: "2001:db8::1" })),
+      },
+    } as T;
+  };
+  return { send: (m: S) => channel.send(rewrite(m)), receive: () => channel.receive() };
+}
+
+function freeUdpPort(): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  socket.close();
+  return port;
+}
+
+/** A path on loopback, as a fallback would hand it over (socket released). */
+function loopbackPath(bindPort: number, remotePort: number): NominatedPath {
+  return {
+    local: { address: "127.0.0.1", port: bindPort, type: "srflx" },
+    remote: { address: "127.0.0.1", port: remotePort, type: "prflx" },
+    connectionType: "NAT Traversal (Birthday)",
+    method: "birthday",
+    bindAddress: "127.0.0.1",
+    bindPort,
+    release: () => Promise.resolve(),
+  };
+}
+
+Deno.test("afterIceFails: once ICE finds no pair, the fallback's path carries the QUIC connection", async () => {
+  const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
+  const key = SecretKey.generate();
+  const [dialerPort, acceptorPort] = [freeUdpPort(), freeUdpPort()];
+  const failures: string[] = [];
+  const methods: string[] = [];
+  const [dialed, accepted] = await Promise.all([
+    dialOverIce({
+      channel: unpairable(client),
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      afterIceFails: (local, remote, failure) => {
+        failures.push(failure.message);
+        assert.ok(local.candidates.length > 0 && remote.candidates.length > 0);
+        return Promise.resolve(loopbackPath(dialerPort, acceptorPort));
+      },
+      onPath: (p) => methods.push(p.method),
+    }),
+    acceptOverIce({
+      channel: unpairable(server),
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      secretKey: key,
+      afterIceFails: () => Promise.resolve(loopbackPath(acceptorPort, dialerPort)),
+      onPath: (p) => methods.push(p.method),
+    }),
+  ]);
+  try {
+    assert.equal(failures.length, 1);
+    assert.match(failures[0], /can pair/);
+    assert.deepEqual(methods, ["birthday", "birthday"]);
+    assert.equal(dialed.remoteAddr.port, acceptorPort);
+  } finally {
+    dialed.close();
+    accepted.close();
+    await Promise.all([dialed.closed, accepted.closed]);
+  }
+});
+
+Deno.test("afterIceFails: its rejection is what the connect rejects with", async () => {
+  const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
+  const key = SecretKey.generate();
+  const results = await Promise.allSettled([
+    dialOverIce({
+      channel: unpairable(client),
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      afterIceFails: () => Promise.reject(new Error("no probe hit")),
+    }),
+    acceptOverIce({
+      channel: unpairable(server),
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      secretKey: key,
+      afterIceFails: (_l, _r, failure) => Promise.reject(failure),
+    }),
+  ]);
+  assert.equal(results[0].status, "rejected");
+  assert.match(String((results[0] as PromiseRejectedResult).reason), /no probe hit/);
+  assert.ok((results[1] as PromiseRejectedResult).reason instanceof IceFailedError);
 });

@@ -45,6 +45,20 @@ Deno.test("parseCandidate() round-trips and accepts the SDP prefix and unknown e
   );
 });
 
+Deno.test("the mapping extension: written, read back, an unknown value skipped, a bad one refused", () => {
+  const tagged: IceCandidate = { ...SRFLX, mapping: "dependent" };
+  assert.equal(
+    formatCandidate(tagged),
+    "a1b2 1 udp 1694498815 203.0.113.9 40000 typ srflx raddr 192.0.2.7 rport 50000 mapping dependent",
+  );
+  assert.deepEqual(parseCandidate(formatCandidate(tagged)), tagged);
+  assert.deepEqual(parseCandidate(`${formatCandidate(SRFLX)} mapping sideways`), SRFLX);
+  assert.throws(
+    () => formatCandidate({ ...SRFLX, mapping: "sideways" as "dependent" }),
+    /unknown mapping behaviour/,
+  );
+});
+
 Deno.test("parseCandidate() rejects what werift must never see", () => {
   for (
     const text of [

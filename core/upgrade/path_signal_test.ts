@@ -66,3 +66,19 @@ Deno.test("path signals: malformed bodies are refused with PathSignalError, neve
     }
   }
 });
+
+Deno.test("path signals carry each side's NAT mapping on its srflx candidates (old peers skip it)", () => {
+  const srflx = {
+    ...ICE.candidates[0],
+    address: "203.0.113.5",
+    port: 61_000,
+    type: "srflx" as const,
+    relatedAddress: "192.168.1.20",
+    relatedPort: 41641,
+    mapping: "dependent" as const,
+  };
+  const ice = { ...ICE, candidates: [...ICE.candidates, srflx] };
+  const body = encodePathOffer({ ice });
+  assert.match(new TextDecoder().decode(body), /typ srflx raddr \S+ rport 41641 mapping dependent/);
+  assert.deepEqual(decodePathOffer(body).ice.candidates[1], srflx);
+});

@@ -36,11 +36,13 @@ Deno.test({
     const key = SecretKey.generate();
     const { client, server } = await relayedSession();
     const lines: string[] = [];
+    const joined: string[] = [];
     const options: UpgradeOptions = {
       stunServers: [],
       hostAddresses: ["127.0.0.1"],
       alpn: ALPN,
       log: { debug: (l) => lines.push(l), warn: (l) => lines.push(`warn ${l}`) },
+      onJoined: (path) => joined.push(`${path.method} ${path.label}`),
     };
     const answering = answerUpgrades(server, key, options);
     const upgrader = keepUpgrading(client, key.endpointId, options);
@@ -65,6 +67,9 @@ Deno.test({
       await until("back on the relay", () => client.conn.currentPath?.kind === "relay");
       await until("direct again", direct);
       assert.ok(lines.some((l) => l.includes("direct path lost")), lines.join("\n"));
+      // Both sides said how each path was punched (plain ICE on loopback), twice each.
+      await until("four joins reported", () => joined.length === 4);
+      assert.ok(joined.every((j) => /^ice 127\.0\.0\.1:\d+$/.test(j)), joined.join("\n"));
     } finally {
       upgrader.stop();
       client.conn.close();

@@ -427,3 +427,43 @@ Deno.test({
     }
   },
 });
+
+const BIRTHDAY_RUNS = Number(Deno.env.get("BIRTHDAY_RUNS") ?? "0");
+
+Deno.test({
+  name: `birthday punching in the bed: ${BIRTHDAY_RUNS} runs, hit rate and time to direct`,
+  // A measurement, not a check for every run of the matrix: BIRTHDAY_RUNS=10 turns it on.
+  ignore: !support.ok || !(BIRTHDAY_RUNS > 0),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    let attempts = 0;
+    let hits = 0;
+    const toDirect: number[] = [];
+    for (let i = 0; i < BIRTHDAY_RUNS; i++) {
+      const options: BedOptions = i % 2 === 0
+        ? { left: "port-restricted", right: "symmetric" }
+        : { left: "symmetric", right: "port-restricted" };
+      const run = await connect(options, true);
+      try {
+        const lines = () => run.client.lines("stdout");
+        toDirect.push(
+          run.readyMs +
+            await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 60_000),
+        );
+        const log = run.client.stderrText();
+        attempts += log.match(/birthday punching as the (prober|sprayer)/g)?.length ?? 0;
+        hits += log.match(/joined the session \(birthday\)/g)?.length ?? 0;
+      } finally {
+        await run.close();
+      }
+    }
+    toDirect.sort((a, b) => a - b);
+    console.log(
+      `RESULT | birthday in the bed | ${hits} hits in ${attempts} attempts over ${BIRTHDAY_RUNS} runs | time to direct: median ${
+        toDirect[Math.floor(toDirect.length / 2)].toFixed(0)
+      } ms, max ${toDirect.at(-1)!.toFixed(0)} ms`,
+    );
+    assert.equal(hits, BIRTHDAY_RUNS, "every run ended direct by birthday punching");
+  },
+});
