@@ -17,6 +17,7 @@
  */
 export type { CloseInfo, DuplexStream, PeerConnection } from "../transport/mod.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
+export { IceFailedError } from "../nat/mod.ts";
 export type {
   CandidateType,
   IceCandidate,

@@ -162,11 +162,16 @@ export class FakeNetwork {
     insideIp: string,
   ): BirthdaySocketOpener & { opened: number; openNow: number } {
     let nextPort = 40_000;
-    const network = this;
+    // The sockets' own methods rebind `this`; these keep the network's.
+    const network = {
+      send: (now: number, inside: string, to: BirthdayAddress, data: Uint8Array) =>
+        this.send(now, inside, to, data),
+      detach: (inside: string) => this.detach(inside),
+    };
     const opener = {
       opened: 0,
       openNow: 0,
-      open(port: number): Promise<BirthdaySocket> {
+      open: (port: number): Promise<BirthdaySocket> => {
         const localPort = port || nextPort++;
         const inside = `${insideIp}:${localPort}`;
         const queue: [Uint8Array, BirthdayAddress][] = [];
@@ -175,7 +180,7 @@ export class FakeNetwork {
           reject: (e: Error) => void;
         } | undefined;
         let closed = false;
-        network.attach(nat, inside, (data, from) => {
+        this.attach(nat, inside, (data, from) => {
           if (waiting) {
             const w = waiting;
             waiting = undefined;

@@ -10,7 +10,7 @@
 /** Length of the attempt's token. */
 export const BIRTHDAY_TOKEN_LENGTH = 16;
 /** Length of every birthday datagram. */
-export const BIRTHDAY_MESSAGE_LENGTH = 4 + 1 + BIRTHDAY_TOKEN_LENGTH;
+export const BIRTHDAY_MESSAGE_LENGTH: number = 4 + 1 + BIRTHDAY_TOKEN_LENGTH;
 const MAGIC = [0x74, 0x62, 0x64, 0x31]; // "tbd1": no STUN (first two bits 0) nor QUIC long header
 
 /**

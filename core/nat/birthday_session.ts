@@ -113,7 +113,10 @@ export class BirthdaySession {
   #lingerUntil = 0;
   #sent = 0;
 
-  /** @throws {RangeError} when a count is out of its bound. */
+  /**
+   * Starts nothing yet: the first `poll` or `receive` starts the clock.
+   * @throws {RangeError} when a count or the timeout is out of its bound.
+   */
   constructor(options: BirthdaySessionOptions) {
     this.role = options.role;
     this.#token = options.token;

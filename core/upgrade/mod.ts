@@ -55,5 +55,7 @@ export type {
   CandidateType,
   IceCandidate,
   IceCredentials,
+  NominatedPath,
+  PathEnd,
   RemoteIceParameters,
 } from "../nat/mod.ts";
