@@ -41,17 +41,8 @@ export interface IceConnectCommonOptions {
   alpn: string;
   /** Give up on ICE (and, accepting, on the QUIC client) after this long. */
   timeoutMs?: number;
-  /**
-   * Tried once ICE found no pair (its sockets are closed by then), with both
-   * sides' parameters: another way to a path, e.g. birthday punching. It
-   * resolves with a path whose socket is released, or rejects (its error is
-   * what the connect rejects with). Without it, the ICE failure is final.
-   */
-  afterIceFails?: (
-    local: RemoteIceParameters,
-    remote: RemoteIceParameters,
-    failure: IceFailedError,
-  ) => Promise<NominatedPath>;
+  /** Another way to a path once ICE found none (e.g. birthday punching). */
+  fallback?: IceFallback;
   /** Told the nominated path before QUIC takes it over (for status lines). */
   onPath?: (path: NominatedPath) => void;
   /**
@@ -66,6 +57,29 @@ export interface IceConnectCommonOptions {
    * sends its parameters first, the dialer answers.
    */
   firstSpeaker?: "dialer" | "acceptor";
+}
+
+/**
+ * What is tried once ICE found no pair (its sockets are closed by then),
+ * given both sides' parameters.
+ */
+export interface IceFallback {
+  /**
+   * ICE's time limit when the fallback applies to this pair of sides (it
+   * wants its turn sooner), or undefined for the usual `timeoutMs`. Both
+   * sides must get the same answer from the same two parameter sets, so that
+   * they give up on ICE together.
+   */
+  iceTimeoutMs(local: RemoteIceParameters, remote: RemoteIceParameters): number | undefined;
+  /**
+   * Resolves with a path whose socket is released, or rejects (its error is
+   * what the connect rejects with; rethrow `failure` to keep ICE's).
+   */
+  run(
+    local: RemoteIceParameters,
+    remote: RemoteIceParameters,
+    failure: IceFailedError,
+  ): Promise<NominatedPath>;
 }
 
 /** Options of {@linkcode dialOverIce}. */
@@ -201,14 +215,15 @@ class IceSession {
    */
   async takeOver(remote: RemoteIceParameters) {
     try {
+      const fallback = this.#options.fallback;
+      const timeoutMs = fallback?.iceTimeoutMs(this.parameters, remote) ?? this.timeoutMs;
       let path: NominatedPath;
       try {
-        path = await this.#agent.connect(remote, { timeoutMs: this.timeoutMs });
+        path = await this.#agent.connect(remote, { timeoutMs });
       } catch (error) {
-        const fallback = this.#options.afterIceFails;
         if (!(error instanceof IceFailedError) || !fallback) throw error;
         await this.#agent.close(); // its ports free before the fallback binds one
-        path = await fallback(this.parameters, remote, error);
+        path = await fallback.run(this.parameters, remote, error);
       }
       this.#options.onPath?.(path);
       await path.release();

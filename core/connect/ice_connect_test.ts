@@ -178,7 +178,7 @@ function loopbackPath(bindPort: number, remotePort: number): NominatedPath {
   };
 }
 
-Deno.test("afterIceFails: once ICE finds no pair, the fallback's path carries the QUIC connection", async () => {
+Deno.test("fallback: once ICE finds no pair, the fallback's path carries the QUIC connection", async () => {
   const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
   const key = SecretKey.generate();
   const [dialerPort, acceptorPort] = [freeUdpPort(), freeUdpPort()];
@@ -189,10 +189,13 @@ Deno.test("afterIceFails: once ICE finds no pair, the fallback's path carries th
       channel: unpairable(client),
       ...LOOPBACK_ONLY,
       alpn: ALPN,
-      afterIceFails: (local, remote, failure) => {
-        failures.push(failure.message);
-        assert.ok(local.candidates.length > 0 && remote.candidates.length > 0);
-        return Promise.resolve(loopbackPath(dialerPort, acceptorPort));
+      fallback: {
+        iceTimeoutMs: () => undefined,
+        run: (local, remote, failure) => {
+          failures.push(failure.message);
+          assert.ok(local.candidates.length > 0 && remote.candidates.length > 0);
+          return Promise.resolve(loopbackPath(dialerPort, acceptorPort));
+        },
       },
       onPath: (p) => methods.push(p.method),
     }),
@@ -201,7 +204,10 @@ Deno.test("afterIceFails: once ICE finds no pair, the fallback's path carries th
       ...LOOPBACK_ONLY,
       alpn: ALPN,
       secretKey: key,
-      afterIceFails: () => Promise.resolve(loopbackPath(acceptorPort, dialerPort)),
+      fallback: {
+        iceTimeoutMs: () => undefined,
+        run: () => Promise.resolve(loopbackPath(acceptorPort, dialerPort)),
+      },
       onPath: (p) => methods.push(p.method),
     }),
   ]);
@@ -217,7 +223,7 @@ Deno.test("afterIceFails: once ICE finds no pair, the fallback's path carries th
   }
 });
 
-Deno.test("afterIceFails: its rejection is what the connect rejects with", async () => {
+Deno.test("fallback: its rejection is what the connect rejects with", async () => {
   const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
   const key = SecretKey.generate();
   const results = await Promise.allSettled([
@@ -225,17 +231,54 @@ Deno.test("afterIceFails: its rejection is what the connect rejects with", async
       channel: unpairable(client),
       ...LOOPBACK_ONLY,
       alpn: ALPN,
-      afterIceFails: () => Promise.reject(new Error("no probe hit")),
+      fallback: {
+        iceTimeoutMs: () => undefined,
+        run: () => Promise.reject(new Error("no probe hit")),
+      },
     }),
     acceptOverIce({
       channel: unpairable(server),
       ...LOOPBACK_ONLY,
       alpn: ALPN,
       secretKey: key,
-      afterIceFails: (_l, _r, failure) => Promise.reject(failure),
+      fallback: {
+        iceTimeoutMs: () => undefined,
+        run: (_l, _r, failure) => Promise.reject(failure),
+      },
     }),
   ]);
   assert.equal(results[0].status, "rejected");
   assert.match(String((results[0] as PromiseRejectedResult).reason), /no probe hit/);
   assert.ok((results[1] as PromiseRejectedResult).reason instanceof IceFailedError);
+});
+
+Deno.test("fallback: its ICE time limit replaces timeoutMs for the pair of sides it applies to", async () => {
+  const [client, server] = memoryChannelPair<IceOffer, IceAnswer>();
+  const fake = (async () => {
+    const offer = await server.receive();
+    await server.send({
+      ice: {
+        credentials: offer.ice.credentials,
+        candidates: [{ ...offer.ice.candidates[0], port: 9 }], // nobody answers there
+      },
+      serverId: SecretKey.generate().endpointId,
+    });
+  })();
+  const started = performance.now();
+  await assert.rejects(
+    dialOverIce({
+      channel: client,
+      ...LOOPBACK_ONLY,
+      alpn: ALPN,
+      timeoutMs: 20_000,
+      fallback: {
+        iceTimeoutMs: (local, remote) =>
+          local.candidates.length && remote.candidates.length ? 300 : 1,
+        run: () => Promise.reject(new Error("the fallback ran")),
+      },
+    }),
+    /the fallback ran/,
+  );
+  assert.ok(performance.now() - started < 3_000, `${performance.now() - started} ms`);
+  await fake;
 });

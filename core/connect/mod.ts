@@ -33,6 +33,7 @@ export {
   type DialOverIceOptions,
   ICE_TIMEOUT_MS,
   type IceConnectCommonOptions,
+  type IceFallback,
 } from "./ice_connect.ts";
 export type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
 export { memoryChannelPair } from "./memory_channel.ts";

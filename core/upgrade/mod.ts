@@ -16,6 +16,7 @@
  */
 export {
   answerUpgrades,
+  ICE_TIMEOUT_BEFORE_BIRTHDAY_MS,
   type JoinedPath,
   keepUpgrading,
   UPGRADE_ICE_TIMEOUT_MS,

@@ -15,6 +15,7 @@ import {
   acceptOverIce,
   dialOverIce,
   type IceAnswer,
+  type IceFallback,
   type IceOffer,
   type SignalingChannel,
 } from "../connect/mod.ts";
@@ -22,10 +23,8 @@ import type { EndpointId, SecretKey } from "../identity/mod.ts";
 import {
   BirthdayFailedError,
   decideBirthday,
-  type IceFailedError,
   type NominatedPath,
   punchBirthday,
-  type RemoteIceParameters,
 } from "../nat/mod.ts";
 import { CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
 import { formatHostPort, FramedStream, type SessionPaths } from "../tunnel/mod.ts";
@@ -156,32 +155,44 @@ class SessionFirstPathGone extends Error {
 }
 
 /**
+ * ICE's time limit in an attempt where birthday punching will follow: pairs
+ * that work take under 1.4 s in the NAT bed (a filtering NAT drops the first
+ * checks, retried a second later), so waiting the full
+ * {@linkcode UPGRADE_ICE_TIMEOUT_MS} would only delay the punch. Both sides
+ * decide it from the same candidates, so they give up on ICE together.
+ */
+export const ICE_TIMEOUT_BEFORE_BIRTHDAY_MS = 3_000;
+
+/**
  * What an attempt tries once ICE found no pair: birthday punching when one
  * NAT maps per destination and the other does not (decided from the mapping
  * both sides advertised); otherwise the ICE failure stands, and why is logged.
  */
-function birthdayAfterIce(
+function birthdayFallback(
   secret: () => Uint8Array,
   options: UpgradeOptions,
   signal: AbortSignal,
-): (
-  local: RemoteIceParameters,
-  remote: RemoteIceParameters,
-  failure: IceFailedError,
-) => Promise<NominatedPath> {
-  return async (local, remote, failure) => {
-    const decision = decideBirthday(local.candidates, remote.candidates);
-    if (decision.role === "none") {
-      options.log.debug(`no birthday punching: ${decision.reason}`);
-      throw failure;
-    }
-    options.log.debug(`ICE found no pair; birthday punching as the ${decision.role}`);
-    try {
-      return await punchBirthday({ decision, secret: secret(), signal });
-    } catch (error) {
-      if (!(error instanceof BirthdayFailedError)) throw error;
-      throw new Error(`${failure.message}; birthday punching: ${error.message}`);
-    }
+): IceFallback {
+  return {
+    iceTimeoutMs(local, remote) {
+      const decision = decideBirthday(local.candidates, remote.candidates);
+      if (decision.role === "none") return undefined;
+      return Math.min(ICE_TIMEOUT_BEFORE_BIRTHDAY_MS, options.iceTimeoutMs ?? Infinity);
+    },
+    async run(local, remote, failure) {
+      const decision = decideBirthday(local.candidates, remote.candidates);
+      if (decision.role === "none") {
+        options.log.debug(`no birthday punching: ${decision.reason}`);
+        throw failure;
+      }
+      options.log.debug(`ICE found no pair; birthday punching as the ${decision.role}`);
+      try {
+        return await punchBirthday({ decision, secret: secret(), signal });
+      } catch (error) {
+        if (!(error instanceof BirthdayFailedError)) throw error;
+        throw new Error(`${failure.message}; birthday punching: ${error.message}`);
+      }
+    },
   };
 }
 
@@ -220,7 +231,7 @@ async function upgradeOnce(
     avoidAddress: options.avoidAddress,
     alpn: options.alpn,
     timeoutMs,
-    afterIceFails: birthdayAfterIce(() => secret!, options, signal),
+    fallback: birthdayFallback(() => secret!, options, signal),
     onPath: (path) => method = path.method,
   });
   try {
@@ -294,7 +305,7 @@ async function answerOnce(
     avoidAddress: options.avoidAddress,
     alpn: options.alpn,
     timeoutMs,
-    afterIceFails: birthdayAfterIce(() => secret, options, ended),
+    fallback: birthdayFallback(() => secret, options, ended),
     onPath: (path) => method = path.method,
   });
   try {
