@@ -28,7 +28,8 @@ export type BirthdayDecision =
  * one (both read the same list in the same order). Addresses a probe could
  * never legitimately need (loopback, private, shared, link-local, multicast,
  * broadcast, unspecified) are refused, so a peer cannot point our probes
- * into our own network.
+ * into our own network. Every check looks at both lists alike, so the two
+ * sides, each passing (its own, the peer's), reach the same verdict.
  */
 export function decideBirthday(
   local: readonly IceCandidate[],
@@ -60,11 +61,18 @@ export function decideBirthday(
   const mine = firstReflexive(local);
   const peer = firstReflexive(remote);
   if (!mine || !peer) return { role: "none", reason: "no IPv4 server-reflexive candidate" };
-  if (!isProbeTarget(peer.address)) {
-    return {
-      role: "none",
-      reason: `the peer's public address ${peer.address} is not a public unicast address`,
-    };
+  // Every check looks at both sides alike, so both reach the same verdict from the same two lists.
+  for (const [whose, candidate] of [["our", mine], ["the peer's", peer]] as const) {
+    if (!isProbeTarget(candidate.address)) {
+      return {
+        role: "none",
+        reason: `${whose} public address ${candidate.address} is not a public unicast address`,
+      };
+    }
+  }
+  const probing = ours === "independent" ? mine : peer;
+  if (probing.relatedPort === undefined || probing.relatedPort === 0) {
+    return { role: "none", reason: "the probing side's reflexive candidate names no local port" };
   }
   if (ours === "dependent") {
     return {
@@ -74,12 +82,9 @@ export function decideBirthday(
       peer: { address: peer.address, port: peer.port },
     };
   }
-  if (mine.relatedPort === undefined || mine.relatedPort === 0) {
-    return { role: "none", reason: "our reflexive candidate names no local port" };
-  }
   return {
     role: "prober",
-    localPort: mine.relatedPort,
+    localPort: probing.relatedPort,
     local: { address: mine.address, port: mine.port },
     peer: { address: peer.address, port: 0 },
   };

@@ -148,7 +148,7 @@ const srflx = (
   ...(mapping ? { mapping } : {}),
 });
 
-Deno.test("punchBirthday over real loopback sockets is out of reach (loopback is refused); decisions instead", () => {
+Deno.test("decideBirthday: roles, reasons, refused targets, and the same verdict on both sides", () => {
   const eim = [srflx("198.51.100.10", 50_000, "independent")];
   const sym = [
     srflx("198.51.100.20", 41_000, "dependent"),
