@@ -400,6 +400,37 @@ Deno.test("IceAgent.gather() adds a server-reflexive candidate from a STUN serve
   }
 });
 
+Deno.test("IceAgent.gather() tags srflx candidates with the mapping two STUN servers showed", async () => {
+  const gatherWith = async (a: [string, number], b: [string, number] | undefined) => {
+    const first = stunResponder(a);
+    const second = b ? stunResponder(b) : undefined;
+    try {
+      const agent = await IceAgent.gather({
+        role: "controlling",
+        ...LOOPBACK,
+        stunServers: [first.server, ...(second ? [second.server] : [])],
+      });
+      await agent.close();
+      return agent.localCandidates.filter((c) => c.type === "srflx");
+    } finally {
+      await first.close();
+      await second?.close();
+    }
+  };
+  // Both saw the same address: one candidate, independent.
+  const same = await gatherWith(["203.0.113.9", 40000], ["203.0.113.9", 40000]);
+  assert.deepEqual(same.map((c) => [c.port, c.mapping]), [[40000, "independent"]]);
+  // Each saw another port: two candidates, both dependent.
+  const differ = await gatherWith(["203.0.113.9", 40000], ["203.0.113.9", 51000]);
+  assert.deepEqual(
+    differ.map((c) => [c.port, c.mapping]).sort(),
+    [[40000, "dependent"], [51000, "dependent"]],
+  );
+  // One server: no tag (unknown).
+  const one = await gatherWith(["203.0.113.9", 40000], undefined);
+  assert.deepEqual(one.map((c) => c.mapping), [undefined]);
+});
+
 Deno.test("IceAgent.gather() drops a server-reflexive address equal to a host candidate, and survives a silent server", async () => {
   const stun = stunResponder();
   const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
