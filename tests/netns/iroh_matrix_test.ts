@@ -440,6 +440,7 @@ Deno.test({
     let attempts = 0;
     let hits = 0;
     const toDirect: number[] = [];
+    const perRun: string[] = [];
     for (let i = 0; i < BIRTHDAY_RUNS; i++) {
       const options: BedOptions = i % 2 === 0
         ? { left: "port-restricted", right: "symmetric" }
@@ -452,13 +453,18 @@ Deno.test({
             await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 60_000),
         );
         const log = run.client.stderrText();
-        attempts += log.match(/birthday punching as the (prober|sprayer)/g)?.length ?? 0;
+        const tries = log.match(/birthday punching as the (prober|sprayer)/g)?.length ?? 0;
+        attempts += tries;
         hits += log.match(/joined the session \(birthday\)/g)?.length ?? 0;
+        perRun.push(`${toDirect.at(-1)!.toFixed(0)} ms/${tries}`);
       } finally {
         await run.close();
       }
     }
     toDirect.sort((a, b) => a - b);
+    console.log(
+      `RESULT | birthday in the bed | per run (to direct/attempts): ${perRun.join(", ")}`,
+    );
     console.log(
       `RESULT | birthday in the bed | ${hits} hits in ${attempts} attempts over ${BIRTHDAY_RUNS} runs | time to direct: median ${
         toDirect[Math.floor(toDirect.length / 2)].toFixed(0)
