@@ -50,7 +50,9 @@ export async function runBirthday(
     closeAll();
     if (error instanceof Deno.errors.NotCapable) throw error;
     throw new BirthdayFailedError(
-      `could not open ${session.sockets} sockets (${(error as Error).message})`,
+      `could not open socket ${sockets.length + 1} of ${session.sockets} (${
+        (error as Error).message
+      })`,
     );
   }
   let wake: (() => void) | undefined;
