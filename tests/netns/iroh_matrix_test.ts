@@ -27,6 +27,7 @@ import {
 import { type Bed, type BedHost, type BedOptions, canBuildBeds, createBed } from "./mod.ts";
 import type { NatKind } from "./mod.ts";
 import { startStunServer } from "./coturn.ts";
+import { UPGRADE_ICE_TIMEOUT_MS } from "../../core/upgrade/mod.ts";
 
 const support = await canBuildBeds();
 if (!support.ok) console.log(`skipping iroh NAT matrix: ${support.reason}`);
@@ -234,8 +235,17 @@ for (const [options, label] of CASES) {
         );
         let toDirectMs: number | undefined;
         if (direct) {
-          toDirectMs = run.readyMs +
-            await until("a direct path", () => lines().some((l) => DIRECT_LINE.test(l)), 20_000);
+          const afterReady = await until(
+            "a direct path",
+            () => lines().some((l) => DIRECT_LINE.test(l)),
+            20_000,
+          );
+          toDirectMs = run.readyMs + afterReady;
+          const punches = run.client.stderrText().match(/birthday punching as the/g)?.length ?? 0;
+          if (birthday && punches === 1) {
+            // ICE gave way after ICE_TIMEOUT_BEFORE_BIRTHDAY_MS, not the attempt's full 10 s.
+            assert.ok(afterReady < UPGRADE_ICE_TIMEOUT_MS, `direct ${afterReady} ms after ready`);
+          }
           // The client's debug line names how the path was punched.
           const joined = run.client.stderrText().split("\n").find((l) =>
             /direct path \S+ joined the session \((ice|birthday)\)/.test(l)
