@@ -75,7 +75,13 @@ export {
   MAX_ICE_CANDIDATES,
   parseIceParameters,
 } from "./ice_parameters_text.ts";
-export { connectionTypeOf, type NominatedPath, type PathEnd } from "./nominated_path.ts";
+export {
+  connectionTypeOf,
+  type NominatedPath,
+  type PathEnd,
+  type PathMethod,
+  pathMethodOf,
+} from "./nominated_path.ts";
 export {
   advertisedMapping,
   classifyMapping,

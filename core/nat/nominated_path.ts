@@ -15,6 +15,8 @@ export interface PathEnd {
   /** How this address was learned: `host` (an interface address), `srflx` (seen by STUN),
    * `prflx` (first seen by the peer's connectivity checks) or `relay`. */
   type: CandidateType;
+  /** The address is a port mapping the router granted (PCP, NAT-PMP or UPnP IGD). */
+  portMapped?: boolean;
 }
 
 /**
@@ -65,4 +67,39 @@ export function connectionTypeOf(local: CandidateType, remote: CandidateType): s
   if (types.includes("srflx")) return "NAT Traversal (Server Reflexive)";
   if (types.includes("prflx")) return "Peer Reflexive";
   return "Direct (Host)";
+}
+
+/**
+ * How a direct path was found, as path lines and `tunnel status` name it:
+ * `host` (interface addresses: one LAN), `server-reflexive` (addresses STUN
+ * saw), `peer-reflexive` (addresses the checks themselves revealed),
+ * `port-mapped` (an end is a port mapping its router granted), `birthday`
+ * (birthday punching after ICE failed) or `relayed` (a TURN relay).
+ */
+export type PathMethod =
+  | "host"
+  | "server-reflexive"
+  | "peer-reflexive"
+  | "port-mapped"
+  | "birthday"
+  | "relayed";
+
+/**
+ * Names the method of a nominated path: birthday punching first, then a
+ * port-mapped end, then the least direct candidate type of the pair.
+ *
+ * @example
+ * ```ts
+ * pathMethodOf({ method: "ice", local: { address: "10.0.0.2", port: 1, type: "host" }, remote: { address: "10.0.0.3", port: 2, type: "host" } }); // "host"
+ * ```
+ */
+export function pathMethodOf(path: Pick<NominatedPath, "method" | "local" | "remote">): PathMethod {
+  if (path.method === "birthday") return "birthday";
+  const ends = [path.local, path.remote];
+  if (ends.some((end) => end.portMapped)) return "port-mapped";
+  const types = ends.map((end) => end.type);
+  if (types.includes("relay")) return "relayed";
+  if (types.includes("srflx")) return "server-reflexive";
+  if (types.includes("prflx")) return "peer-reflexive";
+  return "host";
 }

@@ -23,7 +23,8 @@ import type { EndpointId, SecretKey } from "../identity/mod.ts";
 import {
   BirthdayFailedError,
   decideBirthday,
-  type NominatedPath,
+  type PathMethod,
+  pathMethodOf,
   punchBirthday,
 } from "../nat/mod.ts";
 import { CloseCode, deadline, type PeerConnection } from "../transport/mod.ts";
@@ -77,8 +78,8 @@ export interface UpgradeOptions {
 export interface JoinedPath {
   /** The peer's address on the path, as `host:port`. */
   label: string;
-  /** How the pair was found: ICE checks, or birthday punching after ICE failed. */
-  method: NominatedPath["method"];
+  /** How the pair was found (host, server-reflexive, port-mapped, birthday...). */
+  method: PathMethod;
 }
 
 /** The client's hole punching for one session. */
@@ -223,7 +224,7 @@ async function upgradeOnce(
       return { ice: answer.ice, serverId };
     },
   };
-  let method: JoinedPath["method"] = "ice";
+  let method: PathMethod = "host";
   const conn = await dialOverIce({
     channel,
     stunServers: options.stunServers,
@@ -232,13 +233,13 @@ async function upgradeOnce(
     alpn: options.alpn,
     timeoutMs,
     fallback: birthdayFallback(() => secret!, options, signal),
-    onPath: (path) => method = path.method,
+    onPath: (path) => method = pathMethodOf(path),
   });
   try {
     const stream = new FramedStream(await conn.openStream());
     await stream.write({ type: "path-join", secret: secret! });
     const label = formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    if (paths.add(conn, stream, { kind: "direct", label }) < 0) {
+    if (paths.add(conn, stream, { kind: "direct", label: `${label} (${method})` }) < 0) {
       throw new Error("the session ended meanwhile");
     }
     return { label, method };
@@ -296,7 +297,7 @@ async function answerOnce(
     send: (answer) =>
       paths.signal({ type: "path-answer", body: encodePathAnswer({ ice: answer.ice, secret }) }),
   };
-  let method: JoinedPath["method"] = "ice";
+  let method: PathMethod = "host";
   const conn: PeerConnection = await acceptOverIce({
     channel,
     secretKey,
@@ -306,7 +307,7 @@ async function answerOnce(
     alpn: options.alpn,
     timeoutMs,
     fallback: birthdayFallback(() => secret, options, ended),
-    onPath: (path) => method = path.method,
+    onPath: (path) => method = pathMethodOf(path),
   });
   try {
     const joined = await deadline(
@@ -324,7 +325,7 @@ async function answerOnce(
       throw new Error("the direct connection did not present the session's secret");
     }
     const label = formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    if (paths.add(conn, joined.stream, { kind: "direct", label }) < 0) {
+    if (paths.add(conn, joined.stream, { kind: "direct", label: `${label} (${method})` }) < 0) {
       throw new Error("the session ended meanwhile");
     }
     return { label, method };

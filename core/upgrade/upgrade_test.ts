@@ -69,7 +69,7 @@ Deno.test({
       assert.ok(lines.some((l) => l.includes("direct path lost")), lines.join("\n"));
       // Both sides said how each path was punched (plain ICE on loopback), twice each.
       await until("four joins reported", () => joined.length === 4);
-      assert.ok(joined.every((j) => /^ice 127\.0\.0\.1:\d+$/.test(j)), joined.join("\n"));
+      assert.ok(joined.every((j) => /^host 127\.0\.0\.1:\d+$/.test(j)), joined.join("\n"));
     } finally {
       upgrader.stop();
       client.conn.close();

@@ -43,7 +43,7 @@ Deno.test("hole punching: relay first, then direct; the session outlives the rel
   assert.ok(lines().some((l) => l.includes(`through relay ${relay.url}`)), lines().join("\n"));
   const toDirect = await until(
     "a direct path",
-    () => lines().some((l) => /^path: direct 127\.0\.0\.1:\d+, rtt \d+\.\d ms$/.test(l)),
+    () => lines().some((l) => /^path: direct 127\.0\.0\.1:\d+ \(host\), rtt \d+\.\d ms$/.test(l)),
   );
   console.log(`direct ${toDirect.toFixed(0)} ms after the tunnel was ready`);
   // (The relay's own path line may be skipped: a newer change, direct, came before its first probe.)
@@ -133,7 +133,7 @@ Deno.test("tunnel status: each side lists its session, path, round trip, bytes a
     assert.equal(session.udpFlows, 0);
     const text = await runCli(["status", addr]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /path: direct 127\.0\.0\.1:\d+, rtt \d+\.\d ms for \d+ s/);
+    assert.match(text.stdout, /path: direct 127\.0\.0\.1:\d+ \(host\), rtt \d+\.\d ms for \d+ s/);
     assert.match(text.stdout, new RegExp(`also: relay ${relay.url.replace(/[.]/g, "\\.")}`));
     assert.match(text.stdout, /1 TCP connection\(s\), 0 UDP flow\(s\)/);
   }

@@ -33,7 +33,8 @@ const support = await canBuildBeds();
 if (!support.ok) console.log(`skipping iroh NAT matrix: ${support.reason}`);
 const RELAY_URL = BED_RELAY_URL;
 const PKARR_URL = BED_PKARR_URL;
-const DIRECT_LINE = /^path: direct (\S+), rtt/;
+// `path: direct 198.51.100.20:4000 (server-reflexive), rtt 0.4 ms`: the address and how it was found.
+const DIRECT_LINE = /^path: direct (\S+) \(([\w-]+)\), rtt/;
 const STATUS_ADDR = "127.0.0.1:7070";
 
 async function until(what: string, check: () => boolean, ms: number): Promise<number> {
@@ -246,14 +247,16 @@ for (const [options, label] of CASES) {
             // ICE gave way after ICE_TIMEOUT_BEFORE_BIRTHDAY_MS, not the attempt's full 10 s.
             assert.ok(afterReady < UPGRADE_ICE_TIMEOUT_MS, `direct ${afterReady} ms after ready`);
           }
-          // The client's debug line names how the path was punched.
-          const joined = run.client.stderrText().split("\n").find((l) =>
-            /direct path \S+ joined the session \((ice|birthday)\)/.test(l)
-          );
+          // The path line names how the path was found.
+          const method = lines().map((l) => DIRECT_LINE.exec(l)?.[2]).find((m) => m);
           assert.match(
-            joined ?? "",
-            birthday ? /\(birthday\)/ : /\(ice\)/,
-            run.client.stderrText(),
+            method ?? "",
+            birthday
+              ? /^birthday$/
+              : options.right === "same-lan"
+              ? /^host$/
+              : /^(server-reflexive|peer-reflexive)$/,
+            lines().join("\n"),
           );
         } else {
           await new Promise((r) => setTimeout(r, 6_000));
