@@ -141,6 +141,27 @@ function bedAllowances(o: MiniUpnpdOptions): string {
   ].join("\n");
 }
 
+// The same script with every inserted or appended rule deleted.
+function undo(script: string): string {
+  return script.split("\n").map((line) => line.replace(/^-[IA] /, "-D ")).join("\n");
+}
+
+function undoLegacy(): string {
+  const hooks = legacyChains().split("\n").filter((l) =>
+    l.startsWith("-") || l.startsWith("*") || l === "COMMIT"
+  );
+  return hooks.map((line) => line.replace(/^-A /, "-D ")).join("\n").replace(
+    /COMMIT/g,
+    "",
+  ).split("*").filter((t) => t.trim()).map((t) => {
+    const [table, ...rules] = t.trim().split("\n");
+    const chains = table === "nat" ? ["MINIUPNPD", "MINIUPNPD-POSTROUTING"] : ["MINIUPNPD"];
+    return [`*${table}`, ...rules, ...chains.flatMap((c) => [`-F ${c}`, `-X ${c}`]), "COMMIT"].join(
+      "\n",
+    );
+  }).join("\n") + "\n";
+}
+
 function inRouter(ns: string, cmd: string[], stdin?: string) {
   return run([tool("ip", "iproute2"), "netns", "exec", ns, ...cmd], { stdin, timeoutMs: 10_000 });
 }
@@ -206,6 +227,18 @@ export async function startMiniUpnpd(o: MiniUpnpdOptions, timeoutMs = 10_000): P
         clearTimeout(timer);
       }
       await drained.catch(() => {});
+      // Take back what start added, so that the next miniupnpd starts on the bed's rules.
+      await inRouter(
+        o.routerNs,
+        [tool("iptables-restore", "iptables"), "-w", "5", "--noflush"],
+        undo(bedAllowances(o)),
+      );
+      await inRouter(o.routerNs, [
+        tool("iptables-legacy-restore", "iptables"),
+        "-w",
+        "5",
+        "--noflush",
+      ], undoLegacy());
     })();
   const ports = [
     ...(o.protocols.natPmp || o.protocols.pcp ? ["5351"] : []),
@@ -224,7 +257,15 @@ export async function startMiniUpnpd(o: MiniUpnpdOptions, timeoutMs = 10_000): P
     httpPort: HTTP_PORT,
     log: () => output,
     natRules: async () =>
-      (await inRouter(o.routerNs, [tool("iptables-legacy", "iptables"), "-w", "5", "-t", "nat", "-S", "MINIUPNPD"]))
+      (await inRouter(o.routerNs, [
+        tool("iptables-legacy", "iptables"),
+        "-w",
+        "5",
+        "-t",
+        "nat",
+        "-S",
+        "MINIUPNPD",
+      ]))
         .stdout,
     stop,
   };
