@@ -61,8 +61,12 @@ function unchunk(text: string): string {
   while (at < text.length) {
     const lineEnd = text.indexOf("\r\n", at);
     if (lineEnd < 0) break;
-    const size = parseInt(text.slice(at, lineEnd).split(";")[0], 16);
-    if (!Number.isFinite(size)) throw new PortMapError("HTTP answer has a bad chunk size");
+    const field = text.slice(at, lineEnd).split(";")[0].trim();
+    // Hex digits only: parseInt would take "-5" and walk backwards forever.
+    if (!/^[0-9A-Fa-f]{1,7}$/.test(field)) {
+      throw new PortMapError("HTTP answer has a bad chunk size");
+    }
+    const size = parseInt(field, 16);
     if (size === 0) return out;
     out += text.slice(lineEnd + 2, lineEnd + 2 + size);
     at = lineEnd + 2 + size + 2;
