@@ -114,7 +114,8 @@ export function isNatPmpVersionRefusal(datagram: Uint8Array): boolean {
  */
 export function decodePcpMap(datagram: Uint8Array, request: PcpMapRequest): PcpMapAnswer {
   const n = datagram.length;
-  if (n < MAP_SIZE || n > PCP_MAX_MESSAGE || n % 4 !== 0) {
+  if (n > PCP_MAX_MESSAGE) throw new PortMapError(`PCP answer over ${PCP_MAX_MESSAGE} bytes`);
+  if (n < MAP_SIZE || n % 4 !== 0) {
     throw new PortMapError(`PCP answer of ${n} bytes (want 60 to 1100, a multiple of 4)`);
   }
   if (datagram[0] !== VERSION) throw new PortMapError(`PCP answer version ${datagram[0]}`);

@@ -64,7 +64,7 @@ export function checkLocalHost(host: string, net: LocalNetwork, what: string): v
  */
 export function parseSsdpAnswer(datagram: Uint8Array, net: LocalNetwork): SsdpAnswer {
   if (datagram.length > SSDP_MAX_ANSWER) {
-    throw new PortMapError(`SSDP answer of ${datagram.length} bytes (limit ${SSDP_MAX_ANSWER})`);
+    throw new PortMapError(`SSDP answer over ${SSDP_MAX_ANSWER} bytes (the limit)`);
   }
   const text = new TextDecoder("utf-8", { fatal: false }).decode(datagram);
   const lines = text.split(/\r?\n/);
