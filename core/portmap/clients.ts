@@ -56,7 +56,9 @@ export type MappingProtocol = "pcp" | "nat-pmp" | "upnp";
 
 /** What a gateway granted. */
 export interface Grant {
+  /** The address peers send to. */
   externalAddress: string;
+  /** The port peers send to. */
   externalPort: number;
   /** Seconds; 0 for a permanent UPnP mapping (deleted on close, never renewed). */
   lifetimeSeconds: number;
@@ -64,27 +66,36 @@ export interface Grant {
 
 /** One protocol's client. `previous` asks to renew that grant (same external port). */
 export interface MappingClient {
+  /** Which protocol this client speaks. */
   readonly protocol: MappingProtocol;
+  /** Asks for (or, with `previous`, renews) a mapping of `internalPort`; ends by `signal`. */
   map(
     internalPort: number,
     lifetimeSeconds: number,
     previous: Grant | undefined,
     signal: AbortSignal,
   ): Promise<Grant>;
+  /** Deletes the mapping; ends by `signal`. */
   unmap(internalPort: number, grant: Grant, signal: AbortSignal): Promise<void>;
 }
 
 /** What the clients share: where the gateway is, who we are, and the I/O. */
 export interface ClientContext {
+  /** The gateway's IPv4 address. */
   gateway: string;
+  /** This host's LAN address (PCP client address, UPnP internal client). */
   localAddress: string;
+  /** Prefix length of the LAN. */
   prefixLength: number;
+  /** Opens the UDP socket of one exchange. */
   openSocket: OpenDatagramSocket;
+  /** Sends the UPnP HTTP requests. */
   http: HttpTransport;
   /** PCP/NAT-PMP server port (5351; tests use another). */
   gatewayPort?: number;
   /** Where M-SEARCH goes (the SSDP group; tests use a loopback port). */
   ssdpTarget?: Endpoint;
+  /** Receives one line per ignored answer. */
   onIgnored(line: string): void;
 }
 

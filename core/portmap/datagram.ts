@@ -7,15 +7,19 @@ import { GatewayRefusal, PortMapError } from "./errors.ts";
 
 /** An address and port. */
 export interface Endpoint {
+  /** IPv4 address text. */
   hostname: string;
+  /** UDP or TCP port. */
   port: number;
 }
 
 /** A UDP socket as the clients need it; tests put in-memory fakes behind it. */
 export interface DatagramSocket {
+  /** Sends one datagram. */
   send(data: Uint8Array, to: Endpoint): Promise<void>;
   /** The next datagram, cut to `maxBytes + 1` bytes so oversize ones are seen as such. */
   receive(maxBytes: number): Promise<{ data: Uint8Array; from: Endpoint }>;
+  /** Closes the socket; a pending receive rejects. */
   close(): void;
 }
 
@@ -23,7 +27,7 @@ export interface DatagramSocket {
 export type OpenDatagramSocket = () => DatagramSocket;
 
 /** The real socket (needs --unstable-net for Deno.listenDatagram). */
-export const openUdpSocket: OpenDatagramSocket = () => {
+export const openUdpSocket: OpenDatagramSocket = (): DatagramSocket => {
   const conn = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
   return {
     send: async (data, to) => {

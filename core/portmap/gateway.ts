@@ -9,7 +9,9 @@ import { ipv4Text, isIpv4, prefixLength, sameSubnet } from "./ipv4.ts";
 
 /** The default route: gateway address and the interface it is reached through. */
 export interface DefaultGateway {
+  /** The gateway's IPv4 address. */
   address: string;
+  /** The interface the default route leaves through. */
   interfaceName: string;
 }
 

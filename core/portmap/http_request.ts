@@ -8,9 +8,13 @@ import { PortMapError } from "./errors.ts";
 
 /** A request to the gateway. */
 export interface HttpRequest {
+  /** GET for the description, POST for SOAP. */
   method: "GET" | "POST";
+  /** Where to send it (http:// only). */
   url: URL;
+  /** Extra header lines. */
   headers?: Record<string, string>;
+  /** The request body (SOAP envelope). */
   body?: string;
   /** Largest answer (head and body) accepted, bytes. */
   maxBytes: number;
@@ -20,7 +24,9 @@ export interface HttpRequest {
 
 /** Status and body of an answer. */
 export interface HttpAnswer {
+  /** The HTTP status code. */
   status: number;
+  /** The body, de-chunked, as text. */
   body: string;
 }
 
@@ -75,7 +81,7 @@ function unchunk(text: string): string {
 }
 
 /** The real transport: TCP to the URL's host:port, `Connection: close`, bounded read. */
-export const tcpHttpTransport: HttpTransport = async (request) => {
+export const tcpHttpTransport: HttpTransport = async (request): Promise<HttpAnswer> => {
   const { url, signal } = request;
   if (url.protocol !== "http:") {
     throw new PortMapError(`not an http:// URL: ${url.href.slice(0, 80)}`);

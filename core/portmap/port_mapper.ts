@@ -21,9 +21,11 @@ import { externalAddressKind, isIpv4 } from "./ipv4.ts";
 
 /** A mapping the gateway granted. */
 export interface PortMapping {
+  /** Which protocol granted it. */
   protocol: MappingProtocol;
   /** Where peers send to reach the local port. */
   external: { address: string; port: number };
+  /** The local UDP port mapped. */
   internalPort: number;
   /** Seconds the lease lasts from when it was granted or renewed; 0: permanent (UPnP). */
   lifetimeSeconds: number;
