@@ -96,7 +96,19 @@ export const tcpHttpTransport: HttpTransport = async (request): Promise<HttpAnsw
   };
   signal.addEventListener("abort", abort, { once: true });
   try {
-    conn = await Deno.connect({ hostname: url.hostname, port, signal } as Deno.ConnectOptions);
+    // A connect to a silent address can take minutes: the deadline must not wait for it.
+    const connecting = Deno.connect({ hostname: url.hostname, port });
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener("abort", () => reject(new PortMapError("HTTP request timed out")), {
+        once: true,
+      });
+    });
+    try {
+      conn = await Promise.race([connecting, aborted]);
+    } catch (error) {
+      connecting.then((late) => late.close()).catch(() => {});
+      throw error;
+    }
     if (signal.aborted) throw new PortMapError("HTTP request timed out");
     const body = new TextEncoder().encode(request.body ?? "");
     const head = [
