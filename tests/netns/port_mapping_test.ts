@@ -171,6 +171,30 @@ Deno.test({
           await mu.stop();
         }
       });
+      await t.step(
+        "the daemon goes away: renewals fail, the mapping is lost at lease end",
+        async () => {
+          const mu = await daemon({ upnp: false, natPmp: true, pcp: false });
+          const child = peer("nat-pmp");
+          const out = lineReader(child.stdout);
+          try {
+            const mapped = await out.next("mapped", 10_000);
+            await mu.stop();
+            const lost = await out.next("lost", 8_000);
+            const lease = (mapped.mapping as { lifetimeSeconds: number }).lifetimeSeconds * 1000;
+            const after = Number(lost.ms) - Number(mapped.ms);
+            assert(
+              after >= lease - 300 && after < lease + 1_500,
+              `lost ${after} ms after a ${lease} ms lease`,
+            );
+            assert(!String(lost.line).includes("\n"), String(lost.line));
+          } finally {
+            child.stdin.getWriter().write(new TextEncoder().encode("close\n")).catch(() => {});
+            await child.status;
+            await mu.stop();
+          }
+        },
+      );
       for (const c of CASES) {
         await t.step(
           `${c.name}: mapped, reachable from the public host, renewed, deleted`,
