@@ -158,7 +158,7 @@ Deno.test("NAT-PMP: a private external address is refused; silence ends at the d
     const started = Date.now();
     equal(await mapper.start(), undefined);
     const took = Date.now() - started;
-    ok(took >= 550 && took < 1_000, `took ${took} ms`);
+    ok(took >= 590 && took < 1_500, `took ${took} ms`);
     ok(r.lines("ignored").some((l) => l.includes("10.0.0.1")));
     equal(r.lines("unavailable").length, 1);
   } finally {
@@ -282,7 +282,7 @@ Deno.test("UPnP: a slowloris description server is cut off at the deadline", asy
     const started = Date.now();
     equal(await mapper.start(), undefined);
     const took = Date.now() - started;
-    ok(took >= 750 && took < 1_300, `took ${took} ms`);
+    ok(took >= 790 && took < 1_800, `took ${took} ms`);
     const [line] = r.lines("unavailable");
     ok(line.includes("timed out"), line);
   } finally {
@@ -298,7 +298,7 @@ Deno.test("UPnP: no SSDP answer ends at the deadline", async () => {
   try {
     const started = Date.now();
     equal(await mapper.start(), undefined);
-    ok(Date.now() - started < 900);
+    ok(Date.now() - started < 1_400);
     ok(r.lines("unavailable")[0].includes("no IGD answered"), r.lines("unavailable")[0]);
   } finally {
     await mapper.close();
