@@ -305,3 +305,37 @@ Deno.test("UPnP: no SSDP answer ends at the deadline", async () => {
     gw.close();
   }
 });
+
+Deno.test("UPnP: a description server that never completes the TCP handshake is cut off at the deadline", async () => {
+  // A listener that never accepts: once its accept queue is full (511 here), the kernel drops
+  // further SYNs and a connect hangs, as it would towards a silent host.
+  const silent = Deno.listen({ hostname: GATEWAY, port: 0 });
+  const port = (silent.addr as Deno.NetAddr).port;
+  const filler: Deno.TcpConn[] = [];
+  const gw = upnpGateway(
+    () => [ssdpAnswer(`http://${GATEWAY}:${port}/rootDesc.xml`)],
+    async () => {},
+  );
+  try {
+    for (let i = 0; i < 4096; i++) {
+      const conn = await Promise.race([
+        Deno.connect({ hostname: GATEWAY, port }),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
+      ]);
+      if (!conn) break;
+      filler.push(conn);
+    }
+    const r = recorder();
+    const mapper = upnpMapper(gw.ssdpPort, r, 800);
+    const started = Date.now();
+    equal(await mapper.start(), undefined);
+    const took = Date.now() - started;
+    ok(took >= 790 && took < 1_800, `took ${took} ms`);
+    ok(r.lines("unavailable")[0].includes("timed out"), r.lines("unavailable")[0]);
+    await mapper.close();
+  } finally {
+    for (const c of filler) c.close();
+    silent.close();
+    gw.close();
+  }
+});
