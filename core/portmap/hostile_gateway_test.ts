@@ -339,3 +339,114 @@ Deno.test("UPnP: a description server that never completes the TCP handshake is 
     gw.close();
   }
 });
+
+// Reads one HTTP request whole (head and Content-Length body).
+async function readWholeRequest(conn: Deno.TcpConn): Promise<string> {
+  let text = "";
+  const buffer = new Uint8Array(4096);
+  while (true) {
+    const n = await conn.read(buffer);
+    if (n === null) return text;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+    const end = text.indexOf("\r\n\r\n");
+    const length = Number(/content-length: *([0-9]+)/i.exec(text)?.[1] ?? 0);
+    if (end >= 0 && text.length >= end + 4 + length) return text;
+  }
+}
+
+const DESCRIPTION = `<?xml version="1.0"?><root><device><serviceList><service>
+<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>
+<controlURL>/ctl/IPConn</controlURL></service></serviceList></device></root>`;
+
+function soapReply(action: string, inner = "") {
+  return `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n\r\n<s:Envelope><s:Body><u:${action}Response xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1">${inner}</u:${action}Response></s:Body></s:Envelope>`;
+}
+
+function soapFault(code: number) {
+  const body =
+    `<s:Envelope><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>${code}</errorCode><errorDescription>E${code}</errorDescription></UPnPError></detail></s:Fault></s:Body></s:Envelope>`;
+  return `HTTP/1.1 500 Internal Server Error\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+}
+
+Deno.test("UPnP: a conflict picks another port, 'permanent only' asks for lease 0, close deletes", async () => {
+  const actions: string[] = [];
+  let adds = 0;
+  const gw = upnpGateway(
+    (httpPort) => [ssdpAnswer(`http://${GATEWAY}:${httpPort}/rootDesc.xml`)],
+    async (conn) => {
+      const request = await readWholeRequest(conn);
+      const action = /SOAPAction: *"[^#]*#(\w+)"/i.exec(request)?.[1] ?? "GET";
+      const port = /<NewExternalPort>([0-9]+)</.exec(request)?.[1];
+      const lease = /<NewLeaseDuration>([0-9]+)</.exec(request)?.[1];
+      actions.push(port ? `${action} ${port} lease ${lease ?? "-"}` : action);
+      let reply: string;
+      if (action === "GET") reply = `HTTP/1.1 200 OK\r\n\r\n${DESCRIPTION}`;
+      else if (action === "GetExternalIPAddress") {
+        reply = soapReply(action, "<NewExternalIPAddress>198.51.100.10</NewExternalIPAddress>");
+      } else if (action === "AddPortMapping") {
+        reply = [soapFault(718), soapFault(725)][adds++] ??
+          soapReply(action);
+      } else reply = soapReply(action);
+      await conn.write(new TextEncoder().encode(reply));
+    },
+  );
+  const r = recorder();
+  const mapper = upnpMapper(gw.ssdpPort, r, 2_000);
+  try {
+    const m = await mapper.start();
+    equal(m?.protocol, "upnp");
+    equal(m?.lifetimeSeconds, 0, "permanent after 725");
+    ok(m!.external.port !== 4433, "another port after the 718 conflict");
+    await mapper.close();
+    equal(actions[0], "GET");
+    equal(actions[1], "GetExternalIPAddress");
+    equal(actions[2], "AddPortMapping 4433 lease 7200");
+    ok(new RegExp(`^AddPortMapping ${m!.external.port} lease 7200$`).test(actions[3]), actions[3]);
+    equal(actions[4], `AddPortMapping ${m!.external.port} lease 0`);
+    equal(actions[5], `DeletePortMapping ${m!.external.port} lease -`);
+    equal(actions.length, 6);
+  } finally {
+    gw.close();
+  }
+});
+
+Deno.test("a NAT-PMP-only gateway's 'unsupported version' answer to PCP moves on to NAT-PMP at once", async () => {
+  const gw = udpGateway((req) => {
+    if (req[0] === 2) {
+      return [{ from: "gateway", data: new Uint8Array([0, 0x81, 0, 1, 0, 0, 0, 9]) }];
+    }
+    if (req.length === 2) {
+      return [{
+        from: "gateway",
+        data: new Uint8Array([0, 128, 0, 0, 0, 0, 0, 9, 198, 51, 100, 10]),
+      }];
+    }
+    const answer = new Uint8Array(16);
+    const v = new DataView(answer.buffer);
+    answer[1] = 129;
+    v.setUint16(8, new DataView(req.buffer, req.byteOffset).getUint16(4));
+    v.setUint16(10, 40002);
+    v.setUint32(12, 60);
+    return [{ from: "gateway", data: answer }];
+  });
+  const r = recorder();
+  const mapper = new PortMapper({
+    internalPort: 4433,
+    gateway: GATEWAY,
+    localAddress: GATEWAY,
+    protocols: ["pcp", "nat-pmp"],
+    io: { gatewayPort: gw.port },
+    onEvent: r.onEvent,
+  });
+  try {
+    const started = Date.now();
+    const m = await mapper.start();
+    ok(Date.now() - started < 500, "no wait for the PCP deadline");
+    equal(m?.protocol, "nat-pmp");
+    equal(m?.external.port, 40002);
+    equal(r.lines("ignored").length, 0);
+  } finally {
+    await mapper.close();
+    gw.close();
+  }
+});
