@@ -99,6 +99,7 @@ export class PortMapper {
   #expiresAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #starting: Promise<PortMapping | undefined> | undefined;
   #inFlight = new AbortController();
 
   /** Builds the mapper; nothing is sent before {@link PortMapper.start}. */
@@ -194,10 +195,15 @@ export class PortMapper {
   /**
    * Tries each protocol in turn; resolves with the first mapping, or undefined (after one
    * "unavailable" event naming why) when none worked. Bounded by the sum of the deadlines.
+   * Calls while an attempt runs share it; after a "lost" event, calling it again tries anew.
    */
-  async start(): Promise<PortMapping | undefined> {
-    if (this.#closed) throw new PortMapError("port mapping: the mapper is closed");
-    if (this.#mapping) return this.#mapping;
+  start(): Promise<PortMapping | undefined> {
+    if (this.#closed) return Promise.reject(new PortMapError("port mapping: the mapper is closed"));
+    if (this.#mapping) return Promise.resolve(this.#mapping);
+    return this.#starting ??= this.#attempt().finally(() => this.#starting = undefined);
+  }
+
+  async #attempt(): Promise<PortMapping | undefined> {
     const clients = await this.#clients();
     if (typeof clients === "string") {
       this.#emit({ type: "unavailable", line: clients });

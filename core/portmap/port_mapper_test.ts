@@ -222,3 +222,23 @@ Deno.test("bad options and a missing gateway are one line, not a crash", async (
   deepStrictEqual(r.events.map((e) => e.type), ["unavailable"]);
   ok((r.events[0] as { line: string }).line.includes("not an IPv4 address"));
 });
+
+Deno.test("start() twice at once shares one attempt; after a loss it tries anew", async () => {
+  const pcp = fake("pcp", (call) => call === 1 ? refuse() : Promise.resolve(grant(2)));
+  const r = recorder();
+  const mapper = new PortMapper({ internalPort: 4433, clients: [pcp], onEvent: r.onEvent });
+  const [a, b] = await Promise.all([mapper.start(), mapper.start()]);
+  equal(pcp.maps, 1);
+  deepStrictEqual(a, b);
+  const started = Date.now();
+  while (r.of("lost").length === 0 && Date.now() - started < 4_000) await wait(20);
+  equal(r.of("lost").length, 1);
+  equal(mapper.mapping, undefined);
+  const again = await mapper.start();
+  equal(again?.protocol, "pcp");
+  equal(r.of("mapped").length, 2);
+  await mapper.close();
+  let closedError: unknown;
+  await mapper.start().catch((e) => closedError = e);
+  ok(closedError instanceof PortMapError);
+});
