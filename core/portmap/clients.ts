@@ -257,7 +257,12 @@ export function upnpClient(ctx: ClientContext): MappingClient {
   const discover = (signal: AbortSignal) =>
     withSocket(ctx.openSocket, async (socket) => {
       const target = ctx.ssdpTarget ?? SSDP_ADDRESS;
-      for (const st of IGD_SEARCH_TARGETS) socket.send(encodeMSearch(st), target).catch(() => {});
+      const search = () => {
+        for (const st of IGD_SEARCH_TARGETS) socket.send(encodeMSearch(st), target).catch(() => {});
+      };
+      search();
+      // Once more after a second (MX is 1 s): one lost datagram must not cost the protocol.
+      const again = setTimeout(search, 1_000);
       let timedOut = false;
       const onAbort = () => {
         timedOut = true;
@@ -292,6 +297,7 @@ export function upnpClient(ctx: ClientContext): MappingClient {
         }
         throw new PortMapError("UPnP: 64 bad SSDP answers, giving up");
       } finally {
+        clearTimeout(again);
         signal.removeEventListener("abort", onAbort);
       }
     });
