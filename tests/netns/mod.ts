@@ -71,7 +71,14 @@ export {
   type WireGuardTunPeerExit,
   type WireGuardTunPeerOptions,
 } from "./wireguard_tun_peer.ts";
-export { type BedSupport, canBuildBeds } from "./preflight.ts";
+export { type BedSupport, canBuildBeds, canRunMiniUpnpd } from "./preflight.ts";
+export {
+  type MiniUpnpd,
+  miniUpnpdConfig,
+  type MiniUpnpdOptions,
+  type MiniUpnpdProtocols,
+  startMiniUpnpd,
+} from "./miniupnpd.ts";
 export {
   addVethHost,
   exitWithin,

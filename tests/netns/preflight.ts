@@ -67,3 +67,24 @@ async function check(stun: boolean): Promise<BedSupport> {
     await removeNamespaces([ns]).catch(() => {});
   }
 }
+
+/**
+ * Can the port-mapping tests run? Beds, plus Debian's miniupnpd (netfilter build, which
+ * needs the legacy iptables tools for its chains) and the reference clients upnpc, natpmpc.
+ */
+export async function canRunMiniUpnpd(): Promise<BedSupport> {
+  const beds = await canBuildBeds();
+  if (!beds.ok) return beds;
+  const tools: [string, string][] = [
+    ["miniupnpd", "miniupnpd-iptables"],
+    ["iptables-legacy-restore", "iptables"],
+    ["upnpc", "miniupnpc"],
+    ["natpmpc", "natpmpc"],
+  ];
+  const missing = tools.filter(([name]) => !findTool(name));
+  if (missing.length === 0) return { ok: true };
+  return {
+    ok: false,
+    reason: `missing tools: ${missing.map(([name, pkg]) => `${name} (${pkg})`).join(", ")}`,
+  };
+}
