@@ -222,6 +222,7 @@ export class WanPaths {
       right.ns,
       this.#tunnelArgs([
         "server",
+        "--no-port-mapping",
         "--bind",
         `${right.ip}:${TUNNEL_PORT}`,
         "--allowed-tcp",

@@ -27,6 +27,7 @@ const SCHEMAS = {
     stun_servers: "string[]",
     dns_server: "string",
     no_dns: "boolean",
+    port_mapping: "boolean",
     secret: "string",
     secret_file: "path",
     bind: "string",

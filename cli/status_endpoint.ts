@@ -25,6 +25,8 @@ export interface StatusDocument {
   vpn?: VpnStatus;
   /** A server's process-wide pools (iroh mode), for watching a flood. */
   pools?: ServerPools;
+  /** A server's listener port as its router maps it, when it does. */
+  portMapping?: string;
 }
 
 /** How full one pool is. */

@@ -55,7 +55,11 @@ export function serverIrohCommand(): Command {
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
     .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
-    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)");
+    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
+    .option(
+      "--no-port-mapping",
+      "do not ask the router to map the listener's UDP port (PCP, NAT-PMP, UPnP IGD)",
+    );
   return verboseOption(
     iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
   ).action(

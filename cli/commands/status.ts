@@ -84,7 +84,11 @@ export function formatStatus(document: StatusDocument): string {
     `${pools.udpFlows.active}/${pools.udpFlows.max} UDP flows, ` +
     `${pools.unauthenticated.active}/${pools.unauthenticated.max} not yet authenticated`,
   ];
-  return [head, ...poolLine, ...vpnLine, ...document.sessions.map(formatSession)].join("\n");
+  const mappingLine = document.portMapping === undefined
+    ? []
+    : [`  port mapping: ${document.portMapping}`];
+  return [head, ...poolLine, ...mappingLine, ...vpnLine, ...document.sessions.map(formatSession)]
+    .join("\n");
 }
 
 function formatSession(session: SessionStatus): string {

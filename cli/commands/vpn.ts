@@ -67,6 +67,10 @@ function vpnServerCommand(): Command {
     .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
     .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
     .option(
+      "--no-port-mapping",
+      "do not ask the router to map the listener's UDP port (PCP, NAT-PMP, UPnP IGD)",
+    )
+    .option(
       "--masquerade [interface]",
       "let clients reach networks behind this host: IP forwarding on, and the VPN network masqueraded out of INTERFACE (default: every interface but the VPN device); undone on exit",
     );

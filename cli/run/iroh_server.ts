@@ -4,9 +4,15 @@
  * view, and Ctrl-C.
  * @module
  */
-import { startEndpointServer } from "../../core/endpoint/mod.ts";
+import { describeMapping, startEndpointServer } from "../../core/endpoint/mod.ts";
 import { RelayRefusedError } from "../../core/relay/mod.ts";
-import { formatHostPort, type ServerLimits, type ServerServices } from "../../core/tunnel/mod.ts";
+import {
+  formatHostPort,
+  type PathStatus,
+  type ServerLimits,
+  type ServerServices,
+  type SessionStatus,
+} from "../../core/tunnel/mod.ts";
 import { shutdownSignal } from "../options.ts";
 import type { Output } from "../output.ts";
 import { serveStatus, type StatusDocument } from "../status_endpoint.ts";
@@ -47,6 +53,7 @@ export async function runIrohServer(
         // Only a relay (or pkarr relay) at a named relay's origin gets its token, never a third party.
         accessTokenFor: (url) => settings.relayToken?.for(url),
         ice: settings.ice,
+        portMapping: settings.portMapping ? {} : undefined,
       },
       services,
       {
@@ -100,7 +107,7 @@ export async function runIrohServer(
     serveStatus(settings.status, () => ({
       role: "server",
       endpointId: settings.secretKey.endpointId.toString(),
-      sessions: registry.snapshot(),
+      sessions: markMappedPaths(registry.snapshot(), server.portMapping?.external),
       pools: {
         unauthenticated: {
           active: limits.unauthenticated.total,
@@ -113,6 +120,7 @@ export async function runIrohServer(
         },
         udpFlows: { active: limits.processUdpFlows.active, max: limits.processUdpFlows.max },
       },
+      ...(server.portMapping ? { portMapping: describeMapping(server.portMapping) } : {}),
       ...options.status?.(),
     }));
   if (statusView) {
@@ -124,4 +132,26 @@ export async function runIrohServer(
   out.info("Shutting down");
   await statusView?.shutdown();
   await server.close();
+}
+
+/**
+ * A client that dialed the listener's mapped address names it as its path's
+ * label: the status view says so, since the client cannot tell a mapped
+ * address from any other in the record.
+ */
+function markMappedPaths(
+  sessions: SessionStatus[],
+  mapped: { address: string; port: number } | undefined,
+): SessionStatus[] {
+  if (!mapped) return sessions;
+  const label = formatHostPort(mapped.address, mapped.port);
+  const mark = (path: PathStatus) =>
+    path.kind === "direct" && path.label === label
+      ? { ...path, label: `${label} (port-mapped)` }
+      : path;
+  return sessions.map((session) => ({
+    ...session,
+    path: session.path && mark(session.path),
+    paths: session.paths.map(mark),
+  }));
 }

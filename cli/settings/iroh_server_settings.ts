@@ -42,6 +42,8 @@ export interface ServerIrohFlags
   secretFile?: string;
   bind?: string;
   status?: string;
+  /** False with `--no-port-mapping`. */
+  portMapping?: boolean;
 }
 
 /** What any server reached by EndpointId needs, whatever its sessions carry (forwarding, VPN). */
@@ -68,6 +70,8 @@ export interface IrohServerSettings {
   ice: IrohIceSettings;
   /** Where to serve the status view (loopback), when asked. */
   status?: { host: string; port: number };
+  /** Ask the router to map the listener's UDP port (off with `--no-port-mapping` or relay-only). */
+  portMapping: boolean;
 }
 
 /** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`, `TUNNEL_RELAY_TOKEN`. */
@@ -136,6 +140,7 @@ export async function resolveIrohServerSettings(
     ...paths,
     relayToken,
     ice: irohIce(ice, stunNamed),
+    portMapping: !paths.relayOnly && flags.portMapping !== false && file.port_mapping !== false,
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens: new TokenSet(tokens),

@@ -61,6 +61,13 @@ export { dialableAddresses } from "./dialable_addresses.ts";
 export { type FollowedServer, type FollowerStatus, SessionFollower } from "./session_follower.ts";
 export { PATH_ANNOUNCE_WAIT_MS, PathAnnouncer } from "./path_announcer.ts";
 export { ReconnectLines } from "./reconnect_lines.ts";
+export {
+  describeMapping,
+  type ListenerMapping,
+  type ListenerMappingOptions,
+  mapListenerPort,
+  REMAP_AFTER_LOSS_MS,
+} from "./listener_mapping.ts";
 export { describeConnectFailure, failedPaths, finalConnectFailure } from "./connect_failure.ts";
 export { type FollowedReconnectOptions, followReconnects } from "./followed_reconnects.ts";
 
@@ -110,3 +117,4 @@ export type {
   VpnConfig,
 } from "../tunnel/mod.ts";
 export type { Upgrader } from "../upgrade/mod.ts";
+export type { PortMapEvent, PortMapping } from "../portmap/mod.ts";

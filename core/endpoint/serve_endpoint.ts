@@ -10,6 +10,7 @@ import type { AuthorizedKeys } from "../auth/mod.ts";
 import type { SecretKey } from "../identity/mod.ts";
 import { startPublishing } from "../discovery/mod.ts";
 import { sayIfSlow } from "../log/mod.ts";
+import { isLoopbackAddress } from "../net/mod.ts";
 import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../relay/mod.ts";
 import {
   CloseCode,
@@ -29,7 +30,9 @@ import {
   type TunnelLog,
 } from "../tunnel/mod.ts";
 import { dialableAddresses } from "./dialable_addresses.ts";
+import { type ListenerMapping, mapListenerPort } from "./listener_mapping.ts";
 import { publishedAddrs } from "./published_addrs.ts";
+import type { PortMapping } from "../portmap/mod.ts";
 import { type EndpointIce, upgradeAnswerer } from "./upgrades.ts";
 
 /** How long start-up waits for each relay before going on without it. */
@@ -74,6 +77,13 @@ export interface EndpointServerSettings {
   accessTokenFor?(url: string): string | undefined;
   /** How to gather candidates when a client punches a direct path. */
   ice: EndpointIce;
+  /**
+   * Ask the router to map the listener's UDP port (PCP, NAT-PMP, UPnP IGD) and
+   * publish the mapped address; `gateway` names the router (default: the
+   * default route's, or the LAN's usual router address). Absent: no mapping.
+   * Not with `relayOnly`.
+   */
+  portMapping?: { gateway?: string };
 }
 
 /** What the server tells as it starts and runs (all optional). */
@@ -105,6 +115,8 @@ export interface EndpointServer {
   readonly limits: ServerLimits;
   /** Its session pool (`--max-sessions`). */
   readonly sessions: { readonly active: number; readonly max: number };
+  /** The listener's port mapping at the router, while there is one. */
+  readonly portMapping: PortMapping | undefined;
   /**
    * Stops accepting, tells every client {@linkcode SHUTDOWN_CLOSE} (waiting
    * {@linkcode GOODBYE_LINGER_MS} when there was one for it to leave), leaves
@@ -200,12 +212,30 @@ export async function startEndpointServer(
     });
   });
   const pkarrUrl = settings.pkarrUrl;
+  // A mapped port is one more direct address, found in the background: the record
+  // is published again when it appears, changes or goes.
+  // A listener on loopback is not reachable from the LAN, let alone mapped to it.
+  const mappable = !settings.relayOnly && !isLoopbackAddress(settings.bind.host);
+  const mapping: ListenerMapping | undefined = !mappable || !settings.portMapping
+    ? undefined
+    : mapListenerPort({
+      port: listener.addr.port,
+      gateway: settings.portMapping.gateway,
+      log,
+      onChange: () => discovery.publisher?.publish(),
+    });
+  const recordAddrs = (pkarr: string) => {
+    const addrs = publishedAddrs(directAddrs, pkarr);
+    const mapped = mapping?.current?.external;
+    if (mapped) addrs.push({ hostname: mapped.address, port: mapped.port });
+    return addrs;
+  };
   // The record goes out while the relays are reached: each wait may be seconds offline.
   const publisher = pkarrUrl === undefined ? undefined : startPublishing({
     secretKey: settings.secretKey,
     pkarrUrl,
     accessToken: settings.accessTokenFor?.(pkarrUrl),
-    contents: () => ({ relayUrls, addrs: publishedAddrs(directAddrs, pkarrUrl) }),
+    contents: () => ({ relayUrls, addrs: recordAddrs(pkarrUrl) }),
     onError: (error) => {
       if (started) limits.warnings.report("publish", `Discovery: ${error.message}`);
     },
@@ -234,6 +264,7 @@ export async function startEndpointServer(
   );
   if (refusals.length > 0) {
     publisher?.stop();
+    await mapping?.close();
     for (const presence of presences) presence.close();
     listener.close();
     limits.warnings.close();
@@ -290,8 +321,12 @@ export async function startEndpointServer(
     registry,
     limits,
     sessions,
+    get portMapping() {
+      return mapping?.current;
+    },
     async close() {
       publisher?.stop();
+      const unmapped = mapping?.close();
       closing = true;
       if (host.closeAll(SHUTDOWN_CLOSE) > 0) {
         await new Promise((resolve) => setTimeout(resolve, GOODBYE_LINGER_MS));
@@ -299,6 +334,7 @@ export async function startEndpointServer(
       for (const presence of presences) presence.close();
       listener.close();
       await serving;
+      await unmapped;
       limits.warnings.close();
     },
   };

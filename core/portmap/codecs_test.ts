@@ -13,7 +13,7 @@ import { externalAddressKind } from "./ipv4.ts";
 import { decodeNatPmpAddress, decodeNatPmpMap, encodeNatPmpMap } from "./natpmp.ts";
 import { decodePcpMap, encodePcpMap, isNatPmpVersionRefusal, type PcpMapRequest } from "./pcp.ts";
 import { parseSsdpAnswer, SSDP_MAX_ANSWER } from "./ssdp.ts";
-import { localAddressFor, parseIpRouteDefault, parseRouteTable } from "./gateway.ts";
+import { guessGateway, localAddressFor, parseIpRouteDefault } from "./gateway.ts";
 import { parseHttpAnswer } from "./http_request.ts";
 
 const REQUEST: PcpMapRequest = {
@@ -251,12 +251,22 @@ Deno.test("external addresses: TEST-NET-2 is usable, CGNAT is marked, private is
 });
 
 Deno.test("gateway: /proc/net/route, ip route, and the local address", () => {
-  const table =
-    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n" +
-    "eth0\t0001000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n" +
-    "eth0\t00000000\t0101000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n";
-  deepStrictEqual(parseRouteTable(table), { address: "10.0.1.1", interfaceName: "eth0" });
-  equal(parseRouteTable(table.replace("0003", "0001")), undefined);
+  const nic = (address: string, netmask = "255.255.255.0") => ({
+    family: "IPv4" as const,
+    address,
+    netmask,
+  });
+  // The first private network's first host; loopback, public and own addresses are skipped.
+  deepStrictEqual(guessGateway([nic("127.0.0.1", "255.0.0.0"), nic("192.168.1.23")]), {
+    address: "192.168.1.1",
+    interfaceName: "",
+  });
+  deepStrictEqual(
+    guessGateway([nic("203.0.113.5"), nic("10.0.2.2", "255.255.0.0")])?.address,
+    "10.0.0.1",
+  );
+  equal(guessGateway([nic("192.168.1.1")]), undefined);
+  equal(guessGateway([nic("203.0.113.5"), nic("10.0.0.2", "255.255.255.255")]), undefined);
   deepStrictEqual(parseIpRouteDefault("default via 10.0.1.1 dev eth0 proto dhcp\n"), {
     address: "10.0.1.1",
     interfaceName: "eth0",
@@ -355,7 +365,7 @@ Deno.test("fuzz: every parser takes random and mutated input with its own error 
       "parseHttpAnswer",
       () => parseHttpAnswer(pick ? mutate(goodHttp) : random(i % 300)),
     );
-    onlyOwnErrors("parseRouteTable", () => parseRouteTable(dec(random(i % 300))));
+    onlyOwnErrors("parseIpRouteDefault", () => parseIpRouteDefault(dec(random(i % 300))));
     onlyOwnErrors("externalAddressKind", () => externalAddressKind(dec(random(i % 16))));
   }
   ok(performance.now() - started < 10_000, "fuzz rounds took too long");

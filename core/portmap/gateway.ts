@@ -1,11 +1,16 @@
 /**
- * Finding the IPv4 default gateway on Linux, and this host's address on its network.
+ * Finding the IPv4 default gateway, and this host's address on its network.
+ *
  * Deno 2 lets a program read /proc/net/route (a link into /proc/self) only with
- * `--allow-all`, so the table is read from there when allowed and otherwise asked of
- * `ip -4 route show default` (`--allow-run=ip`, which the tunnel CLI already has for VPN).
+ * `--allow-all`, so the route table is asked of `ip -4 route show default` when
+ * `--allow-run=ip` is granted (the VPN's permission set). Port forwarding runs
+ * without it: then the gateway is taken to be the first host address of the
+ * LAN the machine is on (`192.168.1.1` on `192.168.1.0/24`), where home routers
+ * sit. A wrong guess costs nothing but the protocols' deadlines: answers are
+ * taken only from the address asked. Permissions are queried, never prompted.
  * @module
  */
-import { ipv4Text, isIpv4, prefixLength, sameSubnet } from "./ipv4.ts";
+import { ipv4Bytes, ipv4Text, isIpv4, prefixLength, sameSubnet } from "./ipv4.ts";
 
 /** The default route: gateway address and the interface it is reached through. */
 export interface DefaultGateway {
@@ -15,36 +20,13 @@ export interface DefaultGateway {
   interfaceName: string;
 }
 
-/** Largest /proc/net/route read (a line is ~128 bytes; 512 routes). */
+/** Largest `ip route` output read. */
 export const ROUTE_TABLE_MAX = 64 * 1024;
 
-/**
- * Parses /proc/net/route: the first up (RTF_UP) gateway (RTF_GATEWAY) route with
- * destination and mask 0. Addresses there are hex in host (little-endian) byte order.
- */
-export function parseRouteTable(text: string): DefaultGateway | undefined {
-  for (const line of text.slice(0, ROUTE_TABLE_MAX).split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    const [name, destination, gateway, flags, , , , mask] = f;
-    if (destination !== "00000000" || mask !== "00000000") continue;
-    const bits = parseInt(flags, 16);
-    if (!(bits & 0x1) || !(bits & 0x2) || !/^[0-9A-Fa-f]{8}$/.test(gateway)) continue;
-    const value = parseInt(gateway, 16);
-    const bytes = new Uint8Array([
-      value & 0xff,
-      (value >>> 8) & 0xff,
-      (value >>> 16) & 0xff,
-      value >>> 24,
-    ]);
-    if (value === 0) continue;
-    return { address: ipv4Text(bytes), interfaceName: name };
-  }
-  return undefined;
-}
-
 /** The gateway, or one line saying why there is none. */
-export type GatewayLookup = { ok: true; gateway: DefaultGateway } | { ok: false; reason: string };
+export type GatewayLookup =
+  | { ok: true; gateway: DefaultGateway; guessed?: boolean }
+  | { ok: false; reason: string };
 
 /** Parses `ip -4 route show default`: "default via 10.0.1.1 dev eth0 ...". */
 export function parseIpRouteDefault(text: string): DefaultGateway | undefined {
@@ -57,35 +39,77 @@ export function parseIpRouteDefault(text: string): DefaultGateway | undefined {
 
 const NO_GATEWAY = "no port mapping: no IPv4 default gateway";
 
+/** Interface listing as `Deno.networkInterfaces()` gives it (a seam for tests). */
+export type InterfaceList = () => readonly Pick<
+  Deno.NetworkInterfaceInfo,
+  "family" | "address" | "netmask"
+>[];
+
 /**
- * The default gateway from /proc/net/route, else from `ip -4 route show default`; a
- * missing permission, file or tool is a one-line reason, never a throw.
+ * The default gateway: from `ip -4 route show default` when `--allow-run=ip` is
+ * granted, otherwise the first host address of the first private IPv4 network
+ * this machine has an address on (`guessed: true`). A missing permission or tool
+ * is a one-line reason, never a throw or a prompt.
  */
-export async function readDefaultGateway(path = "/proc/net/route"): Promise<GatewayLookup> {
-  try {
-    const gateway = parseRouteTable(await Deno.readTextFile(path));
-    return gateway ? { ok: true, gateway } : { ok: false, reason: NO_GATEWAY };
-  } catch { /* not allowed (Deno wants --allow-all for /proc/self) or not Linux: ask ip(8) */ }
-  try {
-    const out = await new Deno.Command("ip", {
-      args: ["-4", "route", "show", "default"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-      signal: AbortSignal.timeout(2_000),
-    }).output();
-    const gateway = parseIpRouteDefault(new TextDecoder().decode(out.stdout));
-    return gateway ? { ok: true, gateway } : { ok: false, reason: NO_GATEWAY };
-  } catch (error) {
-    const denied = error instanceof Deno.errors.NotCapable ||
-      error instanceof Deno.errors.PermissionDenied;
+export async function readDefaultGateway(
+  interfaces: InterfaceList = () => Deno.networkInterfaces(),
+): Promise<GatewayLookup> {
+  if (Deno.permissions.querySync({ name: "run", command: "ip" }).state === "granted") {
+    try {
+      const out = await new Deno.Command("ip", {
+        args: ["-4", "route", "show", "default"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+        signal: AbortSignal.timeout(2_000),
+      }).output();
+      const gateway = parseIpRouteDefault(new TextDecoder().decode(out.stdout));
+      return gateway ? { ok: true, gateway } : { ok: false, reason: NO_GATEWAY };
+    } catch { /* no ip(8) here: guess as without the permission */ }
+  }
+  if (Deno.permissions.querySync({ name: "sys", kind: "networkInterfaces" }).state !== "granted") {
     return {
       ok: false,
-      reason: denied
-        ? `no port mapping: finding the gateway needs --allow-run=ip (or --allow-all for ${path})`
-        : `no port mapping: no ${path} and no ip(8) to find the gateway (pass it)`,
+      reason: "no port mapping: finding the gateway needs --allow-sys=networkInterfaces",
     };
   }
+  const gateway = guessGateway(interfaces());
+  return gateway
+    ? { ok: true, gateway, guessed: true }
+    : { ok: false, reason: "no port mapping: this machine has no private IPv4 network" };
+}
+
+/**
+ * The usual router address of the first private IPv4 network (10/8, 172.16/12,
+ * 192.168/16, 100.64/10) an interface is on: its first host address, unless that
+ * is the interface's own address (then this machine is the router).
+ */
+export function guessGateway(
+  interfaces: readonly Pick<Deno.NetworkInterfaceInfo, "family" | "address" | "netmask">[],
+): DefaultGateway | undefined {
+  for (const i of interfaces) {
+    if (i.family !== "IPv4" || !isPrivateIpv4(i.address)) continue;
+    const bits = prefixLength(i.netmask);
+    if (bits < 8 || bits > 30) continue;
+    const mask = (0xffffffff << (32 - bits)) >>> 0;
+    const first = ((ipv4Number(i.address) & mask) >>> 0) + 1;
+    const address = ipv4Text(
+      new Uint8Array([first >>> 24, (first >>> 16) & 0xff, (first >>> 8) & 0xff, first & 0xff]),
+    );
+    if (address !== i.address) return { address, interfaceName: "" };
+  }
+  return undefined;
+}
+
+function isPrivateIpv4(text: string): boolean {
+  if (!isIpv4(text)) return false;
+  const [a, b] = ipv4Bytes(text);
+  return a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b < 128);
+}
+
+function ipv4Number(text: string): number {
+  return text.split(".").reduce((n, part) => (n * 256 + Number(part)) >>> 0, 0);
 }
 
 /** This host's IPv4 address and prefix on the gateway's subnet. */

@@ -54,6 +54,6 @@ export { type ExternalAddressKind, externalAddressKind } from "./ipv4.ts";
 export {
   type DefaultGateway,
   type GatewayLookup,
-  parseRouteTable,
+  guessGateway,
   readDefaultGateway,
 } from "./gateway.ts";

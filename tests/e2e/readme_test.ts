@@ -189,7 +189,7 @@ Deno.test("README Quick start runs as written: alias, key, token, server, client
       ["-p 2222", `-p ${targetPort}`],
     ]);
     const localInfrastructure: Record<string, string> = {
-      server: ` --relay-url ${relay.url} --dns-server ${relay.pkarr}`,
+      server: ` --relay-url ${relay.url} --dns-server ${relay.pkarr} --no-port-mapping`,
       client: ` --dns-server ${relay.pkarr}`,
     };
     const run = (step: ShellStep) =>
