@@ -44,6 +44,7 @@ const SCHEMAS = {
     stun_servers: "string[]",
     dns_server: "string",
     no_dns: "boolean",
+    port_mapping: "boolean",
     server_node_id: "string",
     server_addrs: "string[]",
     request_source: "string",

@@ -35,6 +35,7 @@ import { firstConnect } from "../run/first_connect.ts";
 import { parseStatusAddress } from "../status_endpoint.ts";
 import { irohIce, type IrohIceSettings } from "../settings/iroh_ice.ts";
 import { iceOptions, iceSettings } from "../settings/ice_options.ts";
+import { portMappingOption } from "../settings/iroh_ice.ts";
 import {
   type ClientIrohEnv,
   type ClientIrohFlags,
@@ -73,7 +74,10 @@ export function clientIrohCommand(): Command {
       repeatable("--server-addr <host:port>", "address the server listens on (repeatable)"),
     );
   forwardOptions(
-    iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
+    portMappingOption(
+      iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
+      "client",
+    ),
   )
     .option("--auth-token <token>", "authentication token")
     .option("--auth-token-file <file>", "file holding the authentication token")
@@ -140,7 +144,11 @@ export async function resolveClientIrohSettings(
   const stunNamed = flags.stun === false || (flags.stunServer ?? file.stun_servers) !== undefined;
   return {
     status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
-    ice: irohIce(iceSettings(flags, file.stun_servers, []), stunNamed),
+    ice: irohIce(
+      iceSettings(flags, file.stun_servers, []),
+      stunNamed,
+      !paths.relayOnly && flags.portMapping !== false && file.port_mapping !== false,
+    ),
     serverId,
     relayUrls: paths.relayUrls,
     discoveredRelays: flags.relay !== false,

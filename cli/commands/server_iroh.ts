@@ -11,6 +11,7 @@ import { positiveInteger, repeatable } from "../options.ts";
 import { Output } from "../output.ts";
 import { modeHelp } from "../settings/mode_help.ts";
 import { iceOptions } from "../settings/ice_options.ts";
+import { portMappingOption } from "../settings/iroh_ice.ts";
 import { irohPathOptions } from "../settings/iroh_paths.ts";
 import {
   DEFAULT_MAX_SESSIONS,
@@ -55,13 +56,12 @@ export function serverIrohCommand(): Command {
     .option("--secret <base64>", "secret key for a persistent identity (base64)")
     .option("--secret-file <file>", "file holding the secret key (see generate-server-key)")
     .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
-    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
-    .option(
-      "--no-port-mapping",
-      "do not ask the router to map the listener's UDP port (PCP, NAT-PMP, UPnP IGD)",
-    );
+    .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)");
   return verboseOption(
-    iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
+    portMappingOption(
+      iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
+      "server",
+    ),
   ).action(
     async (flags: ServerIrohFlags) => {
       const config = await loadModeConfig(flags, "server", "iroh");

@@ -8,6 +8,7 @@ import { readEnvSetting } from "../env.ts";
 import { positiveInteger, repeatable } from "../options.ts";
 import { Output } from "../output.ts";
 import { iceOptions } from "../settings/ice_options.ts";
+import { portMappingOption } from "../settings/iroh_ice.ts";
 import { irohPathOptions } from "../settings/iroh_paths.ts";
 import { DEFAULT_MAX_SESSIONS } from "../settings/iroh_server_settings.ts";
 import { verboseOption } from "../settings/shared_flags.ts";
@@ -67,15 +68,14 @@ function vpnServerCommand(): Command {
     .option("--bind <host:port>", "address to listen on (default all interfaces, random port)")
     .option("--status <host:port>", "serve a status view on this loopback address (tunnel status)")
     .option(
-      "--no-port-mapping",
-      "do not ask the router to map the listener's UDP port (PCP, NAT-PMP, UPnP IGD)",
-    )
-    .option(
       "--masquerade [interface]",
       "let clients reach networks behind this host: IP forwarding on, and the VPN network masqueraded out of INTERFACE (default: every interface but the VPN device); undone on exit",
     );
   return verboseOption(
-    iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
+    portMappingOption(
+      iceOptions(irohPathOptions(command, "server"), "the relays' own, on port 3478"),
+      "server",
+    ),
   ).action(async (flags: VpnServerFlags) => {
     requireVpnSupport();
     // The engine (WebAssembly, FFI) loads only when a VPN runs, never for other commands.
@@ -125,7 +125,10 @@ function vpnClientCommand(): Command {
       ),
     );
   return verboseOption(
-    iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
+    portMappingOption(
+      iceOptions(irohPathOptions(command, "client"), "the relay's own, on port 3478"),
+      "client",
+    ),
   ).action(async (flags: VpnClientFlags) => {
     requireVpnSupport();
     const { resolveVpnClientSettings, runVpnClient } = await import("./vpn_client_run.ts");

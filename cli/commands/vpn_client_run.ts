@@ -110,7 +110,11 @@ export async function resolveVpnClientSettings(
     credential: await resolveCredential(flags, env, {}, undefined),
     source: vpnRequest(instance),
     reconnect: flags.reconnect !== false,
-    ice: irohIce(iceSettings(flags, undefined, []), stunNamed),
+    ice: irohIce(
+      iceSettings(flags, undefined, []),
+      stunNamed,
+      !paths.relayOnly && flags.portMapping !== false,
+    ),
     status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
     mtu: flags.mtu ?? DEFAULT_VPN_MTU,
     keepaliveSecs: flags.keepaliveSecs ?? DEFAULT_KEEPALIVE_SECS,

@@ -53,7 +53,6 @@ export async function runIrohServer(
         // Only a relay (or pkarr relay) at a named relay's origin gets its token, never a third party.
         accessTokenFor: (url) => settings.relayToken?.for(url),
         ice: settings.ice,
-        portMapping: settings.portMapping ? {} : undefined,
       },
       services,
       {

@@ -13,10 +13,11 @@ import { loadClientKey } from "./client_key_files.ts";
 import type { IceFlags } from "./ice_options.ts";
 import type { IrohPathFlags } from "./iroh_paths.ts";
 import type { ConfigFlags, ForwardFlags, VerboseFlag } from "./shared_flags.ts";
+import type { PortMappingFlags } from "./iroh_ice.ts";
 
 /** The command line of `tunnel client [iroh]`, as commander parses it. */
 export interface ClientIrohFlags
-  extends ConfigFlags, ForwardFlags, IrohPathFlags, IceFlags, VerboseFlag {
+  extends ConfigFlags, ForwardFlags, IrohPathFlags, IceFlags, PortMappingFlags, VerboseFlag {
   serverNodeId?: string;
   serverAddr?: string[];
   authToken?: string;

@@ -23,7 +23,7 @@ import { parseStatusAddress } from "../status_endpoint.ts";
 import { loadSecretKey } from "./key_files.ts";
 import { loadAuthorizedKeys } from "./client_key_files.ts";
 import { type IceFlags, iceSettings } from "./ice_options.ts";
-import { irohIce, type IrohIceSettings } from "./iroh_ice.ts";
+import { irohIce, type IrohIceSettings, type PortMappingFlags } from "./iroh_ice.ts";
 import { type IrohPathFlags, resolveIrohPaths } from "./iroh_paths.ts";
 import { type RelayToken, resolveRelayToken } from "./relay_token.ts";
 import type { AllowedNetworkFlags, ConfigFlags, VerboseFlag } from "./shared_flags.ts";
@@ -33,7 +33,7 @@ export const DEFAULT_MAX_SESSIONS = 100;
 
 /** The command line of `tunnel server [iroh]`, as commander parses it. */
 export interface ServerIrohFlags
-  extends ConfigFlags, AllowedNetworkFlags, IrohPathFlags, IceFlags, VerboseFlag {
+  extends ConfigFlags, AllowedNetworkFlags, IrohPathFlags, IceFlags, PortMappingFlags, VerboseFlag {
   authTokens?: string[];
   authTokensFile?: string;
   authorizedKeys?: string;
@@ -42,8 +42,6 @@ export interface ServerIrohFlags
   secretFile?: string;
   bind?: string;
   status?: string;
-  /** False with `--no-port-mapping`. */
-  portMapping?: boolean;
 }
 
 /** What any server reached by EndpointId needs, whatever its sessions carry (forwarding, VPN). */
@@ -70,8 +68,6 @@ export interface IrohServerSettings {
   ice: IrohIceSettings;
   /** Where to serve the status view (loopback), when asked. */
   status?: { host: string; port: number };
-  /** Ask the router to map the listener's UDP port (off with `--no-port-mapping` or relay-only). */
-  portMapping: boolean;
 }
 
 /** The environment's part in the settings: `TUNNEL_AUTH_TOKENS`, `TUNNEL_RELAY_TOKEN`. */
@@ -139,8 +135,11 @@ export async function resolveIrohServerSettings(
     status: flags.status === undefined ? undefined : parseStatusAddress(flags.status),
     ...paths,
     relayToken,
-    ice: irohIce(ice, stunNamed),
-    portMapping: !paths.relayOnly && flags.portMapping !== false && file.port_mapping !== false,
+    ice: irohIce(
+      ice,
+      stunNamed,
+      !paths.relayOnly && flags.portMapping !== false && file.port_mapping !== false,
+    ),
     secretKey: secretKey ?? SecretKey.generate(),
     freshKey: secretKey === undefined,
     tokens: new TokenSet(tokens),

@@ -72,6 +72,7 @@ export interface VpnClientFlags extends
     | "reconnect"
     | "status"
     | "verbose"
+    | "portMapping"
     | "relayUrl"
     | "relay"
     | "dnsServer"

@@ -5,7 +5,9 @@
  * nostr's events are channels.
  * @module
  */
+import { isIP } from "node:net";
 import { sayIfSlow } from "../log/mod.ts";
+import { isLoopbackAddress } from "../net/mod.ts";
 import type { SecretKey } from "../identity/mod.ts";
 import {
   IceAgent,
@@ -29,6 +31,25 @@ import type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.
  */
 export const ICE_TIMEOUT_MS = 25_000;
 
+/** A UDP port mapped at this side's router, held until released. */
+export interface PortLease {
+  /** The router's external address for the port. */
+  address: string;
+  /** The external port. */
+  port: number;
+  /** Which protocol granted it. */
+  protocol: "pcp" | "nat-pmp" | "upnp";
+  /** Deletes the mapping at the router. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Priority of a port-mapped candidate: type preference 105, between
+ * server-reflexive (100) and peer-reflexive (110), so it is checked before the
+ * STUN-learned address, which a mapping usually outlives (RFC 8445 5.1.2.1).
+ */
+const PORT_MAPPED_PRIORITY = 105 * 2 ** 24 + 65_535 * 2 ** 8 + 255;
+
 /** Options shared by {@linkcode dialOverIce} and {@linkcode acceptOverIce}. */
 export interface IceConnectCommonOptions {
   /** STUN servers (`host:port`); none: host candidates only. */
@@ -45,6 +66,12 @@ export interface IceConnectCommonOptions {
   fallback?: IceFallback;
   /** Told the nominated path before QUIC takes it over (for status lines). */
   onPath?: (path: NominatedPath) => void;
+  /**
+   * Asks this side's router to map the UDP port of the agent's IPv4 socket;
+   * the mapped address is offered as a candidate, and the lease kept as long
+   * as the connection on that port lives (released when ICE fails).
+   */
+  mapPort?: (localPort: number) => Promise<PortLease | undefined>;
   /**
    * Told once when gathering candidates takes longer than `SLOW_STEP_MS` (a
    * STUN server or its name that does not answer), for a progress line.
@@ -108,15 +135,18 @@ export async function dialOverIce(options: DialOverIceOptions): Promise<PeerConn
   }
   const { path, endpoint } = await session.takeOver(answer.ice);
   try {
-    return await dialQuic({
+    const conn = await dialQuic({
       addrs: [{ hostname: path.remote.address, port: path.remote.port }],
       endpointId: answer.serverId,
       alpn: options.alpn,
       endpoint,
       congestionControl: congestionControlToward(path.remote.address),
     });
+    session.keepLeaseWhile(conn, path);
+    return conn;
   } catch (error) {
     endpoint.close();
+    await session.close();
     throw error;
   }
 }
@@ -167,9 +197,11 @@ export async function acceptOverIce(options: AcceptOverIceOptions): Promise<Peer
     );
     if (!conn) throw new Error("the listener closed before the peer connected");
     conn.closed.finally(() => listener.close());
+    session.keepLeaseWhile(conn, path);
     return conn;
   } catch (error) {
     listener.close();
+    await session.close();
     throw error;
   }
 }
@@ -178,26 +210,76 @@ export async function acceptOverIce(options: AcceptOverIceOptions): Promise<Peer
 class IceSession {
   readonly #agent: IceAgent;
   readonly #options: IceConnectCommonOptions;
+  readonly #lease: PortLease | undefined;
+  readonly #leasePort: number | undefined;
 
-  private constructor(agent: IceAgent, options: IceConnectCommonOptions) {
+  private constructor(
+    agent: IceAgent,
+    options: IceConnectCommonOptions,
+    lease: PortLease | undefined,
+    leasePort: number | undefined,
+  ) {
     this.#agent = agent;
     this.#options = options;
+    this.#lease = lease;
+    this.#leasePort = leasePort;
   }
 
   static async gather(
     role: "controlling" | "controlled",
     options: IceConnectCommonOptions,
   ): Promise<IceSession> {
-    const agent = await sayIfSlow(
-      IceAgent.gather({
-        role,
-        stunServers: options.stunServers,
-        hostAddresses: options.hostAddresses,
-        avoidAddress: options.avoidAddress,
-      }),
-      () => options.onSlowGathering?.(),
-    );
-    return new IceSession(agent, options);
+    const leased: { lease?: PortLease; port?: number } = {};
+    const mapPort = options.mapPort;
+    try {
+      const agent = await sayIfSlow(
+        IceAgent.gather({
+          role,
+          stunServers: options.stunServers,
+          hostAddresses: options.hostAddresses,
+          avoidAddress: options.avoidAddress,
+          candidateSource: mapPort && (async (sockets) => {
+            const socket = sockets.find((s) =>
+              isIP(s.address) === 4 && !isLoopbackAddress(s.address)
+            );
+            if (!socket) return [];
+            const lease = await mapPort(socket.port);
+            if (!lease) return [];
+            leased.lease = lease;
+            leased.port = socket.port;
+            return [{
+              foundation: `portmap${lease.protocol === "nat-pmp" ? "natpmp" : lease.protocol}`,
+              component: 1,
+              transport: "udp",
+              priority: PORT_MAPPED_PRIORITY,
+              address: lease.address,
+              port: lease.port,
+              type: "srflx",
+              relatedAddress: socket.address,
+              relatedPort: socket.port,
+              portMap: lease.protocol,
+            }];
+          }),
+        }),
+        () => options.onSlowGathering?.(),
+      );
+      return new IceSession(agent, options, leased.lease, leased.port);
+    } catch (error) {
+      await leased.lease?.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps the port mapping while `conn` lives when the path took over the
+   * mapped socket's port; gives it up at once otherwise (birthday punching
+   * found another socket).
+   */
+  keepLeaseWhile(conn: PeerConnection, path: NominatedPath): void {
+    const lease = this.#lease;
+    if (!lease) return;
+    if (path.bindPort === this.#leasePort) conn.closed.finally(() => lease.release());
+    else lease.release();
   }
 
   get timeoutMs(): number {
@@ -230,12 +312,14 @@ class IceSession {
       const endpoint = new Deno.QuicEndpoint({ hostname: path.bindAddress, port: path.bindPort });
       return { path, endpoint };
     } catch (error) {
-      await this.#agent.close();
+      await this.close();
       throw error;
     }
   }
 
-  close(): Promise<void> {
-    return this.#agent.close();
+  /** Closes the agent and gives up the port mapping, if any. */
+  async close(): Promise<void> {
+    await this.#agent.close();
+    await this.#lease?.release();
   }
 }

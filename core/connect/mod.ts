@@ -34,6 +34,7 @@ export {
   ICE_TIMEOUT_MS,
   type IceConnectCommonOptions,
   type IceFallback,
+  type PortLease,
 } from "./ice_connect.ts";
 export type { IceAnswer, IceOffer, SignalingChannel } from "./signaling_channel.ts";
 export { memoryChannelPair } from "./memory_channel.ts";

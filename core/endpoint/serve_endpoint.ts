@@ -75,15 +75,12 @@ export interface EndpointServerSettings {
   pkarrUrl?: string;
   /** The access token for a relay (or a pkarr relay), when there is one. */
   accessTokenFor?(url: string): string | undefined;
-  /** How to gather candidates when a client punches a direct path. */
-  ice: EndpointIce;
   /**
-   * Ask the router to map the listener's UDP port (PCP, NAT-PMP, UPnP IGD) and
-   * publish the mapped address; `gateway` names the router (default: the
-   * default route's, or the LAN's usual router address). Absent: no mapping.
-   * Not with `relayOnly`.
+   * How to gather candidates when a client punches a direct path; its
+   * `portMapping` also maps the listener's UDP port and publishes the mapped
+   * address (not with `relayOnly`, nor for a listener on loopback).
    */
-  portMapping?: { gateway?: string };
+  ice: EndpointIce;
 }
 
 /** What the server tells as it starts and runs (all optional). */
@@ -216,11 +213,12 @@ export async function startEndpointServer(
   // is published again when it appears, changes or goes.
   // A listener on loopback is not reachable from the LAN, let alone mapped to it.
   const mappable = !settings.relayOnly && !isLoopbackAddress(settings.bind.host);
-  const mapping: ListenerMapping | undefined = !mappable || !settings.portMapping
+  const portMapping = settings.ice.portMapping;
+  const mapping: ListenerMapping | undefined = !mappable || !portMapping
     ? undefined
     : mapListenerPort({
       port: listener.addr.port,
-      gateway: settings.portMapping.gateway,
+      gateway: portMapping.gateway,
       log,
       onChange: () => discovery.publisher?.publish(),
     });

@@ -7,6 +7,8 @@
 import type { EndpointId, SecretKey } from "../identity/mod.ts";
 import { ALPN, formatHostPort, type SessionPaths, type TunnelLog } from "../tunnel/mod.ts";
 import { answerUpgrades, keepUpgrading, type Upgrader } from "../upgrade/mod.ts";
+import type { PortLease } from "../connect/mod.ts";
+import { PortLeases } from "./port_leases.ts";
 
 /** The STUN port relays answer on (RFC 5389's default). */
 export const RELAY_STUN_PORT = 3478;
@@ -22,6 +24,32 @@ export interface EndpointIce {
    * path to the peer through the tunnel would carry the tunnel inside itself.
    */
   avoidAddress?: (address: string) => boolean;
+  /**
+   * Ask this side's router for port mappings (PCP, NAT-PMP, UPnP IGD): each
+   * punching attempt offers its socket's mapped address as a candidate, and a
+   * server maps its listener and publishes that address. `gateway` names the
+   * router (default: the default route's, or the LAN's usual router address).
+   * Absent: no mapping is asked for.
+   */
+  portMapping?: { gateway?: string };
+}
+
+// One PortLeases per settings object: what one attempt learns of the router serves the next.
+const leasesBySettings = new WeakMap<EndpointIce, PortLeases>();
+
+/** The port-mapping function of `ice`'s attempts, when it asks for mappings. */
+function mapPortOf(
+  ice: EndpointIce,
+  log: TunnelLog,
+): ((port: number) => Promise<PortLease | undefined>) | undefined {
+  const portMapping = ice.portMapping;
+  if (!portMapping) return undefined;
+  let leases = leasesBySettings.get(ice);
+  if (!leases) {
+    leases = new PortLeases({ gateway: portMapping.gateway, log });
+    leasesBySettings.set(ice, leases);
+  }
+  return (port) => leases.lease(port);
 }
 
 /** The STUN servers of `relayUrls`: each host once, on {@linkcode RELAY_STUN_PORT}. */
@@ -50,6 +78,7 @@ export function startClientUpgrades(
     stunServers: ice.stunServers ?? relayStunServers([relayUrl]),
     hostAddresses: ice.hostAddresses,
     avoidAddress: ice.avoidAddress,
+    mapPort: mapPortOf(ice, log),
     alpn: ALPN,
     log: { debug: (line) => log.debug(line), warn: (line) => log.warn(line) },
   });
@@ -63,11 +92,13 @@ export function upgradeAnswerer(
   log: TunnelLog,
 ): (paths: SessionPaths, label: string) => void {
   const stunServers = ice.stunServers ?? relayStunServers(relayUrls);
+  const mapPort = mapPortOf(ice, log);
   return (paths, label) => {
     answerUpgrades(paths, secretKey, {
       stunServers,
       hostAddresses: ice.hostAddresses,
       avoidAddress: ice.avoidAddress,
+      mapPort,
       alpn: ALPN,
       log: {
         debug: (line) => log.debug(`[${label}] ${line}`),

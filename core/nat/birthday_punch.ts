@@ -91,7 +91,7 @@ export function decideBirthday(
 }
 
 function firstReflexive(candidates: readonly IceCandidate[]): IceCandidate | undefined {
-  return candidates.find((c) => c.type === "srflx" && isIP(c.address) === 4);
+  return candidates.find((c) => c.type === "srflx" && !c.portMap && isIP(c.address) === 4);
 }
 
 /**

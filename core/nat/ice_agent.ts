@@ -28,7 +28,7 @@ import {
   validateCredentials,
 } from "./ice_candidate.ts";
 import { IceFailedError } from "./ice_failed_error.ts";
-import { connectionTypeOf, type NominatedPath } from "./nominated_path.ts";
+import { connectionTypeOf, type NominatedPath, type PathEnd } from "./nominated_path.ts";
 import { type _ConfirmedPath, _ConnectSession } from "./_connect_session.ts";
 import { _hostAddresses, _isLoopback } from "./_host_addresses.ts";
 import { _decodeReady, _isReadyDatagram, type _ReadyMessage } from "./_ready_message.ts";
@@ -70,6 +70,21 @@ export interface IceGatherOptions {
    * Not applied to `hostAddresses`.
    */
   avoidAddress?: (address: string) => boolean;
+  /**
+   * More candidates for the agent's sockets, asked alongside STUN once they are
+   * bound: e.g. a port mapping the router grants for one of them. Each must be
+   * an srflx candidate whose related address and port name its socket. A
+   * source that throws adds nothing.
+   */
+  candidateSource?: (sockets: readonly IceSocketAddress[]) => Promise<IceCandidate[]>;
+}
+
+/** A socket of the agent: the interface address a host candidate offers, and its port. */
+export interface IceSocketAddress {
+  /** The interface address. */
+  address: string;
+  /** The socket's UDP port. */
+  port: number;
 }
 
 /** What the peer sent through signaling. */
@@ -191,9 +206,18 @@ export class IceAgent {
       }
       signal?.throwIfAborted();
       const candidates = protocols.map(_hostCandidateOf);
-      candidates.push(
-        ...await _gatherServerReflexive(werift, protocols, stunServers, candidates, signal),
-      );
+      const sockets = candidates.map(({ address, port }) => ({ address, port }));
+      const [reflexive, sourced] = await Promise.all([
+        _gatherServerReflexive(werift, protocols, stunServers, candidates, signal),
+        options.candidateSource?.(sockets).catch(() => []) ?? [],
+      ]);
+      const seen = new Set(candidates.map((c) => `${c.address} ${c.port}`));
+      for (const candidate of [...sourced, ...reflexive]) {
+        const key = `${candidate.address} ${candidate.port}`;
+        if (seen.has(key)) continue; // a mapping STUN also saw is named as the mapping
+        seen.add(key);
+        candidates.push(validateCandidate(candidate));
+      }
       signal?.throwIfAborted();
       return new IceAgent(werift, connection, options.role, candidates, skip);
     } catch (error) {
@@ -284,16 +308,8 @@ export class IceAgent {
 
   #nominatedPath(confirmed: _ConfirmedPath, remoteCandidates: IceCandidate[]): NominatedPath {
     const [bindAddress, bindPort] = _boundAddress(confirmed.protocol);
-    const local = {
-      address: confirmed.observed[0],
-      port: confirmed.observed[1],
-      type: _typeOf(confirmed.observed, this.localCandidates),
-    };
-    const remote = {
-      address: confirmed.remote[0],
-      port: confirmed.remote[1],
-      type: _typeOf(confirmed.remote, remoteCandidates),
-    };
+    const local = _endOf(confirmed.observed, this.localCandidates);
+    const remote = _endOf(confirmed.remote, remoteCandidates);
     return {
       local,
       remote,
@@ -316,6 +332,12 @@ function _isUsable(candidate: IceCandidate): boolean {
   }
 }
 
-function _typeOf([address, port]: _Address, candidates: IceCandidate[]): IceCandidate["type"] {
-  return candidates.find((c) => c.address === address && c.port === port)?.type ?? "prflx";
+function _endOf([address, port]: _Address, candidates: IceCandidate[]): PathEnd {
+  const candidate = candidates.find((c) => c.address === address && c.port === port);
+  return {
+    address,
+    port,
+    type: candidate?.type ?? "prflx",
+    ...(candidate?.portMap ? { portMapped: true } : {}),
+  };
 }

@@ -49,11 +49,18 @@ export interface IceCandidate {
    * ignore (RFC 8839: unknown extensions are skipped).
    */
   mapping?: "independent" | "dependent";
+  /**
+   * For srflx: the address is a port mapping this side's router granted, and by
+   * which protocol. Travels as the extension attribute `portmap pcp|nat-pmp|upnp`
+   * (older peers skip it), so both sides can name a port-mapped path.
+   */
+  portMap?: "pcp" | "nat-pmp" | "upnp";
 }
 
 const CANDIDATE_TYPES: readonly CandidateType[] = ["host", "srflx", "prflx", "relay"];
 // A value we do not know is skipped like an unknown extension, so a later one cannot break us.
 const MAPPINGS: readonly string[] = ["independent", "dependent"];
+const PORT_MAPS: readonly string[] = ["pcp", "nat-pmp", "upnp"];
 // RFC 8445 §5.1.2.1: priority is a 32-bit field but the formula never sets the top bit.
 const MAX_PRIORITY = 2 ** 31 - 1;
 // RFC 8839 §5.1: foundation is 1*32ice-char; ufrag/pwd use the same alphabet.
@@ -76,6 +83,7 @@ export function formatCandidate(candidate: IceCandidate): string {
   if (c.relatedAddress !== undefined) text += ` raddr ${c.relatedAddress}`;
   if (c.relatedPort !== undefined) text += ` rport ${c.relatedPort}`;
   if (c.mapping !== undefined) text += ` mapping ${c.mapping}`;
+  if (c.portMap !== undefined) text += ` portmap ${c.portMap}`;
   return text;
 }
 
@@ -108,6 +116,8 @@ export function parseCandidate(text: string): IceCandidate {
     else if (fields[i] === "rport") candidate.relatedPort = _parseInteger(fields[i + 1], "rport");
     else if (fields[i] === "mapping" && MAPPINGS.includes(fields[i + 1])) {
       candidate.mapping = fields[i + 1] as "independent" | "dependent";
+    } else if (fields[i] === "portmap" && PORT_MAPS.includes(fields[i + 1])) {
+      candidate.portMap = fields[i + 1] as "pcp" | "nat-pmp" | "upnp";
     }
   }
   return validateCandidate(candidate);
@@ -147,6 +157,9 @@ export function validateCandidate(candidate: IceCandidate): IceCandidate {
   }
   if (c.mapping !== undefined && !MAPPINGS.includes(c.mapping)) {
     fail(`unknown mapping behaviour "${c.mapping}"`);
+  }
+  if (c.portMap !== undefined && (c.type !== "srflx" || !PORT_MAPS.includes(c.portMap))) {
+    fail(`a port mapping is an srflx candidate by pcp, nat-pmp or upnp, got "${c.portMap}"`);
   }
   return c;
 }

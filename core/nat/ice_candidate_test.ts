@@ -89,3 +89,19 @@ Deno.test("validateCredentials() enforces RFC 8445 lengths and ICE characters", 
     TypeError,
   );
 });
+
+Deno.test("the portmap extension: written, read back, an unknown value skipped, a bad one refused", () => {
+  const mapped: IceCandidate = { ...SRFLX, portMap: "nat-pmp" };
+  const text = formatCandidate(mapped);
+  assert.equal(
+    text,
+    "a1b2 1 udp 1694498815 203.0.113.9 40000 typ srflx raddr 192.0.2.7 rport 50000 portmap nat-pmp",
+  );
+  assert.deepEqual(parseCandidate(text), mapped);
+  assert.deepEqual(parseCandidate(`${formatCandidate(SRFLX)} portmap carrier-pigeon`), SRFLX);
+  assert.throws(() => formatCandidate({ ...SRFLX, portMap: "smtp" as "pcp" }), TypeError);
+  assert.throws(
+    () => formatCandidate({ ...SRFLX, type: "host", portMap: "pcp" }),
+    /port mapping is an srflx candidate/,
+  );
+});

@@ -44,7 +44,8 @@ export function classifyMapping(answers: readonly MappedAnswer[]): MappingBehavi
 export function advertisedMapping(candidates: readonly IceCandidate[]): MappingBehaviour {
   const seen = new Set(
     candidates
-      .filter((c) => c.type === "srflx" && !c.address.includes(":"))
+      // A port mapping says nothing of how the NAT maps other flows.
+      .filter((c) => c.type === "srflx" && !c.portMap && !c.address.includes(":"))
       .map((c) => c.mapping ?? "unknown"),
   );
   return seen.size === 1 ? [...seen][0] : "unknown";

@@ -58,6 +58,7 @@ export {
   IceAgent,
   type IceConnectOptions,
   type IceGatherOptions,
+  type IceSocketAddress,
   type RemoteIceParameters,
 } from "./ice_agent.ts";
 export {

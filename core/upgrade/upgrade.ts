@@ -17,6 +17,7 @@ import {
   type IceAnswer,
   type IceFallback,
   type IceOffer,
+  type PortLease,
   type SignalingChannel,
 } from "../connect/mod.ts";
 import type { EndpointId, SecretKey } from "../identity/mod.ts";
@@ -70,6 +71,8 @@ export interface UpgradeOptions {
   iceTimeoutMs?: number;
   /** Where attempts are reported. */
   log: UpgradeLog;
+  /** Maps the ICE socket's port at this side's router (see `IceConnectCommonOptions.mapPort`). */
+  mapPort?: (localPort: number) => Promise<PortLease | undefined>;
   /** Told each direct path that joined the session, with how it was punched (for path lines). */
   onJoined?: (joined: JoinedPath) => void;
 }
@@ -230,6 +233,7 @@ async function upgradeOnce(
     stunServers: options.stunServers,
     hostAddresses: options.hostAddresses,
     avoidAddress: options.avoidAddress,
+    mapPort: options.mapPort,
     alpn: options.alpn,
     timeoutMs,
     fallback: birthdayFallback(() => secret!, options, signal),
@@ -304,6 +308,7 @@ async function answerOnce(
     stunServers: options.stunServers,
     hostAddresses: options.hostAddresses,
     avoidAddress: options.avoidAddress,
+    mapPort: options.mapPort,
     alpn: options.alpn,
     timeoutMs,
     fallback: birthdayFallback(() => secret, options, ended),

@@ -1,0 +1,104 @@
+/**
+ * Port mappings for hole punching: each attempt's ICE socket may be mapped at
+ * the router, and its mapped address offered as a candidate. What one attempt
+ * learns serves the next: the protocol that worked is asked first and alone,
+ * and a router that answered nothing is left alone for a while, so an attempt
+ * never waits on a router known to be silent.
+ * @module
+ */
+import type { PortLease } from "../connect/mod.ts";
+import {
+  type MappingProtocol,
+  type PortMapEvent,
+  PortMapper,
+  type PortMapping,
+} from "../portmap/mod.ts";
+import type { TunnelLog } from "../tunnel/mod.ts";
+
+/** A router that answered no protocol is asked again after this long. */
+export const RETRY_SILENT_ROUTER_MS = 5 * 60_000;
+/**
+ * Longest wait for a mapping while candidates are gathered, the first time
+ * (every protocol in turn) and once one is known to work (one round trip on
+ * the LAN, or UPnP's SOAP call).
+ */
+export const LEASE_WAIT_MS = { first: 2_000, known: 1_000 } as const;
+/** Lease asked for: renewed at half of it while the path lives. */
+const LEASE_SECONDS = 600;
+
+/** The mapper a lease uses (a seam for tests). */
+export type LeaseMapper = (
+  port: number,
+  protocols: readonly MappingProtocol[] | undefined,
+  onEvent: (event: PortMapEvent) => void,
+) => Pick<PortMapper, "start" | "close">;
+
+/** Options of {@linkcode PortLeases}. */
+export interface PortLeasesOptions {
+  /** The router to ask; default: the default route's, or the LAN's usual router address. */
+  gateway?: string;
+  /** Where the mapper's lines go (debug). */
+  log: TunnelLog;
+  /** The mapper to use; default: a {@linkcode PortMapper}. */
+  mapper?: LeaseMapper;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** Port leases for one endpoint's hole-punching attempts. */
+export class PortLeases {
+  readonly #options: PortLeasesOptions;
+  readonly #now: () => number;
+  #known: MappingProtocol | undefined;
+  #silentUntil = 0;
+
+  /** Leases asking `options.gateway`; nothing is sent before {@linkcode PortLeases.lease}. */
+  constructor(options: PortLeasesOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Maps `port`; resolves within {@linkcode LEASE_WAIT_MS} with the lease, or
+   * undefined (a silent router, or one too slow for this attempt: that mapper
+   * is closed, so nothing is left at the router).
+   */
+  async lease(port: number): Promise<PortLease | undefined> {
+    if (this.#now() < this.#silentUntil) return undefined;
+    const known = this.#known;
+    const { log } = this.#options;
+    const onEvent = (event: PortMapEvent) => log.debug(event.line);
+    const mapper = this.#options.mapper?.(port, known && [known], onEvent) ??
+      new PortMapper({
+        internalPort: port,
+        gateway: this.#options.gateway,
+        protocols: known && [known],
+        lifetimeSeconds: LEASE_SECONDS,
+        onEvent,
+      });
+    const waitMs = known ? LEASE_WAIT_MS.known : LEASE_WAIT_MS.first;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) =>
+      timer = setTimeout(() => resolve("late"), waitMs)
+    );
+    const mapping: PortMapping | undefined | "late" = await Promise.race([
+      mapper.start().catch(() => undefined),
+      late,
+    ]);
+    clearTimeout(timer);
+    if (mapping === "late" || mapping === undefined) {
+      if (mapping === undefined && !known) this.#silentUntil = this.#now() + RETRY_SILENT_ROUTER_MS;
+      if (mapping === undefined && known) this.#known = undefined; // ask every protocol next time
+      await mapper.close().catch(() => {});
+      return undefined;
+    }
+    this.#known = mapping.protocol;
+    let released: Promise<void> | undefined;
+    return {
+      address: mapping.external.address,
+      port: mapping.external.port,
+      protocol: mapping.protocol,
+      release: () => released ??= mapper.close().catch(() => {}),
+    };
+  }
+}
