@@ -1,8 +1,10 @@
 /**
  * A relay client: keeps one authenticated WebSocket to a relay, sends and
  * receives datagrams by endpoint key, answers and sends pings, and reconnects
- * by itself with backoff and jitter (1 s up to 30 s). While it is away, what is
- * sent waits in a bounded queue or is dropped (the QUIC above retransmits).
+ * by itself: every 0.5-1 s for the first 30 s of an outage (the sessions through
+ * it wait that long), then with backoff and jitter up to 30 s
+ * (reconnect_delay.ts). While it is away, what is sent waits in a bounded queue
+ * or is dropped (the QUIC above retransmits).
  *
  * Datagrams sent in one turn of the event loop (a flight of QUIC packets read
  * from the shim one after another) leave together once the turn is over, each
@@ -24,16 +26,13 @@ import {
   type RelayProtocolVersion,
 } from "./frames.ts";
 import { signChallenge } from "./handshake.ts";
+import { FAST_RETRY_WINDOW_MS, reconnectDelay } from "./reconnect_delay.ts";
 import {
   connectWebSocket,
   type WebSocketConnection,
   WebSocketUpgradeError,
 } from "./websocket_client.ts";
 
-/** First reconnect delay; doubles up to {@linkcode MAX_BACKOFF_MS}. */
-const MIN_BACKOFF_MS = 1_000;
-/** Longest wait between reconnect attempts. */
-const MAX_BACKOFF_MS = 30_000;
 /** The client pings a quiet relay this often (iroh's clients: 15 s). */
 const PING_INTERVAL_MS = 15_000;
 /** A ping unanswered this long means the connection is dead: reconnect. */
@@ -122,7 +121,12 @@ export class RelayClient {
   #connected = false;
   #closed = false;
   #queue: RelayFrame[] = [];
-  #backoffMs = MIN_BACKOFF_MS;
+  /** When the relay was last lost (or first tried): attempts are frequent for a while after. */
+  #outageSince = performance.now();
+  /** Attempts failed since the frequent ones ended. */
+  #slowAttempts = 0;
+  /** When the relay said it was restarting: when it asked to be tried again. */
+  #restartInMs: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingPing: Uint8Array | undefined;
@@ -290,7 +294,7 @@ export class RelayClient {
           return;
         case "restarting":
           // The relay said when to come back: honour it instead of backing off.
-          this.#backoffMs = Math.max(MIN_BACKOFF_MS, Math.min(frame.reconnectInMs, MAX_BACKOFF_MS));
+          this.#restartInMs = frame.reconnectInMs;
           return;
         default:
           // Health and Status are informational.
@@ -350,7 +354,8 @@ export class RelayClient {
 
   #authenticated(): void {
     this.#heardAt = performance.now();
-    this.#backoffMs = MIN_BACKOFF_MS;
+    this.#slowAttempts = 0;
+    this.#restartInMs = undefined;
     this.#setConnected(true);
     this.#firstConnect.resolve();
     this.#options.log?.debug(`relay ${this.#options.url}: connected`);
@@ -382,14 +387,21 @@ export class RelayClient {
   #lost(): void {
     clearTimeout(this.#timer);
     this.#socket = undefined;
+    if (this.#connected) this.#outageSince = performance.now();
     this.#setConnected(false);
     if (!this.#closed) this.#retry();
   }
 
   #retry(): void {
-    // Full jitter: many clients of a restarted relay do not come back at once.
-    const wait = this.#backoffMs / 2 + Math.random() * this.#backoffMs / 2;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+    const outageMs = performance.now() - this.#outageSince;
+    const wait = reconnectDelay({
+      outageMs,
+      slowAttempts: this.#slowAttempts,
+      restartInMs: this.#restartInMs,
+      random: Math.random(),
+    });
+    this.#restartInMs = undefined;
+    if (outageMs >= FAST_RETRY_WINDOW_MS) this.#slowAttempts++;
     this.#options.log?.debug(`relay ${this.#options.url}: reconnecting in ${Math.round(wait)} ms`);
     this.#retryTimer = setTimeout(() => this.#open(), wait);
   }

@@ -8,6 +8,7 @@
  */
 import {
   AsyncQueue,
+  type LivenessLimits,
   MultipathConnection,
   type PathInfo,
   type PathOptions,
@@ -18,11 +19,18 @@ import { PathChannel, type PathSignal } from "./path_channel.ts";
 
 /** Signaling messages received and not yet read (an honest peer has one in flight). */
 const MAX_QUEUED_SIGNALS = 8;
+/**
+ * How often the peer's liveness is judged: a gone peer is noticed within this
+ * much of its bound (6 s of silence).
+ */
+export const LIVENESS_CHECK_MS = 250;
 
 /** Options of {@linkcode SessionPaths}. */
 export interface SessionPathsOptions {
   /** Told each time new traffic moves to another path. */
   onPathChange?(path: PathInfo): void;
+  /** Bounds of the peer's liveness (tests shrink them). */
+  liveness?: Partial<LivenessLimits>;
 }
 
 /** The paths of one session and their probes. */
@@ -31,6 +39,7 @@ export class SessionPaths {
   readonly conn: MultipathConnection;
   readonly #channels = new Map<number, PathChannel>();
   readonly #signals = new AsyncQueue<PathSignal>();
+  readonly #livenessTimer: ReturnType<typeof setInterval>;
   #signalsEnded = false;
 
   /**
@@ -45,7 +54,14 @@ export class SessionPaths {
     path: PathOptions,
     options: SessionPathsOptions = {},
   ) {
-    this.conn = new MultipathConnection(first, path, { onPathChange: options.onPathChange });
+    this.conn = new MultipathConnection(first, path, {
+      onPathChange: options.onPathChange,
+      liveness: options.liveness,
+    });
+    // A peer gone quiet ends the session here, not at QUIC's idle timeout: a relayed
+    // path's is long enough to outlive a relay outage (see Liveness).
+    this.#livenessTimer = setInterval(() => this.conn.checkLiveness(), LIVENESS_CHECK_MS);
+    Deno.unrefTimer(this.#livenessTimer);
     const id = this.conn.paths()[0].id;
     const channel = new PathChannel(stream, {
       onHeard: (rtt) => this.conn.heard(id, rtt),
@@ -101,6 +117,7 @@ export class SessionPaths {
 
   /** Stops every probe (the connections close with the session). */
   close(): void {
+    clearInterval(this.#livenessTimer);
     for (const channel of this.#channels.values()) channel.close();
     this.#endSignals();
   }
