@@ -27,6 +27,7 @@ import {
 } from "./frames.ts";
 import { signChallenge } from "./handshake.ts";
 import { FAST_RETRY_WINDOW_MS, reconnectDelay } from "./reconnect_delay.ts";
+import { replayTail } from "./replay_tail.ts";
 import {
   connectWebSocket,
   type WebSocketConnection,
@@ -44,8 +45,17 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * window's worth); older ones are dropped, QUIC resends what matters.
  */
 const MAX_QUEUED = 256;
+/**
+ * After a reconnect, the newest datagrams queued during the outage
+ * (replay_tail.ts) are sent again this long after it: the peer may be back at
+ * the relay a little later than this client (its own retries, 0.5-1 s apart).
+ */
+const REPLAY_AFTER_MS = [1_000, 2_000, 4_000] as const;
 /** Bytes waiting in the WebSocket send buffer beyond which datagrams are dropped. */
 const MAX_SEND_BUFFER_BYTES = 2 << 20;
+
+/** A datagram this client sends. */
+type DatagramFrame = Extract<RelayFrame, { type: "client-to-relay-datagram" }>;
 
 /** Where a relay client reports its state changes. */
 export interface RelayClientLog {
@@ -120,13 +130,16 @@ export class RelayClient {
   #version: RelayProtocolVersion = 2;
   #connected = false;
   #closed = false;
-  #queue: RelayFrame[] = [];
+  #queue: DatagramFrame[] = [];
   /** When the relay was last lost (or first tried): attempts are frequent for a while after. */
   #outageSince = performance.now();
   /** Attempts failed since the frequent ones ended. */
   #slowAttempts = 0;
   /** When the relay said it was restarting: when it asked to be tried again. */
   #restartInMs: number | undefined;
+  /** Whether the client was connected before (a reconnect replays, a first connect does not). */
+  #wasConnected = false;
+  readonly #replayTimers = new Set<ReturnType<typeof setTimeout>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingPing: Uint8Array | undefined;
@@ -137,6 +150,8 @@ export class RelayClient {
   #firstConnect: PromiseWithResolvers<void> = Promise.withResolvers();
   /** Datagrams dropped because the relay was away or slow. */
   dropped = 0;
+  /** Datagrams queued during an outage and sent again after it (replay_tail.ts). */
+  replayed = 0;
 
   private constructor(options: RelayClientOptions) {
     // One word of printable ASCII: a header value that cannot end its line.
@@ -202,7 +217,12 @@ export class RelayClient {
       this.dropped++;
       return;
     }
-    const frame: RelayFrame = { type: "client-to-relay-datagram", destination, ecn: 0, payload };
+    const frame: DatagramFrame = {
+      type: "client-to-relay-datagram",
+      destination,
+      ecn: 0,
+      payload,
+    };
     if (!this.#connected) {
       if (this.#queue.length >= MAX_QUEUED) {
         this.#queue.shift();
@@ -236,6 +256,7 @@ export class RelayClient {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#retryTimer);
+    this.#cancelReplays();
     this.#queue = [];
     this.#firstConnect.reject(new Error("the relay client was closed"));
     try {
@@ -362,7 +383,31 @@ export class RelayClient {
     const queued = this.#queue;
     this.#queue = [];
     for (const frame of queued) this.#send(frame);
+    if (this.#wasConnected) this.#replay(replayTail(queued));
+    this.#wasConnected = true;
     this.#armPing();
+  }
+
+  /** Sends `frames` again after each of {@linkcode REPLAY_AFTER_MS} while connected. */
+  #replay(frames: DatagramFrame[]): void {
+    if (frames.length === 0) return;
+    const socket = this.#socket;
+    for (const delay of REPLAY_AFTER_MS) {
+      const timer = setTimeout(() => {
+        this.#replayTimers.delete(timer);
+        // Only on the connection they were meant for.
+        if (this.#socket !== socket || !this.#connected) return;
+        this.replayed += frames.length;
+        for (const frame of frames) this.#send(frame);
+      }, delay);
+      Deno.unrefTimer(timer);
+      this.#replayTimers.add(timer);
+    }
+  }
+
+  #cancelReplays(): void {
+    for (const timer of this.#replayTimers) clearTimeout(timer);
+    this.#replayTimers.clear();
   }
 
   /**
@@ -388,6 +433,7 @@ export class RelayClient {
     clearTimeout(this.#timer);
     this.#socket = undefined;
     if (this.#connected) this.#outageSince = performance.now();
+    this.#cancelReplays();
     this.#setConnected(false);
     if (!this.#closed) this.#retry();
   }

@@ -606,3 +606,36 @@ Deno.test("relay: after the handshake, a message over a relay frame's 64 KiB (an
     raw.close();
   }
 });
+
+Deno.test("relay: after an outage, the newest datagrams queued for a peer reach it although it came back later", async () => {
+  const relay = createRelayServer();
+  let server = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const port = server.port;
+  const url = `http://127.0.0.1:${port}`;
+  const a = client(url);
+  let b = client(url);
+  try {
+    await Promise.all([a.c.ready(), b.c.ready()]);
+    relay.close();
+    await server.shutdown();
+    await until(() => !a.c.connected && !b.c.connected);
+    b.c.close(); // b comes back later, below
+    for (let i = 0; i < 10; i++) a.c.send(b.key.endpointId.bytes, Uint8Array.of(i));
+    server = await serveRelay(relay, { hostname: "127.0.0.1", port });
+    await until(() => a.c.connected, 10_000);
+    // The queue went out at once, into nothing: b is not there yet.
+    await new Promise((r) => setTimeout(r, 1_300));
+    b = client(url, b.key);
+    await b.c.ready();
+    // The replays at 2 s and 4 s bring the newest four (of ten), no older one.
+    await until(() => b.received.length >= 8, 6_000);
+    const seen = new Set(b.received.map((d) => d.payload[0]));
+    assert.deepEqual([...seen].sort(), [6, 7, 8, 9]);
+    assert.equal(a.c.replayed, 12, "three rounds of four");
+  } finally {
+    a.c.close();
+    b.c.close();
+    relay.close();
+    await server.shutdown();
+  }
+});

@@ -3,19 +3,30 @@
  * link to it is (sans-IO: time, answers and link changes are passed in).
  *
  * A peer is dead when no path of the session has answered for
- * {@linkcode PEER_SILENCE_MS} of time during which this side's link to it was
- * up (a direct path, or a relay connection of ours). Time while our link is
- * down does not count, nor as much time again once it is back: the peer
- * reconnects to the relay by its own backoff, and QUIC's retransmission timer,
- * which doubled all through the outage, fires next about as long after the
- * outage as the outage lasted. Past {@linkcode LINK_OUTAGE_LIMIT_MS} of one
- * outage, or {@linkcode ANSWER_LIMIT_MS} without any answer at all, the
- * session is given up whatever the link says.
+ * {@linkcode PEER_SILENCE_MS} while this side's link to it is up (a direct
+ * path, or a relay connection of ours). While our link is down nothing is
+ * judged, and once it is back the peer has a grace as long as the outage was
+ * before the count starts again: the peer reconnects to the relay by its own
+ * backoff, and QUIC's retransmission timer, which doubled all through the
+ * outage, fires next about as long after the outage as the outage lasted. The
+ * grace ends early with the answer to a probe sent since the link came back
+ * (other answers may be the peer's retransmissions, arriving while ours still
+ * wait for that timer). Past
+ * {@linkcode LINK_OUTAGE_LIMIT_MS} of one outage, or
+ * {@linkcode ANSWER_LIMIT_MS} without any answer at all, the session is given
+ * up whatever the link says.
  * @module
  */
 
-/** A peer silent this long while our link is up is gone (the QUIC idle timeout of direct paths). */
-export const PEER_SILENCE_MS = 6_000;
+/**
+ * A peer silent this long while our link is up is gone: five probe intervals
+ * (core/tunnel/path_channel.ts pings every second, and either side's ping or
+ * pong counts), so a few lost probes are not taken for death, while a peer
+ * killed just after its last answer is noticed within 6 s (judged every
+ * 250 ms), before the 6 s idle timeout of direct QUIC would say it less
+ * clearly.
+ */
+export const PEER_SILENCE_MS = 5_000;
 /** One outage of our link longer than this ends the session. */
 export const LINK_OUTAGE_LIMIT_MS = 30_000;
 /**
@@ -23,7 +34,7 @@ export const LINK_OUTAGE_LIMIT_MS = 30_000;
  * flaps cannot hold a silent session forever). Below the QUIC idle timeout of
  * relayed connections, so this rule, which can say why, comes first.
  */
-export const ANSWER_LIMIT_MS = 36_000;
+export const ANSWER_LIMIT_MS = 40_000;
 
 /** The bounds of a {@linkcode Liveness} (tests shrink them). */
 export interface LivenessLimits {
@@ -40,11 +51,13 @@ export class Liveness {
   readonly #limits: LivenessLimits;
   /** When a path last answered (or the session began). */
   #heardAt: number;
-  /** Silence since `#heardAt` that does not count: outages, and as much again after each. */
-  #excusedMs = 0;
   #linkUp = true;
   /** When the current outage began (while the link is down). */
   #downAt = 0;
+  /** Silence before this does not count: the grace after an outage. */
+  #graceUntil = -Infinity;
+  /** When the link last came back. */
+  #upAt = -Infinity;
 
   /**
    * Starts as if the peer had just answered, with the link up.
@@ -64,13 +77,17 @@ export class Liveness {
     return this.#linkUp;
   }
 
-  /** A path answered (a probe, its pong, a new path joining) at `now`. */
-  heard(now: number): void {
-    if (now < this.#heardAt) return;
-    this.#heardAt = now;
-    this.#excusedMs = 0;
-    // An outage still going on counts from here on.
-    if (!this.#linkUp) this.#downAt = now;
+  /**
+   * A path answered at `now`: the peer's probe, a new path joining, or (with
+   * `rttMs`) the answer to our probe sent `rttMs` before. A grace under way
+   * goes on, for an answer right after an outage may be the peer's
+   * retransmission while our side of the connection is still stuck; it ends
+   * with the answer to a probe sent since the link came back, which crossed
+   * both ways.
+   */
+  heard(now: number, rttMs?: number): void {
+    this.#heardAt = Math.max(this.#heardAt, now);
+    if (rttMs !== undefined && now - rttMs >= this.#upAt) this.#graceUntil = -Infinity;
   }
 
   /** This side's link to the peer went down (`up` false) or came back, at `now`. */
@@ -81,10 +98,10 @@ export class Liveness {
       this.#downAt = now;
       return;
     }
-    // `heard` moved the outage's start to the last answer, if one came during it.
+    // As long again as the outage lasted, for the peer and QUIC to come back.
+    this.#upAt = now;
     const downMs = Math.max(0, now - this.#downAt);
-    // The outage itself, and as long again for the peer and QUIC to come back.
-    this.#excusedMs += 2 * downMs;
+    this.#graceUntil = Math.max(this.#graceUntil, now + downMs);
   }
 
   /**
@@ -93,13 +110,14 @@ export class Liveness {
    */
   check(now: number): string | undefined {
     const { silenceMs, outageMs, answerMs } = this.#limits;
-    const silentMs = now - this.#heardAt;
-    if (silentMs > answerMs) return `no answer for ${seconds(answerMs)}`;
+    if (now - this.#heardAt > answerMs) return `no answer for ${seconds(answerMs)}`;
     if (!this.#linkUp) {
-      if (now - this.#downAt > outageMs) return `no link to the peer for ${seconds(outageMs)}`;
-      return undefined;
+      // An answer during the outage (through another link) restarts its count.
+      const outage = now - Math.max(this.#downAt, this.#heardAt);
+      return outage > outageMs ? `no link to the peer for ${seconds(outageMs)}` : undefined;
     }
-    if (silentMs - this.#excusedMs > silenceMs) return `no answer for ${seconds(silenceMs)}`;
+    const countedFrom = Math.max(this.#heardAt, this.#graceUntil);
+    if (now - countedFrom > silenceMs) return `no answer for ${seconds(silenceMs)}`;
     return undefined;
   }
 }

@@ -94,7 +94,7 @@ export class MultipathConnection implements PeerConnection {
   heard(id: number, rttMs?: number): void {
     if (!this.#conns.has(id)) return;
     this.#table.heard(id, this.#now(), rttMs);
-    this.#liveness.heard(this.#now());
+    this.#liveness.heard(this.#now(), rttMs);
     this.refresh();
   }
 

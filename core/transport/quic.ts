@@ -32,11 +32,11 @@ export const IDLE_TIMEOUT_MS = 6_000;
 /**
  * The idle timeout of a connection carried by a relay: long enough to outlive
  * the relay reconnecting (up to 30 s), above the session's own bound for a
- * silent peer (36 s, core/transport/liveness.ts), which decides first and says
+ * silent peer (40 s, core/transport/liveness.ts), which decides first and says
  * why. QUIC takes the lower of both sides' values, so a peer offering 6 s
  * (an older version) keeps 6 s.
  */
-export const RELAYED_IDLE_TIMEOUT_MS = 40_000;
+export const RELAYED_IDLE_TIMEOUT_MS = 45_000;
 /** How long a dial may take before it is given up. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /**
