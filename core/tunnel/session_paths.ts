@@ -21,7 +21,7 @@ import { PathChannel, type PathSignal } from "./path_channel.ts";
 const MAX_QUEUED_SIGNALS = 8;
 /**
  * How often the peer's liveness is judged: a gone peer is noticed within this
- * much of its bound (6 s of silence).
+ * much of its bound (5 s of silence).
  */
 export const LIVENESS_CHECK_MS = 250;
 
