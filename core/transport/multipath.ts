@@ -10,7 +10,7 @@
  */
 import { AsyncQueue } from "./async_queue.ts";
 import { CloseCode, type CloseInfo, type DuplexStream, type PeerConnection } from "./connection.ts";
-import { Liveness, type LivenessLimits } from "./liveness.ts";
+import { Liveness } from "./liveness.ts";
 import { linkOf } from "./path_link.ts";
 import { type PathInfo, type PathKind, PathTable } from "./path_table.ts";
 
@@ -31,8 +31,6 @@ export interface MultipathOptions {
   onPathChange?(path: PathInfo): void;
   /** The clock (ms); injected in tests. */
   now?: () => number;
-  /** Bounds of the peer's liveness (tests shrink them). */
-  liveness?: Partial<LivenessLimits>;
 }
 
 /** A {@linkcode PeerConnection} over every path to one peer. */
@@ -68,7 +66,7 @@ export class MultipathConnection implements PeerConnection {
   constructor(first: PeerConnection, path: PathOptions, options: MultipathOptions = {}) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
-    this.#liveness = new Liveness(this.#now(), options.liveness);
+    this.#liveness = new Liveness(this.#now());
     this.addPath(first, path);
   }
 

@@ -8,7 +8,6 @@
  */
 import {
   AsyncQueue,
-  type LivenessLimits,
   MultipathConnection,
   type PathInfo,
   type PathOptions,
@@ -29,8 +28,6 @@ export const LIVENESS_CHECK_MS = 250;
 export interface SessionPathsOptions {
   /** Told each time new traffic moves to another path. */
   onPathChange?(path: PathInfo): void;
-  /** Bounds of the peer's liveness (tests shrink them). */
-  liveness?: Partial<LivenessLimits>;
 }
 
 /** The paths of one session and their probes. */
@@ -54,10 +51,7 @@ export class SessionPaths {
     path: PathOptions,
     options: SessionPathsOptions = {},
   ) {
-    this.conn = new MultipathConnection(first, path, {
-      onPathChange: options.onPathChange,
-      liveness: options.liveness,
-    });
+    this.conn = new MultipathConnection(first, path, { onPathChange: options.onPathChange });
     // A peer gone quiet ends the session here, not at QUIC's idle timeout: a relayed
     // path's is long enough to outlive a relay outage (see Liveness).
     this.#livenessTimer = setInterval(() => this.conn.checkLiveness(), LIVENESS_CHECK_MS);
