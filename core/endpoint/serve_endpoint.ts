@@ -16,7 +16,10 @@ import {
   CloseCode,
   congestionControlToward,
   listenQuic,
+  type PeerConnection,
   type PeerListener,
+  RELAYED_IDLE_TIMEOUT_MS,
+  withLink,
 } from "../transport/mod.ts";
 import {
   ALPN,
@@ -149,6 +152,11 @@ export async function startEndpointServer(
       // against 7.2 with the default, and 2.3-2.5 against 1.1-1.4 with 0.5% loss, so
       // they need no listener of their own. docs/BENCHMARKS.md, "Congestion control per path".
       congestionControl: congestionControlToward(settings.bind.host),
+      // Relayed clients come through this listener too: their connections must outlive
+      // a relay outage (sessions judge their peer themselves, core/transport/liveness.ts).
+      // Each connection takes the lower of both offers, so direct clients, which offer
+      // 6 s, keep 6 s.
+      idleTimeoutMs: RELAYED_IDLE_TIMEOUT_MS,
       // Handshakes count as unauthenticated connections: while those are at
       // their limit new attempts are refused before they cost a handshake.
       admission: limits.unauthenticated,
@@ -305,12 +313,17 @@ export async function startEndpointServer(
   });
   // Set once close() has said goodbye: a client that arrives during the linger is told the same.
   let closing = false;
+  // A client through a relay: its session waits while that relay connection of ours is away.
+  const linked = (conn: PeerConnection): PeerConnection => {
+    const presence = presences.find((presence) => presence.peerAt(conn.remoteAddr));
+    return presence ? withLink(conn, presence.link) : conn;
+  };
   const serving = (async () => {
     for (;;) {
       const conn = await listener.accept();
       if (!conn) return;
       if (closing) conn.close(SHUTDOWN_CLOSE);
-      else host.serve(conn, (credential) => settings.authenticate(credential));
+      else host.serve(linked(conn), (credential) => settings.authenticate(credential));
     }
   })();
   return {

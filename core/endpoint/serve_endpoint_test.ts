@@ -204,3 +204,52 @@ Deno.test("startEndpointServer(): close() tells a client through a relay why, be
     await http.shutdown();
   }
 });
+
+Deno.test("startEndpointServer(): a relayed session waits out the relay gone for 7 s (past the 5 s of silence) and goes on", async () => {
+  const relay = createRelayServer();
+  let http = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const port = http.port;
+  const relayUrl = `http://127.0.0.1:${port}`;
+  const secretKey = SecretKey.generate();
+  const server = await startTestServer(secretKey, relayUrl);
+  try {
+    const found = await connectToServer({
+      serverId: secretKey.endpointId,
+      addresses: () => Promise.resolve([{ kind: "relay", url: relayUrl } as PathAddress]),
+      credential: new TextEncoder().encode(TOKEN),
+      source: parseSource("tcp://127.0.0.1:22"),
+    }, { log: silentLog });
+    let ended: string | undefined;
+    found.session.conn.closed.then((info) => ended = info.reason);
+    const conn = found.session.paths.conn;
+    assert.equal(conn.linkUp, true);
+    for (let i = 0; i < 100 && server.registry.snapshot().length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(server.registry.snapshot().length, 1);
+
+    relay.close();
+    await http.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    assert.equal(ended, undefined, "the client kept its session while the relay was away");
+    assert.equal(conn.linkUp, false);
+    assert.equal(server.registry.snapshot().length, 1, "so did the server");
+
+    http = await serveRelay(relay, { hostname: "127.0.0.1", port });
+    const backAt = performance.now();
+    // Both ends come back to the relay and the probes cross again.
+    const heardSince = () => conn.paths().some((path) => path.lastHeardAt > backAt);
+    for (let i = 0; i < 200 && !heardSince(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(heardSince(), "probes answered again within 10 s of the relay's return");
+    assert.equal(conn.linkUp, true);
+    assert.equal(ended, undefined);
+    assert.equal(server.registry.snapshot().length, 1);
+    conn.close();
+  } finally {
+    await server.close();
+    relay.close();
+    await http.shutdown();
+  }
+});

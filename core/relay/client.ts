@@ -1,8 +1,10 @@
 /**
  * A relay client: keeps one authenticated WebSocket to a relay, sends and
  * receives datagrams by endpoint key, answers and sends pings, and reconnects
- * by itself with backoff and jitter (1 s up to 30 s). While it is away, what is
- * sent waits in a bounded queue or is dropped (the QUIC above retransmits).
+ * by itself: every 0.5-1 s for the first 30 s of an outage (the sessions through
+ * it wait that long), then with backoff and jitter up to 30 s
+ * (reconnect_delay.ts). While it is away, what is sent waits in a bounded queue
+ * or is dropped (the QUIC above retransmits).
  *
  * Datagrams sent in one turn of the event loop (a flight of QUIC packets read
  * from the shim one after another) leave together once the turn is over, each
@@ -24,16 +26,14 @@ import {
   type RelayProtocolVersion,
 } from "./frames.ts";
 import { signChallenge } from "./handshake.ts";
+import { FAST_RETRY_WINDOW_MS, reconnectDelay } from "./reconnect_delay.ts";
+import { replayTail } from "./replay_tail.ts";
 import {
   connectWebSocket,
   type WebSocketConnection,
   WebSocketUpgradeError,
 } from "./websocket_client.ts";
 
-/** First reconnect delay; doubles up to {@linkcode MAX_BACKOFF_MS}. */
-const MIN_BACKOFF_MS = 1_000;
-/** Longest wait between reconnect attempts. */
-const MAX_BACKOFF_MS = 30_000;
 /** The client pings a quiet relay this often (iroh's clients: 15 s). */
 const PING_INTERVAL_MS = 15_000;
 /** A ping unanswered this long means the connection is dead: reconnect. */
@@ -45,8 +45,17 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * window's worth); older ones are dropped, QUIC resends what matters.
  */
 const MAX_QUEUED = 256;
+/**
+ * After a reconnect, the newest datagrams queued during the outage
+ * (replay_tail.ts) are sent again this long after it: the peer may be back at
+ * the relay a little later than this client (its own retries, 0.5-1 s apart).
+ */
+const REPLAY_AFTER_MS = [1_000, 2_000, 4_000] as const;
 /** Bytes waiting in the WebSocket send buffer beyond which datagrams are dropped. */
 const MAX_SEND_BUFFER_BYTES = 2 << 20;
+
+/** A datagram this client sends. */
+type DatagramFrame = Extract<RelayFrame, { type: "client-to-relay-datagram" }>;
 
 /** Where a relay client reports its state changes. */
 export interface RelayClientLog {
@@ -121,8 +130,16 @@ export class RelayClient {
   #version: RelayProtocolVersion = 2;
   #connected = false;
   #closed = false;
-  #queue: RelayFrame[] = [];
-  #backoffMs = MIN_BACKOFF_MS;
+  #queue: DatagramFrame[] = [];
+  /** When the relay was last lost (or first tried): attempts are frequent for a while after. */
+  #outageSince = performance.now();
+  /** Attempts failed since the frequent ones ended. */
+  #slowAttempts = 0;
+  /** When the relay said it was restarting: when it asked to be tried again. */
+  #restartInMs: number | undefined;
+  /** Whether the client was connected before (a reconnect replays, a first connect does not). */
+  #wasConnected = false;
+  readonly #replayTimers = new Set<ReturnType<typeof setTimeout>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingPing: Uint8Array | undefined;
@@ -133,6 +150,8 @@ export class RelayClient {
   #firstConnect: PromiseWithResolvers<void> = Promise.withResolvers();
   /** Datagrams dropped because the relay was away or slow. */
   dropped = 0;
+  /** Datagrams queued during an outage and sent again after it (replay_tail.ts). */
+  replayed = 0;
 
   private constructor(options: RelayClientOptions) {
     // One word of printable ASCII: a header value that cannot end its line.
@@ -198,7 +217,12 @@ export class RelayClient {
       this.dropped++;
       return;
     }
-    const frame: RelayFrame = { type: "client-to-relay-datagram", destination, ecn: 0, payload };
+    const frame: DatagramFrame = {
+      type: "client-to-relay-datagram",
+      destination,
+      ecn: 0,
+      payload,
+    };
     if (!this.#connected) {
       if (this.#queue.length >= MAX_QUEUED) {
         this.#queue.shift();
@@ -232,6 +256,7 @@ export class RelayClient {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#retryTimer);
+    this.#cancelReplays();
     this.#queue = [];
     this.#firstConnect.reject(new Error("the relay client was closed"));
     try {
@@ -290,7 +315,7 @@ export class RelayClient {
           return;
         case "restarting":
           // The relay said when to come back: honour it instead of backing off.
-          this.#backoffMs = Math.max(MIN_BACKOFF_MS, Math.min(frame.reconnectInMs, MAX_BACKOFF_MS));
+          this.#restartInMs = frame.reconnectInMs;
           return;
         default:
           // Health and Status are informational.
@@ -350,14 +375,39 @@ export class RelayClient {
 
   #authenticated(): void {
     this.#heardAt = performance.now();
-    this.#backoffMs = MIN_BACKOFF_MS;
+    this.#slowAttempts = 0;
+    this.#restartInMs = undefined;
     this.#setConnected(true);
     this.#firstConnect.resolve();
     this.#options.log?.debug(`relay ${this.#options.url}: connected`);
     const queued = this.#queue;
     this.#queue = [];
     for (const frame of queued) this.#send(frame);
+    if (this.#wasConnected) this.#replay(replayTail(queued));
+    this.#wasConnected = true;
     this.#armPing();
+  }
+
+  /** Sends `frames` again after each of {@linkcode REPLAY_AFTER_MS} while connected. */
+  #replay(frames: DatagramFrame[]): void {
+    if (frames.length === 0) return;
+    const socket = this.#socket;
+    for (const delay of REPLAY_AFTER_MS) {
+      const timer = setTimeout(() => {
+        this.#replayTimers.delete(timer);
+        // Only on the connection they were meant for.
+        if (this.#socket !== socket || !this.#connected) return;
+        this.replayed += frames.length;
+        for (const frame of frames) this.#send(frame);
+      }, delay);
+      Deno.unrefTimer(timer);
+      this.#replayTimers.add(timer);
+    }
+  }
+
+  #cancelReplays(): void {
+    for (const timer of this.#replayTimers) clearTimeout(timer);
+    this.#replayTimers.clear();
   }
 
   /**
@@ -382,14 +432,22 @@ export class RelayClient {
   #lost(): void {
     clearTimeout(this.#timer);
     this.#socket = undefined;
+    if (this.#connected) this.#outageSince = performance.now();
+    this.#cancelReplays();
     this.#setConnected(false);
     if (!this.#closed) this.#retry();
   }
 
   #retry(): void {
-    // Full jitter: many clients of a restarted relay do not come back at once.
-    const wait = this.#backoffMs / 2 + Math.random() * this.#backoffMs / 2;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+    const outageMs = performance.now() - this.#outageSince;
+    const wait = reconnectDelay({
+      outageMs,
+      slowAttempts: this.#slowAttempts,
+      restartInMs: this.#restartInMs,
+      random: Math.random(),
+    });
+    this.#restartInMs = undefined;
+    if (outageMs >= FAST_RETRY_WINDOW_MS) this.#slowAttempts++;
     this.#options.log?.debug(`relay ${this.#options.url}: reconnecting in ${Math.round(wait)} ms`);
     this.#retryTimer = setTimeout(() => this.#open(), wait);
   }

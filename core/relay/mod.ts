@@ -102,4 +102,10 @@ export {
   serveViaRelay,
   type ServeViaRelayOptions,
 } from "./relay_path.ts";
-export type { CloseInfo, DuplexStream, PeerConnection } from "../transport/mod.ts";
+export type {
+  CloseInfo,
+  DuplexStream,
+  LinkedConnection,
+  PathLink,
+  PeerConnection,
+} from "../transport/mod.ts";

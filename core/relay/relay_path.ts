@@ -10,7 +10,15 @@
  * @module
  */
 import { EndpointId, SecretKey } from "../identity/mod.ts";
-import { congestionControlToward, dialQuic, type PeerConnection } from "../transport/mod.ts";
+import {
+  congestionControlToward,
+  dialQuic,
+  type LinkedConnection,
+  LinkState,
+  type PathLink,
+  RELAYED_IDLE_TIMEOUT_MS,
+  withLink,
+} from "../transport/mod.ts";
 import { isLocalAddress } from "../net/mod.ts";
 import { RelayClient, type RelayClientLog, type RelayRefusedError } from "./client.ts";
 import { keyString } from "./registry.ts";
@@ -20,9 +28,12 @@ import { PacedSender, QueueBudget } from "./paced_sender.ts";
 const RECEIVE_BUFFER = 65_536;
 /**
  * A served peer's shim closes after this long without packets: past the QUIC
- * idle timeout, so only dead connections lose theirs.
+ * idle timeout of relayed connections, so only dead connections lose theirs.
+ * (During a relay outage QUIC still sends into the shim as its retransmission
+ * timer fires, and the peer's own shim keeps its port: the connection goes on
+ * from the same address once the relay is back.)
  */
-const SHIM_IDLE_MS = 30_000;
+const SHIM_IDLE_MS = RELAYED_IDLE_TIMEOUT_MS + 5_000;
 /**
  * How long the shim outlives its connection, so QUIC's CONNECTION_CLOSE (sent
  * as the connection closes) still crosses the relay to the peer.
@@ -63,17 +74,20 @@ export interface DialViaRelayOptions {
 
 /**
  * Dials the server through a relay and returns a QUIC connection pinned to its
- * key. Closing the connection closes the relay client and the shim.
+ * key, whose `link` tells when the relay connection is away (its idle timeout
+ * outlasts a relay reconnecting: {@linkcode RELAYED_IDLE_TIMEOUT_MS}). Closing
+ * the connection closes the relay client and the shim.
  * @throws {RelayRefusedError} or {@linkcode Error} when the relay cannot be
  * reached; {@linkcode ConnectError} when QUIC fails through it.
  */
-export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerConnection> {
+export async function dialViaRelay(options: DialViaRelayOptions): Promise<LinkedConnection> {
   options.signal?.throwIfAborted();
   const shim = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const serverKey = options.serverId.bytes;
   const serverKeyString = keyString(serverKey);
   const keyOf = lastKeyString();
   let quicAddr: Deno.NetAddr | undefined;
+  const link = new LinkState(false);
   const toQuic = quicFeed(
     options.paced ?? pacedToward(options.relayUrl),
     (datagram) => shim.send(datagram, quicAddr!),
@@ -83,6 +97,7 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
     secretKey: options.secretKey ?? SecretKey.generate(),
     accessToken: options.accessToken,
     log: options.log,
+    onStateChange: (connected) => link.set(connected),
     onDatagram(source, payload) {
       if (!quicAddr || keyOf(source) !== serverKeyString) return;
       toQuic.push(payload);
@@ -121,6 +136,7 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
       endpointId: options.serverId,
       alpn: options.alpn,
       timeoutMs: options.timeoutMs,
+      idleTimeoutMs: RELAYED_IDLE_TIMEOUT_MS,
       // QUIC through the relay meets what the relay connection crosses: BBR when the
       // relay is across a network (80 ms, 0.5% loss: 2.6-3.1 MB/s up vs 1.4 with the
       // default), the default when it is on this machine (BBR halved the loopback
@@ -134,7 +150,7 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<PeerCo
       const timer = setTimeout(cleanup, CLOSE_LINGER_MS);
       Deno.unrefTimer(timer);
     });
-    return conn;
+    return withLink(conn, link);
   } catch (error) {
     cleanup();
     throw error;
@@ -172,6 +188,8 @@ export interface ServeViaRelayOptions {
 export interface RelayPresence {
   /** The relay client (connected state, `ready()`). */
   readonly relay: RelayClient;
+  /** The relay connection as the link of the paths through it (the sessions' liveness). */
+  readonly link: PathLink;
   /** Peers with a shim now. */
   readonly peers: number;
   /**
@@ -208,6 +226,7 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
   };
   // The shims talk to the listener from the same address family.
   const shimHost = listener.hostname.includes(":") ? "::1" : "127.0.0.1";
+  const link = new LinkState(false);
   const closeShim = (key: string) => {
     const shim = shims.get(key);
     if (!shim) return;
@@ -249,7 +268,10 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
     secretKey: options.secretKey,
     accessToken: options.accessToken,
     log: options.log,
-    onStateChange: options.onStateChange,
+    onStateChange: (connected) => {
+      link.set(connected);
+      options.onStateChange?.(connected);
+    },
     onRefused: options.onRefused,
     onDatagram(source, payload) {
       const key = keyOf(source);
@@ -258,9 +280,10 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
       shim.lastActive = Date.now();
       shim.toQuic.push(payload);
     },
-    onEndpointGone(endpoint) {
-      closeShim(keyString(endpoint));
-    },
+    // A peer that left the relay (its endpoint-gone) keeps its shim: it may be
+    // reconnecting, and its QUIC connection goes on from the same shim address
+    // once it is back. A peer really gone has closed QUIC or goes silent, and its
+    // shim idles out below.
   });
   const sweeper = setInterval(() => {
     const now = Date.now();
@@ -269,6 +292,7 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
   Deno.unrefTimer(sweeper);
   return {
     relay,
+    link,
     get peers() {
       return shims.size;
     },

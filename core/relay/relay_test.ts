@@ -606,3 +606,40 @@ Deno.test("relay: after the handshake, a message over a relay frame's 64 KiB (an
     raw.close();
   }
 });
+
+Deno.test("relay: while the relay is away the send queue keeps the newest 256; after it, the newest queued for a peer reach it although it came back later", async () => {
+  const relay = createRelayServer();
+  let server = await serveRelay(relay, { hostname: "127.0.0.1", port: 0 });
+  const port = server.port;
+  const url = `http://127.0.0.1:${port}`;
+  const a = client(url);
+  let b = client(url);
+  try {
+    await Promise.all([a.c.ready(), b.c.ready()]);
+    relay.close();
+    await server.shutdown();
+    await until(() => !a.c.connected && !b.c.connected);
+    b.c.close(); // b comes back later, below
+    // A flood while away: the queue holds the newest 256 and counts the rest as dropped.
+    const numbered = (i: number) => Uint8Array.of(i >> 8, i & 0xff);
+    for (let i = 0; i < 1_000; i++) a.c.send(b.key.endpointId.bytes, numbered(i));
+    assert.equal(a.c.dropped, 1_000 - 256);
+    server = await serveRelay(relay, { hostname: "127.0.0.1", port });
+    await until(() => a.c.connected, 10_000);
+    // The queue went out at once, into nothing: b is not there yet.
+    await new Promise((r) => setTimeout(r, 1_300));
+    b = client(url, b.key);
+    await b.c.ready();
+    // The replays at 2 s and 4 s bring the newest four, no older one.
+    await until(() => b.received.length >= 8, 6_000);
+    const seen = new Set(b.received.map((d) => (d.payload[0] << 8) | d.payload[1]));
+    assert.deepEqual([...seen].sort(), [996, 997, 998, 999]);
+    assert.deepEqual(b.received[0].payload, numbered(996));
+    assert.equal(a.c.replayed, 12, "three rounds of four");
+  } finally {
+    a.c.close();
+    b.c.close();
+    relay.close();
+    await server.shutdown();
+  }
+});

@@ -27,6 +27,14 @@ export { type MemoryConnectionOptions, memoryConnectionPair } from "./memory.ts"
 export { MultipathConnection, type MultipathOptions, type PathOptions } from "./multipath.ts";
 export { PATH_SILENCE_MS, type PathInfo, PathTable } from "./path_table.ts";
 export {
+  ANSWER_LIMIT_MS,
+  LINK_OUTAGE_LIMIT_MS,
+  Liveness,
+  type LivenessLimits,
+  PEER_SILENCE_MS,
+} from "./liveness.ts";
+export { type LinkedConnection, linkOf, LinkState, type PathLink, withLink } from "./path_link.ts";
+export {
   DIRECT_PATH,
   isRelayedKind,
   type PathKind,
@@ -51,6 +59,7 @@ export {
   type ListenQuicOptions,
   MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+  RELAYED_IDLE_TIMEOUT_MS,
 } from "./quic.ts";
 export {
   type CongestionControl,

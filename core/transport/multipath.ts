@@ -2,12 +2,16 @@
  * One session over several connections to the same peer (a relayed one and,
  * once hole punching succeeds, a direct one). New streams and datagrams take
  * the best path of a {@linkcode PathTable}; streams already open stay on
- * theirs until they end; the session lives while any path does. Probing is
- * the caller's: it reports answers with `heard()`.
+ * theirs until they end; the session lives while any path does, and while
+ * its peer answers ({@linkcode Liveness}: silence counts only while this
+ * side's link to the peer is up). Probing is the caller's: it reports answers
+ * with `heard()` and asks `checkLiveness()` as time passes.
  * @module
  */
 import { AsyncQueue } from "./async_queue.ts";
-import type { CloseInfo, DuplexStream, PeerConnection } from "./connection.ts";
+import { CloseCode, type CloseInfo, type DuplexStream, type PeerConnection } from "./connection.ts";
+import { Liveness } from "./liveness.ts";
+import { linkOf } from "./path_link.ts";
 import { type PathInfo, type PathKind, PathTable } from "./path_table.ts";
 
 /** Datagrams received and not yet read, from all paths together. */
@@ -38,6 +42,9 @@ export class MultipathConnection implements PeerConnection {
   readonly #closed = Promise.withResolvers<CloseInfo>();
   readonly #options: MultipathOptions;
   readonly #now: () => number;
+  readonly #liveness: Liveness;
+  /** Per path with a link of ours under it: what stops watching it. */
+  readonly #unwatch = new Map<number, () => void>();
   #current: number | undefined;
   /**
    * The connection of `#current`, kept so the per-packet calls (datagrams,
@@ -59,6 +66,7 @@ export class MultipathConnection implements PeerConnection {
   constructor(first: PeerConnection, path: PathOptions, options: MultipathOptions = {}) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
+    this.#liveness = new Liveness(this.#now());
     this.addPath(first, path);
   }
 
@@ -70,6 +78,11 @@ export class MultipathConnection implements PeerConnection {
     }
     const id = this.#table.add(path.kind, path.label, this.#now());
     this.#conns.set(id, conn);
+    const link = linkOf(conn);
+    if (link) this.#unwatch.set(id, link.watch(() => this.#linkChanged()));
+    // A path joins only once the peer has answered on it.
+    this.#liveness.heard(this.#now());
+    this.#linkChanged();
     this.#pump(id, conn);
     this.refresh();
     return id;
@@ -77,8 +90,32 @@ export class MultipathConnection implements PeerConnection {
 
   /** The path `id` answered a probe, after `rttMs` when known. */
   heard(id: number, rttMs?: number): void {
+    if (!this.#conns.has(id)) return;
     this.#table.heard(id, this.#now(), rttMs);
+    this.#liveness.heard(this.#now(), rttMs);
     this.refresh();
+  }
+
+  /** Whether this side's link to the peer is up: a path needing no link of ours, or one whose link is up. */
+  get linkUp(): boolean {
+    for (const conn of this.#conns.values()) if (linkOf(conn)?.up ?? true) return true;
+    return false;
+  }
+
+  /**
+   * Ends the session when its peer counts as gone (see {@linkcode Liveness});
+   * returns why, or `undefined` while it may still be there. Call it as time
+   * passes (every few hundred milliseconds).
+   */
+  checkLiveness(): string | undefined {
+    if (this.#ended) return undefined;
+    const reason = this.#liveness.check(this.#now());
+    if (reason) this.close({ code: CloseCode.Done, reason });
+    return reason;
+  }
+
+  #linkChanged(): void {
+    if (this.#conns.size > 0) this.#liveness.linkChanged(this.linkUp, this.#now());
   }
 
   /** Re-evaluates which path new traffic takes (call it as time passes). */
@@ -135,6 +172,9 @@ export class MultipathConnection implements PeerConnection {
     conn.closed.then((info) => {
       this.#conns.delete(id);
       this.#table.remove(id);
+      this.#unwatch.get(id)?.();
+      this.#unwatch.delete(id);
+      this.#linkChanged();
       if (this.#current === id) this.#current = this.#currentConn = undefined;
       if (this.#conns.size === 0) this.#end(info);
       else this.refresh();

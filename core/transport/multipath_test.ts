@@ -3,6 +3,8 @@ import { describeTransportCompliance } from "./compliance.ts";
 import { memoryConnectionPair } from "./memory.ts";
 import { MultipathConnection } from "./multipath.ts";
 import { PATH_SILENCE_MS } from "./path_table.ts";
+import { LINK_OUTAGE_LIMIT_MS, PEER_SILENCE_MS } from "./liveness.ts";
+import { LinkState, withLink } from "./path_link.ts";
 import type { PathInfo } from "./path_table.ts";
 
 describeTransportCompliance("MultipathConnection over one path", () => {
@@ -97,4 +99,70 @@ Deno.test("MultipathConnection: a path added after the end is closed at once", a
   assert.equal(a.addPath(late, { kind: "direct", label: "late" }), -1);
   assert.match((await lateb.closed).reason, /session has ended/);
   y.close();
+});
+
+Deno.test("MultipathConnection: a silent peer ends the session after 5 s on a working link; a relay outage is waited out", async () => {
+  let now = 0;
+  const clock = () => now;
+  const link = new LinkState(true);
+  const [relayA, relayB] = memoryConnectionPair();
+  const a = new MultipathConnection(withLink(relayA, link), { kind: "relay", label: "r" }, {
+    now: clock,
+  });
+  const id = a.paths()[0].id;
+  assert.equal(a.linkUp, true);
+  // The relay connection drops at 1 s for 20 s: the peer, silent all along, is not given up.
+  now = 1_000;
+  link.set(false);
+  assert.equal(a.linkUp, false);
+  for (; now <= 21_000; now += 250) assert.equal(a.checkLiveness(), undefined);
+  now = 21_000;
+  link.set(true);
+  // Nothing for a while after the relay is back (20 s of grace): the session waits.
+  now = 34_000;
+  assert.equal(a.checkLiveness(), undefined);
+  // A probe sent since then is answered: the grace is over.
+  a.heard(id, 5);
+  // Then it stops answering on the working link: gone 5 s later, with the reason.
+  now = 34_000 + PEER_SILENCE_MS;
+  assert.equal(a.checkLiveness(), undefined);
+  now += 1;
+  assert.equal(a.checkLiveness(), "no answer for 5 s");
+  assert.equal((await a.closed).reason, "no answer for 5 s");
+  assert.equal((await relayB.closed).reason, "no answer for 5 s");
+  // A closed path leaves no listener on its link.
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(link.listeners, 0);
+});
+
+Deno.test("MultipathConnection: a direct path keeps the link up while the relay is away (the 5 s rule holds)", async () => {
+  let now = 0;
+  const link = new LinkState(true);
+  const [relayA, relayB] = memoryConnectionPair();
+  const [directA, directB] = memoryConnectionPair();
+  const a = new MultipathConnection(withLink(relayA, link), { kind: "relay", label: "r" }, {
+    now: () => now,
+  });
+  a.addPath(directA, { kind: "direct", label: "d" });
+  link.set(false);
+  assert.equal(a.linkUp, true);
+  now = PEER_SILENCE_MS + 1;
+  assert.equal(a.checkLiveness(), "no answer for 5 s");
+  await Promise.all([a.closed, relayB.closed, directB.closed]);
+});
+
+Deno.test("MultipathConnection: a relay link down past 30 s ends the session", async () => {
+  let now = 0;
+  const link = new LinkState(true);
+  const [relayA, relayB] = memoryConnectionPair();
+  const a = new MultipathConnection(withLink(relayA, link), { kind: "relay", label: "r" }, {
+    now: () => now,
+  });
+  link.set(false);
+  now = LINK_OUTAGE_LIMIT_MS;
+  assert.equal(a.checkLiveness(), undefined);
+  now += 1;
+  assert.equal(a.checkLiveness(), "no link to the peer for 30 s");
+  await Promise.all([a.closed, relayB.closed]);
+  assert.equal(a.checkLiveness(), undefined, "judged once");
 });

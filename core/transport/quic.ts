@@ -29,6 +29,14 @@ export const KEEP_ALIVE_MS = 1_500;
  * a loaded machine, and a server frees a vanished client's slot as soon.
  */
 export const IDLE_TIMEOUT_MS = 6_000;
+/**
+ * The idle timeout of a connection carried by a relay: long enough to outlive
+ * the relay reconnecting (up to 30 s), above the session's own bound for a
+ * silent peer (40 s, core/transport/liveness.ts), which decides first and says
+ * why. QUIC takes the lower of both sides' values, so a peer offering 6 s
+ * (an older version) keeps 6 s.
+ */
+export const RELAYED_IDLE_TIMEOUT_MS = 45_000;
 /** How long a dial may take before it is given up. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -37,12 +45,19 @@ export const CONNECT_TIMEOUT_MS = 10_000;
  */
 const MAX_CONCURRENT_STREAMS = 1024;
 
-const TRANSPORT_OPTIONS = {
-  keepAliveInterval: KEEP_ALIVE_MS,
-  maxIdleTimeout: IDLE_TIMEOUT_MS,
-  maxConcurrentBidirectionalStreams: MAX_CONCURRENT_STREAMS,
-  maxConcurrentUnidirectionalStreams: 0,
-} as const;
+function transportOptions(idleTimeoutMs = IDLE_TIMEOUT_MS) {
+  if (!(idleTimeoutMs > KEEP_ALIVE_MS)) {
+    throw new RangeError(
+      `QUIC idle timeout ${idleTimeoutMs} ms must exceed the keep-alive interval (${KEEP_ALIVE_MS} ms)`,
+    );
+  }
+  return {
+    keepAliveInterval: KEEP_ALIVE_MS,
+    maxIdleTimeout: idleTimeoutMs,
+    maxConcurrentBidirectionalStreams: MAX_CONCURRENT_STREAMS,
+    maxConcurrentUnidirectionalStreams: 0,
+  } as const;
+}
 
 /** Why dialing failed, for callers that add advice of their own. */
 export type ConnectFailure = "identity" | "version" | "unreachable";
@@ -174,6 +189,12 @@ export interface ListenQuicOptions {
   endpoint?: Deno.QuicEndpoint;
   /** Give up on a handshake after this long. Default {@linkcode HANDSHAKE_TIMEOUT_MS}. */
   handshakeTimeoutMs?: number;
+  /**
+   * The idle timeout offered (each connection gets the lower of this and its
+   * client's). Default {@linkcode IDLE_TIMEOUT_MS}; a listener that relayed
+   * clients reach offers {@linkcode RELAYED_IDLE_TIMEOUT_MS}.
+   */
+  idleTimeoutMs?: number;
   /** Caps on handshakes in progress. Default 256 in total, 16 per address. */
   handshakeLimits?: AdmissionLimits;
   /**
@@ -198,15 +219,17 @@ export interface ListenQuicOptions {
  * Listens for QUIC connections, presenting a certificate for `secretKey`.
  * Handshakes run concurrently, each under a deadline, so a peer that starts one
  * and never finishes it delays nobody else.
- * @throws {Deno.errors.AddrInUse} and friends when the address cannot be bound.
+ * @throws {Deno.errors.AddrInUse} and friends when the address cannot be bound;
+ *   {@linkcode RangeError} when the idle timeout is not above the keep-alive interval.
  */
 export function listenQuic(options: ListenQuicOptions): PeerListener {
+  const transport = transportOptions(options.idleTimeoutMs);
   const endpoint = options.endpoint ??
     new Deno.QuicEndpoint({ hostname: options.hostname ?? "::", port: options.port ?? 0 });
   const listener = endpoint.listen({
     ...serverCredentials(options.secretKey),
     alpnProtocols: [options.alpn],
-    ...TRANSPORT_OPTIONS,
+    ...transport,
     congestionControl: options.congestionControl ?? "default",
   });
   const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -314,6 +337,12 @@ export interface DialQuicOptions {
   endpoint?: Deno.QuicEndpoint;
   /** Give up after this long per address. */
   timeoutMs?: number;
+  /**
+   * The idle timeout offered (the connection gets the lower of this and the
+   * server's). Default {@linkcode IDLE_TIMEOUT_MS}; a relayed path offers
+   * {@linkcode RELAYED_IDLE_TIMEOUT_MS}.
+   */
+  idleTimeoutMs?: number;
   /** Gives up once aborted (rejecting with the signal's reason), even mid-handshake. */
   signal?: AbortSignal;
   /**
@@ -335,11 +364,13 @@ export interface DialQuicOptions {
 
 /**
  * Dials a peer and verifies it holds `endpointId`'s key.
- * @throws {ConnectError} with a message saying what failed and what to check.
+ * @throws {ConnectError} with a message saying what failed and what to check;
+ *   {@linkcode RangeError} when the idle timeout is not above the keep-alive interval.
  */
 export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection> {
   const failures: AddressFailure[] = [];
   const choice = options.congestionControl ?? "default";
+  const transport = transportOptions(options.idleTimeoutMs);
   const describe = options.describeAddress ??
     // IPv6 literals in brackets, as the user would type them.
     ((addr: { hostname: string; port: number }) =>
@@ -358,7 +389,7 @@ export async function dialQuic(options: DialQuicOptions): Promise<PeerConnection
         alpnProtocols: [options.alpn],
         endpoint: options.endpoint,
         zeroRtt: false,
-        ...TRANSPORT_OPTIONS,
+        ...transport,
         congestionControl: typeof choice === "function" ? choice(addr.hostname) : choice,
       });
     } catch (error) {

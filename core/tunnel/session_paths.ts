@@ -18,6 +18,11 @@ import { PathChannel, type PathSignal } from "./path_channel.ts";
 
 /** Signaling messages received and not yet read (an honest peer has one in flight). */
 const MAX_QUEUED_SIGNALS = 8;
+/**
+ * How often the peer's liveness is judged: a gone peer is noticed within this
+ * much of its bound (5 s of silence).
+ */
+export const LIVENESS_CHECK_MS = 250;
 
 /** Options of {@linkcode SessionPaths}. */
 export interface SessionPathsOptions {
@@ -31,6 +36,7 @@ export class SessionPaths {
   readonly conn: MultipathConnection;
   readonly #channels = new Map<number, PathChannel>();
   readonly #signals = new AsyncQueue<PathSignal>();
+  readonly #livenessTimer: ReturnType<typeof setInterval>;
   #signalsEnded = false;
 
   /**
@@ -46,6 +52,10 @@ export class SessionPaths {
     options: SessionPathsOptions = {},
   ) {
     this.conn = new MultipathConnection(first, path, { onPathChange: options.onPathChange });
+    // A peer gone quiet ends the session here, not at QUIC's idle timeout: a relayed
+    // path's is long enough to outlive a relay outage (see Liveness).
+    this.#livenessTimer = setInterval(() => this.conn.checkLiveness(), LIVENESS_CHECK_MS);
+    Deno.unrefTimer(this.#livenessTimer);
     const id = this.conn.paths()[0].id;
     const channel = new PathChannel(stream, {
       onHeard: (rtt) => this.conn.heard(id, rtt),
@@ -101,6 +111,7 @@ export class SessionPaths {
 
   /** Stops every probe (the connections close with the session). */
   close(): void {
+    clearInterval(this.#livenessTimer);
     for (const channel of this.#channels.values()) channel.close();
     this.#endSignals();
   }

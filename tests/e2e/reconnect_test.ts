@@ -118,7 +118,7 @@ Deno.test("kill -9 and restart of the server: the client reconnects by itself; a
   await servers.kill();
   await servers.restart();
   const restartedAt = performance.now();
-  // The client notices when QUIC's idle timeout (6 s) passes, says so once, keeps its port.
+  // The client notices when the server has not answered for 5 s, says so once, keeps its port.
   const lostAt = await waitFor(15_000, "loss reported", () => LOST.test(tcp.stderr()));
   // Made before the session is back (the first attempt waits 0.5-1 s): it waits for it.
   const transfer = transferPayload(tcp.localPort, 1 << 16);
