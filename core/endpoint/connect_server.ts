@@ -196,8 +196,12 @@ async function pathsInRecord(
   const avoid = lookup.avoidAddress ?? (() => false);
   const addrs = lookup.directs ? record.addrs.filter((a) => !avoid(a.hostname)) : [];
   const found: PathAddress[] = [];
-  if (addrs.length > 0) {
-    const direct: DirectAddress = { kind: "direct", addrs };
+  // Each address races the others: a server behind NAT publishes its LAN
+  // addresses beside its mapped one, and a LAN address dialed from elsewhere
+  // answers nothing until the handshake times out (6 s), which tried in turn
+  // would hold up the address that works.
+  for (const addr of addrs) {
+    const direct: DirectAddress = { kind: "direct", addrs: [addr] };
     found.push(direct);
   }
   if (lookup.relays) {

@@ -1,13 +1,17 @@
 /**
  * iroh mode across two symmetric NATs (`MASQUERADE --random-fully`), where
- * neither plain ICE nor birthday punching finds a path: with Debian's
- * miniupnpd on the server's router, the server maps its listener's UDP port,
- * publishes the mapped address, and the client goes direct to it from the
- * start (SSH-sized transfer checked, `tunnel status` names the mapping, the
- * mapping is deleted when the server stops); without miniupnpd the session
- * stays on the relay. The server runs with forwarding permissions only, so
- * its gateway is the LAN's usual router address (`ip` may not be run).
- * Prints RESULT lines for docs/NAT_MATRIX.md.
+ * neither plain ICE nor birthday punching finds a path, with Debian's
+ * miniupnpd on one router:
+ * - on the server's router, a client that looks the record up goes straight
+ *   to the listener's mapped address, beating the relay (`tunnel status` marks
+ *   that path, and the mapping is deleted when the server stops); a client
+ *   that knows only the relay starts there and its hole punching goes direct
+ *   through the server's mapped ICE port;
+ * - on the client's router, the client's mapped ICE port does it;
+ * - on neither, the session stays on the relay.
+ * Tunnel processes run with forwarding permissions only, so the router they
+ * ask is the LAN's usual router address (`ip` may not be run). Each case moves
+ * 20 MB checked by SHA-256 and prints a RESULT line for docs/NAT_MATRIX.md.
  * @module
  */
 import assert from "node:assert/strict";
@@ -23,7 +27,14 @@ import {
   startBedServer,
   transferInBed,
 } from "./tunnels_in_bed.ts";
-import { canRunMiniUpnpd, createBed, type MiniUpnpd, startMiniUpnpd } from "./mod.ts";
+import {
+  type Bed,
+  type BedHost,
+  canRunMiniUpnpd,
+  createBed,
+  type MiniUpnpd,
+  startMiniUpnpd,
+} from "./mod.ts";
 
 const support = await canRunMiniUpnpd();
 if (!support.ok) console.log(`skipping port-mapped paths: ${support.reason}`);
@@ -31,13 +42,61 @@ if (!support.ok) console.log(`skipping port-mapped paths: ${support.reason}`);
 const SERVER_STATUS = "127.0.0.1:7071";
 const MAPPED_LINE = /^Port mapping: 198\.51\.100\.20:(\d+) -> UDP port \d+ \(([^,]+),/;
 
-for (const mapped of [true, false]) {
+interface Case {
+  name: string;
+  /** Whose router runs miniupnpd. */
+  mapper: "server" | "client" | "none";
+  /**
+   * The client looks the server's record up (and races its addresses against
+   * the relay); without it the client knows only the relay, starts there and
+   * then punches.
+   */
+  lookup: boolean;
+  /** The client's path line after connecting. */
+  expect: RegExp;
+}
+
+const CASES: Case[] = [
+  {
+    name: "the server's router maps; a client knowing only the relay starts there, then punches",
+    mapper: "server",
+    lookup: false,
+    expect: /^path: direct 198\.51\.100\.20:\d+ \(port-mapped\), rtt/,
+  },
+  {
+    name: "the server's router maps; the record's mapped address beats the relay from the start",
+    mapper: "server",
+    lookup: true,
+    expect: /^path: direct 198\.51\.100\.20:(\d+), rtt/,
+  },
+  {
+    name: "the client's router maps; the client starts on the relay, then punches",
+    mapper: "client",
+    lookup: true,
+    expect: /^path: direct 198\.51\.100\.20:\d+ \(port-mapped\), rtt/,
+  },
+  {
+    name: "no router maps: the relay",
+    mapper: "none",
+    lookup: true,
+    expect: /^path: relay /,
+  },
+];
+
+function startDaemon(bed: Bed, host: BedHost, dir: string): Promise<MiniUpnpd> {
+  return startMiniUpnpd({
+    routerNs: host.routerNs,
+    wanIp: host.wanIp,
+    lan: host === bed.left ? "10.0.1.0/24" : "10.0.2.0/24",
+    protocols: { upnp: true, natPmp: true, pcp: true },
+    stun: { host: bed.publicHost.ips[0], alternate: bed.publicHost.ips[1], port: 3478 },
+    dir,
+  });
+}
+
+for (const c of CASES) {
   Deno.test({
-    name: `iroh mode, symmetric x symmetric, ${
-      mapped
-        ? "miniupnpd on the server's router: direct to the mapped port"
-        : "no port mapping: relay"
-    }`,
+    name: `iroh mode, symmetric x symmetric: ${c.name}`,
     ignore: !support.ok,
     sanitizeResources: false,
     sanitizeOps: false,
@@ -50,15 +109,8 @@ for (const mapped of [true, false]) {
       ];
       try {
         let daemon: MiniUpnpd | undefined;
-        if (mapped) {
-          daemon = await startMiniUpnpd({
-            routerNs: bed.right.routerNs,
-            wanIp: bed.right.wanIp,
-            lan: "10.0.2.0/24",
-            protocols: { upnp: true, natPmp: true, pcp: true },
-            stun: { host: bed.publicHost.ips[0], alternate: bed.publicHost.ips[1], port: 3478 },
-            dir,
-          });
+        if (c.mapper !== "none") {
+          daemon = await startDaemon(bed, c.mapper === "server" ? bed.right : bed.left, dir);
           cleanups.push(() => daemon!.stop());
         }
         // coturn has 198.51.100.1:3478, so the relay answers no STUN of its own.
@@ -67,25 +119,26 @@ for (const mapped of [true, false]) {
         const echo = await startBedEcho(bed.right);
         cleanups.push(() => echo.proc.stop());
         const token = generateToken();
+        const stun = `${bed.publicHost.ips[0]}:3478`;
         const server = await startBedServer(bed.right, token, [
           "-v",
           "--status",
           SERVER_STATUS,
           "--stun-server",
-          `${bed.publicHost.ips[0]}:3478`,
+          stun,
         ]);
         cleanups.push(() => server.proc.stop());
         const stdout = () => server.proc.lines("stdout");
-        let mappedPort = "";
+        let listenerPort = "";
         let protocol = "";
-        if (mapped) {
-          // The mapping is made in the background: the record carries it once it is there.
+        if (c.mapper === "server") {
+          // The listener is mapped in the background; the record carries it once it is there.
           const line = await server.proc.waitForLine(MAPPED_LINE, {
             stream: "stdout",
             timeoutMs: 15_000,
           });
-          [, mappedPort, protocol] = MAPPED_LINE.exec(line)!;
-          assert.match(await daemon!.natRules(), new RegExp(`--dport ${mappedPort}\\b`));
+          [, listenerPort, protocol] = MAPPED_LINE.exec(line)!;
+          assert.match(await daemon!.natRules(), new RegExp(`--dport ${listenerPort}\\b`));
           // The record is published again with it: a PUT to the bed's relay, milliseconds.
           await new Promise((r) => setTimeout(r, 1_000));
         } else {
@@ -100,13 +153,11 @@ for (const mapped of [true, false]) {
             "client",
             "--server-node-id",
             server.id,
-            // With the relay given too, the relay would win the race to the first path:
-            // a session on the relay does not yet move to the mapped address.
-            ...(mapped ? ["--no-relay"] : ["--relay-url", BED_RELAY_URL]),
-            "--dns-server",
-            BED_PKARR_URL,
+            "--relay-url",
+            BED_RELAY_URL,
+            ...(c.lookup ? ["--dns-server", BED_PKARR_URL] : ["--no-dns"]),
             "--stun-server",
-            `${bed.publicHost.ips[0]}:3478`,
+            stun,
             "--source",
             `tcp://127.0.0.1:${echo.port}`,
             "--target",
@@ -123,17 +174,21 @@ for (const mapped of [true, false]) {
         });
         const localPort = Number(/:(\d+) ->/.exec(ready)![1]);
         const lines = () => client.lines("stdout");
+        const direct = c.mapper !== "none";
         let toDirectMs: number | undefined;
-        if (mapped) {
-          const direct = new RegExp(`^path: direct 198\\.51\\.100\\.20:${mappedPort}\\b`);
-          const deadline = performance.now() + 10_000;
-          while (!lines().some((l) => direct.test(l))) {
+        if (direct) {
+          const deadline = performance.now() + 15_000;
+          while (!lines().some((l) => c.expect.test(l))) {
             assert.ok(performance.now() < deadline, lines().join("\n"));
             await new Promise((r) => setTimeout(r, 50));
           }
           toDirectMs = performance.now() - started;
+          if (c.mapper === "server" && c.lookup) {
+            const port = lines().map((l) => c.expect.exec(l)?.[1]).find((p) => p);
+            assert.equal(port, listenerPort, "the record's mapped address");
+          }
         } else {
-          await new Promise((r) => setTimeout(r, 6_000));
+          await new Promise((r) => setTimeout(r, 8_000));
           assert.ok(!lines().some((l) => l.startsWith("path: direct")), lines().join("\n"));
         }
         const transferMs = await transferInBed(bed.left, localPort, 20_000_000);
@@ -144,31 +199,40 @@ for (const mapped of [true, false]) {
           ]),
           timeoutMs: 20_000,
         });
-        if (mapped) {
+        if (c.mapper === "server") {
           assert.match(
             status.stdout,
-            new RegExp(`port mapping: 198\\.51\\.100\\.20:${mappedPort} `),
-          );
-          assert.match(
-            status.stdout,
-            new RegExp(`path: direct 198\\.51\\.100\\.20:${mappedPort} \\(port-mapped\\)`),
+            new RegExp(`port mapping: 198\\.51\\.100\\.20:${listenerPort} `),
           );
         } else {
           assert.doesNotMatch(status.stdout, /port mapping/);
-          assert.match(status.stdout, /path: relay /);
         }
+        assert.match(
+          status.stdout,
+          !direct
+            ? /path: relay /
+            : !(c.mapper === "server" && c.lookup)
+            ? /path: direct \S+ \(port-mapped\)/
+            : new RegExp(`path: direct 198\\.51\\.100\\.20:${listenerPort} \\(port-mapped\\)`),
+          status.stdout,
+        );
         console.log(
           `RESULT | symmetric x symmetric | ${
-            mapped ? `direct (port-mapped by the server's router, ${protocol})` : "relay"
+            direct
+              ? `direct (port-mapped by the ${c.mapper}'s router${
+                c.mapper === "server" && c.lookup ? ", record" : ", punched"
+              })`
+              : "relay"
           } | ${toDirectMs ? `direct ${toDirectMs.toFixed(0)} ms` : "—"} | 20 MB ${
             transferMs.toFixed(0)
           } ms`,
         );
-        if (daemon) {
-          // A clean stop deletes the mapping at the router.
+        if (c.mapper === "server" && c.lookup) {
+          // A clean stop deletes the listener's mapping at the router.
           await server.proc.stop();
-          assert.doesNotMatch(await daemon.natRules(), new RegExp(`--dport ${mappedPort}\\b`));
+          assert.doesNotMatch(await daemon!.natRules(), new RegExp(`--dport ${listenerPort}\\b`));
         }
+        if (protocol) assert.match(protocol, /^(PCP|NAT-PMP|UPnP IGD)$/);
       } finally {
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       }
