@@ -31,6 +31,8 @@ export interface ListenerMappingOptions {
   log: TunnelLog;
   /** Told when the mapping appears, changes or goes (the record is published again). */
   onChange(mapping: PortMapping | undefined): void;
+  /** Told what the router answered: the protocol that mapped, or undefined for none. */
+  onOutcome?(protocol: PortMapping["protocol"] | undefined): void;
   /** The mapper to use (tests); default: a {@linkcode PortMapper} for `port`. */
   mapper?: (onEvent: (event: PortMapEvent) => void) => Pick<PortMapper, "start" | "close">;
 }
@@ -52,8 +54,10 @@ export function mapListenerPort(options: ListenerMappingOptions): ListenerMappin
         const changed = current?.external.address !== event.mapping.external.address ||
           current?.external.port !== event.mapping.external.port;
         current = event.mapping;
-        if (event.type === "mapped") log.info(`Port mapping: ${describeMapping(event.mapping)}`);
-        else log.debug(event.line);
+        if (event.type === "mapped") {
+          log.info(`Port mapping: ${describeMapping(event.mapping)}`);
+          options.onOutcome?.(event.mapping.protocol);
+        } else log.debug(event.line);
         if (changed) options.onChange(current);
         break;
       }
@@ -63,6 +67,10 @@ export function mapListenerPort(options: ListenerMappingOptions): ListenerMappin
         options.onChange(undefined);
         retry = setTimeout(() => void mapper.start().catch(() => {}), REMAP_AFTER_LOSS_MS);
         Deno.unrefTimer(retry);
+        break;
+      case "unavailable":
+        log.debug(event.line);
+        options.onOutcome?.(undefined);
         break;
       default:
         log.debug(event.line);

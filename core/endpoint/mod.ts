@@ -68,6 +68,13 @@ export {
   mapListenerPort,
   REMAP_AFTER_LOSS_MS,
 } from "./listener_mapping.ts";
+export {
+  LEASE_WAIT_MS,
+  type LeaseMapper,
+  PortLeases,
+  type PortLeasesOptions,
+  RETRY_SILENT_ROUTER_MS,
+} from "./port_leases.ts";
 export { describeConnectFailure, failedPaths, finalConnectFailure } from "./connect_failure.ts";
 export { type FollowedReconnectOptions, followReconnects } from "./followed_reconnects.ts";
 

@@ -18,11 +18,13 @@ import type { TunnelLog } from "../tunnel/mod.ts";
 /** A router that answered no protocol is asked again after this long. */
 export const RETRY_SILENT_ROUTER_MS = 5 * 60_000;
 /**
- * Longest wait for a mapping while candidates are gathered, the first time
- * (every protocol in turn) and once one is known to work (one round trip on
- * the LAN, or UPnP's SOAP call).
+ * Longest wait for a mapping while candidates are gathered (STUN runs
+ * alongside): the first time, PCP and NAT-PMP answer within it on a LAN and a
+ * silent router costs no more; once a protocol is known to work, UPnP's SOAP
+ * call fits too. A first attempt that is late goes on in the background, so
+ * the next punching attempt knows the protocol.
  */
-export const LEASE_WAIT_MS = { first: 2_000, known: 1_000 } as const;
+export const LEASE_WAIT_MS = { first: 500, known: 1_000 } as const;
 /** Lease asked for: renewed at half of it while the path lives. */
 const LEASE_SECONDS = 600;
 
@@ -59,6 +61,21 @@ export class PortLeases {
   }
 
   /**
+   * What a mapping attempt elsewhere found (the server's listener): the
+   * protocol that worked, or undefined when the router answered none.
+   */
+  learned(protocol: MappingProtocol | undefined): void {
+    if (protocol) {
+      this.#known = protocol;
+      this.#silentUntil = 0;
+    } else if (this.#known) {
+      this.#known = undefined; // it stopped answering: ask every protocol next time
+    } else {
+      this.#silentUntil = this.#now() + RETRY_SILENT_ROUTER_MS;
+    }
+  }
+
+  /**
    * Maps `port`; resolves within {@linkcode LEASE_WAIT_MS} with the lease, or
    * undefined (a silent router, or one too slow for this attempt: that mapper
    * is closed, so nothing is left at the router).
@@ -86,13 +103,18 @@ export class PortLeases {
       late,
     ]);
     clearTimeout(timer);
-    if (mapping === "late" || mapping === undefined) {
-      if (mapping === undefined && !known) this.#silentUntil = this.#now() + RETRY_SILENT_ROUTER_MS;
-      if (mapping === undefined && known) this.#known = undefined; // ask every protocol next time
+    if (mapping === "late") {
+      // Learn from it in the background, then give it up: this attempt has gone on.
+      mapper.start().then((late) => late && this.learned(late.protocol), () => {})
+        .finally(() => mapper.close().catch(() => {}));
+      return undefined;
+    }
+    if (mapping === undefined) {
+      this.learned(undefined);
       await mapper.close().catch(() => {});
       return undefined;
     }
-    this.#known = mapping.protocol;
+    this.learned(mapping.protocol);
     let released: Promise<void> | undefined;
     return {
       address: mapping.external.address,

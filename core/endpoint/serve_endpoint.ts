@@ -36,7 +36,7 @@ import { dialableAddresses } from "./dialable_addresses.ts";
 import { type ListenerMapping, mapListenerPort } from "./listener_mapping.ts";
 import { publishedAddrs } from "./published_addrs.ts";
 import type { PortMapping } from "../portmap/mod.ts";
-import { type EndpointIce, upgradeAnswerer } from "./upgrades.ts";
+import { type EndpointIce, portLeasesOf, upgradeAnswerer } from "./upgrades.ts";
 
 /** How long start-up waits for each relay before going on without it. */
 export const RELAY_READY_WAIT_MS = 5_000;
@@ -229,6 +229,8 @@ export async function startEndpointServer(
       gateway: portMapping.gateway,
       log,
       onChange: () => discovery.publisher?.publish(),
+      // What the listener's mapping found spares the punching attempts a wait.
+      onOutcome: (protocol) => portLeasesOf(settings.ice, log)?.learned(protocol),
     });
   const recordAddrs = (pkarr: string) => {
     const addrs = publishedAddrs(directAddrs, pkarr);

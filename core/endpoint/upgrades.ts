@@ -37,11 +37,12 @@ export interface EndpointIce {
 // One PortLeases per settings object: what one attempt learns of the router serves the next.
 const leasesBySettings = new WeakMap<EndpointIce, PortLeases>();
 
-/** The port-mapping function of `ice`'s attempts, when it asks for mappings. */
-function mapPortOf(
-  ice: EndpointIce,
-  log: TunnelLog,
-): ((port: number) => Promise<PortLease | undefined>) | undefined {
+/**
+ * The port leases of `ice`'s punching attempts (one per settings object, so
+ * what one attempt, or the server's listener, learns of the router serves the
+ * next); undefined when it asks for no mappings.
+ */
+export function portLeasesOf(ice: EndpointIce, log: TunnelLog): PortLeases | undefined {
   const portMapping = ice.portMapping;
   if (!portMapping) return undefined;
   let leases = leasesBySettings.get(ice);
@@ -49,7 +50,16 @@ function mapPortOf(
     leases = new PortLeases({ gateway: portMapping.gateway, log });
     leasesBySettings.set(ice, leases);
   }
-  return (port) => leases.lease(port);
+  return leases;
+}
+
+/** The port-mapping function of `ice`'s attempts, when it asks for mappings. */
+function mapPortOf(
+  ice: EndpointIce,
+  log: TunnelLog,
+): ((port: number) => Promise<PortLease | undefined>) | undefined {
+  const leases = portLeasesOf(ice, log);
+  return leases && ((port) => leases.lease(port));
 }
 
 /** The STUN servers of `relayUrls`: each host once, on {@linkcode RELAY_STUN_PORT}. */
