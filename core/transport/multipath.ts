@@ -177,7 +177,13 @@ export class MultipathConnection implements PeerConnection {
       this.#linkChanged();
       if (this.#current === id) this.#current = this.#currentConn = undefined;
       if (this.#conns.size === 0) this.#end(info);
-      else this.refresh();
+      else if (info.code > 0) {
+        // A close with a code (refused, broken protocol, shutting down) ends the session,
+        // not the path: the other paths go with it, though a relay may be away and
+        // never carry their own close.
+        for (const other of [...this.#conns.values()]) other.close(info);
+        this.#end(info);
+      } else this.refresh();
     });
   }
 

@@ -166,3 +166,29 @@ Deno.test("MultipathConnection: a relay link down past 30 s ends the session", a
   await Promise.all([a.closed, relayB.closed]);
   assert.equal(a.checkLiveness(), undefined, "judged once");
 });
+
+Deno.test("MultipathConnection: a path closed with a code ends the session and takes the other paths along", async () => {
+  const [relayA, relayB] = memoryConnectionPair();
+  const [directA, directB] = memoryConnectionPair();
+  const a = new MultipathConnection(relayA, { kind: "relay", label: "relay" });
+  a.addPath(directA, { kind: "direct", label: "direct" });
+  // The peer says goodbye on the direct path only (its relay is away).
+  directB.close({ code: 3, reason: "server shutting down" });
+  assert.deepEqual(await a.closed, { code: 3, reason: "server shutting down" });
+  assert.equal((await relayB.closed).reason, "server shutting down");
+  a.close();
+});
+
+Deno.test("MultipathConnection: a path closed without a code leaves the session on the others", async () => {
+  const [relayA, relayB] = memoryConnectionPair();
+  const [directA, directB] = memoryConnectionPair();
+  const a = new MultipathConnection(relayA, { kind: "relay", label: "relay" });
+  a.addPath(directA, { kind: "direct", label: "direct" });
+  directB.close({ code: 0, reason: "path probe ended" });
+  await directA.closed;
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(a.paths().map((p) => p.kind), ["relay"]);
+  a.close();
+  relayB.close();
+  await a.closed;
+});
