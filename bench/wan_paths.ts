@@ -271,6 +271,7 @@ export class WanPaths {
         endpointId,
         ...via,
         "--no-dns",
+        "--no-port-mapping",
         "--source",
         `${transport}://${right.ip}:${WAN_IPERF_PORT}`,
         "--target",

@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import type { EndpointIce } from "../../core/endpoint/mod.ts";
 import type { IceSettings } from "./ice_options.ts";
+import { PUBLIC_RELAY_URLS } from "./iroh_paths.ts";
 
 /** iroh mode's ICE settings. */
 export type IrohIceSettings = EndpointIce;
@@ -35,6 +36,8 @@ export function irohIce(
 ): IrohIceSettings {
   return {
     stunServers: stunNamed ? settings.stunServers : undefined,
+    // On iroh's public relays every relay's STUN is asked: two answers tell the NAT's mapping.
+    ...(stunNamed ? {} : { stunSiblings: PUBLIC_RELAY_URLS }),
     hostAddresses: settings.hostAddresses,
     ...(portMapping ? { portMapping: {} } : {}),
   };

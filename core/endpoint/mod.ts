@@ -54,6 +54,7 @@ export {
   RELAY_STUN_PORT,
   relayStunServers,
   startClientUpgrades,
+  stunServersOf,
   upgradeAnswerer,
 } from "./upgrades.ts";
 export { dialableAddresses } from "./dialable_addresses.ts";

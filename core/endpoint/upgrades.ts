@@ -17,6 +17,13 @@ export const RELAY_STUN_PORT = 3478;
 export interface EndpointIce {
   /** Named STUN servers; undefined: each relay's host on {@linkcode RELAY_STUN_PORT}. */
   stunServers?: string[];
+  /**
+   * Relays one operator runs together (iroh's public relays): when a relay in
+   * use is one of them, STUN goes to every one's host, so each attempt hears
+   * two or more servers and knows its NAT's mapping behaviour, which birthday
+   * punching needs. Only when `stunServers` is undefined.
+   */
+  stunSiblings?: readonly string[];
   /** Offer only these local addresses (default: every interface). */
   hostAddresses?: string[];
   /**
@@ -74,6 +81,19 @@ export function relayStunServers(relayUrls: readonly string[]): string[] {
 }
 
 /**
+ * The STUN servers of attempts on `relayUrls`: those named, else the relays'
+ * own, with their siblings' when one of them is a sibling.
+ */
+export function stunServersOf(ice: EndpointIce, relayUrls: readonly string[]): string[] {
+  if (ice.stunServers) return ice.stunServers;
+  const hostOf = (url: string) => URL.canParse(url) ? new URL(url).hostname : url;
+  const siblings = ice.stunSiblings ?? [];
+  const siblingHosts = new Set(siblings.map(hostOf));
+  const withSiblings = relayUrls.some((url) => siblingHosts.has(hostOf(url)));
+  return relayStunServers(withSiblings ? [...relayUrls, ...siblings] : relayUrls);
+}
+
+/**
  * Starts punching a direct path for a client session that began on `relayUrl`.
  * Attempts are logged at debug; a missing permission once, as a warning.
  */
@@ -85,7 +105,7 @@ export function startClientUpgrades(
   log: TunnelLog,
 ): Upgrader {
   return keepUpgrading(paths, serverId, {
-    stunServers: ice.stunServers ?? relayStunServers([relayUrl]),
+    stunServers: stunServersOf(ice, [relayUrl]),
     hostAddresses: ice.hostAddresses,
     avoidAddress: ice.avoidAddress,
     mapPort: mapPortOf(ice, log),
@@ -101,7 +121,7 @@ export function upgradeAnswerer(
   relayUrls: readonly string[],
   log: TunnelLog,
 ): (paths: SessionPaths, label: string) => void {
-  const stunServers = ice.stunServers ?? relayStunServers(relayUrls);
+  const stunServers = stunServersOf(ice, relayUrls);
   const mapPort = mapPortOf(ice, log);
   return (paths, label) => {
     answerUpgrades(paths, secretKey, {

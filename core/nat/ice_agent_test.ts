@@ -474,3 +474,63 @@ Deno.test("a process that connects, fails and aborts exits by itself: werift lea
   assert.equal(decoder.decode(stdout).trim(), "done", decoder.decode(stderr));
   assert.equal(code, 0, "the child did not exit by itself");
 });
+
+// A mapped candidate reached end to end needs a router rewriting source addresses:
+// tests/netns/port_mapped_path_test.ts runs it through miniupnpd.
+Deno.test("candidateSource: a mapped candidate is offered with its protocol", async () => {
+  const agent = await IceAgent.gather({
+    role: "controlled",
+    ...LOOPBACK,
+    candidateSource: (sockets) =>
+      Promise.resolve([{
+        foundation: "portmappcp",
+        component: 1,
+        transport: "udp",
+        priority: 1_778_384_895,
+        address: "203.0.113.7",
+        port: 41641,
+        type: "srflx",
+        relatedAddress: sockets[0].address,
+        relatedPort: sockets[0].port,
+        portMap: "pcp",
+      }]),
+  });
+  try {
+    const mapped = agent.localCandidates.find((c) => c.portMap === "pcp");
+    assert.equal(mapped?.address, "203.0.113.7");
+    assert.equal(mapped?.relatedPort, agent.localCandidates[0].port);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("candidateSource: one that throws adds nothing; one repeating a host address is not offered twice", async () => {
+  const [thrown, repeated] = await Promise.all([
+    IceAgent.gather({
+      role: "controlling",
+      ...LOOPBACK,
+      candidateSource: () => Promise.reject(new Error("router on fire")),
+    }),
+    IceAgent.gather({
+      role: "controlled",
+      ...LOOPBACK,
+      candidateSource: (sockets) =>
+        Promise.resolve([{
+          foundation: "portmapupnp",
+          component: 1,
+          transport: "udp",
+          priority: 1_778_384_895,
+          address: sockets[0].address,
+          port: sockets[0].port,
+          type: "srflx",
+          portMap: "upnp",
+        }]),
+    }),
+  ]);
+  try {
+    assert.deepEqual(thrown.localCandidates.map((c) => c.type), ["host"]);
+    assert.deepEqual(repeated.localCandidates.map((c) => c.type), ["host"]);
+  } finally {
+    await Promise.all([thrown.close(), repeated.close()]);
+  }
+});

@@ -190,7 +190,7 @@ Deno.test("README Quick start runs as written: alias, key, token, server, client
     ]);
     const localInfrastructure: Record<string, string> = {
       server: ` --relay-url ${relay.url} --dns-server ${relay.pkarr} --no-port-mapping`,
-      client: ` --dns-server ${relay.pkarr}`,
+      client: ` --dns-server ${relay.pkarr} --no-port-mapping`,
     };
     const run = (step: ShellStep) =>
       placeholders.apply(step.command).replaceAll("ENDPOINT_ID", id) +

@@ -433,17 +433,17 @@ export async function startClient(options: ClientOptions): Promise<TunnelClient>
 
 /**
  * The flags that keep an iroh-mode server or client off iroh's public relays
- * and pkarr relay when the test names none of its own, and a server from
- * asking this machine's router for a port mapping: tests reach only servers
- * they started.
+ * and pkarr relay when the test names none of its own, and from asking this
+ * machine's router for port mappings: tests reach only servers they started.
  */
 export function offlineDefaults(args: readonly string[]): string[] {
   const has = (...flags: string[]) => args.some((arg) => flags.includes(arg));
-  const server = args[0] === "server" || (args[0] === "vpn" && args[1] === "server");
+  const iroh = ["server", "client"].includes(args[0]) && !["manual", "nostr"].includes(args[1]) ||
+    args[0] === "vpn";
   return [
     ...(has("--relay-url", "--no-relay", "--relay-only") ? [] : ["--no-relay"]),
     ...(has("--dns-server", "--no-dns") ? [] : ["--no-dns"]),
-    ...(server && !has("--no-port-mapping", "--relay-only") ? ["--no-port-mapping"] : []),
+    ...(iroh && !has("--no-port-mapping") ? ["--no-port-mapping"] : []),
   ];
 }
 
