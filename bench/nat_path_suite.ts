@@ -4,8 +4,9 @@
  * `tests/netns` (two hosts behind NAT routers of the row's kinds, coturn on the public host,
  * `tunnel relay` there, miniupnpd on the server's router for the port-mapped row), then, per
  * run, starts a fresh server on the right host and a client on the left that knows only the
- * relay (`--no-dns`: it starts there and punches), times client spawn to its `path: direct`
- * line, and runs iperf3 TCP through the tunnel. Needs root; otherwise every row says why.
+ * relay (`--no-dns`: it starts there and punches) once the server's listener mapping attempt
+ * is over, times client spawn to its `path: direct` line, and runs iperf3 TCP through the
+ * tunnel. Needs root; otherwise every row says why.
  * @module
  */
 import { generateToken } from "../core/auth/mod.ts";
@@ -41,7 +42,7 @@ const IPERF_PORT = 5201;
 export const DIRECT_TIMEOUT_MS = 30_000;
 /** No new run of a row starts once this much time has gone into the row's runs. */
 export const ROW_BUDGET_MS = 180_000;
-/** How long the server's router may take to grant the listener's mapping. */
+/** How long the server's listener mapping may take to be granted, or found unavailable. */
 const MAPPING_TIMEOUT_MS = 15_000;
 
 /** `--stun-server` flags: coturn on the public host's first address, and its second. */
@@ -60,14 +61,16 @@ async function runOnce(
   const token = generateToken();
   const stun = stunArgs(bed, c.twoStun);
   const mainModule = env.mainModule;
-  const server = await startBedServer(bed.right, token, stun, { mainModule });
+  const server = await startBedServer(bed.right, token, [...stun, "-v"], { mainModule });
   try {
-    if (c.serverRouterMaps) {
-      await server.proc.waitForLine(/^Port mapping: /, {
-        stream: "stdout",
-        timeoutMs: MAPPING_TIMEOUT_MS,
-      });
-    }
+    // Like a server that has been running: its listener's mapping attempt is over, so it
+    // knows whether its router maps, and its punching attempts wait on no silent router.
+    await server.proc.waitForLine(
+      (line, stream) =>
+        stream === "stdout" ? /^Port mapping: /.test(line) : !c.serverRouterMaps &&
+          /no port mapping/.test(line),
+      { timeoutMs: MAPPING_TIMEOUT_MS },
+    );
     const client = await startBedClient(bed.left, {
       serverId: server.id,
       token,
