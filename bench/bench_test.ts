@@ -42,3 +42,8 @@ Deno.test("the wan-udp and wan-vpn suites are registered, so --only selects them
   const vpn = SUITES.find((suite) => suite.name === "wan-vpn")!;
   ok(/wireguard-go, tunnel vpn/.test(vpn.description), vpn.description);
 });
+
+Deno.test("the nat-paths suite is registered, so --only nat-paths selects it", () => {
+  ok(SUITES.some((suite) => suite.name === "nat-paths"));
+  deepStrictEqual(parseBenchArgs(["--only", "nat-paths"]).only, ["nat-paths"]);
+});

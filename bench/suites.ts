@@ -12,6 +12,7 @@ import { wireGuardGoVpn } from "./wireguard_go_vpn.ts";
 import { wanSuite } from "./wan_suite.ts";
 import { wanUdpSuite } from "./wan_udp_suite.ts";
 import { wanVpnSuite } from "./wan_vpn_suite.ts";
+import { natPathSuite } from "./nat_path_suite.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -29,4 +30,5 @@ export const SUITES: readonly BenchSuite[] = [
   wanSuite,
   wanUdpSuite,
   wanVpnSuite([wireGuardGoVpn, tunnelVpn]),
+  natPathSuite,
 ];

@@ -18,10 +18,8 @@ import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
 import { runCommand, tunnelCommandArgs } from "../harness/mod.ts";
 import {
-  BED_PKARR_URL,
-  BED_RELAY_URL,
   inNamespace,
-  spawnIn,
+  startBedClient,
   startBedEcho,
   startBedRelay,
   startBedServer,
@@ -146,33 +144,14 @@ for (const c of CASES) {
           await server.proc.waitForLine(/no port mapping/, { stream: "stderr", timeoutMs: 15_000 });
           assert.ok(!stdout().some((l) => l.startsWith("Port mapping:")), stdout().join("\n"));
         }
-        const started = performance.now();
-        const client = spawnIn(bed.left.ns, [
-          Deno.execPath(),
-          ...tunnelCommandArgs([
-            "client",
-            "--server-node-id",
-            server.id,
-            "--relay-url",
-            BED_RELAY_URL,
-            ...(c.lookup ? ["--dns-server", BED_PKARR_URL] : ["--no-dns"]),
-            "--stun-server",
-            stun,
-            "--source",
-            `tcp://127.0.0.1:${echo.port}`,
-            "--target",
-            "127.0.0.1:0",
-            "--auth-token",
-            token,
-            "-v",
-          ]),
-        ]);
-        cleanups.push(() => client.stop());
-        const ready = await client.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
-          stream: "stdout",
-          timeoutMs: 30_000,
+        const { proc: client, localPort, spawnedAt: started } = await startBedClient(bed.left, {
+          serverId: server.id,
+          token,
+          source: `tcp://127.0.0.1:${echo.port}`,
+          lookup: c.lookup,
+          extraArgs: ["--stun-server", stun, "-v"],
         });
-        const localPort = Number(/:(\d+) ->/.exec(ready)![1]);
+        cleanups.push(() => client.stop());
         const lines = () => client.lines("stdout");
         const direct = c.mapper !== "none";
         let toDirectMs: number | undefined;

@@ -27,11 +27,18 @@ export function spawnIn(ns: string, cmd: string[]): ManagedProcess {
   return ManagedProcess.spawn("ip", { args: inNamespace(ns, cmd) });
 }
 
-/** Starts `tunnel relay` on the public host at {@linkcode BED_RELAY_ADDR}; resolves once ready. */
-export async function startBedRelay(bed: Bed, extraArgs: string[]): Promise<ManagedProcess> {
+/**
+ * Starts `tunnel relay` on the public host at {@linkcode BED_RELAY_ADDR}; resolves once ready.
+ * `options.mainModule` runs another CLI entry point (the bench's `--tunnel-main`).
+ */
+export async function startBedRelay(
+  bed: Bed,
+  extraArgs: string[],
+  options: { mainModule?: string } = {},
+): Promise<ManagedProcess> {
   const relay = spawnIn(bed.publicHost.ns, [
     Deno.execPath(),
-    ...tunnelCommandArgs(["relay", "--bind", BED_RELAY_ADDR, ...extraArgs]),
+    ...tunnelCommandArgs(["relay", "--bind", BED_RELAY_ADDR, ...extraArgs], options),
   ]);
   try {
     await relay.waitForLine("Relay ready", { timeoutMs: 20_000 });
@@ -68,11 +75,13 @@ export async function startBedEcho(
 /**
  * An iroh-mode server on `host`, at the bed relay and publishing to its pkarr
  * relay, allowing 127.0.0.0/8; resolves with it and its EndpointId once ready.
+ * `options.mainModule` runs another CLI entry point.
  */
 export async function startBedServer(
   host: BedHost,
   token: string,
   extraArgs: string[] = [],
+  options: { mainModule?: string } = {},
 ): Promise<{ proc: ManagedProcess; id: string }> {
   const proc = spawnIn(host.ns, [
     Deno.execPath(),
@@ -89,7 +98,7 @@ export async function startBedServer(
       "--dns-server",
       BED_PKARR_URL,
       ...extraArgs,
-    ]),
+    ], options),
   ]);
   try {
     await proc.waitForLine("Waiting for clients to connect...", { timeoutMs: 30_000 });
@@ -99,6 +108,77 @@ export async function startBedServer(
   }
   const id = proc.lines("stdout").find((l) => l.startsWith("EndpointId: "))!.slice(12);
   return { proc, id };
+}
+
+/** What {@linkcode startBedClient} starts. */
+export interface BedClientOptions {
+  /** The server's EndpointId. */
+  serverId: string;
+  token: string;
+  /** What the client asks the server to reach, e.g. `tcp://127.0.0.1:22`. */
+  source: string;
+  /**
+   * Look the server's record up at the bed's pkarr relay (and race its addresses against
+   * the relay); false: `--no-dns`, the client knows only the relay, starts there, then punches.
+   */
+  lookup: boolean;
+  /** More client flags (`--stun-server`, `--status`, `-v`...). */
+  extraArgs?: string[];
+  /** Another CLI entry point than cli/main.ts. */
+  mainModule?: string;
+}
+
+/** A `tunnel client` in a bed, ready. */
+export interface BedClient {
+  proc: ManagedProcess;
+  /** The tunnel's local port on 127.0.0.1 of the client's namespace. */
+  localPort: number;
+  /** `performance.now()` just before the client was spawned. */
+  spawnedAt: number;
+  /** Spawn to the `Tunnel ready` line, ms. */
+  readyMs: number;
+}
+
+/**
+ * An iroh-mode `tunnel client` on `host` through the bed relay, its local end on
+ * 127.0.0.1 (a free port); resolves once it prints `Tunnel ready` (within 30 s).
+ *
+ * @throws {Error} when it does not get ready; the process is stopped.
+ */
+export async function startBedClient(
+  host: { readonly ns: string },
+  o: BedClientOptions,
+): Promise<BedClient> {
+  const spawnedAt = performance.now();
+  const proc = spawnIn(host.ns, [
+    Deno.execPath(),
+    ...tunnelCommandArgs([
+      "client",
+      "--server-node-id",
+      o.serverId,
+      "--relay-url",
+      BED_RELAY_URL,
+      ...(o.lookup ? ["--dns-server", BED_PKARR_URL] : ["--no-dns"]),
+      "--source",
+      o.source,
+      "--target",
+      "127.0.0.1:0",
+      "--auth-token",
+      o.token,
+      ...(o.extraArgs ?? []),
+    ], { mainModule: o.mainModule }),
+  ]);
+  try {
+    const ready = await proc.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
+      stream: "stdout",
+      timeoutMs: 30_000,
+    });
+    const readyMs = performance.now() - spawnedAt;
+    return { proc, localPort: Number(/:(\d+) ->/.exec(ready)![1]), spawnedAt, readyMs };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
 }
 
 /**
