@@ -71,7 +71,7 @@ export interface IceConnectCommonOptions {
    * the mapped address is offered as a candidate, and the lease kept as long
    * as the connection on that port lives (released when ICE fails).
    */
-  mapPort?: (localPort: number) => Promise<PortLease | undefined>;
+  mapPort?: (localPort: number, stunDone: Promise<void>) => Promise<PortLease | undefined>;
   /**
    * Told once when gathering candidates takes longer than `SLOW_STEP_MS` (a
    * STUN server or its name that does not answer), for a progress line.
@@ -238,12 +238,12 @@ class IceSession {
           stunServers: options.stunServers,
           hostAddresses: options.hostAddresses,
           avoidAddress: options.avoidAddress,
-          candidateSource: mapPort && (async (sockets) => {
+          candidateSource: mapPort && (async (sockets, stunDone) => {
             const socket = sockets.find((s) =>
               isIP(s.address) === 4 && !isLoopbackAddress(s.address)
             );
             if (!socket) return [];
-            const lease = await mapPort(socket.port);
+            const lease = await mapPort(socket.port, stunDone);
             if (!lease) return [];
             leased.lease = lease;
             leased.port = socket.port;

@@ -19,12 +19,14 @@ import type { TunnelLog } from "../tunnel/mod.ts";
 export const RETRY_SILENT_ROUTER_MS = 5 * 60_000;
 /**
  * Longest wait for a mapping while candidates are gathered (STUN runs
- * alongside): the first time, PCP and NAT-PMP answer within it on a LAN and a
- * silent router costs no more; once a protocol is known to work, UPnP's SOAP
- * call fits too. A first attempt that is late goes on in the background, so
- * the next punching attempt knows the protocol.
+ * alongside). Before a protocol is known to work, the wait ends
+ * `afterStun` past STUN's answers too, so a router that answers nothing
+ * (most test beds, many networks) costs an attempt little: PCP and NAT-PMP
+ * answer within it on a LAN. Once a protocol is known, UPnP's SOAP call fits
+ * in `known`. A first attempt that is late goes on in the background, so the
+ * next punching attempt knows the protocol.
  */
-export const LEASE_WAIT_MS = { first: 500, known: 1_000 } as const;
+export const LEASE_WAIT_MS = { first: 500, afterStun: 100, known: 1_000 } as const;
 /** Lease asked for: renewed at half of it while the path lives. */
 const LEASE_SECONDS = 600;
 
@@ -76,11 +78,12 @@ export class PortLeases {
   }
 
   /**
-   * Maps `port`; resolves within {@linkcode LEASE_WAIT_MS} with the lease, or
+   * Maps `port`; resolves within {@linkcode LEASE_WAIT_MS} (before a protocol
+   * is known, at most `afterStun` after `stunDone` settles) with the lease, or
    * undefined (a silent router, or one too slow for this attempt: that mapper
    * is closed, so nothing is left at the router).
    */
-  async lease(port: number): Promise<PortLease | undefined> {
+  async lease(port: number, stunDone?: Promise<void>): Promise<PortLease | undefined> {
     if (this.#now() < this.#silentUntil) return undefined;
     const known = this.#known;
     const { log } = this.#options;
@@ -95,9 +98,15 @@ export class PortLeases {
       });
     const waitMs = known ? LEASE_WAIT_MS.known : LEASE_WAIT_MS.first;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) =>
-      timer = setTimeout(() => resolve("late"), waitMs)
-    );
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), waitMs);
+      if (!known) {
+        stunDone?.then(() => {
+          clearTimeout(timer);
+          timer = setTimeout(() => resolve("late"), LEASE_WAIT_MS.afterStun);
+        });
+      }
+    });
     const mapping: PortMapping | undefined | "late" = await Promise.race([
       mapper.start().catch(() => undefined),
       late,

@@ -128,3 +128,18 @@ Deno.test("mapListenerPort(): mapped and lost are told, the record follows, a lo
   emit({ type: "mapped", mapping, line: "late" }); // after close: ignored
   assert.equal(listener.current, undefined);
 });
+
+Deno.test("PortLeases: before a protocol is known, the wait ends LEASE_WAIT_MS.afterStun after STUN's answers", async () => {
+  const fake = fakeMappers((port) => grant(port), LEASE_WAIT_MS.first + 200);
+  const leases = new PortLeases({ log: silentLog, mapper: fake.mapper });
+  const started = performance.now();
+  assert.equal(await leases.lease(4000, Promise.resolve()), undefined);
+  const waited = performance.now() - started;
+  assert.ok(waited < LEASE_WAIT_MS.afterStun + 150, `${waited}`);
+  await new Promise((r) => setTimeout(r, LEASE_WAIT_MS.first + 400)); // learned in the background
+  const known = performance.now();
+  const lease = await leases.lease(4001, Promise.resolve()); // known now: STUN does not cut it short
+  assert.ok(lease, "the known protocol's slower answer is waited for");
+  assert.ok(performance.now() - known >= LEASE_WAIT_MS.first + 150);
+  await lease.release();
+});

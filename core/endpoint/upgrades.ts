@@ -64,9 +64,9 @@ export function portLeasesOf(ice: EndpointIce, log: TunnelLog): PortLeases | und
 function mapPortOf(
   ice: EndpointIce,
   log: TunnelLog,
-): ((port: number) => Promise<PortLease | undefined>) | undefined {
+): ((port: number, stunDone: Promise<void>) => Promise<PortLease | undefined>) | undefined {
   const leases = portLeasesOf(ice, log);
-  return leases && ((port) => leases.lease(port));
+  return leases && ((port, stunDone) => leases.lease(port, stunDone));
 }
 
 /** The STUN servers of `relayUrls`: each host once, on {@linkcode RELAY_STUN_PORT}. */

@@ -74,9 +74,13 @@ export interface IceGatherOptions {
    * More candidates for the agent's sockets, asked alongside STUN once they are
    * bound: e.g. a port mapping the router grants for one of them. Each must be
    * an srflx candidate whose related address and port name its socket. A
-   * source that throws adds nothing.
+   * source that throws adds nothing. `reflexiveDone` settles when STUN is
+   * done, for a source that should not hold gathering up much longer.
    */
-  candidateSource?: (sockets: readonly IceSocketAddress[]) => Promise<IceCandidate[]>;
+  candidateSource?: (
+    sockets: readonly IceSocketAddress[],
+    reflexiveDone: Promise<void>,
+  ) => Promise<IceCandidate[]>;
 }
 
 /** A socket of the agent: the interface address a host candidate offers, and its port. */
@@ -207,9 +211,17 @@ export class IceAgent {
       signal?.throwIfAborted();
       const candidates = protocols.map(_hostCandidateOf);
       const sockets = candidates.map(({ address, port }) => ({ address, port }));
+      const reflexiveGathering = _gatherServerReflexive(
+        werift,
+        protocols,
+        stunServers,
+        candidates,
+        signal,
+      );
+      const reflexiveDone = reflexiveGathering.then(() => {}, () => {});
       const [reflexive, sourced] = await Promise.all([
-        _gatherServerReflexive(werift, protocols, stunServers, candidates, signal),
-        options.candidateSource?.(sockets).catch(() => []) ?? [],
+        reflexiveGathering,
+        options.candidateSource?.(sockets, reflexiveDone).catch(() => []) ?? [],
       ]);
       const seen = new Set(candidates.map((c) => `${c.address} ${c.port}`));
       for (const candidate of [...sourced, ...reflexive]) {

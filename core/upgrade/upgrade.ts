@@ -72,7 +72,7 @@ export interface UpgradeOptions {
   /** Where attempts are reported. */
   log: UpgradeLog;
   /** Maps the ICE socket's port at this side's router (see `IceConnectCommonOptions.mapPort`). */
-  mapPort?: (localPort: number) => Promise<PortLease | undefined>;
+  mapPort?: (localPort: number, stunDone: Promise<void>) => Promise<PortLease | undefined>;
   /** Told each direct path that joined the session, with how it was punched (for path lines). */
   onJoined?: (joined: JoinedPath) => void;
 }
