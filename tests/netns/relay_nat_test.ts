@@ -15,6 +15,7 @@ import {
   BED_PKARR_URL,
   BED_RELAY_URL,
   inNamespace,
+  spawnBedClient,
   spawnIn,
   startBedEcho,
   startBedRelay,
@@ -27,15 +28,8 @@ if (!support.ok) console.log(`skipping relay NAT tests: ${support.reason}`);
 const SIZE = 20_000_000;
 
 async function startClient(host: BedHost, args: string[]): Promise<[ManagedProcess, number]> {
-  const client = spawnIn(host.ns, [
-    Deno.execPath(),
-    ...tunnelCommandArgs(["client", ...args, "-t", "127.0.0.1:0"]),
-  ]);
-  const ready = await client.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
-    stream: "stdout",
-    timeoutMs: 30_000,
-  });
-  return [client, Number(/:(\d+) ->/.exec(ready)![1])];
+  const { proc, localPort } = await spawnBedClient(host, args);
+  return [proc, localPort];
 }
 
 Deno.test({

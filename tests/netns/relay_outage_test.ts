@@ -14,6 +14,7 @@ import { type Bed, type BedHost, canBuildBeds, createBed } from "./mod.ts";
 import {
   BED_PKARR_URL,
   BED_RELAY_URL,
+  spawnBedClient,
   spawnIn,
   startBedEcho,
   startBedRelay,
@@ -33,15 +34,8 @@ const LOST = /Connection to the server lost/;
 const LOSS_NOTICED_MS = 6_000;
 
 async function startClient(host: BedHost, args: string[]): Promise<[ManagedProcess, number]> {
-  const client = spawnIn(host.ns, [
-    Deno.execPath(),
-    ...tunnelCommandArgs(["client", ...args, "-t", "127.0.0.1:0"]),
-  ]);
-  const ready = await client.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
-    stream: "stdout",
-    timeoutMs: 30_000,
-  });
-  return [client, Number(/:(\d+) ->/.exec(ready)![1])];
+  const { proc, localPort } = await spawnBedClient(host, args);
+  return [proc, localPort];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

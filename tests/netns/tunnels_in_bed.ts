@@ -140,6 +140,33 @@ export interface BedClient {
 }
 
 /**
+ * `tunnel client ARGS -t 127.0.0.1:0` on `host`; resolves with it and its local
+ * port once it prints `Tunnel ready` (within 30 s).
+ *
+ * @throws {Error} when it does not get ready; the process is stopped.
+ */
+export async function spawnBedClient(
+  host: { readonly ns: string },
+  args: string[],
+  options: { mainModule?: string } = {},
+): Promise<{ proc: ManagedProcess; localPort: number }> {
+  const proc = spawnIn(host.ns, [
+    Deno.execPath(),
+    ...tunnelCommandArgs(["client", ...args, "--target", "127.0.0.1:0"], options),
+  ]);
+  try {
+    const ready = await proc.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
+      stream: "stdout",
+      timeoutMs: 30_000,
+    });
+    return { proc, localPort: Number(/:(\d+) ->/.exec(ready)![1]) };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}
+
+/**
  * An iroh-mode `tunnel client` on `host` through the bed relay, its local end on
  * 127.0.0.1 (a free port); resolves once it prints `Tunnel ready` (within 30 s).
  *
@@ -150,35 +177,19 @@ export async function startBedClient(
   o: BedClientOptions,
 ): Promise<BedClient> {
   const spawnedAt = performance.now();
-  const proc = spawnIn(host.ns, [
-    Deno.execPath(),
-    ...tunnelCommandArgs([
-      "client",
-      "--server-node-id",
-      o.serverId,
-      "--relay-url",
-      BED_RELAY_URL,
-      ...(o.lookup ? ["--dns-server", BED_PKARR_URL] : ["--no-dns"]),
-      "--source",
-      o.source,
-      "--target",
-      "127.0.0.1:0",
-      "--auth-token",
-      o.token,
-      ...(o.extraArgs ?? []),
-    ], { mainModule: o.mainModule }),
-  ]);
-  try {
-    const ready = await proc.waitForLine(/^Tunnel ready: 127\.0\.0\.1:\d+/, {
-      stream: "stdout",
-      timeoutMs: 30_000,
-    });
-    const readyMs = performance.now() - spawnedAt;
-    return { proc, localPort: Number(/:(\d+) ->/.exec(ready)![1]), spawnedAt, readyMs };
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
+  const { proc, localPort } = await spawnBedClient(host, [
+    "--server-node-id",
+    o.serverId,
+    "--relay-url",
+    BED_RELAY_URL,
+    ...(o.lookup ? ["--dns-server", BED_PKARR_URL] : ["--no-dns"]),
+    "--source",
+    o.source,
+    "--auth-token",
+    o.token,
+    ...(o.extraArgs ?? []),
+  ], { mainModule: o.mainModule });
+  return { proc, localPort, spawnedAt, readyMs: performance.now() - spawnedAt };
 }
 
 /**
