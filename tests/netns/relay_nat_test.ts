@@ -9,14 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
-import { type ManagedProcess, runCommand, startSshd, tunnelCommandArgs } from "../harness/mod.ts";
+import { type ManagedProcess, runCommand, startSshd } from "../harness/mod.ts";
 import { type BedHost, canBuildBeds, createBed } from "./mod.ts";
 import {
   BED_PKARR_URL,
   BED_RELAY_URL,
   inNamespace,
   spawnBedClient,
-  spawnIn,
   startBedEcho,
   startBedRelay,
   startBedServer,

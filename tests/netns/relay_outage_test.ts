@@ -9,13 +9,12 @@
  */
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
-import { type ManagedProcess, tunnelCommandArgs } from "../harness/mod.ts";
+import type { ManagedProcess } from "../harness/mod.ts";
 import { type Bed, type BedHost, canBuildBeds, createBed } from "./mod.ts";
 import {
   BED_PKARR_URL,
   BED_RELAY_URL,
   spawnBedClient,
-  spawnIn,
   startBedEcho,
   startBedRelay,
   startBedServer,
