@@ -125,4 +125,5 @@ export type {
   VpnConfig,
 } from "../tunnel/mod.ts";
 export type { Upgrader } from "../upgrade/mod.ts";
-export type { PortMapEvent, PortMapping } from "../portmap/mod.ts";
+export type { MappingProtocol, PortMapEvent, PortMapper, PortMapping } from "../portmap/mod.ts";
+export type { PortLease } from "../connect/mod.ts";

@@ -55,5 +55,6 @@ export {
   type DefaultGateway,
   type GatewayLookup,
   guessGateway,
+  type InterfaceList,
   readDefaultGateway,
 } from "./gateway.ts";

@@ -58,5 +58,7 @@ export type {
   IceCredentials,
   NominatedPath,
   PathEnd,
+  PathMethod,
   RemoteIceParameters,
 } from "../nat/mod.ts";
+export type { PortLease } from "../connect/mod.ts";
