@@ -88,6 +88,7 @@ const SCHEMAS = {
 // `tunnel relay -c relay.toml`: one [relay] section, no role or mode.
 const RELAY_SCHEMA = {
   bind: "string",
+  http_bind: "string",
   tls_cert: "path",
   tls_key: "path",
   stun_bind: "string",

@@ -8,11 +8,14 @@ import { Command, Option } from "commander";
 import { createPkarrHandler, DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
+  checkTlsPair,
   createRelayServer,
   DEFAULT_MAX_CLIENTS,
   type RelayListener,
   type RelayServer,
+  servePlainHttp,
   serveRelay,
+  type TlsPair,
 } from "../../core/relay/mod.ts";
 import { stunResponse } from "../../core/stun/mod.ts";
 import { formatHostPort, parseHostPort } from "../../core/tunnel/mod.ts";
@@ -31,6 +34,7 @@ export const DEFAULT_STUN_BIND = "[::]:3478";
 export interface RelayFlags {
   config?: string;
   bind?: string;
+  httpBind?: string;
   tlsCert?: string;
   tlsKey?: string;
   stunBind?: string;
@@ -47,6 +51,8 @@ export interface RelayFlags {
 /** Everything `tunnel relay` needs, checked. */
 export interface RelaySettings {
   bind: { host: string; port: number };
+  /** The plain HTTP listener beside HTTPS (captive-portal check), when asked for. */
+  httpBind?: { host: string; port: number };
   tls?: { certFile: string; keyFile: string };
   stunBind?: { host: string; port: number };
   accessTokens: string[];
@@ -63,7 +69,14 @@ export function relayCommand(): Command {
     .description("run a relay for iroh mode: relay protocol, pkarr discovery records and STUN")
     .option("-c, --config <file>", "TOML file with a [relay] section (flags override its values)")
     .option("--bind <host:port>", `address of the HTTP(S) server (default ${DEFAULT_RELAY_BIND})`)
-    .option("--tls-cert <file>", "serve HTTPS with this certificate chain (PEM)")
+    .option(
+      "--http-bind <host:port>",
+      "with TLS, also serve plain HTTP here: iroh's captive-portal check (/generate_204; iroh probes port 80)",
+    )
+    .option(
+      "--tls-cert <file>",
+      "serve HTTPS with this certificate chain (PEM; reloaded on SIGHUP)",
+    )
     .option("--tls-key <file>", "the private key of --tls-cert (PEM)")
     .option(
       "--stun-bind <host:port>",
@@ -118,6 +131,12 @@ export async function resolveRelaySettings(
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new UsageError("Use --tls-cert and --tls-key together (tls_cert and tls_key)");
   }
+  const httpBind = pick(flags.httpBind, config.http_bind);
+  if (httpBind !== undefined && tlsCert === undefined) {
+    throw new UsageError(
+      "--http-bind needs --tls-cert and --tls-key (without TLS, --bind serves plain HTTP)",
+    );
+  }
   const stunBind = pick(flags.stunBind, config.stun_bind);
   // commander sets `stun` to true unless --no-stun: only false is a choice made.
   const stun = flags.stun === false ? false : config.stun ?? true;
@@ -152,6 +171,9 @@ export async function resolveRelaySettings(
     bind: asUsageError(() =>
       parseHostPort(pick(flags.bind, config.bind) ?? DEFAULT_RELAY_BIND, "--bind address")
     ),
+    httpBind: httpBind === undefined
+      ? undefined
+      : asUsageError(() => parseHostPort(httpBind, "--http-bind address")),
     tls: tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
     stunBind: stun
       ? asUsageError(() => parseHostPort(stunBind ?? DEFAULT_STUN_BIND, "--stun-bind address"))
@@ -181,12 +203,7 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     }),
     log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
   });
-  const tls = settings.tls
-    ? {
-      cert: await readUserFile(settings.tls.certFile, "TLS certificate", MAX_LIST_FILE_BYTES),
-      key: await readUserFile(settings.tls.keyFile, "TLS key", MAX_LIST_FILE_BYTES),
-    }
-    : undefined;
+  const tls = settings.tls ? await readTlsPair(settings.tls) : undefined;
   let server: RelayListener;
   try {
     server = await serveRelay(relay, {
@@ -201,10 +218,31 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
       }`,
     );
   }
+  let plainHttp: RelayListener | undefined;
+  if (settings.httpBind) {
+    const { host, port } = settings.httpBind;
+    try {
+      plainHttp = await servePlainHttp(relay, { hostname: host, port });
+    } catch (error) {
+      await server.shutdown();
+      throw new Error(
+        `Cannot listen for plain HTTP on ${formatHostPort(host, port)}: ${
+          describeBindError(error)
+        }`,
+      );
+    }
+  }
   const scheme = tls ? "https" : "http";
   out.info(
     `Relay listening on ${scheme}://${formatHostPort(server.hostname, server.port)}/`,
   );
+  if (plainHttp) {
+    out.info(
+      `Plain HTTP (captive-portal check) on http://${
+        formatHostPort(plainHttp.hostname, plainHttp.port)
+      }/generate_204`,
+    );
+  }
   if (settings.accessTokens.length > 0) {
     out.info(`Access: ${settings.accessTokens.length} token(s)`);
   }
@@ -232,14 +270,66 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     out.info(`STUN on udp ${formatHostPort(addr.hostname, addr.port)}`);
   }
   const answering = stun ? answerStun(stun) : Promise.resolve();
+  const stopReloading = settings.tls
+    ? reloadTlsOnHangup(settings.tls, server, out)
+    : () => Promise.resolve();
   out.info("Relay ready");
 
   await shutdownSignal();
   out.info("Shutting down");
+  await stopReloading();
   relay.close();
   stun?.close();
   await answering;
-  await server.shutdown();
+  await Promise.all([server.shutdown(), plainHttp?.shutdown()]);
+}
+
+/** Reads and checks the certificate and key files. */
+async function readTlsPair(files: { certFile: string; keyFile: string }): Promise<TlsPair> {
+  const pair = {
+    cert: await readUserFile(files.certFile, "TLS certificate", MAX_LIST_FILE_BYTES),
+    key: await readUserFile(files.keyFile, "TLS key", MAX_LIST_FILE_BYTES),
+  };
+  try {
+    return checkTlsPair(pair);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot use ${files.certFile} and ${files.keyFile}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * On SIGHUP, reads the certificate and key files again and serves new
+ * connections with them (a renewed certificate, without a restart); a file
+ * that cannot be used leaves the old pair in use and logs one line.
+ * @returns a function that stops listening and waits for a reload under way.
+ */
+function reloadTlsOnHangup(
+  files: { certFile: string; keyFile: string },
+  server: RelayListener,
+  out: Output,
+): () => Promise<void> {
+  if (Deno.build.os === "windows") return () => Promise.resolve();
+  // One reload at a time, in signal order: the last signal's files win.
+  let reloading = Promise.resolve();
+  const onHangup = () => {
+    reloading = reloading.then(async () => {
+      try {
+        server.reloadTls(await readTlsPair(files));
+        out.info(`TLS certificate reloaded from ${files.certFile}`);
+      } catch (error) {
+        out.warn(
+          `TLS reload failed, still serving the previous certificate: ${(error as Error).message}`,
+        );
+      }
+    });
+  };
+  Deno.addSignalListener("SIGHUP", onHangup);
+  return () => {
+    Deno.removeSignalListener("SIGHUP", onHangup);
+    return reloading;
+  };
 }
 
 async function answerStun(socket: Deno.DatagramConn): Promise<void> {

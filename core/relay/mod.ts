@@ -79,7 +79,26 @@ export {
   type PickHomeRelayOptions,
   relayPingUrl,
 } from "./home_relay.ts";
-export { type RelayListener, serveRelay, type ServeRelayOptions } from "./serve_relay.ts";
+export {
+  type RelayListener,
+  servePlainHttp,
+  type ServePlainHttpOptions,
+  serveRelay,
+  type ServeRelayOptions,
+} from "./serve_relay.ts";
+export {
+  CAPTIVE_CHALLENGE_HEADER,
+  CAPTIVE_RESPONSE_HEADER,
+  captivePortalResponse,
+  INDEX_HTML,
+  indexResponse,
+  MAX_CAPTIVE_CHALLENGE_LENGTH,
+  plainHttpResponse,
+  ROBOTS_TXT,
+  robotsResponse,
+  TLS_RESPONSE_HEADERS,
+} from "./http_pages.ts";
+export { checkTlsPair, type TlsPair } from "./tls_pair.ts";
 export type { UpgradedSocket } from "./_websocket_server.ts";
 export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
 export {

@@ -1,5 +1,6 @@
 /**
- * Binds a relay server to a TCP port, plain HTTP or HTTPS, through `node:http`:
+ * Binds a relay server to a TCP port, plain HTTP or HTTPS, through `node:http`
+ * (and, beside HTTPS, the plain HTTP listener for the captive-portal check):
  * its `upgrade` event hands over the raw connection (so the relay reads
  * WebSocket frames with its own limits), and it closes a connection whose
  * request is not complete in time (`Deno.serve` keeps a silent one forever).
@@ -8,12 +9,15 @@
 import {
   createServer as createHttpServer,
   type IncomingMessage,
+  type Server as HttpServer,
   type ServerResponse,
 } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { RelayServer } from "./server.ts";
+import { plainHttpResponse, TLS_RESPONSE_HEADERS } from "./http_pages.ts";
+import { checkTlsPair, type TlsPair } from "./tls_pair.ts";
 
 /**
  * A request must be complete, head and body, this long after its connection
@@ -37,7 +41,7 @@ export interface ServeRelayOptions {
   /** Port to bind; 0 picks a free one. */
   port: number;
   /** Serves HTTPS with this certificate chain and key (PEM) when given. */
-  tls?: { cert: string; key: string };
+  tls?: TlsPair;
 }
 
 /** A relay bound to a port. */
@@ -48,6 +52,21 @@ export interface RelayListener extends AsyncDisposable {
   readonly port: number;
   /** Stops accepting and ends every connection (call the relay's `close()` first). */
   shutdown(): Promise<void>;
+  /**
+   * Serves new connections with this certificate chain and key; connections
+   * already open keep theirs. Only for a listener serving HTTPS.
+   * @throws {Error} one line naming what is wrong with `tls` (the old pair stays in use),
+   * or when the listener serves plain HTTP.
+   */
+  reloadTls(tls: TlsPair): void;
+}
+
+/** Where {@linkcode servePlainHttp} listens. */
+export interface ServePlainHttpOptions {
+  /** Address to bind. */
+  hostname: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
 }
 
 /**
@@ -56,7 +75,8 @@ export interface RelayListener extends AsyncDisposable {
  * @param relay The relay server.
  * @param options Where to listen, and TLS.
  * @returns The listener, once bound.
- * @throws {Error} with `code` "EADDRINUSE" (or another errno code) when the bind fails.
+ * @throws {Error} with `code` "EADDRINUSE" (or another errno code) when the bind fails,
+ * or one line naming what is wrong with `options.tls`.
  *
  * @example
  * ```ts
@@ -72,15 +92,12 @@ export async function serveRelay(
   relay: RelayServer,
   options: ServeRelayOptions,
 ): Promise<RelayListener> {
-  const settings = {
-    headersTimeout: REQUEST_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-    maxHeaderSize: MAX_HEADER_BYTES,
-  };
-  const server = options.tls
-    ? createHttpsServer({ ...settings, ...options.tls, handshakeTimeout: REQUEST_TIMEOUT_MS })
-    : createHttpServer(settings);
+  const tls = options.tls && checkTlsPair(options.tls);
+  const server = tls
+    ? createHttpsServer({ ...SERVER_SETTINGS, ...tls, handshakeTimeout: REQUEST_TIMEOUT_MS })
+    : createHttpServer(SERVER_SETTINGS);
+  // Browsers are told to keep to HTTPS only by an answer over HTTPS.
+  const extraHeaders = tls ? TLS_RESPONSE_HEADERS : {};
   const upgraded = new Set<Socket>();
   // Places of connections not yet upgraded, by remote address and port: the
   // same for the TCP socket and the TLS socket over it.
@@ -99,7 +116,15 @@ export async function serveRelay(
     });
   });
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    answer(relay, request, response);
+    answer(
+      (fetchRequest) =>
+        relay.handle(fetchRequest, {
+          remoteAddr: { hostname: request.socket.remoteAddress ?? "" },
+        }),
+      request,
+      response,
+      extraHeaders,
+    );
   });
   server.on("upgrade", (request: IncomingMessage, socket: Socket, head: Uint8Array) => {
     // The relay counts it from here (its unauthenticated and client places).
@@ -115,6 +140,85 @@ export async function serveRelay(
     }
     relay.upgrade(fetchRequest, socket, head);
   });
+  await listen(server, options);
+  const address = server.address() as AddressInfo;
+  const shutdown = shutdownOnce(server, upgraded);
+  return {
+    hostname: address.address,
+    port: address.port,
+    shutdown,
+    reloadTls(pair: TlsPair): void {
+      if (!tls) throw new Error("this listener serves plain HTTP, not HTTPS");
+      // Checked first: node would take anything and fail each handshake after.
+      const { cert, key } = checkTlsPair(pair);
+      (server as HttpsServer).setSecureContext({ cert, key });
+    },
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+/**
+ * Serves the plain HTTP side of an HTTPS relay (iroh-relay's `http_bind_addr`):
+ * iroh's captive-portal check `/generate_204` and `/robots.txt`, 404 for
+ * anything else, upgrades included: the relay protocol is never served in the
+ * clear here. Connections count against `relay`'s connection limits, with the
+ * same request timeouts as {@linkcode serveRelay}.
+ *
+ * @param relay The relay whose connection limits apply.
+ * @param options Where to listen.
+ * @returns The listener, once bound (`reloadTls` throws: it has no TLS).
+ * @throws {Error} with `code` "EADDRINUSE" (or another errno code) when the bind fails.
+ *
+ * @example
+ * ```ts
+ * import { createRelayServer } from "./server.ts";
+ * const relay = createRelayServer();
+ * const plain = await servePlainHttp(relay, { hostname: "127.0.0.1", port: 0 });
+ * console.log(`http://127.0.0.1:${plain.port}/generate_204`);
+ * await plain.shutdown();
+ * ```
+ */
+export async function servePlainHttp(
+  relay: RelayServer,
+  options: ServePlainHttpOptions,
+): Promise<RelayListener> {
+  const server = createHttpServer(SERVER_SETTINGS);
+  server.on("connection", (socket: Socket) => {
+    const release = relay.admitConnection(socket.remoteAddress ?? "unknown");
+    if (!release) return socket.destroy();
+    socket.once("close", release);
+  });
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    answer(plainHttpResponse, request, response, {});
+  });
+  server.on("upgrade", (_request: IncomingMessage, socket: Socket) => {
+    socket.on("error", () => {});
+    socket.end(
+      "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+  });
+  await listen(server, options);
+  const address = server.address() as AddressInfo;
+  const shutdown = shutdownOnce(server, new Set());
+  return {
+    hostname: address.address,
+    port: address.port,
+    shutdown,
+    reloadTls() {
+      throw new Error("this listener serves plain HTTP, not HTTPS");
+    },
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+const SERVER_SETTINGS = {
+  headersTimeout: REQUEST_TIMEOUT_MS,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  maxHeaderSize: MAX_HEADER_BYTES,
+};
+
+async function listen(server: HttpServer, options: ServePlainHttpOptions): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
@@ -122,9 +226,12 @@ export async function serveRelay(
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
+}
+
+/** Stops `server` once: plain connections at once, `upgraded` ones after a grace. */
+function shutdownOnce(server: HttpServer, upgraded: Set<Socket>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  const shutdown = () =>
+  return () =>
     stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -135,12 +242,6 @@ export async function serveRelay(
       for (const socket of upgraded) socket.destroy();
       await closed;
     })();
-  return {
-    hostname: address.address,
-    port: address.port,
-    shutdown,
-    [Symbol.asyncDispose]: shutdown,
-  };
 }
 
 /** The fetch `Request` for a node request; with `body`, its body streams from it. */
@@ -159,16 +260,15 @@ function toFetchRequest(request: IncomingMessage, body: boolean): Request {
 }
 
 async function answer(
-  relay: RelayServer,
+  handle: (request: Request) => Response | Promise<Response>,
   request: IncomingMessage,
   response: ServerResponse,
+  extraHeaders: Readonly<Record<string, string>>,
 ): Promise<void> {
   response.on("error", () => {});
   let reply: Response;
   try {
-    reply = await relay.handle(toFetchRequest(request, true), {
-      remoteAddr: { hostname: request.socket.remoteAddress ?? "" },
-    });
+    reply = await handle(toFetchRequest(request, true));
   } catch {
     // A failing handler must never take the relay down for everyone.
     reply = new Response("Internal error", { status: 500 });
@@ -176,7 +276,7 @@ async function answer(
   try {
     // Every answer here is small: a line of text, the metrics, a pkarr record.
     const body = new Uint8Array(await reply.arrayBuffer());
-    response.writeHead(reply.status, Object.fromEntries(reply.headers));
+    response.writeHead(reply.status, { ...Object.fromEntries(reply.headers), ...extraHeaders });
     response.end(body);
   } catch {
     response.destroy();

@@ -45,6 +45,7 @@ import {
 import { addressGroup } from "../net/mod.ts";
 import { AdmissionLimit } from "../transport/mod.ts";
 import { RepeatedLines } from "../log/mod.ts";
+import { captivePortalResponse, indexResponse, robotsResponse } from "./http_pages.ts";
 
 /**
  * WebSocket close codes the relay uses (browsers' and Deno's WebSockets accept
@@ -345,21 +346,17 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
           });
         case "/healthz":
           return Response.json({ status: "ok", clients: metrics.clients });
-        case "/generate_204": {
-          const challenge = request.headers.get("x-iroh-challenge");
-          const headers = new Headers();
-          // iroh echoes a short challenge so captive portals cannot fake the answer.
-          if (challenge && /^[A-Za-z0-9._-]{1,64}$/.test(challenge)) {
-            headers.set("x-iroh-response", `response ${challenge}`);
-          }
-          return new Response(null, { status: 204, headers });
-        }
+        case "/generate_204":
+          return captivePortalResponse(request);
+        case "/robots.txt":
+          return robotsResponse();
         case "/metrics":
           return new Response(metrics.toPrometheus(), {
             headers: { "content-type": "text/plain; version=0.0.4" },
           });
         case "/":
-          return text(200, "tunnel relay: iroh relay protocol on /relay\n");
+        case "/index.html":
+          return indexResponse();
       }
       if (url.pathname.startsWith("/pkarr/") && options.pkarr) return options.pkarr(request, info);
       return text(404, "Not found");
