@@ -11,6 +11,7 @@ Deno.test("relay settings: defaults", async () => {
   const settings = await resolveRelaySettings({ stun: true });
   assert.deepEqual(settings.bind, { host: "::", port: 3340 });
   assert.equal(settings.tls, undefined);
+  assert.equal(settings.httpBind, undefined);
   assert.deepEqual(settings.stunBind, {
     host: "::",
     port: Number(DEFAULT_STUN_BIND.split(":").pop()),
@@ -25,6 +26,7 @@ Deno.test("relay settings: the [relay] section, paths against the file's folder,
   const config = parseRelayConfig(
     `[relay]
 bind = "127.0.0.1:8080"
+http_bind = "127.0.0.1:8081"
 tls_cert = "cert.pem"
 tls_key = "/etc/key.pem"
 stun = false
@@ -38,6 +40,7 @@ max_records = 500
   );
   const settings = await resolveRelaySettings({ stun: true }, config);
   assert.deepEqual(settings.bind, { host: "127.0.0.1", port: 8080 });
+  assert.deepEqual(settings.httpBind, { host: "127.0.0.1", port: 8081 });
   assert.deepEqual(settings.tls, { certFile: "/srv/relay/cert.pem", keyFile: "/etc/key.pem" });
   assert.equal(settings.stunBind, undefined);
   assert.deepEqual(settings.accessTokens, ["alpha"]);
@@ -46,10 +49,18 @@ max_records = 500
   assert.equal(settings.rateLimitBytesPerSecond, 1000);
   assert.equal(settings.maxRecords, 500);
   const overridden = await resolveRelaySettings(
-    { stun: true, bind: "127.0.0.1:1", maxClients: 2, accessToken: ["beta"], maxRecords: 7 },
+    {
+      stun: true,
+      bind: "127.0.0.1:1",
+      httpBind: "[::1]:80",
+      maxClients: 2,
+      accessToken: ["beta"],
+      maxRecords: 7,
+    },
     config,
   );
   assert.deepEqual(overridden.bind, { host: "127.0.0.1", port: 1 });
+  assert.deepEqual(overridden.httpBind, { host: "::1", port: 80 });
   assert.equal(overridden.maxClients, 2);
   assert.deepEqual(overridden.accessTokens, ["beta"]);
   assert.equal(overridden.maxRecords, 7);
@@ -63,6 +74,9 @@ Deno.test("relay settings: bad values and contradictions name the setting", asyn
     [[{}, { max_records: -1 }], /Invalid max_records -1/],
     [[{}, { allowed_endpoints: ["nope"] }], /nope|EndpointId/],
     [[{ bind: "nowhere" }], /--bind address/],
+    [[{ httpBind: "[::]:80" }], /--http-bind needs --tls-cert and --tls-key/],
+    [[{}, { http_bind: "[::]:80" }], /--http-bind needs --tls-cert/],
+    [[{ httpBind: "nowhere", tlsCert: "a.pem", tlsKey: "a.key" }], /--http-bind address/],
   ];
   for (const [args, message] of cases) {
     await assert.rejects(
