@@ -69,6 +69,13 @@ export {
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
 export {
+  openPersistentPkarrStore,
+  type PersistentPkarrStore,
+  type PersistentPkarrStoreOptions,
+  RECORD_FLUSH_INTERVAL_MS,
+} from "./persistent_pkarr_store.ts";
+export { maxRecordFileBytes, RecordFileError } from "./record_file.ts";
+export {
   PKARR_REQUEST_TIMEOUT_MS,
   PkarrRelayError,
   type PkarrRelayOptions,
