@@ -74,7 +74,12 @@ export {
   type PersistentPkarrStoreOptions,
   RECORD_FLUSH_INTERVAL_MS,
 } from "./persistent_pkarr_store.ts";
-export { maxRecordFileBytes, RecordFileError } from "./record_file.ts";
+export {
+  maxRecordFileBytes,
+  RecordFile,
+  RecordFileError,
+  type StoredRecord,
+} from "./record_file.ts";
 export {
   PKARR_REQUEST_TIMEOUT_MS,
   PkarrRelayError,
