@@ -215,10 +215,15 @@ function openRecordsFile(
 ): PersistentPkarrStore {
   // A RecordFileError is one line naming the file: the relay ends with it (exit 1).
   const store = openPersistentPkarrStore(path, options);
-  const dropped = store.dropped > 0
-    ? ` (${store.dropped} dropped: expired, failed a check, or no room)`
-    : "";
-  out.info(`Records file ${path}: ${store.loaded} record(s) loaded${dropped}`);
+  out.info(`Records file ${path}: loading`);
+  // Loaded while the relay serves: a full store's signatures take about a minute to check.
+  store.loading.then(
+    ({ loaded, dropped }) => {
+      const why = dropped > 0 ? ` (${dropped} dropped: expired, failed a check, or no room)` : "";
+      out.info(`Records file ${path}: ${loaded} record(s) loaded${why}`);
+    },
+    (error: Error) => out.info(`${error.message}; records are kept in memory only`),
+  );
   return store;
 }
 

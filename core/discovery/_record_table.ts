@@ -195,6 +195,14 @@ export class RecordTable {
     return changes;
   }
 
+  /** Every record held that has not expired at `now`. */
+  *records(now: number): Generator<{ key: string; record: HeldRecord }> {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) continue;
+      yield { key, record: { body: entry.body, writer: entry.writer, expiresAt: entry.expiresAt } };
+    }
+  }
+
   /** Whether changes wait for {@linkcode takeChanges}. */
   get hasChanges(): boolean {
     return (this.#changed?.size ?? 0) > 0;

@@ -69,10 +69,12 @@ export {
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
 export {
+  LOAD_SLICE_ROWS,
   openPersistentPkarrStore,
   type PersistentPkarrStore,
   type PersistentPkarrStoreOptions,
   RECORD_FLUSH_INTERVAL_MS,
+  type RecordFileLoad,
 } from "./persistent_pkarr_store.ts";
 export {
   maxRecordFileBytes,

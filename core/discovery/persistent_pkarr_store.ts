@@ -2,19 +2,26 @@
  * The pkarr store of `pkarr_store.ts`, kept in a records file
  * (`record_file.ts`) so that a relay restart loses no record.
  *
- * On open, each row is checked as a PUT would be (key, size, signature,
- * timestamp not ahead of the clock) and stored through the same table, so the
- * capacity bounds, the per-address share and the expiry hold as before: a
- * row that fails a check, has expired or finds no room is dropped, and the
- * file is rewritten to hold what the store does. Then writes are batched: at
- * most one transaction per {@linkcode RECORD_FLUSH_INTERVAL_MS}, holding each
- * record changed since the last one once, however often it changed; a write
- * that changed nothing (a replay) writes nothing. Expiry is kept on the wall
- * clock in the file, and never extended past a fresh write's lifetime.
+ * The file is opened and checked at once (a file that cannot be used is
+ * refused before anything is served); its rows are loaded while the store
+ * already serves, {@linkcode LOAD_SLICE_ROWS} at a time: a signature check
+ * costs ~0.7 ms, so a full store (100,000 records) takes over a minute, which
+ * the relay should not spend deaf. Until a key's row is loaded, a GET of it
+ * answers 404 and a PUT is stored as usual (the older row, when loaded, is
+ * then refused as stale). Each row is checked as a PUT would be (key, size,
+ * signature, timestamp not ahead of the clock) and stored through the same
+ * table, so the capacity, the per-address share and the expiry hold as
+ * before: a row that fails a check, has expired or finds no room is dropped,
+ * and when all are loaded the file is rewritten to hold what the store does.
+ *
+ * Writes are batched: at most one transaction per
+ * {@linkcode RECORD_FLUSH_INTERVAL_MS}, holding each record changed since the
+ * last one once, however often it changed; a write that changed nothing (a
+ * replay) writes nothing. Expiry is kept on the wall clock in the file, and
+ * never extended past a fresh write's lifetime.
  * @module
  */
-import type { RecordChange } from "./_record_table.ts";
-import { DEFAULT_MAX_RECORDS } from "./_record_table.ts";
+import { DEFAULT_MAX_RECORDS, type RecordChange } from "./_record_table.ts";
 import {
   _createPkarrStore,
   _recordLifetimeMs,
@@ -27,6 +34,8 @@ import { endpointIdFromZ32 } from "./z32.ts";
 
 /** Most time between a stored record and its write to the file (ms): a crash loses at most this. */
 export const RECORD_FLUSH_INTERVAL_MS = 1_000;
+/** Rows loaded between two turns of the event loop (~0.2 s of signature checks). */
+export const LOAD_SLICE_ROWS = 256;
 /** A failing write (disk full) is reported at most this often; it is retried with the next batch. */
 const WRITE_FAILURE_LOG_INTERVAL_MS = 60_000;
 
@@ -36,34 +45,46 @@ export interface PersistentPkarrStoreOptions extends PkarrStoreOptions {
   flushIntervalMs?: number;
 }
 
+/** What loading the file found. */
+export interface RecordFileLoad {
+  /** Records the store holds once loaded (those written meanwhile too). */
+  loaded: number;
+  /** Rows not loaded: failed a check, expired, found no room, or older than a record written meanwhile. */
+  dropped: number;
+}
+
 /** A pkarr store backed by a records file. */
 export interface PersistentPkarrStore {
   /** The HTTP handler, as {@linkcode createPkarrHandler}'s. */
   handler: (request: Request, info?: PkarrRequestInfo) => Promise<Response>;
-  /** Records loaded from the file at open. */
-  readonly loaded: number;
-  /** Rows of the file dropped at open: failed a check, expired, or found no room. */
-  readonly dropped: number;
+  /**
+   * Settles when the file's rows are loaded. Rejects with a
+   * {@linkcode RecordFileError} when the file turns out unreadable half way:
+   * the store then goes on in memory and leaves the file as it is.
+   */
+  readonly loading: Promise<RecordFileLoad>;
   /** Transactions written since open (the load's rewrite not counted), and rows in them. */
   readonly writes: { readonly batches: number; readonly rows: number };
   /** Writes the pending changes now (as the timer would). */
   flush(): void;
-  /** Writes the pending changes and closes the file. */
+  /** Stops loading, writes the pending changes and closes the file. */
   close(): void;
 }
 
 /**
- * Opens `path` (created when missing) and loads its records into a new store.
+ * Opens `path` (created when missing) and starts loading its records into a
+ * new store, which serves at once.
  *
  * @param path The records file.
  * @param options The store's options, as {@linkcode createPkarrHandler}'s.
- * @returns the store; its handler serves at once.
+ * @returns the store.
  * @throws {RecordFileError} when the file is too large, corrupt, not a records
  *   file, locked by another process, or cannot be read or written.
  * @example
  * ```ts
  * const store = openPersistentPkarrStore("/var/lib/tunnel/records.sqlite");
  * const server = Deno.serve({ port: 8080 }, store.handler);
+ * const { loaded } = await store.loading;
  * // ... on shutdown:
  * await server.shutdown();
  * store.close();
@@ -78,47 +99,33 @@ export function openPersistentPkarrStore(
     throw new RangeError(`Cannot open pkarr store: flushIntervalMs ${interval} is not positive`);
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const parts = _createPkarrStore(options, () => {
+  const schedule = () => {
     timer ??= setTimeout(flush, interval);
-  });
+  };
+  const parts = _createPkarrStore(options, schedule);
   const { table, now, wallClock } = parts;
   const file = RecordFile.open(path, options.maxRecords ?? DEFAULT_MAX_RECORDS);
-  let loaded = 0, rows = 0;
-  try {
-    for (const row of file.rows()) {
-      rows++;
-      if (row) load(row);
-    }
-    // What the table holds now: rows refused, or evicted by later ones, are absent.
-    const kept = table.takeChanges().flatMap((change) => {
-      const stored = toStored(change);
-      return stored ? [stored] : [];
-    });
-    loaded = kept.length;
-    file.replaceAll(kept);
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-  const dropped = rows - loaded;
+  /** Open until close, or until the file failed while loading. */
+  let fileOpen = true;
+  let stopLoading = false;
 
-  /** Stores a row as a PUT would, unless it fails a check (then the table refuses or never sees it). */
-  function load(row: StoredRecord): void {
+  /** Stores a row as a PUT would; false when it fails a check, has expired or is refused. */
+  function load(row: StoredRecord): boolean {
     let opened: ReturnType<typeof _openSignedPacket>;
     try {
       opened = _openSignedPacket(endpointIdFromZ32(row.key), row.body);
     } catch (error) {
       // A malformed key (TypeError from the z-base-32 decoder) or packet.
-      if (error instanceof SignedPacketError || error instanceof TypeError) return;
+      if (error instanceof SignedPacketError || error instanceof TypeError) return false;
       throw error;
     }
     const remaining = Math.min(
       row.expiresAtMs - wallClock(),
       _recordLifetimeMs(opened.ttlSeconds),
     );
-    if (!(remaining > 0)) return;
+    if (!(remaining > 0)) return false;
     const at = now();
-    table.put(
+    return table.put(
       {
         key: row.key,
         body: row.body,
@@ -129,7 +136,40 @@ export function openPersistentPkarrStore(
       },
       at,
       wallClock(),
-    );
+    ).stored;
+  }
+
+  async function loadAll(): Promise<RecordFileLoad> {
+    let rows = 0, dropped = 0;
+    try {
+      for (const row of file.rows()) {
+        if (!row || !load(row)) dropped++;
+        if (++rows % LOAD_SLICE_ROWS === 0) {
+          // Requests are served between slices; writes may be flushed meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (stopLoading) return { loaded: 0, dropped: 0 };
+        }
+      }
+      // The file now holds what the store does: rows refused, expired, or
+      // evicted by later ones are gone.
+      table.takeChanges();
+      unwritten.clear();
+      const kept = [...table.records(now())].map(({ key, record }) => ({
+        key,
+        body: record.body,
+        writer: record.writer,
+        expiresAtMs: wallClock() + (record.expiresAt - now()),
+      }));
+      file.replaceAll(kept);
+      return { loaded: kept.length, dropped };
+    } catch (error) {
+      if (!(error instanceof RecordFileError)) throw error;
+      // Left as it is: what was read stays served, in memory only.
+      fileOpen = false;
+      file.close();
+      table.takeChanges();
+      throw error;
+    }
   }
 
   function toStored(change: RecordChange): StoredRecord | undefined {
@@ -142,12 +182,14 @@ export function openPersistentPkarrStore(
   const unwritten = new Map<string, RecordChange>();
   const writes = { batches: 0, rows: 0 };
   let failureLoggedAt = -Infinity;
-  let closed = false;
 
   function flush(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (closed) return;
+    if (!fileOpen) {
+      table.takeChanges();
+      return;
+    }
     for (const change of table.takeChanges()) unwritten.set(change.key, change);
     if (unwritten.size === 0) return;
     const records: StoredRecord[] = [];
@@ -169,26 +211,25 @@ export function openPersistentPkarrStore(
         failureLoggedAt = at;
         options.log?.(`pkarr: ${error.message}; records are kept in memory and retried`);
       }
-      timer ??= setTimeout(flush, interval);
+      schedule();
     }
   }
 
+  const loading = loadAll();
+  // Whoever holds the store decides what a failed load means; unobserved, it is not a crash.
+  loading.catch(() => {});
   return {
     handler: parts.handler,
-    get loaded() {
-      return loaded;
-    },
-    get dropped() {
-      return dropped;
-    },
+    loading,
     get writes() {
       return { ...writes };
     },
     flush,
     close() {
-      if (closed) return;
+      stopLoading = true;
+      if (!fileOpen) return;
       flush();
-      closed = true;
+      fileOpen = false;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       file.close();

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SecretKey } from "../identity/mod.ts";
 import {
+  LOAD_SLICE_ROWS,
   openPersistentPkarrStore,
   type PersistentPkarrStore,
   type PersistentPkarrStoreOptions,
+  type RecordFileLoad,
 } from "./persistent_pkarr_store.ts";
 import { MIN_RECORD_LIFETIME_SECONDS } from "./pkarr_store.ts";
 import { maxRecordFileBytes, RecordFile, RecordFileError } from "./record_file.ts";
@@ -21,21 +23,23 @@ function clocks() {
   return { ms: 1_000, wall: Date.now() };
 }
 
-function open(
+async function open(
   path: string,
   clock: ReturnType<typeof clocks>,
   options: PersistentPkarrStoreOptions = {},
-): PersistentPkarrStore & {
-  put: (key: SecretKey, body?: Uint8Array, from?: string) => Promise<number>;
-  get: (key: SecretKey) => Promise<Uint8Array | undefined>;
-} {
+): Promise<
+  PersistentPkarrStore & RecordFileLoad & {
+    put: (key: SecretKey, body?: Uint8Array, from?: string) => Promise<number>;
+    get: (key: SecretKey) => Promise<Uint8Array | undefined>;
+  }
+> {
   const store = openPersistentPkarrStore(path, {
     now: () => clock.ms,
     wallClock: () => clock.wall,
     flushIntervalMs: 60_000,
     ...options,
   });
-  return Object.assign(store, {
+  return Object.assign(store, await store.loading, {
     put: async (key: SecretKey, body: Uint8Array = bodyOf(key), from = "192.0.2.1") => {
       const response = await store.handler(
         new Request(urlOf(key), { method: "PUT", body: body.slice() }),
@@ -75,7 +79,7 @@ Deno.test("openPersistentPkarrStore(): records written before close are served a
   const clock = clocks();
   const keys = [SecretKey.generate(), SecretKey.generate(), SecretKey.generate()];
   const bodies = keys.map((key) => bodyOf(key));
-  const first = open(path, clock);
+  const first = await open(path, clock);
   assert.equal(first.loaded, 0);
   for (const [i, key] of keys.entries()) {
     assert.equal(await first.put(key, bodies[i], i === 2 ? "198.51.100.7" : "192.0.2.1"), 204);
@@ -83,7 +87,7 @@ Deno.test("openPersistentPkarrStore(): records written before close are served a
   first.close();
   if (Deno.build.os !== "windows") assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
 
-  const second = open(path, clock);
+  const second = await open(path, clock);
   try {
     assert.equal(second.loaded, 3);
     assert.equal(second.dropped, 0);
@@ -99,13 +103,13 @@ Deno.test("openPersistentPkarrStore(): a record expires after a restart as it wo
   const path = await tempFile();
   const clock = clocks();
   const key = SecretKey.generate();
-  const first = open(path, clock);
+  const first = await open(path, clock);
   assert.equal(await first.put(key), 204);
   first.close();
 
   // 10 minutes later (the relay was down): 5 of its 15 minutes are left.
   clock.wall += 10 * 60_000;
-  const second = open(path, clock);
+  const second = await open(path, clock);
   assert.equal(second.loaded, 1);
   assert.ok(await second.get(key));
   clock.ms += 5 * 60_000 - 1_000;
@@ -115,15 +119,15 @@ Deno.test("openPersistentPkarrStore(): a record expires after a restart as it wo
   second.close();
 
   // Past its expiry at the next start: dropped, and gone from the file.
-  const third = open(path, clock);
+  const third = await open(path, clock);
   third.close();
   assert.equal(rowCount(path), 0);
 
-  const fourth = open(path, clock);
+  const fourth = await open(path, clock);
   assert.equal(await fourth.put(key), 204);
   fourth.close();
   clock.wall += MIN_RECORD_LIFETIME_SECONDS * 1000;
-  const fifth = open(path, clock);
+  const fifth = await open(path, clock);
   assert.equal(fifth.loaded, 0);
   assert.equal(fifth.dropped, 1);
   assert.equal(await fifth.get(key), undefined);
@@ -143,7 +147,7 @@ Deno.test("openPersistentPkarrStore(): a file's expiry is never trusted past a f
     expiresAtMs: clock.wall + 365 * 86_400_000,
   }], []);
   file.close();
-  const store = open(path, clock);
+  const store = await open(path, clock);
   assert.equal(store.loaded, 1);
   clock.ms += MIN_RECORD_LIFETIME_SECONDS * 1000;
   assert.equal(await store.get(key), undefined);
@@ -182,7 +186,7 @@ Deno.test("openPersistentPkarrStore(): rows failing a check are dropped, the res
   db.prepare("INSERT INTO records VALUES (?, ?, ?, ?)").run("x", "text, not bytes", 7, "soon");
   db.close();
 
-  const store = open(path, clock);
+  const store = await open(path, clock);
   assert.equal(store.loaded, 1);
   assert.equal(store.dropped, 5);
   assert.ok(await store.get(good));
@@ -196,14 +200,14 @@ Deno.test("openPersistentPkarrStore(): the store's bounds hold after a reload wi
   const path = await tempFile();
   const clock = clocks();
   const keys = Array.from({ length: 6 }, () => SecretKey.generate());
-  const first = open(path, clock, { maxRecords: 10 });
+  const first = await open(path, clock, { maxRecords: 10 });
   for (const [i, key] of keys.entries()) {
     assert.equal(await first.put(key, bodyOf(key), i < 4 ? "192.0.2.1" : `198.51.100.${i}`), 204);
   }
   first.close();
 
   // Four records at most, and at most two per address.
-  const second = open(path, clock, { maxRecords: 4, maxRecordsPerAddress: 2 });
+  const second = await open(path, clock, { maxRecords: 4, maxRecordsPerAddress: 2 });
   assert.equal(second.loaded, 4);
   assert.equal(second.dropped, 2);
   const served = [];
@@ -212,7 +216,7 @@ Deno.test("openPersistentPkarrStore(): the store's bounds hold after a reload wi
   assert.equal(served.filter((key) => keys.indexOf(key) < 4).length, 2);
   second.close();
   assert.equal(rowCount(path), 4);
-  const third = open(path, clock, { maxRecords: 10 });
+  const third = await open(path, clock, { maxRecords: 10 });
   assert.equal(third.loaded, 4);
   third.close();
 });
@@ -276,6 +280,29 @@ Deno.test("openPersistentPkarrStore(): a corrupt, foreign or oversized file is r
   // Refused, not overwritten.
   assert.equal(await Deno.readTextFile(garbage), "this is not a database\n".repeat(200));
 
+  // A records file whose pages past the header were overwritten.
+  const damaged = await tempFile();
+  const records = RecordFile.open(damaged, 100);
+  records.write(
+    Array.from({ length: 40 }, () => SecretKey.generate()).map((key) => ({
+      key: endpointIdToZ32(key.endpointId),
+      body: bodyOf(key),
+      writer: "192.0.2.1",
+      expiresAtMs: Date.now() + 60_000,
+    })),
+    [],
+  );
+  records.close();
+  const bytes = await Deno.readFile(damaged);
+  bytes.fill(0xa5, 4096, bytes.length);
+  await Deno.writeFile(damaged, bytes);
+  assert.throws(
+    () => openPersistentPkarrStore(damaged),
+    (error: Error) =>
+      error instanceof RecordFileError && !error.message.includes("\n") &&
+      error.message.startsWith(`Cannot use records file ${damaged}: `),
+  );
+
   const foreign = await tempFile();
   const db = new DatabaseSync(foreign);
   db.exec("CREATE TABLE notes (text TEXT)");
@@ -306,4 +333,61 @@ Deno.test("openPersistentPkarrStore(): a second store on the same file is refuse
     first.close();
   }
   openPersistentPkarrStore(path).close();
+});
+
+Deno.test("openPersistentPkarrStore(): the store serves while it loads; a write then wins over the older row", async () => {
+  const path = await tempFile();
+  const wall = Date.now();
+  const keys = Array.from({ length: LOAD_SLICE_ROWS * 2 + 10 }, () => SecretKey.generate());
+  const rows = keys.map((key) => ({
+    key: endpointIdToZ32(key.endpointId),
+    body: bodyOf(key, BigInt(wall) * 1000n),
+    writer: "192.0.2.1",
+    expiresAtMs: wall + 600_000,
+  }));
+  const file = RecordFile.open(path, 10_000);
+  file.write(rows, []);
+  file.close();
+
+  const store = openPersistentPkarrStore(path, { maxRecordsPerAddress: 10_000 });
+  let loaded = false;
+  store.loading.then(() => loaded = true);
+  const last = keys[keys.length - 1];
+  const newer = bodyOf(last, BigInt(wall + 1) * 1000n);
+  const response = await store.handler(
+    new Request(urlOf(last), { method: "PUT", body: newer.slice() }),
+    { remoteAddr: { hostname: "198.51.100.1" } },
+  );
+  assert.equal(response.status, 204);
+  assert.equal(loaded, false, "answered before the load ended");
+  assert.deepEqual(await store.loading, { loaded: keys.length, dropped: 1 });
+  const got = await store.handler(new Request(urlOf(last)));
+  assert.deepEqual(new Uint8Array(await got.arrayBuffer()), newer);
+  store.close();
+
+  const reopened = openPersistentPkarrStore(path, { maxRecordsPerAddress: 10_000 });
+  assert.deepEqual(await reopened.loading, { loaded: keys.length, dropped: 0 });
+  const again = await reopened.handler(new Request(urlOf(last)));
+  assert.deepEqual(new Uint8Array(await again.arrayBuffer()), newer);
+  reopened.close();
+});
+
+Deno.test("openPersistentPkarrStore(): closed while loading, the file keeps the rows not yet read", async () => {
+  const path = await tempFile();
+  const wall = Date.now();
+  const rows = Array.from({ length: LOAD_SLICE_ROWS * 2 }, () => SecretKey.generate()).map((
+    key,
+  ) => ({
+    key: endpointIdToZ32(key.endpointId),
+    body: bodyOf(key),
+    writer: "192.0.2.1",
+    expiresAtMs: wall + 600_000,
+  }));
+  const file = RecordFile.open(path, 10_000);
+  file.write(rows, []);
+  file.close();
+  const store = openPersistentPkarrStore(path, { maxRecordsPerAddress: 10_000 });
+  store.close();
+  assert.deepEqual(await store.loading, { loaded: 0, dropped: 0 });
+  assert.equal(rowCount(path), rows.length);
 });

@@ -12,18 +12,20 @@ import {
   signRecord,
 } from "../../core/discovery/mod.ts";
 import { EndpointId, SecretKey } from "../../core/identity/mod.ts";
-import { runCli, startLocalRelay, startServer } from "../harness/mod.ts";
+import { type ManagedProcess, runCli, startLocalRelay, startServer } from "../harness/mod.ts";
 
 async function recordsFile(): Promise<string> {
   return `${await Deno.makeTempDir({ prefix: "tunnel-relay-records-" })}/records.sqlite`;
 }
 
-const loadedLine = (lines: string[]) => lines.find((line) => line.startsWith("Records file "));
+/** The relay's line once its records file is loaded (it serves meanwhile). */
+const loadedLine = (proc: ManagedProcess, file: string) =>
+  proc.waitForLine(new RegExp(`^Records file ${file}: \\d+ record`), { timeoutMs: 20_000 });
 
 Deno.test("tunnel relay --records-file: a server's record is served after the relay is killed and restarted", async () => {
   const file = await recordsFile();
   const first = await startLocalRelay(["--records-file", file]);
-  assert.equal(loadedLine(first.proc.lines()), `Records file ${file}: 0 record(s) loaded`);
+  assert.equal(await loadedLine(first.proc, file), `Records file ${file}: 0 record(s) loaded`);
   const dns = `${first.url.replace(/\/$/, "")}/pkarr`;
   let endpointId: EndpointId;
   {
@@ -44,7 +46,7 @@ Deno.test("tunnel relay --records-file: a server's record is served after the re
   if (Deno.build.os !== "windows") assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
 
   await using second = (await startLocalRelay(["--records-file", file])).proc;
-  assert.equal(loadedLine(second.lines()), `Records file ${file}: 1 record(s) loaded`);
+  assert.equal(await loadedLine(second, file), `Records file ${file}: 1 record(s) loaded`);
   const url = second.lines().find((line) => line.startsWith("Relay listening on "))!
     .replace("Relay listening on ", "").replace(/\/$/, "");
   const found = await resolveRecord(endpointId, { relayUrl: `${url}/pkarr` });
@@ -82,7 +84,7 @@ Deno.test("tunnel relay --records-file: a record past its expiry is gone after a
   const relay = await startLocalRelay(["--records-file", file]);
   await using _relay = relay.proc;
   assert.equal(
-    loadedLine(relay.proc.lines()),
+    await loadedLine(relay.proc, file),
     `Records file ${file}: 1 record(s) loaded (1 dropped: expired, failed a check, or no room)`,
   );
   const dns = `${relay.url.replace(/\/$/, "")}/pkarr`;
