@@ -34,8 +34,8 @@ import { endpointIdFromZ32 } from "./z32.ts";
 
 /** Most time between a stored record and its write to the file (ms): a crash loses at most this. */
 export const RECORD_FLUSH_INTERVAL_MS = 1_000;
-/** Rows loaded between two turns of the event loop (~0.2 s of signature checks). */
-export const LOAD_SLICE_ROWS = 256;
+/** Rows loaded between two turns of the event loop (~50 ms of signature checks: relayed traffic waits no longer). */
+export const LOAD_SLICE_ROWS = 64;
 /** A failing write (disk full) is reported at most this often; it is retried with the next batch. */
 const WRITE_FAILURE_LOG_INTERVAL_MS = 60_000;
 

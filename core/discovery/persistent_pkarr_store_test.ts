@@ -76,6 +76,9 @@ function rowCount(path: string): number {
 
 Deno.test("openPersistentPkarrStore(): records written before close are served after reopening", async () => {
   const path = await tempFile();
+  // An empty file someone made readable to all: a new records file, made 0600.
+  await Deno.writeFile(path, new Uint8Array());
+  if (Deno.build.os !== "windows") await Deno.chmod(path, 0o644);
   const clock = clocks();
   const keys = [SecretKey.generate(), SecretKey.generate(), SecretKey.generate()];
   const bodies = keys.map((key) => bodyOf(key));
@@ -270,15 +273,17 @@ Deno.test("openPersistentPkarrStore(): writes are batched, a replay or a flood w
 
 Deno.test("openPersistentPkarrStore(): a corrupt, foreign or oversized file is refused with one line", async () => {
   const garbage = await tempFile();
-  await Deno.writeTextFile(garbage, "this is not a database\n".repeat(200));
+  await Deno.writeTextFile(garbage, "this is not a database\n".repeat(200), { mode: 0o644 });
+  if (Deno.build.os !== "windows") await Deno.chmod(garbage, 0o644);
   assert.throws(
     () => openPersistentPkarrStore(garbage),
     (error: Error) =>
       error instanceof RecordFileError && !error.message.includes("\n") &&
       error.message.includes(garbage) && /not a database/.test(error.message),
   );
-  // Refused, not overwritten.
+  // Refused, not overwritten, its mode kept.
   assert.equal(await Deno.readTextFile(garbage), "this is not a database\n".repeat(200));
+  if (Deno.build.os !== "windows") assert.equal((await Deno.stat(garbage)).mode! & 0o777, 0o644);
 
   // A records file whose pages past the header were overwritten.
   const damaged = await tempFile();

@@ -100,12 +100,6 @@ export class RecordFile {
         `${size} bytes is more than ${maxRecords} records can take (${limit}); move it away or raise --max-records`,
       );
     }
-    try {
-      // Group and others lose access: rows name the networks records came from.
-      Deno.chmodSync(path, 0o600);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotSupported)) throw fail(describe(error));
-    }
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path);
@@ -139,6 +133,13 @@ export class RecordFile {
         const check = db.prepare("PRAGMA quick_check(1)").get() as Record<string, unknown>;
         const verdict = String(Object.values(check ?? {})[0]).replace(/\s+/g, " ").slice(0, 200);
         if (verdict !== "ok") throw fail(`corrupt (${verdict}); move it away`);
+      }
+      // Only now, a records file: group and others lose access (rows name the
+      // networks records came from); a file refused above keeps its mode.
+      try {
+        Deno.chmodSync(path, 0o600);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotSupported)) throw error;
       }
     } catch (error) {
       db.close();
