@@ -5,7 +5,7 @@
  * The file is opened and checked at once (a file that cannot be used is
  * refused before anything is served); its rows are loaded while the store
  * already serves, {@linkcode LOAD_SLICE_ROWS} at a time: a signature check
- * costs ~0.7 ms, so a full store (100,000 records) takes over a minute, which
+ * costs 0.5-0.8 ms, so a full store (100,000 records) takes about a minute, which
  * the relay should not spend deaf. Until a key's row is loaded, a GET of it
  * answers 404 and a PUT is stored as usual (the older row, when loaded, is
  * then refused as stale). Each row is checked as a PUT would be (key, size,
@@ -82,12 +82,10 @@ export interface PersistentPkarrStore {
  *   file, locked by another process, or cannot be read or written.
  * @example
  * ```ts
- * const store = openPersistentPkarrStore("/var/lib/tunnel/records.sqlite");
- * const server = Deno.serve({ port: 8080 }, store.handler);
- * const { loaded } = await store.loading;
- * // ... on shutdown:
- * await server.shutdown();
- * store.close();
+ * const path = `${await Deno.makeTempDir()}/records.sqlite`;
+ * const store = openPersistentPkarrStore(path); // serve store.handler, as createPkarrHandler's
+ * const { loaded } = await store.loading; // 0: a new file
+ * store.close(); // on shutdown: the last batch is written
  * ```
  */
 export function openPersistentPkarrStore(
