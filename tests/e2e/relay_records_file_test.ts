@@ -25,6 +25,7 @@ const loadedLine = (proc: ManagedProcess, file: string) =>
 Deno.test("tunnel relay --records-file: a server's record is served after the relay is killed and restarted", async () => {
   const file = await recordsFile();
   const first = await startLocalRelay(["--records-file", file]);
+  await using _first = first.proc;
   assert.equal(await loadedLine(first.proc, file), `Records file ${file}: 0 record(s) loaded`);
   const dns = `${first.url.replace(/\/$/, "")}/pkarr`;
   let endpointId: EndpointId;
