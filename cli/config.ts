@@ -99,6 +99,7 @@ const RELAY_SCHEMA = {
   max_clients: "integer",
   rate_limit: "integer",
   max_records: "integer",
+  records_file: "path",
 } as const satisfies Schema;
 
 /** The TypeScript type of a value the schema type `T` accepts. */

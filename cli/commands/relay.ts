@@ -5,7 +5,13 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { createPkarrHandler, DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
+import {
+  createPkarrHandler,
+  DEFAULT_MAX_RECORDS,
+  openPersistentPkarrStore,
+  type PersistentPkarrStore,
+  type PkarrStoreOptions,
+} from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
   checkTlsPair,
@@ -45,6 +51,7 @@ export interface RelayFlags {
   maxClients?: number;
   rateLimit?: number;
   maxRecords?: number;
+  recordsFile?: string;
   verbose?: boolean;
 }
 
@@ -61,6 +68,8 @@ export interface RelaySettings {
   rateLimitBytesPerSecond?: number;
   /** Discovery records held at most. */
   maxRecords: number;
+  /** The SQLite file discovery records are kept in across restarts (none: memory only). */
+  recordsFile?: string;
 }
 
 /** Defines the command. */
@@ -110,6 +119,10 @@ export function relayCommand(): Command {
         `discovery records held at /pkarr (default ${DEFAULT_MAX_RECORDS})`,
       )
         .argParser(positiveInteger("--max-records")),
+    )
+    .option(
+      "--records-file <file>",
+      "keep discovery records in this SQLite file across restarts (created mode 0600)",
     )
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {
@@ -183,26 +196,64 @@ export async function resolveRelaySettings(
     maxClients,
     rateLimitBytesPerSecond: rateLimit,
     maxRecords,
+    recordsFile: pick(flags.recordsFile, config.records_file),
   };
 }
 
 /** Runs the relay until Ctrl-C. */
 export async function runRelay(settings: RelaySettings, out: Output): Promise<void> {
+  const pkarrOptions: PkarrStoreOptions = {
+    // Writes need the same token as /relay; reads stay open (records are signed).
+    accessTokens: settings.accessTokens,
+    maxRecords: settings.maxRecords,
+    // Asked only while serving requests, once `relay` exists: connected keys' records stay.
+    isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
+    log: (line) => out.info(line),
+  };
+  // Opened before listening: a file that cannot be used ends the relay before it serves.
+  const records = settings.recordsFile === undefined
+    ? undefined
+    : openRecordsFile(settings.recordsFile, pkarrOptions, out);
   const relay: RelayServer = createRelayServer({
     accessTokens: settings.accessTokens,
     allowedEndpoints: settings.allowedEndpoints,
     maxClients: settings.maxClients,
     rateLimitBytesPerSecond: settings.rateLimitBytesPerSecond,
-    pkarr: createPkarrHandler({
-      // Writes need the same token as /relay; reads stay open (records are signed).
-      accessTokens: settings.accessTokens,
-      maxRecords: settings.maxRecords,
-      // Asked only while serving requests, once `relay` exists: connected keys' records stay.
-      isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
-      log: (line) => out.info(line),
-    }),
+    pkarr: records?.handler ?? createPkarrHandler(pkarrOptions),
     log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
   });
+  try {
+    await serveUntilShutdown(relay, settings, out);
+  } finally {
+    // The last batch of records reaches the file before the process ends.
+    records?.close();
+  }
+}
+
+function openRecordsFile(
+  path: string,
+  options: PkarrStoreOptions,
+  out: Output,
+): PersistentPkarrStore {
+  // A RecordFileError is one line naming the file: the relay ends with it (exit 1).
+  const store = openPersistentPkarrStore(path, options);
+  out.info(`Records file ${path}: loading`);
+  // Loaded while the relay serves: a full store's signatures take about a minute to check.
+  store.loading.then(
+    ({ loaded, dropped }) => {
+      const why = dropped > 0 ? ` (${dropped} dropped: expired, failed a check, or no room)` : "";
+      out.info(`Records file ${path}: ${loaded} record(s) loaded${why}`);
+    },
+    (error: Error) => out.info(`${error.message}; records are kept in memory only`),
+  );
+  return store;
+}
+
+async function serveUntilShutdown(
+  relay: RelayServer,
+  settings: RelaySettings,
+  out: Output,
+): Promise<void> {
   const tls = settings.tls ? await readTlsPair(settings.tls) : undefined;
   let server: RelayListener;
   try {

@@ -20,6 +20,7 @@ Deno.test("relay settings: defaults", async () => {
   assert.equal(settings.allowedEndpoints, undefined);
   assert.equal(settings.maxClients, DEFAULT_MAX_CLIENTS);
   assert.equal(settings.maxRecords, DEFAULT_MAX_RECORDS);
+  assert.equal(settings.recordsFile, undefined, "records in memory only");
 });
 
 Deno.test("relay settings: the [relay] section, paths against the file's folder, flags win", async () => {
@@ -35,6 +36,7 @@ allowed_endpoints = ["${ID}"]
 max_clients = 9
 rate_limit = 1000
 max_records = 500
+records_file = "records.sqlite"
 `,
     "/srv/relay/relay.toml",
   );
@@ -48,6 +50,7 @@ max_records = 500
   assert.equal(settings.maxClients, 9);
   assert.equal(settings.rateLimitBytesPerSecond, 1000);
   assert.equal(settings.maxRecords, 500);
+  assert.equal(settings.recordsFile, "/srv/relay/records.sqlite");
   const overridden = await resolveRelaySettings(
     {
       stun: true,
@@ -56,6 +59,7 @@ max_records = 500
       maxClients: 2,
       accessToken: ["beta"],
       maxRecords: 7,
+      recordsFile: "/var/lib/tunnel/records.sqlite",
     },
     config,
   );
@@ -64,6 +68,7 @@ max_records = 500
   assert.equal(overridden.maxClients, 2);
   assert.deepEqual(overridden.accessTokens, ["beta"]);
   assert.equal(overridden.maxRecords, 7);
+  assert.equal(overridden.recordsFile, "/var/lib/tunnel/records.sqlite");
 });
 
 Deno.test("relay settings: bad values and contradictions name the setting", async () => {

@@ -89,6 +89,24 @@ export interface RecordWrite {
 /** Why a write was refused. */
 export type RecordRefusal = "stale" | "future" | "key-rate" | "address-full" | "full";
 
+/** A record as a persistent copy holds it. */
+export interface HeldRecord {
+  /** The signed packet. */
+  body: Uint8Array;
+  /** The writer's network. */
+  writer: string;
+  /** When it expires, on the monotonic clock (ms). */
+  expiresAt: number;
+}
+
+/** A key whose record changed since the last {@linkcode RecordTable.takeChanges}: its record now, or none. */
+export interface RecordChange {
+  /** The key (z32). */
+  key: string;
+  /** The record held now; undefined when it was removed (expired, evicted). */
+  record?: HeldRecord;
+}
+
 /** What became of a write. */
 export type PutOutcome =
   | { stored: true; evicted: number }
@@ -118,15 +136,23 @@ export class RecordTable {
   readonly #maxPerWriter: number;
   readonly #keyBurst: number;
   readonly #keyPerSecond: number;
+  /** Keys changed since the last {@linkcode takeChanges}; undefined: nobody asks. */
+  readonly #changed: Set<string> | undefined;
   #bytes = 0;
   #sweptAt = -Infinity;
 
   /**
    * @param limits Capacity and rates.
    * @param isConnected Whether a key (z32) is connected to the relay: its record is never evicted.
+   * @param trackChanges Whether to keep the keys changed for {@linkcode takeChanges}
+   *   (a persistent copy); off, nothing accumulates.
    * @throws {RangeError} for a limit that is not positive.
    */
-  constructor(limits: RecordTableLimits = {}, isConnected: (key: string) => boolean = () => false) {
+  constructor(
+    limits: RecordTableLimits = {},
+    isConnected: (key: string) => boolean = () => false,
+    trackChanges = false,
+  ) {
     this.#maxRecords = limits.maxRecords ?? DEFAULT_MAX_RECORDS;
     this.#maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxPerWriter = limits.maxRecordsPerAddress ?? DEFAULT_MAX_RECORDS_PER_ADDRESS;
@@ -146,6 +172,40 @@ export class RecordTable {
       }
     }
     this.#isConnected = isConnected;
+    this.#changed = trackChanges ? new Set() : undefined;
+  }
+
+  /**
+   * The keys whose record was stored or removed since the last call, each with
+   * its record now: a key changed many times is one change. Empty unless the
+   * table tracks changes.
+   */
+  takeChanges(): RecordChange[] {
+    if (!this.#changed) return [];
+    const changes: RecordChange[] = [];
+    for (const key of this.#changed) {
+      const entry = this.#entries.get(key);
+      changes.push(
+        entry
+          ? { key, record: { body: entry.body, writer: entry.writer, expiresAt: entry.expiresAt } }
+          : { key },
+      );
+    }
+    this.#changed.clear();
+    return changes;
+  }
+
+  /** Every record held that has not expired at `now`. */
+  *records(now: number): Generator<{ key: string; record: HeldRecord }> {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) continue;
+      yield { key, record: { body: entry.body, writer: entry.writer, expiresAt: entry.expiresAt } };
+    }
+  }
+
+  /** Whether changes wait for {@linkcode takeChanges}. */
+  get hasChanges(): boolean {
+    return (this.#changed?.size ?? 0) > 0;
   }
 
   /** Records held (expired ones included until they are swept or asked for). */
@@ -243,6 +303,7 @@ export class RecordTable {
     });
     this.#bytes += cost;
     this.#writers.add(write.writer, write.key);
+    this.#changed?.add(write.key);
     if (write.flooding) this.#marked.add(write.key);
     else this.#allMarked.delete(write.writer);
     return { stored: true, evicted: room };
@@ -337,6 +398,7 @@ export class RecordTable {
     const entry = this.#entries.get(key);
     if (!entry) return;
     this.#entries.delete(key);
+    this.#changed?.add(key);
     this.#bytes -= entryCost(entry);
     this.#marked.delete(key);
     this.#writers.remove(entry.writer, key);

@@ -186,3 +186,34 @@ Deno.test("RecordTable: expired records make room before anything is evicted", (
   assert.equal(table.heldBy("10.0.0.1"), 1);
   assert.throws(() => new RecordTable({ maxRecords: 0 }), RangeError);
 });
+
+Deno.test("RecordTable.takeChanges(): each changed key once, with its record now or none", () => {
+  const untracked = new RecordTable({ maxRecords: 2 });
+  assert.ok(untracked.put(write("a", "10.0.0.1"), 0, WALL_MS).stored);
+  assert.deepEqual(untracked.takeChanges(), [], "nothing accumulates unless asked for");
+
+  const table = new RecordTable({ maxRecords: 2, maxRecordsPerAddress: 2 }, undefined, true);
+  assert.equal(table.hasChanges, false);
+  assert.ok(table.put(write("a", "10.0.0.1"), 0, WALL_MS).stored);
+  assert.ok(
+    table.put(write("a", "10.0.0.1", { timestampMicros: NOW_MICROS + 1n }), 1, WALL_MS).stored,
+  );
+  assert.ok(table.put(write("b", "10.0.0.1"), 2, WALL_MS).stored);
+  assert.equal(table.hasChanges, true);
+  const changes = table.takeChanges();
+  assert.deepEqual(changes.map((change) => change.key), ["a", "b"]);
+  assert.equal(changes[0].record?.body[0], Number((NOW_MICROS + 1n) % 256n), "the newest version");
+  assert.equal(changes[0].record?.writer, "10.0.0.1");
+  assert.deepEqual(table.takeChanges(), []);
+
+  // A replay changes nothing; an eviction and an expiry are removals.
+  assert.ok(table.put(write("b", "10.0.0.1"), 3, WALL_MS).stored);
+  assert.deepEqual(table.takeChanges(), []);
+  assert.ok(table.put(write("c", "10.0.0.2"), 4, WALL_MS).stored);
+  assert.deepEqual(
+    table.takeChanges().map(({ key, record }) => [key, record !== undefined]),
+    [["a", false], ["c", true]],
+  );
+  assert.equal(table.get("b", 900_000), undefined);
+  assert.deepEqual(table.takeChanges(), [{ key: "b" }]);
+});

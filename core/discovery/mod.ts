@@ -3,7 +3,9 @@
  * and direct addresses as DNS TXT records under `_iroh.<z32 key>` and puts
  * them on a pkarr relay; anyone who knows its EndpointId can fetch and check
  * them. Codecs and the relay's store are pure; only the client sends requests,
- * through a `fetch` that tests replace with the store's handler.
+ * through a `fetch` that tests replace with the store's handler, and only
+ * {@linkcode openPersistentPkarrStore} touches a file (its SQLite records file,
+ * so records survive a relay restart).
  *
  * ```ts
  * import { SecretKey } from "../identity/mod.ts";
@@ -68,6 +70,20 @@ export {
   type PkarrRequestInfo,
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
+export {
+  LOAD_SLICE_ROWS,
+  openPersistentPkarrStore,
+  type PersistentPkarrStore,
+  type PersistentPkarrStoreOptions,
+  RECORD_FLUSH_INTERVAL_MS,
+  type RecordFileLoad,
+} from "./persistent_pkarr_store.ts";
+export {
+  maxRecordFileBytes,
+  RecordFile,
+  RecordFileError,
+  type StoredRecord,
+} from "./record_file.ts";
 export {
   PKARR_REQUEST_TIMEOUT_MS,
   PkarrRelayError,

@@ -112,6 +112,29 @@ const PATH = /^\/pkarr\/([^/]*)$/;
 export function createPkarrHandler(
   options: PkarrStoreOptions = {},
 ): (request: Request, info?: PkarrRequestInfo) => Promise<Response> {
+  return _createPkarrStore(options).handler;
+}
+
+/** The handler of {@linkcode createPkarrHandler} with its table and clocks, for a persistent copy. */
+export interface _PkarrStoreParts {
+  /** The HTTP handler. */
+  handler: (request: Request, info?: PkarrRequestInfo) => Promise<Response>;
+  /** The records. */
+  table: RecordTable;
+  /** The monotonic clock (ms). */
+  now: () => number;
+  /** The wall clock (ms since the epoch). */
+  wallClock: () => number;
+}
+
+/**
+ * {@linkcode createPkarrHandler}'s store, its table tracking changes when
+ * `onStored` is given, which is called after each write that changed a record.
+ */
+export function _createPkarrStore(
+  options: PkarrStoreOptions = {},
+  onStored?: () => void,
+): _PkarrStoreParts {
   const now = options.now ?? (() => performance.now());
   const wallClock = options.wallClock ?? (() => Date.now());
   const tokens = new BearerTokenSet(options.accessTokens);
@@ -125,6 +148,7 @@ export function createPkarrHandler(
       keyPerSecond: options.rates?.keyPerSecond,
     },
     isConnected ? (key) => isConnected(endpointIdFromZ32(key)) : undefined,
+    onStored !== undefined,
   );
   const addressBurst = options.rates?.addressBurst ?? ADDRESS_WRITE_BURST;
   const addressPerSecond = options.rates?.addressPerSecond ?? ADDRESS_WRITES_PER_SECOND;
@@ -174,17 +198,13 @@ export function createPkarrHandler(
       return text(400, error.message);
     }
     const { record, ttlSeconds } = opened;
-    const lifetime = Math.min(
-      Math.max(ttlSeconds ?? 0, MIN_RECORD_LIFETIME_SECONDS),
-      MAX_RECORD_LIFETIME_SECONDS,
-    );
     const at = now();
     const outcome = table.put(
       {
         key,
         body,
         timestampMicros: record.timestampMicros,
-        expiresAt: at + lifetime * 1000,
+        expiresAt: at + _recordLifetimeMs(ttlSeconds),
         writer,
         flooding: buckets.isFlooding(writer, at),
       },
@@ -192,6 +212,7 @@ export function createPkarrHandler(
       wallClock(),
     );
     if (outcome.stored) {
+      if (table.hasChanges) onStored?.();
       refusals.evicted(outcome.evicted);
       return new Response(null, { status: 204 });
     }
@@ -208,7 +229,7 @@ export function createPkarrHandler(
     });
   };
 
-  return async (request: Request, info?: PkarrRequestInfo): Promise<Response> => {
+  const handler = async (request: Request, info?: PkarrRequestInfo): Promise<Response> => {
     const match = PATH.exec(new URL(request.url).pathname);
     if (!match) return text(404, "Not found");
     if (request.method !== "GET" && request.method !== "PUT") {
@@ -223,6 +244,15 @@ export function createPkarrHandler(
     }
     return request.method === "PUT" ? await put(key, endpointId, request, info) : get(key);
   };
+  return { handler, table, now, wallClock };
+}
+
+/** How long a record with smallest TTL `ttlSeconds` is kept, clamped to the bounds above (ms). */
+export function _recordLifetimeMs(ttlSeconds: number | undefined): number {
+  return Math.min(
+    Math.max(ttlSeconds ?? 0, MIN_RECORD_LIFETIME_SECONDS),
+    MAX_RECORD_LIFETIME_SECONDS,
+  ) * 1000;
 }
 
 const STATUS_OF: Record<RecordRefusal, number> = {

@@ -23,6 +23,7 @@ import {
   PROJECT_CONFIG,
   readmeSection,
   RELAY_PERMISSION_FLAGS,
+  relayPermissionFlags,
   runCli,
   runCommand,
   type ShellStep,
@@ -343,6 +344,7 @@ Deno.test("docs/CLI.md permission table: each row is exactly what its commands r
     "vpn server --masquerade",
     "vpn client",
     "relay",
+    "relay --records-file",
     "generate-server-key, generate-client-key, --force",
     "show-server-id, show-client-key",
     "generate-token",
@@ -352,6 +354,11 @@ Deno.test("docs/CLI.md permission table: each row is exactly what its commands r
   assert.deepEqual(rows.get(peers), [...FORWARDING_PERMISSION_FLAGS]);
   assert.deepEqual(rows.get(peers), [...MANUAL_PERMISSION_FLAGS]);
   assert.deepEqual(rows.get("relay"), [...RELAY_PERMISSION_FLAGS]);
+  // tests/e2e/relay_records_file_test.ts runs the relay with this set, FILE being its records file.
+  assert.deepEqual(
+    rows.get("relay --records-file"),
+    relayPermissionFlags(["relay", "--records-file", "FILE"]),
+  );
   // The VPN tests (tests/netns/vpn_test.ts) run with the harness's sets, FILE being the lock.
   assert.deepEqual(rows.get("vpn server"), vpnPermissionFlags(["vpn", "server"]));
   assert.deepEqual(

@@ -119,12 +119,29 @@ export function tunnelCommandArgs(cliArgs: string[], options: TunnelProcessOptio
     ...(options.denoFlags ?? []),
     ...(cliArgs[0] === "vpn"
       ? vpnPermissionFlags(cliArgs, options.readPaths)
-      : forwardingPermissionFlags(
-        options.readPaths,
-        cliArgs[0] === "relay" ? RELAY_PERMISSION_FLAGS : FORWARDING_PERMISSION_FLAGS,
-      )),
+      : cliArgs[0] === "relay"
+      ? relayPermissionFlags(cliArgs, options.readPaths)
+      : forwardingPermissionFlags(options.readPaths, FORWARDING_PERMISSION_FLAGS)),
     options.mainModule ?? TUNNEL_MAIN,
     ...cliArgs,
+  ];
+}
+
+/**
+ * Deno permission flags of `tunnel relay` (its `cliArgs` from `relay` on), as
+ * docs/CLI.md's permission table gives them: {@linkcode RELAY_PERMISSION_FLAGS},
+ * reads of `readPaths`, and with `--records-file FILE` reads and writes of FILE.
+ */
+export function relayPermissionFlags(
+  cliArgs: readonly string[],
+  readPaths: readonly string[] = [],
+): string[] {
+  const at = cliArgs.indexOf("--records-file");
+  if (at < 0) return forwardingPermissionFlags(readPaths, RELAY_PERMISSION_FLAGS);
+  const file = cliArgs[at + 1];
+  return [
+    ...forwardingPermissionFlags([...readPaths, file], RELAY_PERMISSION_FLAGS),
+    `--allow-write=${file}`,
   ];
 }
 

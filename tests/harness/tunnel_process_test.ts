@@ -4,6 +4,8 @@ import { transferPayload } from "./tcp_payload.ts";
 import {
   FORWARDING_PERMISSION_FLAGS,
   forwardingPermissionFlags,
+  RELAY_PERMISSION_FLAGS,
+  relayPermissionFlags,
   runCli,
   startClient,
   startServer,
@@ -16,6 +18,15 @@ const mainModule = decodeURIComponent(new URL("./_fake_tunnel_cli.ts", import.me
 Deno.test("forwardingPermissionFlags() adds --allow-read only for named files", () => {
   deepStrictEqual(forwardingPermissionFlags(), [...FORWARDING_PERMISSION_FLAGS]);
   deepStrictEqual(forwardingPermissionFlags(["/a", "/b", "/a"]).at(-1), "--allow-read=/a,/b");
+});
+
+Deno.test("relayPermissionFlags() adds reads and writes of the --records-file only", () => {
+  deepStrictEqual(relayPermissionFlags(["relay", "--no-stun"]), [...RELAY_PERMISSION_FLAGS]);
+  deepStrictEqual(relayPermissionFlags(["relay", "--records-file", "/r.sqlite"], ["/c.toml"]), [
+    ...RELAY_PERMISSION_FLAGS,
+    "--allow-read=/c.toml,/r.sqlite",
+    "--allow-write=/r.sqlite",
+  ]);
 });
 
 Deno.test("startServer() parses the EndpointId and listening addresses", async () => {
