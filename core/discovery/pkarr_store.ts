@@ -112,6 +112,31 @@ const PATH = /^\/pkarr\/([^/]*)$/;
 export function createPkarrHandler(
   options: PkarrStoreOptions = {},
 ): (request: Request, info?: PkarrRequestInfo) => Promise<Response> {
+  return createPkarrStore(options).handler;
+}
+
+/** A pkarr store: its HTTP handler, and reads for its other faces (DNS). */
+export interface PkarrStore {
+  /** The HTTP handler of {@linkcode createPkarrHandler}. */
+  handler: (request: Request, info?: PkarrRequestInfo) => Promise<Response>;
+  /** The live signed packet of a key in z32, as `GET /pkarr/<z32>` returns it. */
+  lookup: (z32Key: string) => Uint8Array | undefined;
+}
+
+/**
+ * Creates the store of {@linkcode createPkarrHandler}, with a `lookup` that
+ * reads it directly (the DNS face answers from it).
+ *
+ * @param options As for {@linkcode createPkarrHandler}.
+ * @throws {RangeError} for a capacity or rate that is not positive.
+ * @example
+ * ```ts
+ * const store = createPkarrStore();
+ * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, store.handler);
+ * store.lookup("yryyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"); // undefined
+ * ```
+ */
+export function createPkarrStore(options: PkarrStoreOptions = {}): PkarrStore {
   const now = options.now ?? (() => performance.now());
   const wallClock = options.wallClock ?? (() => Date.now());
   const tokens = new BearerTokenSet(options.accessTokens);
@@ -208,7 +233,7 @@ export function createPkarrHandler(
     });
   };
 
-  return async (request: Request, info?: PkarrRequestInfo): Promise<Response> => {
+  const handler = async (request: Request, info?: PkarrRequestInfo): Promise<Response> => {
     const match = PATH.exec(new URL(request.url).pathname);
     if (!match) return text(404, "Not found");
     if (request.method !== "GET" && request.method !== "PUT") {
@@ -223,6 +248,7 @@ export function createPkarrHandler(
     }
     return request.method === "PUT" ? await put(key, endpointId, request, info) : get(key);
   };
+  return { handler, lookup: (key) => table.get(key, now()) };
 }
 
 const STATUS_OF: Record<RecordRefusal, number> = {
