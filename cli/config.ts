@@ -98,6 +98,8 @@ const RELAY_SCHEMA = {
   max_clients: "integer",
   rate_limit: "integer",
   max_records: "integer",
+  dns_bind: "string",
+  dns_origin: "string",
 } as const satisfies Schema;
 
 /** The TypeScript type of a value the schema type `T` accepts. */

@@ -1,11 +1,17 @@
 /**
  * `tunnel relay`: a self-hosted relay (iroh's relay protocol on `/relay`), a
- * pkarr relay for discovery records (`/pkarr/<z32>`), and a STUN responder, in
- * one process.
+ * pkarr relay for discovery records (`/pkarr/<z32>`), a STUN responder, and
+ * optionally the records' DNS face (`--dns-bind`), in one process.
  * @module
  */
 import { Command, Option } from "commander";
-import { createPkarrHandler, DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
+import {
+  createPkarrStore,
+  DEFAULT_MAX_RECORDS,
+  type DnsServer,
+  normalizeDnsOrigin,
+  serveDns,
+} from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
   createRelayServer,
@@ -41,6 +47,8 @@ export interface RelayFlags {
   maxClients?: number;
   rateLimit?: number;
   maxRecords?: number;
+  dnsBind?: string;
+  dnsOrigin?: string;
   verbose?: boolean;
 }
 
@@ -55,6 +63,8 @@ export interface RelaySettings {
   rateLimitBytesPerSecond?: number;
   /** Discovery records held at most. */
   maxRecords: number;
+  /** The records' DNS face: where it listens (UDP and TCP) and the zone it serves. */
+  dns?: { bind: { host: string; port: number }; origin: string };
 }
 
 /** Defines the command. */
@@ -98,6 +108,11 @@ export function relayCommand(): Command {
       )
         .argParser(positiveInteger("--max-records")),
     )
+    .option(
+      "--dns-bind <host:port>",
+      "also answer DNS (UDP and TCP) for the records: _iroh.<z32>.<origin> TXT, as iroh-dns-server",
+    )
+    .option("--dns-origin <name>", "the zone --dns-bind serves records under, e.g. dns.example.org")
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {
       const config = flags.config === undefined ? {} : await loadRelayConfig(flags.config);
@@ -148,6 +163,11 @@ export async function resolveRelaySettings(
     }
   }
   const allowed = pick(flags.allowedEndpoint, config.allowed_endpoints);
+  const dnsBind = pick(flags.dnsBind, config.dns_bind);
+  const dnsOrigin = pick(flags.dnsOrigin, config.dns_origin);
+  if ((dnsBind === undefined) !== (dnsOrigin === undefined)) {
+    throw new UsageError("Use --dns-bind and --dns-origin together (dns_bind and dns_origin)");
+  }
   return {
     bind: asUsageError(() =>
       parseHostPort(pick(flags.bind, config.bind) ?? DEFAULT_RELAY_BIND, "--bind address")
@@ -161,24 +181,31 @@ export async function resolveRelaySettings(
     maxClients,
     rateLimitBytesPerSecond: rateLimit,
     maxRecords,
+    dns: dnsBind !== undefined && dnsOrigin !== undefined
+      ? {
+        bind: asUsageError(() => parseHostPort(dnsBind, "--dns-bind address")),
+        origin: asUsageError(() => normalizeDnsOrigin(dnsOrigin)),
+      }
+      : undefined,
   };
 }
 
 /** Runs the relay until Ctrl-C. */
 export async function runRelay(settings: RelaySettings, out: Output): Promise<void> {
+  const records = createPkarrStore({
+    // Writes need the same token as /relay; reads stay open (records are signed).
+    accessTokens: settings.accessTokens,
+    maxRecords: settings.maxRecords,
+    // Asked only while serving requests, once `relay` exists: connected keys' records stay.
+    isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
+    log: (line) => out.info(line),
+  });
   const relay: RelayServer = createRelayServer({
     accessTokens: settings.accessTokens,
     allowedEndpoints: settings.allowedEndpoints,
     maxClients: settings.maxClients,
     rateLimitBytesPerSecond: settings.rateLimitBytesPerSecond,
-    pkarr: createPkarrHandler({
-      // Writes need the same token as /relay; reads stay open (records are signed).
-      accessTokens: settings.accessTokens,
-      maxRecords: settings.maxRecords,
-      // Asked only while serving requests, once `relay` exists: connected keys' records stay.
-      isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
-      log: (line) => out.info(line),
-    }),
+    pkarr: records.handler,
     log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
   });
   const tls = settings.tls
@@ -231,6 +258,24 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     const addr = stun.addr as Deno.NetAddr;
     out.info(`STUN on udp ${formatHostPort(addr.hostname, addr.port)}`);
   }
+  let dns: DnsServer | undefined;
+  if (settings.dns) {
+    const { bind, origin } = settings.dns;
+    try {
+      dns = serveDns({ hostname: bind.host, port: bind.port, origin, lookup: records.lookup });
+    } catch (error) {
+      stun?.close();
+      await server.shutdown();
+      throw new Error(
+        `Cannot listen for DNS on ${formatHostPort(bind.host, bind.port)}: ${
+          describeBindError(error)
+        }`,
+      );
+    }
+    out.info(
+      `DNS on udp and tcp ${formatHostPort(dns.hostname, dns.port)}: _iroh.<z32>.${origin} TXT`,
+    );
+  }
   const answering = stun ? answerStun(stun) : Promise.resolve();
   out.info("Relay ready");
 
@@ -239,6 +284,7 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
   relay.close();
   stun?.close();
   await answering;
+  await dns?.close();
   await server.shutdown();
 }
 
