@@ -6,6 +6,7 @@
  */
 import { Command, Option } from "commander";
 import {
+  createDohHandler,
   createPkarrStore,
   DEFAULT_MAX_RECORDS,
   type DnsServer,
@@ -206,6 +207,10 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     maxClients: settings.maxClients,
     rateLimitBytesPerSecond: settings.rateLimitBytesPerSecond,
     pkarr: records.handler,
+    // The DNS face over HTTPS too, on the relay's own listener.
+    dnsQuery: settings.dns
+      ? createDohHandler({ origin: settings.dns.origin, lookup: records.lookup })
+      : undefined,
     log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
   });
   const tls = settings.tls
@@ -273,7 +278,9 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
       );
     }
     out.info(
-      `DNS on udp and tcp ${formatHostPort(dns.hostname, dns.port)}: _iroh.<z32>.${origin} TXT`,
+      `DNS on udp and tcp ${formatHostPort(dns.hostname, dns.port)} and ${scheme}://${
+        formatHostPort(server.hostname, server.port)
+      }/dns-query: _iroh.<z32>.${origin} TXT`,
     );
   }
   const answering = stun ? answerStun(stun) : Promise.resolve();

@@ -114,7 +114,7 @@ export function answerDnsQuery(
   query: Uint8Array,
   transport: DnsTransport,
   options: DnsResponderOptions,
-): Uint8Array | undefined {
+): Uint8Array<ArrayBuffer> | undefined {
   if (query.length < HEADER_SIZE) return undefined;
   const id = (query[0] << 8) | query[1];
   const queryFlags = (query[2] << 8) | query[3];

@@ -67,6 +67,12 @@ export {
   serveDns,
 } from "./dns_server.ts";
 export {
+  createDohHandler,
+  DNS_MESSAGE_CONTENT_TYPE,
+  DOH_PATH,
+  type DohOptions,
+} from "./doh_handler.ts";
+export {
   DNS_DEFAULT_PORT,
   type DnsExchange,
   type DnsLookupOptions,

@@ -1,9 +1,17 @@
 // `tunnel relay --dns-bind`: the records a server published to /pkarr answer
 // `_iroh.<z32>.<origin>` TXT over UDP and TCP DNS, checked with `dig` (an
-// independent resolver) and with our client's `--dns-server dns://`.
+// independent resolver) and with our client's `--dns-server dns://`, and over
+// HTTP on the relay's `/dns-query` (RFC 8484).
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
-import { endpointIdToZ32 } from "../../core/discovery/mod.ts";
+import {
+  decodeDnsPacket,
+  decodeTxtData,
+  DNS_CLASS_IN,
+  DNS_TYPE_TXT,
+  encodeDnsMessage,
+  endpointIdToZ32,
+} from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
   ManagedProcess,
@@ -83,6 +91,34 @@ Deno.test("tunnel relay --dns-bind: dig reads a published record over UDP and TC
   assert.equal((await dig(relay.dnsPort, `_iroh.${z32}.example.org`)).status, "REFUSED");
   // Without EDNS0, a 512-byte UDP answer: still fits, as iroh's records are small.
   assert.equal((await dig(relay.dnsPort, name, "+noedns")).status, "NOERROR");
+  // DNS over HTTP on the relay's listener (RFC 8484 GET and POST). dig's DoH
+  // speaks HTTP/2 only, which the relay's listener does not: fetch asks here.
+  const query = encodeDnsMessage({
+    id: 0,
+    flags: 0x0100,
+    questions: [{ name, type: DNS_TYPE_TXT, class: DNS_CLASS_IN }],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  }, 512);
+  const dohUrl = new URL("/dns-query", relay.url);
+  const encoded = btoa(String.fromCharCode(...query)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+  for (
+    const response of [
+      await fetch(`${dohUrl}?dns=${encoded}`),
+      await fetch(dohUrl, {
+        method: "POST",
+        body: query,
+        headers: { "content-type": "application/dns-message" },
+      }),
+    ]
+  ) {
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/dns-message");
+    const answers = decodeDnsPacket(new Uint8Array(await response.arrayBuffer())).answers;
+    assert.ok(answers.some((a) => decodeTxtData(a.data).join("") === `relay=${relay.url}`));
+  }
 
   await using client = await startClient({
     serverNodeId: server.endpointId,
