@@ -192,3 +192,28 @@ Deno.test("--dns-server dns:// and --dns-bind: bad values get one line and the u
     assert.equal(stderr.trim().split("\n").length, 1, stderr);
   }
 });
+
+Deno.test("tunnel relay --dns-bind on a port in use: one line naming it, exit 1", async () => {
+  const taken = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const { code, stderr } = await runCli([
+      "relay",
+      "--bind",
+      "127.0.0.1:0",
+      "--no-stun",
+      "--dns-bind",
+      `127.0.0.1:${port}`,
+      "--dns-origin",
+      ORIGIN,
+    ]);
+    assert.equal(code, 1, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`Cannot listen for DNS on 127\\.0\\.0\\.1:${port}: address already in use`),
+    );
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  } finally {
+    taken.close();
+  }
+});
