@@ -3,6 +3,7 @@ import { SecretKey } from "../identity/mod.ts";
 import { resolveRecordByDns } from "./dns_client.ts";
 import { decodeDnsPacket, DNS_CLASS_IN, DNS_TYPE_TXT, encodeDnsMessage } from "./dns_packet.ts";
 import { type DnsServerOptions, serveDns } from "./dns_server.ts";
+import { answerDnsQuery } from "./dns_responder.ts";
 import { signRecord } from "./signed_packet.ts";
 import { endpointIdToZ32 } from "./z32.ts";
 
@@ -137,5 +138,28 @@ Deno.test("serveDns() refuses a port in use, naming no other", () => {
     );
   } finally {
     taken.close();
+  }
+});
+
+Deno.test("resolveRecordByDns() over real UDP takes only the server's datagram, not a stray's", async () => {
+  const server = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const stray = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (server.addr as Deno.NetAddr).port;
+    const resolving = resolveRecordByDns(key.endpointId, {
+      server: `dns://127.0.0.1:${port}/dns.example`,
+      timeoutMs: 3_000,
+    });
+    const [query, from] = await server.receive();
+    const answer = (records: Map<string, Uint8Array>) =>
+      answerDnsQuery(query, "udp", { origin: "dns.example", lookup: (k) => records.get(k) })!;
+    // Same id and question, from another port: a spoof, and it says "no record".
+    await stray.send(answer(new Map()), from);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.send(answer(store), from);
+    assert.deepEqual((await resolving)?.relayUrls, ["https://relay.example/"]);
+  } finally {
+    server.close();
+    stray.close();
   }
 });
