@@ -100,6 +100,8 @@ const RELAY_SCHEMA = {
   rate_limit: "integer",
   max_records: "integer",
   records_file: "path",
+  dns_bind: "string",
+  dns_origin: "string",
 } as const satisfies Schema;
 
 /** The TypeScript type of a value the schema type `T` accepts. */

@@ -1,16 +1,20 @@
 /**
  * `tunnel relay`: a self-hosted relay (iroh's relay protocol on `/relay`), a
- * pkarr relay for discovery records (`/pkarr/<z32>`), and a STUN responder, in
- * one process.
+ * pkarr relay for discovery records (`/pkarr/<z32>`), a STUN responder, and
+ * optionally the records' DNS face (`--dns-bind`), in one process.
  * @module
  */
 import { Command, Option } from "commander";
 import {
-  createPkarrHandler,
+  createDohHandler,
+  createPkarrStore,
   DEFAULT_MAX_RECORDS,
+  type DnsServer,
+  normalizeDnsOrigin,
   openPersistentPkarrStore,
   type PersistentPkarrStore,
   type PkarrStoreOptions,
+  serveDns,
 } from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
@@ -52,6 +56,8 @@ export interface RelayFlags {
   rateLimit?: number;
   maxRecords?: number;
   recordsFile?: string;
+  dnsBind?: string;
+  dnsOrigin?: string;
   verbose?: boolean;
 }
 
@@ -70,6 +76,8 @@ export interface RelaySettings {
   maxRecords: number;
   /** The SQLite file discovery records are kept in across restarts (none: memory only). */
   recordsFile?: string;
+  /** The records' DNS face: where it listens (UDP and TCP) and the zone it serves. */
+  dns?: { bind: { host: string; port: number }; origin: string };
 }
 
 /** Defines the command. */
@@ -124,6 +132,11 @@ export function relayCommand(): Command {
       "--records-file <file>",
       "keep discovery records in this SQLite file across restarts (created mode 0600)",
     )
+    .option(
+      "--dns-bind <host:port>",
+      "also answer DNS (UDP and TCP) for the records: _iroh.<z32>.<origin> TXT, as iroh-dns-server",
+    )
+    .option("--dns-origin <name>", "the zone --dns-bind serves records under, e.g. dns.example.org")
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {
       const config = flags.config === undefined ? {} : await loadRelayConfig(flags.config);
@@ -180,6 +193,11 @@ export async function resolveRelaySettings(
     }
   }
   const allowed = pick(flags.allowedEndpoint, config.allowed_endpoints);
+  const dnsBind = pick(flags.dnsBind, config.dns_bind);
+  const dnsOrigin = pick(flags.dnsOrigin, config.dns_origin);
+  if ((dnsBind === undefined) !== (dnsOrigin === undefined)) {
+    throw new UsageError("Use --dns-bind and --dns-origin together (dns_bind and dns_origin)");
+  }
   return {
     bind: asUsageError(() =>
       parseHostPort(pick(flags.bind, config.bind) ?? DEFAULT_RELAY_BIND, "--bind address")
@@ -197,6 +215,12 @@ export async function resolveRelaySettings(
     rateLimitBytesPerSecond: rateLimit,
     maxRecords,
     recordsFile: pick(flags.recordsFile, config.records_file),
+    dns: dnsBind !== undefined && dnsOrigin !== undefined
+      ? {
+        bind: asUsageError(() => parseHostPort(dnsBind, "--dns-bind address")),
+        origin: asUsageError(() => normalizeDnsOrigin(dnsOrigin)),
+      }
+      : undefined,
   };
 }
 
@@ -211,22 +235,27 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     log: (line) => out.info(line),
   };
   // Opened before listening: a file that cannot be used ends the relay before it serves.
-  const records = settings.recordsFile === undefined
+  const persistent = settings.recordsFile === undefined
     ? undefined
     : openRecordsFile(settings.recordsFile, pkarrOptions, out);
+  const records = persistent ?? createPkarrStore(pkarrOptions);
   const relay: RelayServer = createRelayServer({
     accessTokens: settings.accessTokens,
     allowedEndpoints: settings.allowedEndpoints,
     maxClients: settings.maxClients,
     rateLimitBytesPerSecond: settings.rateLimitBytesPerSecond,
-    pkarr: records?.handler ?? createPkarrHandler(pkarrOptions),
+    pkarr: records.handler,
+    // The DNS face over HTTPS too, on the relay's own listener.
+    dnsQuery: settings.dns
+      ? createDohHandler({ origin: settings.dns.origin, lookup: records.lookup })
+      : undefined,
     log: { info: (line) => out.info(line), debug: (line) => out.debug(line) },
   });
   try {
-    await serveUntilShutdown(relay, settings, out);
+    await serveUntilShutdown(relay, settings, out, records.lookup);
   } finally {
     // The last batch of records reaches the file before the process ends.
-    records?.close();
+    persistent?.close();
   }
 }
 
@@ -253,6 +282,7 @@ async function serveUntilShutdown(
   relay: RelayServer,
   settings: RelaySettings,
   out: Output,
+  lookup: (z32Key: string) => Uint8Array | undefined,
 ): Promise<void> {
   const tls = settings.tls ? await readTlsPair(settings.tls) : undefined;
   let server: RelayListener;
@@ -320,6 +350,26 @@ async function serveUntilShutdown(
     const addr = stun.addr as Deno.NetAddr;
     out.info(`STUN on udp ${formatHostPort(addr.hostname, addr.port)}`);
   }
+  let dns: DnsServer | undefined;
+  if (settings.dns) {
+    const { bind, origin } = settings.dns;
+    try {
+      dns = serveDns({ hostname: bind.host, port: bind.port, origin, lookup });
+    } catch (error) {
+      stun?.close();
+      await server.shutdown();
+      throw new Error(
+        `Cannot listen for DNS on ${formatHostPort(bind.host, bind.port)}: ${
+          describeBindError(error)
+        }`,
+      );
+    }
+    out.info(
+      `DNS on udp and tcp ${formatHostPort(dns.hostname, dns.port)} and ${scheme}://${
+        formatHostPort(server.hostname, server.port)
+      }/dns-query: _iroh.<z32>.${origin} TXT`,
+    );
+  }
   const answering = stun ? answerStun(stun) : Promise.resolve();
   const stopReloading = settings.tls
     ? reloadTlsOnHangup(settings.tls, server, out)
@@ -332,6 +382,7 @@ async function serveUntilShutdown(
   relay.close();
   stun?.close();
   await answering;
+  await dns?.close();
   await Promise.all([server.shutdown(), plainHttp?.shutdown()]);
 }
 

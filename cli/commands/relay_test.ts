@@ -100,3 +100,27 @@ Deno.test("relay config: unknown keys, other sections and wrong types are refuse
   );
   assert.throws(() => parseRelayConfig("[relay\n", "r.toml"), /not valid TOML/);
 });
+
+Deno.test("relay settings: --dns-bind and --dns-origin, together, from flags or the config", async () => {
+  assert.equal((await resolveRelaySettings({})).dns, undefined);
+  const flags = await resolveRelaySettings({ dnsBind: "127.0.0.1:5300", dnsOrigin: "DNS.Test." });
+  assert.deepEqual(flags.dns, { bind: { host: "127.0.0.1", port: 5300 }, origin: "dns.test" });
+  const config = await resolveRelaySettings({ dnsOrigin: "flag.test" }, {
+    dns_bind: "[::]:53",
+    dns_origin: "file.test",
+  });
+  assert.deepEqual(config.dns, { bind: { host: "::", port: 53 }, origin: "flag.test" });
+  for (
+    const [flagsGiven, message] of [
+      [{ dnsBind: "127.0.0.1:53" }, /Use --dns-bind and --dns-origin together/],
+      [{ dnsOrigin: "x.test" }, /Use --dns-bind and --dns-origin together/],
+      [{ dnsBind: "127.0.0.1", dnsOrigin: "x.test" }, /--dns-bind address/],
+      [{ dnsBind: "127.0.0.1:53", dnsOrigin: "x..test" }, /Invalid DNS origin 'x..test'/],
+    ] as const
+  ) {
+    await assert.rejects(
+      resolveRelaySettings(flagsGiven),
+      (e) => e instanceof UsageError && message.test(e.message),
+    );
+  }
+});

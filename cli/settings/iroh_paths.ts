@@ -7,6 +7,7 @@
  * @module
  */
 import { type Command, Option } from "commander";
+import { parseDnsServerUrl } from "../../core/discovery/mod.ts";
 import { relayWebSocketUrl } from "../../core/relay/mod.ts";
 import { pick, repeatable } from "../options.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
@@ -55,7 +56,7 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
     : "a relay the server is reachable at, besides those its discovery record names (repeatable)";
   const dnsHelp = role === "server"
     ? `publish a signed discovery record to this pkarr relay (default ${PUBLIC_PKARR_URL})`
-    : `look the server's signed discovery record up at this pkarr relay (default ${PUBLIC_PKARR_URL})`;
+    : `look the server's discovery record up at this pkarr relay, or with a DNS TXT query to dns://IP:PORT/ORIGIN (default ${PUBLIC_PKARR_URL})`;
   return command
     .addOption(repeatable("--relay-url <url>", relayHelp))
     .addOption(
@@ -132,7 +133,9 @@ export function resolveIrohPaths(
       dnsServer,
       flags.dnsServer !== undefined ? "--dns-server" : inConfig("dns_server"),
     );
-    asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
+    const flag = flags.dnsServer !== undefined ? "--dns-server" : inConfig("dns_server");
+    if (dnsServer.startsWith("dns:")) asUsageError(() => parseDnsServerUrl(dnsServer, flag));
+    else asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
   }
   return {
     relayUrls: named ?? [],

@@ -41,6 +41,11 @@ Deno.test("iroh paths: contradictions and malformed URLs are usage errors", () =
     [[{ dns: false, dnsServer: "http://a.test/" }, {}], /--dns-server or --no-dns/],
     [[{ relayUrl: ["ftp://a.test/"] }, {}], /Invalid relay URL 'ftp:\/\/a.test\/'/],
     [[{ dnsServer: "dns.test" }, {}], /Invalid --dns-server 'dns.test'/],
+    [[{ dnsServer: "dns://127.0.0.1:53" }, {}], /Invalid --dns-server .*name the zone/],
+    [
+      [{}, { dns_server: "dns://relay.test/dns.test" }, "c.toml"],
+      /Invalid 'dns_server' of config 'c.toml' .*must be an IP address/,
+    ],
     [
       [{}, { no_dns: true, dns_server: "http://a.test/" }, "s.toml"],
       /^Config 's.toml' sets both 'dns_server' and 'no_dns = true': keep one$/,
@@ -61,4 +66,10 @@ Deno.test("iroh paths: `no_dns = true` in a config turns discovery off; --dns-se
   assert.equal(resolveIrohPaths({}, { no_dns: false }).dnsServer, PUBLIC_PKARR_URL);
   const flag = resolveIrohPaths({ dnsServer: "http://127.0.0.1:3340/pkarr" }, { no_dns: true });
   assert.equal(flag.dnsServer, "http://127.0.0.1:3340/pkarr");
+});
+
+Deno.test("iroh paths: --dns-server takes a DNS server as dns://IP:PORT/ORIGIN", () => {
+  const paths = resolveIrohPaths({ dnsServer: "dns://127.0.0.1:5300/dns.test" }, {});
+  assert.equal(paths.dnsServer, "dns://127.0.0.1:5300/dns.test");
+  assert.equal(paths.publicDns, false);
 });

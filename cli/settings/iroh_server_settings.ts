@@ -119,6 +119,12 @@ export async function resolveIrohServerSettings(
   }
   const bindText = pick(flags.bind, file.bind);
   const paths = resolveIrohPaths(flags, file, config?.path);
+  if (paths.dnsServer?.startsWith("dns:")) {
+    // DNS only reads records; publishing takes a pkarr relay.
+    throw new UsageError(
+      `Cannot publish to ${paths.dnsServer}: a server publishes to a pkarr relay (--dns-server http(s)://HOST/pkarr); dns:// is for clients' lookups`,
+    );
+  }
   const relayToken = await resolveRelayToken(
     flags,
     env.relayToken,

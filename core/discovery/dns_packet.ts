@@ -123,33 +123,120 @@ export function encodeDnsResponse(answers: readonly DnsRecord[]): Uint8Array<Arr
   return Uint8Array.from(out);
 }
 
-function writeName(out: number[], name: string, suffixes: Map<string, number>): void {
-  const labels = name.split(".");
-  let wireLength = 1;
-  for (const label of labels) {
-    if (!/^[\x21-\x7e]{1,63}$/.test(label) || label.includes("\\")) {
-      throw new TypeError(
-        `Cannot encode DNS name ${JSON.stringify(name)}: labels must be 1 to ${MAX_LABEL_LENGTH} ` +
-          "printable ASCII characters without dots or backslashes",
-      );
+/** Largest DNS message over TCP (its 2-byte length prefix). */
+export const MAX_DNS_TCP_MESSAGE_SIZE = 0xffff;
+
+/**
+ * Encodes any message: header, questions and the three record sections, with
+ * owner names compressed. Names may hold `\\DDD` escapes as
+ * {@linkcode decodeDnsPacket} writes them, so a decoded question encodes back
+ * to the same bytes. Unlike {@linkcode encodeDnsResponse}, sizes are bounded
+ * by `maxSize` only (a DNS server's answer is not a pkarr packet).
+ *
+ * @param message The message; `id` and `flags` as sent.
+ * @param maxSize Largest packet allowed (at most {@linkcode MAX_DNS_TCP_MESSAGE_SIZE}).
+ * @returns the packet.
+ * @throws {TypeError} for a name that cannot be encoded.
+ * @throws {RangeError} for a field out of range or a packet larger than `maxSize`.
+ * @example
+ * ```ts
+ * const query = encodeDnsMessage({
+ *   id: 7, flags: 0x0100, questions: [{ name: "_iroh.example", type: DNS_TYPE_TXT, class: DNS_CLASS_IN }],
+ *   answers: [], authorities: [], additionals: [],
+ * }, 512);
+ * ```
+ */
+export function encodeDnsMessage(message: DnsMessage, maxSize: number): Uint8Array<ArrayBuffer> {
+  const out: number[] = [];
+  const u16 = (value: number, what: string) => {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff) {
+      throw new RangeError(`Cannot encode DNS message: ${what} ${value} is not a 16-bit number`);
     }
-    wireLength += 1 + label.length;
+    out.push(value >> 8, value & 0xff);
+  };
+  const limit = Math.min(maxSize, MAX_DNS_TCP_MESSAGE_SIZE);
+  const overLimit = () =>
+    new RangeError(`Cannot encode DNS message: more than the limit of ${limit} bytes`);
+  u16(message.id, "id");
+  u16(message.flags, "flags");
+  const sections = [message.answers, message.authorities, message.additionals];
+  for (const count of [message.questions.length, ...sections.map((s) => s.length)]) {
+    u16(count, "count");
   }
+  const suffixes = new Map<string, number>();
+  for (const question of message.questions) {
+    writeName(out, question.name, suffixes);
+    u16(question.type, "type");
+    u16(question.class, "class");
+    if (out.length > limit) throw overLimit();
+  }
+  for (const record of sections.flat()) {
+    writeName(out, record.name, suffixes);
+    u16(record.type, "type");
+    u16(record.class, "class");
+    if (!Number.isInteger(record.ttl) || record.ttl < 0 || record.ttl > 0xffffffff) {
+      throw new RangeError(`Cannot encode DNS message: TTL ${record.ttl} is not a 32-bit number`);
+    }
+    out.push(record.ttl >>> 24, (record.ttl >>> 16) & 0xff, (record.ttl >>> 8) & 0xff);
+    out.push(record.ttl & 0xff);
+    u16(record.data.length, "RDATA length");
+    if (out.length + record.data.length > limit) throw overLimit();
+    for (const byte of record.data) out.push(byte);
+  }
+  return Uint8Array.from(out);
+}
+
+function writeName(out: number[], name: string, suffixes: Map<string, number>): void {
+  if (name === ".") {
+    out.push(0);
+    return;
+  }
+  const labels = name.split(".");
+  const wire = labels.map((label) => labelBytes(label, name));
+  const wireLength = wire.reduce((sum, bytes) => sum + 1 + bytes.length, 1);
   if (wireLength > MAX_NAME_WIRE_LENGTH) {
     throw new TypeError(`Cannot encode DNS name ${JSON.stringify(name)}: longer than 255 bytes`);
   }
   for (let i = 0; i < labels.length; i++) {
+    // Keyed as written: a pointer repeats the case too (and pkarr packets stay byte for byte).
     const suffix = labels.slice(i).join(".");
     const offset = suffixes.get(suffix);
     if (offset !== undefined) {
       out.push(0xc0 | (offset >> 8), offset & 0xff);
       return;
     }
-    // Pointers hold 14 bits; a packet of at most 1000 bytes never needs more.
+    // Pointers hold 14 bits: suffixes written further on are not pointed to.
     if (out.length <= 0x3fff) suffixes.set(suffix, out.length);
-    out.push(labels[i].length, ...encoder.encode(labels[i]));
+    out.push(wire[i].length, ...wire[i]);
   }
   out.push(0);
+}
+
+/** A label's bytes: printable ASCII, with `\\DDD` for any other byte, a dot or a backslash. */
+function labelBytes(label: string, name: string): number[] {
+  const bytes: number[] = [];
+  for (let i = 0; i < label.length; i++) {
+    const code = label.charCodeAt(i);
+    if (code === 0x5c) {
+      const digits = /^[0-9]{3}/.exec(label.slice(i + 1))?.[0];
+      if (digits === undefined || Number(digits) > 255) return badName(name);
+      bytes.push(Number(digits));
+      i += 3;
+    } else if (code > 0x20 && code < 0x7f) {
+      bytes.push(code);
+    } else {
+      return badName(name);
+    }
+  }
+  if (bytes.length < 1 || bytes.length > MAX_LABEL_LENGTH) return badName(name);
+  return bytes;
+}
+
+function badName(name: string): never {
+  throw new TypeError(
+    `Cannot encode DNS name ${JSON.stringify(name)}: labels must be 1 to ${MAX_LABEL_LENGTH} ` +
+      "bytes of printable ASCII, other bytes written \\DDD",
+  );
 }
 
 /**

@@ -44,10 +44,44 @@ export {
   DnsPacketError,
   type DnsQuestion,
   type DnsRecord,
+  encodeDnsMessage,
   encodeDnsResponse,
   encodeTxtData,
   MAX_DNS_PACKET_SIZE,
+  MAX_DNS_TCP_MESSAGE_SIZE,
 } from "./dns_packet.ts";
+export {
+  answerDnsQuery,
+  DNS_RCODE,
+  DNS_UDP_CLASSIC_SIZE,
+  DNS_UDP_PAYLOAD_SIZE,
+  type DnsResponderOptions,
+  type DnsTransport,
+  normalizeDnsOrigin,
+} from "./dns_responder.ts";
+export {
+  DNS_MAX_TCP_CONNECTIONS,
+  DNS_QUERIES_PER_SECOND,
+  DNS_QUERY_BURST,
+  DNS_TCP_DEADLINE_MS,
+  type DnsServer,
+  type DnsServerOptions,
+  serveDns,
+} from "./dns_server.ts";
+export {
+  createDohHandler,
+  DNS_MESSAGE_CONTENT_TYPE,
+  DOH_PATH,
+  type DohOptions,
+} from "./doh_handler.ts";
+export {
+  DNS_DEFAULT_PORT,
+  type DnsExchange,
+  type DnsLookupOptions,
+  type DnsServerAddress,
+  parseDnsServerUrl,
+  resolveRecordByDns,
+} from "./dns_client.ts";
 export {
   MAX_SIGNED_PACKET_BODY,
   MAX_USER_DATA_LENGTH,
@@ -60,6 +94,7 @@ export {
 } from "./signed_packet.ts";
 export {
   createPkarrHandler,
+  createPkarrStore,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_RECORDS,
   DEFAULT_MAX_RECORDS_PER_ADDRESS,
@@ -68,6 +103,7 @@ export {
   MIN_RECORD_LIFETIME_SECONDS,
   PKARR_CONTENT_TYPE,
   type PkarrRequestInfo,
+  type PkarrStore,
   type PkarrStoreOptions,
 } from "./pkarr_store.ts";
 export {

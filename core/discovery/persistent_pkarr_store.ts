@@ -57,6 +57,8 @@ export interface RecordFileLoad {
 export interface PersistentPkarrStore {
   /** The HTTP handler, as {@linkcode createPkarrHandler}'s. */
   handler: (request: Request, info?: PkarrRequestInfo) => Promise<Response>;
+  /** The live signed packet of a key in z32 (the DNS face answers from it). */
+  lookup: (z32Key: string) => Uint8Array | undefined;
   /**
    * Settles when the file's rows are loaded. Rejects with a
    * {@linkcode RecordFileError} when the file turns out unreadable half way:
@@ -218,6 +220,7 @@ export function openPersistentPkarrStore(
   loading.catch(() => {});
   return {
     handler: parts.handler,
+    lookup: parts.lookup,
     loading,
     get writes() {
       return { ...writes };

@@ -112,13 +112,37 @@ const PATH = /^\/pkarr\/([^/]*)$/;
 export function createPkarrHandler(
   options: PkarrStoreOptions = {},
 ): (request: Request, info?: PkarrRequestInfo) => Promise<Response> {
-  return _createPkarrStore(options).handler;
+  return createPkarrStore(options).handler;
 }
 
-/** The handler of {@linkcode createPkarrHandler} with its table and clocks, for a persistent copy. */
-export interface _PkarrStoreParts {
-  /** The HTTP handler. */
+/** A pkarr store: its HTTP handler, and reads for its other faces (DNS). */
+export interface PkarrStore {
+  /** The HTTP handler of {@linkcode createPkarrHandler}. */
   handler: (request: Request, info?: PkarrRequestInfo) => Promise<Response>;
+  /** The live signed packet of a key in z32, as `GET /pkarr/<z32>` returns it. */
+  lookup: (z32Key: string) => Uint8Array | undefined;
+}
+
+/**
+ * Creates the store of {@linkcode createPkarrHandler}, with a `lookup` that
+ * reads it directly (the DNS face answers from it).
+ *
+ * @param options As for {@linkcode createPkarrHandler}.
+ * @throws {RangeError} for a capacity or rate that is not positive.
+ * @example
+ * ```ts
+ * const store = createPkarrStore();
+ * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, store.handler);
+ * store.lookup("yryyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"); // undefined
+ * ```
+ */
+export function createPkarrStore(options: PkarrStoreOptions = {}): PkarrStore {
+  const { handler, lookup } = _createPkarrStore(options);
+  return { handler, lookup };
+}
+
+/** The store of {@linkcode createPkarrStore} with its table and clocks, for a persistent copy. */
+export interface _PkarrStoreParts extends PkarrStore {
   /** The records. */
   table: RecordTable;
   /** The monotonic clock (ms). */
@@ -128,7 +152,7 @@ export interface _PkarrStoreParts {
 }
 
 /**
- * {@linkcode createPkarrHandler}'s store, its table tracking changes when
+ * {@linkcode createPkarrStore}'s store, its table tracking changes when
  * `onStored` is given, which is called after each write that changed a record.
  */
 export function _createPkarrStore(
@@ -244,7 +268,7 @@ export function _createPkarrStore(
     }
     return request.method === "PUT" ? await put(key, endpointId, request, info) : get(key);
   };
-  return { handler, table, now, wallClock };
+  return { handler, lookup: (key) => table.get(key, now()), table, now, wallClock };
 }
 
 /** How long a record with smallest TTL `ttlSeconds` is kept, clamped to the bounds above (ms). */

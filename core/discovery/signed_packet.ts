@@ -19,6 +19,7 @@ import {
   DNS_TYPE_TXT,
   type DnsMessage,
   DnsPacketError,
+  type DnsRecord,
   encodeDnsResponse,
   encodeTxtData,
   MAX_DNS_PACKET_SIZE,
@@ -57,7 +58,9 @@ export const MAX_USER_DATA_LENGTH = 245;
 export const MAX_SIGNED_PACKET_BODY: number = 64 + 8 + MAX_DNS_PACKET_SIZE;
 /** The record name iroh publishes under, in front of the z32 key. */
 const IROH_LABEL = "_iroh";
-const HEADER_SIZE = 64 + 8;
+/** Bytes before a signed packet's DNS packet: the signature and the timestamp. */
+export const SIGNED_PACKET_HEADER_SIZE = 64 + 8;
+const HEADER_SIZE = SIGNED_PACKET_HEADER_SIZE;
 const encoder = new TextEncoder();
 
 /** A signed packet that is malformed, too large, or not signed by the expected key. */
@@ -213,11 +216,27 @@ function readAttributes(
   endpointId: EndpointId,
   timestampMicros: bigint,
 ): PkarrRecord {
-  const name = `${IROH_LABEL}.${endpointIdToZ32(endpointId)}`;
+  return _recordFromAnswers(
+    message.answers,
+    `${IROH_LABEL}.${endpointIdToZ32(endpointId)}`,
+    timestampMicros,
+  );
+}
+
+/**
+ * The record the TXT answers named `name` (lowercase) make, read as
+ * {@linkcode verifySignedPacket} reads a packet's: a DNS lookup's answers,
+ * named `_iroh.<z32>.<origin>`, give the same record.
+ */
+export function _recordFromAnswers(
+  answers: readonly DnsRecord[],
+  name: string,
+  timestampMicros: bigint,
+): PkarrRecord {
   const relayUrls = new Set<string>();
   const addrs = new Map<string, SocketAddress>();
   let userData: string | undefined;
-  for (const answer of message.answers) {
+  for (const answer of answers) {
     if (answer.type !== DNS_TYPE_TXT || answer.name.toLowerCase() !== name) continue;
     let text: string;
     try {

@@ -7,7 +7,7 @@
  * @module
  */
 import { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "../connect/mod.ts";
-import { PkarrRelayError, resolveRecord } from "../discovery/mod.ts";
+import { PkarrRelayError, resolveRecord, resolveRecordByDns } from "../discovery/mod.ts";
 import type { ClientKey } from "../auth/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
 import { isRelayedKind, type PathInfo, type PeerConnection } from "../transport/mod.ts";
@@ -25,7 +25,10 @@ import type { RelayAddress } from "./relay_path.ts";
 
 /** Where the server's record is looked up, and which of its paths this client may take. */
 export interface RecordLookup {
-  /** The pkarr relay the server publishes to. */
+  /**
+   * Where the record is looked up: the pkarr relay the server publishes to
+   * (`http(s)://…`), or a DNS server that serves it (`dns://IP:PORT/ORIGIN`).
+   */
   pkarrUrl: string;
   /** Sent to the pkarr relay, when it wants one. */
   accessToken?: string;
@@ -176,11 +179,14 @@ async function pathsInRecord(
   log: TunnelLog,
   signal: AbortSignal,
 ): Promise<PathAddress[]> {
-  const record = await resolveRecord(serverId, {
-    relayUrl: lookup.pkarrUrl,
-    accessToken: lookup.accessToken,
-    signal,
-  }).catch((error) => {
+  const lookingUp = lookup.pkarrUrl.startsWith("dns:")
+    ? resolveRecordByDns(serverId, { server: lookup.pkarrUrl, signal })
+    : resolveRecord(serverId, {
+      relayUrl: lookup.pkarrUrl,
+      accessToken: lookup.accessToken,
+      signal,
+    });
+  const record = await lookingUp.catch((error) => {
     if (!(error instanceof PkarrRelayError)) throw error;
     throw new RecordLookupError("unreachable", serverId, lookup.pkarrUrl, { cause: error });
   });

@@ -128,6 +128,8 @@ export interface RelayServerOptions {
   rateLimitBytesPerSecond?: number;
   /** Serves `/pkarr/*` (discovery records), when given; `info` names the peer's address. */
   pkarr?: (request: Request, info?: RelayRequestInfo) => Promise<Response>;
+  /** Serves `/dns-query` (DNS over HTTPS for the records), when given. */
+  dnsQuery?: (request: Request, info?: RelayRequestInfo) => Promise<Response>;
   /** Where status lines go. */
   log?: RelayLog;
   /** Limits other than `maxClients`, for tests. */
@@ -359,6 +361,7 @@ export function createRelayServer(options: RelayServerOptions = {}): RelayServer
           return indexResponse();
       }
       if (url.pathname.startsWith("/pkarr/") && options.pkarr) return options.pkarr(request, info);
+      if (url.pathname === "/dns-query" && options.dnsQuery) return options.dnsQuery(request, info);
       return text(404, "Not found");
     },
     close() {

@@ -74,6 +74,8 @@ export interface IrohEndpointBuilder {
   alpns(alpns: number[][]): void;
   relayMode(mode: unknown): void;
   bindAddr(addr: string): void;
+  /** The endpoint's key: its 32 seed bytes. */
+  secretKey(seed: number[]): void;
   bind(): Promise<IrohEndpoint>;
 }
 
@@ -82,6 +84,8 @@ export interface IrohBindings {
   Endpoint: { builder(): IrohEndpointBuilder };
   /** Crypto provider only: no n0 DNS, no pkarr publishing, no public relays. */
   presetMinimal(builder: IrohEndpointBuilder): void;
+  /** n0's defaults: among them DNS lookups of `_iroh.<z32>.dns.iroh.link` through the system resolver. */
+  presetN0(builder: IrohEndpointBuilder): void;
   RelayMode: { customFromUrls(urls: string[]): unknown };
   EndpointId: { fromString(s: string): IrohEndpointId };
   EndpointAddr: new (id: IrohEndpointId, relayUrl?: string, addresses?: string[]) => unknown;

@@ -1,12 +1,17 @@
 // An iroh endpoint (official JS bindings) whose only relay is RELAY_URL, with no
 // discovery at all (minimal preset: no n0 DNS, no pkarr, no public relays).
 //
-//   deno run --allow-ffi --allow-env=IROH_PEER_LOG _iroh_peer.ts accept RELAY_URL
+//   deno run --allow-ffi --allow-env=IROH_PEER_LOG _iroh_peer.ts accept RELAY_URL [SEED_HEX]
 //     prints "endpoint <id>" once its home relay is up, accepts one connection and
-//     echoes one bidirectional stream, then prints a JSON report and exits.
+//     echoes one bidirectional stream, then prints a JSON report and exits. SEED_HEX (32
+//     bytes) fixes its key, so a test can sign its discovery record.
 //   deno run --allow-ffi --allow-env=IROH_PEER_LOG _iroh_peer.ts connect RELAY_URL ENDPOINT_ID BYTES
 //     dials ENDPOINT_ID at RELAY_URL only, sends BYTES random bytes, reads the echo,
 //     then prints a JSON report with both SHA-256 digests and exits.
+//   ... _iroh_peer.ts connect-by-dns RELAY_URL ENDPOINT_ID BYTES
+//     the same, but with iroh's n0 preset (its home relay still RELAY_URL) and the
+//     EndpointId alone: iroh finds the way in `_iroh.<z32>.dns.iroh.link` TXT, asked
+//     of the system resolver (in a namespace, /etc/netns/<ns>/resolv.conf).
 //
 // Report: {"role", "self", "remote", "incomingVia"?, "sent"?, "received", "bytes", "ms", "paths"}
 // where `paths` is every path the connection listed while it lived (polled), so the test
@@ -30,7 +35,11 @@ const [role, relayUrl, endpointId, bytes] = Deno.args;
 setTimeout(() => fail(`no result after ${DEADLINE_MS} ms`), DEADLINE_MS);
 
 const builder = iroh.Endpoint.builder();
-iroh.presetMinimal(builder);
+if (role === "connect-by-dns") iroh.presetN0(builder);
+else iroh.presetMinimal(builder);
+if (role === "accept" && endpointId) {
+  builder.secretKey(endpointId.match(/../g)!.map((byte) => parseInt(byte, 16)));
+}
 builder.alpns([ALPN]);
 builder.relayMode(iroh.RelayMode.customFromUrls([relayUrl]));
 const endpoint = await builder.bind();
@@ -38,6 +47,7 @@ try {
   await endpoint.online();
   if (role === "accept") await accept(endpoint);
   else if (role === "connect") await connect(endpoint, endpointId, Number(bytes));
+  else if (role === "connect-by-dns") await connect(endpoint, endpointId, Number(bytes), false);
   else fail(`unknown role ${role}`);
 } catch (error) {
   fail(error instanceof Error ? error.stack ?? error.message : String(error));
@@ -79,8 +89,17 @@ async function accept(endpoint: IrohEndpoint): Promise<void> {
   });
 }
 
-async function connect(endpoint: IrohEndpoint, id: string, size: number): Promise<void> {
-  const addr = new iroh.EndpointAddr(iroh.EndpointId.fromString(id), relayUrl, []);
+async function connect(
+  endpoint: IrohEndpoint,
+  id: string,
+  size: number,
+  relayKnown = true,
+): Promise<void> {
+  const remote = iroh.EndpointId.fromString(id);
+  // Without the relay, the EndpointId alone: iroh's discovery has to find the way.
+  const addr = relayKnown
+    ? new iroh.EndpointAddr(remote, relayUrl, [])
+    : new iroh.EndpointAddr(remote, undefined, []);
   const conn = await endpoint.connect(addr, ALPN);
   const paths = watchPaths(conn);
   const started = performance.now();
