@@ -94,7 +94,11 @@ Deno.test("openPersistentPkarrStore(): records written before close are served a
   try {
     assert.equal(second.loaded, 3);
     assert.equal(second.dropped, 0);
-    for (const [i, key] of keys.entries()) assert.deepEqual(await second.get(key), bodies[i]);
+    for (const [i, key] of keys.entries()) {
+      assert.deepEqual(await second.get(key), bodies[i]);
+      // The DNS face reads the same store.
+      assert.deepEqual(second.lookup(endpointIdToZ32(key.endpointId)), bodies[i]);
+    }
     // A record older than the loaded one is still refused: the table knows its timestamp.
     assert.equal(await second.put(keys[0], bodyOf(keys[0], 1n)), 409);
   } finally {
