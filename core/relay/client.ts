@@ -48,9 +48,12 @@ const MAX_QUEUED = 256;
 /**
  * After a reconnect, the newest datagrams queued during the outage
  * (replay_tail.ts) are sent again this long after it: the peer may be back at
- * the relay a little later than this client (its own retries, 0.5-1 s apart).
+ * the relay later than this client (its own retries, 0.5-1 s apart, and a busy
+ * machine), and until one of them reaches it QUIC waits on a retransmission
+ * timer that backed off through the outage (10 s or more after a 20 s one).
+ * The last falls inside the peer's grace (as long as the outage, 10 s or more).
  */
-const REPLAY_AFTER_MS = [1_000, 2_000, 4_000] as const;
+const REPLAY_AFTER_MS = [1_000, 2_000, 4_000, 6_000, 8_000] as const;
 /** Bytes waiting in the WebSocket send buffer beyond which datagrams are dropped. */
 const MAX_SEND_BUFFER_BYTES = 2 << 20;
 

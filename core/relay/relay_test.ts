@@ -630,12 +630,13 @@ Deno.test("relay: while the relay is away the send queue keeps the newest 256; a
     await new Promise((r) => setTimeout(r, 1_300));
     b = client(url, b.key);
     await b.c.ready();
-    // The replays at 2 s and 4 s bring the newest four, no older one.
-    await until(() => b.received.length >= 8, 6_000);
+    // The replays at 2, 4, 6 and 8 s bring the newest four, no older one.
+    await until(() => a.c.replayed >= 20, 10_000);
+    await until(() => b.received.length >= 16, 2_000);
     const seen = new Set(b.received.map((d) => (d.payload[0] << 8) | d.payload[1]));
     assert.deepEqual([...seen].sort(), [996, 997, 998, 999]);
     assert.deepEqual(b.received[0].payload, numbered(996));
-    assert.equal(a.c.replayed, 12, "three rounds of four");
+    assert.equal(a.c.replayed, 20, "five rounds of four");
   } finally {
     a.c.close();
     b.c.close();
