@@ -27,6 +27,8 @@ const SCHEMAS = {
     stun_servers: "string[]",
     dns_server: "string",
     no_dns: "boolean",
+    dht: "boolean",
+    dht_bootstrap: "string[]",
     port_mapping: "boolean",
     secret: "string",
     secret_file: "path",
@@ -44,6 +46,8 @@ const SCHEMAS = {
     stun_servers: "string[]",
     dns_server: "string",
     no_dns: "boolean",
+    dht: "boolean",
+    dht_bootstrap: "string[]",
     port_mapping: "boolean",
     server_node_id: "string",
     server_addrs: "string[]",
@@ -102,6 +106,8 @@ const RELAY_SCHEMA = {
   records_file: "path",
   dns_bind: "string",
   dns_origin: "string",
+  dht: "boolean",
+  dht_bootstrap: "string[]",
 } as const satisfies Schema;
 
 /** The TypeScript type of a value the schema type `T` accepts. */

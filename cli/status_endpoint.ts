@@ -27,6 +27,8 @@ export interface StatusDocument {
   pools?: ServerPools;
   /** A server's listener port as its router maps it, when it does. */
   portMapping?: string;
+  /** A client: where the server's record was last found ("in the DHT, signed …"). */
+  record?: string;
 }
 
 /** How full one pool is. */

@@ -87,8 +87,15 @@ export function formatStatus(document: StatusDocument): string {
   const mappingLine = document.portMapping === undefined
     ? []
     : [`  port mapping: ${document.portMapping}`];
-  return [head, ...poolLine, ...mappingLine, ...vpnLine, ...document.sessions.map(formatSession)]
-    .join("\n");
+  const recordLine = document.record === undefined ? [] : [`  record: found ${document.record}`];
+  return [
+    head,
+    ...poolLine,
+    ...mappingLine,
+    ...recordLine,
+    ...vpnLine,
+    ...document.sessions.map(formatSession),
+  ].join("\n");
 }
 
 function formatSession(session: SessionStatus): string {

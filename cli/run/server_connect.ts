@@ -167,7 +167,7 @@ export function lookupAdvice(
   if (lookup === undefined || lookup.reason === "no-path" || lookup.reason === "no-usable-path") {
     return undefined;
   }
-  return `the server was looked up at ${lookup.pkarrUrl} only: if you know its address or relay, pass --server-addr HOST:PORT or --relay-url URL`;
+  return `the server was looked up ${lookup.where} only: if you know its address or relay, pass --server-addr HOST:PORT or --relay-url URL`;
 }
 
 /** The record lookup failure inside `error` (a race of paths nests it), if any. */

@@ -75,7 +75,7 @@ Deno.test("permanentFailure() words key refusals, and stops at a server that pre
 
 Deno.test("lookupAdvice(): a failed lookup, with nothing else named, points at --server-addr and --relay-url", () => {
   const serverId = SecretKey.generate().endpointId;
-  const pkarr = "http://127.0.0.1:3340/pkarr";
+  const pkarr = "at http://127.0.0.1:3340/pkarr";
   const unreachable = new RecordLookupError("unreachable", serverId, pkarr, {
     cause: new Error("no answer within 10 s"),
   });
@@ -86,7 +86,7 @@ Deno.test("lookupAdvice(): a failed lookup, with nothing else named, points at -
   );
   // Nested in the race of paths, as connectToServer reports it.
   const raced = new AllAttemptsFailedError([{
-    label: `discovery at ${pkarr}`,
+    label: `discovery ${pkarr}`,
     error: unreachable,
   }]);
   assert.ok(lookupAdvice(raced, none));

@@ -13,6 +13,13 @@ import { pick, repeatable } from "../options.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
 import { checkHttpUrl } from "./shared_flags.ts";
 import { refuseUrlCredentials, type RelayTokenFlags } from "./relay_token.ts";
+import {
+  type DhtConfig,
+  type DhtFlags,
+  dhtOptions,
+  type DhtSettings,
+  resolveDht,
+} from "./dht_flags.ts";
 
 /** iroh's public relays (iroh 1.0's default relay map). */
 export const PUBLIC_RELAY_URLS: readonly string[] = [
@@ -25,7 +32,7 @@ export const PUBLIC_RELAY_URLS: readonly string[] = [
 export const PUBLIC_PKARR_URL = "https://dns.iroh.link/pkarr";
 
 /** The path flags, as commander parses them. */
-export interface IrohPathFlags extends RelayTokenFlags {
+export interface IrohPathFlags extends RelayTokenFlags, DhtFlags {
   relayUrl?: string[];
   /** false with `--no-relay`. */
   relay?: boolean;
@@ -47,6 +54,8 @@ export interface IrohPaths {
   dnsServer?: string;
   /** No pkarr relay named and discovery not turned off: iroh's public one is the one to use. */
   publicDns: boolean;
+  /** The Mainline DHT, when asked for (`--dht`, `--dht-bootstrap`). */
+  dht?: DhtSettings;
 }
 
 /** Adds the path flags; the descriptions say what each does for `role`. */
@@ -57,7 +66,7 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
   const dnsHelp = role === "server"
     ? `publish a signed discovery record to this pkarr relay (default ${PUBLIC_PKARR_URL})`
     : `look the server's discovery record up at this pkarr relay, or with a DNS TXT query to dns://IP:PORT/ORIGIN (default ${PUBLIC_PKARR_URL})`;
-  return command
+  return dhtOptions(command, role)
     .addOption(repeatable("--relay-url <url>", relayHelp))
     .addOption(
       new Option(
@@ -86,15 +95,16 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
 }
 
 /**
- * Resolves the path flags over the config file's `relay_urls`, `dns_server`
- * and `no_dns` (flags win: `--dns-server` overrides `no_dns = true`).
+ * Resolves the path flags over the config file's `relay_urls`, `dns_server`,
+ * `no_dns`, `dht` and `dht_bootstrap` (flags win: `--dns-server` overrides
+ * `no_dns = true`).
  * @param configPath The config file's path, for messages about its keys.
  * @throws {UsageError} naming a malformed URL, a URL carrying credentials, or
  *   contradictory flags.
  */
 export function resolveIrohPaths(
   flags: IrohPathFlags,
-  file: { relay_urls?: string[]; dns_server?: string; no_dns?: boolean },
+  file: { relay_urls?: string[]; dns_server?: string; no_dns?: boolean } & DhtConfig,
   configPath?: string,
 ): IrohPaths {
   const noRelay = flags.relay === false;
@@ -137,11 +147,13 @@ export function resolveIrohPaths(
     if (dnsServer.startsWith("dns:")) asUsageError(() => parseDnsServerUrl(dnsServer, flag));
     else asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
   }
+  const dht = resolveDht(flags, file, configPath);
   return {
     relayUrls: named ?? [],
     publicRelays: named === undefined,
     relayOnly: flags.relayOnly === true,
     dnsServer,
     publicDns: !noDns && namedDns === undefined,
+    ...(dht ? { dht } : {}),
   };
 }

@@ -128,8 +128,18 @@ export {
   resolveRecord,
 } from "./pkarr_client.ts";
 export {
+  publishRecordToDht,
+  type RecordDht,
+  type RecordItem,
+  recordItemOf,
+  resolveRecordFromDht,
+  signedPacketOf,
+} from "./dht_records.ts";
+export {
+  DHT_REPUBLISH_INTERVAL_MS,
   type Publisher,
   type PublisherOptions,
+  type RecordDestination,
   REPUBLISH_INTERVAL_MS,
   startPublishing,
 } from "./publisher.ts";

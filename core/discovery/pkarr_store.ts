@@ -61,6 +61,17 @@ export interface PkarrStoreOptions {
   isConnected?: (endpointId: EndpointId) => boolean;
   /** Where the summary of refused writes goes (one line a minute at most). */
   log?: (line: string) => void;
+  /** Told of each record a PUT stored (a DHT mirror puts it into the DHT). */
+  onPut?: (z32Key: string, endpointId: EndpointId) => void;
+  /**
+   * Asked on a GET of a key the store lacks (a DHT mirror looks it up there):
+   * a signed packet it returns is checked like a PUT, kept, and served.
+   */
+  fetchMissing?: (
+    z32Key: string,
+    endpointId: EndpointId,
+    address: string,
+  ) => Promise<Uint8Array | undefined>;
   /** Write rates, for tests: per address (burst, per second) and per key. */
   rates?: {
     addressBurst?: number;
@@ -238,19 +249,59 @@ export function _createPkarrStore(
     if (outcome.stored) {
       if (table.hasChanges) onStored?.();
       refusals.evicted(outcome.evicted);
+      options.onPut?.(key, endpointId);
       return new Response(null, { status: 204 });
     }
     refusals.count(outcome.reason);
     return text(STATUS_OF[outcome.reason], outcome.message);
   };
 
-  const get = (key: string): Response => {
-    const body = table.get(key, now());
+  const get = async (
+    key: string,
+    endpointId: EndpointId,
+    info: PkarrRequestInfo | undefined,
+  ): Promise<Response> => {
+    const body = table.get(key, now()) ??
+      await fetchMissing(key, endpointId, info?.remoteAddr?.hostname ?? "");
     if (!body) return text(404, "No record for this key");
     return new Response(body.slice(), {
       status: 200,
       headers: { "content-type": PKARR_CONTENT_TYPE },
     });
+  };
+
+  // A record from elsewhere (the DHT) is checked as a PUT's would be, and kept
+  // as one from its own writer, so a flood of lookups cannot evict records
+  // their owners wrote.
+  const fetchMissing = async (
+    key: string,
+    endpointId: EndpointId,
+    address: string,
+  ): Promise<Uint8Array | undefined> => {
+    const body = await options.fetchMissing?.(key, endpointId, address);
+    if (!body || body.length > MAX_SIGNED_PACKET_BODY) return undefined;
+    let opened: ReturnType<typeof _openSignedPacket>;
+    try {
+      opened = _openSignedPacket(endpointId, body);
+    } catch (error) {
+      if (!(error instanceof SignedPacketError)) throw error;
+      return undefined;
+    }
+    const at = now();
+    const outcome = table.put(
+      {
+        key,
+        body,
+        timestampMicros: opened.record.timestampMicros,
+        expiresAt: at + _recordLifetimeMs(opened.ttlSeconds),
+        writer: FETCHED_WRITER,
+        flooding: true,
+      },
+      at,
+      wallClock(),
+    );
+    if (outcome.stored && table.hasChanges) onStored?.();
+    return outcome.stored ? body : table.get(key, at) ?? body;
   };
 
   const handler = async (request: Request, info?: PkarrRequestInfo): Promise<Response> => {
@@ -266,7 +317,9 @@ export function _createPkarrStore(
     } catch (error) {
       return text(400, (error as Error).message);
     }
-    return request.method === "PUT" ? await put(key, endpointId, request, info) : get(key);
+    return request.method === "PUT"
+      ? await put(key, endpointId, request, info)
+      : await get(key, endpointId, info);
   };
   return { handler, lookup: (key) => table.get(key, now()), table, now, wallClock };
 }
@@ -288,6 +341,12 @@ const STATUS_OF: Record<RecordRefusal, number> = {
 };
 
 type RefusalKind = RecordRefusal | "token" | "address-rate";
+
+/**
+ * The writer records fetched from elsewhere count as: one writer, marked as
+ * flooding, whose records are the first to go when the store is full.
+ */
+const FETCHED_WRITER = "fetched";
 
 /** Refused writes, summed up in one line at most every {@linkcode REFUSAL_LOG_INTERVAL_MS}. */
 class RefusalSummary {

@@ -14,10 +14,9 @@ Deno.test("startPublishing() publishes at once, and again newer on demand", asyn
   const errors: Error[] = [];
   const publisher = startPublishing({
     secretKey: key,
-    pkarrUrl: "http://dns.test/pkarr",
+    destination: { pkarrUrl: "http://dns.test/pkarr", fetch: fetchStore },
     contents: () => ({ relayUrls: [relay], addrs: [{ hostname: "192.0.2.7", port: 7000 }] }),
     onError: (error) => errors.push(error),
-    fetch: fetchStore,
   });
   try {
     await publisher.first;
@@ -43,11 +42,13 @@ Deno.test("startPublishing() sends its access token with each publish", async ()
   }) as typeof fetch;
   const publisher = startPublishing({
     secretKey: SecretKey.generate(),
-    pkarrUrl: "http://relay.test/pkarr",
-    accessToken: "relay-s3cret",
+    destination: {
+      pkarrUrl: "http://relay.test/pkarr",
+      accessToken: "relay-s3cret",
+      fetch: fetchStore,
+    },
     contents: () => ({ relayUrls: ["http://relay.test/"], addrs: [] }),
     onError: (error) => assert.fail(error.message),
-    fetch: fetchStore,
   });
   try {
     await publisher.first;
@@ -68,11 +69,9 @@ Deno.test("startPublishing() sends its accessToken to a relay that takes writes 
   const publish = (accessToken?: string) =>
     startPublishing({
       secretKey: key,
-      pkarrUrl: "http://dns.test/pkarr",
+      destination: { pkarrUrl: "http://dns.test/pkarr", accessToken, fetch: fetchStore },
       contents: () => ({ relayUrls: ["http://127.0.0.1:3340/"], addrs: [] }),
       onError: (error) => errors.push(error),
-      accessToken,
-      fetch: fetchStore,
     });
   const without = publish();
   await without.first;
@@ -104,11 +103,10 @@ Deno.test("startPublishing() reports a failed first publish and retries sooner, 
   const key = SecretKey.generate();
   const publisher = startPublishing({
     secretKey: key,
-    pkarrUrl: "http://dns.test/pkarr",
+    destination: { pkarrUrl: "http://dns.test/pkarr", fetch: flaky },
     contents: () => ({ relayUrls: ["http://127.0.0.1:3340/"], addrs: [] }),
     onError: (error) => errors.push(error),
     onRecovered: () => recovered++,
-    fetch: flaky,
     retryMs: 40,
   });
   try {
@@ -146,10 +144,9 @@ Deno.test("startPublishing() stops retrying once stopped", async () => {
   }) as typeof fetch;
   const publisher = startPublishing({
     secretKey: SecretKey.generate(),
-    pkarrUrl: "http://dns.test/pkarr",
+    destination: { pkarrUrl: "http://dns.test/pkarr", fetch: failing },
     contents: () => ({ relayUrls: [], addrs: [] }),
     onError: () => {},
-    fetch: failing,
     retryMs: 20,
   });
   await publisher.first;

@@ -7,7 +7,14 @@
  * @module
  */
 import { AllAttemptsFailedError, type ConnectAttempt, firstToConnect } from "../connect/mod.ts";
-import { PkarrRelayError, resolveRecord, resolveRecordByDns } from "../discovery/mod.ts";
+import {
+  type PkarrRecord,
+  PkarrRelayError,
+  type RecordDht,
+  resolveRecord,
+  resolveRecordByDns,
+  resolveRecordFromDht,
+} from "../discovery/mod.ts";
 import type { ClientKey } from "../auth/mod.ts";
 import type { EndpointId } from "../identity/mod.ts";
 import { isRelayedKind, type PathInfo, type PeerConnection } from "../transport/mod.ts";
@@ -23,15 +30,21 @@ import type { DirectAddress } from "./direct_path.ts";
 import { dialerFor, dialPath, type DialTarget, type PathAddress } from "./path_dialer.ts";
 import type { RelayAddress } from "./relay_path.ts";
 
-/** Where the server's record is looked up, and which of its paths this client may take. */
+/**
+ * Where the server's record is looked up (a pkarr relay or DNS server, the
+ * DHT, or both at once: the first record found is used), and which of its
+ * paths this client may take.
+ */
 export interface RecordLookup {
   /**
-   * Where the record is looked up: the pkarr relay the server publishes to
-   * (`http(s)://…`), or a DNS server that serves it (`dns://IP:PORT/ORIGIN`).
+   * The pkarr relay the server publishes to (`http(s)://…`), or a DNS server
+   * that serves its record (`dns://IP:PORT/ORIGIN`).
    */
-  pkarrUrl: string;
+  pkarrUrl?: string;
   /** Sent to the pkarr relay, when it wants one. */
   accessToken?: string;
+  /** The Mainline DHT, through this node. */
+  dht?: RecordDht;
   /** Whether the relays the record names are dialed (beyond those already given). */
   relays: boolean;
   /** Whether the direct addresses the record names are dialed. */
@@ -64,6 +77,8 @@ export interface ConnectEvents {
   onConnected?(where: string): void;
   /** New traffic of the session moved to `path`. */
   onPathChange?(path: PathInfo): void;
+  /** The server's record was found `where` ("at https://…/pkarr", "in the DHT"). */
+  onRecord?(where: string, record: PkarrRecord): void;
 }
 
 /** A session with the server, and where it was reached. */
@@ -74,6 +89,16 @@ export interface ServerSession {
   where: string;
   /** The relay the session's first path goes through, when it does. */
   relayUrl?: string;
+  /** The server's record, when this connect found it before the session opened. */
+  record?: FoundRecord;
+}
+
+/** A record a connect found, and where. */
+export interface FoundRecord {
+  /** "at https://…/pkarr", "at dns://…", "in the DHT". */
+  where: string;
+  /** When the server signed it (its `seq`), in microseconds since the epoch. */
+  timestampMicros: bigint;
 }
 
 /** Why the server's record gave no path to dial. */
@@ -82,30 +107,30 @@ export class RecordLookupError extends Error {
   readonly reason: "no-record" | "no-path" | "no-usable-path" | "unreachable";
   /** The server looked up. */
   readonly serverId: EndpointId;
-  /** Where. */
-  readonly pkarrUrl: string;
+  /** Where it was looked up: "at https://…/pkarr", "in the DHT", or both joined by "and". */
+  readonly where: string;
 
   /** The error for `reason`, with a message that says what to check. */
   constructor(
     reason: "no-record" | "no-path" | "no-usable-path" | "unreachable",
     serverId: EndpointId,
-    pkarrUrl: string,
+    where: string,
     options?: ErrorOptions,
   ) {
     super(
       reason === "unreachable"
-        ? `Cannot look ${serverId} up at ${pkarrUrl}: ${lookupFailure(options?.cause)}`
+        ? `Cannot look ${serverId} up ${where}: ${lookupFailure(options?.cause)}`
         : reason === "no-record"
-        ? `No discovery record for ${serverId} at ${pkarrUrl}: is the server running and publishing there?`
+        ? `No discovery record for ${serverId} ${where}: is the server running and publishing there?`
         : reason === "no-path"
-        ? `The discovery record of ${serverId} at ${pkarrUrl} names no relay or address`
-        : `The discovery record of ${serverId} at ${pkarrUrl} names no path this client may use`,
+        ? `The discovery record of ${serverId} ${where} names no relay or address`
+        : `The discovery record of ${serverId} ${where} names no path this client may use`,
       options,
     );
     this.name = "RecordLookupError";
     this.reason = reason;
     this.serverId = serverId;
-    this.pkarrUrl = pkarrUrl;
+    this.where = where;
   }
 }
 
@@ -133,15 +158,23 @@ export async function connectToServer(
   const given = await target.addresses();
   const attempts = given.map(attemptAt);
   const lookup = target.lookup;
+  let record: FoundRecord | undefined;
+  const recordEvents: ConnectEvents = {
+    ...events,
+    onRecord: (where, found) => {
+      record = { where, timestampMicros: found.timestampMicros };
+      events.onRecord?.(where, found);
+    },
+  };
   if (lookup !== undefined) {
     const givenKeys = new Set(given.map(addressKey));
     attempts.push({
-      label: `discovery at ${lookup.pkarrUrl}`,
+      label: `discovery ${lookupPlaces(lookup).join(" and ")}`,
       connect: async (signal) => {
-        const found = await pathsInRecord(target.serverId, lookup, events.log, signal);
+        const { found, where } = await pathsInRecord(target.serverId, lookup, recordEvents, signal);
         const more = found.filter((address) => !givenKeys.has(addressKey(address)));
         if (more.length === 0) {
-          throw new RecordLookupError("no-usable-path", target.serverId, lookup.pkarrUrl);
+          throw new RecordLookupError("no-usable-path", target.serverId, where);
         }
         return await firstToConnect(more.map(attemptAt), signal);
       },
@@ -158,7 +191,7 @@ export async function connectToServer(
     path: { kind, label: pathLabel },
     onPathChange: events.onPathChange,
   });
-  return { session, where, relayUrl: kind === "relay" ? pathLabel : undefined };
+  return { session, where, relayUrl: kind === "relay" ? pathLabel : undefined, record };
 }
 
 /** The credential to present: a key's proofs are for the server dialed, whose key the handshake proved. */
@@ -169,35 +202,109 @@ function credentialFor(target: ServerConnectTarget) {
     : { clientKey: credential, serverId: target.serverId.bytes };
 }
 
+/** Where `lookup` looks: "at <url>", "in the DHT". */
+function lookupPlaces(lookup: RecordLookup): string[] {
+  const places = lookup.pkarrUrl === undefined ? [] : [`at ${lookup.pkarrUrl}`];
+  if (lookup.dht) places.push("in the DHT");
+  return places;
+}
+
 /**
- * The paths the server's signed record names that this client may take.
+ * The server's record from the first of the lookup's places that has one:
+ * each is asked at once, and a place without it does not stop the others.
+ * @throws {RecordLookupError} "no-record" when a place answered without one and
+ *   none had it; "unreachable" when no place answered.
+ */
+async function findRecord(
+  serverId: EndpointId,
+  lookup: RecordLookup,
+  signal: AbortSignal,
+): Promise<{ record: PkarrRecord; where: string }> {
+  const places: { where: string; find: () => Promise<PkarrRecord | undefined> }[] = [];
+  const pkarrUrl = lookup.pkarrUrl;
+  if (pkarrUrl !== undefined) {
+    places.push({
+      where: `at ${pkarrUrl}`,
+      find: () =>
+        (pkarrUrl.startsWith("dns:")
+          ? resolveRecordByDns(serverId, { server: pkarrUrl, signal })
+          : resolveRecord(serverId, {
+            relayUrl: pkarrUrl,
+            accessToken: lookup.accessToken,
+            signal,
+          })).catch((error) => {
+            // Anything else is a fault of ours, not of the relay: let it through.
+            if (!(error instanceof PkarrRelayError)) throw error;
+            throw new RecordLookupError("unreachable", serverId, `at ${pkarrUrl}`, {
+              cause: error,
+            });
+          }),
+    });
+  }
+  const dht = lookup.dht;
+  if (dht) {
+    places.push({
+      where: "in the DHT",
+      find: () =>
+        resolveRecordFromDht(dht, serverId, signal).catch((error) => {
+          if (signal.aborted) throw error;
+          throw new RecordLookupError("unreachable", serverId, "in the DHT", { cause: error });
+        }),
+    });
+  }
+  const answered: string[] = [];
+  const failures: RecordLookupError[] = [];
+  return await new Promise((resolve, reject) => {
+    let pending = places.length;
+    const settle = () => {
+      if (--pending > 0) return;
+      if (answered.length > 0) {
+        reject(new RecordLookupError("no-record", serverId, answered.join(" and ")));
+      } else if (failures.length === 1) {
+        reject(failures[0]);
+      } else {
+        reject(
+          new RecordLookupError("unreachable", serverId, lookupPlaces(lookup).join(" or "), {
+            cause: new Error(failures.map((failure) => lookupFailure(failure.cause)).join("; ")),
+          }),
+        );
+      }
+    };
+    for (const place of places) {
+      place.find().then((record) => {
+        if (record) return resolve({ record, where: place.where });
+        answered.push(place.where);
+        settle();
+      }, (error) => {
+        if (!(error instanceof RecordLookupError)) return reject(error);
+        failures.push(error);
+        settle();
+      });
+    }
+  });
+}
+
+/**
+ * The paths the server's signed record names that this client may take, and
+ * where the record was found.
  * @throws {RecordLookupError} when there is no record or it names no path.
  */
 async function pathsInRecord(
   serverId: EndpointId,
   lookup: RecordLookup,
-  log: TunnelLog,
+  events: ConnectEvents,
   signal: AbortSignal,
-): Promise<PathAddress[]> {
-  const lookingUp = lookup.pkarrUrl.startsWith("dns:")
-    ? resolveRecordByDns(serverId, { server: lookup.pkarrUrl, signal })
-    : resolveRecord(serverId, {
-      relayUrl: lookup.pkarrUrl,
-      accessToken: lookup.accessToken,
-      signal,
-    });
-  const record = await lookingUp.catch((error) => {
-    if (!(error instanceof PkarrRelayError)) throw error;
-    throw new RecordLookupError("unreachable", serverId, lookup.pkarrUrl, { cause: error });
-  });
-  if (!record) throw new RecordLookupError("no-record", serverId, lookup.pkarrUrl);
+): Promise<{ found: PathAddress[]; where: string }> {
+  const log = events.log;
+  const { record, where } = await findRecord(serverId, lookup, signal);
+  events.onRecord?.(where, record);
   log.debug(
-    `discovery: relays ${record.relayUrls.join(", ") || "none"}; addresses ${
+    `discovery (${where}): relays ${record.relayUrls.join(", ") || "none"}; addresses ${
       record.addrs.map((a) => formatHostPort(a.hostname, a.port)).join(", ") || "none"
     }`,
   );
   if (record.relayUrls.length === 0 && record.addrs.length === 0) {
-    throw new RecordLookupError("no-path", serverId, lookup.pkarrUrl);
+    throw new RecordLookupError("no-path", serverId, where);
   }
   const avoid = lookup.avoidAddress ?? (() => false);
   const addrs = lookup.directs ? record.addrs.filter((a) => !avoid(a.hostname)) : [];
@@ -221,7 +328,7 @@ async function pathsInRecord(
       found.push(relay);
     }
   }
-  return found;
+  return { found, where };
 }
 
 /**

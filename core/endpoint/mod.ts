@@ -35,6 +35,7 @@ export { type RelayAddress, relayPathDialer } from "./relay_path.ts";
 export {
   type ConnectEvents,
   connectToServer,
+  type FoundRecord,
   type RecordLookup,
   RecordLookupError,
   type ServerConnectTarget,

@@ -8,11 +8,14 @@ import { parseHostPort } from "../tunnel/mod.ts";
 
 /**
  * The listener's addresses as the record gives them. Loopback addresses reach
- * this machine only, so they go only to a pkarr relay on this machine too: a
- * client elsewhere would dial itself.
+ * this machine only, so they go only to a pkarr relay on this machine too (a
+ * client elsewhere would dial itself), never to the DHT (`pkarrUrl` undefined).
  */
-export function publishedAddrs(directAddrs: readonly string[], pkarrUrl: string): SocketAddress[] {
-  const keepLoopback = isLoopbackAddress(new URL(pkarrUrl).hostname);
+export function publishedAddrs(
+  directAddrs: readonly string[],
+  pkarrUrl: string | undefined,
+): SocketAddress[] {
+  const keepLoopback = pkarrUrl !== undefined && isLoopbackAddress(new URL(pkarrUrl).hostname);
   return directAddrs.flatMap((text) => {
     try {
       const { host, port } = parseHostPort(text);

@@ -28,3 +28,10 @@ Deno.test("publishedAddrs(): a hint that is no address is left out", () => {
     [],
   );
 });
+
+Deno.test("publishedAddrs(): the DHT's record carries no loopback address", () => {
+  assert.deepEqual(publishedAddrs(LISTENING, undefined), [
+    { hostname: "192.168.1.20", port: 7000 },
+    { hostname: "2001:db8::5", port: 7000 },
+  ]);
+});

@@ -8,7 +8,7 @@
  */
 import type { AuthorizedKeys } from "../auth/mod.ts";
 import type { SecretKey } from "../identity/mod.ts";
-import { startPublishing } from "../discovery/mod.ts";
+import { type RecordDht, startPublishing } from "../discovery/mod.ts";
 import { sayIfSlow } from "../log/mod.ts";
 import { isLoopbackAddress } from "../net/mod.ts";
 import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../relay/mod.ts";
@@ -74,8 +74,10 @@ export interface EndpointServerSettings {
   homeRelayCandidates?: readonly string[];
   /** Reachable only through relays: no direct address is offered, punched or published. */
   relayOnly: boolean;
-  /** The pkarr relay the record is published to (none: no record). */
+  /** The pkarr relay the record is published to (none: no record there). */
   pkarrUrl?: string;
+  /** The Mainline DHT the record is also published to, through this node (none: not there). */
+  dht?: RecordDht;
   /** The access token for a relay (or a pkarr relay), when there is one. */
   accessTokenFor?(url: string): string | undefined;
   /**
@@ -191,7 +193,14 @@ export async function startEndpointServer(
     relayUrls = [home ?? candidates[0]];
   }
   // Set once the first publish is under way; relay reconnections republish through it.
-  const discovery: { publisher?: ReturnType<typeof startPublishing> } = {};
+  const discovery: {
+    publisher?: ReturnType<typeof startPublishing>;
+    dhtPublisher?: ReturnType<typeof startPublishing>;
+  } = {};
+  const republish = () => {
+    discovery.publisher?.publish();
+    discovery.dhtPublisher?.publish();
+  };
   // A refusal at start-up ends the start (below); one later is told once, as it happens.
   let started = false;
   const presences = relayUrls.map((url) => {
@@ -228,11 +237,11 @@ export async function startEndpointServer(
       port: listener.addr.port,
       gateway: portMapping.gateway,
       log,
-      onChange: () => discovery.publisher?.publish(),
+      onChange: republish,
       // What the listener's mapping found spares the punching attempts a wait.
       onOutcome: (protocol) => portLeasesOf(settings.ice, log)?.learned(protocol),
     });
-  const recordAddrs = (pkarr: string) => {
+  const recordAddrs = (pkarr: string | undefined) => {
     const addrs = publishedAddrs(directAddrs, pkarr);
     const mapped = mapping?.current?.external;
     if (mapped) addrs.push({ hostname: mapped.address, port: mapped.port });
@@ -241,8 +250,7 @@ export async function startEndpointServer(
   // The record goes out while the relays are reached: each wait may be seconds offline.
   const publisher = pkarrUrl === undefined ? undefined : startPublishing({
     secretKey: settings.secretKey,
-    pkarrUrl,
-    accessToken: settings.accessTokenFor?.(pkarrUrl),
+    destination: { pkarrUrl, accessToken: settings.accessTokenFor?.(pkarrUrl) },
     contents: () => ({ relayUrls, addrs: recordAddrs(pkarrUrl) }),
     onError: (error) => {
       if (started) limits.warnings.report("publish", `Discovery: ${error.message}`);
@@ -250,6 +258,22 @@ export async function startEndpointServer(
     onRecovered: () => log.info(`Discovery: published to ${pkarrUrl}`),
   });
   discovery.publisher = publisher;
+  // The DHT's first put is a lookup of its own (seconds on the public DHT):
+  // the start does not wait for it, and its outcome is told when it comes.
+  const dht = settings.dht;
+  const dhtPublisher = dht === undefined ? undefined : startPublishing({
+    secretKey: settings.secretKey,
+    destination: { dht },
+    contents: () => ({ relayUrls, addrs: recordAddrs(undefined) }),
+    onError: (error) => {
+      limits.warnings.report("publish-dht", `Discovery: ${error.message}`);
+    },
+    onRecovered: () => log.info("Discovery: published to the DHT"),
+  });
+  discovery.dhtPublisher = dhtPublisher;
+  dhtPublisher?.first.then((failure) => {
+    if (!failure) log.info("Discovery: published to the DHT");
+  });
   const published = publisher &&
     sayIfSlow(publisher.first, () => log.info(`Discovery: publishing to ${pkarrUrl}...`));
   // Clients through a relay reach us only once we are there: wait a little for it.
@@ -272,6 +296,7 @@ export async function startEndpointServer(
   );
   if (refusals.length > 0) {
     publisher?.stop();
+    dhtPublisher?.stop();
     await mapping?.close();
     for (const presence of presences) presence.close();
     listener.close();
@@ -339,6 +364,7 @@ export async function startEndpointServer(
     },
     async close() {
       publisher?.stop();
+      dhtPublisher?.stop();
       const unmapped = mapping?.close();
       closing = true;
       if (host.closeAll(SHUTDOWN_CLOSE) > 0) {

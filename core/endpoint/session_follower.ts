@@ -13,7 +13,7 @@ import {
   type TunnelLog,
 } from "../tunnel/mod.ts";
 import type { Upgrader } from "../upgrade/mod.ts";
-import type { ServerSession } from "./connect_server.ts";
+import type { FoundRecord, ServerSession } from "./connect_server.ts";
 import { type EndpointIce, startClientUpgrades } from "./upgrades.ts";
 import { PathAnnouncer } from "./path_announcer.ts";
 
@@ -31,6 +31,7 @@ export class SessionFollower {
   readonly #announcer: PathAnnouncer;
   #unregister: (() => void) | undefined;
   #upgrader: Upgrader | undefined;
+  #record: FoundRecord | undefined;
 
   /** Follows sessions with the server `settings` names, logging path lines to `log`. */
   constructor(settings: FollowedServer, log: TunnelLog) {
@@ -46,6 +47,8 @@ export class SessionFollower {
   adopt(found: ServerSession, source?: string): void {
     this.#leave();
     const { session } = found;
+    // A connect that won by a given address may not have waited for the record.
+    if (found.record) this.#record = found.record;
     this.#announcer.watch(() => session.paths.paths());
     this.#unregister = this.registry.add({
       label: "session",
@@ -76,6 +79,7 @@ export class SessionFollower {
       endpointId: this.#settings.serverId.toString(),
       state: this.state,
       sessions: this.registry.snapshot(),
+      ...(this.#record ? { record: describeRecord(this.#record) } : {}),
     };
   }
 
@@ -103,6 +107,17 @@ export interface FollowerStatus {
   state: "connecting" | "connected" | "reconnecting";
   /** Its session (at most one), as the registry lists it. */
   sessions: SessionStatus[];
+  /** Where the server's record was last found, and when it was signed. */
+  record?: string;
+}
+
+/** "in the DHT, signed 2026-12-06T19:00:00.000Z": where a record came from, for people. */
+function describeRecord(record: FoundRecord): string {
+  const signed = new Date(Number(record.timestampMicros / 1000n));
+  const when = Number.isNaN(signed.getTime())
+    ? `seq ${record.timestampMicros}`
+    : signed.toISOString();
+  return `${record.where}, signed ${when}`;
 }
 
 /** What a {@linkcode SessionFollower} needs to know of the server and the way to it. */
