@@ -17,6 +17,8 @@ import type { Config } from "../config.ts";
 import { readEnvSetting } from "../env.ts";
 import { pick, repeatable, shutdownSignal } from "../options.ts";
 import { irohPathOptions, resolveIrohPaths } from "../settings/iroh_paths.ts";
+import type { DhtNode } from "../../core/dht/mod.ts";
+import { openDhtNode } from "../run/dht_node.ts";
 import { resolveRelayToken } from "../settings/relay_token.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
@@ -129,9 +131,12 @@ export async function resolveClientIrohSettings(
   if (paths.relayOnly && addrs.length > 0) {
     throw new UsageError("--relay-only dials no direct address: drop --server-addr");
   }
-  if (addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined) {
+  if (
+    addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined &&
+    paths.dht === undefined
+  ) {
     throw new UsageError(
-      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses) or drop --no-dns (no_dns = true in a config)",
+      "No way to reach the server: pass --server-addr HOST:PORT (one of the addresses the server prints), --relay-url URL (a relay the server uses), --dht (a server that publishes there) or drop --no-dns (no_dns = true in a config)",
     );
   }
   const source = parseSourceSetting(
@@ -159,6 +164,7 @@ export async function resolveClientIrohSettings(
     dnsServer: paths.publicDns && (addrs.length > 0 || paths.relayUrls.length > 0)
       ? undefined
       : paths.dnsServer,
+    ...(paths.dht ? { dht: paths.dht } : {}),
     relayToken: await resolveRelayToken(
       flags,
       env.relayToken,
@@ -184,16 +190,20 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
   const local: LocalTarget = bindTarget(settings.source.protocol, settings.target);
   const follower = new SessionFollower(settings, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let dhtNode: DhtNode | undefined;
   try {
     statusView = settings.status && serveClientStatus(follower, settings.status, out);
+    dhtNode = settings.dht && await openDhtNode(settings.dht, out, { readOnly: true });
   } catch (error) {
     local.close();
+    await statusView?.shutdown();
     throw error;
   }
   try {
-    await runSessions(settings, out, local, follower);
+    await runSessions({ ...settings, dhtNode }, out, local, follower);
   } finally {
     await statusView?.shutdown();
+    await dhtNode?.close();
   }
 }
 

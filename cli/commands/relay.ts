@@ -9,6 +9,7 @@ import {
   createDohHandler,
   createPkarrStore,
   DEFAULT_MAX_RECORDS,
+  DhtMirror,
   type DnsServer,
   normalizeDnsOrigin,
   openPersistentPkarrStore,
@@ -33,6 +34,8 @@ import { loadRelayConfig, type RelayConfig } from "../config.ts";
 import { pick, positiveInteger, repeatable, shutdownSignal } from "../options.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
+import { dhtOptions, type DhtSettings, resolveDht } from "../settings/dht_flags.ts";
+import { openDhtNode } from "../run/dht_node.ts";
 import { MAX_LIST_FILE_BYTES, readUserFile } from "../user_file.ts";
 
 /** iroh's relay port in development (plain HTTP). */
@@ -58,6 +61,8 @@ export interface RelayFlags {
   recordsFile?: string;
   dnsBind?: string;
   dnsOrigin?: string;
+  dht?: boolean;
+  dhtBootstrap?: string[];
   verbose?: boolean;
 }
 
@@ -78,11 +83,13 @@ export interface RelaySettings {
   recordsFile?: string;
   /** The records' DNS face: where it listens (UDP and TCP) and the zone it serves. */
   dns?: { bind: { host: string; port: number }; origin: string };
+  /** The Mainline DHT the records are mirrored into and looked up in, when asked for. */
+  dht?: DhtSettings;
 }
 
 /** Defines the command. */
 export function relayCommand(): Command {
-  return new Command("relay")
+  const command = new Command("relay")
     .description("run a relay for iroh mode: relay protocol, pkarr discovery records and STUN")
     .option("-c, --config <file>", "TOML file with a [relay] section (flags override its values)")
     .option("--bind <host:port>", `address of the HTTP(S) server (default ${DEFAULT_RELAY_BIND})`)
@@ -136,7 +143,8 @@ export function relayCommand(): Command {
       "--dns-bind <host:port>",
       "also answer DNS (UDP and TCP) for the records: _iroh.<z32>.<origin> TXT, as iroh-dns-server",
     )
-    .option("--dns-origin <name>", "the zone --dns-bind serves records under, e.g. dns.example.org")
+    .option("--dns-origin <name>", "the zone --dns-bind serves records under, e.g. dns.example.org");
+  return dhtOptions(command, "relay")
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {
       const config = flags.config === undefined ? {} : await loadRelayConfig(flags.config);
@@ -198,6 +206,7 @@ export async function resolveRelaySettings(
   if ((dnsBind === undefined) !== (dnsOrigin === undefined)) {
     throw new UsageError("Use --dns-bind and --dns-origin together (dns_bind and dns_origin)");
   }
+  const dht = resolveDht(flags, config, flags.config);
   return {
     bind: asUsageError(() =>
       parseHostPort(pick(flags.bind, config.bind) ?? DEFAULT_RELAY_BIND, "--bind address")
@@ -221,11 +230,21 @@ export async function resolveRelaySettings(
         origin: asUsageError(() => normalizeDnsOrigin(dnsOrigin)),
       }
       : undefined,
+    ...(dht ? { dht } : {}),
   };
 }
 
 /** Runs the relay until Ctrl-C. */
 export async function runRelay(settings: RelaySettings, out: Output): Promise<void> {
+  // The DHT: every record stored is put there, and a lookup the store cannot
+  // answer is asked there (both bounded by the mirror).
+  const dht = settings.dht && await openDhtNode(settings.dht, out, { readOnly: false });
+  const mirror = dht && new DhtMirror({
+    dht,
+    current: (key) => records.lookup(key),
+    maxKeys: settings.maxRecords,
+    log: (line) => out.debug(line),
+  });
   const pkarrOptions: PkarrStoreOptions = {
     // Writes need the same token as /relay; reads stay open (records are signed).
     accessTokens: settings.accessTokens,
@@ -233,11 +252,24 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     // Asked only while serving requests, once `relay` exists: connected keys' records stay.
     isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
     log: (line) => out.info(line),
+    ...(mirror
+      ? {
+        onPut: (key, endpointId) => mirror.stored(key, endpointId),
+        fetchMissing: (key, endpointId, address) => mirror.lookup(key, endpointId, address),
+      }
+      : {}),
   };
   // Opened before listening: a file that cannot be used ends the relay before it serves.
-  const persistent = settings.recordsFile === undefined
-    ? undefined
-    : openRecordsFile(settings.recordsFile, pkarrOptions, out);
+  let persistent: PersistentPkarrStore | undefined;
+  try {
+    persistent = settings.recordsFile === undefined
+      ? undefined
+      : openRecordsFile(settings.recordsFile, pkarrOptions, out);
+  } catch (error) {
+    mirror?.close();
+    await dht?.close();
+    throw error;
+  }
   const records = persistent ?? createPkarrStore(pkarrOptions);
   const relay: RelayServer = createRelayServer({
     accessTokens: settings.accessTokens,
@@ -256,6 +288,8 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
   } finally {
     // The last batch of records reaches the file before the process ends.
     persistent?.close();
+    mirror?.close();
+    await dht?.close();
   }
 }
 

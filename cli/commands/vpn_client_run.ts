@@ -27,6 +27,8 @@ import { firstConnect } from "../run/first_connect.ts";
 import { iceSettings } from "../settings/ice_options.ts";
 import { irohIce } from "../settings/iroh_ice.ts";
 import { resolveIrohPaths } from "../settings/iroh_paths.ts";
+import type { DhtNode } from "../../core/dht/mod.ts";
+import { openDhtNode } from "../run/dht_node.ts";
 import { resolveRelayToken } from "../settings/relay_token.ts";
 import {
   connectToServer,
@@ -79,9 +81,12 @@ export async function resolveVpnClientSettings(
   if (paths.relayOnly && addrs.length > 0) {
     throw new UsageError("--relay-only dials no direct address: drop --server-addr");
   }
-  if (addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined) {
+  if (
+    addrs.length === 0 && paths.relayUrls.length === 0 && paths.dnsServer === undefined &&
+    paths.dht === undefined
+  ) {
     throw new UsageError(
-      "No way to reach the server: pass --server-addr HOST:PORT, --relay-url URL or drop --no-dns",
+      "No way to reach the server: pass --server-addr HOST:PORT, --relay-url URL, --dht or drop --no-dns",
     );
   }
   const routes = (flags.route ?? []).map((text) => {
@@ -106,6 +111,7 @@ export async function resolveVpnClientSettings(
     discoveredRelays: flags.relay !== false,
     relayOnly: paths.relayOnly,
     dnsServer: paths.dnsServer,
+    ...(paths.dht ? { dht: paths.dht } : {}),
     relayToken: await resolveRelayToken(flags, env.relayToken, {}, undefined, paths.relayUrls),
     credential: await resolveCredential(flags, env, {}, undefined),
     source: vpnRequest(instance),
@@ -146,13 +152,16 @@ export async function runVpnClient(settings: VpnClientSettings, out: Output): Pr
   settings = { ...settings, avoidAddress, ice: { ...settings.ice, avoidAddress } };
   const follower = new SessionFollower(settings, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let dhtNode: DhtNode | undefined;
   try {
     statusView = settings.status &&
       serveClientStatus(follower, settings.status, out, () => ({ vpn: vpn.status() }));
-    await runSessions(settings, out, follower, vpn);
+    dhtNode = settings.dht && await openDhtNode(settings.dht, out, { readOnly: true });
+    await runSessions({ ...settings, dhtNode }, out, follower, vpn);
   } finally {
     await vpn.close();
     await statusView?.shutdown();
+    await dhtNode?.close();
     lock.release();
   }
 }

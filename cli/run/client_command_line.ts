@@ -5,8 +5,9 @@
  * @module
  */
 import { isLoopbackAddress } from "../../core/net/mod.ts";
-import { parseHostPort } from "../../core/tunnel/mod.ts";
+import { formatHostPort, parseHostPort } from "../../core/tunnel/mod.ts";
 import { PUBLIC_PKARR_URL } from "../settings/iroh_paths.ts";
+import type { DhtSettings } from "../settings/dht_flags.ts";
 
 /** How the server was started, as far as its clients care. */
 export interface ServerReach {
@@ -18,6 +19,8 @@ export interface ServerReach {
   publicRelays: boolean;
   /** Its pkarr relay; undefined with `--no-dns`. */
   dnsServer?: string;
+  /** The DHT it publishes to, when it does. */
+  dht?: DhtSettings;
   /** Its direct addresses as it prints them. */
   directAddrs: readonly string[];
   /** Whether its relays want an access token. */
@@ -33,17 +36,23 @@ export interface ServerReach {
  */
 export function clientReachFlags(reach: ServerReach): string[] {
   const flags = ["--server-node-id", reach.endpointId];
-  const discovered = reach.dnsServer !== undefined;
+  const discovered = reach.dnsServer !== undefined || reach.dht !== undefined;
   if (reach.dnsServer !== undefined && reach.dnsServer !== PUBLIC_PKARR_URL) {
     flags.push("--dns-server", reach.dnsServer);
+  }
+  if (reach.dht?.publicBootstrap) flags.push("--dht");
+  else if (reach.dht) {
+    for (const node of reach.dht.bootstrap) {
+      flags.push("--dht-bootstrap", formatHostPort(node.hostname, node.port));
+    }
   }
   // Named relays are in the record too, but a client without the record needs them.
   if (!reach.publicRelays || !discovered) {
     for (const url of reach.relayUrls) flags.push("--relay-url", url);
   }
   if (reach.relayToken && reach.relayUrls.length > 0) flags.push("--relay-token", "<RELAY_TOKEN>");
+  if (reach.dnsServer === undefined) flags.push("--no-dns");
   if (!discovered) {
-    flags.push("--no-dns");
     if (reach.relayUrls.length === 0) flags.push("--server-addr", serverAddr(reach.directAddrs));
   }
   // A server taking both shows the token form; the docs tell of the other.

@@ -20,6 +20,7 @@ import type { IrohServerSettings } from "../settings/iroh_server_settings.ts";
 import { PUBLIC_RELAY_URLS } from "../settings/iroh_paths.ts";
 import { relayRefusalMessage } from "../settings/relay_token.ts";
 import type { ServerReach } from "./client_command_line.ts";
+import { openDhtNode } from "./dht_node.ts";
 
 /**
  * Runs a server reachable by EndpointId (direct, relays, discovery, hole
@@ -37,6 +38,7 @@ export async function runIrohServer(
     started?: (reach: ServerReach) => void;
   } = {},
 ): Promise<void> {
+  const dht = settings.dht && await openDhtNode(settings.dht, out, { readOnly: true });
   let server;
   try {
     server = await startEndpointServer(
@@ -50,6 +52,7 @@ export async function runIrohServer(
         homeRelayCandidates: settings.publicRelays ? PUBLIC_RELAY_URLS : undefined,
         relayOnly: settings.relayOnly,
         pkarrUrl: settings.dnsServer,
+        dht,
         // Only a relay (or pkarr relay) at a named relay's origin gets its token, never a third party.
         accessTokenFor: (url) => settings.relayToken?.for(url),
         ice: settings.ice,
@@ -84,6 +87,7 @@ export async function runIrohServer(
       },
     );
   } catch (error) {
+    await dht?.close();
     if (error instanceof RelayRefusedError) throw new Error(relayRefusalMessage(error));
     throw error;
   }
@@ -92,6 +96,7 @@ export async function runIrohServer(
     relayUrls: server.relayUrls,
     publicRelays: settings.publicRelays,
     dnsServer: settings.dnsServer,
+    dht: settings.dht,
     directAddrs: server.directAddrs,
     relayToken: settings.relayToken !== undefined,
     credentials: settings.authorizedKeys === undefined
@@ -131,6 +136,7 @@ export async function runIrohServer(
   out.info("Shutting down");
   await statusView?.shutdown();
   await server.close();
+  await dht?.close();
 }
 
 /**

@@ -14,6 +14,8 @@ import {
   type ServerSession,
 } from "../../core/endpoint/mod.ts";
 import type { EndpointId } from "../../core/identity/mod.ts";
+import type { RecordDht } from "../../core/discovery/mod.ts";
+import type { DhtSettings } from "../settings/dht_flags.ts";
 import { RelayRefusedError } from "../../core/relay/mod.ts";
 import { ConnectError } from "../../core/transport/mod.ts";
 import {
@@ -39,8 +41,12 @@ export interface ServerConnectSettings {
   discoveredRelays: boolean;
   /** Only relay paths. */
   relayOnly: boolean;
-  /** Where its record is looked up (none: no lookup). */
+  /** Where its record is looked up (none: no lookup there). */
   dnsServer?: string;
+  /** Whether its record is also looked up in the Mainline DHT, and how to join it. */
+  dht?: DhtSettings;
+  /** The DHT node, once the command started it (with `dht`). */
+  dhtNode?: RecordDht;
   /** What to authenticate with: a token, or a client key. */
   credential: string | ClientKey;
   /** The access token of the named relays (and of paths at their origins). */
@@ -87,9 +93,10 @@ export function connectToServer(
       }
       return addresses;
     },
-    lookup: dnsServer === undefined ? undefined : {
+    lookup: dnsServer === undefined && settings.dhtNode === undefined ? undefined : {
       pkarrUrl: dnsServer,
-      accessToken: settings.relayToken?.for(dnsServer),
+      accessToken: dnsServer === undefined ? undefined : settings.relayToken?.for(dnsServer),
+      dht: settings.dhtNode,
       relays: settings.discoveredRelays,
       directs: !settings.relayOnly,
       avoidAddress: settings.avoidAddress,

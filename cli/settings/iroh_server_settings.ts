@@ -25,6 +25,7 @@ import { loadAuthorizedKeys } from "./client_key_files.ts";
 import { type IceFlags, iceSettings } from "./ice_options.ts";
 import { irohIce, type IrohIceSettings, type PortMappingFlags } from "./iroh_ice.ts";
 import { type IrohPathFlags, resolveIrohPaths } from "./iroh_paths.ts";
+import type { DhtSettings } from "./dht_flags.ts";
 import { type RelayToken, resolveRelayToken } from "./relay_token.ts";
 import type { AllowedNetworkFlags, ConfigFlags, VerboseFlag } from "./shared_flags.ts";
 
@@ -60,8 +61,10 @@ export interface IrohServerSettings {
   publicRelays: boolean;
   /** Reachable only through relays: the QUIC listener stays on loopback. */
   relayOnly: boolean;
-  /** The pkarr relay discovery records are published to (none: no record). */
+  /** The pkarr relay discovery records are published to (none: no record there). */
   dnsServer?: string;
+  /** The Mainline DHT the record is also published to, when asked for. */
+  dht?: DhtSettings;
   /** The access token of the named relays (and a pkarr relay at their origin). */
   relayToken?: RelayToken;
   /** How to gather ICE candidates when a client punches a direct path. */

@@ -128,6 +128,18 @@ export {
   resolveRecord,
 } from "./pkarr_client.ts";
 export {
+  DhtMirror,
+  type DhtMirrorCounts,
+  type DhtMirrorOptions,
+  MIRROR_LOOKUP_BURST,
+  MIRROR_LOOKUPS_IN_FLIGHT,
+  MIRROR_LOOKUPS_PER_SECOND,
+  MIRROR_NEGATIVE_KEYS,
+  MIRROR_NEGATIVE_MS,
+  MIRROR_PUTS_IN_FLIGHT,
+  MIRROR_RETRY_MS,
+} from "./dht_mirror.ts";
+export {
   publishRecordToDht,
   type RecordDht,
   type RecordItem,
