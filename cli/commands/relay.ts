@@ -143,7 +143,10 @@ export function relayCommand(): Command {
       "--dns-bind <host:port>",
       "also answer DNS (UDP and TCP) for the records: _iroh.<z32>.<origin> TXT, as iroh-dns-server",
     )
-    .option("--dns-origin <name>", "the zone --dns-bind serves records under, e.g. dns.example.org");
+    .option(
+      "--dns-origin <name>",
+      "the zone --dns-bind serves records under, e.g. dns.example.org",
+    );
   return dhtOptions(command, "relay")
     .option("-v, --verbose", "a line per client connect and disconnect")
     .action(async (flags: RelayFlags) => {

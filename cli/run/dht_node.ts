@@ -26,7 +26,7 @@ export async function openDhtNode(
     node = await startDhtNode({
       bootstrap: settings.bootstrap,
       readOnly: options.readOnly,
-      log: (line) => out.debug(`DHT: ${line}`),
+      log: (line) => out.debug(line.startsWith("DHT") ? line : `DHT: ${line}`),
     });
   } catch (error) {
     throw new Error(`Cannot open a UDP socket for the DHT: ${(error as Error).message}`);

@@ -20,7 +20,9 @@ export class MemoryRecordDht implements RecordDht {
 
   putMutable(item: RecordItem): Promise<{ stored: number }> {
     this.puts++;
-    if (this.down) return Promise.reject(new Error("no DHT node answered"));
+    if (this.down) {
+      return Promise.reject(new Error("Cannot publish to the DHT: no DHT node answered"));
+    }
     const held = this.items.get(keyOf(item.publicKey));
     if (!held || held.seq < item.seq) this.items.set(keyOf(item.publicKey), item);
     return Promise.resolve({ stored: 8 });

@@ -37,7 +37,10 @@ export interface RecordDht {
     publicKey: Uint8Array,
     options?: { signal?: AbortSignal },
   ): Promise<RecordItem | undefined>;
-  /** Stores the item at the nodes closest to its key; rejects when none took it. */
+  /**
+   * Stores the item at the nodes closest to its key; rejects when none took
+   * it, with a message that is a line for people ("Cannot publish to the DHT: …").
+   */
   putMutable(item: RecordItem, options?: { signal?: AbortSignal }): Promise<{ stored: number }>;
 }
 
@@ -80,7 +83,7 @@ export function signedPacketOf(item: RecordItem): Uint8Array<ArrayBuffer> {
 /**
  * Signs `record` and stores it in the DHT.
  * @returns how many nodes took it.
- * @throws {Error} "Cannot publish to the DHT: <why>" when no node took it.
+ * @throws what the node throws when no node took it (its message says why).
  */
 export async function publishRecordToDht(
   dht: RecordDht,
@@ -89,13 +92,8 @@ export async function publishRecordToDht(
   signal?: AbortSignal,
 ): Promise<number> {
   const item = recordItemOf(secretKey.endpointId.bytes, signRecord(secretKey, record));
-  try {
-    const { stored } = await dht.putMutable(item, { signal });
-    return stored;
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new Error(`Cannot publish to the DHT: ${(error as Error).message}`, { cause: error });
-  }
+  const { stored } = await dht.putMutable(item, { signal });
+  return stored;
 }
 
 /**
