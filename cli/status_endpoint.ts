@@ -29,6 +29,8 @@ export interface StatusDocument {
   portMapping?: string;
   /** A client: where the server's record was last found ("in the DHT, signed …"). */
   record?: string;
+  /** A server: where its record is published, and how the last publish went ("published at …, <time>"). */
+  published?: string[];
 }
 
 /** How full one pool is. */

@@ -88,11 +88,13 @@ export function formatStatus(document: StatusDocument): string {
     ? []
     : [`  port mapping: ${document.portMapping}`];
   const recordLine = document.record === undefined ? [] : [`  record: found ${document.record}`];
+  const publishedLines = (document.published ?? []).map((place) => `  record: ${place}`);
   return [
     head,
     ...poolLine,
     ...mappingLine,
     ...recordLine,
+    ...publishedLines,
     ...vpnLine,
     ...document.sessions.map(formatSession),
   ].join("\n");

@@ -4,7 +4,11 @@
  * view, and Ctrl-C.
  * @module
  */
-import { describeMapping, startEndpointServer } from "../../core/endpoint/mod.ts";
+import {
+  describeMapping,
+  type RecordPublication,
+  startEndpointServer,
+} from "../../core/endpoint/mod.ts";
 import { RelayRefusedError } from "../../core/relay/mod.ts";
 import {
   formatHostPort,
@@ -125,6 +129,7 @@ export async function runIrohServer(
         udpFlows: { active: limits.processUdpFlows.active, max: limits.processUdpFlows.max },
       },
       ...(server.portMapping ? { portMapping: describeMapping(server.portMapping) } : {}),
+      ...(server.records.length > 0 ? { published: server.records.map(describePublication) } : {}),
       ...options.status?.(),
     }));
   if (statusView) {
@@ -137,6 +142,19 @@ export async function runIrohServer(
   await statusView?.shutdown();
   await server.close();
   await dht?.close();
+}
+
+/**
+ * "published at https://…/pkarr, 2026-12-06T19:00:00.000Z", "publishing in
+ * the DHT", or "not published in the DHT: <why> (<when>)".
+ */
+function describePublication(place: RecordPublication): string {
+  const last = place.last;
+  if (!last) return `publishing ${place.where}`;
+  const when = new Date(last.at).toISOString();
+  return last.error
+    ? `not published ${place.where}: ${last.error.message} (${when})`
+    : `published ${place.where}, ${when}`;
 }
 
 /**

@@ -59,6 +59,8 @@ export interface Publisher {
   readonly first: Promise<Error | undefined>;
   /** Publishes again now (e.g. the relay or the addresses changed). */
   publish(): Promise<Error | undefined>;
+  /** The last publish that ended: when (ms since the epoch), and why it failed if it did. */
+  readonly last: { at: number; error?: Error } | undefined;
   /** Stops publishing. */
   stop(): void;
 }
@@ -74,6 +76,7 @@ export function startPublishing(options: PublisherOptions): Publisher {
   let failures = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let lastOutcome: { at: number; error?: Error } | undefined;
   const schedule = () => {
     if (stopped) return;
     clearTimeout(timer);
@@ -88,6 +91,7 @@ export function startPublishing(options: PublisherOptions): Publisher {
     last = now > last ? now : last + 1n;
     const record: PkarrRecord = { ...options.contents(), timestampMicros: last };
     let outcome: Error | undefined;
+    const at = Date.now();
     try {
       if ("dht" in destination) {
         await publishRecordToDht(destination.dht, options.secretKey, record);
@@ -105,12 +109,16 @@ export function startPublishing(options: PublisherOptions): Publisher {
       failures++;
       if (!stopped) options.onError(outcome);
     }
+    lastOutcome = { at, error: outcome };
     schedule();
     return outcome;
   };
   return {
     first: publish(),
     publish,
+    get last() {
+      return lastOutcome;
+    },
     stop: () => {
       stopped = true;
       clearTimeout(timer);

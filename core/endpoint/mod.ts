@@ -46,6 +46,7 @@ export {
   type EndpointServerEvents,
   type EndpointServerSettings,
   GOODBYE_LINGER_MS,
+  type RecordPublication,
   RELAY_READY_WAIT_MS,
   SHUTDOWN_CLOSE,
   startEndpointServer,

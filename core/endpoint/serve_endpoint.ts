@@ -88,6 +88,14 @@ export interface EndpointServerSettings {
   ice: EndpointIce;
 }
 
+/** One place a server's record is published. */
+export interface RecordPublication {
+  /** "at https://…/pkarr" or "in the DHT". */
+  where: string;
+  /** The last publish that ended: when (ms since the epoch), and why it failed if it did. */
+  last?: { at: number; error?: Error };
+}
+
 /** What the server tells as it starts and runs (all optional). */
 export interface EndpointServerEvents {
   /** Status lines and details. */
@@ -119,6 +127,11 @@ export interface EndpointServer {
   readonly sessions: { readonly active: number; readonly max: number };
   /** The listener's port mapping at the router, while there is one. */
   readonly portMapping: PortMapping | undefined;
+  /**
+   * Where its record is published ("at https://…/pkarr", "in the DHT") and how
+   * the last publish there ended, for a status view.
+   */
+  readonly records: readonly RecordPublication[];
   /**
    * Stops accepting, tells every client {@linkcode SHUTDOWN_CLOSE} (waiting
    * {@linkcode GOODBYE_LINGER_MS} when there was one for it to leave), leaves
@@ -361,6 +374,12 @@ export async function startEndpointServer(
     sessions,
     get portMapping() {
       return mapping?.current;
+    },
+    get records() {
+      const places: RecordPublication[] = [];
+      if (publisher) places.push({ where: `at ${pkarrUrl}`, last: publisher.last });
+      if (dhtPublisher) places.push({ where: "in the DHT", last: dhtPublisher.last });
+      return places;
     },
     async close() {
       publisher?.stop();

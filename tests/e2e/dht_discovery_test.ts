@@ -57,6 +57,8 @@ Deno.test("a client that knows only the EndpointId finds the server's record in 
         "--no-dns",
         "--dht-bootstrap",
         dht.bootstrap[0],
+        "--status",
+        "127.0.0.1:0",
       ],
     });
     // The start does not wait for the DHT: the publish is told when it is done.
@@ -65,6 +67,12 @@ Deno.test("a client that knows only the EndpointId finds the server's record in 
       10_000,
     );
     assert.ok(published, server.lines().join("\n"));
+    const serverStatus = await runCli(["status", statusAddressOf(server.lines())]);
+    assert.match(
+      serverStatus.stdout,
+      /record: published in the DHT, \d{4}-\d\d-\d\dT/,
+      serverStatus.stdout,
+    );
     await using client = await startClient({
       serverNodeId: server.endpointId,
       source: `tcp://127.0.0.1:${echo.port}`,
@@ -82,9 +90,7 @@ Deno.test("a client that knows only the EndpointId finds the server's record in 
     assert.ok(lines.some((l) => l.includes(`through relay ${relay.url}`)), lines.join("\n"));
     const { sent, received } = await transferPayload(client.localPort, 1 << 20);
     assert.equal(received.sha256, sent.sha256);
-    const statusAddr = lines.find((l) => l.startsWith("Status: tunnel status "))!
-      .replace("Status: tunnel status ", "");
-    const status = await runCli(["status", statusAddr]);
+    const status = await runCli(["status", statusAddressOf(lines)]);
     assert.match(status.stdout, /record: found in the DHT, signed \d{4}-\d\d-\d\dT/, status.stdout);
   } finally {
     await closeAll(dht.nodes);
@@ -188,6 +194,12 @@ Deno.test("DHT flags: a malformed bootstrap is one line; a silent one is told an
   const { sent, received } = await transferPayload(client.localPort, 64 << 10);
   assert.equal(received.sha256, sent.sha256);
 });
+
+function statusAddressOf(lines: string[]): string {
+  const line = lines.find((l) => l.startsWith("Status: tunnel status "));
+  assert.ok(line, lines.join("\n"));
+  return line.replace("Status: tunnel status ", "");
+}
 
 async function waitFor<T>(find: () => T | undefined, ms: number): Promise<T | undefined> {
   const deadline = Date.now() + ms;
