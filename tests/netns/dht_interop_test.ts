@@ -6,8 +6,7 @@
  * that what `signRecord` signs is a valid BEP 44 mutable item to another implementation.
  */
 import assert from "node:assert/strict";
-import { signRecord, verifySignedPacket } from "../../core/discovery/mod.ts";
-import { endpointIdToZ32 } from "../../core/discovery/z32.ts";
+import { endpointIdToZ32, signRecord, verifySignedPacket } from "../../core/discovery/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import {
   assertInsideBed,
@@ -196,7 +195,7 @@ Deno.test({
         );
       });
 
-      await t.step("bad input gets one line and no DHT traffic", async () => {
+      await t.step("bad input gets one line naming it", async () => {
         await assert.rejects(
           independentGet(swarm, bed.left, "not-a-key"),
           /independent get failed: _dht_tool: public key "not-a-key" is not z-base-32$/,
