@@ -161,12 +161,16 @@ const publicKey = z32.encode(key);
 let result: Record<string, unknown>;
 if (item) {
   const put = item;
-  const acks = await new Promise<number>((resolve) =>
-    dht.put(put, (error, _hash, acks) => {
-      if (error) fail(`put failed: ${error.message}`);
-      resolve(acks);
-    })
-  );
+  const acks = await new Promise<number>((resolve) => {
+    try {
+      dht.put(put, (error, _hash, acks) => {
+        if (error) fail(`put failed: ${error.message}`);
+        resolve(acks);
+      });
+    } catch (error) { // bittorrent-dht checks the item synchronously (v < 1000 bytes, ...)
+      fail(`put refused: ${(error as Error).message}`);
+    }
+  });
   result = { publicKey, seq: put.seq, acks };
 } else {
   const target = createHash("sha1").update(key).digest();

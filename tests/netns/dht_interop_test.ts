@@ -123,6 +123,51 @@ Deno.test({
       });
 
       await t.step(
+        "bittorrent-dht puts a 999-byte DNS packet of ours and refuses 1000",
+        async () => {
+          // 24 addresses and a long relay path bring our packet to the sizes wanted.
+          const sized = (bytes: number) => {
+            const key = SecretKey.generate();
+            const path = "a".repeat(bytes - 954);
+            const body = signRecord(key, {
+              relayUrls: [`${RELAY}${path}`],
+              addrs: Array.from(
+                { length: 24 },
+                (_, i) => ({ hostname: "198.51.100.1", port: 1000 + i }),
+              ),
+              timestampMicros: BigInt(Date.now()) * 1000n,
+            });
+            assert.equal(body.length - 72, bytes);
+            return { z32: endpointIdToZ32(key.endpointId), body };
+          };
+          const fits = sized(999);
+          assert.equal(
+            (await independentPutSigned(swarm, bed.left, fits.z32, fits.body)).acks,
+            NODES,
+          );
+          assert.deepEqual((await independentGet(swarm, bed.right, fits.z32))?.body, fits.body);
+          const over = sized(1000); // our MAX_DNS_PACKET_SIZE: bittorrent-dht's put wants < 1000
+          await assert.rejects(
+            independentPutSigned(swarm, bed.left, over.z32, over.body),
+            /put refused: v must be less than 1000 bytes in put\(\)$/,
+          );
+        },
+      );
+
+      await t.step("seq beyond 2^53 is refused: bittorrent-dht's numbers are doubles", async () => {
+        await assert.rejects(
+          independentPut(swarm, bed.left, { seq: 1n << 53n, txt: [] }),
+          /seq "9007199254740992" is not an integer below 2\^53$/,
+        );
+        const key = SecretKey.generate();
+        const body = signRecord(key, { relayUrls: [], addrs: [], timestampMicros: 1n << 53n });
+        await assert.rejects(
+          independentPutSigned(swarm, bed.left, endpointIdToZ32(key.endpointId), body),
+          /seq 9007199254740992 does not fit bittorrent-dht's numbers \(2\^53\)$/,
+        );
+      });
+
+      await t.step(
         "a record pkarr signs, put from the right, is read from the left and by our code",
         async () => {
           const seq = BigInt(Date.now()) * 1000n;
