@@ -60,7 +60,7 @@ const SCRIPT_PERMISSIONS = [
 ];
 
 /** The part of a {@link Bed} a swarm uses: its public namespace, which has bridge br0. */
-export type DhtBed = Pick<Bed, "publicHost" | "spawn" | "exec">;
+export type DhtBed = Pick<Bed, "publicHost" | "exec">;
 
 /** Options of {@link startDhtSwarm}. */
 export interface DhtSwarmOptions {
@@ -86,6 +86,7 @@ export interface DhtNodeStatus {
 
 /** Where independent tools find the DHT: a bed to run them in and nodes to start from. */
 export interface DhtReach {
+  /** The bed whose namespaces the tools run in. */
   readonly bed: DhtBed;
   /** `IP:PORT` of the nodes a tool bootstraps off (and nothing else). */
   readonly bootstrap: readonly string[];
