@@ -317,7 +317,7 @@ export interface IndependentRecord {
   addrs: string[];
   /** sig | seq | DNS packet, as a pkarr relay stores it. */
   body: Uint8Array;
-  /** Where the tool sent datagrams, all inside the bed (checked). */
+  /** Where the tool sent datagrams, all bed addresses (checked by {@link assertInsideBed}). */
   sentTo: string[];
 }
 
@@ -329,7 +329,7 @@ export interface IndependentPutResult {
   seq: bigint;
   /** How many nodes answered the put (stored it). */
   acks: number;
-  /** Where the tool sent datagrams, all inside the bed (checked). */
+  /** Where the tool sent datagrams, all bed addresses (checked by {@link assertInsideBed}). */
   sentTo: string[];
 }
 
@@ -347,7 +347,7 @@ export interface IndependentToolOptions {
  *
  * @returns the decoded record, or `undefined` when no node holds a valid one.
  * @throws {Error} with the tool's one-line reason when it fails, or when it sent a
- *   datagram outside the bed's public segment.
+ *   datagram to an address outside the bed ({@link assertInsideBed}).
  */
 export async function independentGet(
   reach: DhtReach,
@@ -433,11 +433,13 @@ function putResult(out: Record<string, unknown>): IndependentPutResult {
 }
 
 /**
- * Throws unless every `IP:PORT` lies on the bed's public segment (198.51.100.0/24),
- * where the swarm, the public host and the routers' WAN sides are.
+ * Throws unless every `IP:PORT` is a bed address: the public segment 198.51.100.0/24
+ * (the swarm, the public host, the routers' WAN sides) or a bed LAN, 10.0.1.0/24 and
+ * 10.0.2.0/24 (a DHT node of ours on a peer host, reached from its own LAN).
  */
 export function assertInsideBed(sentTo: readonly string[], who: string): void {
-  const outside = sentTo.filter((dest) => !/^198\.51\.100\.\d{1,3}:\d+$/.test(dest));
+  const inside = /^(198\.51\.100|10\.0\.1|10\.0\.2)\.\d{1,3}:\d+$/;
+  const outside = sentTo.filter((dest) => !inside.test(dest));
   if (outside.length > 0) {
     throw new Error(`${who} sent datagrams outside the bed: ${outside.join(", ")}`);
   }
