@@ -55,12 +55,31 @@ Deno.test("deno.lock pins the packages of deno.json's imports and nothing else",
   }
 });
 
+/**
+ * A lockfile entry with each dependency spelled `name@version`: a lockfile writes a bare
+ * `name` while it holds one version of that package, and `name@version` once it holds
+ * two (the tests' bittorrent-dht needs debug 4.4.3, werift-ice pins 4.4.0).
+ */
+function withVersionedDependencies(lock: Lockfile, entry: unknown): unknown {
+  if (typeof entry !== "object" || entry === null || !("dependencies" in entry)) return entry;
+  const versioned = (dependency: string) => {
+    if (/^@?[^@]+@/.test(dependency)) return dependency;
+    const pinned = Object.keys(lock.npm).filter((pkg) => pkg.startsWith(`${dependency}@`));
+    return pinned.length === 1 ? pinned[0].replace(/_.*$/, "") : dependency;
+  };
+  return { ...entry, dependencies: (entry.dependencies as string[]).map(versioned) };
+}
+
 Deno.test("every package deno.lock pins, deno.test.lock pins identically", () => {
   for (const [specifier, version] of Object.entries(cliLock.specifiers)) {
     assert.equal(testsLock.specifiers[specifier], version, specifier);
   }
   for (const [pkg, entry] of Object.entries(cliLock.npm)) {
-    assert.deepEqual(testsLock.npm[pkg], entry, pkg);
+    assert.deepEqual(
+      withVersionedDependencies(testsLock, testsLock.npm[pkg]),
+      withVersionedDependencies(cliLock, entry),
+      pkg,
+    );
   }
   const testDeclared = Object.values(tests.imports).map(lockfileSpecifier).sort();
   assert.deepEqual([...testsLock.workspace.dependencies].sort(), testDeclared);

@@ -19,6 +19,22 @@
  * ```
  * See README.md for the topology, address plan and rules.
  *
+ * For discovery through the Mainline DHT, a private swarm of npm bittorrent-dht nodes on
+ * a bed's public segment, and independent tools (bittorrent-dht + npm pkarr) that put and
+ * get pkarr records from any namespace of the bed:
+ *
+ * ```ts
+ * import { createBed, independentGet, startDhtSwarm } from "./tests/netns/mod.ts";
+ * const bed = await createBed({ left: "port-restricted", right: "symmetric", stun: false });
+ * const swarm = await startDhtSwarm(bed, { nodes: 8 }); // 198.51.100.101-108:6881
+ * try {
+ *   const record = await independentGet(swarm, bed.right, "<z32 public key>");
+ * } finally {
+ *   await swarm.stop();
+ *   await bed.close();
+ * }
+ * ```
+ *
  * For VPN tests, a smaller bed: two namespaces on one veth link, and wireguard-go as the
  * reference peer in either or both; {@link startWireGuardTunPeer} runs our own engine with
  * a TUN device as the other peer.
@@ -102,3 +118,24 @@ export {
   probeNat,
   stunMappedAddress,
 } from "./nat_probe.ts";
+export {
+  assertInsideBed,
+  DHT_SWARM_PORT,
+  DHT_SWARM_READY_TIMEOUT_MS,
+  DHT_SWARM_START_TIMEOUT_MS,
+  DHT_TOOL_TIMEOUT_MS,
+  type DhtBed,
+  type DhtNodeStatus,
+  type DhtReach,
+  type DhtSwarm,
+  type DhtSwarmOptions,
+  independentGet,
+  independentPut,
+  type IndependentPutResult,
+  independentPutSigned,
+  type IndependentRecord,
+  type IndependentRecordInput,
+  type IndependentToolOptions,
+  MAX_DHT_SWARM_NODES,
+  startDhtSwarm,
+} from "./dht_swarm.ts";
