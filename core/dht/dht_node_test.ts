@@ -155,3 +155,40 @@ Deno.test("a bootstrap that does not answer is not fatal; put then throws DhtErr
     await lonely.close();
   }
 });
+
+Deno.test("bucket refresh while open: a node learns of newcomers without a new bootstrap", async () => {
+  const network = new MemoryDhtNetwork();
+  const hub = await startDhtNode({ bootstrap: [], socket: network.socket(), queryTimeoutMs: 100 });
+  const options = { bootstrap: [hub.localAddress], queryTimeoutMs: 100 };
+  const refreshing = await startDhtNode({
+    ...options,
+    socket: network.socket(),
+    refreshIntervalMs: 150,
+  });
+  const idle = await startDhtNode({ ...options, socket: network.socket() });
+  const watched = [refreshing, idle].map((node) => node.localAddress.hostname);
+  const founders = [hub, refreshing, idle].map((node) => node.localAddress.hostname);
+  // Newcomers' queries never reach the two watched nodes: they learn of them only by asking.
+  network.filter = (data, from, to) =>
+    !(watched.includes(to.hostname) && !founders.includes(from.hostname) &&
+      decodeKrpc(data).type === "query");
+  const later: DhtNode[] = [];
+  try {
+    await refreshing.bootstrap();
+    await idle.bootstrap();
+    for (let i = 0; i < 3; i++) {
+      const node = await startDhtNode({ ...options, socket: network.socket() });
+      later.push(node);
+      await node.bootstrap();
+    }
+    assert.ok(idle.size <= 2);
+    const deadline = Date.now() + 3000;
+    while (refreshing.size < 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(refreshing.size, 5, "the hub, the idle node and three newcomers");
+    assert.ok(idle.size <= 2, "without refresh, no newcomer is learnt");
+  } finally {
+    await Promise.all([hub, refreshing, idle, ...later].map((node) => node.close()));
+  }
+});

@@ -1,0 +1,42 @@
+/** Several of our nodes on real loopback UDP sockets. */
+import assert from "node:assert/strict";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { type DhtNode, startDhtNode } from "./dht_node.ts";
+import { signMutableItem } from "./mutable_item.ts";
+
+Deno.test("6 nodes on loopback UDP: a bootstrap by host name, put and get well under a second", async () => {
+  const nodes: DhtNode[] = [];
+  const resolved: string[] = [];
+  try {
+    const first = await startDhtNode({ bootstrap: [], bind: { hostname: "127.0.0.1", port: 0 } });
+    nodes.push(first);
+    for (let i = 0; i < 5; i++) {
+      nodes.push(
+        await startDhtNode({
+          // A name, resolved once by the injected resolver (no DNS traffic from a test).
+          bootstrap: [{ hostname: "bootstrap.dht.test", port: first.localAddress.port }],
+          bind: { hostname: "127.0.0.1", port: 0 },
+          resolveHost: (name) => {
+            resolved.push(name);
+            return Promise.resolve(["127.0.0.1"]);
+          },
+        }),
+      );
+    }
+    for (const node of nodes.slice(1)) assert.ok(await node.bootstrap() >= 1);
+    assert.ok(nodes.every((node) => node.localAddress.port > 0));
+    const started = performance.now();
+    const secret = ed25519.utils.randomSecretKey();
+    const item = signMutableItem(secret, BigInt(Date.now()) * 1000n, new Uint8Array(900).fill(7));
+    const { stored } = await nodes[3].putMutable(item);
+    assert.ok(stored >= 3, `stored by ${stored}`);
+    const found = await nodes[5].getMutable(item.publicKey);
+    assert.ok(performance.now() - started < 1000);
+    assert.deepEqual(found?.value, item.value);
+    await nodes[1].getMutable(item.publicKey);
+    // Each node resolved the bootstrap name once, however many lookups it ran.
+    assert.equal(resolved.length, 5);
+  } finally {
+    await Promise.all(nodes.map((node) => node.close()));
+  }
+});
