@@ -11,7 +11,7 @@
  */
 import { decodeBencode, encodeBencode } from "./bencode.ts";
 import { type DhtSocket, listenUdp, MAX_DATAGRAM_BYTES } from "./dht_socket.ts";
-import { ItemStore, type ItemStoreOptions } from "./item_store.ts";
+import { ItemStore } from "./item_store.ts";
 import {
   decodeKrpc,
   type DhtPeerAddress,
@@ -75,8 +75,8 @@ export interface DhtNodeOptions {
   refreshIntervalMs?: number;
   /** Queries answered per source IP: sustained rate and burst; default 20/s, 40. */
   rateLimit?: { perSecond: number; burst: number };
-  /** Bounds of what we store for others. */
-  store?: Pick<ItemStoreOptions, "maxItems" | "maxBytes" | "ttlMs">;
+  /** Bounds of what we store for others: items (default 2000), bytes (2 MiB), lifetime (2 h). */
+  store?: { maxItems?: number; maxBytes?: number; ttlMs?: number };
 }
 
 /** A running DHT node. */
@@ -103,7 +103,7 @@ export interface DhtNode {
 /**
  * Binds the socket and starts answering; call {@linkcode DhtNode.bootstrap} to join.
  *
- * @throws {Deno.errors.AddrInUse} and the like when the socket cannot be bound.
+ * @throws {DhtError} when the socket cannot be bound (the promise rejects).
  * @example
  * ```ts ignore
  * const node = await startDhtNode({ bootstrap: [{ hostname: "127.0.0.1", port: 6881 }] });
@@ -113,7 +113,19 @@ export interface DhtNode {
  * ```
  */
 export function startDhtNode(options: DhtNodeOptions): Promise<DhtNode> {
-  const socket = options.socket ?? listenUdp(options.bind ?? { hostname: "0.0.0.0", port: 0 });
+  const bind = options.bind ?? { hostname: "0.0.0.0", port: 0 };
+  let socket: DhtSocket;
+  try {
+    socket = options.socket ?? listenUdp(bind);
+  } catch (error) {
+    return Promise.reject(
+      new DhtError(
+        `Cannot bind the DHT socket to ${bind.hostname}:${bind.port}: ${
+          (error as Error).message
+        }; choose another address or port`,
+      ),
+    );
+  }
   return Promise.resolve(new MainlineNode(socket, options));
 }
 
@@ -177,6 +189,7 @@ class MainlineNode implements DhtNode {
   #nextTransaction: number;
   #bootstrapAddresses?: Promise<DhtPeerAddress[]>;
   #closed = false;
+  #rejoining = false;
 
   constructor(socket: DhtSocket, options: DhtNodeOptions) {
     this.#socket = socket;
@@ -392,9 +405,12 @@ class MainlineNode implements DhtNode {
       : { publicKey: k, seq, value, signature };
   }
 
-  #resolveBootstrap(): Promise<DhtPeerAddress[]> {
+  /** Host names are resolved once; again only while none resolved (DNS down at start). */
+  async #resolveBootstrap(): Promise<DhtPeerAddress[]> {
     this.#bootstrapAddresses ??= this.#resolveAll(this.#options.bootstrap);
-    return this.#bootstrapAddresses;
+    const addresses = await this.#bootstrapAddresses;
+    if (addresses.length === 0) this.#bootstrapAddresses = undefined;
+    return addresses;
   }
 
   async #resolveAll(addresses: readonly DhtPeerAddress[]): Promise<DhtPeerAddress[]> {
@@ -419,6 +435,14 @@ class MainlineNode implements DhtNode {
   #refresh(staleAfterMs: number): void {
     if (this.#closed) return;
     this.#store.sweep();
+    if (this.#table.size === 0 && this.#options.bootstrap.length > 0) {
+      // Isolated (the network was down, or every node left): join again.
+      if (!this.#rejoining) {
+        this.#rejoining = true;
+        this.bootstrap().catch(() => {}).finally(() => this.#rejoining = false);
+      }
+      return;
+    }
     for (const target of this.#table.refreshTargets(staleAfterMs, this.#random, 4)) {
       this.#track(
         this.#runLookup(
@@ -480,9 +504,16 @@ class MainlineNode implements DhtNode {
       let from: DhtPeerAddress;
       try {
         [data, from] = await this.#socket.receive();
-      } catch {
-        if (!this.#closed) this.#log("DHT socket failed; the node stops answering");
-        return;
+      } catch (error) {
+        if (this.#closed) return;
+        if (error instanceof Deno.errors.BadResource) {
+          this.#log("DHT socket closed under the node; it stops answering");
+          return;
+        }
+        // A transient receive error (e.g. an ICMP report): keep serving, without spinning.
+        this.#log(`DHT socket receive failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
       }
       if (data.length > MAX_DATAGRAM_BYTES) continue;
       try {

@@ -192,3 +192,40 @@ Deno.test("bucket refresh while open: a node learns of newcomers without a new b
     await Promise.all([hub, refreshing, idle, ...later].map((node) => node.close()));
   }
 });
+
+Deno.test("an isolated node joins by itself once its bootstrap node comes up", async () => {
+  const network = new MemoryDhtNetwork();
+  const bootstrapAddress = { hostname: "10.5.0.1", port: 6881 };
+  const node = await startDhtNode({
+    bootstrap: [bootstrapAddress],
+    socket: network.socket(),
+    queryTimeoutMs: 50,
+    refreshIntervalMs: 100,
+  });
+  let late: DhtNode | undefined;
+  try {
+    assert.equal(await node.bootstrap(), 0);
+    late = await startDhtNode({ bootstrap: [], socket: network.socket(bootstrapAddress) });
+    const deadline = Date.now() + 2000;
+    while (node.size === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal(node.size, 1);
+  } finally {
+    await node.close();
+    await late?.close();
+  }
+});
+
+Deno.test("a socket that cannot be bound: DhtError naming the address", async () => {
+  const taken = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    await assert.rejects(
+      () => startDhtNode({ bootstrap: [], bind: { hostname: "127.0.0.1", port } }),
+      (error) => error instanceof DhtError && error.message.includes(`127.0.0.1:${port}`),
+    );
+  } finally {
+    taken.close();
+  }
+});
