@@ -87,7 +87,11 @@ export interface DhtNode {
   readonly id: Uint8Array;
   /** Nodes in the routing table. */
   readonly size: number;
-  /** find_node on our own id through the bootstrap nodes; resolves with the table size. */
+  /**
+   * find_node on our own id through the bootstrap nodes; resolves with the table size
+   * (0 when no node answered). Every operation rejects with the signal's reason when it
+   * aborts, and with {@linkcode DhtError} when the node closes meanwhile.
+   */
   bootstrap(signal?: AbortSignal): Promise<number>;
   /** Verified item with the highest seq found (or the first, with `first: true`), else undefined. */
   getMutable(
@@ -287,6 +291,7 @@ class MainlineNode implements DhtNode {
         `Cannot publish to the DHT: no node answered with a write token (${lookup.queriesSent} asked); check the bootstrap nodes and that UDP reaches them`,
       );
     }
+    options.signal?.throwIfAborted();
     const encodedValue = encodeBencode(item.value);
     const refusals: string[] = [];
     const results = await Promise.all(holders.map(async ({ contact, token }) => {
@@ -385,6 +390,8 @@ class MainlineNode implements DhtNode {
       await wakeup.wait(lookup.nextWakeAt() - this.#now(), stop);
       lookup.tick(this.#now());
     }
+    signal?.throwIfAborted();
+    if (this.#closed) throw new DhtError("The DHT node was closed during a lookup");
     return lookup;
   }
 

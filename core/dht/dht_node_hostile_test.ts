@@ -14,7 +14,7 @@ import {
   type NodeContact,
 } from "./krpc.ts";
 import { signMutableItem } from "./mutable_item.ts";
-import { mutableTarget } from "./mutable_item.ts";
+import { immutableTarget, mutableTarget } from "./mutable_item.ts";
 
 const encoder = new TextEncoder();
 const randomId = () => crypto.getRandomValues(new Uint8Array(20));
@@ -175,6 +175,43 @@ Deno.test("hostile: put with a bogus token, a bad signature or a seq rollback is
     // Asked with the seq it has, a getter gets the seq alone, not the value again.
     const known = await peer.query({ method: "get", target, seq: 10n }, node.localAddress);
     assert.ok(known?.type === "response" && known.body.seq === 10n && !known.body.encodedValue);
+  }));
+
+Deno.test("hostile: immutable puts are stored by hash; oversized values and salts are refused", () =>
+  withNode(async (node, peer) => {
+    const value = encodeBencode([bytes("any"), 1n]);
+    const target = immutableTarget(value);
+    const got = await peer.query({ method: "get", target }, node.localAddress);
+    assert.ok(got?.type === "response" && got.body.token);
+    const token = got.body.token;
+    const stored = await peer.query(
+      { method: "put", token, encodedValue: value },
+      node.localAddress,
+    );
+    assert.equal(stored?.type, "response");
+    const back = await peer.query({ method: "get", target }, node.localAddress);
+    assert.deepEqual(back?.type === "response" && back.body.encodedValue, value);
+    const big = await peer.query(
+      { method: "put", token, encodedValue: encodeBencode(new Uint8Array(997)) },
+      node.localAddress,
+    );
+    assert.equal(big?.type === "error" && big.code, 205);
+    const item = signMutableItem(
+      ed25519.utils.randomSecretKey(),
+      1n,
+      bytes("x"),
+      new Uint8Array(65),
+    );
+    const salted = await peer.query({
+      method: "put",
+      token,
+      encodedValue: encodeBencode(item.value),
+      publicKey: item.publicKey,
+      seq: item.seq,
+      signature: item.signature,
+      salt: item.salt,
+    }, node.localAddress);
+    assert.equal(salted?.type === "error" && salted.code, 207);
   }));
 
 Deno.test("hostile: unknown methods get 204, announce_peer 204, get_peers nodes and a token", () =>

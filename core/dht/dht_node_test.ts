@@ -229,3 +229,24 @@ Deno.test("a socket that cannot be bound: DhtError naming the address", async ()
     taken.close();
   }
 });
+
+Deno.test("an abort rejects with its reason; closing rejects a running lookup with DhtError", async () => {
+  const network = new MemoryDhtNetwork();
+  const node = await startDhtNode({
+    bootstrap: [{ hostname: "10.6.0.1", port: 6881 }], // silent: lookups wait on it
+    socket: network.socket(),
+    queryTimeoutMs: 1000,
+  });
+  const key = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+  const reason = new Error("user gave up");
+  const controller = new AbortController();
+  const started = performance.now();
+  const get = node.getMutable(key, { signal: controller.signal });
+  setTimeout(() => controller.abort(reason), 50);
+  await assert.rejects(get, (error) => error === reason);
+  assert.ok(performance.now() - started < 500, "the abort ends the wait at once");
+  const pending = node.bootstrap();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await node.close();
+  await assert.rejects(pending, DhtError);
+});
