@@ -118,6 +118,8 @@ export interface DhtNode {
  */
 export function startDhtNode(options: DhtNodeOptions): Promise<DhtNode> {
   const bind = options.bind ?? { hostname: "0.0.0.0", port: 0 };
+  const problem = optionsProblem(options);
+  if (problem) return Promise.reject(new DhtError(`Cannot start the DHT node: ${problem}`));
   let socket: DhtSocket;
   try {
     socket = options.socket ?? listenUdp(bind);
@@ -131,6 +133,36 @@ export function startDhtNode(options: DhtNodeOptions): Promise<DhtNode> {
     );
   }
   return Promise.resolve(new MainlineNode(socket, options));
+}
+
+/** What is wrong with the options' numbers, if anything. */
+function optionsProblem(options: DhtNodeOptions): string | undefined {
+  const positive = {
+    queryTimeoutMs: options.queryTimeoutMs,
+    lookupTimeoutMs: options.lookupTimeoutMs,
+    maxLookupQueries: options.maxLookupQueries,
+    maxPendingQueries: options.maxPendingQueries,
+    refreshIntervalMs: options.refreshIntervalMs,
+    "rateLimit.perSecond": options.rateLimit?.perSecond,
+    "rateLimit.burst": options.rateLimit?.burst,
+    "store.maxItems": options.store?.maxItems,
+    "store.maxBytes": options.store?.maxBytes,
+    "store.ttlMs": options.store?.ttlMs,
+  };
+  for (const [name, value] of Object.entries(positive)) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      return `${name} must be a positive number, got ${value}`;
+    }
+  }
+  if (options.nodeId && options.nodeId.length !== NODE_ID_BYTES) {
+    return `the node id must be ${NODE_ID_BYTES} bytes, got ${options.nodeId.length}`;
+  }
+  for (const address of options.bootstrap) {
+    if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) {
+      return `bootstrap port ${address.port} of ${address.hostname} is not in 1..65535`;
+    }
+  }
+  return undefined;
 }
 
 interface PendingQuery {
@@ -202,7 +234,6 @@ class MainlineNode implements DhtNode {
     this.#random = options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
     this.#log = options.log ?? (() => {});
     this.id = options.nodeId ? Uint8Array.from(options.nodeId) : this.#random(NODE_ID_BYTES);
-    if (this.id.length !== NODE_ID_BYTES) throw new TypeError("DHT node id must be 20 bytes");
     this.#table = new RoutingTable(this.id, { now: this.#now });
     this.#store = new ItemStore({ ...options.store, now: this.#now });
     this.#tokens = new WriteTokens(this.#random, this.#now);

@@ -250,3 +250,21 @@ Deno.test("an abort rejects with its reason; closing rejects a running lookup wi
   await node.close();
   await assert.rejects(pending, DhtError);
 });
+
+Deno.test("options out of range are refused with one line, before a socket is bound", async () => {
+  for (
+    const [options, text] of [
+      [{ refreshIntervalMs: 0 }, "refreshIntervalMs must be a positive number, got 0"],
+      [{ queryTimeoutMs: NaN }, "queryTimeoutMs"],
+      [{ rateLimit: { perSecond: -1, burst: 1 } }, "rateLimit.perSecond"],
+      [{ nodeId: new Uint8Array(3) }, "node id must be 20 bytes"],
+      [{ bootstrap: [{ hostname: "127.0.0.1", port: 0 }] }, "bootstrap port 0"],
+    ] as const
+  ) {
+    await assert.rejects(
+      () => startDhtNode({ bootstrap: [], ...options, bind: { hostname: "127.0.0.1", port: 1 } }),
+      (error) =>
+        error instanceof DhtError && error.message.includes(text) && !error.message.includes("\n"),
+    );
+  }
+});
