@@ -127,7 +127,7 @@ Deno.test("hostile: a flood from one IP is answered up to the rate limit; others
     for (let i = 0; i < 500; i++) await peer.socket.send(ping, node.localAddress);
     let answers = 0;
     while (await peer.read(50)) answers++;
-    assert.ok(answers >= 10 && answers <= 12, `${answers} answers to 500 pings`);
+    assert.ok(answers >= 10 && answers <= 20, `${answers} answers to 500 pings`);
     const other = new RawPeer(network.socket());
     try {
       assert.equal((await other.query({ method: "ping" }, node.localAddress))?.type, "response");

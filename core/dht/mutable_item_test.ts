@@ -35,13 +35,27 @@ Deno.test("BEP 44 test vector 1: signable bytes, signature and target", () => {
   assert.equal(checkMutableItem({ ...item, value: encoder.encode("Hello World?") })?.code, 206);
 });
 
-Deno.test("BEP 44: salted signable bytes and targets; immutable target", () => {
+Deno.test("BEP 44 test vectors 2 and 3: salted bytes, target and signature; immutable target", () => {
   const salt = encoder.encode("foobar");
   assert.equal(
     new TextDecoder().decode(mutableSignable(1n, encodeBencode(HELLO), salt)),
     "4:salt6:foobar3:seqi1e1:v12:Hello World!",
   );
   assert.equal(toHex(mutableTarget(VECTOR_KEY, salt)), "411eba73b6f087ca51a3795d9c8c938d365e32c1");
+  // Test vector 2: the salted item's signature.
+  const saltedSignature = hex(
+    "6834284b6b24c3204eb2fea824d82f88883a3d95e8b4a21b8c0ded553d17d17d" +
+      "df9a8a7104b1258f30bed3787e6cb896fca78c58f8e03b5f18f14951a87d9a08",
+  );
+  const salted: MutableItem = {
+    publicKey: VECTOR_KEY,
+    seq: 1n,
+    value: HELLO,
+    signature: saltedSignature,
+    salt,
+  };
+  assert.equal(checkMutableItem(salted), undefined);
+  assert.equal(checkMutableItem({ ...salted, salt: encoder.encode("foobaz") })?.code, 206);
   assert.equal(
     toHex(immutableTarget(encodeBencode(HELLO))),
     "e5f96f6f38320f0f33959cb4d3d656452117aadb",
