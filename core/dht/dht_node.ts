@@ -4,9 +4,9 @@
  * node, the routing table kept fresh, and BEP 44 get and put of mutable items
  * through iterative lookups.
  *
- * Peers (BEP 5's announce_peer) are not stored: get_peers is answered with
- * nodes and a token only, and announce_peer with error 204. Read-only nodes
- * (BEP 43) answer no queries and store nothing for others.
+ * Announced peers are kept (bounded, see peer_store.ts) and returned by
+ * get_peers. Read-only nodes (BEP 43) answer no queries and store nothing for
+ * others.
  * @module
  */
 import { decodeBencode, encodeBencode } from "./bencode.ts";
@@ -34,6 +34,8 @@ import {
 } from "./mutable_item.ts";
 import { bytesEqual, NODE_ID_BYTES, toHex } from "./node_id.ts";
 import { addressToKey, K, RoutingTable } from "./routing_table.ts";
+import { PeerStore } from "./peer_store.ts";
+import { answerQuery, type AnswerState } from "./query_answers.ts";
 import { SourceLimiter } from "./source_limiter.ts";
 import { WriteTokens } from "./write_token.ts";
 
@@ -211,7 +213,8 @@ class MainlineNode implements DhtNode {
   readonly #log: (line: string) => void;
   readonly #table: RoutingTable;
   readonly #store: ItemStore;
-  readonly #tokens: WriteTokens;
+  readonly #peers: PeerStore;
+  readonly #answerState: AnswerState;
   readonly #limiter: SourceLimiter;
   readonly #pending = new Map<string, PendingQuery>();
   readonly #pinging = new Set<string>();
@@ -236,7 +239,13 @@ class MainlineNode implements DhtNode {
     this.id = options.nodeId ? Uint8Array.from(options.nodeId) : this.#random(NODE_ID_BYTES);
     this.#table = new RoutingTable(this.id, { now: this.#now });
     this.#store = new ItemStore({ ...options.store, now: this.#now });
-    this.#tokens = new WriteTokens(this.#random, this.#now);
+    this.#peers = new PeerStore({ now: this.#now });
+    this.#answerState = {
+      table: this.#table,
+      items: this.#store,
+      peers: this.#peers,
+      tokens: new WriteTokens(this.#random, this.#now),
+    };
     this.#limiter = new SourceLimiter({ ...options.rateLimit, now: this.#now });
     this.#queryTimeoutMs = options.queryTimeoutMs ?? 2000;
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 5000;
@@ -473,6 +482,7 @@ class MainlineNode implements DhtNode {
   #refresh(staleAfterMs: number): void {
     if (this.#closed) return;
     this.#store.sweep();
+    this.#peers.sweep();
     if (this.#table.size === 0 && this.#options.bootstrap.length > 0) {
       // Isolated (the network was down, or every node left): join again.
       if (!this.#rejoining) {
@@ -594,65 +604,13 @@ class MainlineNode implements DhtNode {
     if (!this.#limiter.allow(from.hostname)) return;
     if (bytesEqual(message.senderId, this.id)) return; // ourselves, or someone claiming to be
     if (!message.readOnly) this.#observe({ id: message.senderId, address: from }, "query");
-    const { transactionId, query } = message;
-    const reply = (body: KrpcResponseBody) =>
-      this.#send(encodeResponse(transactionId, this.id, body, from), from);
-    const fail = (code: number, text: string) =>
-      this.#send(encodeError(transactionId, code, text), from);
-    switch (query.method) {
-      case "ping":
-        return reply({});
-      case "find_node":
-        return reply({ nodes: this.#table.closest(query.target, K) });
-      case "get_peers":
-        return reply({
-          nodes: this.#table.closest(query.infoHash, K),
-          token: this.#tokens.issue(from.hostname),
-        });
-      case "announce_peer":
-        return fail(KrpcErrorCode.methodUnknown, "Method Unknown: this node stores no peers");
-      case "get": {
-        const body: KrpcResponseBody = {
-          nodes: this.#table.closest(query.target, K),
-          token: this.#tokens.issue(from.hostname),
-        };
-        const item = this.#store.get(query.target);
-        if (item?.kind === "immutable") body.encodedValue = item.encodedValue;
-        if (item?.kind === "mutable" && (query.seq === undefined || item.seq > query.seq)) {
-          Object.assign(body, {
-            publicKey: item.publicKey,
-            seq: item.seq,
-            signature: item.signature,
-            encodedValue: item.encodedValue,
-          });
-        } else if (item?.kind === "mutable") {
-          body.seq = item.seq; // the asker has it already: only the seq
-        }
-        return reply(body);
-      }
-      case "put": {
-        if (!this.#tokens.check(from.hostname, query.token)) {
-          return fail(KrpcErrorCode.protocol, "Protocol Error: bad token");
-        }
-        let refusal;
-        if (query.publicKey === undefined) {
-          refusal = this.#store.putImmutable(query.encodedValue);
-        } else if (query.signature === undefined || query.seq === undefined) {
-          return fail(KrpcErrorCode.protocol, "Protocol Error: mutable put without seq or sig");
-        } else {
-          refusal = this.#store.putMutable({
-            publicKey: query.publicKey,
-            seq: query.seq,
-            signature: query.signature,
-            encodedValue: query.encodedValue,
-            ...(query.salt ? { salt: query.salt } : {}),
-          }, query.cas);
-        }
-        return refusal ? fail(refusal.code, refusal.message) : reply({});
-      }
-      case "unknown":
-        return fail(KrpcErrorCode.methodUnknown, "Method Unknown");
-    }
+    const answer = answerQuery(message.query, from, this.#answerState);
+    this.#send(
+      "body" in answer
+        ? encodeResponse(message.transactionId, this.id, answer.body, from)
+        : encodeError(message.transactionId, answer.error.code, answer.error.message),
+      from,
+    );
   }
 
   #observe(contact: NodeContact, source: "response" | "query"): void {

@@ -214,7 +214,7 @@ Deno.test("hostile: immutable puts are stored by hash; oversized values and salt
     assert.equal(salted?.type === "error" && salted.code, 207);
   }));
 
-Deno.test("hostile: unknown methods get 204, announce_peer 204, get_peers nodes and a token", () =>
+Deno.test("hostile: unknown methods get 204; announce_peer needs a token, then get_peers has the peer", () =>
   withNode(async (node, peer) => {
     const unknown = encodeBencode(
       dict([["a", dict([["id", peer.id]])], ["q", bytes("vote")], ["t", bytes("vv")], [
@@ -224,19 +224,29 @@ Deno.test("hostile: unknown methods get 204, announce_peer 204, get_peers nodes 
     );
     const answer = await peer.ask(unknown, node.localAddress);
     assert.equal(answer?.type === "error" && answer.code, 204);
-    const announce = await peer.query({
-      method: "announce_peer",
-      infoHash: randomId(),
-      port: 1,
-      impliedPort: false,
-      token: bytes("x"),
-    }, node.localAddress);
-    assert.equal(announce?.type === "error" && announce.code, 204);
-    const peers = await peer.query(
-      { method: "get_peers", infoHash: randomId() },
-      node.localAddress,
+    const infoHash = randomId();
+    const announce = (token: Uint8Array, port: number, impliedPort = false) =>
+      peer.query(
+        { method: "announce_peer", infoHash, port, impliedPort, token },
+        node.localAddress,
+      );
+    const bogus = await announce(bytes("x"), 51413);
+    assert.equal(bogus?.type === "error" && bogus.code, 203);
+    const first = await peer.query({ method: "get_peers", infoHash }, node.localAddress);
+    assert.ok(
+      first?.type === "response" && first.body.token && first.body.nodes && !first.body.values,
     );
-    assert.ok(peers?.type === "response" && peers.body.token && peers.body.nodes);
+    assert.equal((await announce(first.body.token, 51413))?.type, "response");
+    const listed = await peer.query({ method: "get_peers", infoHash }, node.localAddress);
+    assert.deepEqual(listed?.type === "response" && listed.body.values, [
+      { hostname: peer.socket.localAddress.hostname, port: 51413 },
+    ]);
+    // implied_port: the announcing socket's own port; it replaces the IP's earlier entry.
+    assert.equal((await announce(first.body.token, 1, true))?.type, "response");
+    const implied = await peer.query({ method: "get_peers", infoHash }, node.localAddress);
+    assert.deepEqual(implied?.type === "response" && implied.body.values, [
+      peer.socket.localAddress,
+    ]);
   }));
 
 Deno.test("hostile: responses to unknown transactions and peers claiming our id stay out of the table", () =>
