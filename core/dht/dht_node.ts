@@ -9,6 +9,7 @@
  * others.
  * @module
  */
+import { lookup } from "node:dns/promises";
 import { decodeBencode, encodeBencode } from "./bencode.ts";
 import { type DhtSocket, listenUdp, MAX_DATAGRAM_BYTES } from "./dht_socket.ts";
 import { ItemStore } from "./item_store.ts";
@@ -63,7 +64,7 @@ export interface DhtNodeOptions {
   now?: () => number;
   /** Returns `n` random bytes; default `crypto.getRandomValues`. */
   random?: (n: number) => Uint8Array;
-  /** Resolves a host name to IPv4 addresses; default `Deno.resolveDns(host, "A")`. */
+  /** Resolves a host name to IPv4 addresses; default the system's (getaddrinfo: /etc/hosts counts). */
   resolveHost?: (hostname: string) => Promise<string[]>;
   /** A query unanswered this long has failed (ms); default 2000. */
   queryTimeoutMs?: number;
@@ -200,6 +201,12 @@ class Wakeup {
       this.#resolve = done;
     });
   }
+}
+
+/** The system resolver's IPv4 answers, as every other program on the machine resolves. */
+async function systemResolveIpv4(host: string): Promise<string[]> {
+  const answers = await lookup(host, { all: true, family: 4 });
+  return answers.map((answer) => answer.address);
 }
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -461,7 +468,7 @@ class MainlineNode implements DhtNode {
   }
 
   async #resolveAll(addresses: readonly DhtPeerAddress[]): Promise<DhtPeerAddress[]> {
-    const resolve = this.#options.resolveHost ?? ((host: string) => Deno.resolveDns(host, "A"));
+    const resolve = this.#options.resolveHost ?? systemResolveIpv4;
     const resolved = await Promise.all(addresses.map(async (address) => {
       if (IPV4.test(address.hostname)) return [address];
       try {
