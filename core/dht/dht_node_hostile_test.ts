@@ -351,3 +351,60 @@ Deno.test("hostile: pending queries are bounded; read-only nodes answer nothing"
     await node.close();
   }
 });
+
+Deno.test("hostile: items with bad signatures or for another key are not returned by getMutable", async () => {
+  const network = new MemoryDhtNetwork();
+  const hostile = new RawPeer(network.socket());
+  const secret = ed25519.utils.randomSecretKey();
+  const genuine = signMutableItem(secret, 5n, bytes("genuine"));
+  const other = signMutableItem(ed25519.utils.randomSecretKey(), 9n, bytes("another key's"));
+  let mode: "forged" | "other key" | "genuine" = "forged";
+  const node = await startDhtNode({
+    bootstrap: [hostile.socket.localAddress],
+    socket: network.socket(),
+    queryTimeoutMs: 100,
+  });
+  const serve = (async () => {
+    while (true) {
+      let received;
+      try {
+        received = await hostile.socket.receive();
+      } catch {
+        return;
+      }
+      const [data, from] = received;
+      const message = decodeKrpc(data);
+      if (message.type !== "query") continue;
+      const item = mode === "forged"
+        ? { ...genuine, seq: 6n, value: bytes("forged") } // genuine's signature over other bytes
+        : mode === "other key"
+        ? other
+        : genuine;
+      await hostile.socket.send(
+        encodeResponse(message.transactionId, hostile.id, {
+          token: bytes("t"),
+          publicKey: item.publicKey,
+          seq: item.seq,
+          signature: item.signature,
+          encodedValue: encodeBencode(item.value),
+        }),
+        from,
+      );
+    }
+  })();
+  try {
+    assert.equal(await node.getMutable(genuine.publicKey), undefined, "forged");
+    mode = "other key";
+    assert.equal(await node.getMutable(genuine.publicKey), undefined, "another key's item");
+    mode = "genuine";
+    assert.deepEqual(
+      (await node.getMutable(genuine.publicKey))?.value,
+      genuine.value,
+      "the check passes real items",
+    );
+  } finally {
+    await node.close();
+    hostile.socket.close();
+    await serve;
+  }
+});
