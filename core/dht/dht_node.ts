@@ -10,6 +10,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
+import { isLoopbackAddress } from "../net/mod.ts";
 import { decodeBencode, encodeBencode } from "./bencode.ts";
 import { type DhtSocket, listenUdp, MAX_DATAGRAM_BYTES } from "./dht_socket.ts";
 import { ItemStore } from "./item_store.ts";
@@ -207,6 +208,15 @@ class Wakeup {
 async function systemResolveIpv4(host: string): Promise<string[]> {
   const answers = await lookup(host, { all: true, family: 4 });
   return answers.map((answer) => answer.address);
+}
+
+/**
+ * Whose budget a query spends: its IP, or on loopback its IP and port, since
+ * every local process (a private DHT on one machine) shares 127.0.0.1 and a
+ * local process could do worse than flood anyway.
+ */
+function sourceKey(from: DhtPeerAddress): string {
+  return isLoopbackAddress(from.hostname) ? `${from.hostname}:${from.port}` : from.hostname;
 }
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -588,7 +598,7 @@ class MainlineNode implements DhtNode {
       message = decodeKrpc(data);
     } catch (error) {
       if (!(error instanceof KrpcDecodeError)) throw error;
-      if (error.transactionId && !this.#options.readOnly && this.#limiter.allow(from.hostname)) {
+      if (error.transactionId && !this.#options.readOnly && this.#limiter.allow(sourceKey(from))) {
         this.#send(
           encodeError(error.transactionId, KrpcErrorCode.protocol, "Protocol Error"),
           from,
@@ -608,7 +618,7 @@ class MainlineNode implements DhtNode {
 
   #onQuery(message: Extract<KrpcMessage, { type: "query" }>, from: DhtPeerAddress): void {
     if (this.#options.readOnly) return;
-    if (!this.#limiter.allow(from.hostname)) return;
+    if (!this.#limiter.allow(sourceKey(from))) return;
     if (bytesEqual(message.senderId, this.id)) return; // ourselves, or someone claiming to be
     if (!message.readOnly) this.#observe({ id: message.senderId, address: from }, "query");
     const answer = answerQuery(message.query, from, this.#answerState);

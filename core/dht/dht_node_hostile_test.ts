@@ -136,6 +136,38 @@ Deno.test("hostile: a flood from one IP is answered up to the rate limit; others
     }
   }, { rateLimit: { perSecond: 5, burst: 10 } }));
 
+Deno.test("hostile: the rate limit counts an IP's ports together, but loopback ports apart", async () => {
+  const network = new MemoryDhtNetwork();
+  const node = await startDhtNode({
+    bootstrap: [],
+    socket: network.socket({ hostname: "127.0.0.1", port: 6881 }),
+    rateLimit: { perSecond: 1, burst: 5 },
+  });
+  const peers = [
+    new RawPeer(network.socket({ hostname: "192.0.2.1", port: 1 })),
+    new RawPeer(network.socket({ hostname: "192.0.2.1", port: 2 })),
+    new RawPeer(network.socket({ hostname: "127.0.0.1", port: 1 })),
+    new RawPeer(network.socket({ hostname: "127.0.0.1", port: 2 })),
+  ];
+  const answered = async (peer: RawPeer, count: number) => {
+    let answers = 0;
+    for (let i = 0; i < count; i++) {
+      if (await peer.query({ method: "ping" }, node.localAddress)) answers++;
+    }
+    return answers;
+  };
+  try {
+    assert.equal(await answered(peers[0], 5), 5);
+    assert.equal(await answered(peers[1], 3), 0, "another port of the same IP shares its budget");
+    assert.equal(await answered(peers[2], 5), 5);
+    assert.equal(await answered(peers[3], 5), 5, "each local process has its own");
+    assert.equal(await answered(peers[3], 2), 0);
+  } finally {
+    for (const peer of peers) peer.socket.close();
+    await node.close();
+  }
+});
+
 Deno.test("hostile: put with a bogus token, a bad signature or a seq rollback is refused", () =>
   withNode(async (node, peer, network) => {
     const secret = ed25519.utils.randomSecretKey();

@@ -47,3 +47,34 @@ Deno.test("7 nodes on loopback UDP: bootstraps by host name, put and get well un
     await Promise.all(nodes.map((node) => node.close()));
   }
 });
+
+Deno.test("20 nodes on loopback joining at once, then a put and a get", async () => {
+  const nodes: DhtNode[] = [];
+  try {
+    const first = await startDhtNode({ bootstrap: [], bind: { hostname: "127.0.0.1", port: 0 } });
+    nodes.push(first);
+    for (let i = 0; i < 19; i++) {
+      nodes.push(
+        await startDhtNode({
+          bootstrap: [first.localAddress],
+          bind: { hostname: "127.0.0.1", port: 0 },
+        }),
+      );
+    }
+    const started = performance.now();
+    const sizes = await Promise.all(nodes.slice(1).map((node) => node.bootstrap()));
+    // The earliest joiners found few others yet; the rest found many.
+    assert.ok(sizes.every((size) => size >= 1), `table sizes ${sizes}`);
+    assert.ok(sizes.filter((size) => size >= 8).length >= 10, `table sizes ${sizes}`);
+    const item = signMutableItem(
+      ed25519.utils.randomSecretKey(),
+      1n,
+      new TextEncoder().encode("x"),
+    );
+    assert.ok((await nodes[4].putMutable(item)).stored >= 4);
+    assert.equal((await nodes[15].getMutable(item.publicKey))?.seq, 1n);
+    assert.ok(performance.now() - started < 2000, `${Math.round(performance.now() - started)} ms`);
+  } finally {
+    await Promise.all(nodes.map((node) => node.close()));
+  }
+});
