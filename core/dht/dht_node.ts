@@ -4,14 +4,16 @@
  * node, the routing table kept fresh, and BEP 44 get and put of mutable items
  * through iterative lookups.
  *
- * Peers (BEP 5's announce_peer) are not stored: get_peers is answered with
- * nodes and a token only, and announce_peer with error 204. Read-only nodes
- * (BEP 43) answer no queries and store nothing for others.
+ * Announced peers are kept (bounded, see peer_store.ts) and returned by
+ * get_peers. Read-only nodes (BEP 43) answer no queries and store nothing for
+ * others.
  * @module
  */
+import { lookup } from "node:dns/promises";
+import { isLoopbackAddress } from "../net/mod.ts";
 import { decodeBencode, encodeBencode } from "./bencode.ts";
 import { type DhtSocket, listenUdp, MAX_DATAGRAM_BYTES } from "./dht_socket.ts";
-import { ItemStore, type ItemStoreOptions } from "./item_store.ts";
+import { ItemStore } from "./item_store.ts";
 import {
   decodeKrpc,
   type DhtPeerAddress,
@@ -34,6 +36,8 @@ import {
 } from "./mutable_item.ts";
 import { bytesEqual, NODE_ID_BYTES, toHex } from "./node_id.ts";
 import { addressToKey, K, RoutingTable } from "./routing_table.ts";
+import { PeerStore } from "./peer_store.ts";
+import { answerQuery, type AnswerState } from "./query_answers.ts";
 import { SourceLimiter } from "./source_limiter.ts";
 import { WriteTokens } from "./write_token.ts";
 
@@ -61,7 +65,7 @@ export interface DhtNodeOptions {
   now?: () => number;
   /** Returns `n` random bytes; default `crypto.getRandomValues`. */
   random?: (n: number) => Uint8Array;
-  /** Resolves a host name to IPv4 addresses; default `Deno.resolveDns(host, "A")`. */
+  /** Resolves a host name to IPv4 addresses; default the system's (getaddrinfo: /etc/hosts counts). */
   resolveHost?: (hostname: string) => Promise<string[]>;
   /** A query unanswered this long has failed (ms); default 2000. */
   queryTimeoutMs?: number;
@@ -75,8 +79,8 @@ export interface DhtNodeOptions {
   refreshIntervalMs?: number;
   /** Queries answered per source IP: sustained rate and burst; default 20/s, 40. */
   rateLimit?: { perSecond: number; burst: number };
-  /** Bounds of what we store for others. */
-  store?: Pick<ItemStoreOptions, "maxItems" | "maxBytes" | "ttlMs">;
+  /** Bounds of what we store for others: items (default 2000), bytes (2 MiB), lifetime (2 h). */
+  store?: { maxItems?: number; maxBytes?: number; ttlMs?: number };
 }
 
 /** A running DHT node. */
@@ -87,7 +91,11 @@ export interface DhtNode {
   readonly id: Uint8Array;
   /** Nodes in the routing table. */
   readonly size: number;
-  /** find_node on our own id through the bootstrap nodes; resolves with the table size. */
+  /**
+   * find_node on our own id through the bootstrap nodes; resolves with the table size
+   * (0 when no node answered). Every operation rejects with the signal's reason when it
+   * aborts, and with {@linkcode DhtError} when the node closes meanwhile.
+   */
   bootstrap(signal?: AbortSignal): Promise<number>;
   /** Verified item with the highest seq found (or the first, with `first: true`), else undefined. */
   getMutable(
@@ -103,7 +111,7 @@ export interface DhtNode {
 /**
  * Binds the socket and starts answering; call {@linkcode DhtNode.bootstrap} to join.
  *
- * @throws {Deno.errors.AddrInUse} and the like when the socket cannot be bound.
+ * @throws {DhtError} when the socket cannot be bound (the promise rejects).
  * @example
  * ```ts ignore
  * const node = await startDhtNode({ bootstrap: [{ hostname: "127.0.0.1", port: 6881 }] });
@@ -113,8 +121,52 @@ export interface DhtNode {
  * ```
  */
 export function startDhtNode(options: DhtNodeOptions): Promise<DhtNode> {
-  const socket = options.socket ?? listenUdp(options.bind ?? { hostname: "0.0.0.0", port: 0 });
+  const bind = options.bind ?? { hostname: "0.0.0.0", port: 0 };
+  const problem = optionsProblem(options);
+  if (problem) return Promise.reject(new DhtError(`Cannot start the DHT node: ${problem}`));
+  let socket: DhtSocket;
+  try {
+    socket = options.socket ?? listenUdp(bind);
+  } catch (error) {
+    return Promise.reject(
+      new DhtError(
+        `Cannot bind the DHT socket to ${bind.hostname}:${bind.port}: ${
+          (error as Error).message
+        }; choose another address or port`,
+      ),
+    );
+  }
   return Promise.resolve(new MainlineNode(socket, options));
+}
+
+/** What is wrong with the options' numbers, if anything. */
+function optionsProblem(options: DhtNodeOptions): string | undefined {
+  const positive = {
+    queryTimeoutMs: options.queryTimeoutMs,
+    lookupTimeoutMs: options.lookupTimeoutMs,
+    maxLookupQueries: options.maxLookupQueries,
+    maxPendingQueries: options.maxPendingQueries,
+    refreshIntervalMs: options.refreshIntervalMs,
+    "rateLimit.perSecond": options.rateLimit?.perSecond,
+    "rateLimit.burst": options.rateLimit?.burst,
+    "store.maxItems": options.store?.maxItems,
+    "store.maxBytes": options.store?.maxBytes,
+    "store.ttlMs": options.store?.ttlMs,
+  };
+  for (const [name, value] of Object.entries(positive)) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      return `${name} must be a positive number, got ${value}`;
+    }
+  }
+  if (options.nodeId && options.nodeId.length !== NODE_ID_BYTES) {
+    return `the node id must be ${NODE_ID_BYTES} bytes, got ${options.nodeId.length}`;
+  }
+  for (const address of options.bootstrap) {
+    if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) {
+      return `bootstrap port ${address.port} of ${address.hostname} is not in 1..65535`;
+    }
+  }
+  return undefined;
 }
 
 interface PendingQuery {
@@ -152,6 +204,21 @@ class Wakeup {
   }
 }
 
+/** The system resolver's IPv4 answers, as every other program on the machine resolves. */
+async function systemResolveIpv4(host: string): Promise<string[]> {
+  const answers = await lookup(host, { all: true, family: 4 });
+  return answers.map((answer) => answer.address);
+}
+
+/**
+ * Whose budget a query spends: its IP, or on loopback its IP and port, since
+ * every local process (a private DHT on one machine) shares 127.0.0.1 and a
+ * local process could do worse than flood anyway.
+ */
+function sourceKey(from: DhtPeerAddress): string {
+  return isLoopbackAddress(from.hostname) ? `${from.hostname}:${from.port}` : from.hostname;
+}
+
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 class MainlineNode implements DhtNode {
@@ -163,7 +230,8 @@ class MainlineNode implements DhtNode {
   readonly #log: (line: string) => void;
   readonly #table: RoutingTable;
   readonly #store: ItemStore;
-  readonly #tokens: WriteTokens;
+  readonly #peers: PeerStore;
+  readonly #answerState: AnswerState;
   readonly #limiter: SourceLimiter;
   readonly #pending = new Map<string, PendingQuery>();
   readonly #pinging = new Set<string>();
@@ -177,6 +245,7 @@ class MainlineNode implements DhtNode {
   #nextTransaction: number;
   #bootstrapAddresses?: Promise<DhtPeerAddress[]>;
   #closed = false;
+  #rejoining = false;
 
   constructor(socket: DhtSocket, options: DhtNodeOptions) {
     this.#socket = socket;
@@ -185,10 +254,15 @@ class MainlineNode implements DhtNode {
     this.#random = options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
     this.#log = options.log ?? (() => {});
     this.id = options.nodeId ? Uint8Array.from(options.nodeId) : this.#random(NODE_ID_BYTES);
-    if (this.id.length !== NODE_ID_BYTES) throw new TypeError("DHT node id must be 20 bytes");
     this.#table = new RoutingTable(this.id, { now: this.#now });
     this.#store = new ItemStore({ ...options.store, now: this.#now });
-    this.#tokens = new WriteTokens(this.#random, this.#now);
+    this.#peers = new PeerStore({ now: this.#now });
+    this.#answerState = {
+      table: this.#table,
+      items: this.#store,
+      peers: this.#peers,
+      tokens: new WriteTokens(this.#random, this.#now),
+    };
     this.#limiter = new SourceLimiter({ ...options.rateLimit, now: this.#now });
     this.#queryTimeoutMs = options.queryTimeoutMs ?? 2000;
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 5000;
@@ -274,6 +348,7 @@ class MainlineNode implements DhtNode {
         `Cannot publish to the DHT: no node answered with a write token (${lookup.queriesSent} asked); check the bootstrap nodes and that UDP reaches them`,
       );
     }
+    options.signal?.throwIfAborted();
     const encodedValue = encodeBencode(item.value);
     const refusals: string[] = [];
     const results = await Promise.all(holders.map(async ({ contact, token }) => {
@@ -372,6 +447,8 @@ class MainlineNode implements DhtNode {
       await wakeup.wait(lookup.nextWakeAt() - this.#now(), stop);
       lookup.tick(this.#now());
     }
+    signal?.throwIfAborted();
+    if (this.#closed) throw new DhtError("The DHT node was closed during a lookup");
     return lookup;
   }
 
@@ -392,13 +469,16 @@ class MainlineNode implements DhtNode {
       : { publicKey: k, seq, value, signature };
   }
 
-  #resolveBootstrap(): Promise<DhtPeerAddress[]> {
+  /** Host names are resolved once; again only while none resolved (DNS down at start). */
+  async #resolveBootstrap(): Promise<DhtPeerAddress[]> {
     this.#bootstrapAddresses ??= this.#resolveAll(this.#options.bootstrap);
-    return this.#bootstrapAddresses;
+    const addresses = await this.#bootstrapAddresses;
+    if (addresses.length === 0) this.#bootstrapAddresses = undefined;
+    return addresses;
   }
 
   async #resolveAll(addresses: readonly DhtPeerAddress[]): Promise<DhtPeerAddress[]> {
-    const resolve = this.#options.resolveHost ?? ((host: string) => Deno.resolveDns(host, "A"));
+    const resolve = this.#options.resolveHost ?? systemResolveIpv4;
     const resolved = await Promise.all(addresses.map(async (address) => {
       if (IPV4.test(address.hostname)) return [address];
       try {
@@ -419,6 +499,15 @@ class MainlineNode implements DhtNode {
   #refresh(staleAfterMs: number): void {
     if (this.#closed) return;
     this.#store.sweep();
+    this.#peers.sweep();
+    if (this.#table.size === 0 && this.#options.bootstrap.length > 0) {
+      // Isolated (the network was down, or every node left): join again.
+      if (!this.#rejoining) {
+        this.#rejoining = true;
+        this.bootstrap().catch(() => {}).finally(() => this.#rejoining = false);
+      }
+      return;
+    }
     for (const target of this.#table.refreshTargets(staleAfterMs, this.#random, 4)) {
       this.#track(
         this.#runLookup(
@@ -480,9 +569,16 @@ class MainlineNode implements DhtNode {
       let from: DhtPeerAddress;
       try {
         [data, from] = await this.#socket.receive();
-      } catch {
-        if (!this.#closed) this.#log("DHT socket failed; the node stops answering");
-        return;
+      } catch (error) {
+        if (this.#closed) return;
+        if (error instanceof Deno.errors.BadResource) {
+          this.#log("DHT socket closed under the node; it stops answering");
+          return;
+        }
+        // A transient receive error (e.g. an ICMP report): keep serving, without spinning.
+        this.#log(`DHT socket receive failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
       }
       if (data.length > MAX_DATAGRAM_BYTES) continue;
       try {
@@ -502,7 +598,7 @@ class MainlineNode implements DhtNode {
       message = decodeKrpc(data);
     } catch (error) {
       if (!(error instanceof KrpcDecodeError)) throw error;
-      if (error.transactionId && !this.#options.readOnly && this.#limiter.allow(from.hostname)) {
+      if (error.transactionId && !this.#options.readOnly && this.#limiter.allow(sourceKey(from))) {
         this.#send(
           encodeError(error.transactionId, KrpcErrorCode.protocol, "Protocol Error"),
           from,
@@ -522,68 +618,16 @@ class MainlineNode implements DhtNode {
 
   #onQuery(message: Extract<KrpcMessage, { type: "query" }>, from: DhtPeerAddress): void {
     if (this.#options.readOnly) return;
-    if (!this.#limiter.allow(from.hostname)) return;
+    if (!this.#limiter.allow(sourceKey(from))) return;
     if (bytesEqual(message.senderId, this.id)) return; // ourselves, or someone claiming to be
     if (!message.readOnly) this.#observe({ id: message.senderId, address: from }, "query");
-    const { transactionId, query } = message;
-    const reply = (body: KrpcResponseBody) =>
-      this.#send(encodeResponse(transactionId, this.id, body, from), from);
-    const fail = (code: number, text: string) =>
-      this.#send(encodeError(transactionId, code, text), from);
-    switch (query.method) {
-      case "ping":
-        return reply({});
-      case "find_node":
-        return reply({ nodes: this.#table.closest(query.target, K) });
-      case "get_peers":
-        return reply({
-          nodes: this.#table.closest(query.infoHash, K),
-          token: this.#tokens.issue(from.hostname),
-        });
-      case "announce_peer":
-        return fail(KrpcErrorCode.methodUnknown, "Method Unknown: this node stores no peers");
-      case "get": {
-        const body: KrpcResponseBody = {
-          nodes: this.#table.closest(query.target, K),
-          token: this.#tokens.issue(from.hostname),
-        };
-        const item = this.#store.get(query.target);
-        if (item?.kind === "immutable") body.encodedValue = item.encodedValue;
-        if (item?.kind === "mutable" && (query.seq === undefined || item.seq > query.seq)) {
-          Object.assign(body, {
-            publicKey: item.publicKey,
-            seq: item.seq,
-            signature: item.signature,
-            encodedValue: item.encodedValue,
-          });
-        } else if (item?.kind === "mutable") {
-          body.seq = item.seq; // the asker has it already: only the seq
-        }
-        return reply(body);
-      }
-      case "put": {
-        if (!this.#tokens.check(from.hostname, query.token)) {
-          return fail(KrpcErrorCode.protocol, "Protocol Error: bad token");
-        }
-        let refusal;
-        if (query.publicKey === undefined) {
-          refusal = this.#store.putImmutable(query.encodedValue);
-        } else if (query.signature === undefined || query.seq === undefined) {
-          return fail(KrpcErrorCode.protocol, "Protocol Error: mutable put without seq or sig");
-        } else {
-          refusal = this.#store.putMutable({
-            publicKey: query.publicKey,
-            seq: query.seq,
-            signature: query.signature,
-            encodedValue: query.encodedValue,
-            ...(query.salt ? { salt: query.salt } : {}),
-          }, query.cas);
-        }
-        return refusal ? fail(refusal.code, refusal.message) : reply({});
-      }
-      case "unknown":
-        return fail(KrpcErrorCode.methodUnknown, "Method Unknown");
-    }
+    const answer = answerQuery(message.query, from, this.#answerState);
+    this.#send(
+      "body" in answer
+        ? encodeResponse(message.transactionId, this.id, answer.body, from)
+        : encodeError(message.transactionId, answer.error.code, answer.error.message),
+      from,
+    );
   }
 
   #observe(contact: NodeContact, source: "response" | "query"): void {

@@ -155,3 +155,116 @@ Deno.test("a bootstrap that does not answer is not fatal; put then throws DhtErr
     await lonely.close();
   }
 });
+
+Deno.test("bucket refresh while open: a node learns of newcomers without a new bootstrap", async () => {
+  const network = new MemoryDhtNetwork();
+  const hub = await startDhtNode({ bootstrap: [], socket: network.socket(), queryTimeoutMs: 100 });
+  const options = { bootstrap: [hub.localAddress], queryTimeoutMs: 100 };
+  const refreshing = await startDhtNode({
+    ...options,
+    socket: network.socket(),
+    refreshIntervalMs: 150,
+  });
+  const idle = await startDhtNode({ ...options, socket: network.socket() });
+  const watched = [refreshing, idle].map((node) => node.localAddress.hostname);
+  const founders = [hub, refreshing, idle].map((node) => node.localAddress.hostname);
+  // Newcomers' queries never reach the two watched nodes: they learn of them only by asking.
+  network.filter = (data, from, to) =>
+    !(watched.includes(to.hostname) && !founders.includes(from.hostname) &&
+      decodeKrpc(data).type === "query");
+  const later: DhtNode[] = [];
+  try {
+    await refreshing.bootstrap();
+    await idle.bootstrap();
+    for (let i = 0; i < 3; i++) {
+      const node = await startDhtNode({ ...options, socket: network.socket() });
+      later.push(node);
+      await node.bootstrap();
+    }
+    assert.ok(idle.size <= 2);
+    const deadline = Date.now() + 3000;
+    while (refreshing.size < 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(refreshing.size, 5, "the hub, the idle node and three newcomers");
+    assert.ok(idle.size <= 2, "without refresh, no newcomer is learnt");
+  } finally {
+    await Promise.all([hub, refreshing, idle, ...later].map((node) => node.close()));
+  }
+});
+
+Deno.test("an isolated node joins by itself once its bootstrap node comes up", async () => {
+  const network = new MemoryDhtNetwork();
+  const bootstrapAddress = { hostname: "10.5.0.1", port: 6881 };
+  const node = await startDhtNode({
+    bootstrap: [bootstrapAddress],
+    socket: network.socket(),
+    queryTimeoutMs: 50,
+    refreshIntervalMs: 100,
+  });
+  let late: DhtNode | undefined;
+  try {
+    assert.equal(await node.bootstrap(), 0);
+    late = await startDhtNode({ bootstrap: [], socket: network.socket(bootstrapAddress) });
+    const deadline = Date.now() + 2000;
+    while (node.size === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal(node.size, 1);
+  } finally {
+    await node.close();
+    await late?.close();
+  }
+});
+
+Deno.test("a socket that cannot be bound: DhtError naming the address", async () => {
+  const taken = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    await assert.rejects(
+      () => startDhtNode({ bootstrap: [], bind: { hostname: "127.0.0.1", port } }),
+      (error) => error instanceof DhtError && error.message.includes(`127.0.0.1:${port}`),
+    );
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("an abort rejects with its reason; closing rejects a running lookup with DhtError", async () => {
+  const network = new MemoryDhtNetwork();
+  const node = await startDhtNode({
+    bootstrap: [{ hostname: "10.6.0.1", port: 6881 }], // silent: lookups wait on it
+    socket: network.socket(),
+    queryTimeoutMs: 1000,
+  });
+  const key = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+  const reason = new Error("user gave up");
+  const controller = new AbortController();
+  const started = performance.now();
+  const get = node.getMutable(key, { signal: controller.signal });
+  setTimeout(() => controller.abort(reason), 50);
+  await assert.rejects(get, (error) => error === reason);
+  assert.ok(performance.now() - started < 500, "the abort ends the wait at once");
+  const pending = node.bootstrap();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await node.close();
+  await assert.rejects(pending, DhtError);
+});
+
+Deno.test("options out of range are refused with one line, before a socket is bound", async () => {
+  for (
+    const [options, text] of [
+      [{ refreshIntervalMs: 0 }, "refreshIntervalMs must be a positive number, got 0"],
+      [{ queryTimeoutMs: NaN }, "queryTimeoutMs"],
+      [{ rateLimit: { perSecond: -1, burst: 1 } }, "rateLimit.perSecond"],
+      [{ nodeId: new Uint8Array(3) }, "node id must be 20 bytes"],
+      [{ bootstrap: [{ hostname: "127.0.0.1", port: 0 }] }, "bootstrap port 0"],
+    ] as const
+  ) {
+    await assert.rejects(
+      () => startDhtNode({ bootstrap: [], ...options, bind: { hostname: "127.0.0.1", port: 1 } }),
+      (error) =>
+        error instanceof DhtError && error.message.includes(text) && !error.message.includes("\n"),
+    );
+  }
+});

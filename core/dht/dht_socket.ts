@@ -115,7 +115,7 @@ class MemorySocket implements DhtSocket {
   }
 
   receive(): Promise<[Uint8Array, DhtPeerAddress]> {
-    if (this.#closed) return Promise.reject(new Error("socket closed"));
+    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("socket closed"));
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
@@ -125,6 +125,8 @@ class MemorySocket implements DhtSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.onClose();
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error("socket closed"));
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(new Deno.errors.BadResource("socket closed"));
+    }
   }
 }

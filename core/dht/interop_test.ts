@@ -8,6 +8,7 @@ import DHT from "bittorrent-dht";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { Buffer } from "node:buffer";
 import { type DhtNode, startDhtNode } from "./dht_node.ts";
+import { decodeKrpc, encodeQuery, type KrpcMessage, type KrpcQuery } from "./krpc.ts";
 import { mutableTarget, signMutableItem } from "./mutable_item.ts";
 import { toHex } from "./node_id.ts";
 
@@ -52,7 +53,8 @@ function theirs<T>(call: (done: (error: Error | null, value: T) => void) => void
 }
 
 Deno.test({
-  name: "bittorrent-dht reads and checks our put; we read and check theirs",
+  name:
+    "bittorrent-dht reads and checks our put; we read and check theirs; its announce is listed by ours",
   fn: async () => {
     const ours: DhtNode[] = [];
     const them: TheirDht[] = [];
@@ -116,9 +118,44 @@ Deno.test({
         assert.equal(found.seq, 42n);
         assert.deepEqual(found.value, new Uint8Array(theirValue));
       }
+
+      // Theirs announces a peer; our nodes store it and list it in get_peers answers.
+      const infoHash = crypto.getRandomValues(new Uint8Array(20));
+      await theirs((done) => them[0].announce(Buffer.from(infoHash), 4567, done));
+      let listing = 0;
+      for (const node of ours) {
+        const answer = await askOverUdp(node.localAddress.port, { method: "get_peers", infoHash });
+        const values = answer?.type === "response" ? answer.body.values ?? [] : [];
+        if (values.some((peer) => peer.hostname === LOOPBACK && peer.port === 4567)) listing++;
+      }
+      assert.ok(listing >= 2, `${listing} of our nodes list the announced peer`);
     } finally {
       await Promise.all(ours.map((node) => node.close()));
       await Promise.all(them.map((dht) => new Promise((resolve) => dht.destroy(resolve))));
     }
   },
 });
+
+/** One KRPC query from a fresh loopback socket; the answer, or undefined after 1 s. */
+async function askOverUdp(
+  port: number,
+  query: Exclude<KrpcQuery, { method: "unknown" }>,
+): Promise<KrpcMessage | undefined> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await socket.send(encodeQuery(Uint8Array.of(7, 7), new Uint8Array(20).fill(9), query), {
+      transport: "udp",
+      hostname: LOOPBACK,
+      port,
+    });
+    const timeout = new Promise<undefined>((resolve) =>
+      timer = setTimeout(() => resolve(undefined), 1000)
+    );
+    const received = socket.receive().then(([data]) => decodeKrpc(data), () => undefined);
+    return await Promise.race([received, timeout]);
+  } finally {
+    clearTimeout(timer);
+    socket.close();
+  }
+}

@@ -98,6 +98,11 @@ export class Lookup {
     return this.#sent;
   }
 
+  /** Nodes remembered (at most `maxCandidates`). */
+  get candidateCount(): number {
+    return this.#candidates.size;
+  }
+
   /** Queries sent and not yet answered, failed or expired. */
   get inFlight(): number {
     let count = 0;

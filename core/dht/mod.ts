@@ -17,6 +17,7 @@ export { type DhtSocket, listenUdp, MemoryDhtNetwork } from "./dht_socket.ts";
 export type { DhtPeerAddress, NodeContact } from "./krpc.ts";
 export {
   checkMutableItem,
+  type ItemProblem,
   MAX_SALT_BYTES,
   MAX_VALUE_BYTES,
   type MutableItem,
@@ -27,6 +28,7 @@ export {
 export {
   type BencodeDict,
   BencodeError,
+  type BencodeLimits,
   type BencodeValue,
   decodeBencode,
   encodeBencode,
