@@ -93,8 +93,8 @@ async function measure(dht: DhtUnderTest): Promise<Pick<BenchRow, "values" | "no
       "get ms": round(median(getMs)),
       "puts/s": round(RATE_PUTS / seconds),
     },
-    // Our nodes answer one address 20 queries/s (burst 40); here every query comes
-    // from 127.0.0.1, so the rate of puts at once meets that bound, by design.
+    // Our nodes answer one source 20 queries/s (burst 40); here every query comes
+    // from the one asking node, so puts at once meet that bound, by design.
     note: `median of ${OPERATIONS}; ${found}/${OPERATIONS} gets found their record`,
   };
 }

@@ -38,7 +38,7 @@ export async function openDhtNode(
   node.bootstrap().then(
     (size) => {
       if (size > 0) out.info(`DHT: joined (${size} nodes known)`);
-      else out.warn(`DHT: no node answered from ${through}; retried with each publish and lookup`);
+      else out.warn(`DHT: no node answered from ${through}; trying again every minute`);
     },
     (error: Error) => out.warn(`DHT: cannot join through ${through}: ${error.message}`),
   );

@@ -38,7 +38,8 @@ else await sweepStaleBeds();
 const SIZE = 5_000_000;
 
 Deno.test({
-  name: "DHT discovery behind NAT: our record read by bittorrent-dht and pkarr; theirs resolved by our client; both connect through the named relay",
+  name:
+    "DHT discovery behind NAT: our record read by bittorrent-dht and pkarr; theirs resolved by our client; both connect through the named relay",
   ignore: !support.ok,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -89,40 +90,47 @@ Deno.test({
           client.proc.lines("stdout").join("\n"),
         );
         const ms = await transferInBed(bed.left, client.localPort, SIZE);
-        console.log(`found through the DHT and ready in ${readyMs.toFixed(0)} ms; ${SIZE} B echoed in ${ms} ms`);
+        console.log(
+          `found through the DHT and ready in ${
+            readyMs.toFixed(0)
+          } ms; ${SIZE} B echoed in ${ms} ms`,
+        );
       });
 
-      await t.step("a record pkarr signed and bittorrent-dht put: resolved by our client", async () => {
-        const seed = crypto.getRandomValues(new Uint8Array(32));
-        const key = new SecretKey(seed);
-        // The server publishes to the bed's pkarr relay only: the one record in
-        // the DHT is the independent one.
-        const server = await startBedServer(bed.right, token, [
-          "--secret",
-          btoa(String.fromCharCode(...seed)),
-        ]);
-        await using _server = server.proc;
-        assert.equal(server.id, key.endpointId.toString());
-        const put = await independentPut(swarm, bed.left, {
-          seed,
-          txt: [`relay=${BED_RELAY_URL}`],
-        });
-        assert.ok(put.acks > 0, "stored by the swarm");
-        const client = await spawnBedClient(bed.left, [
-          "--server-node-id",
-          server.id,
-          "--relay-only",
-          "--no-dns",
-          "--dht-bootstrap",
-          clientBootstrap,
-          "--source",
-          `tcp://127.0.0.1:${echo.port}`,
-          "--auth-token",
-          token,
-        ]);
-        await using _client = client.proc;
-        await transferInBed(bed.left, client.localPort, SIZE);
-      });
+      await t.step(
+        "a record pkarr signed and bittorrent-dht put: resolved by our client",
+        async () => {
+          const seed = crypto.getRandomValues(new Uint8Array(32));
+          const key = new SecretKey(seed);
+          // The server publishes to the bed's pkarr relay only: the one record in
+          // the DHT is the independent one.
+          const server = await startBedServer(bed.right, token, [
+            "--secret",
+            btoa(String.fromCharCode(...seed)),
+          ]);
+          await using _server = server.proc;
+          assert.equal(server.id, key.endpointId.toString());
+          const put = await independentPut(swarm, bed.left, {
+            seed,
+            txt: [`relay=${BED_RELAY_URL}`],
+          });
+          assert.ok(put.acks > 0, "stored by the swarm");
+          const client = await spawnBedClient(bed.left, [
+            "--server-node-id",
+            server.id,
+            "--relay-only",
+            "--no-dns",
+            "--dht-bootstrap",
+            clientBootstrap,
+            "--source",
+            `tcp://127.0.0.1:${echo.port}`,
+            "--auth-token",
+            token,
+          ]);
+          await using _client = client.proc;
+          await transferInBed(bed.left, client.localPort, SIZE);
+        },
+      );
     } finally {
       await swarm.stop();
       await bed.close();
