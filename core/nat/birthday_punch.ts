@@ -6,6 +6,7 @@
  * @module
  */
 import { isIP } from "node:net";
+import { ipv4Scope, parseIp } from "../net/mod.ts";
 import type { IceCandidate } from "./ice_candidate.ts";
 import { advertisedMapping } from "./mapping_behaviour.ts";
 import { type BirthdayAddress, BirthdaySession } from "./birthday_session.ts";
@@ -101,14 +102,7 @@ function firstReflexive(candidates: readonly IceCandidate[]): IceCandidate | und
  */
 export function isProbeTarget(address: string): boolean {
   if (isIP(address) !== 4) return false;
-  const [a, b] = address.split(".").map(Number);
-  return !(
-    a === 0 || a === 10 || a === 127 || a >= 224 || // this network, private, loopback, multicast+
-    (a === 100 && b >= 64 && b < 128) || // shared (carrier-grade NAT inside)
-    (a === 169 && b === 254) || // link-local
-    (a === 172 && b >= 16 && b < 32) ||
-    (a === 192 && b === 168)
-  );
+  return ipv4Scope(parseIp(address)!) === "public";
 }
 
 /** Options of {@linkcode punchBirthday}. */

@@ -2,6 +2,7 @@
  * Whether a host is on this machine or its local network, by its address.
  * @module
  */
+import { ipv4Scope } from "./ipv4_scope.ts";
 import { parseIp } from "./ip.ts";
 
 /**
@@ -17,9 +18,7 @@ export function isLocalAddress(hostname: string): boolean {
   const ip = parseIp(bare);
   if (!ip) return false;
   if (ip.length === 4) {
-    const [a, b] = ip;
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) || (a === 169 && b === 254);
+    return ["loopback", "private", "link-local"].includes(ipv4Scope(ip));
   }
   const loopback = ip.every((byte, i) => byte === (i === 15 ? 1 : 0));
   return loopback || (ip[0] & 0xfe) === 0xfc || (ip[0] === 0xfe && (ip[1] & 0xc0) === 0x80);

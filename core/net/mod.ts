@@ -14,3 +14,4 @@ export { formatIp, type IpBytes, ipv4FromNumber, ipv4ToNumber, parseIp } from ".
 export { Cidr, CidrError } from "./cidr.ts";
 export { addressGroup } from "./address_group.ts";
 export { isLocalAddress, isLoopbackAddress } from "./local_address.ts";
+export { type Ipv4Scope, ipv4Scope } from "./ipv4_scope.ts";

@@ -10,6 +10,7 @@
  * taken only from the address asked. Permissions are queried, never prompted.
  * @module
  */
+import { ipv4Scope } from "../net/mod.ts";
 import { ipv4Bytes, ipv4Text, isIpv4, prefixLength, sameSubnet } from "./ipv4.ts";
 
 /** The default route: gateway address and the interface it is reached through. */
@@ -103,9 +104,8 @@ export function guessGateway(
 
 function isPrivateIpv4(text: string): boolean {
   if (!isIpv4(text)) return false;
-  const [a, b] = ipv4Bytes(text);
-  return a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) ||
-    (a === 100 && b >= 64 && b < 128);
+  const scope = ipv4Scope(ipv4Bytes(text));
+  return scope === "private" || scope === "shared";
 }
 
 function ipv4Number(text: string): number {

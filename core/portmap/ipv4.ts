@@ -2,6 +2,7 @@
  * IPv4 text and byte forms, and what an external address reported by a gateway is worth.
  * @module
  */
+import { ipv4Scope } from "../net/mod.ts";
 import { PortMapError } from "./errors.ts";
 
 /** Parses dotted-quad IPv4 text into 4 bytes; throws {@link PortMapError} otherwise. */
@@ -52,19 +53,8 @@ export type ExternalAddressKind = "public" | "cgnat" | "unusable";
 
 /** Classifies an external IPv4 address (see {@link ExternalAddressKind}). */
 export function externalAddressKind(text: string): ExternalAddressKind {
-  const b = ipv4Bytes(text);
-  const unusable: [[number, number, number, number], number][] = [
-    [[0, 0, 0, 0], 8],
-    [[10, 0, 0, 0], 8],
-    [[127, 0, 0, 0], 8],
-    [[169, 254, 0, 0], 16],
-    [[172, 16, 0, 0], 12],
-    [[192, 168, 0, 0], 16],
-    [[224, 0, 0, 0], 3], // multicast 224/4, reserved 240/4 and broadcast
-  ];
-  if (unusable.some(([prefix, bits]) => inPrefix(b, prefix, bits))) return "unusable";
-  if (inPrefix(b, [100, 64, 0, 0], 10)) return "cgnat";
-  return "public";
+  const scope = ipv4Scope(ipv4Bytes(text));
+  return scope === "public" ? "public" : scope === "shared" ? "cgnat" : "unusable";
 }
 
 /** True when `a` and `b` share their first `bits` bits. */
