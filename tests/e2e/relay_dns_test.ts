@@ -14,35 +14,21 @@ import {
 } from "../../core/discovery/mod.ts";
 import { EndpointId } from "../../core/identity/mod.ts";
 import {
-  ManagedProcess,
   runCli,
   startClient,
+  startLocalRelay,
   startServer,
   startTcpEchoServer,
   transferPayload,
-  tunnelCommandArgs,
 } from "../harness/mod.ts";
 
 const ORIGIN = "dns.test";
 
 async function startRelay() {
-  const proc = ManagedProcess.spawn(Deno.execPath(), {
-    args: tunnelCommandArgs([
-      "relay",
-      "--bind",
-      "127.0.0.1:0",
-      "--no-stun",
-      "--dns-bind",
-      "127.0.0.1:0",
-      "--dns-origin",
-      ORIGIN,
-    ]),
-  });
-  const line = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
-  const dnsLine = await proc.waitForLine(/^DNS on udp and tcp /, { timeoutMs: 20_000 });
-  await proc.waitForLine("Relay ready", { timeoutMs: 20_000 });
-  const dnsPort = Number(/127\.0\.0\.1:(\d+)/.exec(dnsLine)![1]);
-  return { proc, url: line.replace("Relay listening on ", ""), dnsPort };
+  const relay = await startLocalRelay(["--dns-bind", "127.0.0.1:0", "--dns-origin", ORIGIN]);
+  const dnsLine = relay.proc.lines("stdout").find((line) => line.startsWith("DNS on udp and tcp "));
+  assert.ok(dnsLine, relay.proc.lines("stdout").join("\n"));
+  return { ...relay, dnsPort: Number(/127\.0\.0\.1:(\d+)/.exec(dnsLine)![1]) };
 }
 
 /** `dig` against the relay: its status line and the TXT strings answered. */

@@ -5,23 +5,17 @@ import { generateToken } from "../../core/auth/mod.ts";
 import { signRecord } from "../../core/discovery/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import {
-  ManagedProcess,
   runCli,
   startClient,
+  startLocalRelay,
   startServer,
   startTcpEchoServer,
   startUdpEchoServer,
   transferPayload,
-  tunnelCommandArgs,
 } from "../harness/mod.ts";
 
-async function startRelay() {
-  const proc = ManagedProcess.spawn(Deno.execPath(), {
-    args: tunnelCommandArgs(["relay", "--bind", "127.0.0.1:0", "--no-stun"]),
-  });
-  const line = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
-  await proc.waitForLine("Relay ready", { timeoutMs: 20_000 });
-  return { proc, url: line.replace("Relay listening on ", "") };
+function startRelay() {
+  return startLocalRelay();
 }
 
 Deno.test("through the relay: TCP and UDP forward, the path is named, a wrong token is refused", async () => {

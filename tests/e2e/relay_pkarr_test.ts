@@ -14,15 +14,11 @@ import {
 } from "../../core/discovery/mod.ts";
 import { SecretKey } from "../../core/identity/mod.ts";
 import { RelayClient } from "../../core/relay/mod.ts";
-import { ManagedProcess, tunnelCommandArgs } from "../harness/mod.ts";
+import { startLocalRelay } from "../harness/mod.ts";
 
 async function startRelay(extra: string[] = []) {
-  const proc = ManagedProcess.spawn(Deno.execPath(), {
-    args: tunnelCommandArgs(["relay", "--bind", "127.0.0.1:0", "--no-stun", ...extra]),
-  });
-  const listening = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
-  await proc.waitForLine("Relay ready", { timeoutMs: 20_000 });
-  return { proc, url: listening.replace("Relay listening on ", "").replace(/\/$/, "") };
+  const { proc, url } = await startLocalRelay(extra);
+  return { proc, url: url.replace(/\/$/, "") };
 }
 
 const nowMicros = () => BigInt(Date.now()) * 1000n;

@@ -23,7 +23,7 @@ import {
   relayWebSocketUrl,
   signChallenge,
 } from "../../core/relay/mod.ts";
-import { ManagedProcess, tunnelCommandArgs } from "../harness/mod.ts";
+import { startLocalRelay } from "../harness/mod.ts";
 import { processMemory, relayMetrics } from "./_fixtures.ts";
 
 /**
@@ -96,19 +96,8 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 }
 
 async function startRelay() {
-  const proc = ManagedProcess.spawn(Deno.execPath(), {
-    args: tunnelCommandArgs([
-      "relay",
-      "--bind",
-      "127.0.0.1:0",
-      "--no-stun",
-      "--rate-limit",
-      String(RATE_LIMIT),
-    ]),
-  });
-  const line = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
-  await proc.waitForLine("Relay ready", { timeoutMs: 20_000 });
-  const url = line.replace("Relay listening on ", "").replace(/\/$/, "");
+  const { proc, url: listening } = await startLocalRelay(["--rate-limit", String(RATE_LIMIT)]);
+  const url = listening.replace(/\/$/, "");
   return { proc, url, port: Number(new URL(url).port) };
 }
 
