@@ -13,6 +13,7 @@ import { wanSuite } from "./wan_suite.ts";
 import { wanUdpSuite } from "./wan_udp_suite.ts";
 import { wanVpnSuite } from "./wan_vpn_suite.ts";
 import { natPathSuite } from "./nat_path_suite.ts";
+import { relayRecords } from "./relay_records.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -31,4 +32,5 @@ export const SUITES: readonly BenchSuite[] = [
   wanUdpSuite,
   wanVpnSuite([wireGuardGoVpn, tunnelVpn]),
   natPathSuite,
+  relayRecords,
 ];
