@@ -91,7 +91,7 @@ export const relayRecords: BenchSuite = {
       const rest = await fill(relay, stored.slice(FIRST_SAMPLE), sources);
       rows.push(loadRow(table, "relay: PUT 10k → 100k records (full)", rest, {
         rss: await readRssBytes(relay.pid),
-        bound: `store then full at --max-records ${FILL_RECORDS}`,
+        bound: `CPU (Ed25519 check per PUT); then full at --max-records ${FILL_RECORDS}`,
       }));
       // Lookups before the writes below evict anything: every key of `keys` is held.
       rows.push(
@@ -135,7 +135,7 @@ export const relayRecords: BenchSuite = {
       );
       rows.push(
         loadRow(table, `relay --records-file: GET hit, ${GET_CONNECTIONS} connections`, hits, {
-          bound: "reads come from memory",
+          bound: "as in memory: reads come from memory",
         }),
       );
       // The store is far from full here, so what one source meets is its write rate.
