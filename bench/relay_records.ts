@@ -11,6 +11,7 @@
  */
 import { DEFAULT_MAX_RECORDS } from "../core/discovery/mod.ts";
 import { ManagedProcess, tunnelCommandArgs } from "../tests/harness/mod.ts";
+import type { BenchEnvironment } from "./bench_environment.ts";
 import type { BenchRow, BenchSuite } from "./bench_suite.ts";
 import { reasonOf } from "./bench_suite.ts";
 import { dnsUdpSourceRunner } from "./dns_udp_load.ts";
@@ -19,7 +20,14 @@ import { inProcessStoreRunner } from "./in_process_store_load.ts";
 import { answersPerSecond, latencyPercentile, type LoadOutcome, runLanes } from "./load_lanes.ts";
 import { readRssBytes } from "./process_rss.ts";
 import { type CorpusRecord, signCorpus } from "./record_corpus.ts";
-import { dnsTasks, getTasks, oneSourcePuts, putTasks, SourcePool } from "./relay_records_loads.ts";
+import {
+  dnsTasks,
+  dohTasks,
+  getTasks,
+  oneSourcePuts,
+  putTasks,
+  SourcePool,
+} from "./relay_records_loads.ts";
 
 /** Records the relay is filled with: its default capacity. */
 const FILL_RECORDS = DEFAULT_MAX_RECORDS;
@@ -49,7 +57,7 @@ const MB = 1e6;
 export const relayRecords: BenchSuite = {
   name: "relay-records",
   description:
-    "tunnel relay's record store: PUT until full, GET hit/miss, DNS UDP, RSS at 10k/100k records, --records-file; beside a no-store node:http/UDP reference and the store in-process",
+    "tunnel relay's record store: PUT until full, GET hit/miss, DNS UDP and DoH, RSS at 10k/100k records, --records-file; beside a no-store node:http/UDP reference and the store in-process",
   async run(env) {
     const table = "Relay records: one tunnel relay on loopback";
     const rows: BenchRow[] = [];
@@ -68,12 +76,14 @@ export const relayRecords: BenchSuite = {
     const sources = new SourcePool();
 
     // References first, on an idle machine as the relay gets it.
-    rows.push(...await referenceRows(table, stored.slice(0, FIRST_SAMPLE), missKeys, sources));
+    rows.push(
+      ...await referenceRows(env, table, stored.slice(0, FIRST_SAMPLE), missKeys, sources),
+    );
     rows.push(...await inProcessRows(table, stored.slice(0, FIRST_SAMPLE), missKeys, sources));
 
     let relay: RelayUnderLoad | undefined;
     try {
-      relay = await startRelay(env.mainModule, []);
+      relay = await startRelay(env, []);
       const idle = await readRssBytes(relay.pid);
       rows.push({
         table,
@@ -116,8 +126,10 @@ export const relayRecords: BenchSuite = {
     let persistent: RelayUnderLoad | undefined;
     const dir = await Deno.makeTempDir({ prefix: "tunnel-bench-records-" });
     const file = `${dir}/records.sqlite`;
+    const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+    env.onStop(removeDir);
     try {
-      persistent = await startRelay(env.mainModule, ["--records-file", file]);
+      persistent = await startRelay(env, ["--records-file", file]);
       const filled = await fill(persistent, stored.slice(0, FIRST_SAMPLE), sources);
       // Past the file's batching interval (1 s), every record is on disk.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -152,7 +164,7 @@ export const relayRecords: BenchSuite = {
       );
       await persistent.stop();
       const restartedAt = performance.now();
-      persistent = await startRelay(env.mainModule, ["--records-file", file]);
+      persistent = await startRelay(env, ["--records-file", file]);
       const loaded = await persistent.proc.waitForLine(
         new RegExp(`^Records file ${escapeRegExp(file)}: \\d+ record`),
         { timeoutMs: 60_000 },
@@ -174,7 +186,7 @@ export const relayRecords: BenchSuite = {
       rows.push(unavailable(table, "relay --records-file", error));
     } finally {
       await persistent?.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await removeDir();
     }
     return rows;
   },
@@ -189,7 +201,8 @@ interface RelayUnderLoad {
   stop(): Promise<unknown>;
 }
 
-async function startRelay(mainModule: string, extraArgs: string[]): Promise<RelayUnderLoad> {
+/** Starts a relay; `env` also stops it on Ctrl-C. */
+async function startRelay(env: BenchEnvironment, extraArgs: string[]): Promise<RelayUnderLoad> {
   const proc = ManagedProcess.spawn(Deno.execPath(), {
     args: tunnelCommandArgs([
       "relay",
@@ -201,8 +214,9 @@ async function startRelay(mainModule: string, extraArgs: string[]): Promise<Rela
       "--dns-origin",
       ORIGIN,
       ...extraArgs,
-    ], { mainModule }),
+    ], { mainModule: env.mainModule }),
   });
+  env.onStop(() => proc.stop());
   try {
     const listening = await proc.waitForLine(/^Relay listening on /, { timeoutMs: 20_000 });
     const dnsLine = await proc.waitForLine(/^DNS on udp and tcp /, { timeoutMs: 20_000 });
@@ -291,10 +305,22 @@ async function lookupRows(
       `${DNS_PER_SOURCE} per source, ${DNS_LANES} sources at once, 8 queries in flight each: CPU`,
     ),
   }));
+  const doh = await runLanes(
+    dohTasks(keys, ORIGIN, DNS_SOURCES, DNS_PER_SOURCE, sources),
+    DNS_LANES,
+    SHORT_ROW_MS * 3,
+    target.http,
+  );
+  rows.push(loadRow(table, `${label}: DoH GET /dns-query, ${DNS_SOURCES} sources`, doh, {
+    bound: bound(
+      `${DNS_PER_SOURCE} per source (its DNS burst), ${DNS_LANES} connections at once: CPU and the HTTP stack`,
+    ),
+  }));
   return rows;
 }
 
 async function referenceRows(
+  env: BenchEnvironment,
   table: string,
   records: readonly CorpusRecord[],
   missKeys: readonly string[],
@@ -308,6 +334,7 @@ async function referenceRows(
       new URL("./_pkarr_reference_server.ts", import.meta.url).pathname,
     ],
   });
+  env.onStop(() => proc.stop());
   try {
     const line = await proc.waitForLine(/^reference listening http \d+ udp \d+$/, {
       timeoutMs: 20_000,

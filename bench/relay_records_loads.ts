@@ -5,7 +5,7 @@
  * suite runs them on `load_lanes.ts`'s lanes.
  * @module
  */
-import type { DnsSourceTask } from "./dns_udp_load.ts";
+import { type DnsSourceTask, dnsTxtQuery } from "./dns_udp_load.ts";
 import type { HttpLoadRequest, HttpSourceTask } from "./http_source_load.ts";
 import { loopbackSource } from "./loopback_sources.ts";
 import type { CorpusRecord } from "./record_corpus.ts";
@@ -105,6 +105,37 @@ export function dnsTasks(
     localAddress: sources.take(),
     names: cycle(keys, (n * perSource) % keys.length, perSource, (key) => `_iroh.${key}.${origin}`),
   }));
+}
+
+/**
+ * As {@linkcode dnsTasks}, over DNS-over-HTTPS's GET form (RFC 8484,
+ * `/dns-query?dns=<base64url>`) on one connection per source.
+ */
+export function dohTasks(
+  keys: readonly string[],
+  origin: string,
+  sourceCount: number,
+  perSource: number,
+  sources: SourcePool,
+): HttpSourceTask[] {
+  return dnsTasks(keys, origin, sourceCount, perSource, sources).map((task) => ({
+    localAddress: task.localAddress,
+    requests: mapIterable(task.names, (name) => ({
+      method: "GET" as const,
+      path: `/dns-query?dns=${base64url(dnsTxtQuery(0, name))}`,
+    })),
+  }));
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, map: (item: T) => U) {
+  for (const item of items) yield map(item);
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(
+    /=+$/,
+    "",
+  );
 }
 
 /** `count` items of `list` from `start` on, wrapping round, each mapped. */

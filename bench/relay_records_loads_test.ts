@@ -1,6 +1,14 @@
 import { deepStrictEqual, equal, throws } from "node:assert/strict";
 import type { CorpusRecord } from "./record_corpus.ts";
-import { dnsTasks, getTasks, oneSourcePuts, putTasks, SourcePool } from "./relay_records_loads.ts";
+import { decodeDnsPacket } from "../core/discovery/mod.ts";
+import {
+  dnsTasks,
+  dohTasks,
+  getTasks,
+  oneSourcePuts,
+  putTasks,
+  SourcePool,
+} from "./relay_records_loads.ts";
 
 const records: CorpusRecord[] = Array.from({ length: 45 }, (_, i) => ({
   key: `k${i}`,
@@ -42,4 +50,24 @@ Deno.test("getTasks() and dnsTasks() bound each source's requests and spread the
     "/pkarr/k1",
     "/pkarr/k0",
   ]);
+});
+
+Deno.test("dohTasks() asks the same names as RFC 8484 GETs, one source each", () => {
+  const tasks = dohTasks(["a", "b"], "o.test", 2, 3, new SourcePool());
+  const paths = tasks.map((task) => [...task.requests].map((r) => r.path));
+  equal(paths[0].length, 3);
+  const names = paths.flat().map((path) => {
+    const encoded = path.replace("/dns-query?dns=", "").replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+    return decodeDnsPacket(bytes).questions[0].name;
+  });
+  deepStrictEqual(names, [
+    "_iroh.a.o.test",
+    "_iroh.b.o.test",
+    "_iroh.a.o.test",
+    "_iroh.b.o.test",
+    "_iroh.a.o.test",
+    "_iroh.b.o.test",
+  ]);
+  deepStrictEqual(tasks.map((task) => task.localAddress), ["127.1.0.1", "127.1.0.2"]);
 });
