@@ -47,3 +47,8 @@ Deno.test("the nat-paths suite is registered, so --only nat-paths selects it", (
   ok(SUITES.some((suite) => suite.name === "nat-paths"));
   deepStrictEqual(parseBenchArgs(["--only", "nat-paths"]).only, ["nat-paths"]);
 });
+
+Deno.test("the relay-records suite is registered, so --only selects it", () => {
+  ok(SUITES.some((suite) => suite.name === "relay-records"));
+  deepStrictEqual(parseBenchArgs(["--only", "relay-records"]).only, ["relay-records"]);
+});

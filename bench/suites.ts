@@ -13,6 +13,7 @@ import { wanSuite } from "./wan_suite.ts";
 import { wanUdpSuite } from "./wan_udp_suite.ts";
 import { wanVpnSuite } from "./wan_vpn_suite.ts";
 import { natPathSuite } from "./nat_path_suite.ts";
+import { relayRecords } from "./relay_records.ts";
 import { dhtSuite } from "./dht_suite.ts";
 
 /**
@@ -32,5 +33,6 @@ export const SUITES: readonly BenchSuite[] = [
   wanUdpSuite,
   wanVpnSuite([wireGuardGoVpn, tunnelVpn]),
   natPathSuite,
+  relayRecords,
   dhtSuite,
 ];

@@ -498,6 +498,7 @@ const OTHER_TOOLS_FLAGS = new Set([
   "--from-file", // kubectl create secret
   "--from-literal",
   "--ignore-missing", // sha256sum -c
+  "--only", // deno task bench (docs/RELAY.md's Scale names its suite)
 ]);
 
 Deno.test("every option the README and its user docs name exists, and every --target they show is loopback", async () => {
