@@ -8,6 +8,7 @@ import { Command, Option } from "commander";
 import {
   createDohHandler,
   createPkarrStore,
+  DEFAULT_MAX_BYTES,
   DEFAULT_MAX_RECORDS,
   DhtMirror,
   type DnsServer,
@@ -79,6 +80,11 @@ export interface RelaySettings {
   rateLimitBytesPerSecond?: number;
   /** Discovery records held at most. */
   maxRecords: number;
+  /**
+   * Bytes the records may take (bodies plus overhead): the default for the
+   * default count, and as much more per record as `maxRecords` asks for more.
+   */
+  maxRecordBytes: number;
   /** The SQLite file discovery records are kept in across restarts (none: memory only). */
   recordsFile?: string;
   /** The records' DNS face: where it listens (UDP and TCP) and the zone it serves. */
@@ -226,6 +232,10 @@ export async function resolveRelaySettings(
     maxClients,
     rateLimitBytesPerSecond: rateLimit,
     maxRecords,
+    maxRecordBytes: Math.max(
+      DEFAULT_MAX_BYTES,
+      Math.ceil(DEFAULT_MAX_BYTES / DEFAULT_MAX_RECORDS * maxRecords),
+    ),
     recordsFile: pick(flags.recordsFile, config.records_file),
     dns: dnsBind !== undefined && dnsOrigin !== undefined
       ? {
@@ -252,6 +262,7 @@ export async function runRelay(settings: RelaySettings, out: Output): Promise<vo
     // Writes need the same token as /relay; reads stay open (records are signed).
     accessTokens: settings.accessTokens,
     maxRecords: settings.maxRecords,
+    maxBytes: settings.maxRecordBytes,
     // Asked only while serving requests, once `relay` exists: connected keys' records stay.
     isConnected: (endpointId) => relay.isConnected(endpointId.bytes),
     log: (line) => out.info(line),

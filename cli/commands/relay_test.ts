@@ -3,7 +3,7 @@ import { parseRelayConfig } from "../config.ts";
 import { UsageError } from "../usage_error.ts";
 import { DEFAULT_STUN_BIND, resolveRelaySettings } from "./relay.ts";
 import { DEFAULT_MAX_CLIENTS } from "../../core/relay/mod.ts";
-import { DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS } from "../../core/discovery/mod.ts";
 
 const ID = "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga";
 
@@ -123,4 +123,23 @@ Deno.test("relay settings: --dns-bind and --dns-origin, together, from flags or 
       (e) => e instanceof UsageError && message.test(e.message),
     );
   }
+});
+
+Deno.test("relay settings: the records' byte bound grows with --max-records, never below the default", async () => {
+  const bytes = async (maxRecords?: number) =>
+    (await resolveRelaySettings({ stun: true, maxRecords })).maxRecordBytes;
+  assert.equal(await bytes(), DEFAULT_MAX_BYTES);
+  assert.equal(await bytes(500), DEFAULT_MAX_BYTES);
+  assert.equal(await bytes(DEFAULT_MAX_RECORDS * 2), DEFAULT_MAX_BYTES * 2);
+});
+
+Deno.test("relay settings: --dht, --dht-bootstrap and the config's dht keys", async () => {
+  assert.equal((await resolveRelaySettings({ stun: true })).dht, undefined);
+  assert.equal((await resolveRelaySettings({ stun: true, dht: true })).dht?.publicBootstrap, true);
+  const named = await resolveRelaySettings({ stun: true }, { dht_bootstrap: ["10.0.0.1:6881"] });
+  assert.deepEqual(named.dht?.bootstrap, [{ hostname: "10.0.0.1", port: 6881 }]);
+  await assert.rejects(
+    resolveRelaySettings({ stun: true, dht: false, dhtBootstrap: ["10.0.0.1:1"] }),
+    UsageError,
+  );
 });
