@@ -40,12 +40,13 @@ export const dhtSuite: BenchSuite = {
   async run() {
     const table = `Mainline DHT on loopback (${SWARM}-node swarm, ${VALUE.length}-byte value)`;
     const rows: BenchRow[] = [];
-    for (
-      const [path, start] of [["tunnel (core/dht)", ours], [
-        "bittorrent-dht 11.0.12",
-        theirs,
-      ]] as const
-    ) {
+    const cases: [string, () => Promise<DhtUnderTest>][] = [
+      ["tunnel (core/dht)", () => ours()],
+      // The same swarm with its per-source limit lifted: the node's own speed.
+      ["tunnel (core/dht), no per-source limit", () => ours(UNLIMITED)],
+      ["bittorrent-dht 11.0.12", theirs],
+    ];
+    for (const [path, start] of cases) {
       let dht: DhtUnderTest | undefined;
       try {
         dht = await start();
@@ -103,17 +104,28 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-/** Our full nodes, and a read-only node (as servers and clients run) that puts and gets. */
-async function ours(): Promise<DhtUnderTest> {
+/** A per-source rate no bench reaches. */
+const UNLIMITED = { perSecond: 1e9, burst: 1e9 };
+
+/**
+ * Our full nodes (answering each source at `rateLimit`, default theirs), and a
+ * read-only node (as servers and clients run) that puts and gets.
+ */
+async function ours(rateLimit?: { perSecond: number; burst: number }): Promise<DhtUnderTest> {
   const nodes: DhtNode[] = [];
   try {
-    const first = await startDhtNode({ bootstrap: [], bind: { hostname: LOOPBACK, port: 0 } });
+    const first = await startDhtNode({
+      bootstrap: [],
+      bind: { hostname: LOOPBACK, port: 0 },
+      rateLimit,
+    });
     nodes.push(first);
     for (let i = 1; i < SWARM; i++) {
       nodes.push(
         await startDhtNode({
           bootstrap: [first.localAddress],
           bind: { hostname: LOOPBACK, port: 0 },
+          rateLimit,
         }),
       );
     }
