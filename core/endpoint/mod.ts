@@ -129,3 +129,4 @@ export type {
 export type { Upgrader } from "../upgrade/mod.ts";
 export type { MappingProtocol, PortMapEvent, PortMapper, PortMapping } from "../portmap/mod.ts";
 export type { PortLease } from "../connect/mod.ts";
+export type { PkarrRecord, RecordDht, RecordItem, SocketAddress } from "../discovery/mod.ts";
