@@ -5,6 +5,7 @@
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha1 } from "@noble/hashes/legacy.js";
+import { verifyStrict } from "../identity/mod.ts";
 import { encodeBencode } from "./bencode.ts";
 
 /** A mutable item: a value signed by an Ed25519 key, versioned by `seq`. */
@@ -118,26 +119,6 @@ export function signMutableItem(
   const publicKey = ed25519.getPublicKey(secretKey);
   const signature = ed25519.sign(mutableSignable(seq, encodeBencode(value), salt), secretKey);
   return salt ? { publicKey, seq, value, signature, salt } : { publicKey, seq, value, signature };
-}
-
-/**
- * Ed25519 verification with canonical encodings only and no small-order key or
- * R (as pkarr's verify_strict): one signature cannot then verify for many keys
- * or messages.
- */
-export function verifyStrict(
-  signature: Uint8Array,
-  message: Uint8Array,
-  publicKey: Uint8Array,
-): boolean {
-  try {
-    const { Point } = ed25519;
-    if (Point.fromBytes(publicKey).isSmallOrder()) return false;
-    if (Point.fromBytes(signature.subarray(0, 32)).isSmallOrder()) return false;
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
-  } catch {
-    return false; // not a point
-  }
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

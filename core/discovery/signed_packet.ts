@@ -9,8 +9,7 @@
  * BEP 44's form of a mutable DHT item, so the same packet can go to the DHT.
  * @module
  */
-import { ed25519 } from "@noble/curves/ed25519.js";
-import type { EndpointId, SecretKey } from "../identity/mod.ts";
+import { type EndpointId, type SecretKey, verifyStrict } from "../identity/mod.ts";
 import { formatIp, parseIp } from "../net/mod.ts";
 import {
   decodeDnsPacket,
@@ -184,22 +183,6 @@ export function _openSignedPacket(
     record: readAttributes(message, endpointId, timestampMicros),
     ttlSeconds: ttls.length === 0 ? undefined : Math.min(...ttls),
   };
-}
-
-/**
- * Ed25519 verification as strict as iroh's (`verify_strict`): canonical
- * encodings only (no ZIP 215 leniency), and no small-order key or R, which
- * would let one signature verify for many messages.
- */
-function verifyStrict(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  try {
-    const { Point } = ed25519;
-    if (Point.fromBytes(publicKey).isSmallOrder()) return false;
-    if (Point.fromBytes(signature.subarray(0, 32)).isSmallOrder()) return false;
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
-  } catch {
-    return false; // not a point
-  }
 }
 
 /** The bytes the signature covers: BEP 44's bencoded `seq` and `v`. */

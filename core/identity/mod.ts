@@ -13,6 +13,7 @@
  */
 export { ENDPOINT_ID_BASE32_LENGTH, EndpointId } from "./endpoint_id.ts";
 export { SecretKey } from "./secret_key.ts";
+export { verifyStrict } from "./strict_signature.ts";
 export {
   type ServerCredentials,
   serverCredentials,
