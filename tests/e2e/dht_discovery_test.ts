@@ -67,7 +67,7 @@ Deno.test("a client that knows only the EndpointId finds the server's record in 
       10_000,
     );
     assert.ok(published, server.lines().join("\n"));
-    const serverStatus = await runCli(["status", statusAddressOf(server.lines())]);
+    const serverStatus = await runCli(["status", await statusAddressOf(server.lines)]);
     assert.match(
       serverStatus.stdout,
       /record: published in the DHT, \d{4}-\d\d-\d\dT/,
@@ -90,7 +90,7 @@ Deno.test("a client that knows only the EndpointId finds the server's record in 
     assert.ok(lines.some((l) => l.includes(`through relay ${relay.url}`)), lines.join("\n"));
     const { sent, received } = await transferPayload(client.localPort, 1 << 20);
     assert.equal(received.sha256, sent.sha256);
-    const status = await runCli(["status", statusAddressOf(lines)]);
+    const status = await runCli(["status", await statusAddressOf(client.lines)]);
     assert.match(status.stdout, /record: found in the DHT, signed \d{4}-\d\d-\d\dT/, status.stdout);
   } finally {
     await closeAll(dht.nodes);
@@ -195,9 +195,13 @@ Deno.test("DHT flags: a malformed bootstrap is one line; a silent one is told an
   assert.equal(received.sha256, sent.sha256);
 });
 
-function statusAddressOf(lines: string[]): string {
-  const line = lines.find((l) => l.startsWith("Status: tunnel status "));
-  assert.ok(line, lines.join("\n"));
+/** The address of the status view a process prints (the line may follow its ready line). */
+async function statusAddressOf(lines: () => string[]): Promise<string> {
+  const line = await waitFor(
+    () => lines().find((l) => l.startsWith("Status: tunnel status ")),
+    10_000,
+  );
+  assert.ok(line, lines().join("\n"));
   return line.replace("Status: tunnel status ", "");
 }
 
