@@ -31,6 +31,7 @@ import { replayTail } from "./replay_tail.ts";
 import {
   connectWebSocket,
   type WebSocketConnection,
+  type WebSocketDial,
   WebSocketUpgradeError,
 } from "./websocket_client.ts";
 
@@ -87,6 +88,12 @@ export interface RelayClientOptions {
   onRefused?(error: RelayRefusedError): void;
   /** Where state changes are reported. */
   log?: RelayClientLog;
+  /**
+   * Opens the TCP connection to the relay, on the first connect and every
+   * reconnect (through a SOCKS5 proxy, say, given the relay's hostname
+   * unresolved). Default: `Deno.connect`.
+   */
+  dial?: WebSocketDial;
 }
 
 /** Why the relay refused this client (it will not retry). */
@@ -331,6 +338,7 @@ export class RelayClient {
         protocols: [RELAY_SUBPROTOCOLS[2], RELAY_SUBPROTOCOLS[1]],
         headers: token ? { authorization: `Bearer ${token}` } : undefined,
         maxMessage: MAX_FRAME_SIZE,
+        dial: this.#options.dial,
         onMessage: handle,
         onClose: (reason) => {
           this.#options.log?.debug(`relay ${this.#options.url}: ${reason}`);

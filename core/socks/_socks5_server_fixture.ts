@@ -38,6 +38,8 @@ export interface TestSocks5Server extends AsyncDisposable {
   readonly requests: RecordedRequest[];
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Ends every connection open now and keeps listening (a proxy restart, a dropped circuit). */
+  dropConnections(): void;
   /** Stops listening and ends every connection. */
   close(): Promise<void>;
 }
@@ -155,6 +157,9 @@ export function startTestSocks5Server(options: TestSocks5ServerOptions = {}): Te
     requests,
     get accepted() {
       return accepted;
+    },
+    dropConnections() {
+      for (const conn of [...open]) closeConn(conn);
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -24,7 +24,7 @@ const ATYP_IPV6 = 0x04;
 /** Longest domain name, username or password the protocol can carry (one length byte). */
 export const MAX_SOCKS5_FIELD_BYTES = 255;
 /** Longest reply to a CONNECT: 4 bytes, a 1-byte length and a 255-byte name, a port. */
-export const MAX_SOCKS5_REPLY_BYTES = 4 + 1 + 255 + 2;
+export const MAX_SOCKS5_REPLY_BYTES: number = 4 + 1 + 255 + 2;
 
 /** A host and port: a destination, a proxy, or the address a proxy bound. */
 export interface HostPort {
