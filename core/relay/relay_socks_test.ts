@@ -95,7 +95,7 @@ Deno.test("relay client: a proxy that refuses is retried, never bypassed", async
     onDatagram: () => {},
   });
   try {
-    await assert.rejects(client.ready(1_500), /Cannot reach the relay/);
+    await assert.rejects(client.ready(2_500), /Cannot reach the relay/);
     assert.ok(proxy.requests.length >= 2, `${proxy.requests.length} attempts`);
     assert.ok(
       lines.some((l) => /the proxy refused: host unreachable \(0x04\)/.test(l)),

@@ -90,7 +90,8 @@ export interface WebSocketConnection {
 }
 
 /**
- * Opens a WebSocket to a `ws://` or `wss://` URL.
+ * Opens a WebSocket to a `ws://` or `wss://` URL, over the TCP connection
+ * `options.dial` opens (TLS for `wss://` checks the URL's hostname over it).
  * @throws {Error} naming the URL when the connection or the upgrade fails; its
  * `cause` is a {@linkcode WebSocketUpgradeError} when the server answered with
  * another HTTP status.
