@@ -158,6 +158,8 @@ export class RelayClient {
   readonly #batcher = new DatagramBatcher();
   #flushScheduled = false;
   #firstConnect: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Why the last attempt failed (a proxy's refusal, say), for the error of `ready()`. */
+  #lastFailure: string | undefined;
   /** Datagrams dropped because the relay was away or slow. */
   dropped = 0;
   /** Datagrams queued during an outage and sent again after it (replay_tail.ts). */
@@ -205,7 +207,8 @@ export class RelayClient {
             () =>
               reject(
                 new Error(
-                  `Cannot reach the relay ${this.#options.url} within ${timeoutMs / 1000} s`,
+                  `Cannot reach the relay ${this.#options.url} within ${timeoutMs / 1000} s` +
+                    (this.#lastFailure ? ` (last attempt: ${this.#lastFailure})` : ""),
                 ),
               ),
             timeoutMs,
@@ -346,7 +349,8 @@ export class RelayClient {
         },
       });
     } catch (error) {
-      this.#options.log?.debug((error as Error).message);
+      this.#lastFailure = (error as Error).message;
+      this.#options.log?.debug(this.#lastFailure);
       const upgrade = (error as Error).cause;
       // A relay that wants credentials (or other ones) says so once: retrying cannot help.
       if (
@@ -385,6 +389,7 @@ export class RelayClient {
   }
 
   #authenticated(): void {
+    this.#lastFailure = undefined;
     this.#heardAt = performance.now();
     this.#slowAttempts = 0;
     this.#restartInMs = undefined;

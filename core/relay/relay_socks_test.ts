@@ -82,7 +82,7 @@ Deno.test("relay client through a SOCKS5 proxy: the name unresolved, reconnects 
   }
 });
 
-Deno.test("relay client: a proxy that refuses is retried, never bypassed", async () => {
+Deno.test("relay client: a proxy that refuses is retried, never bypassed, and named", async () => {
   await using r = await startRelay();
   // This proxy knows no names: every CONNECT gets "host unreachable".
   await using proxy = startTestSocks5Server();
@@ -95,7 +95,19 @@ Deno.test("relay client: a proxy that refuses is retried, never bypassed", async
     onDatagram: () => {},
   });
   try {
-    await assert.rejects(client.ready(2_500), /Cannot reach the relay/);
+    // The error of ready() says why: the proxy's refusal, in one line.
+    await assert.rejects(client.ready(2_500), (error: Error) => {
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot reach the relay http://relay\\.test:${r.port} within 2\\.5 s \\(last attempt: ` +
+            `Cannot connect to relay\\.test:${r.port} through the SOCKS5 proxy 127\\.0\\.0\\.1:` +
+            `${proxy.port}: the proxy refused: host unreachable \\(0x04\\); `,
+        ),
+      );
+      assert.doesNotMatch(error.message, /[\r\n]/);
+      return true;
+    });
     assert.ok(proxy.requests.length >= 2, `${proxy.requests.length} attempts`);
     assert.ok(
       lines.some((l) => /the proxy refused: host unreachable \(0x04\)/.test(l)),
