@@ -33,7 +33,8 @@ export interface ConnectThroughSocks5Options {
  * connection returned carries the destination's stream from its first byte.
  * @throws {Socks5Error} whose one-line message names the proxy, the target and
  * what went wrong (`kind` says which step); the signal's reason when aborted.
- * @throws {TypeError} for a target, port or credentials SOCKS5 cannot carry.
+ * @throws {TypeError} for a target, port or credentials SOCKS5 cannot carry;
+ * {@linkcode RangeError} for a timeout that is not a positive number of milliseconds.
  * @example
  * ```ts ignore
  * const conn = await connectThroughSocks5(
@@ -57,6 +58,9 @@ export async function connectThroughSocks5(
     : undefined;
   const handshake = new Socks5ClientHandshake(target, credentials);
   const timeoutMs = options.timeoutMs ?? DEFAULT_SOCKS5_TIMEOUT_MS;
+  if (!(timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+    throw new RangeError(`Invalid SOCKS5 timeout ${timeoutMs}: use 1 ms to about 24 days`);
+  }
   const where = `${showHost(target)} through the SOCKS5 proxy ${showHost(proxy)}`;
   const fail = (error: Socks5Error) =>
     new Socks5Error(error.kind, `Cannot connect to ${where}: ${error.message}`, error.replyCode);

@@ -184,3 +184,12 @@ Deno.test("an abort ends the connect with the signal's reason and closes the con
     /before/,
   );
 });
+
+Deno.test("a timeout that is not a positive number of milliseconds is refused", async () => {
+  for (const timeoutMs of [0, -1, Number.NaN, 2 ** 31]) {
+    await assert.rejects(
+      connectThroughSocks5(proxyAt(1), { hostname: "x", port: 1 }, { timeoutMs }),
+      RangeError,
+    );
+  }
+});

@@ -32,6 +32,7 @@ export interface CheckTorProxyOptions {
  * Asks the proxy an HTTP request (Tor answers {@linkcode TOR_HTTP_ANSWER}),
  * then offers it a SOCKS5 greeting without authentication (Tor accepts it).
  * Never throws for what the proxy does; each failure is one line in `error`.
+ * @throws {RangeError} for a timeout that is not a positive number of milliseconds.
  * @example
  * ```ts ignore
  * const check = await checkTorProxy({ hostname: "127.0.0.1", port: 9050 });
@@ -43,6 +44,9 @@ export async function checkTorProxy(
   options: CheckTorProxyOptions = {},
 ): Promise<TorProxyCheck> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TOR_CHECK_TIMEOUT_MS;
+  if (!(timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+    throw new RangeError(`Invalid Tor check timeout ${timeoutMs}: use 1 ms to about 24 days`);
+  }
   const http = await exchange(
     proxy,
     new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"),

@@ -98,3 +98,12 @@ Deno.test("checkTorProxy: Tor's HTTP line alone is not enough, a SOCKS5 greeting
       "SOCKS5 greeting (Tor answers 0x05 0x00)",
   });
 });
+
+Deno.test("checkTorProxy: a timeout that is not a positive number of milliseconds is refused", async () => {
+  for (const timeoutMs of [0, -5, Number.NaN, Infinity]) {
+    await assert.rejects(
+      checkTorProxy({ hostname: "127.0.0.1", port: 1 }, { timeoutMs }),
+      RangeError,
+    );
+  }
+});
