@@ -69,7 +69,7 @@ export class Socks5ClientHandshake {
   readonly #auth: Uint8Array | undefined;
   readonly #method: number;
   #stage: Stage = "new";
-  #buffer = new Uint8Array(MAX_SOCKS5_REPLY_BYTES);
+  readonly #buffer = new Uint8Array(MAX_SOCKS5_REPLY_BYTES);
   #filled = 0;
   /** Bytes the current stage needs in all (the buffer holds `#filled` of them). */
   #need = 0;
