@@ -31,6 +31,7 @@ import { replayTail } from "./replay_tail.ts";
 import {
   connectWebSocket,
   type WebSocketConnection,
+  type WebSocketDial,
   WebSocketUpgradeError,
 } from "./websocket_client.ts";
 
@@ -87,6 +88,12 @@ export interface RelayClientOptions {
   onRefused?(error: RelayRefusedError): void;
   /** Where state changes are reported. */
   log?: RelayClientLog;
+  /**
+   * Opens the TCP connection to the relay, on the first connect and every
+   * reconnect (through a SOCKS5 proxy, say, given the relay's hostname
+   * unresolved). Default: `Deno.connect`.
+   */
+  dial?: WebSocketDial;
 }
 
 /** Why the relay refused this client (it will not retry). */
@@ -151,6 +158,8 @@ export class RelayClient {
   readonly #batcher = new DatagramBatcher();
   #flushScheduled = false;
   #firstConnect: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Why the last attempt failed (a proxy's refusal, say), for the error of `ready()`. */
+  #lastFailure: string | undefined;
   /** Datagrams dropped because the relay was away or slow. */
   dropped = 0;
   /** Datagrams queued during an outage and sent again after it (replay_tail.ts). */
@@ -198,7 +207,8 @@ export class RelayClient {
             () =>
               reject(
                 new Error(
-                  `Cannot reach the relay ${this.#options.url} within ${timeoutMs / 1000} s`,
+                  `Cannot reach the relay ${this.#options.url} within ${timeoutMs / 1000} s` +
+                    (this.#lastFailure ? ` (last attempt: ${this.#lastFailure})` : ""),
                 ),
               ),
             timeoutMs,
@@ -331,6 +341,7 @@ export class RelayClient {
         protocols: [RELAY_SUBPROTOCOLS[2], RELAY_SUBPROTOCOLS[1]],
         headers: token ? { authorization: `Bearer ${token}` } : undefined,
         maxMessage: MAX_FRAME_SIZE,
+        dial: this.#options.dial,
         onMessage: handle,
         onClose: (reason) => {
           this.#options.log?.debug(`relay ${this.#options.url}: ${reason}`);
@@ -338,7 +349,8 @@ export class RelayClient {
         },
       });
     } catch (error) {
-      this.#options.log?.debug((error as Error).message);
+      this.#lastFailure = (error as Error).message;
+      this.#options.log?.debug(this.#lastFailure);
       const upgrade = (error as Error).cause;
       // A relay that wants credentials (or other ones) says so once: retrying cannot help.
       if (
@@ -377,6 +389,7 @@ export class RelayClient {
   }
 
   #authenticated(): void {
+    this.#lastFailure = undefined;
     this.#heardAt = performance.now();
     this.#slowAttempts = 0;
     this.#restartInMs = undefined;

@@ -99,6 +99,7 @@ export {
   TLS_RESPONSE_HEADERS,
 } from "./http_pages.ts";
 export { checkTlsPair, type TlsPair } from "./tls_pair.ts";
+export type { WebSocketDial } from "./websocket_client.ts";
 export type { UpgradedSocket } from "./_websocket_server.ts";
 export { type DropReason, type RefusalReason, RelayMetrics } from "./metrics.ts";
 export {

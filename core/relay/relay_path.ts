@@ -21,6 +21,7 @@ import {
 } from "../transport/mod.ts";
 import { isLocalAddress } from "../net/mod.ts";
 import { RelayClient, type RelayClientLog, type RelayRefusedError } from "./client.ts";
+import type { WebSocketDial } from "./websocket_client.ts";
 import { keyString } from "./registry.ts";
 import { PacedSender, QueueBudget } from "./paced_sender.ts";
 
@@ -65,6 +66,8 @@ export interface DialViaRelayOptions {
   signal?: AbortSignal;
   /** Relay state changes. */
   log?: RelayClientLog;
+  /** Opens the relay's TCP connection each time (see {@linkcode RelayClientOptions.dial}). */
+  dial?: WebSocketDial;
   /**
    * Whether what the relay delivers reaches QUIC in paced bursts. Default: when
    * the relay is across a network (see {@linkcode quicFeed}).
@@ -97,6 +100,7 @@ export async function dialViaRelay(options: DialViaRelayOptions): Promise<Linked
     secretKey: options.secretKey ?? SecretKey.generate(),
     accessToken: options.accessToken,
     log: options.log,
+    dial: options.dial,
     onStateChange: (connected) => link.set(connected),
     onDatagram(source, payload) {
       if (!quicAddr || keyOf(source) !== serverKeyString) return;
@@ -182,6 +186,8 @@ export interface ServeViaRelayOptions {
   onRefused?(error: RelayRefusedError): void;
   /** As {@linkcode DialViaRelayOptions.paced}. */
   paced?: boolean;
+  /** As {@linkcode DialViaRelayOptions.dial}. */
+  dial?: WebSocketDial;
 }
 
 /** A server's presence at a relay. */
@@ -268,6 +274,7 @@ export function serveViaRelay(options: ServeViaRelayOptions): RelayPresence {
     secretKey: options.secretKey,
     accessToken: options.accessToken,
     log: options.log,
+    dial: options.dial,
     onStateChange: (connected) => {
       link.set(connected);
       options.onStateChange?.(connected);

@@ -29,8 +29,17 @@ const MAX_SPARE_BYTES = 1024 * 1024;
 const MASKS_PER_DRAW = 256;
 const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+/**
+ * Opens the TCP connection under a WebSocket: `Deno.connect` unless told, or a
+ * way through a proxy (which is handed the hostname unresolved). TLS for
+ * `wss://` runs over what it returns.
+ */
+export type WebSocketDial = (hostname: string, port: number) => Promise<Deno.TcpConn>;
+
 /** Options of {@linkcode connectWebSocket}. */
 export interface WebSocketOptions {
+  /** Opens the TCP connection. Default: `Deno.connect` to the URL's host. */
+  dial?: WebSocketDial;
   /** Subprotocols offered, most preferred first. */
   protocols: string[];
   /**
@@ -81,7 +90,8 @@ export interface WebSocketConnection {
 }
 
 /**
- * Opens a WebSocket to a `ws://` or `wss://` URL.
+ * Opens a WebSocket to a `ws://` or `wss://` URL, over the TCP connection
+ * `options.dial` opens (TLS for `wss://` checks the URL's hostname over it).
  * @throws {Error} naming the URL when the connection or the upgrade fails; its
  * `cause` is a {@linkcode WebSocketUpgradeError} when the server answered with
  * another HTTP status.
@@ -103,7 +113,7 @@ export async function connectWebSocket(
   const port = Number(target.port) || (secure ? 443 : 80);
   const hostname = target.hostname.replace(/^\[|\]$/g, "");
   let conn: Deno.Conn;
-  const tcp = await Deno.connect({ hostname, port });
+  const tcp = await (options.dial ?? connectDirectly)(hostname, port);
   tcp.setNoDelay(true);
   try {
     conn = secure ? await Deno.startTls(tcp, { hostname }) : tcp;
@@ -156,6 +166,10 @@ export async function connectWebSocket(
       cause: error,
     });
   }
+}
+
+function connectDirectly(hostname: string, port: number): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname, port });
 }
 
 class Connection implements WebSocketConnection {
