@@ -19,6 +19,8 @@ import { pick, repeatable, shutdownSignal } from "../options.ts";
 import { irohPathOptions, resolveIrohPaths } from "../settings/iroh_paths.ts";
 import type { DhtNode } from "../../core/dht/mod.ts";
 import { openDhtNode } from "../run/dht_node.ts";
+import { torRelayDial } from "../settings/socks_proxy.ts";
+import type { WebSocketDial } from "../../core/relay/mod.ts";
 import { resolveRelayToken } from "../settings/relay_token.ts";
 import { Output } from "../output.ts";
 import { asUsageError, UsageError } from "../usage_error.ts";
@@ -165,6 +167,7 @@ export async function resolveClientIrohSettings(
       ? undefined
       : paths.dnsServer,
     ...(paths.dht ? { dht: paths.dht } : {}),
+    ...(paths.socks5Proxy ? { socks5Proxy: paths.socks5Proxy } : {}),
     relayToken: await resolveRelayToken(
       flags,
       env.relayToken,
@@ -191,8 +194,10 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
   const follower = new SessionFollower(settings, out);
   let statusView: Deno.HttpServer<Deno.NetAddr> | undefined;
   let dhtNode: DhtNode | undefined;
+  let relayDial: WebSocketDial | undefined;
   try {
     statusView = settings.status && serveClientStatus(follower, settings.status, out);
+    relayDial = settings.socks5Proxy && await torRelayDial(settings.socks5Proxy);
     dhtNode = settings.dht && await openDhtNode(settings.dht, out, { readOnly: true });
   } catch (error) {
     local.close();
@@ -200,7 +205,7 @@ export async function runClientIroh(settings: ClientIrohSettings, out: Output): 
     throw error;
   }
   try {
-    await runSessions({ ...settings, dhtNode }, out, local, follower);
+    await runSessions({ ...settings, dhtNode, relayDial }, out, local, follower);
   } finally {
     await statusView?.shutdown();
     await dhtNode?.close();

@@ -29,6 +29,7 @@ import { irohIce } from "../settings/iroh_ice.ts";
 import { resolveIrohPaths } from "../settings/iroh_paths.ts";
 import type { DhtNode } from "../../core/dht/mod.ts";
 import { openDhtNode } from "../run/dht_node.ts";
+import { torRelayDial } from "../settings/socks_proxy.ts";
 import { resolveRelayToken } from "../settings/relay_token.ts";
 import {
   connectToServer,
@@ -112,6 +113,7 @@ export async function resolveVpnClientSettings(
     relayOnly: paths.relayOnly,
     dnsServer: paths.dnsServer,
     ...(paths.dht ? { dht: paths.dht } : {}),
+    ...(paths.socks5Proxy ? { socks5Proxy: paths.socks5Proxy } : {}),
     relayToken: await resolveRelayToken(flags, env.relayToken, {}, undefined, paths.relayUrls),
     credential: await resolveCredential(flags, env, {}, undefined),
     source: vpnRequest(instance),
@@ -156,8 +158,9 @@ export async function runVpnClient(settings: VpnClientSettings, out: Output): Pr
   try {
     statusView = settings.status &&
       serveClientStatus(follower, settings.status, out, () => ({ vpn: vpn.status() }));
+    const relayDial = settings.socks5Proxy && await torRelayDial(settings.socks5Proxy);
     dhtNode = settings.dht && await openDhtNode(settings.dht, out, { readOnly: true });
-    await runSessions({ ...settings, dhtNode }, out, follower, vpn);
+    await runSessions({ ...settings, dhtNode, relayDial }, out, follower, vpn);
   } finally {
     await vpn.close();
     await statusView?.shutdown();

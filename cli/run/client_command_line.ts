@@ -21,6 +21,8 @@ export interface ServerReach {
   dnsServer?: string;
   /** The DHT it publishes to, when it does. */
   dht?: DhtSettings;
+  /** The SOCKS5 proxy (Tor) its onion relays are reached through. */
+  socks5Proxy?: { hostname: string; port: number };
   /** Its direct addresses as it prints them. */
   directAddrs: readonly string[];
   /** Whether its relays want an access token. */
@@ -51,7 +53,13 @@ export function clientReachFlags(reach: ServerReach): string[] {
     for (const url of reach.relayUrls) flags.push("--relay-url", url);
   }
   if (reach.relayToken && reach.relayUrls.length > 0) flags.push("--relay-token", "<RELAY_TOKEN>");
-  if (reach.dnsServer === undefined) flags.push("--no-dns");
+  if (reach.socks5Proxy) {
+    // The client's own Tor, most often at the same default address.
+    const { hostname, port } = reach.socks5Proxy;
+    flags.push("--socks5-proxy", `socks5h://${formatHostPort(hostname, port)}`);
+  }
+  // With a proxy, discovery is off by itself.
+  if (reach.dnsServer === undefined && !reach.socks5Proxy) flags.push("--no-dns");
   if (!discovered) {
     if (reach.relayUrls.length === 0) flags.push("--server-addr", serverAddr(reach.directAddrs));
   }

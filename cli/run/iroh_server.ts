@@ -25,6 +25,7 @@ import { PUBLIC_RELAY_URLS } from "../settings/iroh_paths.ts";
 import { relayRefusalMessage } from "../settings/relay_token.ts";
 import type { ServerReach } from "./client_command_line.ts";
 import { openDhtNode } from "./dht_node.ts";
+import { torRelayDial } from "../settings/socks_proxy.ts";
 
 /**
  * Runs a server reachable by EndpointId (direct, relays, discovery, hole
@@ -42,6 +43,8 @@ export async function runIrohServer(
     started?: (reach: ServerReach) => void;
   } = {},
 ): Promise<void> {
+  // Tor first: a proxy that is not Tor ends the start before anything is opened.
+  const relayDial = settings.socks5Proxy && await torRelayDial(settings.socks5Proxy);
   const dht = settings.dht && await openDhtNode(settings.dht, out, { readOnly: true });
   let server;
   try {
@@ -57,6 +60,7 @@ export async function runIrohServer(
         relayOnly: settings.relayOnly,
         pkarrUrl: settings.dnsServer,
         dht,
+        relayDial,
         // Only a relay (or pkarr relay) at a named relay's origin gets its token, never a third party.
         accessTokenFor: (url) => settings.relayToken?.for(url),
         ice: settings.ice,
@@ -101,6 +105,7 @@ export async function runIrohServer(
     publicRelays: settings.publicRelays,
     dnsServer: settings.dnsServer,
     dht: settings.dht,
+    socks5Proxy: settings.socks5Proxy,
     directAddrs: server.directAddrs,
     relayToken: settings.relayToken !== undefined,
     credentials: settings.authorizedKeys === undefined

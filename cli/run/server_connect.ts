@@ -16,7 +16,8 @@ import {
 import type { EndpointId } from "../../core/identity/mod.ts";
 import type { RecordDht } from "../../core/discovery/mod.ts";
 import type { DhtSettings } from "../settings/dht_flags.ts";
-import { RelayRefusedError } from "../../core/relay/mod.ts";
+import { RelayRefusedError, type WebSocketDial } from "../../core/relay/mod.ts";
+import type { Socks5ProxyUrl } from "../../core/socks/mod.ts";
 import { ConnectError } from "../../core/transport/mod.ts";
 import {
   CLIENT_KEY_REFUSED,
@@ -47,6 +48,10 @@ export interface ServerConnectSettings {
   dht?: DhtSettings;
   /** The DHT node, once the command started it (with `dht`). */
   dhtNode?: RecordDht;
+  /** Tor's SocksPort, which every (onion) relay connection goes through. */
+  socks5Proxy?: Socks5ProxyUrl;
+  /** How each relay connection is opened, once the command checked the proxy (with `socks5Proxy`). */
+  relayDial?: WebSocketDial;
   /** What to authenticate with: a token, or a client key. */
   credential: string | ClientKey;
   /** The access token of the named relays (and of paths at their origins). */
@@ -89,6 +94,7 @@ export function connectToServer(
           url,
           accessToken: settings.relayToken?.for(url),
           log: relayLog,
+          dial: settings.relayDial,
         });
       }
       return addresses;

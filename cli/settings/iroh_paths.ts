@@ -2,8 +2,9 @@
  * The flags that say how iroh-mode peers reach each other, shared by server
  * and client: relays (`--relay-url`, `--no-relay`, `--relay-only`, and the
  * token of one's own relay, `--relay-token`, `--relay-token-file`) and
- * discovery (`--dns-server`, `--no-dns`). Unless told otherwise both use
- * iroh's public relays and pkarr relay, as iroh does.
+ * discovery (`--dns-server`, `--no-dns`, `--dht`), and Tor for onion relays
+ * (`--socks5-proxy`). Unless told otherwise both use iroh's public relays and
+ * pkarr relay, as iroh does.
  * @module
  */
 import { type Command, Option } from "commander";
@@ -20,6 +21,8 @@ import {
   type DhtSettings,
   resolveDht,
 } from "./dht_flags.ts";
+import { resolveSocksProxy, type SocksProxyFlags, socksProxyOption } from "./socks_proxy.ts";
+import type { Socks5ProxyUrl } from "../../core/socks/mod.ts";
 
 /** iroh's public relays (iroh 1.0's default relay map). */
 export const PUBLIC_RELAY_URLS: readonly string[] = [
@@ -32,7 +35,7 @@ export const PUBLIC_RELAY_URLS: readonly string[] = [
 export const PUBLIC_PKARR_URL = "https://dns.iroh.link/pkarr";
 
 /** The path flags, as commander parses them. */
-export interface IrohPathFlags extends RelayTokenFlags, DhtFlags {
+export interface IrohPathFlags extends RelayTokenFlags, DhtFlags, SocksProxyFlags {
   relayUrl?: string[];
   /** false with `--no-relay`. */
   relay?: boolean;
@@ -56,6 +59,8 @@ export interface IrohPaths {
   publicDns: boolean;
   /** The Mainline DHT, when asked for (`--dht`, `--dht-bootstrap`). */
   dht?: DhtSettings;
+  /** Tor's SocksPort, which every (onion) relay connection goes through (`--socks5-proxy`). */
+  socks5Proxy?: Socks5ProxyUrl;
 }
 
 /** Adds the path flags; the descriptions say what each does for `role`. */
@@ -66,7 +71,7 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
   const dnsHelp = role === "server"
     ? `publish a signed discovery record to this pkarr relay (default ${PUBLIC_PKARR_URL})`
     : `look the server's discovery record up at this pkarr relay, or with a DNS TXT query to dns://IP:PORT/ORIGIN (default ${PUBLIC_PKARR_URL})`;
-  return dhtOptions(command, role)
+  return socksProxyOption(dhtOptions(command, role))
     .addOption(repeatable("--relay-url <url>", relayHelp))
     .addOption(
       new Option(
@@ -104,7 +109,9 @@ export function irohPathOptions(command: Command, role: "server" | "client"): Co
  */
 export function resolveIrohPaths(
   flags: IrohPathFlags,
-  file: { relay_urls?: string[]; dns_server?: string; no_dns?: boolean } & DhtConfig,
+  file:
+    & { relay_urls?: string[]; dns_server?: string; no_dns?: boolean; socks5_proxy?: string }
+    & DhtConfig,
   configPath?: string,
 ): IrohPaths {
   const noRelay = flags.relay === false;
@@ -148,12 +155,20 @@ export function resolveIrohPaths(
     else asUsageError(() => checkHttpUrl(dnsServer, "--dns-server"));
   }
   const dht = resolveDht(flags, file, configPath);
+  const socks5Proxy = resolveSocksProxy(flags, file, {
+    relayUrls: named ?? [],
+    publicRelays: named === undefined,
+    namedDnsServer: namedDns,
+    dht,
+  }, configPath);
   return {
     relayUrls: named ?? [],
     publicRelays: named === undefined,
     relayOnly: flags.relayOnly === true,
-    dnsServer,
-    publicDns: !noDns && namedDns === undefined,
+    // Through Tor there is no discovery: the relay is how peers find each other.
+    dnsServer: socks5Proxy ? undefined : dnsServer,
+    publicDns: !socks5Proxy && !noDns && namedDns === undefined,
     ...(dht ? { dht } : {}),
+    ...(socks5Proxy ? { socks5Proxy } : {}),
   };
 }

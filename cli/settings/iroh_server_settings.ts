@@ -26,6 +26,7 @@ import { type IceFlags, iceSettings } from "./ice_options.ts";
 import { irohIce, type IrohIceSettings, type PortMappingFlags } from "./iroh_ice.ts";
 import { type IrohPathFlags, resolveIrohPaths } from "./iroh_paths.ts";
 import type { DhtSettings } from "./dht_flags.ts";
+import type { Socks5ProxyUrl } from "../../core/socks/mod.ts";
 import { type RelayToken, resolveRelayToken } from "./relay_token.ts";
 import type { AllowedNetworkFlags, ConfigFlags, VerboseFlag } from "./shared_flags.ts";
 
@@ -65,6 +66,8 @@ export interface IrohServerSettings {
   dnsServer?: string;
   /** The Mainline DHT the record is also published to, when asked for. */
   dht?: DhtSettings;
+  /** Tor's SocksPort, which every (onion) relay connection goes through. */
+  socks5Proxy?: Socks5ProxyUrl;
   /** The access token of the named relays (and a pkarr relay at their origin). */
   relayToken?: RelayToken;
   /** How to gather ICE candidates when a client punches a direct path. */

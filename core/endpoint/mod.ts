@@ -86,7 +86,7 @@ export type { Reconnector, ReconnectorState } from "../connect/mod.ts";
 export type { AddressFailure } from "../transport/mod.ts";
 export type { EndpointId, SecretKey } from "../identity/mod.ts";
 export type { AuthorizedKey, AuthorizedKeys, ClientKey, ClientPublicKey } from "../auth/mod.ts";
-export type { RelayClientLog, RelayRefusedError } from "../relay/mod.ts";
+export type { RelayClientLog, RelayRefusedError, WebSocketDial } from "../relay/mod.ts";
 export type {
   AdmissionLimit,
   AdmissionLimits,

@@ -3,7 +3,7 @@
  * relay protocol), for when no direct path gets through.
  * @module
  */
-import { dialViaRelay, type RelayClientLog } from "../relay/mod.ts";
+import { dialViaRelay, type RelayClientLog, type WebSocketDial } from "../relay/mod.ts";
 import { RELAY_PATH } from "../transport/mod.ts";
 import { type PathAddress, type PathDialer, registerPathDialer } from "./path_dialer.ts";
 
@@ -17,6 +17,8 @@ export interface RelayAddress extends PathAddress {
   readonly accessToken?: string;
   /** Where the relay client's state changes are told. */
   readonly log?: RelayClientLog;
+  /** Opens the relay's TCP connection (through a SOCKS5 proxy); default a direct one. */
+  readonly dial?: WebSocketDial;
 }
 
 /** The dialer of relayed paths. */
@@ -30,6 +32,7 @@ export const relayPathDialer: PathDialer<RelayAddress> = registerPathDialer<Rela
       alpn: target.alpn,
       accessToken: address.accessToken,
       log: address.log,
+      dial: address.dial,
       signal,
     });
     return { conn, label: address.url };

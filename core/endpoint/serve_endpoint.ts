@@ -11,7 +11,12 @@ import type { SecretKey } from "../identity/mod.ts";
 import { type RecordDht, startPublishing } from "../discovery/mod.ts";
 import { sayIfSlow } from "../log/mod.ts";
 import { isLoopbackAddress } from "../net/mod.ts";
-import { pickHomeRelay, RelayRefusedError, serveViaRelay } from "../relay/mod.ts";
+import {
+  pickHomeRelay,
+  RelayRefusedError,
+  serveViaRelay,
+  type WebSocketDial,
+} from "../relay/mod.ts";
 import {
   CloseCode,
   congestionControlToward,
@@ -80,6 +85,8 @@ export interface EndpointServerSettings {
   dht?: RecordDht;
   /** The access token for a relay (or a pkarr relay), when there is one. */
   accessTokenFor?(url: string): string | undefined;
+  /** Opens each relay's TCP connection (through a SOCKS5 proxy); default a direct one. */
+  relayDial?: WebSocketDial;
   /**
    * How to gather candidates when a client punches a direct path; its
    * `portMapping` also maps the listener's UDP port and publishes the mapped
@@ -222,6 +229,7 @@ export async function startEndpointServer(
       relayUrl: url,
       secretKey: settings.secretKey,
       accessToken: settings.accessTokenFor?.(url),
+      dial: settings.relayDial,
       onRefused: (error) => {
         if (started) events.onRelayRefused?.(error);
       },

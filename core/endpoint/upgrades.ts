@@ -74,7 +74,9 @@ export function relayStunServers(relayUrls: readonly string[]): string[] {
   const hosts = new Set<string>();
   for (const url of relayUrls) {
     try {
-      hosts.add(new URL(url).hostname.replace(/^\[|\]$/g, ""));
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+      // An onion service carries no UDP, and its name must never reach a resolver.
+      if (!host.toLowerCase().endsWith(".onion")) hosts.add(host);
     } catch { /* checked when the settings were resolved */ }
   }
   return [...hosts].map((host) => formatHostPort(host, RELAY_STUN_PORT));
