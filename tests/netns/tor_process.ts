@@ -33,6 +33,9 @@ export async function startTor(
   torrc: string,
 ): Promise<TorProcess> {
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // A restart reuses the data directory: the previous run's log (its "Bootstrapped 100%")
+  // must not count for the new process. Kept beside it for diagnosis.
+  await Deno.rename(`${dataDir}/notice.log`, `${dataDir}/notice.previous.log`).catch(() => {});
   await Deno.writeTextFile(`${dataDir}/torrc`, torrc);
   // Debian's defaults file is for its system service; nothing may be added to ours (tor
   // wants a regular file, so /dev/null will not do).

@@ -4,7 +4,7 @@
  * @module
  */
 
-/** RFC 1928 reply codes and Tor's extended ones (tor's `ExtendedErrors`), by number. */
+/** RFC 1928 reply codes, by number (tor sends its extended ones only when asked). */
 const REPLIES: Record<number, string> = {
   1: "general failure",
   2: "not allowed by ruleset",
@@ -14,14 +14,6 @@ const REPLIES: Record<number, string> = {
   6: "TTL expired",
   7: "command not supported",
   8: "address type not supported",
-  0xf0: "onion service descriptor not found",
-  0xf1: "onion service descriptor invalid",
-  0xf2: "onion service introduction failed",
-  0xf3: "onion service rendezvous failed",
-  0xf4: "onion service missing client authorization",
-  0xf5: "onion service wrong client authorization",
-  0xf6: "invalid onion service address",
-  0xf7: "onion service introduction timed out",
 };
 
 async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array> {
