@@ -176,6 +176,8 @@ export function onionServiceTorrc(
 ): string {
   return [
     ...commonLines(nickname, dataDir, authorities),
+    // Only the info level says when a descriptor reached an HSDir (see uploadedDescriptors).
+    `Log info file ${dataDir}/info.log`,
     "SocksPort 0",
     `HiddenServiceDir ${service.serviceDir}`,
     "HiddenServiceVersion 3",
@@ -221,4 +223,13 @@ export function lastProblem(log: string): string | undefined {
   const lines = log.split("\n").filter((line) => /\[(err|warn)\]/.test(line));
   const last = lines.at(-1);
   return last?.replace(/^.*?\[(err|warn)\]\s*/, "").trim();
+}
+
+/**
+ * How many descriptor uploads an onion service's info log reports as stored by an HSDir.
+ * A service uploads two descriptors (this time period's and the next's) to each HSDir
+ * responsible for them; with every relay an HSDir, that is two per relay.
+ */
+export function uploadedDescriptors(infoLog: string): number {
+  return infoLog.match(/Uploaded hidden service descriptor \(status 200/g)?.length ?? 0;
 }

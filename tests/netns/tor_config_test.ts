@@ -15,6 +15,7 @@ import {
   onionServiceTorrc,
   probePortFor,
   relayTorrc,
+  uploadedDescriptors,
 } from "./tor_config.ts";
 import { certificateFingerprint, listedFingerprint } from "./tor_keys.ts";
 
@@ -108,4 +109,13 @@ Deno.test("key fingerprints are parsed from tor-gencert's and tor's output", () 
     "0B251E9E1B12CB92E8E6229A4CD35FAD22F816B1",
   );
   throws(() => listedFingerprint("[warn] nothing\n", "auth0"), /no fingerprint for auth0/);
+});
+
+Deno.test("stored descriptor uploads are counted from a service's info log", () => {
+  const stored = "[info] handle_response_upload_hsdesc(): Uploaded hidden service descriptor " +
+    '(status 200 ("HS descriptor stored successfully."))';
+  const refused = "[info] handle_response_upload_hsdesc(): Uploaded hidden service descriptor " +
+    '(status 400 ("Invalid descriptor"))';
+  assertEquals(uploadedDescriptors(""), 0);
+  assertEquals(uploadedDescriptors([stored, refused, stored].join("\n")), 2);
 });

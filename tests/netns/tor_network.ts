@@ -44,6 +44,7 @@ import {
   probePortFor,
   relayOrPort,
   relayTorrc,
+  uploadedDescriptors,
 } from "./tor_config.ts";
 import { createAuthorityKeys } from "./tor_keys.ts";
 import { startTor, type TorProcess } from "./tor_process.ts";
@@ -89,9 +90,9 @@ export interface TorNetworkOptions {
 export interface RestartOptions {
   /**
    * Resolve only once the onion answers through every client again (probing refreshes the
-   * clients' cached descriptors). With false, resolve as soon as the restarted service's
-   * tor has bootstrapped, which leaves finding the service again to the caller's clients.
-   * Default true.
+   * clients' cached descriptors). With false, resolve once the restarted service has stored
+   * its new descriptors on every HSDir, which leaves finding the service again to the
+   * caller's clients. Default true.
    */
   probe?: boolean;
   /** Bound on the restart. Default {@link TOR_RESTART_TIMEOUT_MS}. */
@@ -208,6 +209,33 @@ async function waitBootstrapped(
     if (Date.now() > deadline) {
       const lines = await Promise.all(behind.map((t) => t.failure()));
       throw new Error(`not bootstrapped: ${lines.join("; ")}`);
+    }
+    await sleep(250);
+  }
+}
+
+/** Descriptor uploads a service makes when it (re)starts: two per HSDir, every relay one. */
+const FULL_UPLOAD = 2 * (TOR_AUTHORITIES + TOR_RELAYS);
+
+/**
+ * Waits until `service` has stored its descriptors on every HSDir. Probing earlier is
+ * harmful: a client that fetches a missing or stale descriptor from an HSDir will not ask
+ * that HSDir again for 15 minutes, and this network has only eight.
+ */
+async function waitPublished(
+  service: TorProcess,
+  deadline: number,
+  watch: TorProcess[],
+): Promise<void> {
+  for (;;) {
+    const exited = await firstExit(watch);
+    if (exited) throw new Error(exited);
+    const uploaded = uploadedDescriptors(await service.infoLog());
+    if (uploaded >= FULL_UPLOAD) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `tor ${service.nickname} stored ${uploaded} of ${FULL_UPLOAD} descriptors on HSDirs`,
+      );
     }
     await sleep(250);
   }
@@ -369,6 +397,7 @@ export async function startTorNetwork(options: TorNetworkOptions): Promise<TorNe
           waitReachable(socks(c), onions[i], layouts[i].probePort, until, tors)
         ),
       );
+    for (const s of services) await waitPublished(s, deadline, tors);
     for (let i = 0; i < layouts.length; i++) await probeAll(i, deadline);
 
     const service = (i: number) => {
@@ -391,6 +420,7 @@ export async function startTorNetwork(options: TorNetworkOptions): Promise<TorNe
         tors[tors.indexOf(old)] = fresh;
         try {
           await waitBootstrapped([fresh], until, tors);
+          await waitPublished(fresh, until, tors);
           if (restart.probe ?? true) await probeAll(i, until);
         } catch (e) {
           throw new Error(`tor network: restart of hidden service ${i}: ${(e as Error).message}`);

@@ -17,6 +17,8 @@ export interface TorProcess {
   exitCode(): number | undefined;
   /** Its notice log so far ("" before tor opened it). */
   log(): Promise<string>;
+  /** Its info log so far ("" when its torrc asks for none). */
+  infoLog(): Promise<string>;
   /** The last `Bootstrapped N%` of its log. */
   bootstrap(): Promise<number>;
   /** Why it failed, one line: the exit status and the log's last problem. */
@@ -35,7 +37,9 @@ export async function startTor(
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   // A restart reuses the data directory: the previous run's log (its "Bootstrapped 100%")
   // must not count for the new process. Kept beside it for diagnosis.
-  await Deno.rename(`${dataDir}/notice.log`, `${dataDir}/notice.previous.log`).catch(() => {});
+  for (const log of ["notice", "info"]) {
+    await Deno.rename(`${dataDir}/${log}.log`, `${dataDir}/${log}.previous.log`).catch(() => {});
+  }
   await Deno.writeTextFile(`${dataDir}/torrc`, torrc);
   // Debian's defaults file is for its system service; nothing may be added to ours (tor
   // wants a regular file, so /dev/null will not do).
@@ -66,6 +70,7 @@ export async function startTor(
     pid: child.pid,
     exitCode: () => code,
     log,
+    infoLog: () => Deno.readTextFile(`${dataDir}/info.log`).catch(() => ""),
     bootstrap: async () => bootstrapPercent(await log()),
     failure: async () => {
       const text = await log();
