@@ -114,6 +114,8 @@ export interface TorNetwork {
   /**
    * Stops hidden service `i`'s tor and starts it again on the same keys (same onion);
    * see {@link RestartOptions} for when it resolves. Rejects with one line after the bound.
+   * A client that fetches the descriptor while the service is down may shun the HSDirs it
+   * asked for 15 minutes (tor's re-query limit), so probe only after this resolves.
    */
   restartHiddenService(i: number, options?: RestartOptions): Promise<void>;
   /** Stops every tor and bridge, deletes the namespace and the scratch directory. Idempotent. */
@@ -277,8 +279,9 @@ async function waitReachable(
 }
 
 /**
- * Starts a private Tor network and resolves once every client has bootstrapped to 100% and
- * every onion service answers through every client. On failure, or after `timeoutMs`,
+ * Starts a private Tor network and resolves once every client has bootstrapped to 100%,
+ * every onion service has stored its descriptors on every HSDir, and every onion answers
+ * through every client. On failure, or after `timeoutMs`,
  * stops everything it started (no tor, namespace or scratch directory is left) and rejects
  * with one line naming the problem.
  */

@@ -43,7 +43,7 @@ async function leftovers(): Promise<string[]> {
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (cmdline.startsWith("/usr/sbin/tor\0") && cmdline.includes(`/${mine}`)) {
+    if (/^(\S*\/)?tor\0/.test(cmdline) && cmdline.includes(`/${mine}`)) {
       found.push(`tor pid ${entry.name}`);
     }
   }
