@@ -169,6 +169,9 @@ export function torNetworkUnsupported(): string | undefined {
   return undefined;
 }
 
+// sockaddr_un's sun_path holds 108 bytes, the terminating NUL included.
+const MAX_UNIX_PATH_BYTES = 107;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function listenLoopback(port: number, what: string): Deno.TcpListener {
@@ -322,6 +325,13 @@ export async function startTorNetwork(options: TorNetworkOptions): Promise<TorNe
     }
     const prefix = newBedPrefix();
     dir = await makeBedDir(prefix);
+    const longest = `${dir}/client${options.clients - 1}.socks.sock`;
+    if (new TextEncoder().encode(longest).length > MAX_UNIX_PATH_BYTES) {
+      throw new Error(
+        `scratch directory ${dir} is too deep for Unix socket paths (${MAX_UNIX_PATH_BYTES} ` +
+          "bytes at most): set a shorter TMPDIR",
+      );
+    }
     ns = `${prefix}-tor`;
     await addNamespace(ns);
     await sysctlIn(ns, [...IPV6_OFF]);

@@ -115,6 +115,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a TMPDIR too deep for Unix socket paths is refused with one line",
+  ignore: unsupported !== undefined,
+  fn: async () => {
+    const original = Deno.env.get("TMPDIR");
+    const deep = `/tmp/tnb-tor-deep-${Deno.pid}-${"d".repeat(60)}`;
+    await Deno.mkdir(deep);
+    Deno.env.set("TMPDIR", deep);
+    try {
+      await rejectsOneLine(
+        startTorNetwork({ hiddenServices: [{ port: 8080 }], clients: 1 }),
+        /too deep for Unix socket paths \(107 bytes at most\): set a shorter TMPDIR$/,
+      );
+      assertEquals([...Deno.readDirSync(deep)], []);
+    } finally {
+      if (original === undefined) Deno.env.delete("TMPDIR");
+      else Deno.env.set("TMPDIR", original);
+      await Deno.remove(deep, { recursive: true });
+    }
+    assertEquals(await leftovers(), []);
+  },
+});
+
+Deno.test({
   name: "a bootstrap bound too short fails with one line and leaves nothing behind",
   ignore: unsupported !== undefined,
   fn: async () => {
