@@ -199,6 +199,11 @@ export function clientTorrc(
     // No IP port: nothing outside the namespace could reach one. The harness bridges a
     // loopback TCP port of the caller's namespace to this socket.
     `SocksPort unix:${socksSocket}`,
+    // After an onion service restarts, a client whose introduction to the old instance was
+    // acknowledged keeps attaching new streams to that rendezvous circuit, which waits for
+    // a service that is gone, until the circuit is older than this (default 10 minutes:
+    // seen here as a restarted onion unreachable for minutes). 10 s lets it recover quickly.
+    "MaxCircuitDirtiness 10",
     "",
   ].join("\n");
 }

@@ -80,6 +80,11 @@ Deno.test("exits reach only the loopback; the authorities vote fast", () => {
   assert(TORRCS.service.includes("HiddenServicePort 1 unix:/d/hs0.probe.sock\n"));
 });
 
+Deno.test("clients drop a stale rendezvous circuit after 10 s", () => {
+  assert(TORRCS.client.split("\n").includes("MaxCircuitDirtiness 10"));
+  assert(!TORRCS.relay.includes("MaxCircuitDirtiness"));
+});
+
 Deno.test("the probe port never equals the caller's onion port", () => {
   for (const port of [1, 2, 80, 65535]) assert(probePortFor(port) !== port);
 });
