@@ -49,6 +49,20 @@
  *   await pair.close();
  * }
  * ```
+ *
+ * For Tor, a private Tor network (Debian's tor, `TestingTorNetwork`) in a namespace with only
+ * a loopback: onion services in front of the caller's loopback ports, and clients whose
+ * SOCKS5 ports are on the caller's 127.0.0.1.
+ *
+ * ```ts
+ * import { startTorNetwork } from "./tests/netns/mod.ts";
+ * const tor = await startTorNetwork({ hiddenServices: [{ port: 8080 }], clients: 1 });
+ * try {
+ *   // socks5h://127.0.0.1:<tor.socks(0).port> reaches http://<tor.onion(0)>:8080/
+ * } finally {
+ *   await tor.stop();
+ * }
+ * ```
  * @module
  */
 export {
@@ -139,3 +153,18 @@ export {
   MAX_DHT_SWARM_NODES,
   startDhtSwarm,
 } from "./dht_swarm.ts";
+export {
+  type HiddenServiceOptions,
+  MAX_HIDDEN_SERVICES,
+  MAX_TOR_CLIENTS,
+  type RestartOptions,
+  startTorNetwork,
+  TOR_AUTHORITIES,
+  TOR_BOOTSTRAP_TIMEOUT_MS,
+  TOR_RELAYS,
+  TOR_RESTART_TIMEOUT_MS,
+  type TorNetwork,
+  type TorNetworkOptions,
+  torNetworkUnsupported,
+} from "./tor_network.ts";
+export { socks5Connect } from "./tor_socks.ts";
