@@ -197,8 +197,9 @@ export function clientTorrc(
   return [
     ...commonLines(nickname, dataDir, authorities),
     // No IP port: nothing outside the namespace could reach one. The harness bridges a
-    // loopback TCP port of the caller's namespace to this socket.
-    `SocksPort unix:${socksSocket}`,
+    // loopback TCP port of the caller's namespace to this socket. ExtendedErrors, as the
+    // docs tell users: refusals name their reason (0xF0-0xF7).
+    `SocksPort unix:${socksSocket} ExtendedErrors`,
     // After an onion service restarts, a client whose introduction to the old instance was
     // acknowledged keeps attaching new streams to that rendezvous circuit, which waits for
     // a service that is gone, until the circuit is older than this (default 10 minutes:

@@ -60,7 +60,7 @@ Deno.test("every torrc names only our authorities, on loopback, and no fallbacks
     // No SOCKS listener on an IP port: only the client's Unix socket.
     const socks = lines.filter((l) => l.startsWith("SocksPort "));
     assertEquals(socks, [
-      role === "client" ? "SocksPort unix:/d/client0.socks.sock" : "SocksPort 0",
+      role === "client" ? "SocksPort unix:/d/client0.socks.sock ExtendedErrors" : "SocksPort 0",
     ]);
   }
 });

@@ -15,7 +15,33 @@ import {
   startTcpEchoServer,
   transferPayload,
 } from "../harness/mod.ts";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha3_256 } from "@noble/hashes/sha3.js";
+import { runCli } from "../harness/mod.ts";
 import { startTorNetwork, torNetworkUnsupported } from "./tor_network.ts";
+
+/** A well-formed v3 onion address no service publishes (rend-spec-v3: key, checksum, version). */
+function unpublishedOnion(): string {
+  const key = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+  const version = Uint8Array.of(3);
+  const checksum = sha3_256(
+    new Uint8Array([...new TextEncoder().encode(".onion checksum"), ...key, ...version]),
+  ).subarray(0, 2);
+  const bytes = new Uint8Array([...key, ...checksum, ...version]);
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  let bits = 0;
+  let value = 0;
+  let text = "";
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      text += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return `${text}.onion`;
+}
 
 const unsupported = torNetworkUnsupported();
 if (unsupported) console.log(`skipping the Tor relay test: ${unsupported}`);
@@ -94,6 +120,40 @@ Deno.test({
               ((performance.now() - restarting) / 1000).toFixed(1)
             } s after the restart began`,
           );
+        },
+      );
+
+      await t.step(
+        "an onion nobody serves: the client says so in one line, in bounded time",
+        async () => {
+          const started = performance.now();
+          const result = await runCli([
+            "client",
+            "--server-node-id",
+            "2xnbkpbc7izsilvewd7c62w7wnwziacmpfwvhcrya5nt76dqkpga",
+            "--source",
+            `tcp://127.0.0.1:${echo.port}`,
+            "--target",
+            "127.0.0.1:0",
+            "--auth-token",
+            token,
+            "--relay-url",
+            `http://${unpublishedOnion()}/`,
+            "--socks5-proxy",
+            proxy(1),
+            "--relay-only",
+            "--no-reconnect",
+          ], { timeoutMs: 120_000 });
+          const seconds = (performance.now() - started) / 1000;
+          console.log(
+            `unpublished onion: exit ${result.code} after ${
+              seconds.toFixed(1)
+            } s: ${result.stderr.trim()}`,
+          );
+          assert.equal(result.code, 1, result.stderr);
+          assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+          assert.match(result.stderr, /\.onion/);
+        assert.ok(seconds < 60, `${seconds} s`);
         },
       );
 
