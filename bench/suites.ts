@@ -15,6 +15,7 @@ import { wanVpnSuite } from "./wan_vpn_suite.ts";
 import { natPathSuite } from "./nat_path_suite.ts";
 import { relayRecords } from "./relay_records.ts";
 import { dhtSuite } from "./dht_suite.ts";
+import { torSuite } from "./tor_suite.ts";
 
 /**
  * Every suite `bench.ts` runs, in order. This list is the hook for more rows: write a
@@ -35,4 +36,5 @@ export const SUITES: readonly BenchSuite[] = [
   natPathSuite,
   relayRecords,
   dhtSuite,
+  torSuite,
 ];
