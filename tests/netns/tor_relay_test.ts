@@ -153,7 +153,7 @@ Deno.test({
           assert.equal(result.code, 1, result.stderr);
           assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
           assert.match(result.stderr, /\.onion/);
-        assert.ok(seconds < 60, `${seconds} s`);
+          assert.ok(seconds < 60, `${seconds} s`);
         },
       );
 
