@@ -91,3 +91,33 @@ Deno.test("clientReachFlags(): own relay and pkarr relay are named, with the rel
     ],
   );
 });
+
+Deno.test("clientReachFlags(): the DHT's flags, and Tor's proxy with the onion relay (no --no-dns)", () => {
+  assert.deepEqual(
+    clientReachFlags({
+      ...BASE,
+      dnsServer: undefined,
+      dht: { bootstrap: [{ hostname: "10.0.0.1", port: 6881 }], publicBootstrap: false },
+    }),
+    ["--server-node-id", ID, "--dht-bootstrap", "10.0.0.1:6881", "--no-dns", ...TOKEN],
+  );
+  const onion = "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/";
+  assert.deepEqual(
+    clientReachFlags({
+      ...BASE,
+      relayUrls: [onion],
+      publicRelays: false,
+      dnsServer: undefined,
+      socks5Proxy: { hostname: "127.0.0.1", port: 9050 },
+    }),
+    [
+      "--server-node-id",
+      ID,
+      "--relay-url",
+      onion,
+      "--socks5-proxy",
+      "socks5h://127.0.0.1:9050",
+      ...TOKEN,
+    ],
+  );
+});
