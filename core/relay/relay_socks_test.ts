@@ -12,6 +12,7 @@ import { dialViaRelay, serveViaRelay } from "./relay_path.ts";
 import { serveRelay } from "./serve_relay.ts";
 import { createRelayServer } from "./server.ts";
 import type { WebSocketDial } from "./websocket_client.ts";
+import { makeSelfSignedCertificate } from "../../tests/harness/mod.ts";
 
 async function startRelay() {
   const relay = createRelayServer();
@@ -163,37 +164,6 @@ Deno.test("QUIC through a relay with both ends' relay connections proxied", asyn
   }
 });
 
-/** A certificate for `name` only, made by openssl in `dir`. */
-async function certificateFor(dir: string, name: string) {
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=DNS:${name}`,
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-days",
-      "1",
-      "-keyout",
-      `${dir}/${name}.key`,
-      "-out",
-      `${dir}/${name}.pem`,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return { cert: `${dir}/${name}.pem`, key: `${dir}/${name}.key` };
-}
-
 /** Runs the wss:// fixture with `cert` trusted; its one line of JSON. */
 async function wssThroughProxy(cert: string, key: string) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -226,12 +196,12 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tunnel-wss-socks-" });
     try {
-      const right = await certificateFor(dir, "relay.test");
+      const right = await makeSelfSignedCertificate(dir, "relay.test", "DNS:relay.test");
       const ok = await wssThroughProxy(right.cert, right.key);
       assert.ok(ok.connected, ok.log.join("\n"));
       assert.deepEqual(ok.requests.map((q) => [q.addressType, q.hostname]), [[3, "relay.test"]]);
       // A certificate for another name: the client refuses it over the same proxied path.
-      const wrong = await certificateFor(dir, "other.test");
+      const wrong = await makeSelfSignedCertificate(dir, "other.test", "DNS:other.test");
       const refused = await wssThroughProxy(wrong.cert, wrong.key);
       assert.equal(refused.connected, false);
       assert.ok(refused.requests.length >= 1);

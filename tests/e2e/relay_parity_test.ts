@@ -3,39 +3,13 @@
 // TLS, and the certificate reloaded on SIGHUP. Certificates are made for the
 // test (openssl) and trusted by the test's own HTTP clients.
 import assert from "node:assert/strict";
-import { ManagedProcess, runCommand, tunnelCommandArgs } from "../harness/mod.ts";
+import { makeSelfSignedCertificate, ManagedProcess, tunnelCommandArgs } from "../harness/mod.ts";
 import { haveProgram } from "./_fixtures.ts";
 
-async function makeCertificate(dir: string, name: string) {
-  const made = await runCommand("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-days",
-      "1",
-      "-keyout",
-      `${dir}/${name}.key`,
-      "-out",
-      `${dir}/${name}.pem`,
-    ],
-    timeoutMs: 20_000,
-  });
-  assert.equal(made.code, 0, made.stderr);
-  return {
-    cert: await Deno.readTextFile(`${dir}/${name}.pem`),
-    key: await Deno.readTextFile(`${dir}/${name}.key`),
-  };
+/** A certificate for 127.0.0.1 as PEM text, its files `<dir>/<name>.pem` and `.key`. */
+async function certificateText(dir: string, name: string) {
+  const files = await makeSelfSignedCertificate(dir, name, "IP:127.0.0.1");
+  return { cert: await Deno.readTextFile(files.cert), key: await Deno.readTextFile(files.key) };
 }
 
 /** GET `url` over a new connection trusting only `trusted`; the status, or the error. */
@@ -69,8 +43,8 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tunnel-relay-parity-" });
     try {
-      const first = await makeCertificate(dir, "first");
-      const second = await makeCertificate(dir, "second");
+      const first = await certificateText(dir, "first");
+      const second = await certificateText(dir, "second");
       const certFile = `${dir}/relay.pem`;
       const keyFile = `${dir}/relay.key`;
       await Deno.writeTextFile(certFile, first.cert);
@@ -184,8 +158,8 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tunnel-relay-parity-" });
     try {
-      await makeCertificate(dir, "good");
-      await makeCertificate(dir, "other");
+      await certificateText(dir, "good");
+      await certificateText(dir, "other");
       await Deno.writeTextFile(`${dir}/garbage.pem`, "garbage\n");
       const good = ["--tls-cert", `${dir}/good.pem`, "--tls-key", `${dir}/good.key`];
       for (

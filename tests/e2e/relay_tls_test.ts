@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { generateToken } from "../../core/auth/mod.ts";
 import {
+  makeSelfSignedCertificate,
   ManagedProcess,
-  runCommand,
   startClient,
   startServer,
   startTcpEchoServer,
@@ -13,43 +13,13 @@ import {
 } from "../harness/mod.ts";
 import { haveProgram } from "./_fixtures.ts";
 
-async function makeCertificate(dir: string) {
-  const made = await runCommand("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      // Its own trust anchor, presented as a server certificate: not a CA.
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-days",
-      "1",
-      "-keyout",
-      `${dir}/key.pem`,
-      "-out",
-      `${dir}/cert.pem`,
-    ],
-    timeoutMs: 20_000,
-  });
-  assert.equal(made.code, 0, made.stderr);
-  return { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
-}
-
 Deno.test({
   name: "through the relay over HTTPS: wss:// relay path and pkarr over https",
   ignore: !haveProgram("openssl"),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tunnel-tls-" });
     try {
-      const { cert, key } = await makeCertificate(dir);
+      const { cert, key } = await makeSelfSignedCertificate(dir, "relay", "IP:127.0.0.1");
       await using relay = ManagedProcess.spawn(Deno.execPath(), {
         args: tunnelCommandArgs(
           ["relay", "--bind", "127.0.0.1:0", "--no-stun", "--tls-cert", cert, "--tls-key", key],

@@ -30,6 +30,7 @@ export * from "./free_port.ts";
 export * from "./managed_process.ts";
 export * from "./nostr_relay.ts";
 export * from "./run_command.ts";
+export * from "./self_signed_certificate.ts";
 export * from "./sshd.ts";
 export * from "./tcp_payload.ts";
 export * from "./tunnel_process.ts";
