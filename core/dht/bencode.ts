@@ -6,6 +6,7 @@
  * same bytes (BEP 44 signs the encoding of `v`).
  * @module
  */
+import { concatBytes } from "./_concat_bytes.ts";
 
 /** A decoded value: a byte string, an integer, a list or a dictionary. */
 export type BencodeValue = Uint8Array | bigint | BencodeValue[] | BencodeDict;
@@ -79,15 +80,7 @@ export function keyToBytes(key: string): Uint8Array {
 export function encodeBencode(value: BencodeValue): Uint8Array {
   const parts: Uint8Array[] = [];
   writeValue(value, parts);
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function writeValue(value: BencodeValue, parts: Uint8Array[]): void {

@@ -5,6 +5,7 @@
  * total: any input gives a message or a {@linkcode KrpcDecodeError}.
  * @module
  */
+import { concatBytes } from "./_concat_bytes.ts";
 import {
   type BencodeDict,
   BencodeError,
@@ -292,13 +293,7 @@ export function encodeCompactNodes(contacts: readonly NodeContact[]): Uint8Array
     const address = encodeCompactAddress(contact.address);
     return address ? [contact.id, address] : [];
   });
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** 4 bytes of IPv4 and 2 of port, big-endian. */

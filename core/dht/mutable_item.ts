@@ -6,6 +6,7 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { verifyStrict } from "../identity/mod.ts";
+import { concatBytes } from "./_concat_bytes.ts";
 import { encodeBencode } from "./bencode.ts";
 
 /** A mutable item: a value signed by an Ed25519 key, versioned by `seq`. */
@@ -58,9 +59,9 @@ export function mutableSignable(
   salt?: Uint8Array,
 ): Uint8Array {
   const saltPart = salt && salt.length > 0
-    ? concat(textEncoder.encode(`4:salt${salt.length}:`), salt)
+    ? concatBytes([textEncoder.encode(`4:salt${salt.length}:`), salt])
     : new Uint8Array();
-  return concat(saltPart, textEncoder.encode(`3:seqi${seq}e1:v`), encodedValue);
+  return concatBytes([saltPart, textEncoder.encode(`3:seqi${seq}e1:v`), encodedValue]);
 }
 
 /** A mutable item whose `v` is kept bencoded, whatever its type (a store keeps any). */
@@ -119,14 +120,4 @@ export function signMutableItem(
   const publicKey = ed25519.getPublicKey(secretKey);
   const signature = ed25519.sign(mutableSignable(seq, encodeBencode(value), salt), secretKey);
   return salt ? { publicKey, seq, value, signature, salt } : { publicKey, seq, value, signature };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
